@@ -1,0 +1,79 @@
+#include "rlforge/envs/classic/pendulum.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rlforge {
+
+namespace {
+constexpr double kMaxSpeed = 8.0;
+constexpr float kMaxTorque = 2.0f;
+constexpr double kDt = 0.05;
+constexpr double kMass = 1.0;
+constexpr double kLength = 1.0;
+
+EnvSpec pendulum_spec() {
+  EnvSpec spec;
+  spec.id = "Pendulum-v1";
+  spec.observation_space = Space::box({3}, {-1.0f, -1.0f, static_cast<float>(-kMaxSpeed)},
+                                      {1.0f, 1.0f, static_cast<float>(kMaxSpeed)});
+  spec.action_space = Space::box({1}, -kMaxTorque, kMaxTorque);
+  spec.max_episode_steps = 200;
+  return spec;
+}
+
+// Python's floor modulo: the result has the divisor's sign.
+double python_mod(double a, double b) {
+  double m = std::fmod(a, b);
+  if (m != 0.0 && ((b < 0) != (m < 0))) m += b;
+  return m;
+}
+
+double angle_normalize(double x) { return python_mod(x + M_PI, 2 * M_PI) - M_PI; }
+}  // namespace
+
+Pendulum::Pendulum() : Pendulum(Params{}) {}
+
+Pendulum::Pendulum(Params params) : Env(pendulum_spec()), params_(params) {}
+
+void Pendulum::write_observation(void* obs) const {
+  auto* o = static_cast<float*>(obs);
+  o[0] = static_cast<float>(std::cos(theta_));
+  o[1] = static_cast<float>(std::sin(theta_));
+  o[2] = static_cast<float>(theta_dot_);
+}
+
+void Pendulum::reset_impl(std::optional<uint64_t>, void* obs) {
+  theta_ = rng().uniform(-M_PI, M_PI);
+  theta_dot_ = rng().uniform(-1.0, 1.0);
+  last_torque_ = 0.0f;
+  write_observation(obs);
+}
+
+StepResult Pendulum::step_impl(const void* action, void* obs) {
+  // The action is clipped in float32 (Gymnasium clips the float32 array); the arithmetic after
+  // that is float64, which is what the reference trajectories agree with.
+  const float u = std::clamp(*static_cast<const float*>(action), -kMaxTorque, kMaxTorque);
+  last_torque_ = u;
+  const double g = params_.g;
+  const double th = theta_;
+  const double thdot = theta_dot_;
+  const double an = angle_normalize(th);
+  const double torque = u;
+  const double costs = an * an + 0.1 * (thdot * thdot) + 0.001 * (torque * torque);
+  double newthdot =
+      thdot + (3 * g / (2 * kLength) * std::sin(th) + 3.0 / (kMass * kLength * kLength) * torque) * kDt;
+  newthdot = std::clamp(newthdot, -kMaxSpeed, kMaxSpeed);
+  theta_ = th + newthdot * kDt;
+  theta_dot_ = newthdot;
+  write_observation(obs);
+  return {-costs, false, false};
+}
+
+void Pendulum::set_state_impl(const std::vector<double>& state) {
+  check_state_size(state, 2);
+  theta_ = state[0];
+  theta_dot_ = state[1];
+}
+
+}  // namespace rlforge

@@ -1,0 +1,82 @@
+#include "rlforge/envs/env.h"
+
+#include <cmath>
+#include <random>
+
+namespace rlforge {
+
+void Env::reset(std::optional<uint64_t> seed, void* obs) {
+  if (seed) {
+    rng_.seed_with(*seed);
+    seeded_ = true;
+  } else if (!seeded_) {
+    // Gymnasium seeds from the operating system when the first reset names no seed.
+    std::random_device device;
+    rng_.seed_with((static_cast<uint64_t>(device()) << 32) ^ device());
+    seeded_ = true;
+  }
+  reset_impl(seed, obs);
+  needs_reset_ = false;
+}
+
+StepResult Env::step(ActionRef action, void* obs) {
+  if (needs_reset_) {
+    throw EnvError(spec_.id + ": step() called " +
+                   (seeded_ ? std::string("after the episode ended") : std::string("before reset()")) +
+                   "; call reset() first");
+  }
+  validate_action(action);
+  const StepResult result = step_impl(action.data, obs);
+  if (result.terminated || result.truncated) needs_reset_ = true;
+  return result;
+}
+
+void Env::validate_action(ActionRef action) const {
+  const Space& space = spec_.action_space;
+  if (action.data == nullptr) throw EnvError(spec_.id + ": action is missing (null)");
+  if (action.dtype != space.dtype() || action.count != space.size()) {
+    throw EnvError(spec_.id + ": action of " + std::to_string(action.count) + " " +
+                   dtype_name(action.dtype) + " value(s) does not fit the action space " +
+                   space.describe() + " (expected " + std::to_string(space.size()) + " " +
+                   dtype_name(space.dtype()) + ")");
+  }
+  if (space.is_discrete()) {
+    if (!space.contains(action.data)) {
+      throw EnvError(spec_.id + ": action " + space.format_value(action.data) +
+                     " is outside the action space " + space.describe());
+    }
+    return;
+  }
+  if (space.dtype() == DType::Float32) {
+    const auto* v = static_cast<const float*>(action.data);
+    for (std::size_t i = 0; i < action.count; ++i) {
+      if (!std::isfinite(v[i])) {
+        throw EnvError(spec_.id + ": action " + space.format_value(action.data) +
+                       " has a non-finite element (index " + std::to_string(i) +
+                       "); the action space is " + space.describe());
+      }
+    }
+  }
+}
+
+std::vector<double> Env::state() const {
+  throw EnvError(spec_.id + ": this environment does not expose its physical state");
+}
+
+void Env::set_state(const std::vector<double>& state) {
+  set_state_impl(state);
+  needs_reset_ = false;
+}
+
+void Env::set_state_impl(const std::vector<double>&) {
+  throw EnvError(spec_.id + ": this environment does not support set_state()");
+}
+
+void Env::check_state_size(const std::vector<double>& state, std::size_t expected) const {
+  if (state.size() != expected) {
+    throw EnvError(spec_.id + ": set_state() expects " + std::to_string(expected) +
+                   " values, got " + std::to_string(state.size()));
+  }
+}
+
+}  // namespace rlforge

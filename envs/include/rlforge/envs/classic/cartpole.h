@@ -1,0 +1,33 @@
+#pragma once
+// CartPole-v1 (Barto, Sutton & Anderson 1983) with Gymnasium 1.x dynamics: explicit Euler, tau
+// 0.02 s, float64 state, float32 observation [x, x_dot, theta, theta_dot].
+
+#include "rlforge/envs/env.h"
+
+namespace rlforge {
+
+class CartPole final : public Env {
+ public:
+  struct Params {
+    // Reward 0 per step and -1 on failure, as in the original paper, instead of +1 per step.
+    bool sutton_barto_reward = false;
+  };
+  CartPole();
+  explicit CartPole(Params params);
+
+  bool has_state() const override { return true; }
+  // [x, x_dot, theta, theta_dot]
+  std::vector<double> state() const override { return {x_, x_dot_, theta_, theta_dot_}; }
+
+ protected:
+  void reset_impl(std::optional<uint64_t> seed, void* obs) override;
+  StepResult step_impl(const void* action, void* obs) override;
+  void set_state_impl(const std::vector<double>& state) override;
+
+ private:
+  void write_observation(void* obs) const;
+  Params params_;
+  double x_ = 0, x_dot_ = 0, theta_ = 0, theta_dot_ = 0;
+};
+
+}  // namespace rlforge

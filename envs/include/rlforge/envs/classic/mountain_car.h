@@ -1,0 +1,32 @@
+#pragma once
+// MountainCar-v0 (Moore 1990) with Gymnasium 1.x dynamics: three discrete pushes, float64 state,
+// float32 observation [position, velocity].
+
+#include "rlforge/envs/env.h"
+
+namespace rlforge {
+
+class MountainCar final : public Env {
+ public:
+  struct Params {
+    double goal_velocity = 0.0;
+  };
+  MountainCar();
+  explicit MountainCar(Params params);
+
+  bool has_state() const override { return true; }
+  // [position, velocity]
+  std::vector<double> state() const override { return {position_, velocity_}; }
+
+ protected:
+  void reset_impl(std::optional<uint64_t> seed, void* obs) override;
+  StepResult step_impl(const void* action, void* obs) override;
+  void set_state_impl(const std::vector<double>& state) override;
+
+ private:
+  void write_observation(void* obs) const;
+  Params params_;
+  double position_ = 0, velocity_ = 0;
+};
+
+}  // namespace rlforge

@@ -1,0 +1,36 @@
+#pragma once
+// Pendulum-v1 with Gymnasium 1.x dynamics: torque in [-2, 2] (clipped), semi-implicit Euler with
+// dt 0.05, reward -(angle^2 + 0.1 * speed^2 + 0.001 * torque^2), observation
+// [cos(theta), sin(theta), theta_dot]. No termination: episodes end by the 200-step limit.
+
+#include "rlforge/envs/env.h"
+
+namespace rlforge {
+
+class Pendulum final : public Env {
+ public:
+  struct Params {
+    double g = 10.0;
+  };
+  Pendulum();
+  explicit Pendulum(Params params);
+
+  bool has_state() const override { return true; }
+  // [theta, theta_dot]
+  std::vector<double> state() const override { return {theta_, theta_dot_}; }
+  // The torque applied in the last step (after clipping), for rendering.
+  float last_torque() const { return last_torque_; }
+
+ protected:
+  void reset_impl(std::optional<uint64_t> seed, void* obs) override;
+  StepResult step_impl(const void* action, void* obs) override;
+  void set_state_impl(const std::vector<double>& state) override;
+
+ private:
+  void write_observation(void* obs) const;
+  Params params_;
+  double theta_ = 0, theta_dot_ = 0;
+  float last_torque_ = 0;
+};
+
+}  // namespace rlforge

@@ -1,0 +1,119 @@
+#pragma once
+// The environment contract: one Env instance is one stream of episodes.
+//
+//   reset(seed, obs)   -> writes the first observation into `obs`
+//   step(action, obs)  -> writes the next observation into `obs`, returns {reward, terminated,
+//                         truncated}
+//
+// Observations go into memory the caller owns (`spec().observation_space.byte_size()` bytes),
+// typically a row of the vector env's batch buffer. Actions are read from memory laid out as the
+// action space says (one int64 for Discrete, float32 elements for Box).
+//
+// Semantics follow Gymnasium: reset(seed) reseeds the env's generator, reset() without a seed
+// continues it. Time limits are not the env's business: the vector env or the TimeLimit wrapper
+// truncates. Stepping an episode that has ended, or one never reset, is an error.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rlforge/envs/rng.h"
+#include "rlforge/envs/space.h"
+
+namespace rlforge {
+
+// Raised for every misuse of an environment: bad action, bad option, unknown id, wrong call order.
+class EnvError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct EnvSpec {
+  std::string id;
+  Space observation_space;
+  Space action_space;
+  // Episode limit applied by the vector env / TimeLimit; 0 means none.
+  int64_t max_episode_steps = 0;
+  std::optional<double> reward_threshold;
+};
+
+struct StepResult {
+  double reward = 0.0;
+  bool terminated = false;
+  // Only wrappers that impose limits (TimeLimit) set this; simulators never do.
+  bool truncated = false;
+};
+
+// A view of one action: `count` elements of `dtype` at `data`.
+struct ActionRef {
+  const void* data = nullptr;
+  DType dtype = DType::Int64;
+  std::size_t count = 0;
+
+  static ActionRef discrete(const int64_t& a) { return {&a, DType::Int64, 1}; }
+  static ActionRef box(const float* values, std::size_t n) { return {values, DType::Float32, n}; }
+  static ActionRef box(const std::vector<float>& values) { return box(values.data(), values.size()); }
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+
+  const EnvSpec& spec() const { return spec_; }
+  const std::string& id() const { return spec_.id; }
+
+  void reset(std::optional<uint64_t> seed, void* obs);
+  StepResult step(ActionRef action, void* obs);
+  StepResult step(int64_t action, void* obs) { return step(ActionRef::discrete(action), obs); }
+  StepResult step(const std::vector<float>& action, void* obs) {
+    return step(ActionRef::box(action), obs);
+  }
+
+  // Throws EnvError naming the env, the value and the space when `action` is not a valid action:
+  // wrong element type or count, a Discrete index out of range, a non-finite Box element. Box
+  // values outside the bounds are accepted: the simulators clip them, as Gymnasium's do.
+  void validate_action(ActionRef action) const;
+
+  // True before the first reset and after an episode ended.
+  bool needs_reset() const { return needs_reset_; }
+
+  // Full physical state (Gymnasium's `env.state`), for debugging, planning and reference tests.
+  // Envs without one throw EnvError.
+  virtual bool has_state() const { return false; }
+  virtual std::vector<double> state() const;
+  // Sets the state and makes the episode steppable, as if it had been reset into that state.
+  void set_state(const std::vector<double>& state);
+
+  // The innermost simulator (wrappers forward to the env they wrap).
+  virtual Env& unwrapped() { return *this; }
+
+ protected:
+  explicit Env(EnvSpec spec) : spec_(std::move(spec)) {}
+
+  // `rng()` has already been reseeded when `seed` is set; wrappers forward `seed` to their inner
+  // env.
+  virtual void reset_impl(std::optional<uint64_t> seed, void* obs) = 0;
+  virtual StepResult step_impl(const void* action, void* obs) = 0;
+  virtual void set_state_impl(const std::vector<double>& state);
+
+  Rng& rng() { return rng_; }
+  EnvSpec& mutable_spec() { return spec_; }
+  // Throws when `state` does not hold exactly `expected` values.
+  void check_state_size(const std::vector<double>& state, std::size_t expected) const;
+
+ private:
+  friend class VectorEnv;
+  friend class EnvRegistry;
+
+  EnvSpec spec_;
+  Rng rng_;
+  bool seeded_ = false;
+  bool needs_reset_ = true;
+};
+
+}  // namespace rlforge

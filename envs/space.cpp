@@ -1,0 +1,191 @@
+#include "rlforge/envs/space.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+namespace rlforge {
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return "float32";
+    case DType::UInt8: return "uint8";
+    case DType::Int64: return "int64";
+  }
+  return "?";
+}
+
+std::size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return 4;
+    case DType::UInt8: return 1;
+    case DType::Int64: return 8;
+  }
+  return 0;
+}
+
+Space Space::discrete(int64_t n) {
+  if (n <= 0) throw std::invalid_argument("Discrete space needs n > 0, got " + std::to_string(n));
+  Space s;
+  s.kind_ = Kind::Discrete;
+  s.n_ = n;
+  s.size_ = 1;
+  s.dtype_ = DType::Int64;
+  return s;
+}
+
+Space Space::box(std::vector<int64_t> shape, std::vector<float> low, std::vector<float> high,
+                 DType dtype) {
+  if (dtype == DType::Int64) throw std::invalid_argument("Box spaces hold float32 or uint8");
+  std::size_t size = 1;
+  for (int64_t d : shape) {
+    if (d <= 0) throw std::invalid_argument("Box dimensions must be positive");
+    size *= static_cast<std::size_t>(d);
+  }
+  auto expand = [size](std::vector<float> v, const char* what) {
+    if (v.size() == 1 && size != 1) v.assign(size, v[0]);
+    if (v.size() != size) {
+      throw std::invalid_argument(std::string("Box ") + what + " bound has " +
+                                  std::to_string(v.size()) + " values for " +
+                                  std::to_string(size) + " elements");
+    }
+    return v;
+  };
+  Space s;
+  s.kind_ = Kind::Box;
+  s.shape_ = std::move(shape);
+  s.size_ = size;
+  s.dtype_ = dtype;
+  s.low_ = expand(std::move(low), "low");
+  s.high_ = expand(std::move(high), "high");
+  for (std::size_t i = 0; i < size; ++i) {
+    if (!(s.low_[i] <= s.high_[i])) throw std::invalid_argument("Box needs low <= high");
+  }
+  return s;
+}
+
+Space Space::box(std::vector<int64_t> shape, float low, float high, DType dtype) {
+  return box(std::move(shape), std::vector<float>{low}, std::vector<float>{high}, dtype);
+}
+
+bool Space::is_bounded() const {
+  if (is_discrete()) return true;
+  for (std::size_t i = 0; i < size_; ++i) {
+    if (std::isinf(low_[i]) || std::isinf(high_[i])) return false;
+  }
+  return true;
+}
+
+int64_t Space::first_violation(const void* value) const {
+  if (is_discrete()) {
+    const int64_t a = *static_cast<const int64_t*>(value);
+    return (a >= 0 && a < n_) ? -1 : 0;
+  }
+  if (dtype_ == DType::UInt8) {
+    const auto* v = static_cast<const uint8_t*>(value);
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (v[i] < low_[i] || v[i] > high_[i]) return static_cast<int64_t>(i);
+    }
+    return -1;
+  }
+  const auto* v = static_cast<const float*>(value);
+  for (std::size_t i = 0; i < size_; ++i) {
+    // Written so that NaN fails.
+    if (!(v[i] >= low_[i] && v[i] <= high_[i])) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+bool Space::contains(const void* value) const { return first_violation(value) < 0; }
+
+void Space::sample(Rng& rng, void* out) const {
+  if (is_discrete()) {
+    *static_cast<int64_t*>(out) = static_cast<int64_t>(rng.below(static_cast<uint64_t>(n_)));
+    return;
+  }
+  for (std::size_t i = 0; i < size_; ++i) {
+    const double lo = low_[i], hi = high_[i];
+    double x;
+    if (dtype_ == DType::UInt8) {
+      x = lo + static_cast<double>(rng.below(static_cast<uint64_t>(hi - lo) + 1));
+      static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(x);
+      continue;
+    }
+    const bool lo_inf = std::isinf(lo), hi_inf = std::isinf(hi);
+    if (!lo_inf && !hi_inf) {
+      x = rng.uniform(lo, hi);
+    } else if (lo_inf && hi_inf) {
+      x = rng.normal();
+    } else if (lo_inf) {
+      x = hi - rng.exponential();
+    } else {
+      x = lo + rng.exponential();
+    }
+    auto f = static_cast<float>(x);
+    // Rounding to float32 can step just past a bound.
+    if (f < low_[i]) f = low_[i];
+    if (f > high_[i]) f = high_[i];
+    static_cast<float*>(out)[i] = f;
+  }
+}
+
+namespace {
+
+std::string number_text(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::ostringstream os;
+  os.precision(7);
+  os << v;
+  std::string s = os.str();
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string bounds_text(const std::vector<float>& b) {
+  bool uniform = true;
+  for (float v : b) uniform = uniform && (v == b[0] || (std::isnan(v) && std::isnan(b[0])));
+  if (uniform) return number_text(b[0]);
+  std::string s = "[";
+  const std::size_t shown = b.size() > 8 ? 8 : b.size();
+  for (std::size_t i = 0; i < shown; ++i) s += (i ? " " : "") + number_text(b[i]);
+  if (shown < b.size()) s += " ...";
+  return s + "]";
+}
+
+}  // namespace
+
+std::string Space::describe() const {
+  if (is_discrete()) return "Discrete(" + std::to_string(n_) + ")";
+  std::string shape = "(";
+  for (std::size_t i = 0; i < shape_.size(); ++i) shape += (i ? ", " : "") + std::to_string(shape_[i]);
+  if (shape_.size() == 1) shape += ",";
+  shape += ")";
+  return "Box(" + bounds_text(low_) + ", " + bounds_text(high_) + ", " + shape + ", " +
+         dtype_name(dtype_) + ")";
+}
+
+std::string Space::format_value(const void* value) const {
+  if (is_discrete()) return std::to_string(*static_cast<const int64_t*>(value));
+  std::string s = "[";
+  const std::size_t shown = size_ > 8 ? 8 : size_;
+  for (std::size_t i = 0; i < shown; ++i) {
+    const double v = dtype_ == DType::UInt8 ? static_cast<const uint8_t*>(value)[i]
+                                            : static_cast<const float*>(value)[i];
+    s += (i ? ", " : "") + number_text(v);
+  }
+  if (shown < size_) s += ", ...";
+  return s + "]";
+}
+
+bool Space::operator==(const Space& o) const {
+  if (kind_ != o.kind_ || dtype_ != o.dtype_) return false;
+  if (is_discrete()) return n_ == o.n_;
+  if (shape_ != o.shape_) return false;
+  return std::memcmp(low_.data(), o.low_.data(), size_ * sizeof(float)) == 0 &&
+         std::memcmp(high_.data(), o.high_.data(), size_ * sizeof(float)) == 0;
+}
+
+}  // namespace rlforge

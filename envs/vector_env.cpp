@@ -1,0 +1,157 @@
+#include "rlforge/envs/vector_env.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "rlforge/envs/registry.h"
+#include "worker_pool.h"
+
+namespace rlforge {
+
+VectorEnv::VectorEnv(const EnvFactory& factory, int num_envs, int threads) {
+  if (num_envs < 1) throw EnvError("vector env needs num_envs >= 1, got " + std::to_string(num_envs));
+  if (threads < 1) throw EnvError("vector env needs threads >= 1, got " + std::to_string(threads));
+  num_envs_ = num_envs;
+  threads_ = std::min(threads, num_envs);
+  envs_.reserve(static_cast<std::size_t>(num_envs));
+  for (int i = 0; i < num_envs; ++i) {
+    envs_.push_back(factory(i));
+    if (!envs_.back()) throw EnvError("vector env: the factory returned no env for index " + std::to_string(i));
+  }
+  spec_ = envs_[0]->spec();
+  for (int i = 1; i < num_envs; ++i) {
+    const EnvSpec& s = envs_[static_cast<std::size_t>(i)]->spec();
+    if (s.observation_space != spec_.observation_space || s.action_space != spec_.action_space) {
+      throw EnvError("vector env: env " + std::to_string(i) + " (" + s.id +
+                     ") has other spaces than env 0 (" + spec_.id + ")");
+    }
+  }
+  obs_bytes_ = spec_.observation_space.byte_size();
+  action_bytes_ = spec_.action_space.byte_size();
+  const auto n = static_cast<std::size_t>(num_envs);
+  obs_.assign(n * obs_bytes_, 0);
+  final_obs_.assign(n * obs_bytes_, 0);
+  rewards_.assign(n, 0.0f);
+  terminated_.assign(n, 0);
+  truncated_.assign(n, 0);
+  episode_returns_.assign(n, 0.0);
+  running_returns_.assign(n, 0.0);
+  episode_lengths_.assign(n, 0);
+  running_lengths_.assign(n, 0);
+  pending_seeds_.assign(n, 0);
+
+  // Contiguous blocks, sizes differing by at most one.
+  block_begin_.resize(static_cast<std::size_t>(threads_) + 1);
+  for (int w = 0; w <= threads_; ++w) {
+    block_begin_[static_cast<std::size_t>(w)] =
+        static_cast<int>(static_cast<int64_t>(num_envs) * w / threads_);
+  }
+  pool_ = std::make_unique<WorkerPool>(threads_);
+}
+
+VectorEnv::VectorEnv(const VectorEnvConfig& config)
+    : VectorEnv(
+          [&config](int) {
+            std::unique_ptr<Env> env = make_env(config.id, config.options);
+            for (const auto& w : config.wrappers) env = wrap_env(std::move(env), w);
+            return env;
+          },
+          config.num_envs, config.threads) {}
+
+VectorEnv::~VectorEnv() = default;
+
+const float* VectorEnv::observations_f32() const {
+  if (spec_.observation_space.dtype() != DType::Float32) {
+    throw EnvError(spec_.id + ": observations are " +
+                   dtype_name(spec_.observation_space.dtype()) + ", not float32");
+  }
+  return reinterpret_cast<const float*>(obs_.data());
+}
+
+void VectorEnv::reset(uint64_t seed) {
+  std::vector<uint64_t> seeds(static_cast<std::size_t>(num_envs_));
+  for (int i = 0; i < num_envs_; ++i) seeds[static_cast<std::size_t>(i)] = seed + static_cast<uint64_t>(i);
+  reset(seeds);
+}
+
+void VectorEnv::reset(const std::vector<uint64_t>& seeds) {
+  if (seeds.size() != static_cast<std::size_t>(num_envs_)) {
+    throw EnvError("vector env reset: " + std::to_string(seeds.size()) + " seeds for " +
+                   std::to_string(num_envs_) + " envs");
+  }
+  pending_seeds_ = seeds;
+  pool_->run([](void* self, int w) { static_cast<VectorEnv*>(self)->reset_block(w); }, this);
+  std::fill(rewards_.begin(), rewards_.end(), 0.0f);
+  std::fill(terminated_.begin(), terminated_.end(), 0);
+  std::fill(truncated_.begin(), truncated_.end(), 0);
+  std::fill(running_returns_.begin(), running_returns_.end(), 0.0);
+  std::fill(running_lengths_.begin(), running_lengths_.end(), 0);
+  needs_reset_ = false;
+}
+
+void VectorEnv::reset_block(int worker) {
+  const auto w = static_cast<std::size_t>(worker);
+  for (int i = block_begin_[w]; i < block_begin_[w + 1]; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    envs_[k]->reset(pending_seeds_[k], obs_.data() + k * obs_bytes_);
+  }
+}
+
+void VectorEnv::step(ActionRef actions) {
+  if (needs_reset_) throw EnvError(spec_.id + ": vector env stepped before reset()");
+  const Space& space = spec_.action_space;
+  const std::size_t expected = space.size() * static_cast<std::size_t>(num_envs_);
+  if (actions.data == nullptr || actions.dtype != space.dtype() || actions.count != expected) {
+    throw EnvError(spec_.id + ": vector env expects " + std::to_string(expected) + " " +
+                   dtype_name(space.dtype()) + " action values (" + std::to_string(num_envs_) +
+                   " envs x " + space.describe() + "), got " + std::to_string(actions.count) +
+                   " " + dtype_name(actions.dtype));
+  }
+  // Validate every action first, so that a bad one leaves all envs untouched.
+  const auto* bytes = static_cast<const unsigned char*>(actions.data);
+  for (int i = 0; i < num_envs_; ++i) {
+    const ActionRef one{bytes + static_cast<std::size_t>(i) * action_bytes_, space.dtype(),
+                        space.size()};
+    try {
+      envs_[static_cast<std::size_t>(i)]->validate_action(one);
+    } catch (const EnvError& e) {
+      throw EnvError(std::string(e.what()) + " (env " + std::to_string(i) + " of " +
+                     std::to_string(num_envs_) + ")");
+    }
+  }
+  pending_actions_ = bytes;
+  try {
+    pool_->run([](void* self, int w) { static_cast<VectorEnv*>(self)->step_block(w); }, this);
+  } catch (...) {
+    // An env failed inside its own step; the batch is no longer consistent.
+    needs_reset_ = true;
+    throw;
+  }
+}
+
+void VectorEnv::step_block(int worker) {
+  const auto w = static_cast<std::size_t>(worker);
+  const int64_t limit = spec_.max_episode_steps;
+  for (int i = block_begin_[w]; i < block_begin_[w + 1]; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    Env& env = *envs_[k];
+    unsigned char* obs = obs_.data() + k * obs_bytes_;
+    const StepResult r = env.step_impl(pending_actions_ + k * action_bytes_, obs);
+    running_returns_[k] += r.reward;
+    const int64_t length = ++running_lengths_[k];
+    rewards_[k] = static_cast<float>(r.reward);
+    const bool truncated = !r.terminated && (r.truncated || (limit > 0 && length >= limit));
+    terminated_[k] = r.terminated;
+    truncated_[k] = truncated;
+    if (r.terminated || truncated) {
+      std::memcpy(final_obs_.data() + k * obs_bytes_, obs, obs_bytes_);
+      episode_returns_[k] = running_returns_[k];
+      episode_lengths_[k] = length;
+      running_returns_[k] = 0.0;
+      running_lengths_[k] = 0;
+      env.reset(std::nullopt, obs);
+    }
+  }
+}
+
+}  // namespace rlforge

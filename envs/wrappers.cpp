@@ -1,0 +1,365 @@
+#include "rlforge/envs/wrappers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <map>
+
+namespace rlforge {
+
+namespace {
+
+const Space& require_box(const Env& env, const char* wrapper, bool action) {
+  const Space& space = action ? env.spec().action_space : env.spec().observation_space;
+  if (!space.is_box() || space.dtype() != DType::Float32) {
+    throw EnvError(std::string(wrapper) + " needs a float32 Box " +
+                   (action ? "action" : "observation") + " space; " + env.spec().id + " has " +
+                   space.describe());
+  }
+  return space;
+}
+
+EnvSpec with_action_space(const Env& env, Space space) {
+  EnvSpec spec = env.spec();
+  spec.action_space = std::move(space);
+  return spec;
+}
+
+}  // namespace
+
+// ---- Wrapper ----
+
+namespace {
+const Env& require_inner(const std::unique_ptr<Env>& inner) {
+  if (!inner) throw EnvError("a wrapper was given no environment to wrap");
+  return *inner;
+}
+}  // namespace
+
+Wrapper::Wrapper(std::unique_ptr<Env>&& inner, EnvSpec spec)
+    : Env(std::move(spec)), inner_(std::move(inner)) {}
+
+Wrapper::Wrapper(std::unique_ptr<Env>&& inner)
+    : Env(require_inner(inner).spec()), inner_(std::move(inner)) {}
+
+void Wrapper::reset_impl(std::optional<uint64_t> seed, void* obs) { inner_->reset(seed, obs); }
+
+StepResult Wrapper::step_impl(const void* action, void* obs) { return step_inner(action, obs); }
+
+StepResult Wrapper::step_inner(const void* action, void* obs) {
+  const Space& space = inner_->spec().action_space;
+  return inner_->step(ActionRef{action, space.dtype(), space.size()}, obs);
+}
+
+void Wrapper::set_state_impl(const std::vector<double>& state) { inner_->set_state(state); }
+
+// ---- TimeLimit ----
+
+TimeLimit::TimeLimit(std::unique_ptr<Env> inner, int64_t max_episode_steps)
+    : Wrapper(std::move(inner)), max_steps_(max_episode_steps) {
+  if (max_episode_steps <= 0) {
+    throw EnvError("TimeLimit needs max_episode_steps > 0, got " + std::to_string(max_episode_steps));
+  }
+  mutable_spec().max_episode_steps = max_episode_steps;
+}
+
+void TimeLimit::reset_impl(std::optional<uint64_t> seed, void* obs) {
+  elapsed_ = 0;
+  inner_->reset(seed, obs);
+}
+
+StepResult TimeLimit::step_impl(const void* action, void* obs) {
+  StepResult r = step_inner(action, obs);
+  ++elapsed_;
+  // Truncated only when not also terminated: a terminal state is never bootstrapped from.
+  if (elapsed_ >= max_steps_ && !r.terminated) r.truncated = true;
+  return r;
+}
+
+void TimeLimit::set_state_impl(const std::vector<double>& state) {
+  elapsed_ = 0;
+  inner_->set_state(state);
+}
+
+// ---- EpisodeStatistics ----
+
+EpisodeStatistics::EpisodeStatistics(std::unique_ptr<Env> inner) : Wrapper(std::move(inner)) {}
+
+void EpisodeStatistics::reset_impl(std::optional<uint64_t> seed, void* obs) {
+  current_ = {};
+  finished_.reset();
+  inner_->reset(seed, obs);
+}
+
+StepResult EpisodeStatistics::step_impl(const void* action, void* obs) {
+  const StepResult r = step_inner(action, obs);
+  current_.episode_return += r.reward;
+  current_.length += 1;
+  if (r.terminated || r.truncated) {
+    finished_ = current_;
+    ++episodes_;
+  }
+  return r;
+}
+
+// ---- ClipAction ----
+
+ClipAction::ClipAction(std::unique_ptr<Env> inner)
+    : Wrapper(std::move(inner), [&] {
+        const Space& a = require_box(require_inner(inner), "ClipAction", true);
+        const float inf = std::numeric_limits<float>::infinity();
+        return with_action_space(require_inner(inner), Space::box(a.shape(), -inf, inf));
+      }()) {
+  clipped_.resize(inner_->spec().action_space.size());
+}
+
+StepResult ClipAction::step_impl(const void* action, void* obs) {
+  const Space& inner_space = inner_->spec().action_space;
+  const auto* a = static_cast<const float*>(action);
+  for (std::size_t i = 0; i < clipped_.size(); ++i) {
+    clipped_[i] = std::clamp(a[i], inner_space.low()[i], inner_space.high()[i]);
+  }
+  return step_inner(clipped_.data(), obs);
+}
+
+// ---- RescaleAction ----
+
+RescaleAction::RescaleAction(std::unique_ptr<Env> inner, float min_action, float max_action)
+    : Wrapper(std::move(inner), [&] {
+        const Space& a = require_box(require_inner(inner), "RescaleAction", true);
+        if (!a.is_bounded()) {
+          throw EnvError("RescaleAction needs a bounded action space; " + require_inner(inner).spec().id +
+                         " has " + a.describe());
+        }
+        if (!(min_action < max_action)) {
+          throw EnvError("RescaleAction needs min_action < max_action, got " +
+                         std::to_string(min_action) + " and " + std::to_string(max_action));
+        }
+        return with_action_space(require_inner(inner), Space::box(a.shape(), min_action, max_action));
+      }()),
+      min_action_(min_action),
+      max_action_(max_action) {
+  rescaled_.resize(inner_->spec().action_space.size());
+}
+
+StepResult RescaleAction::step_impl(const void* action, void* obs) {
+  const Space& inner_space = inner_->spec().action_space;
+  const auto* a = static_cast<const float*>(action);
+  for (std::size_t i = 0; i < rescaled_.size(); ++i) {
+    const float lo = inner_space.low()[i], hi = inner_space.high()[i];
+    rescaled_[i] = lo + (hi - lo) * ((a[i] - min_action_) / (max_action_ - min_action_));
+  }
+  return step_inner(rescaled_.data(), obs);
+}
+
+// ---- NormalizeObservation ----
+
+NormalizeObservation::NormalizeObservation(std::unique_ptr<Env> inner, double epsilon, double clip)
+    : StatisticsWrapper(std::move(inner), [&] {
+        const Space& o = require_box(require_inner(inner), "NormalizeObservation", false);
+        const float bound = clip > 0 ? static_cast<float>(clip) : std::numeric_limits<float>::infinity();
+        EnvSpec spec = require_inner(inner).spec();
+        spec.observation_space = Space::box(o.shape(), -bound, bound);
+        return spec;
+      }()),
+      rms_(inner_->spec().observation_space.size()),
+      epsilon_(epsilon),
+      clip_(clip) {}
+
+void NormalizeObservation::normalize(void* obs) {
+  auto* o = static_cast<float*>(obs);
+  if (updating_) rms_.update(o);
+  const auto& mean = rms_.mean();
+  const auto& var = rms_.var();
+  for (std::size_t i = 0; i < mean.size(); ++i) {
+    double v = (static_cast<double>(o[i]) - mean[i]) / std::sqrt(var[i] + epsilon_);
+    if (clip_ > 0) v = std::clamp(v, -clip_, clip_);
+    o[i] = static_cast<float>(v);
+  }
+}
+
+void NormalizeObservation::reset_impl(std::optional<uint64_t> seed, void* obs) {
+  inner_->reset(seed, obs);
+  normalize(obs);
+}
+
+StepResult NormalizeObservation::step_impl(const void* action, void* obs) {
+  const StepResult r = step_inner(action, obs);
+  normalize(obs);
+  return r;
+}
+
+// ---- NormalizeReward ----
+
+NormalizeReward::NormalizeReward(std::unique_ptr<Env> inner, double gamma, double epsilon)
+    : StatisticsWrapper(std::move(inner)), rms_(1), gamma_(gamma), epsilon_(epsilon) {
+  if (!(gamma >= 0.0 && gamma <= 1.0)) {
+    throw EnvError("NormalizeReward needs gamma in [0, 1], got " + std::to_string(gamma));
+  }
+}
+
+void NormalizeReward::reset_impl(std::optional<uint64_t> seed, void* obs) { inner_->reset(seed, obs); }
+
+StepResult NormalizeReward::step_impl(const void* action, void* obs) {
+  StepResult r = step_inner(action, obs);
+  // Gymnasium's definition: the discounted return restarts only after a termination.
+  discounted_return_ = discounted_return_ * gamma_ * (r.terminated ? 0.0 : 1.0) + r.reward;
+  if (updating_) rms_.update(&discounted_return_);
+  r.reward = r.reward / std::sqrt(rms_.var()[0] + epsilon_);
+  return r;
+}
+
+std::vector<double> NormalizeReward::statistics() const {
+  std::vector<double> s = rms_.save();
+  s.push_back(discounted_return_);
+  return s;
+}
+
+void NormalizeReward::load_statistics(const std::vector<double>& state) {
+  if (state.size() != 4) {
+    throw EnvError("NormalizeReward statistics need 4 values, got " + std::to_string(state.size()));
+  }
+  rms_.load({state[0], state[1], state[2]});
+  discounted_return_ = state[3];
+}
+
+// ---- FrameStack ----
+
+FrameStack::FrameStack(std::unique_ptr<Env> inner, int num_stack)
+    : Wrapper(std::move(inner), [&] {
+        if (num_stack < 1) {
+          throw EnvError("FrameStack needs num_stack >= 1, got " + std::to_string(num_stack));
+        }
+        const Space& o = require_inner(inner).spec().observation_space;
+        if (!o.is_box()) {
+          throw EnvError("FrameStack needs a Box observation space; " + require_inner(inner).spec().id +
+                         " has " + o.describe());
+        }
+        std::vector<int64_t> shape{num_stack};
+        shape.insert(shape.end(), o.shape().begin(), o.shape().end());
+        std::vector<float> low, high;
+        for (int k = 0; k < num_stack; ++k) {
+          low.insert(low.end(), o.low().begin(), o.low().end());
+          high.insert(high.end(), o.high().begin(), o.high().end());
+        }
+        EnvSpec spec = require_inner(inner).spec();
+        spec.observation_space = Space::box(shape, low, high, o.dtype());
+        return spec;
+      }()),
+      num_stack_(num_stack),
+      frame_bytes_(inner_->spec().observation_space.byte_size()) {
+  frames_.resize(frame_bytes_ * static_cast<std::size_t>(num_stack));
+  latest_.resize(frame_bytes_);
+}
+
+void FrameStack::push_and_write(void* obs) {
+  newest_ = (newest_ + 1) % num_stack_;
+  std::memcpy(frames_.data() + static_cast<std::size_t>(newest_) * frame_bytes_, latest_.data(), frame_bytes_);
+  auto* out = static_cast<unsigned char*>(obs);
+  for (int k = 0; k < num_stack_; ++k) {
+    const int slot = (newest_ + 1 + k) % num_stack_;  // oldest first
+    std::memcpy(out + static_cast<std::size_t>(k) * frame_bytes_,
+                frames_.data() + static_cast<std::size_t>(slot) * frame_bytes_, frame_bytes_);
+  }
+}
+
+void FrameStack::reset_impl(std::optional<uint64_t> seed, void* obs) {
+  inner_->reset(seed, latest_.data());
+  for (int k = 0; k < num_stack_; ++k) {
+    std::memcpy(frames_.data() + static_cast<std::size_t>(k) * frame_bytes_, latest_.data(), frame_bytes_);
+  }
+  newest_ = num_stack_ - 1;
+  push_and_write(obs);
+}
+
+StepResult FrameStack::step_impl(const void* action, void* obs) {
+  const StepResult r = step_inner(action, latest_.data());
+  push_and_write(obs);
+  return r;
+}
+
+// ---- by name ----
+
+namespace {
+
+struct WrapperEntry {
+  std::vector<OptionDecl> options;
+  std::function<std::unique_ptr<Env>(std::unique_ptr<Env>, const ResolvedOptions&)> make;
+};
+
+const std::map<std::string, WrapperEntry>& wrapper_table() {
+  static const std::map<std::string, WrapperEntry> table = {
+      {"TimeLimit",
+       {{{"max_episode_steps", int64_t{0}, "steps after which an episode is truncated (> 0)"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<TimeLimit>(std::move(env), o.get_int("max_episode_steps"));
+        }}},
+      {"EpisodeStatistics",
+       {{}, [](std::unique_ptr<Env> env, const ResolvedOptions&) {
+          return std::make_unique<EpisodeStatistics>(std::move(env));
+        }}},
+      {"ClipAction",
+       {{}, [](std::unique_ptr<Env> env, const ResolvedOptions&) {
+          return std::make_unique<ClipAction>(std::move(env));
+        }}},
+      {"RescaleAction",
+       {{{"min_action", -1.0, "lower bound of the new action range"},
+         {"max_action", 1.0, "upper bound of the new action range"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<RescaleAction>(std::move(env),
+                                                 static_cast<float>(o.get_double("min_action")),
+                                                 static_cast<float>(o.get_double("max_action")));
+        }}},
+      {"NormalizeObservation",
+       {{{"epsilon", 1e-8, "added to the variance before the square root"},
+         {"clip", 0.0, "clip normalised values to [-clip, clip] (0: no clipping)"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<NormalizeObservation>(std::move(env), o.get_double("epsilon"),
+                                                        o.get_double("clip"));
+        }}},
+      {"NormalizeReward",
+       {{{"gamma", 0.99, "discount of the return whose spread scales rewards"},
+         {"epsilon", 1e-8, "added to the variance before the square root"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<NormalizeReward>(std::move(env), o.get_double("gamma"),
+                                                   o.get_double("epsilon"));
+        }}},
+      {"FrameStack",
+       {{{"num_stack", int64_t{4}, "number of observations stacked"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<FrameStack>(std::move(env), static_cast<int>(o.get_int("num_stack")));
+        }}},
+  };
+  return table;
+}
+
+const WrapperEntry& find_wrapper(const std::string& name) {
+  const auto& table = wrapper_table();
+  const auto it = table.find(name);
+  if (it == table.end()) {
+    std::string known;
+    for (const auto& [k, v] : table) known += (known.empty() ? "" : ", ") + k;
+    throw EnvError("unknown wrapper '" + name + "'; known wrappers: " + known);
+  }
+  return it->second;
+}
+
+}  // namespace
+
+std::vector<std::string> wrapper_names() {
+  std::vector<std::string> names;
+  for (const auto& [k, v] : wrapper_table()) names.push_back(k);
+  return names;
+}
+
+std::vector<OptionDecl> wrapper_options(const std::string& name) { return find_wrapper(name).options; }
+
+std::unique_ptr<Env> wrap_env(std::unique_ptr<Env> env, const WrapperSpec& spec) {
+  const WrapperEntry& entry = find_wrapper(spec.name);
+  const ResolvedOptions options("wrapper '" + spec.name + "'", entry.options, spec.options);
+  return entry.make(std::move(env), options);
+}
+
+}  // namespace rlforge

@@ -1,0 +1,21 @@
+# Shared by run.sh and test.sh: dependencies, BLAS settings, configure and build.
+# Sourced, not executed.
+
+RLFORGE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RLFORGE_BUILD_DIR="${RLFORGE_BUILD_DIR:-$RLFORGE_ROOT/build}"
+
+# Debian's OpenBLAS 0.3.21 misreads AVX-512 Xeons as "Prescott" and uses its slowest kernels;
+# it reads this variable when it loads. A value already set is respected.
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
+
+rlforge_build() {
+  "$RLFORGE_ROOT/scripts/install-deps.sh"
+  local generator=()
+  if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+  if [[ ! -f "$RLFORGE_BUILD_DIR/CMakeCache.txt" ]]; then
+    cmake -S "$RLFORGE_ROOT" -B "$RLFORGE_BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
+  fi
+  cmake --build "$RLFORGE_BUILD_DIR" -j "$(nproc)"
+}

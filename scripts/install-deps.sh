@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rlforge builds and runs with. Idempotent: installs only what is
+# missing and runs `apt-get update` only when something must be fetched.
+set -euo pipefail
+
+packages=(
+  cmake g++ make ninja-build pkg-config
+  libtorch-dev            # LibTorch 1.13 (agents/, replay/, trainers/)
+  libopenblas0-pthread    # without it LibTorch falls back to the reference BLAS (~14x slower)
+  libbox2d-dev            # Box2D 2.4 (envs/box2d)
+  libsdl2-dev             # render/
+  libyaml-cpp-dev         # configs
+  catch2                  # Catch2 v2 test suite
+  libbenchmark-dev        # bench/
+  libcli11-dev            # app/ command line
+  ccache                  # optional, speeds rebuilds
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: missing packages: ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO=sudo
+  else
+    echo "install-deps: error: not root and no password-less sudo; install as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO apt-get update -qq; then
+  echo "install-deps: error: 'apt-get update' failed (no package archive reachable?)" >&2
+  exit 1
+fi
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+  echo "install-deps: error: could not install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installed ${missing[*]}"
