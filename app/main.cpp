@@ -1,1 +1,28 @@
-int main(){}
+// rlforge: train, evaluate and inspect learning agents from the command line.
+#include <CLI/CLI.hpp>
+
+#include "blas_environment.h"
+#include "cli_errors.h"
+#include "env_commands.h"
+
+int main(int argc, char** argv) {
+  rlforge::cli::ensure_blas_core_type(argv);
+
+  CLI::App app{"rlforge: fast simulators, vectorized rollouts and learning agents in one toolkit"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  rlforge::cli::add_env_commands(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, as for every other error.
+    rlforge::cli::print_error(std::string(e.what()) + " (see --help)");
+    return 2;
+  }
+  return exit_code;
+}

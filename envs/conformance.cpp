@@ -28,8 +28,8 @@ struct Transition {
 
 class Checker {
  public:
-  Checker(std::string id, Options options, ConformanceSettings settings)
-      : id_(std::move(id)), options_(std::move(options)), settings_(settings) {}
+  Checker(const EnvRegistry& registry, std::string id, Options options, ConformanceSettings settings)
+      : registry_(registry), id_(std::move(id)), options_(std::move(options)), settings_(settings) {}
 
   std::vector<ConformanceCheck> run() {
     probe_ = make();
@@ -59,7 +59,7 @@ class Checker {
   std::unique_ptr<Env> make(const Options& extra = {}) const {
     Options o = options_;
     for (const auto& [k, v] : extra.values()) o.set(k, v);
-    return make_env(id_, o);
+    return registry_.make(id_, o);
   }
 
   // Returns "" when the property holds, otherwise why not.
@@ -435,6 +435,7 @@ class Checker {
     return "";
   }
 
+  const EnvRegistry& registry_;
   std::string id_;
   Options options_;
   ConformanceSettings settings_;
@@ -447,7 +448,13 @@ class Checker {
 
 std::vector<ConformanceCheck> check_env_conformance(const std::string& id, const Options& options,
                                                     const ConformanceSettings& settings) {
-  return Checker(id, options, settings).run();
+  return check_env_conformance(env_registry(), id, options, settings);
+}
+
+std::vector<ConformanceCheck> check_env_conformance(const EnvRegistry& registry,
+                                                    const std::string& id, const Options& options,
+                                                    const ConformanceSettings& settings) {
+  return Checker(registry, id, options, settings).run();
 }
 
 }  // namespace rlforge

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rlforge/envs/options.h"
+#include "rlforge/envs/registry.h"
 
 namespace rlforge {
 
@@ -24,6 +25,11 @@ struct ConformanceSettings {
 // Runs every check on env `id` made with `options`; never throws for a failing property (the
 // failure is reported in the result), only when the env cannot be made at all.
 std::vector<ConformanceCheck> check_env_conformance(const std::string& id,
+                                                    const Options& options = {},
+                                                    const ConformanceSettings& settings = {});
+// The same on an env of another registry (a plugin's, a test's).
+std::vector<ConformanceCheck> check_env_conformance(const EnvRegistry& registry,
+                                                    const std::string& id,
                                                     const Options& options = {},
                                                     const ConformanceSettings& settings = {});
 

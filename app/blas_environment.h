@@ -1,0 +1,12 @@
+#pragma once
+// OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded, so setting it from main() is too
+// late: the program re-executes itself with the variable set instead.
+
+namespace rlforge::cli {
+
+// On a CPU with AVX-512 and OPENBLAS_CORETYPE unset, sets it to SkylakeX and re-executes the
+// program (Debian's OpenBLAS 0.3.21 otherwise takes this CPU for "Prescott" and runs its slowest
+// kernels). Returns normally when nothing needs doing or the re-exec is not possible.
+void ensure_blas_core_type(char** argv);
+
+}  // namespace rlforge::cli
