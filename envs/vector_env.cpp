@@ -1,6 +1,7 @@
 #include "rlforge/envs/vector_env.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "rlforge/envs/registry.h"
@@ -97,6 +98,27 @@ void VectorEnv::reset_block(int worker) {
   }
 }
 
+int VectorEnv::first_invalid_action(const Space& space, const unsigned char* actions) const {
+  if (space.is_discrete()) {
+    const auto* a = reinterpret_cast<const int64_t*>(actions);
+    const auto n = static_cast<uint64_t>(space.n());
+    for (int i = 0; i < num_envs_; ++i) {
+      if (static_cast<uint64_t>(a[i]) >= n) return i;  // negatives wrap to huge values
+    }
+    return -1;
+  }
+  if (space.dtype() == DType::Float32) {
+    const auto* a = reinterpret_cast<const float*>(actions);
+    const std::size_t per_env = space.size();
+    for (int i = 0; i < num_envs_; ++i) {
+      for (std::size_t j = 0; j < per_env; ++j) {
+        if (!std::isfinite(a[static_cast<std::size_t>(i) * per_env + j])) return i;
+      }
+    }
+  }
+  return -1;
+}
+
 void VectorEnv::step(ActionRef actions) {
   if (needs_reset_) throw EnvError(spec_.id + ": vector env stepped before reset()");
   const Space& space = spec_.action_space;
@@ -107,15 +129,16 @@ void VectorEnv::step(ActionRef actions) {
                    " envs x " + space.describe() + "), got " + std::to_string(actions.count) +
                    " " + dtype_name(actions.dtype));
   }
-  // Validate every action first, so that a bad one leaves all envs untouched.
+  // Validate every action first, so that a bad one leaves all envs untouched. The common cases
+  // are checked in one tight loop; the env itself words the message for a bad action.
   const auto* bytes = static_cast<const unsigned char*>(actions.data);
-  for (int i = 0; i < num_envs_; ++i) {
-    const ActionRef one{bytes + static_cast<std::size_t>(i) * action_bytes_, space.dtype(),
-                        space.size()};
+  const int bad = first_invalid_action(space, bytes);
+  if (bad >= 0) {
+    const ActionRef one{bytes + static_cast<std::size_t>(bad) * action_bytes_, space.dtype(), space.size()};
     try {
-      envs_[static_cast<std::size_t>(i)]->validate_action(one);
+      envs_[static_cast<std::size_t>(bad)]->validate_action(one);
     } catch (const EnvError& e) {
-      throw EnvError(std::string(e.what()) + " (env " + std::to_string(i) + " of " +
+      throw EnvError(std::string(e.what()) + " (env " + std::to_string(bad) + " of " +
                      std::to_string(num_envs_) + ")");
     }
   }

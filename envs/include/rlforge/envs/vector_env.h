@@ -75,6 +75,8 @@ class VectorEnv {
   Env& env(int index) { return *envs_.at(static_cast<std::size_t>(index)); }
 
  private:
+  // Index of the first env whose action Env::validate_action would refuse, or -1.
+  int first_invalid_action(const Space& space, const unsigned char* actions) const;
   void step_block(int worker);
   void reset_block(int worker);
 

@@ -1,0 +1,82 @@
+// Env stepping throughput: one env stepped directly, and the vector env with N envs on T threads.
+// Actions are uniformly random and drawn inside the timed loop, as in the Gymnasium figures
+// (`env.step(env.action_space.sample())` in a Python loop) that docs/benchmarks.md compares with.
+//
+//   build/bench/rlforge_bench_envs --benchmark_filter=CartPole
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "rlforge/envs/registry.h"
+#include "rlforge/envs/vector_env.h"
+
+using namespace rlforge;
+
+namespace {
+
+void set_counters(benchmark::State& state, int64_t steps_per_iteration) {
+  state.SetItemsProcessed(state.iterations() * steps_per_iteration);
+}
+
+void single_env_step(benchmark::State& state, const std::string& id) {
+  auto env = make_env(id);
+  const Space& action_space = env->spec().action_space;
+  const int64_t limit = env->spec().max_episode_steps;
+  std::vector<unsigned char> obs(env->spec().observation_space.byte_size());
+  std::vector<unsigned char> action(action_space.byte_size());
+  const ActionRef ref{action.data(), action_space.dtype(), action_space.size()};
+  Rng rng(1);
+  env->reset(0, obs.data());
+  int64_t length = 0;
+  for (auto _ : state) {
+    action_space.sample(rng, action.data());
+    const StepResult r = env->step(ref, obs.data());
+    if (r.terminated || ++length >= limit) {
+      env->reset(std::nullopt, obs.data());
+      length = 0;
+    }
+    benchmark::DoNotOptimize(obs.data());
+  }
+  set_counters(state, 1);
+}
+
+void vector_env_step(benchmark::State& state, const std::string& id) {
+  const int num_envs = static_cast<int>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  VectorEnv venv(VectorEnvConfig{id, {}, {}, num_envs, threads});
+  const Space& action_space = venv.spec().action_space;
+  std::vector<unsigned char> actions(action_space.byte_size() * static_cast<std::size_t>(num_envs));
+  const ActionRef batch{actions.data(), action_space.dtype(), action_space.size() * static_cast<std::size_t>(num_envs)};
+  Rng rng(1);
+  venv.reset(0);
+  for (auto _ : state) {
+    for (int i = 0; i < num_envs; ++i) {
+      action_space.sample(rng, actions.data() + static_cast<std::size_t>(i) * action_space.byte_size());
+    }
+    venv.step(batch);
+    benchmark::DoNotOptimize(venv.observations());
+  }
+  set_counters(state, num_envs);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (const std::string& id : env_registry().ids()) {
+    benchmark::RegisterBenchmark(("EnvStep/" + id).c_str(), single_env_step, id);
+    benchmark::RegisterBenchmark(("VectorEnvStep/" + id).c_str(), vector_env_step, id)
+        ->ArgNames({"num_envs", "threads"})
+        ->Args({1, 1})
+        ->Args({64, 1})
+        ->Args({64, 2})
+        ->Args({256, 1})
+        ->Args({256, 2})
+        ->UseRealTime();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
