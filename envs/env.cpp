@@ -17,12 +17,13 @@ void Env::reset(std::optional<uint64_t> seed, void* obs) {
   }
   reset_impl(seed, obs);
   needs_reset_ = false;
+  started_ = true;
 }
 
 StepResult Env::step(ActionRef action, void* obs) {
   if (needs_reset_) {
     throw EnvError(spec_.id + ": step() called " +
-                   (seeded_ ? std::string("after the episode ended") : std::string("before reset()")) +
+                   (started_ ? std::string("after the episode ended") : std::string("before reset()")) +
                    "; call reset() first");
   }
   validate_action(action);
@@ -66,6 +67,7 @@ std::vector<double> Env::state() const {
 void Env::set_state(const std::vector<double>& state) {
   set_state_impl(state);
   needs_reset_ = false;
+  started_ = true;
 }
 
 void Env::set_state_impl(const std::vector<double>&) {

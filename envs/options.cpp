@@ -1,5 +1,6 @@
 #include "rlforge/envs/options.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -15,8 +16,9 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Whole text only: no surrounding blanks, nothing after the number.
 bool parse_int(const std::string& text, int64_t& out) {
-  if (text.empty()) return false;
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return false;
   errno = 0;
   char* end = nullptr;
   const long long v = std::strtoll(text.c_str(), &end, 10);
@@ -25,12 +27,13 @@ bool parse_int(const std::string& text, int64_t& out) {
   return true;
 }
 
+// Finite numbers only: "nan" and "inf" are no sensible option values.
 bool parse_double(const std::string& text, double& out) {
-  if (text.empty()) return false;
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return false;
   errno = 0;
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (errno != 0 || *end != '\0') return false;
+  if (errno != 0 || *end != '\0' || !std::isfinite(v)) return false;
   out = v;
   return true;
 }
@@ -38,6 +41,7 @@ bool parse_double(const std::string& text, double& out) {
 // Converts `given` to the type of `declared`, or returns false.
 bool convert(const OptionValue& given, const OptionValue& declared, OptionValue& out) {
   if (given.index() == declared.index()) {
+    if (const auto* d = std::get_if<double>(&given); d && !std::isfinite(*d)) return false;
     out = given;
     return true;
   }

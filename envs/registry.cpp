@@ -1,5 +1,7 @@
 #include "rlforge/envs/registry.h"
 
+#include "rlforge/envs/wrappers.h"
+
 namespace rlforge {
 
 namespace {
@@ -56,6 +58,10 @@ std::unique_ptr<Env> EnvRegistry::make(const std::string& id, const Options& opt
   if (!env) throw EnvError("env '" + id + "': its factory returned no environment");
   env->spec_.id = id;
   if (limit > 0) env->spec_.max_episode_steps = limit;
+  // As gymnasium.make does: the episode limit is enforced by a TimeLimit around the simulator, so
+  // that wrappers added later see truncations (unwrapped() reaches the simulator itself).
+  const int64_t episode_limit = env->spec_.max_episode_steps;
+  if (episode_limit > 0) env = std::make_unique<TimeLimit>(std::move(env), episode_limit);
   return env;
 }
 

@@ -1,7 +1,6 @@
 #include "rlforge/envs/space.h"
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -184,8 +183,8 @@ bool Space::operator==(const Space& o) const {
   if (kind_ != o.kind_ || dtype_ != o.dtype_) return false;
   if (is_discrete()) return n_ == o.n_;
   if (shape_ != o.shape_) return false;
-  return std::memcmp(low_.data(), o.low_.data(), size_ * sizeof(float)) == 0 &&
-         std::memcmp(high_.data(), o.high_.data(), size_ * sizeof(float)) == 0;
+  // By value (bounds are never NaN), so -0.0 and 0.0 are the same bound.
+  return low_ == o.low_ && high_ == o.high_;
 }
 
 }  // namespace rlforge

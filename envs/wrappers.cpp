@@ -49,8 +49,12 @@ void Wrapper::reset_impl(std::optional<uint64_t> seed, void* obs) { inner_->rese
 StepResult Wrapper::step_impl(const void* action, void* obs) { return step_inner(action, obs); }
 
 StepResult Wrapper::step_inner(const void* action, void* obs) {
-  const Space& space = inner_->spec().action_space;
-  return inner_->step(ActionRef{action, space.dtype(), space.size()}, obs);
+  // The outer step has validated the call order and the action; a wrapper's transformed action
+  // (clipped, rescaled) is valid by construction. So skip the inner env's checks but keep its
+  // end-of-episode bookkeeping.
+  const StepResult r = inner_->step_impl(action, obs);
+  if (r.terminated || r.truncated) inner_->needs_reset_ = true;
+  return r;
 }
 
 void Wrapper::set_state_impl(const std::vector<double>& state) { inner_->set_state(state); }
@@ -191,6 +195,14 @@ StepResult NormalizeObservation::step_impl(const void* action, void* obs) {
   return r;
 }
 
+void NormalizeObservation::load_statistics(const std::vector<double>& state) {
+  try {
+    rms_.load(state);
+  } catch (const std::invalid_argument& e) {
+    throw EnvError(spec().id + ": NormalizeObservation statistics: " + e.what());
+  }
+}
+
 // ---- NormalizeReward ----
 
 NormalizeReward::NormalizeReward(std::unique_ptr<Env> inner, double gamma, double epsilon)
@@ -219,7 +231,8 @@ std::vector<double> NormalizeReward::statistics() const {
 
 void NormalizeReward::load_statistics(const std::vector<double>& state) {
   if (state.size() != 4) {
-    throw EnvError("NormalizeReward statistics need 4 values, got " + std::to_string(state.size()));
+    throw EnvError(spec().id + ": NormalizeReward statistics need 4 values, got " +
+                   std::to_string(state.size()));
   }
   rms_.load({state[0], state[1], state[2]});
   discounted_return_ = state[3];

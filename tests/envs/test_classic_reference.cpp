@@ -47,7 +47,9 @@ ReplaySummary replay_reference(const std::string& id) {
   const std::string dir = std::string(RLFORGE_TEST_DATA_DIR) + "/gymnasium-classic/";
   const auto inits = read_csv(dir + id + ".init.csv");
   const auto steps = read_csv(dir + id + ".steps.csv");
-  auto env = make_env(id);
+  // The reference ran on Gymnasium's unwrapped env, without the time limit.
+  auto made = make_env(id);
+  Env* env = &made->unwrapped();
   const Space& obs_space = env->spec().observation_space;
   const Space& act_space = env->spec().action_space;
   const std::size_t obs_n = obs_space.size();

@@ -11,6 +11,7 @@
 #include "rlforge/envs/classic/pendulum.h"
 #include "rlforge/envs/options.h"
 #include "rlforge/envs/registry.h"
+#include "rlforge/envs/wrappers.h"
 
 using namespace rlforge;
 
@@ -109,9 +110,30 @@ TEST_CASE("make_env builds each classic-control env", "[registry]") {
 
 TEST_CASE("make_env returns the right concrete simulator", "[registry]") {
   auto cp = make_env("CartPole-v1");
-  CHECK(dynamic_cast<CartPole*>(cp.get()) != nullptr);
+  CHECK(dynamic_cast<CartPole*>(&cp->unwrapped()) != nullptr);
   auto pd = make_env("Pendulum-v1");
-  CHECK(dynamic_cast<Pendulum*>(pd.get()) != nullptr);
+  CHECK(dynamic_cast<Pendulum*>(&pd->unwrapped()) != nullptr);
+}
+
+TEST_CASE("make_env enforces the episode limit with a TimeLimit, as gymnasium.make does", "[registry]") {
+  auto env = make_env("Pendulum-v1", Options{{"max_episode_steps", int64_t{4}}});
+  REQUIRE(dynamic_cast<TimeLimit*>(env.get()) != nullptr);
+  std::vector<float> obs(3);
+  env->reset(0, obs.data());
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(env->step(std::vector<float>{0.0f}, obs.data()).truncated);
+  const StepResult last = env->step(std::vector<float>{0.0f}, obs.data());
+  CHECK(last.truncated);
+  CHECK_FALSE(last.terminated);
+  CHECK_THROWS_AS(env->step(std::vector<float>{0.0f}, obs.data()), EnvError);
+}
+
+TEST_CASE("non-finite and padded numbers are refused as option values", "[options]") {
+  for (const char* text : {"nan", "inf", "-inf", " 9.8", "9.8 "}) {
+    INFO(text);
+    CHECK_THROWS_WITH(make_env("Pendulum-v1", Options{{"g", std::string(text)}}),
+                      Catch::Contains("option 'g' expects a number"));
+  }
+  CHECK_THROWS_AS(make_env("Pendulum-v1", Options{{"g", std::nan("")}}), EnvError);
 }
 
 TEST_CASE("unknown env id lists the registered ids", "[registry][errors]") {
@@ -333,7 +355,7 @@ TEST_CASE("a custom env registers in a local registry and is made with its optio
                                           {"max_episode_steps", int64_t{9}}});
   CHECK(env->id() == "Counter-v1");  // the id it was made under
   CHECK(env->spec().max_episode_steps == 9);
-  CHECK(dynamic_cast<CounterEnv&>(*env).length() == 2);
+  CHECK(dynamic_cast<CounterEnv&>(env->unwrapped()).length() == 2);
 
   float obs = -1.0f;
   env->reset(0, &obs);
@@ -351,7 +373,7 @@ TEST_CASE("a custom env registers in a local registry and is made with its optio
   // Defaults, and the limit from the spec.
   auto plain = registry.make("Counter-v0");
   CHECK(plain->spec().max_episode_steps == 50);
-  CHECK(dynamic_cast<CounterEnv&>(*plain).length() == 3);
+  CHECK(dynamic_cast<CounterEnv&>(plain->unwrapped()).length() == 3);
 
   const std::string msg = error_of([&] { registry.make("Counter-v0", {{"speed", 1.0}}); });
   CHECK_THAT(msg, Catch::Contains("valid options: length, scale, bonus, max_episode_steps"));

@@ -319,6 +319,11 @@ TEST_CASE("format_value() writes values for error messages", "[space][text]") {
 
 // ---- equality ----
 
+TEST_CASE("Space equality compares bounds by value, so -0 and 0 are one bound", "[space]") {
+  CHECK(Space::box({1}, -0.0f, 1.0f) == Space::box({1}, 0.0f, 1.0f));
+  CHECK(Space::box({1}, 0.0f, 1.0f) != Space::box({1}, 0.0f, 2.0f));
+}
+
 TEST_CASE("Space equality compares kind, n, shape, dtype and bounds", "[space]") {
   CHECK(Space::discrete(3) == Space::discrete(3));
   CHECK(Space::discrete(3) != Space::discrete(4));

@@ -395,12 +395,10 @@ TEST_CASE("VectorEnv from a factory checks the envs it gets", "[vector][errors]"
   }
 }
 
-// Known bug (see the report): the vector env applies the spec's max_episode_steps outside the
-// wrapper stack, so a wrapper from the config never learns that the episode was truncated:
-// EpisodeStatistics records nothing for episodes the vector env ends by time limit.
-// Tagged [!shouldfail] until vector_env.cpp / wrappers are fixed; remove the tag then.
+// The episode limit is enforced inside the wrapper stack (make_env adds a TimeLimit), so wrappers
+// from the config see truncations: EpisodeStatistics records episodes ended by the time limit.
 TEST_CASE("EpisodeStatistics inside a VectorEnv records episodes truncated by the time limit",
-          "[vector][wrappers][!shouldfail]") {
+          "[vector][wrappers]") {
   VectorEnvConfig c = config("Pendulum-v1", 1, 1, {{"max_episode_steps", int64_t{3}}});
   c.wrappers = {{"EpisodeStatistics", {}}};
   VectorEnv v(c);

@@ -109,10 +109,12 @@ class Env {
  private:
   friend class VectorEnv;
   friend class EnvRegistry;
+  friend class Wrapper;
 
   EnvSpec spec_;
   Rng rng_;
   bool seeded_ = false;
+  bool started_ = false;  // an episode has begun (reset or set_state) at least once
   bool needs_reset_ = true;
 };
 

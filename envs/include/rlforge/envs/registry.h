@@ -3,7 +3,9 @@
 //
 // Built-in envs are registered by an explicit call on first use (no static initialisers that a
 // linker may drop); user envs register the same way with `env_registry().add(...)`.
-// Every env accepts the option `max_episode_steps`, which replaces its episode limit.
+// Every env accepts the option `max_episode_steps`, which replaces its episode limit. As with
+// gymnasium.make, an env with an episode limit comes wrapped in a TimeLimit; `unwrapped()` is the
+// simulator itself.
 
 #include <functional>
 #include <map>

@@ -126,7 +126,7 @@ class NormalizeObservation : public StatisticsWrapper {
   NormalizeObservation(std::unique_ptr<Env> inner, double epsilon = 1e-8, double clip = 0.0);
   const RunningMeanStd& running_stats() const { return rms_; }
   std::vector<double> statistics() const override { return rms_.save(); }
-  void load_statistics(const std::vector<double>& state) override { rms_.load(state); }
+  void load_statistics(const std::vector<double>& state) override;
 
  protected:
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
