@@ -41,12 +41,6 @@ VectorEnv::VectorEnv(const EnvFactory& factory, int num_envs, int threads) {
   running_lengths_.assign(n, 0);
   pending_seeds_.assign(n, 0);
 
-  // Contiguous blocks, sizes differing by at most one.
-  block_begin_.resize(static_cast<std::size_t>(threads_) + 1);
-  for (int w = 0; w <= threads_; ++w) {
-    block_begin_[static_cast<std::size_t>(w)] =
-        static_cast<int>(static_cast<int64_t>(num_envs) * w / threads_);
-  }
   pool_ = std::make_unique<WorkerPool>(threads_);
 }
 
@@ -81,7 +75,9 @@ void VectorEnv::reset(const std::vector<uint64_t>& seeds) {
                    std::to_string(num_envs_) + " envs");
   }
   pending_seeds_ = seeds;
-  pool_->run([](void* self, int w) { static_cast<VectorEnv*>(self)->reset_block(w); }, this);
+  pool_->run_ranges(
+      num_envs_, [](void* self, int begin, int end) { static_cast<VectorEnv*>(self)->reset_range(begin, end); },
+      this);
   std::fill(rewards_.begin(), rewards_.end(), 0.0f);
   std::fill(terminated_.begin(), terminated_.end(), 0);
   std::fill(truncated_.begin(), truncated_.end(), 0);
@@ -90,9 +86,8 @@ void VectorEnv::reset(const std::vector<uint64_t>& seeds) {
   needs_reset_ = false;
 }
 
-void VectorEnv::reset_block(int worker) {
-  const auto w = static_cast<std::size_t>(worker);
-  for (int i = block_begin_[w]; i < block_begin_[w + 1]; ++i) {
+void VectorEnv::reset_range(int begin, int end) {
+  for (int i = begin; i < end; ++i) {
     const auto k = static_cast<std::size_t>(i);
     envs_[k]->reset(pending_seeds_[k], obs_.data() + k * obs_bytes_);
   }
@@ -144,7 +139,9 @@ void VectorEnv::step(ActionRef actions) {
   }
   pending_actions_ = bytes;
   try {
-    pool_->run([](void* self, int w) { static_cast<VectorEnv*>(self)->step_block(w); }, this);
+    pool_->run_ranges(
+        num_envs_, [](void* self, int begin, int end) { static_cast<VectorEnv*>(self)->step_range(begin, end); },
+        this);
   } catch (...) {
     // An env failed inside its own step; the batch is no longer consistent.
     needs_reset_ = true;
@@ -152,10 +149,9 @@ void VectorEnv::step(ActionRef actions) {
   }
 }
 
-void VectorEnv::step_block(int worker) {
-  const auto w = static_cast<std::size_t>(worker);
+void VectorEnv::step_range(int begin, int end) {
   const int64_t limit = spec_.max_episode_steps;
-  for (int i = block_begin_[w]; i < block_begin_[w + 1]; ++i) {
+  for (int i = begin; i < end; ++i) {
     const auto k = static_cast<std::size_t>(i);
     Env& env = *envs_[k];
     unsigned char* obs = obs_.data() + k * obs_bytes_;

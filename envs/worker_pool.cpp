@@ -1,5 +1,8 @@
 #include "worker_pool.h"
 
+#include <algorithm>
+#include <chrono>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define RLFORGE_CPU_RELAX() _mm_pause()
@@ -10,11 +13,15 @@
 namespace rlforge {
 
 namespace {
-// About 50-100 microseconds of spinning before a worker sleeps.
-constexpr int kSpinsBeforeSleep = 2000;
+// How long a worker spins for the next task before it sleeps. Longer than the gap between two
+// steps of a rollout (the caller's own work), much shorter than a learner's update. Measured in
+// time, not iterations: the cost of a pause instruction differs several-fold between CPUs.
+constexpr auto kSpinTime = std::chrono::microseconds(200);
+constexpr int kSpinsBetweenClockReads = 64;
 }
 
-WorkerPool::WorkerPool(int workers) : workers_(workers < 1 ? 1 : workers) {
+WorkerPool::WorkerPool(int workers)
+    : workers_(workers < 1 ? 1 : workers), blocks_(new Block[static_cast<std::size_t>(workers_)]) {
   errors_.resize(static_cast<std::size_t>(workers_));
   for (int w = 1; w < workers_; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
 }
@@ -48,26 +55,68 @@ void WorkerPool::run(Task task, void* context) {
   } catch (...) {
     errors_[0] = std::current_exception();
   }
-  int spins = 0;
-  while (pending_.load(std::memory_order_acquire) != 0) {
-    if (++spins < kSpinsBeforeSleep) {
-      RLFORGE_CPU_RELAX();
-    } else {
-      std::this_thread::yield();
-    }
-  }
+  while (pending_.load(std::memory_order_acquire) != 0) RLFORGE_CPU_RELAX();
   for (auto& e : errors_) {
     if (e) std::rethrow_exception(e);
+  }
+}
+
+void WorkerPool::run_ranges(int count, RangeTask task, void* context) {
+  if (workers_ == 1 || count <= 1) {
+    if (count > 0) task(context, 0, count);
+    return;
+  }
+  for (int w = 0; w < workers_; ++w) {
+    const auto begin = static_cast<uint64_t>(static_cast<int64_t>(count) * w / workers_);
+    const auto end = static_cast<uint64_t>(static_cast<int64_t>(count) * (w + 1) / workers_);
+    blocks_[w].range.store(begin | (end << 32), std::memory_order_relaxed);
+  }
+  // About 32 chunks per block: claiming one costs tens of nanoseconds, and the last chunk a
+  // worker runs, which the other may wait for, stays a small part of the step.
+  chunk_ = std::max(1, count / (workers_ * 32));
+  range_task_ = task;
+  range_context_ = context;
+  run([](void* self, int w) { static_cast<WorkerPool*>(self)->run_chunks(w); }, this);
+}
+
+bool WorkerPool::claim(Block& block, bool from_front, int& begin, int& end) const {
+  uint64_t range = block.range.load(std::memory_order_relaxed);
+  for (;;) {
+    const auto front = static_cast<int>(range & 0xffffffffu);
+    const auto back = static_cast<int>(range >> 32);
+    if (front >= back) return false;
+    if (from_front) {
+      begin = front;
+      end = std::min(front + chunk_, back);
+    } else {
+      begin = std::max(back - chunk_, front);
+      end = back;
+    }
+    const uint64_t rest = from_front ? (static_cast<uint64_t>(end) | (static_cast<uint64_t>(back) << 32))
+                                     : (static_cast<uint64_t>(front) | (static_cast<uint64_t>(begin) << 32));
+    if (block.range.compare_exchange_weak(range, rest, std::memory_order_relaxed)) return true;
+  }
+}
+
+void WorkerPool::run_chunks(int worker) {
+  for (int k = 0; k < workers_; ++k) {
+    Block& block = blocks_[(worker + k) % workers_];
+    // A worker takes its own block from the front and others' from the back, so the envs it
+    // takes over are the same ones from step to step and stay in its cache.
+    int begin, end;
+    while (claim(block, k == 0, begin, end)) {
+      range_task_(range_context_, begin, end);
+    }
   }
 }
 
 void WorkerPool::worker_loop(int worker) {
   uint64_t seen = 0;
   for (;;) {
-    int spins = 0;
-    while (generation_.load(std::memory_order_acquire) == seen && spins < kSpinsBeforeSleep) {
+    const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
+    for (int spins = 1; generation_.load(std::memory_order_acquire) == seen; ++spins) {
       RLFORGE_CPU_RELAX();
-      ++spins;
+      if (spins % kSpinsBetweenClockReads == 0 && std::chrono::steady_clock::now() > spin_until) break;
     }
     if (generation_.load() == seen) {
       std::unique_lock<std::mutex> lock(mutex_);

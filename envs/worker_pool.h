@@ -1,6 +1,13 @@
 #pragma once
 // A fixed set of worker threads that run one task per call, with the caller as worker 0.
 //
+// run_ranges() splits [0, count) into one contiguous block per worker. Each worker takes its own
+// block in chunks from the front and, when done, takes chunks from the back of the others'. The
+// shares are equal when cores are equally fast; when one core is slower (a busy neighbour on a
+// shared machine, as seen here), the faster one finishes the work instead of waiting, and the
+// items it takes over are the same from call to call, so they stay in its cache. Which thread
+// runs an item never changes what the item computes, so results do not depend on the scheduling.
+//
 // Created once per vector env; run() allocates nothing. Workers spin briefly between calls (a
 // vector env steps every few microseconds while collecting) and then sleep on a condition
 // variable, so an idle pool does not hold cores while the learner trains.
@@ -9,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -18,6 +26,7 @@ namespace rlforge {
 class WorkerPool {
  public:
   using Task = void (*)(void* context, int worker);
+  using RangeTask = void (*)(void* context, int begin, int end);
 
   // `workers` includes the calling thread, so workers - 1 threads are started.
   explicit WorkerPool(int workers);
@@ -29,11 +38,25 @@ class WorkerPool {
   // Runs task(context, w) for every w in [0, workers) and waits for all; rethrows the first
   // exception a worker raised.
   void run(Task task, void* context);
+  // Runs task(context, begin, end) over chunks covering [0, count) exactly once.
+  void run_ranges(int count, RangeTask task, void* context);
 
  private:
   void worker_loop(int worker);
+  void run_chunks(int worker);
+
 
   int workers_;
+  // The unclaimed part of a block: front index in the low 32 bits, back (exclusive) in the high.
+  struct alignas(64) Block {
+    std::atomic<uint64_t> range{0};
+  };
+  std::unique_ptr<Block[]> blocks_;
+  // Takes up to chunk_ items from the front or the back of `block`; false when none are left.
+  bool claim(Block& block, bool from_front, int& begin, int& end) const;
+  int chunk_ = 1;
+  RangeTask range_task_ = nullptr;
+  void* range_context_ = nullptr;
   std::vector<std::thread> threads_;
   std::vector<std::exception_ptr> errors_;
   Task task_ = nullptr;

@@ -1,5 +1,7 @@
 #pragma once
 // N environments stepped together on T worker threads, writing into contiguous batch buffers.
+// Each thread steps a contiguous block of envs and helps with the others' blocks when it is done
+// first (see WorkerPool::run_ranges).
 //
 // Each step: obs [N, ...], reward [N], terminated [N], truncated [N]. An env whose episode ended
 // in this step (terminated, or truncated at `max_episode_steps`) is reset in the same step
@@ -77,8 +79,8 @@ class VectorEnv {
  private:
   // Index of the first env whose action Env::validate_action would refuse, or -1.
   int first_invalid_action(const Space& space, const unsigned char* actions) const;
-  void step_block(int worker);
-  void reset_block(int worker);
+  void step_range(int begin, int end);
+  void reset_range(int begin, int end);
 
   std::vector<std::unique_ptr<Env>> envs_;
   EnvSpec spec_;
@@ -86,7 +88,6 @@ class VectorEnv {
   int threads_ = 1;
   std::size_t obs_bytes_ = 0;
   std::size_t action_bytes_ = 0;
-  std::vector<int> block_begin_;  // threads_ + 1 boundaries
 
   std::vector<unsigned char> obs_, final_obs_;
   std::vector<float> rewards_;
