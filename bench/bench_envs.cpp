@@ -10,6 +10,7 @@
 
 #include "rlforge/envs/registry.h"
 #include "rlforge/envs/vector_env.h"
+#include "worker_pool.h"
 
 using namespace rlforge;
 
@@ -60,6 +61,20 @@ void vector_env_step(benchmark::State& state, const std::string& id) {
   set_counters(state, num_envs);
 }
 
+// The fixed cost of one parallel step: hand a task to the workers and wait for all of them.
+void worker_pool_round_trip(benchmark::State& state) {
+  WorkerPool pool(static_cast<int>(state.range(0)));
+  std::vector<int> items(static_cast<std::size_t>(state.range(1)), 0);
+  for (auto _ : state) {
+    pool.run_ranges(static_cast<int>(items.size()),
+                    [](void* ctx, int begin, int end) {
+                      for (int i = begin; i < end; ++i) ++static_cast<int*>(ctx)[i];
+                    },
+                    items.data());
+  }
+  benchmark::DoNotOptimize(items.data());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,6 +89,12 @@ int main(int argc, char** argv) {
         ->Args({256, 2})
         ->UseRealTime();
   }
+  benchmark::RegisterBenchmark("WorkerPoolRoundTrip", worker_pool_round_trip)
+      ->ArgNames({"threads", "items"})
+      ->Args({2, 2})
+      ->Args({2, 64})
+      ->Args({2, 256})
+      ->UseRealTime();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
