@@ -71,10 +71,10 @@ void WorkerPool::run_ranges(int count, RangeTask task, void* context) {
     const auto end = static_cast<uint64_t>(static_cast<int64_t>(count) * (w + 1) / workers_);
     blocks_[w].range.store(begin | (end << 32), std::memory_order_relaxed);
   }
-  // About eight chunks per block, of at least four items: the last chunk a worker runs (which
-  // another may wait for) stays a small part of the call, while claims, whose cache line moves
-  // between cores when a block is shared (~0.3 us each here), stay few.
-  chunk_ = std::max(4, count / (workers_ * 8));
+  // Guided chunks: a claim takes a quarter of what is left of the block, but at least
+  // min_chunk_ items. Claims stay few (their cache line moves between cores when a block is
+  // shared, ~0.3 us each here), and the last chunks, which another worker may wait for, are small.
+  min_chunk_ = std::max(1, std::min(4, count / (workers_ * 4)));
   range_task_ = task;
   range_context_ = context;
   run([](void* self, int w) { static_cast<WorkerPool*>(self)->run_chunks(w); }, this);
@@ -86,11 +86,12 @@ bool WorkerPool::claim(Block& block, bool from_front, int& begin, int& end) cons
     const auto front = static_cast<int>(range & 0xffffffffu);
     const auto back = static_cast<int>(range >> 32);
     if (front >= back) return false;
+    const int chunk = std::max(min_chunk_, (back - front) / 4);
     if (from_front) {
       begin = front;
-      end = std::min(front + chunk_, back);
+      end = std::min(front + chunk, back);
     } else {
-      begin = std::max(back - chunk_, front);
+      begin = std::max(back - chunk, front);
       end = back;
     }
     const uint64_t rest = from_front ? (static_cast<uint64_t>(end) | (static_cast<uint64_t>(back) << 32))

@@ -52,9 +52,9 @@ class WorkerPool {
     std::atomic<uint64_t> range{0};
   };
   std::unique_ptr<Block[]> blocks_;
-  // Takes up to chunk_ items from the front or the back of `block`; false when none are left.
+  // Takes a chunk from the front or the back of `block`; false when none is left.
   bool claim(Block& block, bool from_front, int& begin, int& end) const;
-  int chunk_ = 1;
+  int min_chunk_ = 1;
   RangeTask range_task_ = nullptr;
   void* range_context_ = nullptr;
   std::vector<std::thread> threads_;
