@@ -10,12 +10,11 @@ ThroughputResult measure_throughput(const VectorEnvConfig& config, int64_t env_s
   VectorEnv venv(config);
   const Space& space = venv.spec().action_space;
   const int n = venv.num_envs();
-  const std::size_t per_env = space.byte_size();
-  std::vector<unsigned char> actions(per_env * static_cast<std::size_t>(n));
+  std::vector<unsigned char> actions(space.byte_size() * static_cast<std::size_t>(n));
   const ActionRef batch{actions.data(), space.dtype(), space.size() * static_cast<std::size_t>(n)};
   Rng rng(seed ^ 0x5eedULL);
   auto one_step = [&] {
-    for (int i = 0; i < n; ++i) space.sample(rng, actions.data() + static_cast<std::size_t>(i) * per_env);
+    space.sample_batch(rng, actions.data(), static_cast<std::size_t>(n));
     venv.step(batch);
   };
 

@@ -52,9 +52,7 @@ void vector_env_step(benchmark::State& state, const std::string& id) {
   Rng rng(1);
   venv.reset(0);
   for (auto _ : state) {
-    for (int i = 0; i < num_envs; ++i) {
-      action_space.sample(rng, actions.data() + static_cast<std::size_t>(i) * action_space.byte_size());
-    }
+    action_space.sample_batch(rng, actions.data(), static_cast<std::size_t>(num_envs));
     venv.step(batch);
     benchmark::DoNotOptimize(venv.observations());
   }

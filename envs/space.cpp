@@ -130,6 +130,17 @@ void Space::sample(Rng& rng, void* out) const {
   }
 }
 
+void Space::sample_batch(Rng& rng, void* out, std::size_t count) const {
+  if (is_discrete()) {
+    auto* a = static_cast<int64_t*>(out);
+    const auto n = static_cast<uint64_t>(n_);
+    for (std::size_t i = 0; i < count; ++i) a[i] = static_cast<int64_t>(rng.below(n));
+    return;
+  }
+  auto* bytes = static_cast<unsigned char*>(out);
+  for (std::size_t i = 0; i < count; ++i) sample(rng, bytes + i * byte_size());
+}
+
 namespace {
 
 std::string number_text(double v) {

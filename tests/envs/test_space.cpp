@@ -419,3 +419,13 @@ TEST_CASE("Rng::below(n) is in range and uniform (chi-square)", "[rng]") {
     CHECK(upper < 1150);
   }
 }
+
+TEST_CASE("sample_batch draws the same values as repeated sample calls", "[space]") {
+  for (const Space& space : {Space::discrete(5), Space::box({3}, -1.0f, 2.0f), Space::box({2}, 0.0f, 255.0f, DType::UInt8)}) {
+    Rng a(7), b(7);
+    std::vector<unsigned char> batch(space.byte_size() * 10), one(space.byte_size() * 10);
+    space.sample_batch(a, batch.data(), 10);
+    for (std::size_t i = 0; i < 10; ++i) space.sample(b, one.data() + i * space.byte_size());
+    CHECK(batch == one);
+  }
+}

@@ -54,6 +54,8 @@ class Space {
   // Draws a value as Gymnasium does: uniform where bounded, normal where unbounded on both sides,
   // shifted exponential where bounded on one side.
   void sample(Rng& rng, void* out) const;
+  // `count` values back to back, the same as `count` calls of sample().
+  void sample_batch(Rng& rng, void* out, std::size_t count) const;
 
   // "Discrete(3)", "Box(-1.0, 1.0, (1,), float32)", "Box([-4.8 -inf ...], [...], (4,), float32)".
   std::string describe() const;
