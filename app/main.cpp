@@ -1,6 +1,8 @@
 // rlforge: train, evaluate and inspect learning agents from the command line.
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 #include "blas_environment.h"
 #include "cli_errors.h"
 #include "env_commands.h"
@@ -13,6 +15,20 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   rlforge::cli::add_env_commands(app, exit_code);
 
+  // CLI11 would report an unknown first word as a missing subcommand; name it instead.
+  const auto subcommands = app.get_subcommands({});
+  auto is_command = [&](const std::string& word) {
+    for (const CLI::App* sub : subcommands) {
+      if (sub->get_name() == word) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::string known;
+    for (const CLI::App* sub : subcommands) known += (known.empty() ? "" : ", ") + sub->get_name();
+    rlforge::cli::print_error(std::string("unknown command '") + argv[1] + "'; commands: " + known);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
