@@ -2,10 +2,12 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 #include "blas_environment.h"
 #include "cli_errors.h"
 #include "env_commands.h"
+#include "rlforge/envs/options.h"
 
 int main(int argc, char** argv) {
   rlforge::cli::ensure_blas_core_type(argv);
@@ -24,9 +26,10 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    std::string known;
-    for (const CLI::App* sub : subcommands) known += (known.empty() ? "" : ", ") + sub->get_name();
-    rlforge::cli::print_error(std::string("unknown command '") + argv[1] + "'; commands: " + known);
+    std::vector<std::string> known;
+    for (const CLI::App* sub : subcommands) known.push_back(sub->get_name());
+    rlforge::cli::print_error(std::string("unknown command '") + argv[1] +
+                              "'; commands: " + rlforge::join_names(known));
     return 2;
   }
   try {

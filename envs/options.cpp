@@ -91,6 +91,13 @@ std::string option_value_text(const OptionValue& value) {
   return std::visit(Visitor{}, value);
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  if (names.empty()) return "(none)";
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 const char* option_type_name(const OptionValue& value) {
   switch (value.index()) {
     case 0: return "a boolean (true/false)";
@@ -118,10 +125,9 @@ ResolvedOptions::ResolvedOptions(const std::string& owner, const std::vector<Opt
       if (d.name == name) decl = &d;
     }
     if (!decl) {
-      std::string valid;
-      for (const auto& d : declared) valid += (valid.empty() ? "" : ", ") + d.name;
-      throw EnvError(owner + " has no option '" + name + "'; valid options: " +
-                     (valid.empty() ? std::string("(none)") : valid));
+      std::vector<std::string> valid;
+      for (const auto& d : declared) valid.push_back(d.name);
+      throw EnvError(owner + " has no option '" + name + "'; valid options: " + join_names(valid));
     }
     OptionValue converted;
     if (!convert(value, decl->default_value, converted)) {

@@ -32,9 +32,7 @@ std::vector<std::string> EnvRegistry::ids() const {
 const EnvRegistration& EnvRegistry::find(const std::string& id) const {
   const auto it = entries_.find(id);
   if (it == entries_.end()) {
-    std::string known;
-    for (const auto& [k, v] : entries_) known += (known.empty() ? "" : ", ") + k;
-    throw EnvError("unknown environment id '" + id + "'; registered ids: " + known);
+    throw EnvError("unknown environment id '" + id + "'; registered ids: " + join_names(ids()));
   }
   return it->second;
 }

@@ -352,9 +352,7 @@ const WrapperEntry& find_wrapper(const std::string& name) {
   const auto& table = wrapper_table();
   const auto it = table.find(name);
   if (it == table.end()) {
-    std::string known;
-    for (const auto& [k, v] : table) known += (known.empty() ? "" : ", ") + k;
-    throw EnvError("unknown wrapper '" + name + "'; known wrappers: " + known);
+    throw EnvError("unknown wrapper '" + name + "'; known wrappers: " + join_names(wrapper_names()));
   }
   return it->second;
 }

@@ -11,22 +11,15 @@
 #include "rlforge/envs/classic/pendulum.h"
 #include "rlforge/envs/registry.h"
 
+#include "env_test_helpers.h"
+
 using namespace rlforge;
+using rlforge::testing::error_of;
 
 namespace {
 
 const float kInf = std::numeric_limits<float>::infinity();
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const EnvError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // Steps CartPole with action 1 until it terminates; returns the rewards.
 std::vector<double> push_right_until_done(Env& env, std::vector<float>& obs) {

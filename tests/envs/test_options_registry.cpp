@@ -13,20 +13,12 @@
 #include "rlforge/envs/registry.h"
 #include "rlforge/envs/wrappers.h"
 
+#include "env_test_helpers.h"
+
 using namespace rlforge;
+using rlforge::testing::error_of;
 
 namespace {
-
-// Catches the EnvError `expr` throws and returns its message ("" when nothing was thrown).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const EnvError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 const std::vector<std::string> kClassicIds = {"Acrobot-v1", "CartPole-v1", "MountainCar-v0",
                                               "MountainCarContinuous-v0", "Pendulum-v1"};

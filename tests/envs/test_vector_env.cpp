@@ -11,19 +11,12 @@
 #include "rlforge/envs/vector_env.h"
 #include "rlforge/envs/wrappers.h"
 
+#include "env_test_helpers.h"
+
 using namespace rlforge;
+using rlforge::testing::error_of;
 
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const EnvError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 VectorEnvConfig config(const std::string& id, int num_envs, int threads, Options options = {}) {
   VectorEnvConfig c;

@@ -14,21 +14,14 @@
 #include "rlforge/envs/running_mean_std.h"
 #include "rlforge/envs/wrappers.h"
 
+#include "env_test_helpers.h"
+
 using namespace rlforge;
+using rlforge::testing::error_of;
 
 namespace {
 
 const float kInf = std::numeric_limits<float>::infinity();
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const EnvError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // Mean and variance of the values seen so far pooled with RunningMeanStd's prior (count c0, mean
 // 0, variance 1), computed directly in two passes.

@@ -16,6 +16,8 @@ namespace rlforge {
 using OptionValue = std::variant<bool, int64_t, double, std::string>;
 
 std::string option_value_text(const OptionValue& value);
+// "a, b, c" (or "(none)"), for messages that list what exists.
+std::string join_names(const std::vector<std::string>& names);
 const char* option_type_name(const OptionValue& value);
 
 // Values given by a user, by name.
