@@ -293,6 +293,28 @@ StepResult FrameStack::step_impl(const void* action, void* obs) {
   return r;
 }
 
+// ---- ActionRepeat ----
+
+ActionRepeat::ActionRepeat(std::unique_ptr<Env> inner, int repeat)
+    : Wrapper(std::move(inner)), repeat_(repeat) {
+  if (repeat < 1) throw EnvError("ActionRepeat needs repeat >= 1, got " + std::to_string(repeat));
+  // The limit counts outer steps from now on; the inner limit (in inner steps) still applies.
+  const int64_t inner_limit = inner_->spec().max_episode_steps;
+  mutable_spec().max_episode_steps = inner_limit > 0 ? (inner_limit + repeat - 1) / repeat : 0;
+}
+
+StepResult ActionRepeat::step_impl(const void* action, void* obs) {
+  StepResult total;
+  for (int k = 0; k < repeat_; ++k) {
+    const StepResult r = step_inner(action, obs);
+    total.reward += r.reward;
+    total.terminated = r.terminated;
+    total.truncated = r.truncated;
+    if (r.terminated || r.truncated) break;
+  }
+  return total;
+}
+
 // ---- by name ----
 
 namespace {
@@ -338,6 +360,11 @@ const std::map<std::string, WrapperEntry>& wrapper_table() {
         [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
           return std::make_unique<NormalizeReward>(std::move(env), o.get_double("gamma"),
                                                    o.get_double("epsilon"));
+        }}},
+      {"ActionRepeat",
+       {{{"repeat", int64_t{2}, "times each action is applied"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<ActionRepeat>(std::move(env), static_cast<int>(o.get_int("repeat")));
         }}},
       {"FrameStack",
        {{{"num_stack", int64_t{4}, "number of observations stacked"}},

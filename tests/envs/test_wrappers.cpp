@@ -734,3 +734,33 @@ TEST_CASE("RunningMeanStd save/load round trip", "[wrappers][rms]") {
   CHECK_THROWS_AS(b.load({1.0, 2.0}), std::invalid_argument);
   CHECK_THROWS_AS(RunningMeanStd(3).load(s), std::invalid_argument);
 }
+
+TEST_CASE("ActionRepeat applies an action several times and sums the rewards", "[wrappers]") {
+  auto twin = make_env("CartPole-v1");
+  ActionRepeat env(make_env("CartPole-v1"), 3);
+  CHECK(env.spec().max_episode_steps == 167);  // ceil(500 / 3) outer steps
+  std::vector<float> a(4), b(4);
+  twin->reset(5, a.data());
+  env.reset(5, b.data());
+  StepResult outer = env.step(int64_t{1}, b.data());
+  double expected = 0;
+  for (int k = 0; k < 3; ++k) expected += twin->step(int64_t{1}, a.data()).reward;
+  CHECK(outer.reward == expected);
+  CHECK(a == b);
+  // Stops at the end of the episode, within the repeats.
+  int outer_steps = 1, inner_steps = 3;
+  while (!outer.terminated) {
+    outer = env.step(int64_t{1}, b.data());
+    ++outer_steps;
+    StepResult r;
+    for (int k = 0; k < 3; ++k) {
+      r = twin->step(int64_t{1}, a.data());
+      ++inner_steps;
+      if (r.terminated) break;
+    }
+    CHECK(a == b);
+    CHECK(r.terminated == outer.terminated);
+  }
+  CHECK(outer_steps < inner_steps);
+  CHECK(error_of([] { ActionRepeat bad(make_env("CartPole-v1"), 0); }).find("repeat >= 1") != std::string::npos);
+}

@@ -7,6 +7,7 @@
 //   NormalizeObservation running mean/std normalisation of observations (float32 Box)
 //   NormalizeReward      scales rewards by the running std of the discounted return
 //   FrameStack           stacks the last num_stack observations along a new leading axis
+//   ActionRepeat         repeats each action `repeat` times, summing the rewards (frame skip)
 // Each is also available by name for configs: wrap_env(env, {"FrameStack", {{"num_stack", 4}}}).
 
 #include <memory>
@@ -173,6 +174,18 @@ class FrameStack : public Wrapper {
   std::vector<unsigned char> frames_;  // ring of num_stack frames
   std::vector<unsigned char> latest_;
   int newest_ = 0;
+};
+
+class ActionRepeat : public Wrapper {
+ public:
+  // Stops early when the episode ends within the repeats; the observation is the last one.
+  ActionRepeat(std::unique_ptr<Env> inner, int repeat);
+
+ protected:
+  StepResult step_impl(const void* action, void* obs) override;
+
+ private:
+  int repeat_;
 };
 
 // A wrapper by name, with options, as a config names it.
