@@ -105,7 +105,7 @@ int bench_env(const BenchArgs& args) {
     return 0;
   }
   if (!config.options.empty()) throw EnvError("bench env: --set needs --env (options belong to one env)");
-  const int64_t steps = args.steps > 0 ? args.steps : 2'000'000;
+  const int64_t steps = args.steps > 0 ? args.steps : 5'000'000;
   std::printf("Env throughput, random actions, num_envs %d, threads %d, %lld env steps each\n",
               args.num_envs, args.threads, static_cast<long long>(steps));
   std::printf("%-28s %16s\n", "env", "steps/s");
@@ -146,7 +146,7 @@ void add_env_commands(CLI::App& app, int& exit_code) {
   env->add_option("--threads", args->threads, "Worker threads of the vector env")
       ->capture_default_str()->check(CLI::PositiveNumber);
   env->add_option("--steps", args->steps,
-                  "Env steps to time (default 10M with --env, 2M per env for the table)")
+                  "Env steps to time (default 10M with --env, 5M per env for the table)")
       ->check(CLI::PositiveNumber);
   env->add_option("--seed", args->seed, "Seed of envs and actions")->capture_default_str();
   env->add_option("--set", args->assignments, "Env option as key=value (repeatable)");
