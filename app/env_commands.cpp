@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,10 +59,10 @@ int list_envs() {
   return 0;
 }
 
-int check_env(const std::string& id, const std::vector<std::string>& assignments, uint64_t seed) {
+int check_env(const std::string& id, const std::vector<std::string>& assignments, int64_t seed) {
   const Options options = parse_assignments(assignments);
   ConformanceSettings settings;
-  settings.seed = seed;
+  settings.seed = static_cast<uint64_t>(seed);
   const auto checks = check_env_conformance(id, options, settings);
   int failed = 0;
   std::cout << "conformance of " << id << ":\n";
@@ -86,7 +87,7 @@ struct BenchArgs {
   int num_envs = 1;
   int threads = 1;
   int64_t steps = 0;
-  uint64_t seed = 0;
+  int64_t seed = 0;
   std::vector<std::string> assignments;
 };
 
@@ -98,8 +99,8 @@ int bench_env(const BenchArgs& args) {
   if (!args.id.empty()) {
     config.id = args.id;
     const int64_t steps = args.steps > 0 ? args.steps : 10'000'000;
-    const ThroughputResult r = measure_throughput(config, steps, args.seed);
-    std::printf("env: %s  num_envs: %d  threads: %d\n", args.id.c_str(), args.num_envs, args.threads);
+    const ThroughputResult r = measure_throughput(config, steps, static_cast<uint64_t>(args.seed));
+    std::printf("env: %s  num_envs: %d  threads: %d\n", args.id.c_str(), args.num_envs, r.threads);
     std::printf("env_steps: %lld  seconds: %.4f\n", static_cast<long long>(r.env_steps), r.seconds);
     std::printf("steps_per_second: %.0f\n", r.steps_per_second);
     return 0;
@@ -111,7 +112,7 @@ int bench_env(const BenchArgs& args) {
   std::printf("%-28s %16s\n", "env", "steps/s");
   for (const std::string& id : env_registry().ids()) {
     config.id = id;
-    const ThroughputResult r = measure_throughput(config, steps, args.seed);
+    const ThroughputResult r = measure_throughput(config, steps, static_cast<uint64_t>(args.seed));
     std::printf("%-28s %16.0f\n", id.c_str(), r.steps_per_second);
     std::fflush(stdout);
   }
@@ -127,10 +128,11 @@ void add_env_commands(CLI::App& app, int& exit_code) {
   auto* check = app.add_subcommand("check-env", "Run the env conformance suite on one environment");
   auto check_id = std::make_shared<std::string>();
   auto check_sets = std::make_shared<std::vector<std::string>>();
-  auto check_seed = std::make_shared<uint64_t>(0);
+  auto check_seed = std::make_shared<int64_t>(0);
   check->add_option("ID", *check_id, "Environment id (see `rlforge envs`)")->required();
   check->add_option("--set", *check_sets, "Env option as key=value (repeatable)");
-  check->add_option("--seed", *check_seed, "Seed of the checks")->capture_default_str();
+  check->add_option("--seed", *check_seed, "Seed of the checks (>= 0)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   check->callback([&exit_code, check_id, check_sets, check_seed] {
     exit_code = run_reporting_errors([&] { return check_env(*check_id, *check_sets, *check_seed); });
   });
@@ -141,14 +143,15 @@ void add_env_commands(CLI::App& app, int& exit_code) {
       "env", "Env steps per second with random actions; without --env, a table of every env");
   auto args = std::make_shared<BenchArgs>();
   env->add_option("--env", args->id, "Environment id (default: every registered env)");
-  env->add_option("--num-envs", args->num_envs, "Environments in the vector env")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  env->add_option("--threads", args->threads, "Worker threads of the vector env")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+  env->add_option("--num-envs", args->num_envs, "Environments in the vector env (1 to 1048576)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  env->add_option("--threads", args->threads, "Worker threads of the vector env (1 to 1024)")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
   env->add_option("--steps", args->steps,
                   "Env steps to time (default 10M with --env, 5M per env for the table)")
-      ->check(CLI::PositiveNumber);
-  env->add_option("--seed", args->seed, "Seed of envs and actions")->capture_default_str();
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  env->add_option("--seed", args->seed, "Seed of envs and actions (>= 0)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   env->add_option("--set", args->assignments, "Env option as key=value (repeatable)");
   env->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return bench_env(*args); }); });
 }

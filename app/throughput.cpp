@@ -31,6 +31,7 @@ ThroughputResult measure_throughput(const VectorEnvConfig& config, int64_t env_s
   r.env_steps = iterations * n;
   r.seconds = std::chrono::duration<double>(stop - start).count();
   r.steps_per_second = static_cast<double>(r.env_steps) / r.seconds;
+  r.threads = venv.threads();
   return r;
 }
 

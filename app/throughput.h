@@ -11,6 +11,7 @@ struct ThroughputResult {
   int64_t env_steps = 0;   // total env steps taken (num_envs x vector steps)
   double seconds = 0.0;
   double steps_per_second = 0.0;
+  int threads = 1;  // threads the vector env used (at most num_envs)
 };
 
 // Steps a vector env built from `config` with uniformly random actions (drawn inside the timed

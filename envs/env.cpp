@@ -15,6 +15,7 @@ void Env::reset(std::optional<uint64_t> seed, void* obs) {
     rng_.seed_with((static_cast<uint64_t>(device()) << 32) ^ device());
     seeded_ = true;
   }
+  needs_reset_ = true;  // stays set if the reset fails
   reset_impl(seed, obs);
   needs_reset_ = false;
   started_ = true;

@@ -3,9 +3,14 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
-#include <stdexcept>
+
+#include "rlforge/envs/errors.h"
 
 namespace rlforge {
+
+namespace {
+std::string number_text(double v);
+}
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
@@ -26,7 +31,7 @@ std::size_t dtype_size(DType dtype) {
 }
 
 Space Space::discrete(int64_t n) {
-  if (n <= 0) throw std::invalid_argument("Discrete space needs n > 0, got " + std::to_string(n));
+  if (n <= 0) throw EnvError("Discrete space needs n > 0, got " + std::to_string(n));
   Space s;
   s.kind_ = Kind::Discrete;
   s.n_ = n;
@@ -37,16 +42,16 @@ Space Space::discrete(int64_t n) {
 
 Space Space::box(std::vector<int64_t> shape, std::vector<float> low, std::vector<float> high,
                  DType dtype) {
-  if (dtype == DType::Int64) throw std::invalid_argument("Box spaces hold float32 or uint8");
+  if (dtype == DType::Int64) throw EnvError("Box spaces hold float32 or uint8, not int64");
   std::size_t size = 1;
   for (int64_t d : shape) {
-    if (d <= 0) throw std::invalid_argument("Box dimensions must be positive");
+    if (d <= 0) throw EnvError("Box dimensions must be positive, got " + std::to_string(d));
     size *= static_cast<std::size_t>(d);
   }
   auto expand = [size](std::vector<float> v, const char* what) {
     if (v.size() == 1 && size != 1) v.assign(size, v[0]);
     if (v.size() != size) {
-      throw std::invalid_argument(std::string("Box ") + what + " bound has " +
+      throw EnvError(std::string("Box ") + what + " bound has " +
                                   std::to_string(v.size()) + " values for " +
                                   std::to_string(size) + " elements");
     }
@@ -60,7 +65,10 @@ Space Space::box(std::vector<int64_t> shape, std::vector<float> low, std::vector
   s.low_ = expand(std::move(low), "low");
   s.high_ = expand(std::move(high), "high");
   for (std::size_t i = 0; i < size; ++i) {
-    if (!(s.low_[i] <= s.high_[i])) throw std::invalid_argument("Box needs low <= high");
+    if (!(s.low_[i] <= s.high_[i])) {
+      throw EnvError("Box needs low <= high; element " + std::to_string(i) + " has low " +
+                     number_text(s.low_[i]) + " and high " + number_text(s.high_[i]));
+    }
   }
   return s;
 }

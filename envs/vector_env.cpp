@@ -41,7 +41,12 @@ VectorEnv::VectorEnv(const EnvFactory& factory, int num_envs, int threads) {
   running_lengths_.assign(n, 0);
   pending_seeds_.assign(n, 0);
 
-  pool_ = std::make_unique<WorkerPool>(threads_);
+  try {
+    pool_ = std::make_unique<WorkerPool>(threads_);
+  } catch (const std::exception& e) {
+    throw EnvError(spec_.id + ": vector env of " + std::to_string(num_envs) + " envs on " +
+                   std::to_string(threads_) + " threads: " + e.what());
+  }
 }
 
 VectorEnv::VectorEnv(const VectorEnvConfig& config)
@@ -54,6 +59,10 @@ VectorEnv::VectorEnv(const VectorEnvConfig& config)
           config.num_envs, config.threads) {}
 
 VectorEnv::~VectorEnv() = default;
+
+std::string VectorEnv::where(int index) const {
+  return spec_.id + " (env " + std::to_string(index) + " of " + std::to_string(num_envs_) + "): ";
+}
 
 const float* VectorEnv::observations_f32() const {
   if (spec_.observation_space.dtype() != DType::Float32) {
@@ -75,6 +84,7 @@ void VectorEnv::reset(const std::vector<uint64_t>& seeds) {
                    std::to_string(num_envs_) + " envs");
   }
   pending_seeds_ = seeds;
+  needs_reset_ = true;  // stays set if an env fails to reset
   pool_->run_ranges(
       num_envs_, [](void* self, int begin, int end) { static_cast<VectorEnv*>(self)->reset_range(begin, end); },
       this);
@@ -89,7 +99,11 @@ void VectorEnv::reset(const std::vector<uint64_t>& seeds) {
 void VectorEnv::reset_range(int begin, int end) {
   for (int i = begin; i < end; ++i) {
     const auto k = static_cast<std::size_t>(i);
-    envs_[k]->reset(pending_seeds_[k], obs_.data() + k * obs_bytes_);
+    try {
+      envs_[k]->reset(pending_seeds_[k], obs_.data() + k * obs_bytes_);
+    } catch (const std::exception& e) {
+      throw EnvError(where(i) + e.what());
+    }
   }
 }
 
@@ -155,7 +169,12 @@ void VectorEnv::step_range(int begin, int end) {
     const auto k = static_cast<std::size_t>(i);
     Env& env = *envs_[k];
     unsigned char* obs = obs_.data() + k * obs_bytes_;
-    const StepResult r = env.step_impl(pending_actions_ + k * action_bytes_, obs);
+    StepResult r;
+    try {
+      r = env.step_impl(pending_actions_ + k * action_bytes_, obs);
+    } catch (const std::exception& e) {
+      throw EnvError(where(i) + "step failed: " + e.what());
+    }
     running_returns_[k] += r.reward;
     const int64_t length = ++running_lengths_[k];
     rewards_[k] = static_cast<float>(r.reward);
@@ -168,7 +187,11 @@ void VectorEnv::step_range(int begin, int end) {
       episode_lengths_[k] = length;
       running_returns_[k] = 0.0;
       running_lengths_[k] = 0;
-      env.reset(std::nullopt, obs);
+      try {
+        env.reset(std::nullopt, obs);
+      } catch (const std::exception& e) {
+        throw EnvError(where(i) + "autoreset failed: " + e.what());
+      }
     }
   }
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -13,7 +15,7 @@
 namespace rlforge {
 
 namespace {
-// How long a worker spins for the next task before it sleeps. Longer than the gap between two
+// How long a thread spins (for the next task, or for the workers to finish) before it sleeps. Longer than the gap between two
 // steps of a rollout (the caller's own work), much shorter than a learner's update. Measured in
 // time, not iterations: the cost of a pause instruction differs several-fold between CPUs.
 constexpr auto kSpinTime = std::chrono::microseconds(200);
@@ -23,10 +25,24 @@ constexpr int kSpinsBetweenClockReads = 64;
 WorkerPool::WorkerPool(int workers)
     : workers_(workers < 1 ? 1 : workers), blocks_(new Block[static_cast<std::size_t>(workers_)]) {
   errors_.resize(static_cast<std::size_t>(workers_));
-  for (int w = 1; w < workers_; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
+  // Spinning only pays while every thread has a core; oversubscribed, a spinning thread takes
+  // the core from the one it waits for.
+  const unsigned cores = std::thread::hardware_concurrency();
+  spin_ = cores == 0 || static_cast<unsigned>(workers_) <= cores;
+  for (int w = 1; w < workers_; ++w) {
+    try {
+      threads_.emplace_back([this, w] { worker_loop(w); });
+    } catch (const std::exception& e) {
+      stop_workers();
+      throw std::runtime_error("could not start worker thread " + std::to_string(w) + " of " +
+                               std::to_string(workers_ - 1) + ": " + e.what());
+    }
+  }
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { stop_workers(); }
+
+void WorkerPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_.store(true);
@@ -34,6 +50,7 @@ WorkerPool::~WorkerPool() {
   }
   wake_.notify_all();
   for (auto& t : threads_) t.join();
+  threads_.clear();
 }
 
 void WorkerPool::run(Task task, void* context) {
@@ -55,10 +72,31 @@ void WorkerPool::run(Task task, void* context) {
   } catch (...) {
     errors_[0] = std::current_exception();
   }
-  while (pending_.load(std::memory_order_acquire) != 0) RLFORGE_CPU_RELAX();
+  wait_for_workers();
   for (auto& e : errors_) {
     if (e) std::rethrow_exception(e);
   }
+}
+
+template <class Done>
+bool WorkerPool::spin_until(Done done) const {
+  if (!spin_) return done();
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (int spins = 1; !done(); ++spins) {
+    RLFORGE_CPU_RELAX();
+    if (spins % kSpinsBetweenClockReads == 0 && std::chrono::steady_clock::now() > deadline) {
+      return done();
+    }
+  }
+  return true;
+}
+
+void WorkerPool::wait_for_workers() {
+  if (spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  caller_waiting_.store(true);  // seq_cst: pairs with the check after the last decrement
+  done_.wait(lock, [this] { return pending_.load() == 0; });
+  caller_waiting_.store(false);
 }
 
 void WorkerPool::run_ranges(int count, RangeTask task, void* context) {
@@ -115,12 +153,7 @@ void WorkerPool::run_chunks(int worker) {
 void WorkerPool::worker_loop(int worker) {
   uint64_t seen = 0;
   for (;;) {
-    const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
-    for (int spins = 1; generation_.load(std::memory_order_acquire) == seen; ++spins) {
-      RLFORGE_CPU_RELAX();
-      if (spins % kSpinsBetweenClockReads == 0 && std::chrono::steady_clock::now() > spin_until) break;
-    }
-    if (generation_.load() == seen) {
+    if (!spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; })) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleepers_.fetch_add(1);
       wake_.wait(lock, [&] { return generation_.load() != seen; });
@@ -133,7 +166,10 @@ void WorkerPool::worker_loop(int worker) {
     } catch (...) {
       errors_[static_cast<std::size_t>(worker)] = std::current_exception();
     }
-    pending_.fetch_sub(1, std::memory_order_release);
+    if (pending_.fetch_sub(1) == 1 && caller_waiting_.load()) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_.notify_one();
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // A fixed set of worker threads that run one task per call, with the caller as worker 0.
 //
+// Waiting threads (workers for the next task, the caller for the workers) spin for up to 200 us
+// and then sleep on a condition variable; with more threads than cores they sleep at once.
 // run_ranges() splits [0, count) into one contiguous block per worker. Each worker takes its own
 // block in chunks from the front and, when done, takes chunks from the back of the others'. The
 // shares are equal when cores are equally fast; when one core is slower (a busy neighbour on a
@@ -9,8 +11,8 @@
 // runs an item never changes what the item computes, so results do not depend on the scheduling.
 //
 // Created once per vector env; run() allocates nothing. Workers spin briefly between calls (a
-// vector env steps every few microseconds while collecting) and then sleep on a condition
-// variable, so an idle pool does not hold cores while the learner trains.
+// vector env steps every few microseconds while collecting) and then sleep, so an idle pool
+// does not hold cores while the learner trains.
 
 #include <atomic>
 #include <condition_variable>
@@ -28,7 +30,8 @@ class WorkerPool {
   using Task = void (*)(void* context, int worker);
   using RangeTask = void (*)(void* context, int begin, int end);
 
-  // `workers` includes the calling thread, so workers - 1 threads are started.
+  // `workers` includes the calling thread, so workers - 1 threads are started. Throws
+  // std::runtime_error (having stopped the threads already started) when one cannot start.
   explicit WorkerPool(int workers);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
@@ -44,6 +47,11 @@ class WorkerPool {
  private:
   void worker_loop(int worker);
   void run_chunks(int worker);
+  void stop_workers();
+  void wait_for_workers();
+  // Spins until done() or for the spin time; returns done().
+  template <class Done>
+  bool spin_until(Done done) const;
 
 
   int workers_;
@@ -64,9 +72,12 @@ class WorkerPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<int> sleepers_{0};
+  std::atomic<bool> caller_waiting_{false};
+  bool spin_ = true;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;  // workers: a new task
+  std::condition_variable done_;  // caller: the workers have finished
 };
 
 }  // namespace rlforge

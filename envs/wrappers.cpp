@@ -83,8 +83,8 @@ StepResult TimeLimit::step_impl(const void* action, void* obs) {
 }
 
 void TimeLimit::set_state_impl(const std::vector<double>& state) {
-  elapsed_ = 0;
   inner_->set_state(state);
+  elapsed_ = 0;
 }
 
 // ---- EpisodeStatistics ----
@@ -170,7 +170,10 @@ NormalizeObservation::NormalizeObservation(std::unique_ptr<Env> inner, double ep
       }()),
       rms_(inner_->spec().observation_space.size()),
       epsilon_(epsilon),
-      clip_(clip) {}
+      clip_(clip) {
+  if (!(epsilon > 0.0)) throw EnvError("NormalizeObservation needs epsilon > 0, got " + std::to_string(epsilon));
+  if (!(clip >= 0.0)) throw EnvError("NormalizeObservation needs clip >= 0 (0: no clipping), got " + std::to_string(clip));
+}
 
 void NormalizeObservation::normalize(void* obs) {
   auto* o = static_cast<float*>(obs);
@@ -210,6 +213,7 @@ NormalizeReward::NormalizeReward(std::unique_ptr<Env> inner, double gamma, doubl
   if (!(gamma >= 0.0 && gamma <= 1.0)) {
     throw EnvError("NormalizeReward needs gamma in [0, 1], got " + std::to_string(gamma));
   }
+  if (!(epsilon > 0.0)) throw EnvError("NormalizeReward needs epsilon > 0, got " + std::to_string(epsilon));
 }
 
 void NormalizeReward::reset_impl(std::optional<uint64_t> seed, void* obs) { inner_->reset(seed, obs); }
@@ -319,6 +323,15 @@ StepResult ActionRepeat::step_impl(const void* action, void* obs) {
 
 namespace {
 
+// An int64 option narrowed to int, refusing values that do not fit.
+int int_option(const ResolvedOptions& o, const std::string& name) {
+  const int64_t v = o.get_int(name);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    throw EnvError(o.owner() + ": option '" + name + "' is out of range: " + std::to_string(v));
+  }
+  return static_cast<int>(v);
+}
+
 struct WrapperEntry {
   std::vector<OptionDecl> options;
   std::function<std::unique_ptr<Env>(std::unique_ptr<Env>, const ResolvedOptions&)> make;
@@ -364,12 +377,12 @@ const std::map<std::string, WrapperEntry>& wrapper_table() {
       {"ActionRepeat",
        {{{"repeat", int64_t{2}, "times each action is applied"}},
         [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
-          return std::make_unique<ActionRepeat>(std::move(env), static_cast<int>(o.get_int("repeat")));
+          return std::make_unique<ActionRepeat>(std::move(env), int_option(o, "repeat"));
         }}},
       {"FrameStack",
        {{{"num_stack", int64_t{4}, "number of observations stacked"}},
         [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
-          return std::make_unique<FrameStack>(std::move(env), static_cast<int>(o.get_int("num_stack")));
+          return std::make_unique<FrameStack>(std::move(env), int_option(o, "num_stack"));
         }}},
   };
   return table;

@@ -14,8 +14,8 @@ rlforge_build() {
   "$RLFORGE_ROOT/scripts/install-deps.sh"
   local generator=()
   if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
-  if [[ ! -f "$RLFORGE_BUILD_DIR/CMakeCache.txt" ]]; then
-    cmake -S "$RLFORGE_ROOT" -B "$RLFORGE_BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
-  fi
+  # The generator cannot change in an existing build folder; the build type always is Release.
+  if [[ -f "$RLFORGE_BUILD_DIR/CMakeCache.txt" ]]; then generator=(); fi
+  cmake -S "$RLFORGE_ROOT" -B "$RLFORGE_BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$RLFORGE_BUILD_DIR" -j "$(nproc)"
 }

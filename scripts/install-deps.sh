@@ -40,12 +40,13 @@ else
   SUDO=
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-if ! $SUDO apt-get update -qq; then
+# Passed through `env` because sudo drops the caller's environment.
+apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+if ! $SUDO "${apt[@]}" update -qq; then
   echo "install-deps: error: 'apt-get update' failed (no package archive reachable?)" >&2
   exit 1
 fi
-if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+if ! $SUDO "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}"; then
   echo "install-deps: error: could not install: ${missing[*]}" >&2
   exit 1
 fi

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "rlforge/envs/rng.h"
+#include "rlforge/envs/errors.h"
 #include "rlforge/envs/space.h"
 
 using namespace rlforge;
@@ -33,8 +34,8 @@ TEST_CASE("Discrete space construction", "[space]") {
   CHECK(s.byte_size() == 8);
   CHECK(s.is_bounded());
 
-  CHECK_THROWS_AS(Space::discrete(0), std::invalid_argument);
-  CHECK_THROWS_AS(Space::discrete(-4), std::invalid_argument);
+  CHECK_THROWS_AS(Space::discrete(0), EnvError);
+  CHECK_THROWS_AS(Space::discrete(-4), EnvError);
   CHECK_THROWS_WITH(Space::discrete(0), Catch::Contains("n > 0") && Catch::Contains("0"));
 }
 
@@ -71,16 +72,16 @@ TEST_CASE("Box space construction with scalar and per-element bounds", "[space]"
 
 TEST_CASE("Box space construction errors", "[space]") {
   SECTION("low > high") {
-    CHECK_THROWS_AS(Space::box({2}, 1.0f, -1.0f), std::invalid_argument);
+    CHECK_THROWS_AS(Space::box({2}, 1.0f, -1.0f), EnvError);
     CHECK_THROWS_WITH(Space::box({2}, {0.0f, 3.0f}, {1.0f, 2.0f}), Catch::Contains("low <= high"));
   }
   SECTION("NaN bounds are refused") {
-    CHECK_THROWS_AS(Space::box({1}, kNaN, 1.0f), std::invalid_argument);
-    CHECK_THROWS_AS(Space::box({1}, 0.0f, kNaN), std::invalid_argument);
+    CHECK_THROWS_AS(Space::box({1}, kNaN, 1.0f), EnvError);
+    CHECK_THROWS_AS(Space::box({1}, 0.0f, kNaN), EnvError);
   }
   SECTION("bound size does not match the shape") {
     CHECK_THROWS_AS(Space::box({3}, std::vector<float>{0.0f, 0.0f}, std::vector<float>{1.0f}),
-                    std::invalid_argument);
+                    EnvError);
     CHECK_THROWS_WITH(Space::box({3}, std::vector<float>{0.0f, 0.0f}, std::vector<float>{1.0f}),
                       Catch::Contains("low") && Catch::Contains("2 values for 3 elements"));
     CHECK_THROWS_WITH(
@@ -88,11 +89,11 @@ TEST_CASE("Box space construction errors", "[space]") {
         Catch::Contains("high") && Catch::Contains("3 values for 2 elements"));
   }
   SECTION("non-positive dimensions") {
-    CHECK_THROWS_AS(Space::box({0}, 0.0f, 1.0f), std::invalid_argument);
-    CHECK_THROWS_AS(Space::box({2, -1}, 0.0f, 1.0f), std::invalid_argument);
+    CHECK_THROWS_AS(Space::box({0}, 0.0f, 1.0f), EnvError);
+    CHECK_THROWS_AS(Space::box({2, -1}, 0.0f, 1.0f), EnvError);
   }
   SECTION("int64 boxes are refused") {
-    CHECK_THROWS_AS(Space::box({2}, 0.0f, 1.0f, DType::Int64), std::invalid_argument);
+    CHECK_THROWS_AS(Space::box({2}, 0.0f, 1.0f, DType::Int64), EnvError);
   }
 }
 

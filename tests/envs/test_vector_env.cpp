@@ -401,3 +401,32 @@ TEST_CASE("EpisodeStatistics inside a VectorEnv records episodes truncated by th
   const auto& stats = dynamic_cast<EpisodeStatistics&>(v.env(0));
   CHECK(stats.episodes_finished() == 1);
 }
+
+TEST_CASE("a failed vector env reset leaves it needing a reset", "[vector][errors]") {
+  // An env whose reset throws for one particular seed.
+  struct PickyEnv final : Env {
+    PickyEnv() : Env(EnvSpec{"test/Picky-v0", Space::box({1}, -1.0f, 1.0f), Space::discrete(2), 10, {}}) {}
+    void reset_impl(std::optional<uint64_t> seed, void* obs) override {
+      if (seed && *seed == 13) throw EnvError("seed 13 is unlucky");
+      static_cast<float*>(obs)[0] = 0.0f;
+    }
+    StepResult step_impl(const void*, void* obs) override {
+      static_cast<float*>(obs)[0] = 0.5f;
+      return {1.0, false, false};
+    }
+  };
+  VectorEnv venv([](int) { return std::make_unique<PickyEnv>(); }, 4, 2);
+  venv.reset(0);
+  const std::string message = error_of([&] { venv.reset(10); });  // env 3 gets seed 13
+  CHECK_THAT(message, Catch::Contains("test/Picky-v0 (env 3 of 4)") && Catch::Contains("seed 13 is unlucky"));
+  CHECK_THAT(error_of([&] { venv.step(std::vector<int64_t>(4, 0)); }), Catch::Contains("before reset"));
+  venv.reset(20);
+  CHECK_NOTHROW(venv.step(std::vector<int64_t>(4, 0)));
+}
+
+TEST_CASE("out-of-range integer wrapper options are refused, not narrowed", "[wrappers][errors]") {
+  CHECK_THAT(error_of([] { wrap_env(make_env("CartPole-v1"), {"FrameStack", {{"num_stack", int64_t{4294967297}}}}); }),
+             Catch::Contains("option 'num_stack' is out of range"));
+  CHECK_THAT(error_of([] { wrap_env(make_env("Pendulum-v1"), {"NormalizeObservation", {{"epsilon", -1.0}}}); }),
+             Catch::Contains("epsilon > 0"));
+}

@@ -16,20 +16,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "rlforge/envs/errors.h"
 #include "rlforge/envs/rng.h"
 #include "rlforge/envs/space.h"
 
 namespace rlforge {
-
-// Raised for every misuse of an environment: bad action, bad option, unknown id, wrong call order.
-class EnvError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct EnvSpec {
   std::string id;

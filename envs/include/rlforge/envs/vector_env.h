@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "rlforge/envs/env.h"
@@ -74,11 +75,15 @@ class VectorEnv {
   const int64_t* episode_lengths() const { return episode_lengths_.data(); }
   std::size_t observation_bytes() const { return obs_bytes_; }
 
+  // One env, for inspection (state(), unwrapped()); stepping or resetting it directly bypasses
+  // the vector env's episode counters.
   Env& env(int index) { return *envs_.at(static_cast<std::size_t>(index)); }
 
  private:
   // Index of the first env whose action Env::validate_action would refuse, or -1.
   int first_invalid_action(const Space& space, const unsigned char* actions) const;
+  // "CartPole-v1 (env 3 of 8): ", to prefix errors.
+  std::string where(int index) const;
   void step_range(int begin, int end);
   void reset_range(int begin, int end);
 
