@@ -1,0 +1,87 @@
+#pragma once
+// Proximal Policy Optimization (Schulman et al. 2017) with the implementation details that
+// published implementations rely on, named as Stable-Baselines3 names them.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "rlforge/agents/actor_critic.h"
+#include "rlforge/envs/env.h"
+
+namespace rlforge {
+
+struct PpoConfig {
+  int64_t n_steps = 2048;     // steps per env per rollout
+  int64_t batch_size = 64;    // minibatch size
+  int64_t n_epochs = 10;      // passes over the rollout per update
+  double gamma = 0.99;
+  double gae_lambda = 0.95;
+  double clip_range = 0.2;
+  bool clip_range_linear = false;  // anneal clip_range linearly to 0 over training
+  double clip_range_vf = 0.0;      // > 0: clip value predictions around the old ones
+  double ent_coef = 0.0;
+  double vf_coef = 0.5;
+  double max_grad_norm = 0.5;
+  double learning_rate = 3e-4;
+  bool learning_rate_linear = false;  // anneal learning_rate linearly to 0 over training
+  double target_kl = 0.0;             // > 0: stop an update's epochs once KL exceeds 1.5x this
+  double adam_eps = 1e-5;
+  bool normalize_advantage = true;    // per minibatch
+  ActorCriticConfig policy;
+
+  // Throws std::invalid_argument naming the first bad value.
+  void validate() const;
+};
+
+// What one update sees of a rollout, flattened to [n_steps * num_envs, ...].
+struct RolloutBatch {
+  torch::Tensor observations, actions, log_probs, values, advantages, returns;
+};
+
+// The PPO objective on one minibatch, term by term.
+struct PpoLoss {
+  torch::Tensor policy_loss;  // clipped surrogate, to minimise
+  torch::Tensor value_loss;   // mean squared error, value optionally clipped around old_values
+  torch::Tensor entropy;      // mean entropy
+  torch::Tensor total;        // policy_loss - ent_coef * entropy + vf_coef * value_loss
+  torch::Tensor log_ratio;    // log(pi_new / pi_old) per sample
+};
+
+// `advantages` are used as given (normalise them before, if wanted).
+PpoLoss ppo_loss(const torch::Tensor& log_probs, const torch::Tensor& old_log_probs,
+                 const torch::Tensor& advantages, const torch::Tensor& values,
+                 const torch::Tensor& old_values, const torch::Tensor& returns,
+                 const torch::Tensor& entropy, double clip_range, double clip_range_vf,
+                 double ent_coef, double vf_coef);
+
+struct PpoMetrics {
+  double policy_loss = 0, value_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0;
+  double explained_variance = 0, learning_rate = 0, clip_range = 0;
+  int64_t minibatches = 0;
+  bool stopped_early = false;
+};
+
+class Ppo {
+ public:
+  Ppo(const EnvSpec& spec, PpoConfig config, uint64_t seed, torch::Device device = torch::kCPU);
+
+  const PpoConfig& config() const { return config_; }
+  ActorCritic& policy() { return policy_; }
+  torch::optim::Adam& optimizer() { return optimizer_; }
+  torch::Generator& generator() { return generator_; }
+  torch::Device device() const { return device_; }
+
+  // One PPO update: n_epochs over shuffled minibatches of `batch`. `progress_remaining` goes
+  // from 1 at the start of training to 0 at the end, for the linear schedules.
+  PpoMetrics update(const RolloutBatch& batch, double progress_remaining);
+
+ private:
+  PpoConfig config_;
+  torch::Device device_;
+  torch::Generator generator_;
+  ActorCritic policy_;
+  torch::optim::Adam optimizer_;
+};
+
+}  // namespace rlforge

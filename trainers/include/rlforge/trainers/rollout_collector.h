@@ -1,0 +1,52 @@
+#pragma once
+// Fills a RolloutBuffer from a VectorEnv with an actor-critic policy, keeping track of finished
+// episodes. The vector env's observations are read in place (torch::from_blob); truncated
+// episodes bootstrap from the value of their final observation.
+
+#include <torch/torch.h>
+
+#include <deque>
+
+#include "rlforge/agents/actor_critic.h"
+#include "rlforge/envs/vector_env.h"
+#include "rlforge/replay/rollout_buffer.h"
+
+namespace rlforge {
+
+struct EpisodeSummary {
+  double episode_return;
+  int64_t length;
+};
+
+class RolloutCollector {
+ public:
+  // `venv` must have been reset.
+  RolloutCollector(VectorEnv& venv, double gamma);
+
+  // Clears `buffer`, fills it with n_steps vector steps, and computes advantages and returns.
+  void collect(ActorCritic& policy, torch::Generator& generator, RolloutBuffer& buffer,
+               double gae_lambda);
+
+  // Episodes finished since the last call.
+  std::vector<EpisodeSummary> take_finished_episodes();
+  int64_t env_steps() const { return env_steps_; }
+
+  static RolloutBufferConfig buffer_config(const VectorEnv& venv, int64_t n_steps);
+
+ private:
+  torch::Tensor observations() const;
+  torch::Tensor final_observations() const;
+  void step_env(const torch::Tensor& actions);
+
+  VectorEnv& venv_;
+  double gamma_;
+  std::vector<int64_t> batch_shape_;
+  torch::Tensor low_, high_;  // action bounds for clipping Box actions
+  std::vector<EpisodeSummary> finished_;
+  int64_t env_steps_ = 0;
+};
+
+// Torch's dtype for an env element type.
+torch::Dtype torch_dtype(DType dtype);
+
+}  // namespace rlforge
