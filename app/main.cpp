@@ -7,6 +7,9 @@
 #include "blas_environment.h"
 #include "cli_errors.h"
 #include "env_commands.h"
+#if RLFORGE_WITH_TORCH
+#include "train_commands.h"
+#endif
 #include "rlforge/envs/options.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +18,9 @@ int main(int argc, char** argv) {
   CLI::App app{"rlforge: fast simulators, vectorized rollouts and learning agents in one toolkit"};
   app.require_subcommand(1);
   int exit_code = 0;
+#if RLFORGE_WITH_TORCH
+  rlforge::cli::add_train_commands(app, exit_code);
+#endif
   rlforge::cli::add_env_commands(app, exit_code);
 
   // CLI11 would report an unknown first word as a missing subcommand; name it instead.

@@ -70,5 +70,31 @@ check "missing subcommand: one line" one_error_line "subcommand"
 check "unknown subcommand fails" run 1 frobnicate
 check "unknown subcommand: one line" one_error_line "frobnicate"
 
+# Training and evaluation, where the program was built with LibTorch.
+if "$rlforge" train --help >/dev/null 2>&1; then
+  runs=$(mktemp -d)
+  config=$(dirname "$0")/../../configs/cartpole_ppo.yaml
+  check "train runs a short config" run 0 train "$config" --out "$runs" --set trainer.total_steps=2048 --set trainer.eval_every=1024 --set trainer.eval_episodes=3
+  run_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
+  check "train prints the run directory and final evaluation" bash -c "[[ -d '$run_dir' ]] && grep -q '^final_eval: mean_return' '$out'"
+  for f in config.yaml metrics.csv eval.csv summary.yaml checkpoints/last.pt checkpoints/best.pt; do
+    check "run directory has $f" test -s "$run_dir/$f"
+  done
+  check "summary.yaml has the figures" bash -c "grep -q '^env_steps: 2048' '$run_dir/summary.yaml' && grep -q '^final_eval:' '$run_dir/summary.yaml' && grep -q '^best_eval:' '$run_dir/summary.yaml' && grep -q '^steps_per_second:' '$run_dir/summary.yaml'"
+  check "metrics.csv has a row per update" bash -c "[[ \$(wc -l < '$run_dir/metrics.csv') -eq 9 ]]"
+  check "eval prints mean_return and std_return" run 0 eval "$run_dir" --episodes 3
+  check "eval output" bash -c "grep -Eq '^mean_return: -?[0-9.]+' '$out' && grep -Eq '^std_return: [0-9.]+' '$out'"
+  check "eval of a missing run fails" run 1 eval "$runs/nothing"
+  check "eval of a missing run: one line" one_error_line "no such run directory or checkpoint"
+  printf 'not a checkpoint' > "$runs/bad.pt"
+  check "eval of a corrupt checkpoint fails" run 1 eval "$runs/bad.pt"
+  check "corrupt checkpoint: one line" one_error_line "bad.pt: not a readable rlforge checkpoint"
+  check "train with a typo'd key fails" run 1 train "$config" --set agent.n_step=3
+  check "typo'd key: one line with the key" one_error_line "unknown key 'agent.n_step'"
+  check "train with a missing config fails" run 1 train "$runs/none.yaml"
+  check "missing config: one line" one_error_line "none.yaml: cannot read the config file"
+  rm -rf "$runs"
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

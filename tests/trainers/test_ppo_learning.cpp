@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "rlforge/agents/ppo.h"
+#include "rlforge/trainers/compute_threads.h"
 #include "rlforge/trainers/evaluation.h"
 #include "rlforge/trainers/rollout_collector.h"
 
@@ -16,7 +17,7 @@ struct LearningRun {
 
 LearningRun train(const VectorEnvConfig& env, const PpoConfig& config, int64_t total_steps, uint64_t seed,
                   int64_t eval_episodes) {
-  torch::set_num_threads(1);
+  set_compute_threads(1);
   VectorEnv venv(env);
   venv.reset(seed);
   Ppo ppo(venv.spec(), config, seed);

@@ -1,0 +1,103 @@
+#include "train_commands.h"
+
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <memory>
+
+#include "cli_errors.h"
+#include "rlforge/trainers/compute_threads.h"
+#include "rlforge/trainers/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace rlforge::cli {
+
+namespace {
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string out;
+};
+
+int train(const TrainArgs& args) {
+  ExperimentConfig config = load_config(args.config, args.overrides);
+  const std::string out_dir = args.out.empty() ? config.run.out_dir : args.out;
+  const std::string run_dir = make_run_dir(out_dir, config.run.name);
+  std::cout << "run directory: " << run_dir << std::endl;
+  Trainer trainer(std::move(config), run_dir, std::cout);
+  const TrainResult r = trainer.run();
+  std::cout << "env_steps: " << r.env_steps << "\n"
+            << "wall_seconds: " << r.wall_seconds << "\n"
+            << "final_eval: mean_return " << r.final_eval.mean_return << " std_return "
+            << r.final_eval.std_return << " episodes " << r.final_eval.episodes << "\n"
+            << "run directory: " << r.run_dir << std::endl;
+  return 0;
+}
+
+struct EvalArgs {
+  std::string target;
+  int64_t episodes = 10;
+  int64_t seed = 0;
+  bool stochastic = false;
+};
+
+// A run directory's best checkpoint (else its last), or the checkpoint file itself.
+std::string checkpoint_of(const std::string& target) {
+  const fs::path p(target);
+  if (fs::is_directory(p)) {
+    for (const char* name : {"best.pt", "last.pt"}) {
+      if (fs::exists(p / "checkpoints" / name)) return (p / "checkpoints" / name).string();
+    }
+    throw std::runtime_error(target + ": no checkpoints/best.pt or checkpoints/last.pt in this directory");
+  }
+  if (!fs::exists(p)) throw std::runtime_error(target + ": no such run directory or checkpoint");
+  return target;
+}
+
+int eval(const EvalArgs& args) {
+  const std::string checkpoint = checkpoint_of(args.target);
+  const Checkpoint info = read_checkpoint_info(checkpoint);
+  const ExperimentConfig config = parse_config(info.config_yaml, checkpoint + " (its config)");
+  set_compute_threads(config.trainer.torch_threads);
+  VectorEnvConfig probe = config.env;
+  probe.num_envs = 1;
+  const EnvSpec spec = VectorEnv(probe).spec();
+  Ppo ppo(spec, config.ppo, static_cast<uint64_t>(args.seed), resolve_device(config.run.device));
+  load_checkpoint(checkpoint, ppo);
+  VectorEnvConfig env = config.env;
+  env.num_envs = static_cast<int>(std::min<int64_t>(args.episodes, 8));
+  env.threads = 1;
+  const EvaluationResult r = evaluate_policy(ppo.policy(), env, args.episodes, static_cast<uint64_t>(args.seed),
+                                             !args.stochastic, ppo.generator());
+  std::cout << "checkpoint: " << checkpoint << " (" << info.env_steps << " env steps)\n"
+            << "episodes: " << r.episodes << "\n"
+            << "mean_length: " << r.mean_length << "\n"
+            << "mean_return: " << r.mean_return << "\n"
+            << "std_return: " << r.std_return << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& app, int& exit_code) {
+  auto* train_cmd = app.add_subcommand("train", "Train an agent from a YAML config");
+  auto targs = std::make_shared<TrainArgs>();
+  train_cmd->add_option("CONFIG", targs->config, "YAML config (see configs/)")->required();
+  train_cmd->add_option("--set", targs->overrides, "Override a config key: key.path=value (repeatable)");
+  train_cmd->add_option("--out", targs->out, "Parent directory of the run directory (default: run.out_dir)");
+  train_cmd->callback([&exit_code, targs] { exit_code = run_reporting_errors([&] { return train(*targs); }); });
+
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent: prints mean_return and std_return");
+  auto eargs = std::make_shared<EvalArgs>();
+  eval_cmd->add_option("RUN", eargs->target, "Run directory (its best checkpoint) or checkpoint file")->required();
+  eval_cmd->add_option("--episodes", eargs->episodes, "Episodes to run")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  eval_cmd->add_option("--seed", eargs->seed, "Seed of the evaluation envs (>= 0)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+  eval_cmd->add_flag("--stochastic", eargs->stochastic, "Sample actions instead of taking the most likely");
+  eval_cmd->callback([&exit_code, eargs] { exit_code = run_reporting_errors([&] { return eval(*eargs); }); });
+}
+
+}  // namespace rlforge::cli

@@ -1,0 +1,328 @@
+#include "rlforge/trainers/config.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "rlforge/agents/networks.h"
+#include "rlforge/envs/registry.h"
+
+namespace rlforge {
+
+namespace {
+
+// A YAML mapping being read: records which keys were used, so that leftovers are reported.
+class Section {
+ public:
+  Section(YAML::Node node, std::string path, const std::string& source)
+      : node_(std::move(node)), path_(std::move(path)), source_(source) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& key, const std::string& what) const {
+    throw ConfigError(where(at) + key_path(key) + ": " + what);
+  }
+
+  std::string where(const YAML::Node& at) const {
+    const YAML::Mark mark = at.IsDefined() ? at.Mark() : node_.Mark();
+    if (mark.line < 0) return source_ + " (--set): ";
+    return source_ + ":" + std::to_string(mark.line + 1) + ": ";
+  }
+  std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  YAML::Node raw(const std::string& key) {
+    used_.insert(key);
+    return node_.IsMap() ? node_[key] : YAML::Node();
+  }
+
+  template <class T>
+  T get(const std::string& key, T fallback, const char* expected) {
+    const YAML::Node v = raw(key);
+    if (!v.IsDefined() || v.IsNull()) {
+      resolved_[key] = fallback;
+      return fallback;
+    }
+    if (!v.IsScalar()) fail(v, key, std::string("expected ") + expected + ", got a " + kind(v));
+    T out;
+    if (!YAML::convert<T>::decode(v, out) || !plausible<T>(v.Scalar())) {
+      fail(v, key, std::string("expected ") + expected + ", got '" + v.Scalar() + "'");
+    }
+    resolved_[key] = out;
+    return out;
+  }
+
+  int64_t positive_int(const std::string& key, int64_t fallback) {
+    const int64_t v = get<int64_t>(key, fallback, "a positive integer");
+    if (v <= 0) fail(raw(key), key, "expected a positive integer, got " + std::to_string(v));
+    return v;
+  }
+  int64_t non_negative_int(const std::string& key, int64_t fallback) {
+    const int64_t v = get<int64_t>(key, fallback, "an integer >= 0");
+    if (v < 0) fail(raw(key), key, "expected an integer >= 0, got " + std::to_string(v));
+    return v;
+  }
+  double number(const std::string& key, double fallback, double low, double high, const char* expected) {
+    const double v = get<double>(key, fallback, expected);
+    if (!(v >= low && v <= high)) fail(raw(key), key, std::string("expected ") + expected + ", got " + format(v));
+    return v;
+  }
+  std::string choice(const std::string& key, const std::string& fallback, const std::vector<std::string>& valid) {
+    const std::string v = get<std::string>(key, fallback, "a string");
+    for (const auto& c : valid) {
+      if (c == v) return v;
+    }
+    fail(raw(key), key, "expected one of " + join_names(valid) + ", got '" + v + "'");
+  }
+
+  Section section(const std::string& key) {
+    YAML::Node v = raw(key);
+    if (v.IsDefined() && !v.IsNull() && !v.IsMap()) fail(v, key, "expected a mapping of keys, got a " + kind(v));
+    if (!v.IsDefined() || v.IsNull()) v = YAML::Node(YAML::NodeType::Map);
+    return Section(v, key_path(key), source_);
+  }
+
+  // Reports keys that nothing read.
+  void finish() const {
+    if (!node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      if (used_.count(key) == 0) {
+        std::vector<std::string> valid(used_.begin(), used_.end());
+        throw ConfigError(where(kv.first) + "unknown key '" + key_path(key) + "'; valid keys" +
+                          (path_.empty() ? "" : " in '" + path_ + "'") + ": " + join_names(valid));
+      }
+    }
+  }
+
+  YAML::Node& resolved() { return resolved_; }
+
+ private:
+  static std::string kind(const YAML::Node& v) {
+    return v.IsMap() ? "mapping" : v.IsSequence() ? "list" : v.IsScalar() ? "scalar" : "null";
+  }
+  static std::string format(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  }
+  // yaml-cpp decodes "1.5" as int64 1 in some versions and accepts "nan"; refuse both.
+  template <class T>
+  static bool plausible(const std::string& text) {
+    if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t> || std::is_same_v<T, int>) {
+      return text.find_first_of(".eE") == std::string::npos;
+    } else if constexpr (std::is_same_v<T, double>) {
+      const double v = std::strtod(text.c_str(), nullptr);
+      return std::isfinite(v) || text.empty();
+    }
+    return true;
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  const std::string& source_;
+  std::set<std::string> used_;
+  YAML::Node resolved_{YAML::NodeType::Map};
+};
+
+void apply_override(YAML::Node root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError("--set '" + assignment + "': expected key.path=value");
+  }
+  const std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("--set '" + assignment + "': the value is not valid YAML: " + e.msg);
+  }
+  std::vector<std::string> keys;
+  std::stringstream ss(path);
+  for (std::string k; std::getline(ss, k, '.');) {
+    if (k.empty()) throw ConfigError("--set '" + assignment + "': empty key in '" + path + "'");
+    keys.push_back(k);
+  }
+  // Walk with fresh handles: yaml-cpp nodes are references, assignment rebinds.
+  std::vector<YAML::Node> chain{root};
+  for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
+    YAML::Node next = chain.back()[keys[i]];
+    if (!next.IsDefined() || next.IsNull()) {
+      chain.back()[keys[i]] = YAML::Node(YAML::NodeType::Map);
+      next = chain.back()[keys[i]];
+    } else if (!next.IsMap()) {
+      throw ConfigError("--set '" + assignment + "': '" + keys[i] + "' is not a section");
+    }
+    chain.push_back(next);
+  }
+  chain.back()[keys.back()] = value;
+}
+
+Options env_options(Section& env, const std::string& id) {
+  Options options;
+  const YAML::Node node = env.raw("options");
+  if (!node.IsDefined() || node.IsNull()) return options;
+  if (!node.IsMap()) env.fail(node, "options", "expected a mapping of env options");
+  for (const auto& kv : node) {
+    if (!kv.second.IsScalar()) env.fail(kv.second, "options." + kv.first.as<std::string>(), "expected a single value");
+    options.set(kv.first.as<std::string>(), kv.second.Scalar());
+  }
+  env.resolved()["options"] = node;
+  (void)id;
+  return options;
+}
+
+std::vector<WrapperSpec> env_wrappers(Section& env) {
+  std::vector<WrapperSpec> wrappers;
+  const YAML::Node node = env.raw("wrappers");
+  if (!node.IsDefined() || node.IsNull()) return wrappers;
+  if (!node.IsSequence()) env.fail(node, "wrappers", "expected a list of {name: ..., options: {...}}");
+  for (const auto& item : node) {
+    WrapperSpec spec;
+    if (item.IsScalar()) {
+      spec.name = item.Scalar();
+    } else if (item.IsMap() && item["name"]) {
+      spec.name = item["name"].as<std::string>();
+      for (const auto& kv : item) {
+        const std::string key = kv.first.as<std::string>();
+        if (key == "name") continue;
+        if (key != "options") env.fail(kv.first, "wrappers", "unknown key '" + key + "' in a wrapper; valid: name, options");
+        if (!kv.second.IsMap()) env.fail(kv.second, "wrappers", "a wrapper's options must be a mapping");
+        for (const auto& o : kv.second) spec.options.set(o.first.as<std::string>(), o.second.Scalar());
+      }
+    } else {
+      env.fail(item, "wrappers", "expected a wrapper name or {name: ..., options: {...}}");
+    }
+    wrappers.push_back(std::move(spec));
+  }
+  env.resolved()["wrappers"] = node;
+  return wrappers;
+}
+
+std::vector<int64_t> layer_sizes(Section& s, const std::string& key, std::vector<int64_t> fallback) {
+  const YAML::Node node = s.raw(key);
+  if (!node.IsDefined() || node.IsNull()) {
+    s.resolved()[key] = fallback;
+    return fallback;
+  }
+  if (!node.IsSequence()) s.fail(node, key, "expected a list of layer sizes, e.g. [64, 64]");
+  std::vector<int64_t> sizes;
+  for (const auto& v : node) {
+    int64_t n = 0;
+    if (!v.IsScalar() || !YAML::convert<int64_t>::decode(v, n) || n <= 0) {
+      s.fail(v, key, "expected positive layer sizes, got '" + (v.IsScalar() ? v.Scalar() : std::string("?")) + "'");
+    }
+    sizes.push_back(n);
+  }
+  s.resolved()[key] = sizes;
+  return sizes;
+}
+
+}  // namespace
+
+ExperimentConfig parse_config(const std::string& yaml_text, const std::string& source,
+                              const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) throw ConfigError(source + ": expected a mapping with sections run, env, agent, trainer");
+  for (const auto& o : overrides) apply_override(root, o);
+
+  ExperimentConfig c;
+  c.source = source;
+  Section top(root, "", c.source);
+
+  Section run = top.section("run");
+  c.run.name = run.get<std::string>("name", std::filesystem::path(source).stem().string(), "a run name");
+  c.run.seed = static_cast<uint64_t>(run.non_negative_int("seed", 0));
+  c.run.device = run.get<std::string>("device", "cpu", "cpu, cuda, cuda:N or auto");
+  c.run.out_dir = run.get<std::string>("out_dir", "runs", "a directory");
+  run.finish();
+
+  Section env = top.section("env");
+  c.env.id = env.get<std::string>("id", "", "an environment id");
+  if (c.env.id.empty()) env.fail(env.raw("id"), "id", "is required (see `rlforge envs`)");
+  if (!env_registry().contains(c.env.id)) {
+    env.fail(env.raw("id"), "id", "unknown environment '" + c.env.id + "'; registered: " + join_names(env_registry().ids()));
+  }
+  c.env.options = env_options(env, c.env.id);
+  c.env.num_envs = static_cast<int>(env.positive_int("num_envs", 8));
+  c.env.threads = static_cast<int>(env.positive_int("threads", 1));
+  c.env.wrappers = env_wrappers(env);
+  env.finish();
+
+  Section agent = top.section("agent");
+  c.algo = agent.choice("algo", "ppo", {"ppo"});
+  PpoConfig& p = c.ppo;
+  p.n_steps = agent.positive_int("n_steps", p.n_steps);
+  p.batch_size = agent.positive_int("batch_size", p.batch_size);
+  p.n_epochs = agent.positive_int("n_epochs", p.n_epochs);
+  p.gamma = agent.number("gamma", p.gamma, 0.0, 1.0, "a number in [0, 1]");
+  p.gae_lambda = agent.number("gae_lambda", p.gae_lambda, 0.0, 1.0, "a number in [0, 1]");
+  p.clip_range = agent.number("clip_range", p.clip_range, 1e-12, 1e9, "a number > 0");
+  p.clip_range_linear = agent.choice("clip_range_schedule", "constant", {"constant", "linear"}) == "linear";
+  p.clip_range_vf = agent.number("clip_range_vf", p.clip_range_vf, 0.0, 1e9, "a number >= 0 (0: no clipping)");
+  p.ent_coef = agent.number("ent_coef", p.ent_coef, 0.0, 1e9, "a number >= 0");
+  p.vf_coef = agent.number("vf_coef", p.vf_coef, 0.0, 1e9, "a number >= 0");
+  p.max_grad_norm = agent.number("max_grad_norm", p.max_grad_norm, 1e-12, 1e9, "a number > 0");
+  p.learning_rate = agent.number("learning_rate", p.learning_rate, 1e-12, 1e9, "a number > 0");
+  p.learning_rate_linear = agent.choice("learning_rate_schedule", "constant", {"constant", "linear"}) == "linear";
+  p.target_kl = agent.number("target_kl", p.target_kl, 0.0, 1e9, "a number >= 0 (0: off)");
+  p.adam_eps = agent.number("adam_eps", p.adam_eps, 1e-30, 1.0, "a number > 0");
+  p.normalize_advantage = agent.get<bool>("normalize_advantage", p.normalize_advantage, "true or false");
+  Section policy = agent.section("policy");
+  p.policy.actor.hidden = layer_sizes(policy, "actor", {64, 64});
+  p.policy.critic.hidden = layer_sizes(policy, "critic", {64, 64});
+  const std::string activation = policy.choice("activation", "tanh", {"tanh", "relu", "elu", "gelu"});
+  p.policy.actor.activation = p.policy.critic.activation = activation;
+  p.policy.log_std_init = policy.number("log_std_init", 0.0, -20.0, 20.0, "a number in [-20, 20]");
+  policy.finish();
+  agent.resolved()["policy"] = policy.resolved();
+  agent.finish();
+
+  Section trainer = top.section("trainer");
+  TrainerSection& t = c.trainer;
+  t.total_steps = trainer.positive_int("total_steps", t.total_steps);
+  t.eval_every = trainer.non_negative_int("eval_every", t.eval_every);
+  t.eval_episodes = trainer.positive_int("eval_episodes", t.eval_episodes);
+  t.eval_deterministic = trainer.get<bool>("eval_deterministic", t.eval_deterministic, "true or false");
+  t.log_every = trainer.positive_int("log_every", t.log_every);
+  t.torch_threads = static_cast<int>(trainer.positive_int("torch_threads", t.torch_threads));
+  trainer.finish();
+  top.finish();
+
+  // Cross-checks that need the env: options and wrappers must build, and the batch must fit.
+  try {
+    VectorEnvConfig probe = c.env;
+    probe.num_envs = 1;
+    probe.threads = 1;
+    VectorEnv check(probe);
+  } catch (const EnvError& e) {
+    throw ConfigError(source + ": env: " + e.what());
+  }
+  const int64_t rollout = p.n_steps * c.env.num_envs;
+  if (p.batch_size > rollout) {
+    throw ConfigError(source + ": agent.batch_size (" + std::to_string(p.batch_size) +
+                      ") is larger than a rollout of n_steps x env.num_envs = " + std::to_string(rollout));
+  }
+
+  c.resolved["run"] = run.resolved();
+  c.resolved["env"] = env.resolved();
+  c.resolved["agent"] = agent.resolved();
+  c.resolved["trainer"] = trainer.resolved();
+  return c;
+}
+
+ExperimentConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot read the config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path, overrides);
+}
+
+}  // namespace rlforge
