@@ -9,7 +9,7 @@ namespace rlforge {
 
 ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& action_space,
                                  const ActorCriticConfig& config)
-    : discrete_(action_space.is_discrete()) {
+    : config_(config), discrete_(action_space.is_discrete()) {
   const auto in = static_cast<int64_t>(observation_space.size());
   const int64_t out = discrete_ ? action_space.n() : static_cast<int64_t>(action_space.size());
   const double hidden_gain = std::sqrt(2.0);
@@ -18,15 +18,26 @@ ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& ac
   if (!discrete_) {
     log_std_ = register_parameter("log_std", torch::full({out}, config.log_std_init));
   }
+  observation_norm_ = register_module("observation_norm", RunningNorm(in));
+  return_norm_ = register_module("return_norm", RunningNorm(1));
 }
 
-torch::Tensor ActorCriticImpl::features(const torch::Tensor& observations) const {
-  return observations.flatten(1).to(torch::kFloat32);
+torch::Tensor ActorCriticImpl::prepare(const torch::Tensor& observations, bool update_statistics) {
+  torch::Tensor x = observations.flatten(1).to(torch::kFloat32);
+  if (!config_.normalize_observation) return x;
+  if (update_statistics) observation_norm_->update(x);
+  return observation_norm_->normalize(x, config_.norm_clip);
 }
 
-ActorCriticImpl::Decision ActorCriticImpl::act(const torch::Tensor& observations,
-                                               bool deterministic, torch::Generator& generator) {
-  const torch::Tensor x = features(observations);
+torch::Tensor ActorCriticImpl::scale_rewards(const torch::Tensor& rewards, const torch::Tensor& returns,
+                                             bool update_statistics) {
+  if (!config_.normalize_reward) return rewards;
+  if (update_statistics) return_norm_->update(returns.reshape({-1, 1}));
+  return return_norm_->scale(rewards, config_.norm_clip);
+}
+
+ActorCriticImpl::Decision ActorCriticImpl::act(const torch::Tensor& x, bool deterministic,
+                                               torch::Generator& generator) {
   const torch::Tensor head = actor_->forward(x);
   const torch::Tensor value = critic_->forward(x).squeeze(-1);
   if (discrete_) {
@@ -39,9 +50,8 @@ ActorCriticImpl::Decision ActorCriticImpl::act(const torch::Tensor& observations
   return {action, dist.log_prob(action), value};
 }
 
-ActorCriticImpl::Evaluation ActorCriticImpl::evaluate(const torch::Tensor& observations,
+ActorCriticImpl::Evaluation ActorCriticImpl::evaluate(const torch::Tensor& x,
                                                       const torch::Tensor& actions) {
-  const torch::Tensor x = features(observations);
   const torch::Tensor head = actor_->forward(x);
   const torch::Tensor value = critic_->forward(x).squeeze(-1);
   if (discrete_) {
@@ -52,8 +62,6 @@ ActorCriticImpl::Evaluation ActorCriticImpl::evaluate(const torch::Tensor& obser
   return {dist.log_prob(actions), dist.entropy(), value};
 }
 
-torch::Tensor ActorCriticImpl::value(const torch::Tensor& observations) {
-  return critic_->forward(features(observations)).squeeze(-1);
-}
+torch::Tensor ActorCriticImpl::value(const torch::Tensor& x) { return critic_->forward(x).squeeze(-1); }
 
 }  // namespace rlforge

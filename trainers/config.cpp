@@ -274,6 +274,9 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   p.target_kl = agent.number("target_kl", p.target_kl, 0.0, 1e9, "a number >= 0 (0: off)");
   p.adam_eps = agent.number("adam_eps", p.adam_eps, 1e-30, 1.0, "a number > 0");
   p.normalize_advantage = agent.get<bool>("normalize_advantage", p.normalize_advantage, "true or false");
+  p.policy.normalize_observation = agent.get<bool>("normalize_observation", false, "true or false");
+  p.policy.normalize_reward = agent.get<bool>("normalize_reward", false, "true or false");
+  p.policy.norm_clip = agent.number("norm_clip", 10.0, 0.0, 1e9, "a number >= 0 (0: no clipping)");
   Section policy = agent.section("policy");
   p.policy.actor.hidden = layer_sizes(policy, "actor", {64, 64});
   p.policy.critic.hidden = layer_sizes(policy, "critic", {64, 64});

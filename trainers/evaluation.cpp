@@ -39,7 +39,7 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
   while (running > 0) {
     const torch::Tensor obs = torch::from_blob(const_cast<void*>(venv.observations()), shape,
                                                torch_dtype(venv.spec().observation_space.dtype()));
-    const auto decision = policy->act(obs.to(device), deterministic, generator);
+    const auto decision = policy->act(policy->prepare(obs.to(device), false), deterministic, generator);
     if (action_space.is_discrete()) {
       const torch::Tensor a = decision.action.to(torch::kCPU, torch::kInt64).contiguous();
       venv.step(ActionRef{a.data_ptr<int64_t>(), DType::Int64, static_cast<std::size_t>(n)});

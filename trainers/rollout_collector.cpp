@@ -16,14 +16,16 @@ RolloutBufferConfig RolloutCollector::buffer_config(const VectorEnv& venv, int64
   RolloutBufferConfig c;
   c.n_steps = n_steps;
   c.num_envs = venv.num_envs();
-  c.observation_shape = spec.observation_space.shape();
-  c.observation_dtype = torch_dtype(spec.observation_space.dtype());
+  // The buffer keeps what the policy saw: flattened float features (ActorCritic::prepare).
+  c.observation_shape = {static_cast<int64_t>(spec.observation_space.size())};
+  c.observation_dtype = torch::kFloat32;
   c.action_shape = spec.action_space.shape();
   c.action_dtype = torch_dtype(spec.action_space.dtype());
   return c;
 }
 
-RolloutCollector::RolloutCollector(VectorEnv& venv, double gamma) : venv_(venv), gamma_(gamma) {
+RolloutCollector::RolloutCollector(VectorEnv& venv, double gamma)
+    : venv_(venv), gamma_(gamma), discounted_returns_(torch::zeros({venv.num_envs()})) {
   const EnvSpec& spec = venv.spec();
   batch_shape_ = {venv.num_envs()};
   batch_shape_.insert(batch_shape_.end(), spec.observation_space.shape().begin(),
@@ -66,29 +68,34 @@ void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
   const auto device = policy->parameters().front().device();
   buffer.clear();
   while (!buffer.full()) {
-    const torch::Tensor obs = observations();
-    const auto decision = policy->act(obs.to(device), /*deterministic=*/false, generator);
-    buffer.add_decision(obs, decision.action.cpu(), decision.log_prob.cpu(), decision.value.cpu());
+    const torch::Tensor features = policy->prepare(observations().to(device), /*update_statistics=*/true);
+    const auto decision = policy->act(features, /*deterministic=*/false, generator);
+    buffer.add_decision(features.cpu(), decision.action.cpu(), decision.log_prob.cpu(), decision.value.cpu());
     step_env(decision.action);
 
     const torch::Tensor rewards = torch::from_blob(const_cast<float*>(venv_.rewards()), {n}, torch::kFloat32);
     const torch::Tensor terminated = torch::from_blob(const_cast<uint8_t*>(venv_.terminated()), {n}, torch::kUInt8);
     const torch::Tensor truncated = torch::from_blob(const_cast<uint8_t*>(venv_.truncated()), {n}, torch::kUInt8);
     const torch::Tensor ended = (terminated + truncated).clamp_max(1).to(torch::kFloat32);
+    // Reward normalisation divides by the spread of the discounted return (SB3's VecNormalize).
+    discounted_returns_ = discounted_returns_ * gamma_ + rewards;
+    const torch::Tensor scaled = policy->scale_rewards(rewards.to(device), discounted_returns_.to(device), true).cpu();
+    discounted_returns_ = discounted_returns_ * (1 - ended);
     torch::Tensor bootstrap = torch::zeros({n});
     if (truncated.any().item<bool>()) {
       // Not the end of the task, only of the time allowed: credit the value of the final state.
-      const torch::Tensor final_values = policy->value(final_observations().to(device)).cpu();
+      const torch::Tensor final_features = policy->prepare(final_observations().to(device), false);
+      const torch::Tensor final_values = policy->value(final_features).cpu();
       bootstrap = gamma_ * final_values * truncated.to(torch::kFloat32);
     }
-    buffer.add_outcome(rewards, ended, bootstrap);
+    buffer.add_outcome(scaled, ended, bootstrap);
     for (int64_t i = 0; i < n; ++i) {
       if (venv_.terminated()[i] || venv_.truncated()[i]) {
         finished_.push_back({venv_.episode_returns()[i], venv_.episode_lengths()[i]});
       }
     }
   }
-  const torch::Tensor last_values = policy->value(observations().to(device)).cpu();
+  const torch::Tensor last_values = policy->value(policy->prepare(observations().to(device), false)).cpu();
   buffer.compute_advantages(last_values, gamma_, gae_lambda);
 }
 

@@ -2,10 +2,16 @@
 // The actor-critic policy PPO trains: separate actor and critic MLPs over the flattened
 // observation; a Categorical head for Discrete actions, a diagonal Gaussian with a
 // state-independent log-std for Box actions.
+//
+// Raw observations go through prepare() (flatten, float, optional running normalisation); act,
+// evaluate and value take what prepare() returned, which is also what a rollout stores. The
+// normalisation statistics, and those of the return used to scale rewards, are buffers of this
+// module, so they are saved and loaded with the weights.
 
 #include <torch/torch.h>
 
 #include "rlforge/agents/networks.h"
+#include "rlforge/agents/running_norm.h"
 #include "rlforge/envs/space.h"
 
 namespace rlforge {
@@ -14,6 +20,9 @@ struct ActorCriticConfig {
   MlpConfig actor;
   MlpConfig critic;
   double log_std_init = 0.0;  // Box actions only
+  bool normalize_observation = false;
+  bool normalize_reward = false;
+  double norm_clip = 10.0;  // normalised observations and scaled rewards are clipped to +-this
 };
 
 class ActorCriticImpl : public torch::nn::Module {
@@ -27,20 +36,28 @@ class ActorCriticImpl : public torch::nn::Module {
     torch::Tensor value;     // [B]
   };
   // Samples (or takes the mode when `deterministic`) for a batch of observations [B, ...].
-  Decision act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator);
+  Decision act(const torch::Tensor& features, bool deterministic, torch::Generator& generator);
 
   struct Evaluation {
     torch::Tensor log_prob, entropy, value;  // [B] each
   };
-  Evaluation evaluate(const torch::Tensor& observations, const torch::Tensor& actions);
-  torch::Tensor value(const torch::Tensor& observations);
+  Evaluation evaluate(const torch::Tensor& features, const torch::Tensor& actions);
+  torch::Tensor value(const torch::Tensor& features);
+
+  // Raw observations [B, ...] -> the features the networks take; with `update_statistics`
+  // (training rollouts only) the observation statistics first take in this batch.
+  torch::Tensor prepare(const torch::Tensor& observations, bool update_statistics);
+  // Rewards as the learner sees them: divided by the running std of the discounted return
+  // (`returns`, per env, kept by the caller) when normalize_reward is on; unchanged otherwise.
+  torch::Tensor scale_rewards(const torch::Tensor& rewards, const torch::Tensor& returns, bool update_statistics);
 
   bool discrete() const { return discrete_; }
+  const ActorCriticConfig& config() const { return config_; }
 
  private:
-  torch::Tensor features(const torch::Tensor& observations) const;
-
+  ActorCriticConfig config_;
   bool discrete_;
+  RunningNorm observation_norm_{nullptr}, return_norm_{nullptr};
   torch::nn::Sequential actor_{nullptr}, critic_{nullptr};
   torch::Tensor log_std_;
 };

@@ -42,6 +42,7 @@ class RolloutCollector {
   double gamma_;
   std::vector<int64_t> batch_shape_;
   torch::Tensor low_, high_;  // action bounds for clipping Box actions
+  torch::Tensor discounted_returns_;  // per env, for reward normalisation
   std::vector<EpisodeSummary> finished_;
   int64_t env_steps_ = 0;
 };
