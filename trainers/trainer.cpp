@@ -11,6 +11,7 @@
 
 #include "rlforge/trainers/compute_threads.h"
 #include "rlforge/trainers/rollout_collector.h"
+#include "rlforge/trainers/tensorboard.h"
 
 namespace fs = std::filesystem;
 
@@ -176,6 +177,7 @@ TrainResult Trainer::run() {
   std::ofstream metrics((dir / "metrics.csv").string());
   metrics << "env_steps,wall_seconds,steps_per_second,episodes,mean_return,mean_length,policy_loss,"
              "value_loss,entropy,approx_kl,clip_fraction,explained_variance,learning_rate,clip_range\n";
+  TensorBoardWriter tensorboard(dir.string());
   std::ofstream evals((dir / "eval.csv").string());
   evals << "env_steps,wall_seconds,mean_return,std_return,mean_length,episodes\n";
 
@@ -198,6 +200,10 @@ TrainResult Trainer::run() {
       result.best_eval_steps = steps;
       save_checkpoint((dir / "checkpoints" / "best.pt").string(), ppo, {steps, resolved.c_str()});
     }
+    tensorboard.add_scalar("eval/mean_return", e.mean_return, steps);
+    tensorboard.add_scalar("eval/std_return", e.std_return, steps);
+    tensorboard.add_scalar("eval/mean_length", e.mean_length, steps);
+    tensorboard.flush();
     progress_ << "eval at " << steps << " steps: mean_return " << e.mean_return << " +- " << e.std_return
               << " (" << e.episodes << " episodes)" << std::endl;
     return e;
@@ -237,6 +243,19 @@ TrainResult Trainer::run() {
             << mean_return << "," << mean_length << "," << m.policy_loss << "," << m.value_loss << ","
             << m.entropy << "," << m.approx_kl << "," << m.clip_fraction << "," << m.explained_variance << ","
             << m.learning_rate << "," << m.clip_range << "\n";
+    if (!recent.empty()) {
+      tensorboard.add_scalar("rollout/episode_return", mean_return, steps);
+      tensorboard.add_scalar("rollout/episode_length", mean_length, steps);
+    }
+    tensorboard.add_scalar("loss/policy", m.policy_loss, steps);
+    tensorboard.add_scalar("loss/value", m.value_loss, steps);
+    tensorboard.add_scalar("loss/entropy", m.entropy, steps);
+    tensorboard.add_scalar("ppo/approx_kl", m.approx_kl, steps);
+    tensorboard.add_scalar("ppo/clip_fraction", m.clip_fraction, steps);
+    tensorboard.add_scalar("ppo/explained_variance", m.explained_variance, steps);
+    tensorboard.add_scalar("schedule/learning_rate", m.learning_rate, steps);
+    tensorboard.add_scalar("schedule/clip_range", m.clip_range, steps);
+    tensorboard.add_scalar("time/steps_per_second", static_cast<double>(steps) / wall, steps);
     save_checkpoint((dir / "checkpoints" / "last.pt").string(), ppo, {steps, resolved.c_str()});
     if (steps >= next_log || steps >= c.trainer.total_steps) {
       const double rate = static_cast<double>(steps) / wall;
@@ -251,6 +270,7 @@ TrainResult Trainer::run() {
     }
   }
   metrics.flush();
+  tensorboard.flush();
   result.env_steps = collector.env_steps();
   result.final_eval = evaluate(result.env_steps);
   result.wall_seconds = elapsed();
