@@ -48,6 +48,8 @@ class Checker {
     check("bad actions are rejected with a message naming env, value and space, and change nothing",
           [&] { return bad_actions_rejected(); });
     check("state() / set_state() round trip replays the same steps", [&] { return state_round_trip(); });
+    check("snapshot() / restore() continue the same episodes, for an env and a vector env",
+          [&] { return snapshot_continues(); });
     check("vector env: same-step autoreset, final observation, truncation at the limit",
           [&] { return vector_autoreset_semantics(); });
     check("vector env: bit-identical outputs for 1, 2 and 3 threads", [&] { return vector_thread_invariance(); });
@@ -304,6 +306,68 @@ class Checker {
     }
     if (env->state() != [&] { env->set_state(saved); return env->state(); }()) {
       return "state() after set_state(s) is not s";
+    }
+    return "";
+  }
+
+  // Plays `steps` random steps from where `env` is, resetting without a seed at episode ends.
+  std::vector<Transition> continue_play(Env& env, Rng& rng, int64_t steps) const {
+    std::vector<Transition> out;
+    Bytes obs(obs_bytes_);
+    for (int64_t t = 0; t < steps; ++t) {
+      const StepResult r = env.step(ref(random_action(rng)), obs.data());
+      out.push_back({obs, r.reward, r.terminated, r.truncated});
+      if (r.terminated || r.truncated) {
+        env.reset(std::nullopt, obs.data());
+        out.push_back({obs, 0.0, false, false});
+      }
+    }
+    return out;
+  }
+
+  std::string snapshot_continues() const {
+    auto a = make();
+    if (!a->has_state()) return "note: the env exposes no state, so it cannot be snapshotted";
+    Bytes obs(obs_bytes_);
+    a->reset(settings_.seed + 21, obs.data());
+    Rng warmup(settings_.seed + 22);
+    continue_play(*a, warmup, 7);
+    const std::string snap = a->snapshot();
+    Rng r1(settings_.seed + 23), r2(settings_.seed + 23);
+    const auto first = continue_play(*a, r1, 300);
+    auto b = make();
+    b->restore(snap);
+    const auto second = continue_play(*b, r2, 300);
+    for (std::size_t t = 0; t < first.size(); ++t) {
+      if (t >= second.size() || !(first[t] == second[t])) return "restored env differs at row " + std::to_string(t);
+    }
+    // The vector env: counters, observations and every env.
+    const int n = 3;
+    const Space& space = probe_->spec().action_space;
+    VectorEnv v1([&](int) { return make(); }, n, 1), v2([&](int) { return make(); }, n, 2);
+    v1.reset(settings_.seed);
+    Bytes batch(action_bytes_ * n);
+    Rng ra(settings_.seed + 24);
+    auto step_random = [&](VectorEnv& v, Rng& rng) {
+      for (int i = 0; i < n; ++i) space.sample(rng, batch.data() + static_cast<std::size_t>(i) * action_bytes_);
+      v.step(ActionRef{batch.data(), space.dtype(), space.size() * n});
+    };
+    for (int t = 0; t < 10; ++t) step_random(v1, ra);
+    v2.restore(v1.snapshot());
+    Rng rb = ra;
+    for (int t = 0; t < 100; ++t) {
+      step_random(v1, ra);
+      step_random(v2, rb);
+      if (std::memcmp(v1.observations(), v2.observations(), obs_bytes_ * n) != 0 ||
+          std::memcmp(v1.rewards(), v2.rewards(), sizeof(float) * n) != 0 ||
+          std::memcmp(v1.truncated(), v2.truncated(), n) != 0) {
+        return "restored vector env differs at step " + std::to_string(t);
+      }
+      for (int i = 0; i < n; ++i) {
+        if ((v1.terminated()[i] || v1.truncated()[i]) && v1.episode_lengths()[i] != v2.episode_lengths()[i]) {
+          return "restored vector env reports another episode length at step " + std::to_string(t);
+        }
+      }
     }
     return "";
   }

@@ -75,6 +75,36 @@ void Env::set_state_impl(const std::vector<double>&) {
   throw EnvError(spec_.id + ": this environment does not support set_state()");
 }
 
+std::string Env::snapshot() const {
+  SnapshotWriter out;
+  out.put(rng_.state());
+  out.put(static_cast<uint8_t>(seeded_ | started_ << 1 | needs_reset_ << 2));
+  snapshot_impl(out);
+  return out.bytes();
+}
+
+void Env::restore(const std::string& bytes) {
+  SnapshotReader in(bytes, spec_.id);
+  const auto rng_state = in.get<std::array<uint64_t, 4>>();
+  const auto flags = in.get<uint8_t>();
+  restore_impl(in);
+  if (!in.done()) in.fail("it is longer than expected (from another env?)");
+  rng_.set_state(rng_state);
+  seeded_ = flags & 1;
+  started_ = flags & 2;
+  needs_reset_ = flags & 4;
+}
+
+void Env::snapshot_impl(SnapshotWriter& out) const {
+  if (!has_state()) throw EnvError(spec_.id + ": this environment cannot be snapshotted (it has no state())");
+  out.put_vector(started_ ? state() : std::vector<double>{});
+}
+
+void Env::restore_impl(SnapshotReader& in) {
+  const auto state = in.get_vector<double>();
+  if (!state.empty()) set_state_impl(state);
+}
+
 void Env::check_state_size(const std::vector<double>& state, std::size_t expected) const {
   if (state.size() != expected) {
     throw EnvError(spec_.id + ": set_state() expects " + std::to_string(expected) +

@@ -60,6 +60,33 @@ VectorEnv::VectorEnv(const VectorEnvConfig& config)
 
 VectorEnv::~VectorEnv() = default;
 
+std::string VectorEnv::snapshot() const {
+  SnapshotWriter out;
+  out.put<int64_t>(num_envs_);
+  for (const auto& env : envs_) out.put_bytes(env->snapshot());
+  out.put_vector(obs_);
+  out.put_vector(running_returns_);
+  out.put_vector(running_lengths_);
+  out.put<uint8_t>(needs_reset_);
+  return out.bytes();
+}
+
+void VectorEnv::restore(const std::string& bytes) {
+  SnapshotReader in(bytes, spec_.id + " vector env");
+  if (in.get<int64_t>() != num_envs_) in.fail("it holds another number of envs");
+  for (auto& env : envs_) env->restore(in.get_bytes());
+  auto obs = in.get_vector<unsigned char>();
+  auto returns = in.get_vector<double>();
+  auto lengths = in.get_vector<int64_t>();
+  if (obs.size() != obs_.size() || returns.size() != running_returns_.size() || lengths.size() != running_lengths_.size()) {
+    in.fail("its buffers have other sizes");
+  }
+  obs_ = std::move(obs);
+  running_returns_ = std::move(returns);
+  running_lengths_ = std::move(lengths);
+  needs_reset_ = in.get<uint8_t>() != 0;
+}
+
 std::string VectorEnv::where(int index) const {
   return spec_.id + " (env " + std::to_string(index) + " of " + std::to_string(num_envs_) + "): ";
 }

@@ -59,6 +59,16 @@ StepResult Wrapper::step_inner(const void* action, void* obs) {
 
 void Wrapper::set_state_impl(const std::vector<double>& state) { inner_->set_state(state); }
 
+void Wrapper::snapshot_impl(SnapshotWriter& out) const {
+  out.put_bytes(inner_->snapshot());
+  own_snapshot(out);
+}
+
+void Wrapper::restore_impl(SnapshotReader& in) {
+  inner_->restore(in.get_bytes());
+  own_restore(in);
+}
+
 // ---- TimeLimit ----
 
 TimeLimit::TimeLimit(std::unique_ptr<Env> inner, int64_t max_episode_steps)

@@ -47,7 +47,7 @@ check "envs lists every classic env" bash -c "run_out=\$(\"$rlforge\" envs) && f
 check "envs shows spaces and limits" bash -c "\"$rlforge\" envs | grep -A4 '^CartPole-v1' | grep -q 'max_episode_steps: 500'"
 
 check "check-env passes on CartPole-v1" run 0 check-env CartPole-v1
-check "check-env prints each property" bash -c "grep -c '^  PASS' '$out' | grep -qx 13"
+check "check-env prints each property" bash -c "grep -c '^  PASS' '$out' | grep -qx 14"
 check "check-env takes options" run 0 check-env Pendulum-v1 --set g=9.81
 
 check "unknown env id fails" run 1 check-env NoSuchEnv-v0

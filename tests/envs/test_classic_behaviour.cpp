@@ -477,3 +477,13 @@ TEST_CASE("step after an episode started by set_state ended says the episode end
   const std::string msg = error_of([&] { env->step(int64_t{1}, obs.data()); });
   CHECK_THAT(msg, Catch::Contains("after the episode ended"));
 }
+
+TEST_CASE("a snapshot of one env does not restore into another kind", "[classic][snapshot]") {
+  auto cartpole = make_env("CartPole-v1");
+  auto pendulum = make_env("Pendulum-v1");
+  std::vector<float> obs(4);
+  cartpole->reset(1, obs.data());
+  const std::string snap = cartpole->snapshot();
+  CHECK_THAT(error_of([&] { pendulum->restore(snap); }), Catch::Contains("snapshot does not fit"));
+  CHECK_THAT(error_of([&] { cartpole->restore(snap.substr(0, 10)); }), Catch::Contains("shorter than expected"));
+}

@@ -13,7 +13,7 @@ using namespace rlforge;
 namespace {
 
 void require_all_pass(const std::vector<ConformanceCheck>& checks) {
-  REQUIRE(checks.size() >= 13);
+  REQUIRE(checks.size() >= 14);
   for (const auto& c : checks) {
     INFO(c.property << ": " << c.detail);
     CHECK(c.passed);

@@ -21,6 +21,7 @@
 
 #include "rlforge/envs/errors.h"
 #include "rlforge/envs/rng.h"
+#include "rlforge/envs/snapshot.h"
 #include "rlforge/envs/space.h"
 
 namespace rlforge {
@@ -86,6 +87,13 @@ class Env {
   // The innermost simulator (wrappers forward to the env they wrap).
   virtual Env& unwrapped() { return *this; }
 
+  // Everything needed to continue this episode stream exactly: the generator, the call-order
+  // flags and the physical state (wrappers add their own counters and buffers). Envs without
+  // state() cannot be snapshotted unless they override snapshot_impl/restore_impl.
+  std::string snapshot() const;
+  // Throws EnvError when the bytes are not a snapshot of an env like this one.
+  void restore(const std::string& bytes);
+
  protected:
   explicit Env(EnvSpec spec) : spec_(std::move(spec)) {}
 
@@ -94,6 +102,9 @@ class Env {
   virtual void reset_impl(std::optional<uint64_t> seed, void* obs) = 0;
   virtual StepResult step_impl(const void* action, void* obs) = 0;
   virtual void set_state_impl(const std::vector<double>& state);
+  // The part of a snapshot beyond the generator and flags; by default the physical state.
+  virtual void snapshot_impl(SnapshotWriter& out) const;
+  virtual void restore_impl(SnapshotReader& in);
 
   Rng& rng() { return rng_; }
   EnvSpec& mutable_spec() { return spec_; }

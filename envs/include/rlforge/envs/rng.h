@@ -5,6 +5,7 @@
 // sequence, so a seed gives the same episode on every compiler and standard library (the
 // distributions of <random> are implementation-defined, which would break reproducibility).
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -57,6 +58,12 @@ class Rng {
     while (u1 <= 0.0) u1 = uniform();
     const double u2 = uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+
+  // The generator's whole state, for snapshots.
+  std::array<uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void set_state(const std::array<uint64_t, 4>& state) {
+    for (int i = 0; i < 4; ++i) s_[i] = state[static_cast<std::size_t>(i)];
   }
 
   // Exponential with rate 1.

@@ -64,6 +64,11 @@ class VectorEnv {
     step(ActionRef{actions.data(), DType::Float32, actions.size()});
   }
 
+  // Every env's snapshot, the current observations and the running episode counters: restoring
+  // it into a vector env made from the same config continues exactly where this one was.
+  std::string snapshot() const;
+  void restore(const std::string& bytes);
+
   // Batch outputs, valid until the next reset/step.
   const void* observations() const { return obs_.data(); }
   const float* observations_f32() const;

@@ -39,6 +39,11 @@ class Wrapper : public Env {
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
   StepResult step_impl(const void* action, void* obs) override;
   void set_state_impl(const std::vector<double>& state) override;
+  // A wrapper's snapshot is the inner env's, then the wrapper's own fields (own_snapshot).
+  void snapshot_impl(SnapshotWriter& out) const override;
+  void restore_impl(SnapshotReader& in) override;
+  virtual void own_snapshot(SnapshotWriter&) const {}
+  virtual void own_restore(SnapshotReader&) {}
   // Steps the inner env with an action laid out as the inner action space says.
   StepResult step_inner(const void* action, void* obs);
 
@@ -65,6 +70,8 @@ class TimeLimit : public Wrapper {
   int64_t elapsed_steps() const { return elapsed_; }
 
  protected:
+  void own_snapshot(SnapshotWriter& out) const override { out.put(elapsed_); }
+  void own_restore(SnapshotReader& in) override { elapsed_ = in.get<int64_t>(); }
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
   StepResult step_impl(const void* action, void* obs) override;
   void set_state_impl(const std::vector<double>& state) override;
@@ -89,6 +96,15 @@ class EpisodeStatistics : public Wrapper {
   int64_t episodes_finished() const { return episodes_; }
 
  protected:
+  void own_snapshot(SnapshotWriter& out) const override {
+    out.put(current_);
+    out.put(episodes_);
+  }
+  void own_restore(SnapshotReader& in) override {
+    current_ = in.get<EpisodeRecord>();
+    episodes_ = in.get<int64_t>();
+    finished_.reset();
+  }
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
   StepResult step_impl(const void* action, void* obs) override;
 
@@ -132,6 +148,8 @@ class NormalizeObservation : public StatisticsWrapper {
  protected:
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
   StepResult step_impl(const void* action, void* obs) override;
+  void own_snapshot(SnapshotWriter& out) const override { out.put_vector(statistics()); }
+  void own_restore(SnapshotReader& in) override { load_statistics(in.get_vector<double>()); }
 
  private:
   void normalize(void* obs);
@@ -151,6 +169,8 @@ class NormalizeReward : public StatisticsWrapper {
  protected:
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
   StepResult step_impl(const void* action, void* obs) override;
+  void own_snapshot(SnapshotWriter& out) const override { out.put_vector(statistics()); }
+  void own_restore(SnapshotReader& in) override { load_statistics(in.get_vector<double>()); }
 
  private:
   RunningMeanStd rms_;
@@ -164,6 +184,16 @@ class FrameStack : public Wrapper {
   FrameStack(std::unique_ptr<Env> inner, int num_stack);
 
  protected:
+  void own_snapshot(SnapshotWriter& out) const override {
+    out.put_vector(frames_);
+    out.put(newest_);
+  }
+  void own_restore(SnapshotReader& in) override {
+    auto frames = in.get_vector<unsigned char>();
+    if (frames.size() != frames_.size()) in.fail("FrameStack holds another number of frames");
+    frames_ = std::move(frames);
+    newest_ = in.get<int>();
+  }
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
   StepResult step_impl(const void* action, void* obs) override;
 

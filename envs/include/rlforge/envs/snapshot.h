@@ -1,0 +1,78 @@
+#pragma once
+// Byte streams for env snapshots: everything needed to continue an episode stream exactly
+// (physical state, generator, counters), for checkpoints that resume a run bit for bit.
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "rlforge/envs/errors.h"
+
+namespace rlforge {
+
+class SnapshotWriter {
+ public:
+  template <class T>
+  void put(const T& value) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    bytes_.append(reinterpret_cast<const char*>(&value), sizeof(T));
+  }
+  template <class T>
+  void put_vector(const std::vector<T>& values) {
+    put<uint64_t>(values.size());
+    bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  }
+  void put_bytes(const std::string& bytes) {
+    put<uint64_t>(bytes.size());
+    bytes_ += bytes;
+  }
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+class SnapshotReader {
+ public:
+  SnapshotReader(const std::string& bytes, std::string what) : bytes_(bytes), what_(std::move(what)) {}
+
+  template <class T>
+  T get() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    need(sizeof(T));
+    T value;
+    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return value;
+  }
+  template <class T>
+  std::vector<T> get_vector() {
+    const auto n = get<uint64_t>();
+    need(n * sizeof(T));
+    std::vector<T> values(n);
+    std::memcpy(values.data(), bytes_.data() + pos_, n * sizeof(T));
+    pos_ += n * sizeof(T);
+    return values;
+  }
+  std::string get_bytes() {
+    const auto n = get<uint64_t>();
+    need(n);
+    std::string out = bytes_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  bool done() const { return pos_ == bytes_.size(); }
+  [[noreturn]] void fail(const std::string& why) const { throw EnvError(what_ + ": snapshot does not fit: " + why); }
+
+ private:
+  void need(std::size_t n) const {
+    if (pos_ + n > bytes_.size()) fail("it is shorter than expected (truncated, or from another env)");
+  }
+  const std::string& bytes_;
+  std::string what_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace rlforge
