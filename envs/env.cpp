@@ -87,7 +87,13 @@ void Env::restore(const std::string& bytes) {
   SnapshotReader in(bytes, spec_.id);
   const auto rng_state = in.get<std::array<uint64_t, 4>>();
   const auto flags = in.get<uint8_t>();
-  restore_impl(in);
+  try {
+    restore_impl(in);
+  } catch (const EnvError& e) {
+    const std::string what = e.what();
+    if (what.find("snapshot does not fit") != std::string::npos) throw;
+    in.fail(what);
+  }
   if (!in.done()) in.fail("it is longer than expected (from another env?)");
   rng_.set_state(rng_state);
   seeded_ = flags & 1;
