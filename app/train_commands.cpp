@@ -1,5 +1,7 @@
 #include "train_commands.h"
 
+#include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -19,18 +21,40 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
   std::string out;
+  std::string resume;
 };
 
+// Set by Ctrl-C: the trainer finishes its update, writes last.pt and stops.
+std::atomic<bool> stop_requested{false};
+extern "C" void request_stop(int) { stop_requested.store(true); }
+
 int train(const TrainArgs& args) {
-  ExperimentConfig config = load_config(args.config, args.overrides);
-  const std::string out_dir = args.out.empty() ? config.run.out_dir : args.out;
-  const std::string run_dir = make_run_dir(out_dir, config.run.name);
+  std::string config_path = args.config;
+  if (!args.resume.empty() && config_path.empty()) config_path = (fs::path(args.resume) / "config.yaml").string();
+  if (config_path.empty()) throw ConfigError("train: a CONFIG file is required (or --resume RUN_DIR)");
+  ExperimentConfig config = load_config(config_path, args.overrides);
+  std::string run_dir = args.resume;
+  if (run_dir.empty()) {
+    const std::string out_dir = args.out.empty() ? config.run.out_dir : args.out;
+    run_dir = make_run_dir(out_dir, config.run.name);
+  } else if (!fs::is_directory(run_dir)) {
+    throw std::runtime_error("--resume " + run_dir + ": no such run directory");
+  }
   std::cout << "run directory: " << run_dir << std::endl;
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
   Trainer trainer(std::move(config), run_dir, std::cout);
-  const TrainResult r = trainer.run();
+  RunControl control;
+  control.resume = !args.resume.empty();
+  control.stop_requested = &stop_requested;
+  const TrainResult r = trainer.run(control);
   std::cout << "env_steps: " << r.env_steps << "\n"
-            << "wall_seconds: " << r.wall_seconds << "\n"
-            << "final_eval: mean_return " << r.final_eval.mean_return << " std_return "
+            << "wall_seconds: " << r.wall_seconds << "\n";
+  if (r.stopped) {
+    std::cout << "stopped: resume with rlforge train --resume " << r.run_dir << std::endl;
+    return 130;
+  }
+  std::cout << "final_eval: mean_return " << r.final_eval.mean_return << " std_return "
             << r.final_eval.std_return << " episodes " << r.final_eval.episodes << "\n"
             << "run directory: " << r.run_dir << std::endl;
   return 0;
@@ -84,9 +108,11 @@ int eval(const EvalArgs& args) {
 void add_train_commands(CLI::App& app, int& exit_code) {
   auto* train_cmd = app.add_subcommand("train", "Train an agent from a YAML config");
   auto targs = std::make_shared<TrainArgs>();
-  train_cmd->add_option("CONFIG", targs->config, "YAML config (see configs/)")->required();
+  train_cmd->add_option("CONFIG", targs->config, "YAML config (see configs/); optional with --resume");
   train_cmd->add_option("--set", targs->overrides, "Override a config key: key.path=value (repeatable)");
   train_cmd->add_option("--out", targs->out, "Parent directory of the run directory (default: run.out_dir)");
+  train_cmd->add_option("--resume", targs->resume,
+                        "Continue the run in this directory exactly where its last checkpoint left it");
   train_cmd->callback([&exit_code, targs] { exit_code = run_reporting_errors([&] { return train(*targs); }); });
 
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent: prints mean_return and std_return");

@@ -100,6 +100,7 @@ void save_checkpoint(const std::string& path, Ppo& ppo, const Checkpoint& info) 
   root.write("optimizer", optimizer);
   root.write("env_steps", torch::tensor(info.env_steps));
   root.write("config", text_tensor(info.config_yaml));
+  for (const auto& [name, tensor] : info.extras) root.write("extra." + name, tensor);
   const std::string tmp = path + ".tmp";
   root.save_to(tmp);
   std::error_code ec;
@@ -150,17 +151,129 @@ void load_checkpoint(const std::string& path, Ppo& ppo) {
   }
 }
 
+std::map<std::string, torch::Tensor> read_checkpoint_extras(const std::string& path,
+                                                            const std::vector<std::string>& names) {
+  torch::serialize::InputArchive archive = open_checkpoint(path);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& name : names) {
+    torch::Tensor t;
+    if (!archive.try_read("extra." + name, t)) {
+      throw std::runtime_error(path + ": holds no '" + name + "' (a best.pt, or from an older rlforge?); resume needs last.pt");
+    }
+    out[name] = t;
+  }
+  return out;
+}
+
+void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config, const std::string& run_dir) {
+  for (const char* section : {"env", "agent"}) {
+    YAML::Emitter a, b;
+    a << run_config[section];
+    b << new_config[section];
+    if (std::string(a.c_str()) != b.c_str()) {
+      throw ConfigError("cannot resume " + run_dir + ": the config's '" + section +
+                        "' section differs from the run's (" + run_dir + "/config.yaml)");
+    }
+  }
+  if (run_config["run"]["seed"].as<int64_t>() != new_config["run"]["seed"].as<int64_t>()) {
+    throw ConfigError("cannot resume " + run_dir + ": run.seed differs from the run's");
+  }
+}
+
+namespace {
+
+// The trainer's own counters, kept in last.pt as YAML text.
+struct LoopState {
+  int64_t episodes = 0;
+  int64_t next_eval = 0;
+  int64_t next_log = 0;
+  double elapsed_before = 0;  // wall seconds of earlier sessions of this run
+  std::deque<EpisodeSummary> recent;
+  std::optional<EvaluationResult> best;
+  int64_t best_steps = 0;
+
+  std::string to_yaml(double elapsed_now) const {
+    YAML::Node n;
+    n["episodes"] = episodes;
+    n["next_eval"] = next_eval;
+    n["next_log"] = next_log;
+    n["elapsed_seconds"] = elapsed_before + elapsed_now;
+    YAML::Node r(YAML::NodeType::Sequence);
+    for (const auto& e : recent) {
+      YAML::Node item;
+      item.push_back(e.episode_return);
+      item.push_back(e.length);
+      r.push_back(item);
+    }
+    n["recent"] = r;
+    if (best) {
+      n["best"]["mean_return"] = best->mean_return;
+      n["best"]["std_return"] = best->std_return;
+      n["best"]["mean_length"] = best->mean_length;
+      n["best"]["episodes"] = best->episodes;
+      n["best"]["env_steps"] = best_steps;
+    }
+    YAML::Emitter out;
+    out.SetDoublePrecision(17);
+    out << n;
+    return out.c_str();
+  }
+
+  void from_yaml(const std::string& text) {
+    const YAML::Node n = YAML::Load(text);
+    episodes = n["episodes"].as<int64_t>();
+    next_eval = n["next_eval"].as<int64_t>();
+    next_log = n["next_log"].as<int64_t>();
+    elapsed_before = n["elapsed_seconds"].as<double>();
+    recent.clear();
+    for (const auto& item : n["recent"]) recent.push_back({item[0].as<double>(), item[1].as<int64_t>()});
+    if (n["best"]) {
+      EvaluationResult e;
+      e.mean_return = n["best"]["mean_return"].as<double>();
+      e.std_return = n["best"]["std_return"].as<double>();
+      e.mean_length = n["best"]["mean_length"].as<double>();
+      e.episodes = n["best"]["episodes"].as<int64_t>();
+      best = e;
+      best_steps = n["best"]["env_steps"].as<int64_t>();
+    }
+  }
+};
+
+// Keeps the header and the rows of a CSV log up to `steps` (its first column): rows written
+// after the checkpoint a run resumes from are dropped, so they are not counted twice.
+void truncate_log(const fs::path& path, int64_t steps) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot resume: " + path.string() + " is missing");
+  std::string text, line;
+  std::getline(in, line);
+  text = line + "\n";
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const int64_t row_steps = std::stoll(line.substr(0, line.find(',')));
+    if (row_steps <= steps && line.find(',') != std::string::npos) text += line + "\n";
+  }
+  in.close();
+  write_file_atomically(path.string(), text);
+}
+
+}  // namespace
+
 Trainer::Trainer(ExperimentConfig config, std::string run_dir, std::ostream& progress)
     : config_(std::move(config)), run_dir_(std::move(run_dir)), progress_(progress) {}
 
-TrainResult Trainer::run() {
+TrainResult Trainer::run(const RunControl& control) {
   const ExperimentConfig& c = config_;
   set_compute_threads(c.trainer.torch_threads);
   const torch::Device device = resolve_device(c.run.device);
   const fs::path dir(run_dir_);
+  const fs::path last = dir / "checkpoints" / "last.pt";
   fs::create_directories(dir / "checkpoints");
   YAML::Emitter resolved;
   resolved << c.resolved;
+  if (control.resume) {
+    if (!fs::exists(last)) throw std::runtime_error("cannot resume " + run_dir_ + ": no checkpoints/last.pt");
+    check_resume_compatible(YAML::LoadFile((dir / "config.yaml").string()), c.resolved, run_dir_);
+  }
   write_file_atomically((dir / "config.yaml").string(), std::string(resolved.c_str()) + "\n");
 
   VectorEnv venv(c.env);
@@ -174,31 +287,59 @@ TrainResult Trainer::run() {
   // Evaluation seeds are far from the training seeds (env i trains on seed + i).
   const uint64_t eval_seed = c.run.seed + 1'000'000;
 
-  std::ofstream metrics((dir / "metrics.csv").string());
-  metrics << "env_steps,wall_seconds,steps_per_second,episodes,mean_return,mean_length,policy_loss,"
-             "value_loss,entropy,approx_kl,clip_fraction,explained_variance,learning_rate,clip_range\n";
+  LoopState loop;
+  loop.next_eval = c.trainer.eval_every > 0 ? c.trainer.eval_every : c.trainer.total_steps + 1;
+  loop.next_log = c.trainer.log_every;
+  if (control.resume) {
+    load_checkpoint(last.string(), ppo);
+    const Checkpoint info = read_checkpoint_info(last.string());
+    const auto extras = read_checkpoint_extras(last.string(), {"venv", "generator", "discounted_returns", "loop"});
+    try {
+      venv.restore(tensor_text(extras.at("venv")));
+    } catch (const EnvError& e) {
+      throw std::runtime_error(last.string() + ": " + e.what());
+    }
+    ppo.generator().set_state(extras.at("generator"));
+    collector.restore(extras.at("discounted_returns"), info.env_steps);
+    loop.from_yaml(tensor_text(extras.at("loop")));
+    truncate_log(dir / "metrics.csv", info.env_steps);
+    truncate_log(dir / "eval.csv", info.env_steps);
+    progress_ << "resuming " << run_dir_ << " at " << info.env_steps << " env steps" << std::endl;
+  }
+
+  const auto mode = control.resume ? std::ios::app : std::ios::trunc;
+  std::ofstream metrics((dir / "metrics.csv").string(), mode);
+  std::ofstream evals((dir / "eval.csv").string(), mode);
+  if (!control.resume) {
+    // No wall-clock columns: the same config and seed give the same file (timings are in
+    // summary.yaml and TensorBoard).
+    metrics << "env_steps,episodes,mean_return,mean_length,policy_loss,value_loss,entropy,approx_kl,"
+               "clip_fraction,explained_variance,learning_rate,clip_range\n";
+    evals << "env_steps,mean_return,std_return,mean_length,episodes\n";
+  }
   TensorBoardWriter tensorboard(dir.string());
-  std::ofstream evals((dir / "eval.csv").string());
-  evals << "env_steps,wall_seconds,mean_return,std_return,mean_length,episodes\n";
 
   TrainResult result;
   result.run_dir = run_dir_;
+  result.best_eval = loop.best;
+  result.best_eval_steps = loop.best_steps;
   const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  std::deque<EpisodeSummary> recent;  // the last 100 finished episodes
-  int64_t next_eval = c.trainer.eval_every > 0 ? c.trainer.eval_every : c.trainer.total_steps + 1;
-  int64_t next_log = c.trainer.log_every;
-  int64_t episodes = 0;
+  auto elapsed = [&] {
+    return loop.elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  const int64_t first_steps = collector.env_steps();
 
   auto evaluate = [&](int64_t steps) {
     const EvaluationResult e = evaluate_policy(ppo.policy(), eval_env, c.trainer.eval_episodes, eval_seed,
                                                c.trainer.eval_deterministic, ppo.generator());
-    evals << steps << "," << elapsed() << "," << e.mean_return << "," << e.std_return << "," << e.mean_length
-          << "," << e.episodes << std::endl;
+    evals << steps << "," << e.mean_return << "," << e.std_return << "," << e.mean_length << "," << e.episodes
+          << std::endl;
     if (!result.best_eval || e.mean_return > result.best_eval->mean_return) {
       result.best_eval = e;
       result.best_eval_steps = steps;
-      save_checkpoint((dir / "checkpoints" / "best.pt").string(), ppo, {steps, resolved.c_str()});
+      loop.best = e;
+      loop.best_steps = steps;
+      save_checkpoint((dir / "checkpoints" / "best.pt").string(), ppo, {steps, resolved.c_str(), {}});
     }
     tensorboard.add_scalar("eval/mean_return", e.mean_return, steps);
     tensorboard.add_scalar("eval/std_return", e.std_return, steps);
@@ -221,29 +362,29 @@ TrainResult Trainer::run() {
                      progress_remaining);
     } catch (const std::runtime_error& e) {
       throw std::runtime_error("at env step " + std::to_string(steps) + ": " + e.what() +
-                               "; the last good checkpoint is " + (dir / "checkpoints" / "last.pt").string());
+                               "; the last good checkpoint is " + last.string());
     }
     for (const EpisodeSummary& ep : collector.take_finished_episodes()) {
-      recent.push_back(ep);
-      if (recent.size() > 100) recent.pop_front();
-      ++episodes;
+      loop.recent.push_back(ep);
+      if (loop.recent.size() > 100) loop.recent.pop_front();
+      ++loop.episodes;
     }
     double mean_return = NAN, mean_length = NAN;
-    if (!recent.empty()) {
+    if (!loop.recent.empty()) {
       mean_return = mean_length = 0;
-      for (const auto& ep : recent) {
+      for (const auto& ep : loop.recent) {
         mean_return += ep.episode_return;
         mean_length += static_cast<double>(ep.length);
       }
-      mean_return /= static_cast<double>(recent.size());
-      mean_length /= static_cast<double>(recent.size());
+      mean_return /= static_cast<double>(loop.recent.size());
+      mean_length /= static_cast<double>(loop.recent.size());
     }
     const double wall = elapsed();
-    metrics << steps << "," << wall << "," << static_cast<double>(steps) / wall << "," << episodes << ","
-            << mean_return << "," << mean_length << "," << m.policy_loss << "," << m.value_loss << ","
-            << m.entropy << "," << m.approx_kl << "," << m.clip_fraction << "," << m.explained_variance << ","
-            << m.learning_rate << "," << m.clip_range << "\n";
-    if (!recent.empty()) {
+    const double rate = static_cast<double>(steps - first_steps) / std::max(1e-9, wall - loop.elapsed_before);
+    metrics << steps << "," << loop.episodes << "," << mean_return << "," << mean_length << "," << m.policy_loss
+            << "," << m.value_loss << "," << m.entropy << "," << m.approx_kl << "," << m.clip_fraction << ","
+            << m.explained_variance << "," << m.learning_rate << "," << m.clip_range << "\n";
+    if (!loop.recent.empty()) {
       tensorboard.add_scalar("rollout/episode_return", mean_return, steps);
       tensorboard.add_scalar("rollout/episode_length", mean_length, steps);
     }
@@ -255,18 +396,33 @@ TrainResult Trainer::run() {
     tensorboard.add_scalar("ppo/explained_variance", m.explained_variance, steps);
     tensorboard.add_scalar("schedule/learning_rate", m.learning_rate, steps);
     tensorboard.add_scalar("schedule/clip_range", m.clip_range, steps);
-    tensorboard.add_scalar("time/steps_per_second", static_cast<double>(steps) / wall, steps);
-    save_checkpoint((dir / "checkpoints" / "last.pt").string(), ppo, {steps, resolved.c_str()});
-    if (steps >= next_log || steps >= c.trainer.total_steps) {
-      const double rate = static_cast<double>(steps) / wall;
+    tensorboard.add_scalar("time/steps_per_second", rate, steps);
+    if (steps >= loop.next_log || steps >= c.trainer.total_steps) {
       progress_ << "steps " << steps << "/" << c.trainer.total_steps << "  " << static_cast<int64_t>(rate)
                 << " steps/s  return " << mean_return << "  eta "
                 << format_duration(static_cast<double>(c.trainer.total_steps - steps) / rate) << std::endl;
-      while (next_log <= steps) next_log += c.trainer.log_every;
+      while (loop.next_log <= steps) loop.next_log += c.trainer.log_every;
     }
-    if (steps >= next_eval && steps < c.trainer.total_steps) {
+    if (steps >= loop.next_eval && steps < c.trainer.total_steps) {
       evaluate(steps);
-      while (next_eval <= steps) next_eval += c.trainer.eval_every;
+      while (loop.next_eval <= steps) loop.next_eval += c.trainer.eval_every;
+    }
+    // The checkpoint comes last: everything logged so far belongs to it.
+    metrics.flush();
+    Checkpoint info{steps, resolved.c_str(), {}};
+    info.extras["venv"] = text_tensor(venv.snapshot());
+    info.extras["generator"] = ppo.generator().get_state();
+    info.extras["discounted_returns"] = collector.discounted_returns().clone();
+    info.extras["loop"] = text_tensor(loop.to_yaml(wall - loop.elapsed_before));
+    save_checkpoint(last.string(), ppo, info);
+    const bool stop = (control.stop_after_steps > 0 && steps >= control.stop_after_steps) ||
+                      (control.stop_requested != nullptr && control.stop_requested->load());
+    if (stop && steps < c.trainer.total_steps) {
+      progress_ << "stopped at " << steps << " env steps; continue with --resume " << run_dir_ << std::endl;
+      result.stopped = true;
+      result.env_steps = steps;
+      result.wall_seconds = elapsed();
+      return result;
     }
   }
   metrics.flush();

@@ -30,6 +30,12 @@ class RolloutCollector {
   // Episodes finished since the last call.
   std::vector<EpisodeSummary> take_finished_episodes();
   int64_t env_steps() const { return env_steps_; }
+  // For checkpoints: the per-env discounted returns that reward scaling tracks, and the count.
+  const torch::Tensor& discounted_returns() const { return discounted_returns_; }
+  void restore(const torch::Tensor& discounted_returns, int64_t env_steps) {
+    discounted_returns_.copy_(discounted_returns);
+    env_steps_ = env_steps;
+  }
 
   static RolloutBufferConfig buffer_config(const VectorEnv& venv, int64_t n_steps);
 

@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include <atomic>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -23,6 +25,7 @@ struct TrainResult {
   EvaluationResult final_eval;
   std::optional<EvaluationResult> best_eval;
   int64_t best_eval_steps = 0;
+  bool stopped = false;
 };
 
 // "cpu", "cuda", "cuda:N", "auto" -> a device; ConfigError when CUDA is asked for but absent.
@@ -31,11 +34,23 @@ torch::Device resolve_device(const std::string& name);
 // A fresh run directory <out_dir>/<name>-<YYYYmmdd-HHMMSS>[-k].
 std::string make_run_dir(const std::string& out_dir, const std::string& name);
 
+// How a run starts and when it stops early.
+struct RunControl {
+  // Continue the run in `run_dir` from checkpoints/last.pt, exactly where it stopped.
+  bool resume = false;
+  // > 0: stop (checkpoint written, no final evaluation) after the first update at or past this
+  // many env steps, as a killed run would.
+  int64_t stop_after_steps = 0;
+  // Checked after every update; when set, the run stops as above (Ctrl-C in the CLI).
+  const std::atomic<bool>* stop_requested = nullptr;
+};
+
 class Trainer {
  public:
   // Progress lines go to `progress`.
   Trainer(ExperimentConfig config, std::string run_dir, std::ostream& progress);
-  TrainResult run();
+  // Returns with `stopped` set when the run was stopped before total_steps.
+  TrainResult run(const RunControl& control = {});
 
  private:
   ExperimentConfig config_;
@@ -51,6 +66,9 @@ void write_file_atomically(const std::string& path, const std::string& text);
 struct Checkpoint {
   int64_t env_steps = 0;
   std::string config_yaml;
+  // What exact resume needs besides the weights (last.pt only): env and generator states,
+  // counters. Read back with read_checkpoint_extras.
+  std::map<std::string, torch::Tensor> extras;
 };
 void save_checkpoint(const std::string& path, Ppo& ppo, const Checkpoint& info);
 // Reads the counters and config of a checkpoint without loading weights.
@@ -58,5 +76,12 @@ Checkpoint read_checkpoint_info(const std::string& path);
 // Loads weights (and optimiser state) into `ppo`; a checkpoint that does not fit is an error
 // naming the file.
 void load_checkpoint(const std::string& path, Ppo& ppo);
+std::map<std::string, torch::Tensor> read_checkpoint_extras(const std::string& path,
+                                                            const std::vector<std::string>& names);
+
+// The resumed config must be the run's: the same env, agent and seed (the trainer section may
+// differ, e.g. to train longer). Throws ConfigError naming the first difference.
+void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config,
+                             const std::string& run_dir);
 
 }  // namespace rlforge
