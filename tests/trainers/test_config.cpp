@@ -49,7 +49,7 @@ TEST_CASE("a valid config is read with defaults filled in", "[config]") {
   CHECK(c.resolved["agent"]["policy"]["actor"][1].as<int>() == 16);
 }
 
-TEST_CASE("--set overrides any key, creating sections as needed", "[config]") {
+TEST_CASE("overrides from --set reach any key, creating sections as needed", "[config]") {
   const ExperimentConfig c = parse_config(kValid, "test.yaml", {"agent.n_epochs=3", "env.options.sutton_barto_reward=true", "run.name=x"});
   CHECK(c.ppo.n_epochs == 3);
   CHECK(c.run.name == "x");
