@@ -9,6 +9,7 @@
 
 #include "cli_errors.h"
 #include "rlforge/trainers/compute_threads.h"
+#include "rlforge/trainers/progress.h"
 #include "rlforge/trainers/trainer.h"
 
 namespace fs = std::filesystem;
@@ -47,6 +48,7 @@ int train(const TrainArgs& args) {
   RunControl control;
   control.resume = !args.resume.empty();
   control.stop_requested = &stop_requested;
+  control.terminal = ProgressReporter::stdout_is_terminal();
   const TrainResult r = trainer.run(control);
   std::cout << "env_steps: " << r.env_steps << "\n"
             << "wall_seconds: " << r.wall_seconds << "\n";

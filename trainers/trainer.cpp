@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "rlforge/trainers/compute_threads.h"
+#include "rlforge/trainers/progress.h"
 #include "rlforge/trainers/rollout_collector.h"
 #include "rlforge/trainers/tensorboard.h"
 
@@ -73,13 +74,6 @@ std::string tensor_text(const torch::Tensor& t) {
   return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<std::size_t>(c.numel()));
 }
 
-std::string format_duration(double seconds) {
-  const auto s = static_cast<int64_t>(std::max(0.0, seconds));
-  std::ostringstream os;
-  os << s / 3600 << ":" << std::setw(2) << std::setfill('0') << (s / 60) % 60 << ":" << std::setw(2)
-     << std::setfill('0') << s % 60;
-  return os.str();
-}
 
 YAML::Node eval_node(const EvaluationResult& e) {
   YAML::Node n;
@@ -186,7 +180,6 @@ namespace {
 struct LoopState {
   int64_t episodes = 0;
   int64_t next_eval = 0;
-  int64_t next_log = 0;
   double elapsed_before = 0;  // wall seconds of earlier sessions of this run
   std::deque<EpisodeSummary> recent;
   std::optional<EvaluationResult> best;
@@ -196,7 +189,6 @@ struct LoopState {
     YAML::Node n;
     n["episodes"] = episodes;
     n["next_eval"] = next_eval;
-    n["next_log"] = next_log;
     n["elapsed_seconds"] = elapsed_before + elapsed_now;
     YAML::Node r(YAML::NodeType::Sequence);
     for (const auto& e : recent) {
@@ -223,7 +215,6 @@ struct LoopState {
     const YAML::Node n = YAML::Load(text);
     episodes = n["episodes"].as<int64_t>();
     next_eval = n["next_eval"].as<int64_t>();
-    next_log = n["next_log"].as<int64_t>();
     elapsed_before = n["elapsed_seconds"].as<double>();
     recent.clear();
     for (const auto& item : n["recent"]) recent.push_back({item[0].as<double>(), item[1].as<int64_t>()});
@@ -289,7 +280,6 @@ TrainResult Trainer::run(const RunControl& control) {
 
   LoopState loop;
   loop.next_eval = c.trainer.eval_every > 0 ? c.trainer.eval_every : c.trainer.total_steps + 1;
-  loop.next_log = c.trainer.log_every;
   if (control.resume) {
     load_checkpoint(last.string(), ppo);
     const Checkpoint info = read_checkpoint_info(last.string());
@@ -304,7 +294,7 @@ TrainResult Trainer::run(const RunControl& control) {
     loop.from_yaml(tensor_text(extras.at("loop")));
     truncate_log(dir / "metrics.csv", info.env_steps);
     truncate_log(dir / "eval.csv", info.env_steps);
-    progress_ << "resuming " << run_dir_ << " at " << info.env_steps << " env steps" << std::endl;
+    progress_ << "resuming " << run_dir_ << " at " << info.env_steps << " env steps" << std::endl;  // before the bar
   }
 
   const auto mode = control.resume ? std::ios::app : std::ios::trunc;
@@ -328,6 +318,7 @@ TrainResult Trainer::run(const RunControl& control) {
     return loop.elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   const int64_t first_steps = collector.env_steps();
+  ProgressReporter progress(progress_, control.terminal, c.trainer.total_steps, c.trainer.log_every, first_steps);
 
   auto evaluate = [&](int64_t steps) {
     const EvaluationResult e = evaluate_policy(ppo.policy(), eval_env, c.trainer.eval_episodes, eval_seed,
@@ -345,8 +336,10 @@ TrainResult Trainer::run(const RunControl& control) {
     tensorboard.add_scalar("eval/std_return", e.std_return, steps);
     tensorboard.add_scalar("eval/mean_length", e.mean_length, steps);
     tensorboard.flush();
-    progress_ << "eval at " << steps << " steps: mean_return " << e.mean_return << " +- " << e.std_return
-              << " (" << e.episodes << " episodes)" << std::endl;
+    std::ostringstream line;
+    line << "eval at " << steps << " steps: mean_return " << e.mean_return << " +- " << e.std_return << " ("
+         << e.episodes << " episodes)";
+    progress.message(line.str());
     return e;
   };
 
@@ -397,12 +390,7 @@ TrainResult Trainer::run(const RunControl& control) {
     tensorboard.add_scalar("schedule/learning_rate", m.learning_rate, steps);
     tensorboard.add_scalar("schedule/clip_range", m.clip_range, steps);
     tensorboard.add_scalar("time/steps_per_second", rate, steps);
-    if (steps >= loop.next_log || steps >= c.trainer.total_steps) {
-      progress_ << "steps " << steps << "/" << c.trainer.total_steps << "  " << static_cast<int64_t>(rate)
-                << " steps/s  return " << mean_return << "  eta "
-                << format_duration(static_cast<double>(c.trainer.total_steps - steps) / rate) << std::endl;
-      while (loop.next_log <= steps) loop.next_log += c.trainer.log_every;
-    }
+    progress.update(steps, rate, mean_return);
     if (steps >= loop.next_eval && steps < c.trainer.total_steps) {
       evaluate(steps);
       while (loop.next_eval <= steps) loop.next_eval += c.trainer.eval_every;
@@ -418,7 +406,7 @@ TrainResult Trainer::run(const RunControl& control) {
     const bool stop = (control.stop_after_steps > 0 && steps >= control.stop_after_steps) ||
                       (control.stop_requested != nullptr && control.stop_requested->load());
     if (stop && steps < c.trainer.total_steps) {
-      progress_ << "stopped at " << steps << " env steps; continue with --resume " << run_dir_ << std::endl;
+      progress.message("stopped at " + std::to_string(steps) + " env steps; continue with --resume " + run_dir_);
       result.stopped = true;
       result.env_steps = steps;
       result.wall_seconds = elapsed();
@@ -427,6 +415,7 @@ TrainResult Trainer::run(const RunControl& control) {
   }
   metrics.flush();
   tensorboard.flush();
+  progress.finish();
   result.env_steps = collector.env_steps();
   result.final_eval = evaluate(result.env_steps);
   result.wall_seconds = elapsed();

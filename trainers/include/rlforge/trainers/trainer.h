@@ -43,6 +43,8 @@ struct RunControl {
   int64_t stop_after_steps = 0;
   // Checked after every update; when set, the run stops as above (Ctrl-C in the CLI).
   const std::atomic<bool>* stop_requested = nullptr;
+  // Draw a progress bar in place (a terminal) instead of periodic lines.
+  bool terminal = false;
 };
 
 class Trainer {
