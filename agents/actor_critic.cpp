@@ -13,8 +13,15 @@ ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& ac
   const auto in = static_cast<int64_t>(observation_space.size());
   const int64_t out = discrete_ ? action_space.n() : static_cast<int64_t>(action_space.size());
   const double hidden_gain = std::sqrt(2.0);
-  actor_ = register_module("actor", make_mlp(in, config.actor, out, hidden_gain, 0.01));
-  critic_ = register_module("critic", make_mlp(in, config.critic, 1, hidden_gain, 1.0));
+  if (config.shared) {
+    trunk_ = register_module("trunk", make_mlp_trunk(in, config.actor, hidden_gain));
+    const int64_t width = config.actor.hidden.empty() ? in : config.actor.hidden.back();
+    policy_head_ = register_module("policy_head", make_linear(width, out, 0.01));
+    value_head_ = register_module("value_head", make_linear(width, 1, 1.0));
+  } else {
+    actor_ = register_module("actor", make_mlp(in, config.actor, out, hidden_gain, 0.01));
+    critic_ = register_module("critic", make_mlp(in, config.critic, 1, hidden_gain, 1.0));
+  }
   if (!discrete_) {
     log_std_ = register_parameter("log_std", torch::full({out}, config.log_std_init));
   }
@@ -36,10 +43,17 @@ torch::Tensor ActorCriticImpl::scale_rewards(const torch::Tensor& rewards, const
   return return_norm_->scale(rewards, config_.norm_clip);
 }
 
+std::pair<torch::Tensor, torch::Tensor> ActorCriticImpl::heads(const torch::Tensor& x) {
+  if (config_.shared) {
+    const torch::Tensor h = trunk_->forward(x);
+    return {policy_head_->forward(h), value_head_->forward(h).squeeze(-1)};
+  }
+  return {actor_->forward(x), critic_->forward(x).squeeze(-1)};
+}
+
 ActorCriticImpl::Decision ActorCriticImpl::act(const torch::Tensor& x, bool deterministic,
                                                torch::Generator& generator) {
-  const torch::Tensor head = actor_->forward(x);
-  const torch::Tensor value = critic_->forward(x).squeeze(-1);
+  const auto [head, value] = heads(x);
   if (discrete_) {
     const Categorical dist(head);
     torch::Tensor action = deterministic ? dist.mode() : dist.sample(generator);
@@ -52,8 +66,7 @@ ActorCriticImpl::Decision ActorCriticImpl::act(const torch::Tensor& x, bool dete
 
 ActorCriticImpl::Evaluation ActorCriticImpl::evaluate(const torch::Tensor& x,
                                                       const torch::Tensor& actions) {
-  const torch::Tensor head = actor_->forward(x);
-  const torch::Tensor value = critic_->forward(x).squeeze(-1);
+  const auto [head, value] = heads(x);
   if (discrete_) {
     const Categorical dist(head);
     return {dist.log_prob(actions), dist.entropy(), value};
@@ -62,6 +75,9 @@ ActorCriticImpl::Evaluation ActorCriticImpl::evaluate(const torch::Tensor& x,
   return {dist.log_prob(actions), dist.entropy(), value};
 }
 
-torch::Tensor ActorCriticImpl::value(const torch::Tensor& x) { return critic_->forward(x).squeeze(-1); }
+torch::Tensor ActorCriticImpl::value(const torch::Tensor& x) {
+  if (config_.shared) return value_head_->forward(trunk_->forward(x)).squeeze(-1);
+  return critic_->forward(x).squeeze(-1);
+}
 
 }  // namespace rlforge

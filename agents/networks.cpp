@@ -24,16 +24,24 @@ torch::nn::Linear orthogonal_linear(int64_t in, int64_t out, double gain) {
 
 void check_activation(const std::string& name) { activation_module(name); }
 
-torch::nn::Sequential make_mlp(int64_t in, const MlpConfig& config, int64_t out,
-                               double hidden_gain, double output_gain) {
+torch::nn::Linear make_linear(int64_t in, int64_t out, double gain) { return orthogonal_linear(in, out, gain); }
+
+torch::nn::Sequential make_mlp_trunk(int64_t in, const MlpConfig& config, double gain) {
   torch::nn::Sequential net;
   int64_t width = in;
   for (const int64_t h : config.hidden) {
     if (h <= 0) throw std::invalid_argument("hidden layer sizes must be positive, got " + std::to_string(h));
-    net->push_back(orthogonal_linear(width, h, hidden_gain));
+    net->push_back(orthogonal_linear(width, h, gain));
     net->push_back(activation_module(config.activation));
     width = h;
   }
+  return net;
+}
+
+torch::nn::Sequential make_mlp(int64_t in, const MlpConfig& config, int64_t out,
+                               double hidden_gain, double output_gain) {
+  torch::nn::Sequential net = make_mlp_trunk(in, config, hidden_gain);
+  const int64_t width = config.hidden.empty() ? in : config.hidden.back();
   net->push_back(orthogonal_linear(width, out, output_gain));
   return net;
 }

@@ -278,7 +278,11 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   p.policy.normalize_reward = agent.get<bool>("normalize_reward", false, "true or false");
   p.policy.norm_clip = agent.number("norm_clip", 10.0, 0.0, 1e9, "a number >= 0 (0: no clipping)");
   Section policy = agent.section("policy");
+  p.policy.shared = policy.get<bool>("shared", false, "true or false");
   p.policy.actor.hidden = layer_sizes(policy, "actor", {64, 64});
+  if (p.policy.shared && policy.raw("critic").IsDefined() && !policy.raw("critic").IsNull()) {
+    policy.fail(policy.raw("critic"), "critic", "has no effect with shared: true (the actor layers are the shared trunk)");
+  }
   p.policy.critic.hidden = layer_sizes(policy, "critic", {64, 64});
   const std::string activation = policy.choice("activation", "tanh", {"tanh", "relu", "elu", "gelu"});
   p.policy.actor.activation = p.policy.critic.activation = activation;

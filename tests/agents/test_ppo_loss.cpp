@@ -61,3 +61,42 @@ TEST_CASE("PPO config validation names the bad value", "[agents][ppo]") {
   c.gamma = 1.5;
   CHECK_THROWS_WITH(c.validate(), Catch::Contains("gamma"));
 }
+
+TEST_CASE("a shared trunk feeds both heads", "[agents][network]") {
+  const Space obs = Space::box({4}, -1.0f, 1.0f);
+  ActorCriticConfig separate_config;
+  ActorCriticConfig shared_config;
+  shared_config.shared = true;
+  ActorCritic separate(obs, Space::discrete(2), separate_config);
+  ActorCritic shared(obs, Space::discrete(2), shared_config);
+  auto count = [](ActorCritic& net) {
+    int64_t n = 0;
+    for (const auto& p : net->parameters()) n += p.numel();
+    return n;
+  };
+  // 4-64-64 trunk (4480 + 4160) + policy head 130 + value head 65, against two 4-64-64 MLPs with heads.
+  CHECK(count(shared) == 4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2 + 64 + 1);
+  CHECK(count(separate) == 2 * (4 * 64 + 64 + 64 * 64 + 64) + 64 * 2 + 2 + 64 + 1);
+  auto gen = at::detail::createCPUGenerator(1);
+  const torch::Tensor x = torch::randn({5, 4});
+  const auto d = shared->act(x, false, gen);
+  CHECK(d.action.sizes() == torch::IntArrayRef{5});
+  CHECK(d.value.sizes() == torch::IntArrayRef{5});
+  // The value head's gradient reaches the trunk, which the policy reads too.
+  shared->value(x).sum().backward();
+  int64_t with_grad = 0;
+  for (const auto& p : shared->parameters()) with_grad += p.grad().defined() && p.grad().abs().sum().item<double>() > 0;
+  CHECK(with_grad == 6);  // trunk (2 layers x weight, bias) + value head (weight, bias)
+}
+
+TEST_CASE("a NaN in the update stops it with an error", "[agents][ppo]") {
+  const EnvSpec spec{"test", Space::box({3}, -1.0f, 1.0f), Space::discrete(2), 0, {}};
+  PpoConfig c;
+  c.batch_size = 4;
+  c.n_epochs = 1;
+  Ppo ppo(spec, c, 0);
+  const int64_t n = 8;
+  RolloutBatch batch{torch::randn({n, 3}), torch::zeros({n}, torch::kInt64), torch::full({n}, std::log(0.5)),
+                     torch::zeros({n}), torch::full({n}, NAN), torch::zeros({n})};
+  CHECK_THROWS_WITH(ppo.update(batch, 1.0), Catch::Contains("NaN"));
+}

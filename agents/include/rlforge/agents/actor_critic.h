@@ -1,7 +1,7 @@
 #pragma once
 // The actor-critic policy PPO trains: separate actor and critic MLPs over the flattened
-// observation; a Categorical head for Discrete actions, a diagonal Gaussian with a
-// state-independent log-std for Box actions.
+// observation, or one shared trunk with a policy head and a value head; a Categorical head for
+// Discrete actions, a diagonal Gaussian with a state-independent log-std for Box actions.
 //
 // Raw observations go through prepare() (flatten, float, optional running normalisation); act,
 // evaluate and value take what prepare() returned, which is also what a rollout stores. The
@@ -17,8 +17,9 @@
 namespace rlforge {
 
 struct ActorCriticConfig {
-  MlpConfig actor;
-  MlpConfig critic;
+  MlpConfig actor;   // with `shared`, the trunk both heads read
+  MlpConfig critic;  // ignored with `shared`
+  bool shared = false;
   double log_std_init = 0.0;  // Box actions only
   bool normalize_observation = false;
   bool normalize_reward = false;
@@ -58,7 +59,10 @@ class ActorCriticImpl : public torch::nn::Module {
   ActorCriticConfig config_;
   bool discrete_;
   RunningNorm observation_norm_{nullptr}, return_norm_{nullptr};
-  torch::nn::Sequential actor_{nullptr}, critic_{nullptr};
+  // Heads on features: both networks whole, or trunk + linear heads when shared.
+  std::pair<torch::Tensor, torch::Tensor> heads(const torch::Tensor& x);
+  torch::nn::Sequential actor_{nullptr}, critic_{nullptr}, trunk_{nullptr};
+  torch::nn::Linear policy_head_{nullptr}, value_head_{nullptr};
   torch::Tensor log_std_;
 };
 TORCH_MODULE(ActorCritic);

@@ -21,6 +21,12 @@ struct MlpConfig {
 torch::nn::Sequential make_mlp(int64_t in, const MlpConfig& config, int64_t out,
                                double hidden_gain, double output_gain);
 
+// The hidden layers alone (Linear + activation each), orthogonal with `gain`; for a trunk that
+// several heads share. Its output width is config.hidden.back() (or `in` without layers).
+torch::nn::Sequential make_mlp_trunk(int64_t in, const MlpConfig& config, double gain);
+// One linear layer, orthogonal with `gain`, zero bias.
+torch::nn::Linear make_linear(int64_t in, int64_t out, double gain);
+
 // Throws std::invalid_argument naming the activation and the valid ones.
 void check_activation(const std::string& name);
 
