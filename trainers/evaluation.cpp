@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "rlforge/trainers/rollout_collector.h"
+#include "rlforge/trainers/env_tensors.h"
 
 namespace rlforge {
 
@@ -18,16 +18,8 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
   VectorEnv venv(c);
   venv.reset(seed);
   const int64_t n = venv.num_envs();
-  std::vector<int64_t> shape = {n};
-  const auto& obs_shape = venv.spec().observation_space.shape();
-  shape.insert(shape.end(), obs_shape.begin(), obs_shape.end());
+  EnvTensors env(venv);
   const auto device = policy->parameters().front().device();
-  const Space& action_space = venv.spec().action_space;
-  torch::Tensor low, high;
-  if (action_space.is_box()) {
-    low = torch::tensor(action_space.low());
-    high = torch::tensor(action_space.high());
-  }
 
   // Env i runs episodes i, i + n, ... so that exactly `episodes` are counted.
   std::vector<double> returns;
@@ -37,16 +29,8 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
   for (int64_t i = 0; i < n; ++i) counting[static_cast<std::size_t>(i)] = i < episodes;
   int64_t next_episode = n;
   while (running > 0) {
-    const torch::Tensor obs = torch::from_blob(const_cast<void*>(venv.observations()), shape,
-                                               torch_dtype(venv.spec().observation_space.dtype()));
-    const auto decision = policy->act(policy->prepare(obs.to(device), false), deterministic, generator);
-    if (action_space.is_discrete()) {
-      const torch::Tensor a = decision.action.to(torch::kCPU, torch::kInt64).contiguous();
-      venv.step(ActionRef{a.data_ptr<int64_t>(), DType::Int64, static_cast<std::size_t>(n)});
-    } else {
-      const torch::Tensor a = torch::max(torch::min(decision.action.cpu(), high), low).contiguous();
-      venv.step(ActionRef{a.data_ptr<float>(), DType::Float32, static_cast<std::size_t>(a.numel())});
-    }
+    const auto decision = policy->act(policy->prepare(env.observations().to(device), false), deterministic, generator);
+    env.step(decision.action);
     for (int64_t i = 0; i < n; ++i) {
       const auto k = static_cast<std::size_t>(i);
       if (!(venv.terminated()[i] || venv.truncated()[i])) continue;

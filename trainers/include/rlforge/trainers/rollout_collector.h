@@ -9,6 +9,7 @@
 
 #include "rlforge/agents/actor_critic.h"
 #include "rlforge/envs/vector_env.h"
+#include "rlforge/trainers/env_tensors.h"
 #include "rlforge/replay/rollout_buffer.h"
 
 namespace rlforge {
@@ -40,20 +41,12 @@ class RolloutCollector {
   static RolloutBufferConfig buffer_config(const VectorEnv& venv, int64_t n_steps);
 
  private:
-  torch::Tensor observations() const;
-  torch::Tensor final_observations() const;
-  void step_env(const torch::Tensor& actions);
-
   VectorEnv& venv_;
+  EnvTensors env_;
   double gamma_;
-  std::vector<int64_t> batch_shape_;
-  torch::Tensor low_, high_;  // action bounds for clipping Box actions
   torch::Tensor discounted_returns_;  // per env, for reward normalisation
   std::vector<EpisodeSummary> finished_;
   int64_t env_steps_ = 0;
 };
-
-// Torch's dtype for an env element type.
-torch::Dtype torch_dtype(DType dtype);
 
 }  // namespace rlforge
