@@ -161,9 +161,13 @@ std::map<std::string, torch::Tensor> read_checkpoint_extras(const std::string& p
 
 void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config, const std::string& run_dir) {
   for (const char* section : {"env", "agent"}) {
+    // Env threads do not change results (the vector env is bit-identical for any count).
+    YAML::Node old_section = YAML::Clone(run_config[section]), new_section = YAML::Clone(new_config[section]);
+    old_section.remove("threads");
+    new_section.remove("threads");
     YAML::Emitter a, b;
-    a << run_config[section];
-    b << new_config[section];
+    a << old_section;
+    b << new_section;
     if (std::string(a.c_str()) != b.c_str()) {
       throw ConfigError("cannot resume " + run_dir + ": the config's '" + section +
                         "' section differs from the run's (" + run_dir + "/config.yaml)");

@@ -103,6 +103,7 @@ TEST_CASE("resuming with another agent config, or without a checkpoint, is refus
   resume.resume = true;
   CHECK_THROWS_WITH(train(dir, {"agent.n_epochs=3"}, resume), Catch::Contains("'agent' section differs"));
   CHECK_THROWS_WITH(train(dir, {"run.seed=6"}, resume), Catch::Contains("run.seed differs"));
+  CHECK_NOTHROW(train(dir, {"env.threads=2"}, resume));  // threads do not change results
   fs::remove(dir / "checkpoints" / "last.pt");
   CHECK_THROWS_WITH(train(dir, {}, resume), Catch::Contains("no checkpoints/last.pt"));
   fs::remove_all(dir);

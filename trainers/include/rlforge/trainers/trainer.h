@@ -82,7 +82,7 @@ std::map<std::string, torch::Tensor> read_checkpoint_extras(const std::string& p
                                                             const std::vector<std::string>& names);
 
 // The resumed config must be the run's: the same env, agent and seed (the trainer section may
-// differ, e.g. to train longer). Throws ConfigError naming the first difference.
+// differ, e.g. to train longer, and so may env.threads). Throws ConfigError naming the first difference.
 void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config,
                              const std::string& run_dir);
 
