@@ -1,5 +1,7 @@
 #include "rlforge/trainers/rollout_collector.h"
 
+#include <chrono>
+
 namespace rlforge {
 
 RolloutBufferConfig RolloutCollector::buffer_config(const VectorEnv& venv, int64_t n_steps) {
@@ -21,6 +23,9 @@ RolloutCollector::RolloutCollector(VectorEnv& venv, double gamma)
 void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
                                RolloutBuffer& buffer, double gae_lambda) {
   torch::NoGradGuard no_grad;
+  using Clock = std::chrono::steady_clock;
+  const auto collect_start = Clock::now();
+  double env_seconds = 0;
   const int64_t n = venv_.num_envs();
   const auto device = policy->parameters().front().device();
   buffer.clear();
@@ -28,7 +33,9 @@ void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
     const torch::Tensor features = policy->prepare(env_.observations().to(device), /*update_statistics=*/true);
     const auto decision = policy->act(features, /*deterministic=*/false, generator);
     buffer.add_decision(features.cpu(), decision.action.cpu(), decision.log_prob.cpu(), decision.value.cpu());
+    const auto step_start = Clock::now();
     env_.step(decision.action);
+    env_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
     env_steps_ += n;
 
     const torch::Tensor rewards = env_.rewards();
@@ -55,6 +62,8 @@ void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
   }
   const torch::Tensor last_values = policy->value(policy->prepare(env_.observations().to(device), false)).cpu();
   buffer.compute_advantages(last_values, gamma_, gae_lambda);
+  env_seconds_ += env_seconds;
+  policy_seconds_ += std::chrono::duration<double>(Clock::now() - collect_start).count() - env_seconds;
 }
 
 std::vector<EpisodeSummary> RolloutCollector::take_finished_episodes() {

@@ -324,7 +324,9 @@ TrainResult Trainer::run(const RunControl& control) {
   const int64_t first_steps = collector.env_steps();
   ProgressReporter progress(progress_, control.terminal, c.trainer.total_steps, c.trainer.log_every, first_steps);
 
+  double update_seconds = 0, eval_seconds = 0;
   auto evaluate = [&](int64_t steps) {
+    const auto eval_start = std::chrono::steady_clock::now();
     const EvaluationResult e = evaluate_policy(ppo.policy(), eval_env, c.trainer.eval_episodes, eval_seed,
                                                c.trainer.eval_deterministic, ppo.generator());
     evals << steps << "," << e.mean_return << "," << e.std_return << "," << e.mean_length << "," << e.episodes
@@ -344,6 +346,7 @@ TrainResult Trainer::run(const RunControl& control) {
     line << "eval at " << steps << " steps: mean_return " << e.mean_return << " +- " << e.std_return << " ("
          << e.episodes << " episodes)";
     progress.message(line.str());
+    eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     return e;
   };
 
@@ -353,6 +356,7 @@ TrainResult Trainer::run(const RunControl& control) {
     const double progress_remaining =
         std::max(0.0, 1.0 - static_cast<double>(steps) / static_cast<double>(c.trainer.total_steps));
     PpoMetrics m;
+    const auto update_start = std::chrono::steady_clock::now();
     try {
       m = ppo.update({buffer.observations(), buffer.actions(), buffer.log_probs(), buffer.values(),
                       buffer.advantages(), buffer.returns()},
@@ -361,6 +365,7 @@ TrainResult Trainer::run(const RunControl& control) {
       throw std::runtime_error("at env step " + std::to_string(steps) + ": " + e.what() +
                                "; the last good checkpoint is " + last.string());
     }
+    update_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - update_start).count();
     for (const EpisodeSummary& ep : collector.take_finished_episodes()) {
       loop.recent.push_back(ep);
       if (loop.recent.size() > 100) loop.recent.pop_front();
@@ -432,6 +437,11 @@ TrainResult Trainer::run(const RunControl& control) {
   YAML::Node best = eval_node(*result.best_eval);
   best["env_steps"] = result.best_eval_steps;
   summary["best_eval"] = best;
+  // Where this session's time went (a resumed run counts from its resume).
+  summary["time_seconds"]["env_steps"] = collector.env_seconds();
+  summary["time_seconds"]["policy_and_storage"] = collector.policy_seconds();
+  summary["time_seconds"]["update"] = update_seconds;
+  summary["time_seconds"]["evaluation"] = eval_seconds;
   YAML::Emitter out;
   out << summary;
   write_file_atomically((dir / "summary.yaml").string(), std::string(out.c_str()) + "\n");

@@ -80,7 +80,7 @@ if "$rlforge" train --help >/dev/null 2>&1; then
   for f in config.yaml metrics.csv eval.csv summary.yaml checkpoints/last.pt checkpoints/best.pt; do
     check "run directory has $f" test -s "$run_dir/$f"
   done
-  check "summary.yaml has the figures" bash -c "grep -q '^env_steps: 2048' '$run_dir/summary.yaml' && grep -q '^final_eval:' '$run_dir/summary.yaml' && grep -q '^best_eval:' '$run_dir/summary.yaml' && grep -q '^steps_per_second:' '$run_dir/summary.yaml'"
+  check "summary.yaml has the figures" bash -c "grep -q '^env_steps: 2048' '$run_dir/summary.yaml' && grep -q '^final_eval:' '$run_dir/summary.yaml' && grep -q '^best_eval:' '$run_dir/summary.yaml' && grep -q '^steps_per_second:' '$run_dir/summary.yaml' && grep -q '^time_seconds:' '$run_dir/summary.yaml'"
   check "metrics.csv has a row per update" bash -c "[[ \$(wc -l < '$run_dir/metrics.csv') -eq 9 ]]"
   check "eval prints mean_return and std_return" run 0 eval "$run_dir" --episodes 3
   check "eval output" bash -c "grep -Eq '^mean_return: -?[0-9.]+' '$out' && grep -Eq '^std_return: [0-9.]+' '$out'"

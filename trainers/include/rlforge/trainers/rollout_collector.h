@@ -31,6 +31,10 @@ class RolloutCollector {
   // Episodes finished since the last call.
   std::vector<EpisodeSummary> take_finished_episodes();
   int64_t env_steps() const { return env_steps_; }
+  // Wall seconds spent stepping the vector env, and in the rest of collection (the policy,
+  // normalisation, storage), since construction.
+  double env_seconds() const { return env_seconds_; }
+  double policy_seconds() const { return policy_seconds_; }
   // For checkpoints: the per-env discounted returns that reward scaling tracks, and the count.
   const torch::Tensor& discounted_returns() const { return discounted_returns_; }
   void restore(const torch::Tensor& discounted_returns, int64_t env_steps) {
@@ -45,6 +49,7 @@ class RolloutCollector {
   EnvTensors env_;
   double gamma_;
   torch::Tensor discounted_returns_;  // per env, for reward normalisation
+  double env_seconds_ = 0, policy_seconds_ = 0;
   std::vector<EpisodeSummary> finished_;
   int64_t env_steps_ = 0;
 };
