@@ -22,8 +22,6 @@ torch::nn::Linear orthogonal_linear(int64_t in, int64_t out, double gain) {
 }
 }  // namespace
 
-void check_activation(const std::string& name) { activation_module(name); }
-
 torch::nn::Linear make_linear(int64_t in, int64_t out, double gain) { return orthogonal_linear(in, out, gain); }
 
 torch::nn::Sequential make_mlp_trunk(int64_t in, const MlpConfig& config, double gain) {

@@ -38,7 +38,8 @@ PpoLoss ppo_loss(const torch::Tensor& log_probs, const torch::Tensor& old_log_pr
                  double ent_coef, double vf_coef) {
   PpoLoss l;
   l.log_ratio = log_probs - old_log_probs;
-  const torch::Tensor ratio = l.log_ratio.exp();
+  l.ratio = l.log_ratio.exp();
+  const torch::Tensor& ratio = l.ratio;
   // Clipped surrogate: the pessimistic one of the plain and the clipped objective.
   l.policy_loss = torch::max(-advantages * ratio,
                              -advantages * torch::clamp(ratio, 1 - clip_range, 1 + clip_range))
@@ -107,8 +108,8 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
       {
         torch::NoGradGuard no_grad;
         // Schulman's low-variance estimator of KL(old || new).
-        approx_kl = (l.log_ratio.exp() - 1 - l.log_ratio).mean().item<double>();
-        clip_fraction = ((l.log_ratio.exp() - 1).abs() > clip).to(torch::kFloat32).mean().item<double>();
+        approx_kl = (l.ratio - 1 - l.log_ratio).mean().item<double>();
+        clip_fraction = ((l.ratio - 1).abs() > clip).to(torch::kFloat32).mean().item<double>();
       }
       if (c.target_kl > 0 && approx_kl > 1.5 * c.target_kl) {
         m.stopped_early = true;

@@ -92,20 +92,28 @@ class Checker {
     return ActionRef{a.data(), s.dtype(), s.size()};
   }
 
-  // Plays `steps` random steps (actions from `action_seed`), resetting without a seed at episode
-  // ends and at the episode limit.
+  // Plays `steps` random steps (actions from `action_seed`) from a reset with `seed`; see
+  // continue_play.
   std::vector<Transition> play(Env& env, uint64_t seed, uint64_t action_seed, int64_t steps) const {
     Rng rng(action_seed);
-    std::vector<Transition> out;
     Bytes obs(obs_bytes_);
     env.reset(seed, obs.data());
-    out.push_back({obs, 0.0, false, false});
+    std::vector<Transition> out{{obs, 0.0, false, false}};
+    const auto rest = continue_play(env, rng, steps);
+    out.insert(out.end(), rest.begin(), rest.end());
+    return out;
+  }
+
+  // Plays `steps` random steps from where `env` is, resetting without a seed when an episode
+  // ends (and after episode_limit steps, for envs without a limit of their own).
+  std::vector<Transition> continue_play(Env& env, Rng& rng, int64_t steps) const {
+    std::vector<Transition> out;
+    Bytes obs(obs_bytes_);
     int64_t length = 0;
     for (int64_t t = 0; t < steps; ++t) {
       const StepResult r = env.step(ref(random_action(rng)), obs.data());
-      ++length;
       out.push_back({obs, r.reward, r.terminated, r.truncated});
-      if (r.terminated || r.truncated || length >= episode_limit(env)) {
+      if (r.terminated || r.truncated || ++length >= episode_limit(env)) {
         env.reset(std::nullopt, obs.data());
         out.push_back({obs, 0.0, false, false});
         length = 0;
@@ -308,21 +316,6 @@ class Checker {
       return "state() after set_state(s) is not s";
     }
     return "";
-  }
-
-  // Plays `steps` random steps from where `env` is, resetting without a seed at episode ends.
-  std::vector<Transition> continue_play(Env& env, Rng& rng, int64_t steps) const {
-    std::vector<Transition> out;
-    Bytes obs(obs_bytes_);
-    for (int64_t t = 0; t < steps; ++t) {
-      const StepResult r = env.step(ref(random_action(rng)), obs.data());
-      out.push_back({obs, r.reward, r.terminated, r.truncated});
-      if (r.terminated || r.truncated) {
-        env.reset(std::nullopt, obs.data());
-        out.push_back({obs, 0.0, false, false});
-      }
-    }
-    return out;
   }
 
   std::string snapshot_continues() const {

@@ -158,7 +158,7 @@ void apply_override(YAML::Node root, const std::string& assignment) {
   chain.back()[keys.back()] = value;
 }
 
-Options env_options(Section& env, const std::string& id) {
+Options env_options(Section& env) {
   Options options;
   const YAML::Node node = env.raw("options");
   if (!node.IsDefined() || node.IsNull()) return options;
@@ -168,7 +168,6 @@ Options env_options(Section& env, const std::string& id) {
     options.set(kv.first.as<std::string>(), kv.second.Scalar());
   }
   env.resolved()["options"] = node;
-  (void)id;
   return options;
 }
 
@@ -249,7 +248,7 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   if (!env_registry().contains(c.env.id)) {
     env.fail(env.raw("id"), "id", "unknown environment '" + c.env.id + "'; registered: " + join_names(env_registry().ids()));
   }
-  c.env.options = env_options(env, c.env.id);
+  c.env.options = env_options(env);
   c.env.num_envs = static_cast<int>(env.positive_int("num_envs", 8));
   c.env.threads = static_cast<int>(env.positive_int("threads", 1));
   c.env.wrappers = env_wrappers(env);

@@ -18,7 +18,11 @@ RolloutBufferConfig RolloutCollector::buffer_config(const VectorEnv& venv, int64
 }
 
 RolloutCollector::RolloutCollector(VectorEnv& venv, double gamma)
-    : venv_(venv), env_(venv), gamma_(gamma), discounted_returns_(torch::zeros({venv.num_envs()})) {}
+    : venv_(venv),
+      env_(venv),
+      gamma_(gamma),
+      discounted_returns_(torch::zeros({venv.num_envs()})),
+      no_bootstrap_(torch::zeros({venv.num_envs()})) {}
 
 void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
                                RolloutBuffer& buffer, double gae_lambda) {
@@ -46,7 +50,7 @@ void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
     discounted_returns_ = discounted_returns_ * gamma_ + rewards;
     const torch::Tensor scaled = policy->scale_rewards(rewards.to(device), discounted_returns_.to(device), true).cpu();
     discounted_returns_ = discounted_returns_ * (1 - ended);
-    torch::Tensor bootstrap = torch::zeros({n});
+    torch::Tensor bootstrap = no_bootstrap_;
     if (truncated.any().item<bool>()) {
       // Not the end of the task, only of the time allowed: credit the value of the final state.
       const torch::Tensor final_features = policy->prepare(env_.final_observations().to(device), false);

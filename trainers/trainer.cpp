@@ -115,8 +115,8 @@ torch::serialize::InputArchive open_checkpoint(const std::string& path) {
 }
 }  // namespace
 
-Checkpoint read_checkpoint_info(const std::string& path) {
-  torch::serialize::InputArchive archive = open_checkpoint(path);
+namespace {
+Checkpoint read_info(torch::serialize::InputArchive& archive, const std::string& path) {
   Checkpoint info;
   try {
     torch::Tensor steps, config;
@@ -129,9 +129,16 @@ Checkpoint read_checkpoint_info(const std::string& path) {
   }
   return info;
 }
+}  // namespace
 
-void load_checkpoint(const std::string& path, Ppo& ppo) {
+Checkpoint read_checkpoint_info(const std::string& path) {
   torch::serialize::InputArchive archive = open_checkpoint(path);
+  return read_info(archive, path);
+}
+
+Checkpoint load_checkpoint(const std::string& path, Ppo& ppo, const std::vector<std::string>& extras) {
+  torch::serialize::InputArchive archive = open_checkpoint(path);
+  Checkpoint info = read_info(archive, path);
   try {
     torch::serialize::InputArchive model, optimizer;
     archive.read("model", model);
@@ -143,20 +150,14 @@ void load_checkpoint(const std::string& path, Ppo& ppo) {
     what = what.substr(0, what.find('\n'));
     throw std::runtime_error(path + ": the checkpoint does not fit this config's agent (" + what + ")");
   }
-}
-
-std::map<std::string, torch::Tensor> read_checkpoint_extras(const std::string& path,
-                                                            const std::vector<std::string>& names) {
-  torch::serialize::InputArchive archive = open_checkpoint(path);
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& name : names) {
+  for (const auto& name : extras) {
     torch::Tensor t;
     if (!archive.try_read("extra." + name, t)) {
       throw std::runtime_error(path + ": holds no '" + name + "' (a best.pt, or from an older rlforge?); resume needs last.pt");
     }
-    out[name] = t;
+    info.extras[name] = t;
   }
-  return out;
+  return info;
 }
 
 void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config, const std::string& run_dir) {
@@ -285,9 +286,9 @@ TrainResult Trainer::run(const RunControl& control) {
   LoopState loop;
   loop.next_eval = c.trainer.eval_every > 0 ? c.trainer.eval_every : c.trainer.total_steps + 1;
   if (control.resume) {
-    load_checkpoint(last.string(), ppo);
-    const Checkpoint info = read_checkpoint_info(last.string());
-    const auto extras = read_checkpoint_extras(last.string(), {"venv", "generator", "discounted_returns", "loop"});
+    const Checkpoint info =
+        load_checkpoint(last.string(), ppo, {"venv", "generator", "discounted_returns", "loop"});
+    const auto& extras = info.extras;
     try {
       venv.restore(tensor_text(extras.at("venv")));
     } catch (const EnvError& e) {

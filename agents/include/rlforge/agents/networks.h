@@ -27,7 +27,4 @@ torch::nn::Sequential make_mlp_trunk(int64_t in, const MlpConfig& config, double
 // One linear layer, orthogonal with `gain`, zero bias.
 torch::nn::Linear make_linear(int64_t in, int64_t out, double gain);
 
-// Throws std::invalid_argument naming the activation and the valid ones.
-void check_activation(const std::string& name);
-
 }  // namespace rlforge

@@ -46,6 +46,7 @@ struct PpoLoss {
   torch::Tensor entropy;      // mean entropy
   torch::Tensor total;        // policy_loss - ent_coef * entropy + vf_coef * value_loss
   torch::Tensor log_ratio;    // log(pi_new / pi_old) per sample
+  torch::Tensor ratio;        // pi_new / pi_old per sample
 };
 
 // `advantages` are used as given (normalise them before, if wanted).

@@ -59,7 +59,6 @@ class RolloutBuffer {
   torch::Tensor advantages() const { return flat(advantages_); }
   torch::Tensor returns() const { return flat(returns_); }
   // Per-step views [n_steps, num_envs, ...].
-  const torch::Tensor& rewards_by_step() const { return rewards_; }
   const torch::Tensor& advantages_by_step() const { return advantages_; }
   const torch::Tensor& returns_by_step() const { return returns_; }
 

@@ -49,6 +49,7 @@ class RolloutCollector {
   EnvTensors env_;
   double gamma_;
   torch::Tensor discounted_returns_;  // per env, for reward normalisation
+  torch::Tensor no_bootstrap_;       // zeros: the bootstrap of a step without truncations
   double env_seconds_ = 0, policy_seconds_ = 0;
   std::vector<EpisodeSummary> finished_;
   int64_t env_steps_ = 0;

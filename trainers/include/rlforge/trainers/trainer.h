@@ -69,17 +69,15 @@ struct Checkpoint {
   int64_t env_steps = 0;
   std::string config_yaml;
   // What exact resume needs besides the weights (last.pt only): env and generator states,
-  // counters. Read back with read_checkpoint_extras.
+  // counters.
   std::map<std::string, torch::Tensor> extras;
 };
 void save_checkpoint(const std::string& path, Ppo& ppo, const Checkpoint& info);
 // Reads the counters and config of a checkpoint without loading weights.
 Checkpoint read_checkpoint_info(const std::string& path);
-// Loads weights (and optimiser state) into `ppo`; a checkpoint that does not fit is an error
-// naming the file.
-void load_checkpoint(const std::string& path, Ppo& ppo);
-std::map<std::string, torch::Tensor> read_checkpoint_extras(const std::string& path,
-                                                            const std::vector<std::string>& names);
+// Loads weights (and optimiser state) into `ppo` and returns the counters, config and the
+// named `extras`, reading the file once; a checkpoint that does not fit is an error naming it.
+Checkpoint load_checkpoint(const std::string& path, Ppo& ppo, const std::vector<std::string>& extras = {});
 
 // The resumed config must be the run's: the same env, agent and seed (the trainer section may
 // differ, e.g. to train longer, and so may env.threads). Throws ConfigError naming the first difference.
