@@ -26,6 +26,22 @@ ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& ac
     log_std_ = register_parameter("log_std", torch::full({out}, config.log_std_init));
   }
   observation_norm_ = register_module("observation_norm", RunningNorm(in));
+
+  if (config.shared) {
+    const auto trunk = modules_of(trunk_);
+    manual_ = trunk.empty() || MlpPass::supports(trunk);
+    if (manual_) {
+      if (!trunk.empty()) trunk_pass_ = MlpPass(trunk);
+      policy_head_pass_ = MlpPass({policy_head_.ptr()});
+      value_head_pass_ = MlpPass({value_head_.ptr()});
+    }
+  } else {
+    manual_ = MlpPass::supports(modules_of(actor_)) && MlpPass::supports(modules_of(critic_));
+    if (manual_) {
+      actor_pass_ = MlpPass(modules_of(actor_));
+      critic_pass_ = MlpPass(modules_of(critic_));
+    }
+  }
   return_norm_ = register_module("return_norm", RunningNorm(1));
 }
 
@@ -44,8 +60,12 @@ torch::Tensor ActorCriticImpl::scale_rewards(const torch::Tensor& rewards, const
 }
 
 std::pair<torch::Tensor, torch::Tensor> ActorCriticImpl::heads(const torch::Tensor& x) {
+  if (manual_ && !torch::GradMode::is_enabled()) {
+    Heads h = forward_manual(x);
+    return {h.head, h.value};
+  }
   if (config_.shared) {
-    const torch::Tensor h = trunk_->forward(x);
+    const torch::Tensor h = trunk_->is_empty() ? x : trunk_->forward(x);
     return {policy_head_->forward(h), value_head_->forward(h).squeeze(-1)};
   }
   return {actor_->forward(x), critic_->forward(x).squeeze(-1)};
@@ -76,8 +96,40 @@ ActorCriticImpl::Evaluation ActorCriticImpl::evaluate(const torch::Tensor& x,
 }
 
 torch::Tensor ActorCriticImpl::value(const torch::Tensor& x) {
-  if (config_.shared) return value_head_->forward(trunk_->forward(x)).squeeze(-1);
+  if (manual_ && !torch::GradMode::is_enabled()) {
+    if (!config_.shared) return critic_pass_.forward(x).squeeze(-1);
+    return value_head_pass_.forward(config_.actor.hidden.empty() ? x : trunk_pass_.forward(x)).squeeze(-1);
+  }
+  if (config_.shared) return value_head_->forward(trunk_->is_empty() ? x : trunk_->forward(x)).squeeze(-1);
   return critic_->forward(x).squeeze(-1);
+}
+
+ActorCriticImpl::Heads ActorCriticImpl::forward_manual(const torch::Tensor& x) {
+  if (!manual_) throw std::logic_error("ActorCritic: no manual forward for activation " + config_.actor.activation);
+  torch::NoGradGuard no_grad;
+  if (config_.shared) {
+    const torch::Tensor h = config_.actor.hidden.empty() ? x : trunk_pass_.forward(x);
+    return {policy_head_pass_.forward(h), value_head_pass_.forward(h).squeeze(-1)};
+  }
+  return {actor_pass_.forward(x), critic_pass_.forward(x).squeeze(-1)};
+}
+
+void ActorCriticImpl::backward_manual(const torch::Tensor& head_grad, const torch::Tensor& value_grad) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor value_out_grad = value_grad.unsqueeze(-1);
+  if (config_.shared) {
+    const bool has_trunk = !config_.actor.hidden.empty();
+    torch::Tensor trunk_grad = policy_head_pass_.backward(head_grad, has_trunk);
+    if (!has_trunk) {
+      value_head_pass_.backward(value_out_grad, false);
+      return;
+    }
+    trunk_grad.add_(value_head_pass_.backward(value_out_grad, true));
+    trunk_pass_.backward(trunk_grad, false);
+    return;
+  }
+  actor_pass_.backward(head_grad, false);
+  critic_pass_.backward(value_out_grad, false);
 }
 
 }  // namespace rlforge

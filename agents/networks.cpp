@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "rlforge/agents/fast_tanh.h"
+
 namespace rlforge {
 
 namespace {
@@ -42,6 +44,87 @@ torch::nn::Sequential make_mlp(int64_t in, const MlpConfig& config, int64_t out,
   const int64_t width = config.hidden.empty() ? in : config.hidden.back();
   net->push_back(orthogonal_linear(width, out, output_gain));
   return net;
+}
+
+std::vector<std::shared_ptr<torch::nn::Module>> modules_of(const torch::nn::Sequential& net) {
+  std::vector<std::shared_ptr<torch::nn::Module>> out;
+  for (size_t i = 0; i < net->size(); ++i) out.push_back(net->ptr(i));
+  return out;
+}
+
+bool MlpPass::supports(const std::vector<std::shared_ptr<torch::nn::Module>>& modules) {
+  bool after_linear = false;
+  for (const auto& m : modules) {
+    if (dynamic_cast<torch::nn::LinearImpl*>(m.get())) {
+      after_linear = true;
+    } else if (after_linear && (dynamic_cast<torch::nn::TanhImpl*>(m.get()) || dynamic_cast<torch::nn::ReLUImpl*>(m.get()))) {
+      after_linear = false;
+    } else {
+      return false;
+    }
+  }
+  return !modules.empty();
+}
+
+MlpPass::MlpPass(const std::vector<std::shared_ptr<torch::nn::Module>>& modules) {
+  if (!supports(modules)) throw std::invalid_argument("MlpPass: not a stack of Linear layers with tanh or relu");
+  for (const auto& m : modules) {
+    if (auto* linear = dynamic_cast<torch::nn::LinearImpl*>(m.get())) {
+      layers_.push_back({linear, Activation::none});
+    } else {
+      layers_.back().activation = dynamic_cast<torch::nn::TanhImpl*>(m.get()) ? Activation::tanh : Activation::relu;
+    }
+  }
+}
+
+namespace {
+torch::Tensor activation_backward(const torch::Tensor& grad, const torch::Tensor& output, bool tanh) {
+  return tanh ? torch::tanh_backward(grad, output) : torch::threshold_backward(grad, output, 0);
+}
+}  // namespace
+
+torch::Tensor MlpPass::forward(const torch::Tensor& x) {
+  inputs_.resize(layers_.size());
+  torch::Tensor h = x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    inputs_[i] = h;
+    const Layer& layer = layers_[i];
+    h = torch::addmm(layer.linear->bias, h, layer.linear->weight.t());
+    if (layer.activation == Activation::tanh) fast_tanh_(h);
+    if (layer.activation == Activation::relu) h.relu_();
+  }
+  output_ = h;
+  return h;
+}
+
+torch::Tensor MlpPass::backward(const torch::Tensor& output_grad, bool input_grad) {
+  // g: dLoss/d(layer i's output before its activation), walking from the last layer down.
+  torch::Tensor g = output_grad;
+  if (layers_.back().activation != Activation::none) {
+    g = activation_backward(g, output_, layers_.back().activation == Activation::tanh);
+  }
+  for (size_t i = layers_.size(); i-- > 0;) {
+    const Layer& layer = layers_[i];
+    torch::Tensor& weight_grad = layer.linear->weight.mutable_grad();
+    torch::Tensor& bias_grad = layer.linear->bias.mutable_grad();
+    if (weight_grad.defined()) {
+      torch::mm_out(weight_grad, g.t(), inputs_[i]);
+    } else {
+      weight_grad = torch::mm(g.t(), inputs_[i]);
+    }
+    if (bias_grad.defined()) {
+      torch::sum_out(bias_grad, g, {0});
+    } else {
+      bias_grad = g.sum(0);
+    }
+    if (i == 0 && !input_grad) return {};
+    torch::Tensor input = torch::mm(g, layer.linear->weight);
+    if (i == 0) return input;
+    // Back through the previous layer's activation, from its output (this layer's input).
+    const Activation previous = layers_[i - 1].activation;
+    g = previous == Activation::none ? input : activation_backward(input, inputs_[i], previous == Activation::tanh);
+  }
+  return {};
 }
 
 }  // namespace rlforge

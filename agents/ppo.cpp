@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "ppo_fused_loss.h"
+
 namespace rlforge {
 
 void PpoConfig::validate() const {
@@ -64,11 +66,119 @@ Ppo::Ppo(const EnvSpec& spec, PpoConfig config, uint64_t seed, torch::Device dev
         // Weight initialisation draws from LibTorch's default generator: seed it for
         // reproducible networks.
         torch::manual_seed(seed);
-        return ActorCritic(spec.observation_space, spec.action_space, config_.policy);
+        ActorCritic policy(spec.observation_space, spec.action_space, config_.policy);
+        policy->to(device_);
+        return policy;
       }()),
-      optimizer_(policy_->parameters(),
-                 torch::optim::AdamOptions(config_.learning_rate).eps(config_.adam_eps)) {
-  policy_->to(device_);
+      parameters_(policy_->parameters()),
+      optimizer_(std::vector<torch::Tensor>{parameters_.data()},
+                 torch::optim::AdamOptions(config_.learning_rate).eps(config_.adam_eps)) {}
+
+void Ppo::save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) {
+  policy_->save(model);
+  optimizer_.save(optimizer);
+}
+
+void Ppo::load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) {
+  policy_->load(model);
+  parameters_.rebind();  // loading gave the parameters storage of their own
+  optimizer_.load(optimizer);
+}
+
+bool Ppo::uses_manual_gradient() const {
+  return config_.manual_gradient && policy_->manual_gradient_supported() && device_.is_cpu();
+}
+
+torch::Tensor Ppo::compute_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit) {
+  over_kl_limit = false;
+  const bool float_inputs = mb.features.scalar_type() == torch::kFloat32 &&
+                            mb.old_log_probs.scalar_type() == torch::kFloat32 &&
+                            mb.advantages.scalar_type() == torch::kFloat32 &&
+                            mb.old_values.scalar_type() == torch::kFloat32 &&
+                            mb.returns.scalar_type() == torch::kFloat32 &&
+                            mb.actions.scalar_type() == (policy_->discrete() ? torch::kInt64 : torch::kFloat32);
+  return uses_manual_gradient() && float_inputs ? manual_gradient(mb, clip_range, kl_limit, over_kl_limit)
+                                                : autograd_gradient(mb, clip_range, kl_limit, over_kl_limit);
+}
+
+torch::Tensor Ppo::autograd_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit) {
+  const PpoConfig& c = config_;
+  auto take = [&](const torch::Tensor& t) { return mb.rows.defined() ? t.index_select(0, mb.rows) : t; };
+  torch::Tensor advantages = take(mb.advantages);
+  if (c.normalize_advantage && advantages.size(0) > 1) {
+    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+  }
+  const auto eval = policy_->evaluate(take(mb.features), take(mb.actions));
+  const PpoLoss l = ppo_loss(eval.log_prob, take(mb.old_log_probs), advantages, eval.value, take(mb.old_values),
+                             take(mb.returns), eval.entropy, clip_range, c.clip_range_vf, c.ent_coef, c.vf_coef);
+  torch::NoGradGuard no_grad;
+  // Schulman's low-variance estimator of KL(old || new), and the share of clipped ratios.
+  const torch::Tensor kl = ((l.ratio - 1) - l.log_ratio).mean();
+  const torch::Tensor clip_fraction = ((l.ratio - 1).abs() > clip_range).to(torch::kFloat32).mean();
+  const torch::Tensor stats =
+      torch::stack({l.policy_loss, l.value_loss, l.entropy, kl, clip_fraction}).detach().to(torch::kCPU, torch::kFloat64);
+  if (kl_limit > 0 && kl.item<double>() > kl_limit) {
+    over_kl_limit = true;
+    return stats;
+  }
+  parameters_.grad().zero_();  // backward() adds into the gradients
+  l.total.backward();
+  return stats;
+}
+
+torch::Tensor Ppo::manual_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit) {
+  const PpoConfig& c = config_;
+  torch::NoGradGuard no_grad;
+  const torch::Tensor rows = mb.rows.defined() ? mb.rows.contiguous() : torch::Tensor();
+  const torch::Tensor features = rows.defined() ? mb.features.index_select(0, rows) : mb.features;
+  const ActorCriticImpl::Heads heads = policy_->forward_manual(features);
+  const torch::Tensor head = heads.head.contiguous(), value = heads.value.contiguous();
+  const torch::Tensor actions = mb.actions.contiguous(), old_log_probs = mb.old_log_probs.contiguous(),
+                      advantages = mb.advantages.contiguous(), old_values = mb.old_values.contiguous(),
+                      returns = mb.returns.contiguous();
+
+  detail::FusedLossInput in;
+  in.batch = features.size(0);
+  in.rows = rows.defined() ? rows.data_ptr<int64_t>() : nullptr;
+  in.head = head.data_ptr<float>();
+  in.value = value.data_ptr<float>();
+  in.width = head.size(1);
+  torch::Tensor log_std, log_std_grad;
+  if (policy_->discrete()) {
+    in.discrete_actions = actions.data_ptr<int64_t>();
+  } else {
+    log_std = policy_->log_std().detach().contiguous();
+    log_std_grad = torch::empty_like(log_std);
+    in.continuous_actions = actions.data_ptr<float>();
+    in.log_std = log_std.data_ptr<float>();
+  }
+  in.old_log_probs = old_log_probs.data_ptr<float>();
+  in.advantages = advantages.data_ptr<float>();
+  in.old_values = old_values.data_ptr<float>();
+  in.returns = returns.data_ptr<float>();
+  in.normalize_advantage = c.normalize_advantage;
+  in.clip_range = clip_range;
+  in.clip_range_vf = c.clip_range_vf;
+  in.ent_coef = c.ent_coef;
+  in.vf_coef = c.vf_coef;
+
+  const torch::Tensor head_grad = torch::empty_like(head);
+  const torch::Tensor value_grad = torch::empty_like(value);
+  detail::FusedLossOutput out;
+  out.head_grad = head_grad.data_ptr<float>();
+  out.value_grad = value_grad.data_ptr<float>();
+  if (log_std_grad.defined()) out.log_std_grad = log_std_grad.data_ptr<float>();
+  detail::fused_ppo_loss(in, out);
+
+  const torch::Tensor stats = torch::tensor({out.stats[0], out.stats[1], out.stats[2], out.stats[3], out.stats[4]},
+                                            torch::kFloat64);
+  if (kl_limit > 0 && out.stats[3] > kl_limit) {
+    over_kl_limit = true;
+    return stats;
+  }
+  policy_->backward_manual(head_grad, value_grad);
+  if (log_std_grad.defined()) policy_->log_std().mutable_grad().copy_(log_std_grad);
+  return stats;
 }
 
 PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
@@ -80,64 +190,47 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
   }
 
   const torch::Tensor observations = batch.observations.to(device_);
-  const torch::Tensor actions = batch.actions.to(device_);
+  const torch::Tensor actions = policy_->discrete() ? batch.actions.to(device_, torch::kInt64) : batch.actions.to(device_);
   const torch::Tensor old_log_probs = batch.log_probs.to(device_);
   const torch::Tensor old_values = batch.values.to(device_);
   const torch::Tensor advantages_all = batch.advantages.to(device_);
   const torch::Tensor returns_all = batch.returns.to(device_);
   const int64_t size = observations.size(0);
+  const double kl_limit = c.target_kl > 0 ? 1.5 * c.target_kl : 0.0;
 
   PpoMetrics m;
   m.learning_rate = lr;
   m.clip_range = clip;
   policy_->train();
+  torch::Tensor stats_sum = torch::zeros({5}, torch::kFloat64);
   for (int64_t epoch = 0; epoch < c.n_epochs && !m.stopped_early; ++epoch) {
     const torch::Tensor order = torch::randperm(size, generator_, torch::TensorOptions().dtype(torch::kInt64)).to(device_);
     for (int64_t start = 0; start < size; start += c.batch_size) {
-      const torch::Tensor idx = order.slice(0, start, std::min(start + c.batch_size, size));
-      const auto eval = policy_->evaluate(observations.index_select(0, idx), actions.index_select(0, idx));
-      torch::Tensor advantages = advantages_all.index_select(0, idx);
-      if (c.normalize_advantage && advantages.size(0) > 1) {
-        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
-      }
-      const PpoLoss l = ppo_loss(eval.log_prob, old_log_probs.index_select(0, idx), advantages,
-                                 eval.value, old_values.index_select(0, idx),
-                                 returns_all.index_select(0, idx), eval.entropy, clip,
-                                 c.clip_range_vf, c.ent_coef, c.vf_coef);
-      double approx_kl, clip_fraction;
-      {
-        torch::NoGradGuard no_grad;
-        // Schulman's low-variance estimator of KL(old || new).
-        approx_kl = (l.ratio - 1 - l.log_ratio).mean().item<double>();
-        clip_fraction = ((l.ratio - 1).abs() > clip).to(torch::kFloat32).mean().item<double>();
-      }
-      if (c.target_kl > 0 && approx_kl > 1.5 * c.target_kl) {
+      const Minibatch mb{observations,   actions,    old_log_probs, advantages_all,
+                         old_values,     returns_all, order.slice(0, start, std::min(start + c.batch_size, size))};
+      bool over_kl_limit = false;
+      const torch::Tensor stats = compute_gradient(mb, clip, kl_limit, over_kl_limit);
+      if (over_kl_limit) {
         m.stopped_early = true;
         break;
       }
-      optimizer_.zero_grad();
-      l.total.backward();
-      torch::nn::utils::clip_grad_norm_(policy_->parameters(), c.max_grad_norm);
+      torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{parameters_.data()}, c.max_grad_norm);
       optimizer_.step();
-
+      stats_sum.add_(stats);
       ++m.minibatches;
-      m.policy_loss += l.policy_loss.item<double>();
-      m.value_loss += l.value_loss.item<double>();
-      m.entropy += l.entropy.item<double>();
-      m.approx_kl += approx_kl;
-      m.clip_fraction += clip_fraction;
-      if (!std::isfinite(m.policy_loss) || !std::isfinite(m.value_loss)) {
-        throw std::runtime_error("PPO update: the loss became NaN or infinite");
-      }
     }
   }
   if (m.minibatches > 0) {
-    const auto n = static_cast<double>(m.minibatches);
-    m.policy_loss /= n;
-    m.value_loss /= n;
-    m.entropy /= n;
-    m.approx_kl /= n;
-    m.clip_fraction /= n;
+    const torch::Tensor mean = stats_sum / static_cast<double>(m.minibatches);
+    const auto v = mean.accessor<double, 1>();
+    m.policy_loss = v[0];
+    m.value_loss = v[1];
+    m.entropy = v[2];
+    m.approx_kl = v[3];
+    m.clip_fraction = v[4];
+    if (!std::isfinite(m.policy_loss) || !std::isfinite(m.value_loss)) {
+      throw std::runtime_error("PPO update: the loss became NaN or infinite");
+    }
   }
   // Share of the return's variance the value function explains (1 is perfect).
   const double var_returns = batch.returns.var().item<double>();

@@ -273,6 +273,7 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   p.target_kl = agent.number("target_kl", p.target_kl, 0.0, 1e9, "a number >= 0 (0: off)");
   p.adam_eps = agent.number("adam_eps", p.adam_eps, 1e-30, 1.0, "a number > 0");
   p.normalize_advantage = agent.get<bool>("normalize_advantage", p.normalize_advantage, "true or false");
+  p.manual_gradient = agent.get<bool>("manual_gradient", p.manual_gradient, "true or false");
   p.policy.normalize_observation = agent.get<bool>("normalize_observation", false, "true or false");
   p.policy.normalize_reward = agent.get<bool>("normalize_reward", false, "true or false");
   p.policy.norm_clip = agent.number("norm_clip", 10.0, 0.0, 1e9, "a number >= 0 (0: no clipping)");
@@ -297,6 +298,7 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   t.eval_episodes = trainer.positive_int("eval_episodes", t.eval_episodes);
   t.eval_deterministic = trainer.get<bool>("eval_deterministic", t.eval_deterministic, "true or false");
   t.log_every = trainer.positive_int("log_every", t.log_every);
+  t.checkpoint_every = trainer.positive_int("checkpoint_every", t.checkpoint_every);
   t.torch_threads = static_cast<int>(trainer.positive_int("torch_threads", t.torch_threads));
   trainer.finish();
   top.finish();

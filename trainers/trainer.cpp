@@ -88,8 +88,7 @@ YAML::Node eval_node(const EvaluationResult& e) {
 
 void save_checkpoint(const std::string& path, Ppo& ppo, const Checkpoint& info) {
   torch::serialize::OutputArchive root, model, optimizer;
-  ppo.policy()->save(model);
-  ppo.optimizer().save(optimizer);
+  ppo.save(model, optimizer);
   root.write("model", model);
   root.write("optimizer", optimizer);
   root.write("env_steps", torch::tensor(info.env_steps));
@@ -143,8 +142,7 @@ Checkpoint load_checkpoint(const std::string& path, Ppo& ppo, const std::vector<
     torch::serialize::InputArchive model, optimizer;
     archive.read("model", model);
     archive.read("optimizer", optimizer);
-    ppo.policy()->load(model);
-    ppo.optimizer().load(optimizer);
+    ppo.load(model, optimizer);
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     what = what.substr(0, what.find('\n'));
@@ -323,9 +321,10 @@ TrainResult Trainer::run(const RunControl& control) {
     return loop.elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   const int64_t first_steps = collector.env_steps();
+  int64_t last_checkpoint_steps = first_steps;
   ProgressReporter progress(progress_, control.terminal, c.trainer.total_steps, c.trainer.log_every, first_steps);
 
-  double update_seconds = 0, eval_seconds = 0;
+  double update_seconds = 0, eval_seconds = 0, checkpoint_seconds = 0;
   auto evaluate = [&](int64_t steps) {
     const auto eval_start = std::chrono::steady_clock::now();
     const EvaluationResult e = evaluate_policy(ppo.policy(), eval_env, c.trainer.eval_episodes, eval_seed,
@@ -405,16 +404,23 @@ TrainResult Trainer::run(const RunControl& control) {
       evaluate(steps);
       while (loop.next_eval <= steps) loop.next_eval += c.trainer.eval_every;
     }
-    // The checkpoint comes last: everything logged so far belongs to it.
-    metrics.flush();
-    Checkpoint info{steps, resolved.c_str(), {}};
-    info.extras["venv"] = text_tensor(venv.snapshot());
-    info.extras["generator"] = ppo.generator().get_state();
-    info.extras["discounted_returns"] = collector.discounted_returns().clone();
-    info.extras["loop"] = text_tensor(loop.to_yaml(wall - loop.elapsed_before));
-    save_checkpoint(last.string(), ppo, info);
     const bool stop = (control.stop_after_steps > 0 && steps >= control.stop_after_steps) ||
                       (control.stop_requested != nullptr && control.stop_requested->load());
+    // The checkpoint comes last: everything logged so far belongs to it.
+    metrics.flush();
+    const int64_t every = c.trainer.checkpoint_every;
+    if (stop || steps >= c.trainer.total_steps || steps / every != last_checkpoint_steps / every) {
+      const auto checkpoint_start = std::chrono::steady_clock::now();
+      Checkpoint info{steps, resolved.c_str(), {}};
+      info.extras["venv"] = text_tensor(venv.snapshot());
+      info.extras["generator"] = ppo.generator().get_state();
+      info.extras["discounted_returns"] = collector.discounted_returns().clone();
+      info.extras["loop"] = text_tensor(loop.to_yaml(wall - loop.elapsed_before));
+      save_checkpoint(last.string(), ppo, info);
+      last_checkpoint_steps = steps;
+      checkpoint_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - checkpoint_start).count();
+    }
     if (stop && steps < c.trainer.total_steps) {
       progress.message("stopped at " + std::to_string(steps) + " env steps; continue with --resume " + run_dir_);
       result.stopped = true;
@@ -443,6 +449,7 @@ TrainResult Trainer::run(const RunControl& control) {
   summary["time_seconds"]["policy_and_storage"] = collector.policy_seconds();
   summary["time_seconds"]["update"] = update_seconds;
   summary["time_seconds"]["evaluation"] = eval_seconds;
+  summary["time_seconds"]["checkpoints"] = checkpoint_seconds;
   YAML::Emitter out;
   out << summary;
   write_file_atomically((dir / "summary.yaml").string(), std::string(out.c_str()) + "\n");

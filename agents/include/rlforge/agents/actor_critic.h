@@ -54,6 +54,20 @@ class ActorCriticImpl : public torch::nn::Module {
 
   bool discrete() const { return discrete_; }
   const ActorCriticConfig& config() const { return config_; }
+  // The Gaussian's log standard deviation [d] (undefined for Discrete actions).
+  const torch::Tensor& log_std() const { return log_std_; }
+
+  // The networks run without autograd (MlpPass), for PPO's hand-derived update. Supported for
+  // MLPs with tanh or relu; without autograd, act, evaluate and value use this path too.
+  bool manual_gradient_supported() const { return manual_; }
+  struct Heads {
+    torch::Tensor head;   // logits or Gaussian mean [B, out]
+    torch::Tensor value;  // [B]
+  };
+  Heads forward_manual(const torch::Tensor& features);
+  // Given dLoss/dHead and dLoss/dValue at the last forward_manual(), overwrites the gradient of
+  // every network parameter (log_std's is the caller's: the networks do not produce it).
+  void backward_manual(const torch::Tensor& head_grad, const torch::Tensor& value_grad);
 
  private:
   ActorCriticConfig config_;
@@ -64,6 +78,8 @@ class ActorCriticImpl : public torch::nn::Module {
   torch::nn::Sequential actor_{nullptr}, critic_{nullptr}, trunk_{nullptr};
   torch::nn::Linear policy_head_{nullptr}, value_head_{nullptr};
   torch::Tensor log_std_;
+  bool manual_ = false;
+  MlpPass actor_pass_, critic_pass_, trunk_pass_, policy_head_pass_, value_head_pass_;
 };
 TORCH_MODULE(ActorCritic);
 

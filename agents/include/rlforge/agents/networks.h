@@ -27,4 +27,35 @@ torch::nn::Sequential make_mlp_trunk(int64_t in, const MlpConfig& config, double
 // One linear layer, orthogonal with `gain`, zero bias.
 torch::nn::Linear make_linear(int64_t in, int64_t out, double gain);
 
+// A stack of Linear layers, each optionally followed by tanh or relu, run without autograd: the
+// forward pass keeps each layer's input, and the backward pass writes every parameter's .grad()
+// with two matrix products per layer. For the small MLPs of RL, autograd's bookkeeping (a node,
+// saved tensors and a dispatch per op) costs more than the arithmetic.
+class MlpPass {
+ public:
+  // Whether `modules` (in forward order) is such a stack: Linear, then Tanh or ReLU or nothing.
+  static bool supports(const std::vector<std::shared_ptr<torch::nn::Module>>& modules);
+  explicit MlpPass(const std::vector<std::shared_ptr<torch::nn::Module>>& modules);
+  MlpPass() = default;
+
+  // Output for input x [B, in]. Call under torch::NoGradGuard.
+  torch::Tensor forward(const torch::Tensor& x);
+  // Given dLoss/dOutput of the last forward(), overwrites each parameter's gradient with
+  // dLoss/dParameter, and returns dLoss/dInput when `input_grad` (an undefined tensor otherwise).
+  torch::Tensor backward(const torch::Tensor& output_grad, bool input_grad);
+
+ private:
+  enum class Activation { none, tanh, relu };
+  struct Layer {
+    torch::nn::LinearImpl* linear;
+    Activation activation;
+  };
+  std::vector<Layer> layers_;
+  std::vector<torch::Tensor> inputs_;  // input of each layer in the last forward
+  torch::Tensor output_;               // and its output
+};
+
+// The modules of a Sequential, in order (for MlpPass).
+std::vector<std::shared_ptr<torch::nn::Module>> modules_of(const torch::nn::Sequential& net);
+
 }  // namespace rlforge

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "rlforge/agents/actor_critic.h"
+#include "rlforge/agents/flat_parameters.h"
 #include "rlforge/envs/env.h"
 
 namespace rlforge {
@@ -28,6 +29,9 @@ struct PpoConfig {
   double target_kl = 0.0;             // > 0: stop an update's epochs once KL exceeds 1.5x this
   double adam_eps = 1e-5;
   bool normalize_advantage = true;    // per minibatch
+  // Hand-derived backward pass for tanh/relu MLP policies (the same gradients as autograd, in
+  // a fraction of the time); false, or another activation, uses autograd.
+  bool manual_gradient = true;
   ActorCriticConfig policy;
 
   // Throws std::invalid_argument naming the first bad value.
@@ -77,11 +81,32 @@ class Ppo {
   // from 1 at the start of training to 0 at the end, for the linear schedules.
   PpoMetrics update(const RolloutBatch& batch, double progress_remaining);
 
+  // The gradient of ppo_loss on one minibatch, written into the parameters' .grad(); the
+  // advantages are normalised over the minibatch first when the config says so. Returns the
+  // minibatch's [policy_loss, value_loss, entropy, approx_kl, clip_fraction]; with `kl_limit`
+  // > 0 the gradient is skipped (and .grad() left as it was) when approx_kl exceeds it.
+  struct Minibatch {
+    torch::Tensor features, actions, old_log_probs, advantages, old_values, returns;
+    torch::Tensor rows;  // int64: the rows of the tensors above that form the minibatch; undefined: all
+  };
+  torch::Tensor compute_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
+  // Whether compute_gradient() takes the hand-derived path (tanh/relu MLPs on the CPU) rather
+  // than autograd.
+  bool uses_manual_gradient() const;
+
+  // Weights (with normalisation statistics) and optimiser state.
+  void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer);
+  void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer);
+
  private:
+  torch::Tensor manual_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
+  torch::Tensor autograd_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
+
   PpoConfig config_;
   torch::Device device_;
   torch::Generator generator_;
   ActorCritic policy_;
+  FlatParameters parameters_;  // what the optimiser steps and the gradient clip sees
   torch::optim::Adam optimizer_;
 };
 

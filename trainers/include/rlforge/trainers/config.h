@@ -33,6 +33,8 @@ struct TrainerSection {
   int64_t eval_episodes = 10;
   bool eval_deterministic = true;
   int64_t log_every = 5'000;        // env steps between progress lines
+  // env steps between writes of checkpoints/last.pt (also written at the end and when stopped)
+  int64_t checkpoint_every = 10'000;
   int torch_threads = 1;            // LibTorch intra-op threads
 };
 

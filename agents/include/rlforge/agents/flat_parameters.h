@@ -1,0 +1,33 @@
+#pragma once
+// A module's parameters laid out in one contiguous tensor, and their gradients in another.
+// An optimiser given data() steps every parameter in a handful of large ops instead of a few
+// per parameter, and a gradient-norm clip is one norm. The parameters stay ordinary leaves of
+// their module (autograd and serialisation work as before): their storage is a view of data(),
+// their .grad() a view of grad().
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace rlforge {
+
+class FlatParameters {
+ public:
+  // `parameters` in the order they are laid out; all of one device and dtype.
+  explicit FlatParameters(std::vector<torch::Tensor> parameters);
+
+  // Takes the parameters' current values back into the flat layout, after something replaced
+  // their storage (torch::load does).
+  void rebind();
+
+  // A leaf holding every parameter; its .grad() is grad().
+  const torch::Tensor& data() const { return data_; }
+  const torch::Tensor& grad() const { return grad_; }
+  const std::vector<torch::Tensor>& parameters() const { return parameters_; }
+
+ private:
+  std::vector<torch::Tensor> parameters_;
+  torch::Tensor data_, grad_;
+};
+
+}  // namespace rlforge
