@@ -16,18 +16,26 @@ ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& ac
   if (config.shared) {
     trunk_ = register_module("trunk", make_mlp_trunk(in, config.actor, hidden_gain));
     const int64_t width = config.actor.hidden.empty() ? in : config.actor.hidden.back();
-    policy_head_ = register_module("policy_head", make_linear(width, out, 0.01));
-    value_head_ = register_module("value_head", make_linear(width, 1, 1.0));
+    policy_head_ = register_module("policy_head", make_linear(width, out, 0.01, config.actor.ortho_init));
+    value_head_ = register_module("value_head", make_linear(width, 1, 1.0, config.actor.ortho_init));
   } else {
     actor_ = register_module("actor", make_mlp(in, config.actor, out, hidden_gain, 0.01));
     critic_ = register_module("critic", make_mlp(in, config.critic, 1, hidden_gain, 1.0));
   }
-  if (!discrete_) {
+  if (config.use_sde) {
+    if (discrete_) throw std::invalid_argument("use_sde needs a Box action space (gSDE perturbs continuous actions)");
+    if (config.actor.hidden.empty()) throw std::invalid_argument("use_sde needs at least one hidden actor layer");
+    const int64_t features = config.actor.hidden.back();
+    log_std_ = register_parameter("log_std", torch::full({features, out}, config.log_std_init));
+    sde_noise_ = register_buffer("sde_noise", torch::zeros({1, features, out}));
+  } else if (!discrete_) {
     log_std_ = register_parameter("log_std", torch::full({out}, config.log_std_init));
   }
   observation_norm_ = register_module("observation_norm", RunningNorm(in));
 
-  if (config.shared) {
+  if (config.use_sde) {
+    manual_ = false;  // the hand-derived gradient covers state-independent noise only
+  } else if (config.shared) {
     const auto trunk = modules_of(trunk_);
     manual_ = trunk.empty() || MlpPass::supports(trunk);
     if (manual_) {
@@ -71,28 +79,69 @@ std::pair<torch::Tensor, torch::Tensor> ActorCriticImpl::heads(const torch::Tens
   return {actor_->forward(x), critic_->forward(x).squeeze(-1)};
 }
 
+ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& x) {
+  if (!config_.use_sde) {
+    auto [mean, value] = heads(x);
+    return {mean, log_std_, value, {}};
+  }
+  // The actor's last hidden features, then its head.
+  torch::Tensor features, mean, value;
+  if (config_.shared) {
+    features = trunk_->forward(x);
+    mean = policy_head_->forward(features);
+    value = value_head_->forward(features).squeeze(-1);
+  } else {
+    features = x;
+    auto last = std::prev(actor_->end());
+    for (auto it = actor_->begin(); it != last; ++it) features = it->forward(features);
+    mean = last->forward(features);
+    value = critic_->forward(x).squeeze(-1);
+  }
+  features = features.detach();  // as SB3 (learn_features=False): the noise does not train the features
+  // Action variance: sum over features of feature^2 * std^2, per action dimension.
+  const torch::Tensor variance = torch::mm(features.pow(2), (2 * log_std_).exp());
+  return {mean, 0.5 * (variance + 1e-6).log(), value, features};
+}
+
+void ActorCriticImpl::reset_noise(int64_t batch, torch::Generator& generator) {
+  if (!config_.use_sde) return;
+  torch::NoGradGuard no_grad;
+  sde_noise_.resize_({batch, log_std_.size(0), log_std_.size(1)});
+  sde_noise_.normal_(0.0, 1.0, generator).mul_(log_std_.exp());
+}
+
 ActorCriticImpl::Decision ActorCriticImpl::act(const torch::Tensor& x, bool deterministic,
                                                torch::Generator& generator) {
-  const auto [head, value] = heads(x);
   if (discrete_) {
+    const auto [head, value] = heads(x);
     const Categorical dist(head);
     torch::Tensor action = deterministic ? dist.mode() : dist.sample(generator);
     return {action, dist.log_prob(action), value};
   }
-  const DiagGaussian dist(head, log_std_);
-  torch::Tensor action = deterministic ? dist.mode() : dist.sample(generator);
-  return {action, dist.log_prob(action), value};
+  const Policy p = gaussian(x);
+  const DiagGaussian dist(p.mean, p.log_std);
+  torch::Tensor action;
+  if (deterministic) {
+    action = dist.mode();
+  } else if (config_.use_sde) {
+    if (sde_noise_.size(0) != x.size(0)) reset_noise(x.size(0), generator);
+    action = p.mean + torch::bmm(p.sde_features.unsqueeze(1), sde_noise_).squeeze(1);
+  } else {
+    action = dist.sample(generator);
+  }
+  return {action, dist.log_prob(action), p.value};
 }
 
 ActorCriticImpl::Evaluation ActorCriticImpl::evaluate(const torch::Tensor& x,
                                                       const torch::Tensor& actions) {
-  const auto [head, value] = heads(x);
   if (discrete_) {
+    const auto [head, value] = heads(x);
     const Categorical dist(head);
     return {dist.log_prob(actions), dist.entropy(), value};
   }
-  const DiagGaussian dist(head, log_std_);
-  return {dist.log_prob(actions), dist.entropy(), value};
+  const Policy p = gaussian(x);
+  const DiagGaussian dist(p.mean, p.log_std);
+  return {dist.log_prob(actions), dist.entropy(), p.value};
 }
 
 torch::Tensor ActorCriticImpl::value(const torch::Tensor& x) {

@@ -15,8 +15,9 @@ torch::nn::AnyModule activation_module(const std::string& name) {
   throw std::invalid_argument("unknown activation '" + name + "'; valid: tanh, relu, elu, gelu");
 }
 
-torch::nn::Linear orthogonal_linear(int64_t in, int64_t out, double gain) {
+torch::nn::Linear orthogonal_linear(int64_t in, int64_t out, double gain, bool ortho = true) {
   torch::nn::Linear layer(in, out);
+  if (!ortho) return layer;
   torch::NoGradGuard no_grad;
   torch::nn::init::orthogonal_(layer->weight, gain);
   torch::nn::init::zeros_(layer->bias);
@@ -24,14 +25,16 @@ torch::nn::Linear orthogonal_linear(int64_t in, int64_t out, double gain) {
 }
 }  // namespace
 
-torch::nn::Linear make_linear(int64_t in, int64_t out, double gain) { return orthogonal_linear(in, out, gain); }
+torch::nn::Linear make_linear(int64_t in, int64_t out, double gain, bool ortho) {
+  return orthogonal_linear(in, out, gain, ortho);
+}
 
 torch::nn::Sequential make_mlp_trunk(int64_t in, const MlpConfig& config, double gain) {
   torch::nn::Sequential net;
   int64_t width = in;
   for (const int64_t h : config.hidden) {
     if (h <= 0) throw std::invalid_argument("hidden layer sizes must be positive, got " + std::to_string(h));
-    net->push_back(orthogonal_linear(width, h, gain));
+    net->push_back(orthogonal_linear(width, h, gain, config.ortho_init));
     net->push_back(activation_module(config.activation));
     width = h;
   }
@@ -42,7 +45,7 @@ torch::nn::Sequential make_mlp(int64_t in, const MlpConfig& config, int64_t out,
                                double hidden_gain, double output_gain) {
   torch::nn::Sequential net = make_mlp_trunk(in, config, hidden_gain);
   const int64_t width = config.hidden.empty() ? in : config.hidden.back();
-  net->push_back(orthogonal_linear(width, out, output_gain));
+  net->push_back(orthogonal_linear(width, out, output_gain, config.ortho_init));
   return net;
 }
 

@@ -274,6 +274,12 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   p.adam_eps = agent.number("adam_eps", p.adam_eps, 1e-30, 1.0, "a number > 0");
   p.normalize_advantage = agent.get<bool>("normalize_advantage", p.normalize_advantage, "true or false");
   p.manual_gradient = agent.get<bool>("manual_gradient", p.manual_gradient, "true or false");
+  p.policy.use_sde = agent.get<bool>("use_sde", false, "true or false");
+  p.policy.sde_sample_freq = agent.get<int64_t>("sde_sample_freq", -1, "an integer (-1: redraw once per rollout)");
+  if (p.policy.sde_sample_freq == 0 || p.policy.sde_sample_freq < -1) {
+    agent.fail(agent.raw("sde_sample_freq"), "sde_sample_freq",
+               "expected a positive integer or -1, got " + std::to_string(p.policy.sde_sample_freq));
+  }
   p.policy.normalize_observation = agent.get<bool>("normalize_observation", false, "true or false");
   p.policy.normalize_reward = agent.get<bool>("normalize_reward", false, "true or false");
   p.policy.norm_clip = agent.number("norm_clip", 10.0, 0.0, 1e9, "a number >= 0 (0: no clipping)");
@@ -287,6 +293,7 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   const std::string activation = policy.choice("activation", "tanh", {"tanh", "relu", "elu", "gelu"});
   p.policy.actor.activation = p.policy.critic.activation = activation;
   p.policy.log_std_init = policy.number("log_std_init", 0.0, -20.0, 20.0, "a number in [-20, 20]");
+  p.policy.actor.ortho_init = p.policy.critic.ortho_init = policy.get<bool>("ortho_init", true, "true or false");
   policy.finish();
   agent.resolved()["policy"] = policy.resolved();
   agent.finish();
@@ -304,13 +311,22 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   top.finish();
 
   // Cross-checks that need the env: options and wrappers must build, and the batch must fit.
+  bool discrete_actions = false;
   try {
     VectorEnvConfig probe = c.env;
     probe.num_envs = 1;
     probe.threads = 1;
     VectorEnv check(probe);
+    discrete_actions = check.spec().action_space.is_discrete();
   } catch (const EnvError& e) {
     throw ConfigError(source + ": env: " + e.what());
+  }
+  if (p.policy.use_sde && discrete_actions) {
+    throw ConfigError(source + ": agent.use_sde: gSDE needs a continuous (Box) action space; " + c.env.id +
+                      " has discrete actions");
+  }
+  if (p.policy.use_sde && p.policy.actor.hidden.empty()) {
+    throw ConfigError(source + ": agent.use_sde: gSDE needs at least one hidden actor layer (agent.policy.actor)");
   }
   const int64_t rollout = p.n_steps * c.env.num_envs;
   if (p.batch_size > rollout) {

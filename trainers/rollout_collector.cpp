@@ -33,7 +33,12 @@ void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
   const int64_t n = venv_.num_envs();
   const auto device = policy->parameters().front().device();
   buffer.clear();
-  while (!buffer.full()) {
+  const ActorCriticConfig& pc = policy->config();
+  if (pc.use_sde) policy->reset_noise(n, generator);
+  for (int64_t step = 0; !buffer.full(); ++step) {
+    if (pc.use_sde && pc.sde_sample_freq > 0 && step > 0 && step % pc.sde_sample_freq == 0) {
+      policy->reset_noise(n, generator);
+    }
     const torch::Tensor features = policy->prepare(env_.observations().to(device), /*update_statistics=*/true);
     const auto decision = policy->act(features, /*deterministic=*/false, generator);
     buffer.add_decision(features.cpu(), decision.action.cpu(), decision.log_prob.cpu(), decision.value.cpu());

@@ -69,6 +69,11 @@ TEST_CASE("config mistakes are one clear message with file, line and key", "[con
   CHECK_THAT(error_of(kValid, {"agent.algo=sac"}), Catch::Contains("agent.algo: expected one of ppo, got 'sac'"));
   CHECK_THAT(error_of(kValid, {"agent.batch_size=1000"}), Catch::Contains("batch_size (1000) is larger than a rollout"));
   CHECK_THAT(error_of(kValid, {"agent.policy.activation=swish"}), Catch::Contains("agent.policy.activation"));
+  CHECK_THAT(error_of(kValid, {"agent.use_sde=true"}),
+             Catch::Contains("agent.use_sde: gSDE needs a continuous (Box) action space; CartPole-v1 has discrete actions"));
+  CHECK_THAT(error_of(kValid, {"agent.sde_sample_freq=0"}),
+             Catch::Contains("agent.sde_sample_freq: expected a positive integer or -1, got 0"));
+  CHECK_THAT(error_of(kValid, {"trainer.checkpoint_every=0"}), Catch::Contains("trainer.checkpoint_every"));
   CHECK_THAT(error_of("run: [1, 2]\n"), Catch::Contains("test.yaml:1: run: expected a mapping"));
   CHECK_THAT(error_of("env: {id: CartPole-v1\n"), Catch::Contains("not valid YAML"));
   CHECK_THAT(error_of("agent: {n_steps: 8}\n"), Catch::Contains("env.id: is required"));

@@ -21,6 +21,13 @@ struct ActorCriticConfig {
   MlpConfig critic;  // ignored with `shared`
   bool shared = false;
   double log_std_init = 0.0;  // Box actions only
+  // Generalised state-dependent exploration (gSDE, Raffin et al. 2022; Box actions): the
+  // exploration noise is a linear map of the actor's last hidden features, its weights drawn
+  // from N(0, exp(log_std)^2) with log_std [features, actions] learnt, and redrawn every
+  // sde_sample_freq steps (-1: once per rollout). Noise that follows the state explores
+  // smoothly where independent noise per step averages out (MountainCarContinuous).
+  bool use_sde = false;
+  int64_t sde_sample_freq = -1;
   bool normalize_observation = false;
   bool normalize_reward = false;
   double norm_clip = 10.0;  // normalised observations and scaled rewards are clipped to +-this
@@ -54,7 +61,11 @@ class ActorCriticImpl : public torch::nn::Module {
 
   bool discrete() const { return discrete_; }
   const ActorCriticConfig& config() const { return config_; }
-  // The Gaussian's log standard deviation [d] (undefined for Discrete actions).
+  // Draws the gSDE noise weights for a batch of `batch` envs (use_sde only).
+  void reset_noise(int64_t batch, torch::Generator& generator);
+
+  // The Gaussian's log standard deviation: [d], or [features, d] with gSDE (undefined for
+  // Discrete actions).
   const torch::Tensor& log_std() const { return log_std_; }
 
   // The networks run without autograd (MlpPass), for PPO's hand-derived update. Supported for
@@ -75,9 +86,15 @@ class ActorCriticImpl : public torch::nn::Module {
   RunningNorm observation_norm_{nullptr}, return_norm_{nullptr};
   // Heads on features: both networks whole, or trunk + linear heads when shared.
   std::pair<torch::Tensor, torch::Tensor> heads(const torch::Tensor& x);
+  // The Gaussian of a batch; with gSDE also the (detached) features the noise is a map of.
+  struct Policy {
+    torch::Tensor mean, log_std, value, sde_features;
+  };
+  Policy gaussian(const torch::Tensor& x);
   torch::nn::Sequential actor_{nullptr}, critic_{nullptr}, trunk_{nullptr};
   torch::nn::Linear policy_head_{nullptr}, value_head_{nullptr};
   torch::Tensor log_std_;
+  torch::Tensor sde_noise_;  // gSDE weights [batch, features, d], a buffer (saved with the model)
   bool manual_ = false;
   MlpPass actor_pass_, critic_pass_, trunk_pass_, policy_head_pass_, value_head_pass_;
 };

@@ -18,7 +18,7 @@ struct Categorical {
 
 struct DiagGaussian {
   torch::Tensor mean;     // [B, d]
-  torch::Tensor log_std;  // [d]
+  torch::Tensor log_std;  // [d], or [B, d] when the spread depends on the state
 
   DiagGaussian(torch::Tensor mean, torch::Tensor log_std) : mean(std::move(mean)), log_std(std::move(log_std)) {}
   torch::Tensor sample(torch::Generator& generator) const;     // [B, d]

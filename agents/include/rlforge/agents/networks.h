@@ -12,6 +12,9 @@ namespace rlforge {
 struct MlpConfig {
   std::vector<int64_t> hidden = {64, 64};
   std::string activation = "tanh";  // tanh | relu | elu | gelu
+  // Orthogonal weights and zero biases (PPO's initialisation); false keeps LibTorch's default
+  // (Kaiming-uniform), as SB3's ortho_init=False does.
+  bool ortho_init = true;
 };
 
 // Linear layers with `config.activation` between them: in -> hidden... -> out. Weights are
@@ -24,8 +27,8 @@ torch::nn::Sequential make_mlp(int64_t in, const MlpConfig& config, int64_t out,
 // The hidden layers alone (Linear + activation each), orthogonal with `gain`; for a trunk that
 // several heads share. Its output width is config.hidden.back() (or `in` without layers).
 torch::nn::Sequential make_mlp_trunk(int64_t in, const MlpConfig& config, double gain);
-// One linear layer, orthogonal with `gain`, zero bias.
-torch::nn::Linear make_linear(int64_t in, int64_t out, double gain);
+// One linear layer, orthogonal with `gain` and zero bias (or LibTorch's default without `ortho`).
+torch::nn::Linear make_linear(int64_t in, int64_t out, double gain, bool ortho = true);
 
 // A stack of Linear layers, each optionally followed by tanh or relu, run without autograd: the
 // forward pass keeps each layer's input, and the backward pass writes every parameter's .grad()
