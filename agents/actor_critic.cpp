@@ -106,8 +106,9 @@ ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& x) {
 void ActorCriticImpl::reset_noise(int64_t batch, torch::Generator& generator) {
   if (!config_.use_sde) return;
   torch::NoGradGuard no_grad;
-  sde_noise_.resize_({batch, log_std_.size(0), log_std_.size(1)});
-  sde_noise_.normal_(0.0, 1.0, generator).mul_(log_std_.exp());
+  // set_ keeps the registered buffer pointing here; a loaded buffer's storage cannot be resized.
+  sde_noise_.set_(torch::randn({batch, log_std_.size(0), log_std_.size(1)}, generator, log_std_.options())
+                      .mul_(log_std_.exp()));
 }
 
 ActorCriticImpl::Decision ActorCriticImpl::act(const torch::Tensor& x, bool deterministic,

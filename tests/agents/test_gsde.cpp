@@ -2,6 +2,8 @@
 // features between redraws, and its spread is the one the log-probabilities assume.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "rlforge/agents/ppo.h"
 
 using namespace rlforge;
@@ -32,6 +34,14 @@ TEST_CASE("gSDE noise is a function of the state until it is redrawn", "[agents]
   CHECK_FALSE(torch::allclose(a1, mean));  // but it is perturbed
   policy->reset_noise(4, gen);
   CHECK_FALSE(torch::equal(policy->act(x, false, gen).action, a1));
+
+  // The noise is saved with the model, and a loaded policy draws noise for any batch.
+  std::stringstream saved;
+  torch::save(policy, saved);
+  ActorCritic loaded(Space::box({3}, -1.0f, 1.0f), Space::box({2}, -1.0f, 1.0f), sde_config());
+  torch::load(loaded, saved);
+  CHECK(torch::equal(loaded->act(x, false, gen).action, policy->act(x, false, gen).action));
+  CHECK(loaded->act(x.narrow(0, 0, 3), false, gen).action.sizes() == torch::IntArrayRef({3, 2}));
 }
 
 TEST_CASE("gSDE actions spread as the log-probability assumes", "[agents][gsde]") {
