@@ -67,6 +67,7 @@ EnvRegistry& env_registry() {
   static EnvRegistry* registry = [] {
     auto* r = new EnvRegistry;
     register_classic_control_envs(*r);
+    register_box2d_envs(*r);
     return r;
   }();
   return *registry;

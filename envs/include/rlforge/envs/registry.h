@@ -46,7 +46,8 @@ class EnvRegistry {
 EnvRegistry& env_registry();
 std::unique_ptr<Env> make_env(const std::string& id, const Options& options = {});
 
-// Registers the classic-control envs (called by env_registry()).
+// Register the built-in families (called by env_registry()).
 void register_classic_control_envs(EnvRegistry& registry);
+void register_box2d_envs(EnvRegistry& registry);
 
 }  // namespace rlforge

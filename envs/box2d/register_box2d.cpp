@@ -1,0 +1,29 @@
+#include "rlforge/envs/box2d/lunar_lander.h"
+#include "rlforge/envs/registry.h"
+
+namespace rlforge {
+
+namespace {
+std::vector<OptionDecl> lander_options(bool continuous) {
+  return {{"continuous", continuous, "continuous [main, lateral] actions instead of four discrete ones"},
+          {"gravity", -10.0, "gravitational acceleration, in (-12, 0)"},
+          {"enable_wind", false, "a varying sideways wind and turbulence while no leg touches the ground"},
+          {"wind_power", 15.0, "peak wind force (Gymnasium advises 0 to 20)"},
+          {"turbulence_power", 1.5, "peak turbulence torque (Gymnasium advises 0 to 2)"}};
+}
+
+std::unique_ptr<Env> make_lander(const ResolvedOptions& o) {
+  return std::make_unique<LunarLander>(LunarLander::Params{o.get_bool("continuous"), o.get_double("gravity"),
+                                                           o.get_bool("enable_wind"), o.get_double("wind_power"),
+                                                           o.get_double("turbulence_power")});
+}
+}  // namespace
+
+void register_box2d_envs(EnvRegistry& registry) {
+  registry.add({"LunarLander-v3", "Land a rocket on a pad with a main and two side engines", lander_options(false),
+                make_lander});
+  registry.add({"LunarLanderContinuous-v3", "LunarLander with throttled continuous engine controls",
+                lander_options(true), make_lander});
+}
+
+}  // namespace rlforge

@@ -1,0 +1,218 @@
+// LunarLander against Gymnasium's episode statistics (shared/reference/box2d-stats.md: Gymnasium
+// 1.4 on Box2D 2.3, seeds 10000 + episode) and its mechanics. Box2D 2.4 and our generator give
+// other single trajectories, so the tests compare means: each tolerance is three standard errors
+// of the difference of two independent means (the reference's std over its episodes, ours over
+// ours), unless said otherwise.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "rlforge/envs/box2d/lunar_lander.h"
+#include "rlforge/envs/registry.h"
+
+#include "env_test_helpers.h"
+
+using namespace rlforge;
+using rlforge::testing::error_of;
+
+namespace {
+
+struct Stats {
+  double mean_return = 0, std_return = 0, mean_length = 0, min_return = 1e9;
+  int episodes = 0;
+  int landed = 0;  // episodes that ended at rest (+100)
+};
+
+using Policy = std::function<void(const std::vector<float>& obs, Rng& rng, std::vector<float>& action)>;
+
+Stats run(const std::string& id, const Options& options, int episodes, const Policy& policy) {
+  auto env = make_env(id, options);
+  const bool continuous = env->spec().action_space.is_box();
+  std::vector<float> obs(8), action(continuous ? 2 : 1);
+  Rng rng(7);
+  std::vector<double> returns;
+  Stats s;
+  for (int e = 0; e < episodes; ++e) {
+    env->reset(10000 + e, obs.data());
+    double total = 0;
+    int length = 0;
+    StepResult r;
+    do {
+      policy(obs, rng, action);
+      r = continuous ? env->step(action, obs.data()) : env->step(static_cast<int64_t>(action[0]), obs.data());
+      total += r.reward;
+      ++length;
+    } while (!r.terminated && !r.truncated);
+    s.landed += r.terminated && r.reward == 100.0;
+    returns.push_back(total);
+    s.mean_length += length;
+    s.min_return = std::min(s.min_return, total);
+  }
+  s.episodes = episodes;
+  s.mean_length /= episodes;
+  for (double x : returns) s.mean_return += x / episodes;
+  for (double x : returns) s.std_return += (x - s.mean_return) * (x - s.mean_return) / (episodes - 1);
+  s.std_return = std::sqrt(s.std_return);
+  return s;
+}
+
+// Three standard errors of the difference between our mean and the reference's.
+double tolerance(const Stats& ours, double reference_std, int reference_episodes) {
+  return 3 * std::sqrt(ours.std_return * ours.std_return / ours.episodes +
+                       reference_std * reference_std / reference_episodes);
+}
+
+// A PD controller on the observation: lean toward the pad in proportion to the horizontal offset
+// and speed, hold an altitude target proportional to the horizontal distance, fire the engine
+// whose error is larger, and let go once a leg touches (box2d-stats.md describes the same
+// structure for Gymnasium's heuristic; these gains are the ones it reports).
+struct Command {
+  double hover, turn;
+};
+Command pd_command(const std::vector<float>& s) {
+  const double angle_target = std::clamp(s[0] * 0.5 + s[2] * 1.0, -0.4, 0.4);
+  const double hover_target = 0.55 * std::abs(s[0]);
+  double turn = (angle_target - s[4]) * 0.5 - s[5] * 1.0;
+  double hover = (hover_target - s[1]) * 0.5 - s[3] * 0.5;
+  if (s[6] != 0 || s[7] != 0) {
+    turn = 0;
+    hover = -s[3] * 0.5;
+  }
+  return {hover, turn};
+}
+
+void pd_discrete(const std::vector<float>& s, Rng&, std::vector<float>& a) {
+  const Command c = pd_command(s);
+  a[0] = 0;
+  if (c.hover > std::abs(c.turn) && c.hover > 0.05) {
+    a[0] = 2;
+  } else if (c.turn < -0.05) {
+    a[0] = 3;
+  } else if (c.turn > 0.05) {
+    a[0] = 1;
+  }
+}
+
+void pd_continuous(const std::vector<float>& s, Rng&, std::vector<float>& a) {
+  const Command c = pd_command(s);
+  a[0] = static_cast<float>(std::clamp(c.hover * 20 - 1, -1.0, 1.0));
+  a[1] = static_cast<float>(std::clamp(-c.turn * 20, -1.0, 1.0));
+}
+
+}  // namespace
+
+TEST_CASE("LunarLander specs match Gymnasium", "[box2d][lunar][spec]") {
+  auto discrete = make_env("LunarLander-v3");
+  CHECK(discrete->spec().action_space.describe() == "Discrete(4)");
+  CHECK(discrete->spec().observation_space.shape() == std::vector<int64_t>{8});
+  CHECK(discrete->spec().max_episode_steps == 1000);
+  CHECK(discrete->spec().reward_threshold == 200.0);
+  auto continuous = make_env("LunarLanderContinuous-v3");
+  CHECK(continuous->spec().action_space.is_box());
+  CHECK(continuous->spec().action_space.size() == 2);
+  // The option is the same env either way.
+  CHECK(make_env("LunarLander-v3", {{"continuous", true}})->spec().action_space.is_box());
+}
+
+TEST_CASE("LunarLander rejects impossible options with the value named", "[box2d][lunar][errors]") {
+  CHECK_THAT(error_of([] { make_env("LunarLander-v3", {{"gravity", -13.0}}); }),
+             Catch::Contains("gravity must be in (-12, 0), got -13"));
+  CHECK_THAT(error_of([] { make_env("LunarLander-v3", {{"gravity", 1.0}}); }), Catch::Contains("gravity"));
+  CHECK_THAT(error_of([] { make_env("LunarLander-v3", {{"wind_power", -1.0}}); }),
+             Catch::Contains("wind_power must be >= 0"));
+  auto env = make_env("LunarLander-v3");
+  std::vector<float> obs(8);
+  env->reset(1, obs.data());
+  CHECK_THAT(error_of([&] { env->step(int64_t{4}, obs.data()); }), Catch::Contains("Discrete(4)"));
+}
+
+TEST_CASE("LunarLander starts high above the pad with its legs settled", "[box2d][lunar]") {
+  LunarLander env(LunarLander::Params{});
+  std::vector<float> obs(8);
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    env.reset(seed, obs.data());
+    // Gymnasium: y about 1.41 after the reset's settling step, the random push only starts
+    // the motion, legs in the air.
+    CHECK(obs[1] == Approx(1.41).margin(0.03));
+    CHECK(std::abs(obs[0]) < 0.02);
+    CHECK(obs[6] == 0.0f);
+    CHECK(obs[7] == 0.0f);
+    // The pad is flat between the flags, at 0.99 of its nominal height.
+    const auto& t = env.terrain();
+    for (int i = 4; i <= 6; ++i) CHECK(t[i][1] == Approx(0.99 * env.helipad_y()));
+  }
+  // The right leg is legs_[0]: it sits at larger x than the lander.
+  const auto legs = env.leg_poses();
+  CHECK(legs[0].x > env.lander_pose().x);
+  CHECK(legs[1].x < env.lander_pose().x);
+}
+
+TEST_CASE("LunarLander's engines push the way Gymnasium's do", "[box2d][lunar]") {
+  LunarLander env(LunarLander::Params{});
+  std::vector<float> a(8), b(8);
+  env.reset(3, a.data());
+  const std::string start = env.snapshot();
+  for (int i = 0; i < 10; ++i) env.step(int64_t{0}, a.data());
+  env.restore(start);
+  for (int i = 0; i < 10; ++i) env.step(int64_t{2}, b.data());
+  CHECK(b[3] > a[3] + 0.1);  // the main engine slows the fall
+  env.restore(start);
+  for (int i = 0; i < 10; ++i) env.step(int64_t{3}, b.data());
+  CHECK(b[2] > a[2]);  // the right engine pushes toward +x
+  CHECK(b[5] < a[5]);  // and turns clockwise
+  env.restore(start);
+  for (int i = 0; i < 10; ++i) env.step(int64_t{1}, b.data());
+  CHECK(b[2] < a[2]);
+  CHECK(b[5] > a[5]);
+  // Firing costs fuel: 0.3 per main-engine step, 0.03 per side-engine step, on top of shaping.
+  env.restore(start);
+  LunarLander twin(LunarLander::Params{});
+  twin.restore(start);
+  std::vector<float> o1(8), o2(8);
+  const double with_engine = env.step(int64_t{2}, o1.data()).reward;
+  CHECK(with_engine < 0.5);  // shaping changes little in one step; the 0.3 is a real cost
+  (void)twin;
+  (void)o2;
+}
+
+TEST_CASE("LunarLander episode statistics agree with Gymnasium's", "[box2d][lunar][fidelity]") {
+  SECTION("uniform random policy, 200 episodes (Gymnasium: -185.7 +- 118.6, length 97.7)") {
+    const Stats s = run("LunarLander-v3", {}, 200, [](const std::vector<float>&, Rng& rng, std::vector<float>& a) {
+      a[0] = static_cast<float>(rng.below(4));
+    });
+    INFO("mean " << s.mean_return << " std " << s.std_return << " length " << s.mean_length);
+    CHECK(std::abs(s.mean_return - -185.7) < tolerance(s, 118.6, 200));
+    CHECK(s.std_return == Approx(118.6).epsilon(0.25));
+    // Lengths: the reference gives no spread; 15% covers three standard errors of ours.
+    CHECK(s.mean_length == Approx(97.7).epsilon(0.15));
+  }
+  SECTION("no-op policy, 100 episodes (Gymnasium: -131.5 +- 44.0, length 69.2)") {
+    const Stats s = run("LunarLander-v3", {}, 100, [](const std::vector<float>&, Rng&, std::vector<float>& a) {
+      a[0] = 0;
+    });
+    INFO("mean " << s.mean_return << " std " << s.std_return << " length " << s.mean_length);
+    CHECK(std::abs(s.mean_return - -131.5) < tolerance(s, 44.0, 100));
+    CHECK(s.mean_length == Approx(69.2).epsilon(0.1));
+  }
+  SECTION("PD controller, discrete, 100 episodes (Gymnasium's heuristic: 255.4 +- 74.3)") {
+    const Stats s = run("LunarLander-v3", {}, 100, pd_discrete);
+    INFO("mean " << s.mean_return << " std " << s.std_return << " landed " << s.landed);
+    CHECK(s.mean_return > 200);
+    CHECK(std::abs(s.mean_return - 255.4) < tolerance(s, 74.3, 100));
+    CHECK(s.landed >= 85);
+  }
+  SECTION("PD controller, continuous, 100 episodes (Gymnasium's heuristic: 285.0 +- 16.8)") {
+    const Stats s = run("LunarLanderContinuous-v3", {}, 100, pd_continuous);
+    INFO("mean " << s.mean_return << " std " << s.std_return << " min " << s.min_return);
+    CHECK(s.mean_return > 250);
+    CHECK(std::abs(s.mean_return - 285.0) < tolerance(s, 16.8, 100));
+  }
+  SECTION("PD controller with wind, 50 episodes (Gymnasium's heuristic: 101.4 +- 166.0)") {
+    const Stats s = run("LunarLander-v3", {{"enable_wind", true}}, 50, pd_discrete);
+    INFO("mean " << s.mean_return << " std " << s.std_return);
+    CHECK(std::abs(s.mean_return - 101.4) < tolerance(s, 166.0, 50));
+  }
+}
