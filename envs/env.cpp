@@ -111,6 +111,8 @@ void Env::restore_impl(SnapshotReader& in) {
   if (!state.empty()) set_state_impl(state);
 }
 
+void Env::render(Canvas&) const { throw EnvError(spec_.id + ": this environment has no renderer"); }
+
 void Env::check_state_size(const std::vector<double>& state, std::size_t expected) const {
   if (state.size() != expected) {
     throw EnvError(spec_.id + ": set_state() expects " + std::to_string(expected) +

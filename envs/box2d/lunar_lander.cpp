@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rlforge/render/canvas.h"
+
 namespace rlforge {
 
 namespace {
@@ -312,6 +314,52 @@ std::array<LunarLander::Pose, 2> LunarLander::leg_poses() const {
     out[i] = {p.x, p.y, legs_[i]->GetAngle()};
   }
   return out;
+}
+
+void LunarLander::render(Canvas& canvas) const {
+  if (lander_ == nullptr) throw EnvError(id() + ": render() before the first reset");
+  canvas.set_view(0.0, kW, 0.0, kH);
+  canvas.clear(Color{255, 255, 255});  // the ground stays white
+  for (size_t i = 0; i + 1 < terrain_.size(); ++i) {  // black sky above each terrain segment
+    const auto& p = terrain_[i];
+    const auto& q = terrain_[i + 1];
+    canvas.fill_polygon({{p[0], p[1]}, {q[0], q[1]}, {q[0], kH}, {p[0], kH}}, Color{0, 0, 0});
+  }
+  auto transformed = [](const b2Body* body, const std::vector<Point>& local) {
+    std::vector<Point> out;
+    for (const Point& v : local) {
+      const b2Vec2 w = body->GetWorldPoint(b2Vec2(static_cast<float>(v.x), static_cast<float>(v.y)));
+      out.push_back({w.x, w.y});
+    }
+    return out;
+  };
+  const Color fill{128, 102, 230}, edge{77, 77, 128}, flame{255, 140, 0};
+  // Flames first, so the lander covers their roots.
+  if (main_power_ > 0) {
+    const double len = 0.5 + 0.5 * main_power_;
+    canvas.fill_polygon(transformed(lander_, {{-0.15, -0.33}, {0.15, -0.33}, {0.0, -0.33 - len}}), flame);
+  }
+  if (side_power_ != 0) {
+    const double s = side_power_ > 0 ? 1.0 : -1.0;  // right engine fires from the left side
+    canvas.fill_polygon(transformed(lander_, {{-s * 0.57, 0.35}, {-s * 0.57, 0.55}, {-s * 0.95, 0.45}}), flame);
+  }
+  const double w = kLegW / kScale, h = kLegH / kScale;
+  for (const b2Body* leg : legs_) {
+    const auto box = transformed(leg, {{-w, -h}, {w, -h}, {w, h}, {-w, h}});
+    canvas.fill_polygon(box, fill);
+    canvas.outline_polygon(box, edge);
+  }
+  std::vector<Point> hull;
+  for (const auto& v : kLanderPoly) hull.push_back({v[0] / kScale, v[1] / kScale});
+  hull = transformed(lander_, hull);
+  canvas.fill_polygon(hull, fill);
+  canvas.outline_polygon(hull, edge);
+  // Flags on the pad: a 50 px white pole with a yellow pennant.
+  for (const double x : {kHelipadX1, kHelipadX2}) {
+    const double top = kHelipadY + 50 / kScale;
+    canvas.line({x, kHelipadY}, {x, top}, Color{255, 255, 255});
+    canvas.fill_polygon({{x, top}, {x, top - 10 / kScale}, {x + 25 / kScale, top - 5 / kScale}}, Color{204, 204, 0});
+  }
 }
 
 void LunarLander::snapshot_impl(SnapshotWriter& out) const {

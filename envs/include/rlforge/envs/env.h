@@ -26,6 +26,8 @@
 
 namespace rlforge {
 
+class Canvas;  // rlforge/render/canvas.h
+
 struct EnvSpec {
   std::string id;
   Space observation_space;
@@ -83,6 +85,11 @@ class Env {
   virtual std::vector<double> state() const;
   // Sets the state and makes the episode steppable, as if it had been reset into that state.
   void set_state(const std::vector<double>& state);
+
+  // Draws the current state on `canvas`, as Gymnasium's render shows it (the env sets the
+  // view). Envs without a renderer throw EnvError.
+  virtual bool can_render() const { return false; }
+  virtual void render(Canvas& canvas) const;
 
   // The innermost simulator (wrappers forward to the env they wrap).
   virtual Env& unwrapped() { return *this; }

@@ -28,6 +28,8 @@ class Wrapper : public Env {
   Env& unwrapped() override { return inner_->unwrapped(); }
   bool has_state() const override { return inner_->has_state(); }
   std::vector<double> state() const override { return inner_->state(); }
+  bool can_render() const override { return inner_->can_render(); }
+  void render(Canvas& canvas) const override { inner_->render(canvas); }
 
  protected:
   // `spec` is what the wrapped env looks like from outside (often the inner spec, modified).

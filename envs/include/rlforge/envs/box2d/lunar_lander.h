@@ -38,6 +38,11 @@ class LunarLander final : public Env {
   explicit LunarLander(Params params);
   ~LunarLander() override;
 
+  bool can_render() const override { return true; }
+  // Gymnasium's picture: black sky over white ground, the pad's yellow flags, the purple
+  // lander and legs, and engine flames while an engine fires.
+  void render(Canvas& canvas) const override;
+
   // What a renderer or a test needs to see, in world units (metres, radians).
   struct Pose {
     double x, y, angle;

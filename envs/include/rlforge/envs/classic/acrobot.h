@@ -14,6 +14,8 @@ class Acrobot final : public Env {
   Acrobot();
 
   bool has_state() const override { return true; }
+  bool can_render() const override { return true; }
+  void render(Canvas& canvas) const override;
   std::vector<double> state() const override { return {s_[0], s_[1], s_[2], s_[3]}; }
 
  protected:

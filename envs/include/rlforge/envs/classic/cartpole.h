@@ -16,6 +16,8 @@ class CartPole final : public Env {
   explicit CartPole(Params params);
 
   bool has_state() const override { return true; }
+  bool can_render() const override { return true; }
+  void render(Canvas& canvas) const override;
   // [x, x_dot, theta, theta_dot]
   std::vector<double> state() const override { return {x_, x_dot_, theta_, theta_dot_}; }
 

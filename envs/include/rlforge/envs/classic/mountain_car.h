@@ -15,6 +15,8 @@ class MountainCar final : public Env {
   explicit MountainCar(Params params);
 
   bool has_state() const override { return true; }
+  bool can_render() const override { return true; }
+  void render(Canvas& canvas) const override;
   // [position, velocity]
   std::vector<double> state() const override { return {position_, velocity_}; }
 

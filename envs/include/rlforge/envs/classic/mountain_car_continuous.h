@@ -17,6 +17,8 @@ class MountainCarContinuous final : public Env {
   explicit MountainCarContinuous(Params params);
 
   bool has_state() const override { return true; }
+  bool can_render() const override { return true; }
+  void render(Canvas& canvas) const override;
   // [position, velocity]
   std::vector<double> state() const override { return {position_, velocity_}; }
 

@@ -16,6 +16,8 @@ class Pendulum final : public Env {
   explicit Pendulum(Params params);
 
   bool has_state() const override { return true; }
+  bool can_render() const override { return true; }
+  void render(Canvas& canvas) const override;
   // [theta, theta_dot]
   std::vector<double> state() const override { return {theta_, theta_dot_}; }
   // The torque applied in the last step (after clipping), for rendering.
