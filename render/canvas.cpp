@@ -39,6 +39,11 @@ void Canvas::outline_polygon(const std::vector<Point>& points, Color color, doub
 void Canvas::line(Point a, Point b, Color color, double width) {
   // A quad `width` pixels wide around the segment.
   const Point pa = to_pixels(a), pb = to_pixels(b);
+  // A one-pixel quad can fall between pixel centres and vanish; a rasterised line cannot.
+  if (width <= 1.0) {
+    draw_thin_line(pa, pb, color);
+    return;
+  }
   const double dx = pb.x - pa.x, dy = pb.y - pa.y;
   const double length = std::hypot(dx, dy);
   if (length == 0) return;

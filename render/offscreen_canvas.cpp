@@ -46,6 +46,12 @@ void OffscreenCanvas::draw_triangles(const std::vector<Point>& pixels, Color c) 
   SDL_RenderGeometry(renderer_, nullptr, vertices.data(), static_cast<int>(vertices.size()), nullptr, 0);
 }
 
+void OffscreenCanvas::draw_thin_line(Point a, Point b, Color c) {
+  SDL_SetRenderDrawColor(renderer_, c.r, c.g, c.b, c.a);
+  SDL_RenderDrawLineF(renderer_, static_cast<float>(a.x), static_cast<float>(a.y), static_cast<float>(b.x),
+                      static_cast<float>(b.y));
+}
+
 void OffscreenCanvas::read_rgb(std::vector<uint8_t>& rgb) const {
   SDL_RenderFlush(renderer_);
   rgb.resize(static_cast<size_t>(width_) * height_ * 3);

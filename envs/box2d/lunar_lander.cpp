@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "episode_replay.h"
 #include "rlforge/render/canvas.h"
 
 namespace rlforge {
@@ -74,8 +75,7 @@ LunarLander::LunarLander(Params params) : Env(lander_spec(params.continuous)), p
   if (!(params.turbulence_power >= 0.0)) {
     throw EnvError(id() + ": turbulence_power must be >= 0, got " + std::to_string(params.turbulence_power));
   }
-  discrete_actions_.reserve(1024);
-  continuous_actions_.reserve(params.continuous ? 2048 : 0);
+  replay_ = std::make_unique<detail::EpisodeReplay>(params.continuous ? 2 : 0);
 }
 
 LunarLander::~LunarLander() {
@@ -189,10 +189,7 @@ void LunarLander::build_world() {
 }
 
 void LunarLander::reset_impl(std::optional<uint64_t>, void* obs) {
-  episode_started_ = true;
-  episode_rng_ = rng().state();
-  discrete_actions_.clear();
-  continuous_actions_.clear();
+  replay_->start(rng().state());
   build_world();
   // Gymnasium's reset ends with one no-op step (it settles the legs and sets the shaping
   // baseline); its reward is dropped.
@@ -200,11 +197,10 @@ void LunarLander::reset_impl(std::optional<uint64_t>, void* obs) {
 }
 
 StepResult LunarLander::step_impl(const void* action, void* obs) {
+  replay_->record(action);
   double main = 0, direction = 0, side = 0;
   if (params_.continuous) {
     const auto* a = static_cast<const float*>(action);
-    continuous_actions_.push_back(a[0]);
-    continuous_actions_.push_back(a[1]);
     const double throttle = std::clamp(static_cast<double>(a[0]), -1.0, 1.0);
     const double lateral = std::clamp(static_cast<double>(a[1]), -1.0, 1.0);
     if (throttle > 0.0) main = (throttle + 1.0) * 0.5;  // 50% to 100%
@@ -214,7 +210,6 @@ StepResult LunarLander::step_impl(const void* action, void* obs) {
     }
   } else {
     const int64_t a = *static_cast<const int64_t*>(action);
-    discrete_actions_.push_back(a);
     if (a == 2) main = 1.0;
     if (a == 1 || a == 3) {
       direction = static_cast<double>(a - 2);
@@ -323,7 +318,8 @@ void LunarLander::render(Canvas& canvas) const {
   for (size_t i = 0; i + 1 < terrain_.size(); ++i) {  // black sky above each terrain segment
     const auto& p = terrain_[i];
     const auto& q = terrain_[i + 1];
-    canvas.fill_polygon({{p[0], p[1]}, {q[0], q[1]}, {q[0], kH}, {p[0], kH}}, Color{0, 0, 0});
+    const double overlap = 1.0 / canvas.scale();  // no seam of ground between the quads
+    canvas.fill_polygon({{p[0], p[1]}, {q[0] + overlap, q[1]}, {q[0] + overlap, kH}, {p[0], kH}}, Color{0, 0, 0});
   }
   auto transformed = [](const b2Body* body, const std::vector<Point>& local) {
     std::vector<Point> out;
@@ -362,29 +358,17 @@ void LunarLander::render(Canvas& canvas) const {
   }
 }
 
-void LunarLander::snapshot_impl(SnapshotWriter& out) const {
-  out.put<uint8_t>(episode_started_ ? 1 : 0);
-  out.put(episode_rng_);
-  out.put_vector(discrete_actions_);
-  out.put_vector(continuous_actions_);
-}
+void LunarLander::snapshot_impl(SnapshotWriter& out) const { replay_->write(out); }
 
 void LunarLander::restore_impl(SnapshotReader& in) {
-  const bool started = in.get<uint8_t>() != 0;
-  const auto start_rng = in.get<std::array<uint64_t, 4>>();
-  const auto discrete = in.get_vector<int64_t>();
-  const auto continuous = in.get_vector<float>();
-  if (!started) return;
-  // Replay the episode from its first draw: Box2D is deterministic, so this rebuilds the world
-  // exactly, caches included.
-  rng().set_state(start_rng);
   std::array<float, 8> obs{};
-  reset_impl(std::nullopt, obs.data());
-  if (params_.continuous) {
-    for (size_t i = 0; i + 1 < continuous.size(); i += 2) step_impl(&continuous[i], obs.data());
-  } else {
-    for (const int64_t a : discrete) step_impl(&a, obs.data());
-  }
+  replay_->replay(
+      in,
+      [&](const std::array<uint64_t, 4>& start) {
+        rng().set_state(start);
+        reset_impl(std::nullopt, obs.data());
+      },
+      [&](const void* action) { step_impl(action, obs.data()); });
 }
 
 }  // namespace rlforge

@@ -1,3 +1,4 @@
+#include "rlforge/envs/box2d/bipedal_walker.h"
 #include "rlforge/envs/box2d/lunar_lander.h"
 #include "rlforge/envs/registry.h"
 
@@ -24,6 +25,13 @@ void register_box2d_envs(EnvRegistry& registry) {
                 make_lander});
   registry.add({"LunarLanderContinuous-v3", "LunarLander with throttled continuous engine controls",
                 lander_options(true), make_lander});
+  auto make_walker = [](const ResolvedOptions& o) {
+    return std::make_unique<BipedalWalker>(BipedalWalker::Params{o.get_bool("hardcore")});
+  };
+  registry.add({"BipedalWalker-v3", "Walk a two-legged robot across rough terrain with four motors",
+                {{"hardcore", false, "stumps, stairs and pits on the way"}}, make_walker});
+  registry.add({"BipedalWalkerHardcore-v3", "BipedalWalker with stumps, stairs and pits",
+                {{"hardcore", true, "stumps, stairs and pits on the way"}}, make_walker});
 }
 
 }  // namespace rlforge

@@ -43,8 +43,9 @@ class Canvas {
   void fill_circle(Point center, double radius, Color color);  // radius in world units
 
  protected:
-  // Implementations draw triangles (pixel coordinates) and clear.
+  // Implementations draw triangles and one-pixel lines (pixel coordinates) and clear.
   virtual void draw_triangles(const std::vector<Point>& pixels, Color color) = 0;
+  virtual void draw_thin_line(Point a, Point b, Color color) = 0;
   virtual void clear_pixels(Color color) = 0;
 
  private:

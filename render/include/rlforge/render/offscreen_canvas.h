@@ -30,6 +30,7 @@ class OffscreenCanvas final : public Canvas {
 
  protected:
   void draw_triangles(const std::vector<Point>& pixels, Color color) override;
+  void draw_thin_line(Point a, Point b, Color color) override;
   void clear_pixels(Color color) override;
 
  private:

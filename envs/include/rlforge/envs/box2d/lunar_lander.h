@@ -25,6 +25,10 @@ class b2Body;
 
 namespace rlforge {
 
+namespace detail {
+class EpisodeReplay;
+}
+
 class LunarLander final : public Env {
  public:
   struct Params {
@@ -88,11 +92,7 @@ class LunarLander final : public Env {
   double main_power_ = 0, side_power_ = 0;
   std::vector<std::array<double, 2>> terrain_;
 
-  // For snapshots: the generator at the start of the episode and the actions since.
-  bool episode_started_ = false;
-  std::array<uint64_t, 4> episode_rng_{};
-  std::vector<int64_t> discrete_actions_;
-  std::vector<float> continuous_actions_;
+  std::unique_ptr<detail::EpisodeReplay> replay_;  // for snapshots
 };
 
 }  // namespace rlforge
