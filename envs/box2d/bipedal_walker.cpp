@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "episode_replay.h"
 #include "rlforge/render/canvas.h"
 
 namespace rlforge {
@@ -77,7 +76,7 @@ class BipedalWalker::ContactListener final : public b2ContactListener {
 };
 
 BipedalWalker::BipedalWalker(Params params)
-    : Env(walker_spec(params.hardcore)), params_(params), replay_(std::make_unique<detail::EpisodeReplay>(4)) {}
+    : ReplaySnapshotEnv(walker_spec(params.hardcore)), params_(params) {}
 
 BipedalWalker::~BipedalWalker() { world_.reset(); }
 
@@ -199,7 +198,7 @@ void BipedalWalker::consume_cloud_draws() {
 }
 
 void BipedalWalker::reset_impl(std::optional<uint64_t>, void* obs) {
-  replay_->start(rng().state());
+  begin_episode();
   world_.reset();  // a fresh world per episode: replay from a snapshot rebuilds the same one
   listener_ = std::make_unique<ContactListener>(*this);
   world_ = std::make_unique<b2World>(b2Vec2(0.0f, -10.0f));
@@ -295,7 +294,7 @@ void BipedalWalker::reset_impl(std::optional<uint64_t>, void* obs) {
 }
 
 StepResult BipedalWalker::step_impl(const void* action, void* obs) {
-  replay_->record(action);
+  record_action(action);
   return advance(static_cast<const float*>(action), obs);
 }
 
@@ -398,19 +397,6 @@ void BipedalWalker::render(Canvas& canvas) const {
   const double fx = kTerrainStep * 3, base = kTerrainHeight, top = base + 50 / kScale;
   canvas.line({fx, base}, {fx, top}, Color{0, 0, 0});
   canvas.fill_polygon({{fx, top}, {fx, top - 10 / kScale}, {fx + 25 / kScale, top - 5 / kScale}}, Color{230, 51, 0});
-}
-
-void BipedalWalker::snapshot_impl(SnapshotWriter& out) const { replay_->write(out); }
-
-void BipedalWalker::restore_impl(SnapshotReader& in) {
-  std::array<float, 24> obs{};
-  replay_->replay(
-      in,
-      [&](const std::array<uint64_t, 4>& start) {
-        rng().set_state(start);
-        reset_impl(std::nullopt, obs.data());
-      },
-      [&](const void* action) { step_impl(action, obs.data()); });
 }
 
 }  // namespace rlforge

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "episode_replay.h"
 #include "rlforge/render/canvas.h"
 
 namespace rlforge {
@@ -65,7 +64,7 @@ class LunarLander::ContactListener final : public b2ContactListener {
   LunarLander& env_;
 };
 
-LunarLander::LunarLander(Params params) : Env(lander_spec(params.continuous)), params_(params) {
+LunarLander::LunarLander(Params params) : ReplaySnapshotEnv(lander_spec(params.continuous)), params_(params) {
   if (!(params.gravity > -12.0 && params.gravity < 0.0)) {
     throw EnvError(id() + ": gravity must be in (-12, 0), got " + std::to_string(params.gravity));
   }
@@ -75,7 +74,6 @@ LunarLander::LunarLander(Params params) : Env(lander_spec(params.continuous)), p
   if (!(params.turbulence_power >= 0.0)) {
     throw EnvError(id() + ": turbulence_power must be >= 0, got " + std::to_string(params.turbulence_power));
   }
-  replay_ = std::make_unique<detail::EpisodeReplay>(params.continuous ? 2 : 0);
 }
 
 LunarLander::~LunarLander() {
@@ -189,7 +187,7 @@ void LunarLander::build_world() {
 }
 
 void LunarLander::reset_impl(std::optional<uint64_t>, void* obs) {
-  replay_->start(rng().state());
+  begin_episode();
   build_world();
   // Gymnasium's reset ends with one no-op step (it settles the legs and sets the shaping
   // baseline); its reward is dropped.
@@ -197,7 +195,7 @@ void LunarLander::reset_impl(std::optional<uint64_t>, void* obs) {
 }
 
 StepResult LunarLander::step_impl(const void* action, void* obs) {
-  replay_->record(action);
+  record_action(action);
   double main = 0, direction = 0, side = 0;
   if (params_.continuous) {
     const auto* a = static_cast<const float*>(action);
@@ -356,19 +354,6 @@ void LunarLander::render(Canvas& canvas) const {
     canvas.line({x, kHelipadY}, {x, top}, Color{255, 255, 255});
     canvas.fill_polygon({{x, top}, {x, top - 10 / kScale}, {x + 25 / kScale, top - 5 / kScale}}, Color{204, 204, 0});
   }
-}
-
-void LunarLander::snapshot_impl(SnapshotWriter& out) const { replay_->write(out); }
-
-void LunarLander::restore_impl(SnapshotReader& in) {
-  std::array<float, 8> obs{};
-  replay_->replay(
-      in,
-      [&](const std::array<uint64_t, 4>& start) {
-        rng().set_state(start);
-        reset_impl(std::nullopt, obs.data());
-      },
-      [&](const void* action) { step_impl(action, obs.data()); });
 }
 
 }  // namespace rlforge

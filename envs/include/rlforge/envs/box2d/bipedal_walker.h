@@ -15,7 +15,7 @@
 #include <memory>
 #include <vector>
 
-#include "rlforge/envs/env.h"
+#include "rlforge/envs/box2d/replay_snapshot_env.h"
 
 class b2World;
 class b2Body;
@@ -23,11 +23,7 @@ class b2RevoluteJoint;
 
 namespace rlforge {
 
-namespace detail {
-class EpisodeReplay;
-}
-
-class BipedalWalker final : public Env {
+class BipedalWalker final : public ReplaySnapshotEnv {
  public:
   struct Params {
     bool hardcore = false;
@@ -47,8 +43,6 @@ class BipedalWalker final : public Env {
  protected:
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
   StepResult step_impl(const void* action, void* obs) override;
-  void snapshot_impl(SnapshotWriter& out) const override;
-  void restore_impl(SnapshotReader& in) override;
 
  private:
   class ContactListener;
@@ -75,7 +69,6 @@ class BipedalWalker final : public Env {
   std::vector<double> terrain_x_, terrain_y_;
   std::vector<std::vector<std::array<double, 2>>> obstacles_;  // polygons (hardcore), for drawing
   std::array<Ray, 10> lidar_{};
-  std::unique_ptr<detail::EpisodeReplay> replay_;
 };
 
 }  // namespace rlforge

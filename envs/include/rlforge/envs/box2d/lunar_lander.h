@@ -18,18 +18,14 @@
 #include <memory>
 #include <vector>
 
-#include "rlforge/envs/env.h"
+#include "rlforge/envs/box2d/replay_snapshot_env.h"
 
 class b2World;
 class b2Body;
 
 namespace rlforge {
 
-namespace detail {
-class EpisodeReplay;
-}
-
-class LunarLander final : public Env {
+class LunarLander final : public ReplaySnapshotEnv {
  public:
   struct Params {
     bool continuous = false;
@@ -69,8 +65,6 @@ class LunarLander final : public Env {
  protected:
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
   StepResult step_impl(const void* action, void* obs) override;
-  void snapshot_impl(SnapshotWriter& out) const override;
-  void restore_impl(SnapshotReader& in) override;
 
  private:
   class ContactListener;
@@ -92,7 +86,6 @@ class LunarLander final : public Env {
   double main_power_ = 0, side_power_ = 0;
   std::vector<std::array<double, 2>> terrain_;
 
-  std::unique_ptr<detail::EpisodeReplay> replay_;  // for snapshots
 };
 
 }  // namespace rlforge
