@@ -51,7 +51,7 @@ check "check-env prints each property" bash -c "grep -c '^  PASS' '$out' | grep 
 check "check-env takes options" run 0 check-env Pendulum-v1 --set g=9.81
 
 check "unknown env id fails" run 1 check-env NoSuchEnv-v0
-check "unknown env id: one line listing the ids" one_error_line "unknown environment id 'NoSuchEnv-v0'; registered ids: Acrobot-v1, CartPole-v1"
+check "unknown env id: one line listing the ids" one_error_line "unknown environment id 'NoSuchEnv-v0'; registered ids: Acrobot-v1, BipedalWalker-v3"
 check "unknown option fails" run 1 check-env Pendulum-v1 --set gravity=3
 check "unknown option: one line listing valid options" one_error_line "has no option 'gravity'; valid options: g, max_episode_steps"
 check "wrongly typed option fails" run 1 check-env Pendulum-v1 --set g=strong
