@@ -2,6 +2,7 @@
 
 #include <SDL.h>
 
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -39,7 +40,11 @@ void OffscreenCanvas::draw_triangles(const std::vector<Point>& pixels, Color c) 
   thread_local std::vector<SDL_Vertex> vertices;
   vertices.resize(pixels.size());
   for (size_t i = 0; i < pixels.size(); ++i) {
-    vertices[i].position = {static_cast<float>(pixels[i].x), static_cast<float>(pixels[i].y)};
+    // Whole-pixel corners, as pygame draws Gymnasium's polygons. SDL's software renderer turns
+    // triangle pairs that form an axis-aligned rectangle into a rectangle fill that truncates
+    // position and size separately, so with fractional corners neighbouring shapes lose a column
+    // between them.
+    vertices[i].position = {std::round(static_cast<float>(pixels[i].x)), std::round(static_cast<float>(pixels[i].y))};
     vertices[i].color = {c.r, c.g, c.b, c.a};
     vertices[i].tex_coord = {0.0f, 0.0f};
   }

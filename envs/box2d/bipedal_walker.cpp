@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ground_contacts.h"
 #include "rlforge/render/canvas.h"
 
 namespace rlforge {
@@ -55,30 +56,14 @@ class LidarCallback final : public b2RayCastCallback {
 };
 }  // namespace
 
-// A hull touching anything is a fall; the lower legs report ground contact (a flag, as in
-// Gymnasium, so a leg leaving one of two touching edges clears it).
-class BipedalWalker::ContactListener final : public b2ContactListener {
- public:
-  explicit ContactListener(BipedalWalker& env) : env_(env) {}
-  void BeginContact(b2Contact* contact) override { update(contact, true); }
-  void EndContact(b2Contact* contact) override { update(contact, false); }
-
- private:
-  void update(b2Contact* contact, bool begin) {
-    const b2Body* a = contact->GetFixtureA()->GetBody();
-    const b2Body* b = contact->GetFixtureB()->GetBody();
-    if (begin && (a == env_.hull_ || b == env_.hull_)) env_.game_over_ = true;
-    for (int k : {1, 3}) {
-      if (a == env_.legs_[k] || b == env_.legs_[k]) env_.ground_contact_[k] = begin;
-    }
-  }
-  BipedalWalker& env_;
-};
-
 BipedalWalker::BipedalWalker(Params params)
-    : ReplaySnapshotEnv(walker_spec(params.hardcore)), params_(params) {}
+    : ReplaySnapshotEnv(walker_spec(params.hardcore)),
+      params_(params),
+      contacts_(std::make_unique<detail::GroundContacts>(&hull_, &game_over_)) {
+  for (int k : {1, 3}) contacts_->watch(&legs_[k], &ground_contact_[k]);  // the lower legs
+}
 
-BipedalWalker::~BipedalWalker() { world_.reset(); }
+BipedalWalker::~BipedalWalker() { world_.reset(); }  // before the contact listener it points to
 
 double BipedalWalker::finish_x() { return (kTerrainLength - kTerrainGrass) * kTerrainStep; }
 
@@ -200,9 +185,8 @@ void BipedalWalker::consume_cloud_draws() {
 void BipedalWalker::reset_impl(std::optional<uint64_t>, void* obs) {
   begin_episode();
   world_.reset();  // a fresh world per episode: replay from a snapshot rebuilds the same one
-  listener_ = std::make_unique<ContactListener>(*this);
   world_ = std::make_unique<b2World>(b2Vec2(0.0f, -10.0f));
-  world_->SetContactListener(listener_.get());
+  world_->SetContactListener(contacts_.get());
   game_over_ = false;
   has_prev_shaping_ = false;
   ground_contact_ = {false, false, false, false};
@@ -363,9 +347,7 @@ void BipedalWalker::render(Canvas& canvas) const {
   for (size_t i = 0; i + 1 < terrain_x_.size(); ++i) {
     if (terrain_x_[i + 1] < left || terrain_x_[i] > left + width) continue;
     const Point p{terrain_x_[i], terrain_y_[i]}, q{terrain_x_[i + 1], terrain_y_[i + 1]};
-    // Each quad reaches a pixel into the next, so no seam of sky shows between them.
-    const double overlap = 1.0 / canvas.scale();
-    canvas.fill_polygon({p, {q.x + overlap, q.y}, {q.x + overlap, 0}, {p.x, 0}}, Color{102, 153, 76});
+    canvas.fill_polygon({p, q, {q.x, 0}, {p.x, 0}}, Color{102, 153, 76});
     canvas.line(p, q, i % 2 == 0 ? Color{76, 255, 76} : Color{76, 204, 76});
   }
   for (const auto& obstacle : obstacles_) {

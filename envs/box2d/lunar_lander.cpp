@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ground_contacts.h"
 #include "rlforge/render/canvas.h"
 
 namespace rlforge {
@@ -44,26 +45,6 @@ double gust(int64_t index) {
 }
 }  // namespace
 
-// Marks a crash when anything touches the lander's body, and tracks each leg's ground contact
-// (a flag, not a count, as in Gymnasium: a leg leaving one of two touching edges clears it).
-class LunarLander::ContactListener final : public b2ContactListener {
- public:
-  explicit ContactListener(LunarLander& env) : env_(env) {}
-  void BeginContact(b2Contact* contact) override { update(contact, true); }
-  void EndContact(b2Contact* contact) override { update(contact, false); }
-
- private:
-  void update(b2Contact* contact, bool begin) {
-    const b2Body* a = contact->GetFixtureA()->GetBody();
-    const b2Body* b = contact->GetFixtureB()->GetBody();
-    if (begin && (a == env_.lander_ || b == env_.lander_)) env_.game_over_ = true;
-    for (int i = 0; i < 2; ++i) {
-      if (a == env_.legs_[i] || b == env_.legs_[i]) env_.leg_contact_[i] = begin;
-    }
-  }
-  LunarLander& env_;
-};
-
 LunarLander::LunarLander(Params params) : ReplaySnapshotEnv(lander_spec(params.continuous)), params_(params) {
   if (!(params.gravity > -12.0 && params.gravity < 0.0)) {
     throw EnvError(id() + ": gravity must be in (-12, 0), got " + std::to_string(params.gravity));
@@ -74,19 +55,19 @@ LunarLander::LunarLander(Params params) : ReplaySnapshotEnv(lander_spec(params.c
   if (!(params.turbulence_power >= 0.0)) {
     throw EnvError(id() + ": turbulence_power must be >= 0, got " + std::to_string(params.turbulence_power));
   }
+  contacts_ = std::make_unique<detail::GroundContacts>(&lander_, &game_over_);
+  for (int i = 0; i < 2; ++i) contacts_->watch(&legs_[i], &leg_contact_[i]);
 }
 
 LunarLander::~LunarLander() {
-  // The world owns the bodies; the listener must outlive the world's destruction callbacks.
-  world_.reset();
+  world_.reset();  // before the contact listener it points to
 }
 
 void LunarLander::build_world() {
   Rng& r = rng();
   world_.reset();  // a fresh world per episode, as Gymnasium v3 (no state leaks between episodes)
-  listener_ = std::make_unique<ContactListener>(*this);
   world_ = std::make_unique<b2World>(b2Vec2(0.0f, static_cast<float>(params_.gravity)));
-  world_->SetContactListener(listener_.get());
+  world_->SetContactListener(contacts_.get());
   game_over_ = false;
   has_prev_shaping_ = false;
   leg_contact_ = {false, false};
@@ -316,8 +297,7 @@ void LunarLander::render(Canvas& canvas) const {
   for (size_t i = 0; i + 1 < terrain_.size(); ++i) {  // black sky above each terrain segment
     const auto& p = terrain_[i];
     const auto& q = terrain_[i + 1];
-    const double overlap = 1.0 / canvas.scale();  // no seam of ground between the quads
-    canvas.fill_polygon({{p[0], p[1]}, {q[0] + overlap, q[1]}, {q[0] + overlap, kH}, {p[0], kH}}, Color{0, 0, 0});
+    canvas.fill_polygon({{p[0], p[1]}, {q[0], q[1]}, {q[0], kH}, {p[0], kH}}, Color{0, 0, 0});
   }
   auto transformed = [](const b2Body* body, const std::vector<Point>& local) {
     std::vector<Point> out;

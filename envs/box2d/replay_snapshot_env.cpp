@@ -1,33 +1,56 @@
 #include "rlforge/envs/box2d/replay_snapshot_env.h"
 
-#include <vector>
-
-#include "episode_replay.h"
-
 namespace rlforge {
 
 ReplaySnapshotEnv::ReplaySnapshotEnv(EnvSpec spec) : Env(std::move(spec)) {
   const Space& actions = this->spec().action_space;
-  replay_ = std::make_unique<detail::EpisodeReplay>(actions.is_box() ? static_cast<int>(actions.size()) : 0);
+  action_floats_ = actions.is_box() ? static_cast<int>(actions.size()) : 0;
+  // Room for a typical episode, so recording does not allocate while stepping.
+  if (action_floats_ > 0) {
+    box_actions_.reserve(1024 * static_cast<size_t>(action_floats_));
+  } else {
+    discrete_actions_.reserve(1024);
+  }
 }
 
-ReplaySnapshotEnv::~ReplaySnapshotEnv() = default;
+void ReplaySnapshotEnv::begin_episode() {
+  started_ = true;
+  start_rng_ = rng().state();
+  discrete_actions_.clear();
+  box_actions_.clear();
+}
 
-void ReplaySnapshotEnv::begin_episode() { replay_->start(rng().state()); }
+void ReplaySnapshotEnv::record_action(const void* action) {
+  if (action_floats_ > 0) {
+    const auto* a = static_cast<const float*>(action);
+    box_actions_.insert(box_actions_.end(), a, a + action_floats_);
+  } else {
+    discrete_actions_.push_back(*static_cast<const int64_t*>(action));
+  }
+}
 
-void ReplaySnapshotEnv::record_action(const void* action) { replay_->record(action); }
-
-void ReplaySnapshotEnv::snapshot_impl(SnapshotWriter& out) const { replay_->write(out); }
+void ReplaySnapshotEnv::snapshot_impl(SnapshotWriter& out) const {
+  out.put<uint8_t>(started_ ? 1 : 0);
+  out.put(start_rng_);
+  out.put_vector(discrete_actions_);
+  out.put_vector(box_actions_);
+}
 
 void ReplaySnapshotEnv::restore_impl(SnapshotReader& in) {
+  const bool started = in.get<uint8_t>() != 0;
+  const auto start_rng = in.get<std::array<uint64_t, 4>>();
+  const auto discrete = in.get_vector<int64_t>();
+  const auto box = in.get_vector<float>();
+  if (!started) return;
+  // Replaying records the episode again, as it goes.
   std::vector<uint8_t> obs(spec().observation_space.byte_size());
-  replay_->replay(
-      in,
-      [&](const std::array<uint64_t, 4>& start) {
-        rng().set_state(start);
-        reset_impl(std::nullopt, obs.data());
-      },
-      [&](const void* action) { step_impl(action, obs.data()); });
+  rng().set_state(start_rng);
+  reset_impl(std::nullopt, obs.data());
+  if (action_floats_ > 0) {
+    for (size_t i = 0; i + action_floats_ <= box.size(); i += action_floats_) step_impl(&box[i], obs.data());
+  } else {
+    for (const int64_t& a : discrete) step_impl(&a, obs.data());
+  }
 }
 
 }  // namespace rlforge

@@ -1,7 +1,12 @@
 #pragma once
 // Helpers shared by the envs tests.
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "rlforge/envs/env.h"
 
@@ -16,6 +21,63 @@ std::string error_of(F&& f) {
     return e.what();
   }
   return "";
+}
+
+// Episode statistics of a policy, to compare with the ones Gymnasium publishes.
+struct EpisodeStats {
+  double mean_return = 0, std_return = 0, min_return = 0, max_return = 0;
+  double mean_length = 0, std_length = 0;
+  int episodes = 0;
+  int ended_with_bonus = 0;  // terminated with a last reward of +100 (LunarLander at rest)
+};
+
+// Reads a float32 observation and writes the action: floats for Box, the index in action[0]
+// for Discrete.
+using ObservationPolicy = std::function<void(const std::vector<float>& obs, std::vector<float>& action)>;
+
+// Plays `episodes` episodes of `env`, reset with seeds first_seed, first_seed + 1, ...;
+// `begin_episode` gives the policy for each episode.
+inline EpisodeStats play_episodes(Env& env, int episodes, uint64_t first_seed,
+                                  const std::function<ObservationPolicy()>& begin_episode) {
+  const Space& actions = env.spec().action_space;
+  std::vector<float> obs(env.spec().observation_space.size()), action(actions.is_box() ? actions.size() : 1, 0.0f);
+  std::vector<double> returns, lengths;
+  EpisodeStats s;
+  for (int e = 0; e < episodes; ++e) {
+    env.reset(first_seed + static_cast<uint64_t>(e), obs.data());
+    const ObservationPolicy policy = begin_episode();
+    double total = 0;
+    int length = 0;
+    StepResult r;
+    do {
+      policy(obs, action);
+      r = actions.is_box() ? env.step(action, obs.data()) : env.step(static_cast<int64_t>(action[0]), obs.data());
+      total += r.reward;
+      ++length;
+    } while (!r.terminated && !r.truncated);
+    s.ended_with_bonus += r.terminated && r.reward == 100.0;
+    returns.push_back(total);
+    lengths.push_back(length);
+  }
+  auto mean_std = [](const std::vector<double>& x, double& mean, double& std) {
+    mean = 0;
+    for (double v : x) mean += v / static_cast<double>(x.size());
+    std = 0;
+    for (double v : x) std += (v - mean) * (v - mean) / static_cast<double>(x.size() - 1);
+    std = std::sqrt(std);
+  };
+  s.episodes = episodes;
+  mean_std(returns, s.mean_return, s.std_return);
+  mean_std(lengths, s.mean_length, s.std_length);
+  s.min_return = *std::min_element(returns.begin(), returns.end());
+  s.max_return = *std::max_element(returns.begin(), returns.end());
+  return s;
+}
+
+// Three standard errors of the difference between our mean return and a reference mean.
+inline double three_standard_errors(const EpisodeStats& ours, double reference_std, int reference_episodes) {
+  return 3 * std::sqrt(ours.std_return * ours.std_return / ours.episodes +
+                       reference_std * reference_std / reference_episodes);
 }
 
 }  // namespace rlforge::testing

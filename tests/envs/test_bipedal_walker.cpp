@@ -17,67 +17,35 @@ using namespace rlforge;
 
 namespace {
 
-struct Stats {
-  double mean_return = 0, std_return = 0, mean_length = 0, std_length = 0, max_return = -1e9;
-  int episodes = 0;
-};
+using testing::EpisodeStats;
+using testing::ObservationPolicy;
+using testing::three_standard_errors;
 
-using Policy = std::function<void(const std::vector<float>& obs, Rng& rng, std::vector<float>& action)>;
-
-Stats run(const std::string& id, int episodes, const std::function<Policy()>& make_policy) {
+EpisodeStats run(const std::string& id, int episodes, const std::function<ObservationPolicy()>& begin_episode) {
   auto env = make_env(id);
-  std::vector<float> obs(24), action(4, 0.0f);
-  Rng rng(11);
-  std::vector<double> returns, lengths;
-  Stats s;
-  for (int e = 0; e < episodes; ++e) {
-    env->reset(10000 + e, obs.data());
-    Policy policy = make_policy();
-    double total = 0;
-    int length = 0;
-    StepResult r;
-    do {
-      policy(obs, rng, action);
-      r = env->step(action, obs.data());
-      total += r.reward;
-      ++length;
-    } while (!r.terminated && !r.truncated);
-    returns.push_back(total);
-    lengths.push_back(length);
-    s.mean_length += length;
-    s.max_return = std::max(s.max_return, total);
-  }
-  s.episodes = episodes;
-  s.mean_length /= episodes;
-  for (double x : returns) s.mean_return += x / episodes;
-  for (double x : returns) s.std_return += (x - s.mean_return) * (x - s.mean_return) / (episodes - 1);
-  s.std_return = std::sqrt(s.std_return);
-  for (double x : lengths) s.std_length += (x - s.mean_length) * (x - s.mean_length) / (episodes - 1);
-  s.std_length = std::sqrt(s.std_length);
-  return s;
+  return testing::play_episodes(*env, episodes, 10000, begin_episode);
 }
 
-double tolerance(const Stats& ours, double reference_std, int reference_episodes) {
-  return 3 * std::sqrt(ours.std_return * ours.std_return / ours.episodes +
-                       reference_std * reference_std / reference_episodes);
-}
-
-Policy random_policy() {
-  return [](const std::vector<float>&, Rng& rng, std::vector<float>& a) {
-    for (float& v : a) v = static_cast<float>(rng.uniform(-1.0, 1.0));
+// Uniform random actions, from one generator across the episodes of a run.
+std::function<ObservationPolicy()> random_policy() {
+  auto rng = std::make_shared<Rng>(11);
+  return [rng] {
+    return [rng](const std::vector<float>&, std::vector<float>& a) {
+      for (float& v : a) v = static_cast<float>(rng->uniform(-1.0, 1.0));
+    };
   };
 }
 
 // A walking gait of the kind box2d-stats.md's heuristic uses: a three-phase state machine (swing
 // the moving leg forward, put it down, push off with the supporting leg, swap legs) with PD
 // control of hips and knees on the observation, and the hull kept level.
-Policy walking_policy() {
+ObservationPolicy walking_policy() {
   struct Gait {
     int phase = 1, moving = 0, supporting = 1;
     double knee_support = 0.1;
   };
   auto g = std::make_shared<Gait>();
-  return [g](const std::vector<float>& s, Rng&, std::vector<float>& a) {
+  return [g](const std::vector<float>& s, std::vector<float>& a) {
     constexpr double kSpeed = 0.29, kSupportKnee = 0.1;
     const int mb = 4 + 5 * g->moving, sb = 4 + 5 * g->supporting;
     double hip_target[2] = {0, 0}, knee_target[2] = {0, 0};
@@ -146,24 +114,24 @@ TEST_CASE("BipedalWalker starts standing on flat ground, lidar below", "[box2d][
 TEST_CASE("BipedalWalker episode statistics agree with Gymnasium's", "[box2d][walker][fidelity]") {
   // Gymnasium: -100.4 +- 20.1, length 653 over 50 episodes.
   SECTION("random policy") {
-    const Stats s = run("BipedalWalker-v3", 50, random_policy);
+    const EpisodeStats s = run("BipedalWalker-v3", 50, random_policy());
     INFO("mean " << s.mean_return << " std " << s.std_return << " length " << s.mean_length << " +- " << s.std_length);
-    CHECK(std::abs(s.mean_return - -100.4) < tolerance(s, 20.1, 50));
+    CHECK(std::abs(s.mean_return - -100.4) < three_standard_errors(s, 20.1, 50));
     // Random episodes either fall within a few hundred steps or kneel until the time limit, so
     // lengths spread widely; the reference gives no spread, so take ours for both.
     CHECK(std::abs(s.mean_length - 653) < 3 * std::sqrt(2.0 / 50) * s.std_length);
   }
   // Gymnasium, measured on pybox2d for the port: -109.1 +- 13.9 over 200 episodes.
   SECTION("hardcore random policy") {
-    const Stats s = run("BipedalWalkerHardcore-v3", 50, random_policy);
+    const EpisodeStats s = run("BipedalWalkerHardcore-v3", 50, random_policy());
     INFO("mean " << s.mean_return << " std " << s.std_return);
-    CHECK(std::abs(s.mean_return - -109.1) < tolerance(s, 13.9, 200));
+    CHECK(std::abs(s.mean_return - -109.1) < three_standard_errors(s, 13.9, 200));
   }
   // Gymnasium's heuristic: 178.6 +- 138.3 over 20 episodes.
   SECTION("walking gait") {
-    const Stats s = run("BipedalWalker-v3", 20, walking_policy);
+    const EpisodeStats s = run("BipedalWalker-v3", 20, walking_policy);
     INFO("mean " << s.mean_return << " std " << s.std_return << " max " << s.max_return);
-    CHECK(std::abs(s.mean_return - 178.6) < tolerance(s, 138.3, 20));
+    CHECK(std::abs(s.mean_return - 178.6) < three_standard_errors(s, 138.3, 20));
     CHECK(s.max_return > 250);  // it walks the whole course at least once
   }
 }

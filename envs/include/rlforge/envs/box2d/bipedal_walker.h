@@ -23,6 +23,10 @@ class b2RevoluteJoint;
 
 namespace rlforge {
 
+namespace detail {
+class GroundContacts;
+}
+
 class BipedalWalker final : public ReplaySnapshotEnv {
  public:
   struct Params {
@@ -45,7 +49,6 @@ class BipedalWalker final : public ReplaySnapshotEnv {
   StepResult step_impl(const void* action, void* obs) override;
 
  private:
-  class ContactListener;
   struct Ray {
     double fraction = 1;
     std::array<double, 2> from{}, to{};
@@ -58,7 +61,7 @@ class BipedalWalker final : public ReplaySnapshotEnv {
 
   Params params_;
   std::unique_ptr<b2World> world_;
-  std::unique_ptr<ContactListener> listener_;
+  std::unique_ptr<detail::GroundContacts> contacts_;
   b2Body* hull_ = nullptr;
   std::array<b2Body*, 4> legs_{};  // upper, lower of the first leg, then of the second
   std::array<b2RevoluteJoint*, 4> joints_{};  // hip, knee, hip, knee

@@ -25,6 +25,10 @@ class b2Body;
 
 namespace rlforge {
 
+namespace detail {
+class GroundContacts;
+}
+
 class LunarLander final : public ReplaySnapshotEnv {
  public:
   struct Params {
@@ -67,7 +71,6 @@ class LunarLander final : public ReplaySnapshotEnv {
   StepResult step_impl(const void* action, void* obs) override;
 
  private:
-  class ContactListener;
   void build_world();
   // One physics step with engine powers decoded from the action; returns the step's result.
   StepResult advance(double main_power, double side_direction, double side_power, void* obs);
@@ -75,7 +78,7 @@ class LunarLander final : public ReplaySnapshotEnv {
 
   Params params_;
   std::unique_ptr<b2World> world_;
-  std::unique_ptr<ContactListener> listener_;
+  std::unique_ptr<detail::GroundContacts> contacts_;
   b2Body* lander_ = nullptr;
   std::array<b2Body*, 2> legs_{};
   std::array<bool, 2> leg_contact_{};

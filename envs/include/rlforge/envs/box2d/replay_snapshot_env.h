@@ -5,20 +5,15 @@
 // Subclasses call begin_episode() first thing in reset_impl (before any draw) and
 // record_action() in step_impl.
 
-#include <memory>
+#include <array>
+#include <cstdint>
+#include <vector>
 
 #include "rlforge/envs/env.h"
 
 namespace rlforge {
 
-namespace detail {
-class EpisodeReplay;
-}
-
 class ReplaySnapshotEnv : public Env {
- public:
-  ~ReplaySnapshotEnv() override;
-
  protected:
   explicit ReplaySnapshotEnv(EnvSpec spec);
   void begin_episode();
@@ -27,7 +22,11 @@ class ReplaySnapshotEnv : public Env {
   void restore_impl(SnapshotReader& in) final;
 
  private:
-  std::unique_ptr<detail::EpisodeReplay> replay_;
+  int action_floats_;  // floats per Box action; 0 for Discrete (one int64)
+  bool started_ = false;
+  std::array<uint64_t, 4> start_rng_{};
+  std::vector<int64_t> discrete_actions_;
+  std::vector<float> box_actions_;
 };
 
 }  // namespace rlforge
