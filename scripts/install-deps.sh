@@ -9,6 +9,10 @@ packages=(
   libopenblas0-pthread    # without it LibTorch falls back to the reference BLAS (~14x slower)
   libbox2d-dev            # Box2D 2.4 (envs/box2d)
   libsdl2-dev             # render/
+  libsdl2-image-dev       # render/: PNG frames and curve.png
+  libsdl2-ttf-dev         # render/: text in windows and plots
+  fonts-dejavu-core       # the font that text is drawn with
+  libgif-dev              # render/: animated GIF recordings
   libyaml-cpp-dev         # configs
   catch2                  # Catch2 v2 test suite
   libbenchmark-dev        # bench/
