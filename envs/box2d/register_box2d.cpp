@@ -1,4 +1,5 @@
 #include "rlforge/envs/box2d/bipedal_walker.h"
+#include "rlforge/envs/box2d/car_racing.h"
 #include "rlforge/envs/box2d/lunar_lander.h"
 #include "rlforge/envs/registry.h"
 
@@ -32,6 +33,14 @@ void register_box2d_envs(EnvRegistry& registry) {
                 {{"hardcore", false, "stumps, stairs and pits on the way"}}, make_walker});
   registry.add({"BipedalWalkerHardcore-v3", "BipedalWalker with stumps, stairs and pits",
                 {{"hardcore", true, "stumps, stairs and pits on the way"}}, make_walker});
+  registry.add({"CarRacing-v3", "Drive a car round a random track from 96x96 pixels",
+                {{"continuous", true, "[steer, gas, brake] actions instead of five discrete ones"},
+                 {"lap_complete_percent", 0.95, "fraction of tiles, in (0, 1], after which tile 0 ends the lap"},
+                 {"domain_randomize", false, "random road, background and grass colours each reset"}},
+                [](const ResolvedOptions& o) {
+                  return std::make_unique<CarRacing>(CarRacing::Params{
+                      o.get_bool("continuous"), o.get_double("lap_complete_percent"), o.get_bool("domain_randomize")});
+                }});
 }
 
 }  // namespace rlforge
