@@ -35,7 +35,7 @@ void register_box2d_envs(EnvRegistry& registry) {
                 {{"hardcore", true, "stumps, stairs and pits on the way"}}, make_walker});
   registry.add({"CarRacing-v3", "Drive a car round a random track from 96x96 pixels",
                 {{"continuous", true, "[steer, gas, brake] actions instead of five discrete ones"},
-                 {"lap_complete_percent", 0.95, "fraction of tiles, in (0, 1], after which tile 0 ends the lap"},
+                 {"lap_complete_percent", 0.95, "fraction of tiles, in (0, 1], after which touching tile 0 ends the lap (as in Gymnasium, tile 0 is touched at the start, so in effect every tile)"},
                  {"domain_randomize", false, "random road, background and grass colours each reset"}},
                 [](const ResolvedOptions& o) {
                   return std::make_unique<CarRacing>(CarRacing::Params{

@@ -44,6 +44,7 @@ for sub in envs check-env bench "bench env"; do
 done
 
 check "envs lists every classic env" bash -c "run_out=\$(\"$rlforge\" envs) && for id in CartPole-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1 Acrobot-v1; do grep -q \"^\$id - \" <<<\"\$run_out\" || exit 1; done"
+check "envs lists every Box2D env" bash -c "run_out=\$(\"$rlforge\" envs) && for id in LunarLander-v3 LunarLanderContinuous-v3 BipedalWalker-v3 BipedalWalkerHardcore-v3 CarRacing-v3; do grep -q \"^\$id - \" <<<\"\$run_out\" || exit 1; done"
 check "envs shows spaces and limits" bash -c "\"$rlforge\" envs | grep -A4 '^CartPole-v1' | grep -q 'max_episode_steps: 500'"
 
 check "check-env passes on CartPole-v1" run 0 check-env CartPole-v1

@@ -114,6 +114,10 @@ TEST_CASE("CarRacing resets the same way for a seed", "[box2d][car_racing]") {
     a->reset(seed, oa.data());
     CHECK(car_of(*a).track_tiles() > 200);
     CHECK(car_of(*a).track_tiles() < 400);
+    // The car starts on tile 1 with its rear wheels on tile 0 (which is why, as in Gymnasium,
+    // lap_complete_percent never ends a lap early).
+    CHECK(car_of(*a).tile_visited(0));
+    CHECK(car_of(*a).tile_visited(1));
   }
 }
 

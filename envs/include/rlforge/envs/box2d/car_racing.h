@@ -14,7 +14,9 @@
 // (0.2), 4 brake (0.8).
 // Reward: -0.1 per step, +1000/N for each of the N tiles when a wheel first touches it, -100
 // (and terminated) when the car leaves the playfield. Terminated too once every tile is
-// visited, or when tile 0 is first touched after more than lap_complete_percent of the tiles.
+// visited, or when tile 0 is first touched after more than lap_complete_percent of the tiles:
+// as in Gymnasium (its issue #1269), the car touches tile 0 at the start, so in effect a lap
+// ends when every tile has been visited.
 //
 // As the other Box2D envs, no state()/set_state() (the world's contact and solver caches are not
 // a vector of numbers); snapshot()/restore() are exact, by replay of the episode's actions.
@@ -54,6 +56,7 @@ class CarRacing final : public ReplaySnapshotEnv {
   // For tests and tools.
   int track_tiles() const { return static_cast<int>(tiles_.size()); }
   int tiles_visited() const { return tiles_visited_; }
+  bool tile_visited(int tile) const { return tiles_.at(static_cast<size_t>(tile)).visited; }
   // Cumulative reward as Gymnasium keeps it (tile rewards minus 0.1 per step; the score shown).
   double score() const { return reward_; }
   struct Pose {
