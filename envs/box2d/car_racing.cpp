@@ -97,15 +97,15 @@ CarRacing::CarRacing(Params params) : ReplaySnapshotEnv(car_spec(params.continuo
   }
   contacts_ = std::make_unique<Contacts>(*this);
   obs_canvas_ = std::make_unique<OffscreenCanvas>(kStateW, kStateH);
-  pick_colors();
+  pick_colors(false);  // randomised colours are drawn by each reset, after seeding
 }
 
 CarRacing::~CarRacing() {
   world_.reset();  // before the contact listener it points to
 }
 
-void CarRacing::pick_colors() {
-  if (!params_.domain_randomize) {
+void CarRacing::pick_colors(bool randomize) {
+  if (!randomize) {
     road_color_ = {102, 102, 102};
     bg_color_ = {102, 204, 102};
     grass_color_ = {102, 230, 102};
@@ -439,7 +439,8 @@ void CarRacing::car_step(double dt) {
 
 void CarRacing::reset_impl(std::optional<uint64_t>, void* obs) {
   begin_episode();
-  if (params_.domain_randomize) pick_colors();
+  // Gymnasium draws the colours first: road (3 values), background (3), which grass channel.
+  if (params_.domain_randomize) pick_colors(true);
   world_.reset();  // a fresh world per episode
   world_ = std::make_unique<b2World>(b2Vec2(0.0f, 0.0f));
   world_->SetContactListener(contacts_.get());

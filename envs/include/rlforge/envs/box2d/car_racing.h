@@ -109,7 +109,7 @@ class CarRacing final : public ReplaySnapshotEnv {
   class Contacts;
   friend class Contacts;
 
-  void pick_colors();
+  void pick_colors(bool randomize);
   bool create_track();
   void build_car(double angle, double x, double y);
   void car_controls(double steer, double gas, double brake);
