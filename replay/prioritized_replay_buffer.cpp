@@ -67,7 +67,12 @@ void MinTree::clear() { std::fill(nodes_.begin(), nodes_.end(), kInf); }
 void MinTree::set(int64_t index, double value) {
   auto i = static_cast<std::size_t>(leaves_ + index);
   nodes_[i] = value;
-  for (i /= 2; i >= 1; i /= 2) nodes_[i] = std::min(nodes_[2 * i], nodes_[2 * i + 1]);
+  // Once a node keeps its value, so do all above it.
+  for (i /= 2; i >= 1; i /= 2) {
+    const double m = std::min(nodes_[2 * i], nodes_[2 * i + 1]);
+    if (nodes_[i] == m) break;
+    nodes_[i] = m;
+  }
 }
 
 double linear_schedule(double start, double end, int64_t step, int64_t duration) {
@@ -159,7 +164,8 @@ ReplaySample PrioritizedReplayBuffer::sample(int64_t batch_size, torch::Generato
   }
   const double total = sum_.total();
   const double segment = total / static_cast<double>(batch_size);
-  std::vector<int64_t> picked(static_cast<std::size_t>(batch_size));
+  picked_.resize(static_cast<std::size_t>(batch_size));
+  std::vector<int64_t>& picked = picked_;
   {
     std::lock_guard<std::mutex> lock(generator.mutex());
     auto* rng = generator.get<at::CPUGeneratorImpl>();
@@ -168,7 +174,7 @@ ReplaySample PrioritizedReplayBuffer::sample(int64_t batch_size, torch::Generato
       picked[static_cast<std::size_t>(b)] = sum_.find((static_cast<double>(b) + u) * segment);
     }
   }
-  ReplaySample s = allocate_sample(batch_size);
+  ReplaySample s = staged_sample(batch_size);
   fill(picked.data(), batch_size, s);
   // w_i = (N P(i))^-beta / max_j w_j, and the largest weight is that of the smallest priority.
   const double n = static_cast<double>(size());

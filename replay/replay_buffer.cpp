@@ -332,21 +332,40 @@ void ReplayBuffer::add(const VectorEnv& env, const torch::Tensor& actions) {
 }
 
 ReplaySample ReplayBuffer::allocate_sample(int64_t batch_size) const {
+  ReplaySample s;
+  ensure_sample(s, batch_size);
+  return s;
+}
+
+namespace {
+// Nothing but the buffer's own handle refers to this tensor or its memory.
+bool reusable(const torch::Tensor& t, int64_t batch_size) {
+  return t.defined() && t.size(0) == batch_size && t.use_count() == 1 && t.storage().use_count() == 1;
+}
+}  // namespace
+
+void ReplayBuffer::ensure_sample(ReplaySample& s, int64_t batch_size) const {
   std::vector<int64_t> obs_shape = {batch_size};
   obs_shape.insert(obs_shape.end(), config_.observation_shape.begin(), config_.observation_shape.end());
   std::vector<int64_t> act_shape = {batch_size};
   act_shape.insert(act_shape.end(), config_.action_shape.begin(), config_.action_shape.end());
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-  ReplaySample s;
-  s.observations = torch::empty(obs_shape, torch::TensorOptions().dtype(config_.observation_dtype));
-  s.next_observations = torch::empty(obs_shape, torch::TensorOptions().dtype(config_.observation_dtype));
-  s.actions = torch::empty(act_shape, torch::TensorOptions().dtype(config_.action_dtype));
-  s.rewards = torch::empty({batch_size}, f32);
-  s.dones = torch::empty({batch_size}, f32);
-  s.discounts = torch::empty({batch_size}, f32);
-  s.weights = torch::empty({batch_size}, f32);
-  s.indices = torch::empty({batch_size}, torch::TensorOptions().dtype(torch::kInt64));
-  return s;
+  auto ensure = [batch_size](torch::Tensor& t, const std::vector<int64_t>& shape, const torch::TensorOptions& options) {
+    if (!reusable(t, batch_size)) t = torch::empty(shape, options);
+  };
+  ensure(s.observations, obs_shape, torch::TensorOptions().dtype(config_.observation_dtype));
+  ensure(s.next_observations, obs_shape, torch::TensorOptions().dtype(config_.observation_dtype));
+  ensure(s.actions, act_shape, torch::TensorOptions().dtype(config_.action_dtype));
+  ensure(s.rewards, {batch_size}, f32);
+  ensure(s.dones, {batch_size}, f32);
+  ensure(s.discounts, {batch_size}, f32);
+  ensure(s.weights, {batch_size}, f32);
+  ensure(s.indices, {batch_size}, torch::TensorOptions().dtype(torch::kInt64));
+}
+
+ReplaySample ReplayBuffer::staged_sample(int64_t batch_size) {
+  ensure_sample(staging_, batch_size);
+  return staging_;
 }
 
 ReplaySample ReplayBuffer::to_device(ReplaySample s, const torch::Device& device) {
@@ -382,6 +401,15 @@ void ReplayBuffer::fill(const int64_t* indices, int64_t count, ReplaySample& out
   float* disc = out.discounts.data_ptr<float>();
   int64_t* idx = out.indices.data_ptr<int64_t>();
   const double gamma = config_.gamma;
+  // Random rows of large arrays: start every row's cache misses before reading any.
+  for (int64_t b = 0; b < count; ++b) {
+    const auto g = static_cast<std::size_t>(indices[b]);
+    __builtin_prefetch(obs_.get() + g * frame_bytes_);
+    __builtin_prefetch(actions_.get() + g * action_bytes_);
+    __builtin_prefetch(rewards_.get() + g);
+    __builtin_prefetch(flags_.get() + g);
+    if (back_) __builtin_prefetch(back_.get() + g);
+  }
   for (int64_t b = 0; b < count; ++b) {
     const int64_t g = indices[b];
     const int64_t env = g / slots_, slot = g % slots_;
@@ -434,25 +462,28 @@ ReplaySample ReplayBuffer::sample(int64_t batch_size, torch::Generator& generato
     cumulative[static_cast<std::size_t>(e)] = used;
   }
   const bool full = used == num_envs() * slots_;
-  std::vector<int64_t> picked(static_cast<std::size_t>(batch_size));
+  picked_.resize(static_cast<std::size_t>(batch_size));
   {
     std::lock_guard<std::mutex> lock(generator.mutex());
     at::CPUGeneratorImpl* rng = cpu_generator(generator);
-    for (auto& g : picked) {
-      do {
-        // Modulo bias is below used / 2^64: negligible.
-        const auto r = static_cast<int64_t>(rng->random64() % static_cast<uint64_t>(used));
-        if (full) {
-          g = r;
-        } else {
-          const auto e = std::upper_bound(cumulative.begin(), cumulative.end(), r) - cumulative.begin();
-          g = e * slots_ + (r - (e == 0 ? 0 : cumulative[static_cast<std::size_t>(e - 1)]));
-        }
-      } while (!valid_flag(g));
+    auto draw = [&]() -> int64_t {
+      // Modulo bias is below used / 2^64: negligible.
+      const auto r = static_cast<int64_t>(rng->random64() % static_cast<uint64_t>(used));
+      if (full) return r;
+      const auto e = std::upper_bound(cumulative.begin(), cumulative.end(), r) - cumulative.begin();
+      return e * slots_ + (r - (e == 0 ? 0 : cumulative[static_cast<std::size_t>(e - 1)]));
+    };
+    // All draws first, their flags fetched together, then the rare rejected ones drawn again.
+    for (auto& g : picked_) {
+      g = draw();
+      __builtin_prefetch(flags_.get() + g);
+    }
+    for (auto& g : picked_) {
+      while (!valid_flag(g)) g = draw();
     }
   }
-  ReplaySample s = allocate_sample(batch_size);
-  fill(picked.data(), batch_size, s);
+  ReplaySample s = staged_sample(batch_size);
+  fill(picked_.data(), batch_size, s);
   s.weights.fill_(1.0f);
   return to_device(std::move(s), device);
 }

@@ -569,3 +569,25 @@ TEST_CASE("damaged or mismatched files are refused", "[replay][save]") {
   CHECK(value_at(target.gather(target.valid_indices()).observations, 0) == 5.0f);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("batch tensors are reused only when released", "[replay]") {
+  ReplayBuffer buffer(scalar_config(50));
+  ScalarFeeder feed{buffer};
+  feed.reset(0);
+  for (int t = 0; t < 40; ++t) feed.step(t, 0.0f, static_cast<float>(t + 1));
+  torch::Generator gen = at::detail::createCPUGenerator(5);
+  ReplaySample a = buffer.sample(8, gen);
+  const torch::Tensor before = a.observations.clone();
+  ReplaySample b = buffer.sample(8, gen);
+  CHECK(torch::equal(a.observations, before));  // still held: not overwritten
+  CHECK(a.observations.data_ptr() != b.observations.data_ptr());
+  // A view keeps the memory in use; released tensors are reused by the next batch.
+  const torch::Tensor view = b.rewards.slice(0, 0, 2);
+  const void* held = b.rewards.data_ptr();
+  const void* released = b.observations.data_ptr();
+  b = ReplaySample{};
+  const ReplaySample c = buffer.sample(8, gen);
+  CHECK(c.rewards.data_ptr() != held);
+  CHECK(c.observations.data_ptr() == released);
+  CHECK(torch::equal(a.observations, before));
+}

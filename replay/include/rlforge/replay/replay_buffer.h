@@ -111,7 +111,10 @@ class ReplayBuffer {
   // `actions`: a contiguous CPU tensor of the action dtype, [num_envs, action...].
   void add(const VectorEnv& env, const torch::Tensor& actions);
 
-  // `batch_size` transitions drawn uniformly with replacement.
+  // `batch_size` transitions drawn uniformly with replacement. On the CPU, the tensors of a
+  // batch are reused by a later sample() of the same size once nothing else refers to them (no
+  // tensor, view or autograd graph), which saves allocating and faulting in fresh pages for
+  // every batch; keep a raw data pointer no longer than the tensor it came from.
   virtual ReplaySample sample(int64_t batch_size, torch::Generator& generator,
                               const torch::Device& device = torch::kCPU);
   // The transitions at these indices (which must be valid), weights 1.
@@ -150,8 +153,13 @@ class ReplayBuffer {
   // Fills rows of `out` with the transitions at `indices` (valid); weights left to the caller.
   void fill(const int64_t* indices, int64_t count, ReplaySample& out) const;
   ReplaySample allocate_sample(int64_t batch_size) const;
+  // allocate_sample(), reusing the tensors of an earlier batch no one else holds any more.
+  ReplaySample staged_sample(int64_t batch_size);
+  void ensure_sample(ReplaySample& sample, int64_t batch_size) const;
   static ReplaySample to_device(ReplaySample sample, const torch::Device& device);
   bool valid_flag(int64_t index) const;
+
+  std::vector<int64_t> picked_;  // indices drawn for a batch
 
  private:
   int64_t advance(int64_t env);  // next slot of env's ring, cleared; returns its absolute step
@@ -180,6 +188,7 @@ class ReplayBuffer {
   std::unique_ptr<uint8_t[]> back_;  // frames of the same episode before this one, at most k - 1
   std::vector<int64_t> head_;        // per env: absolute step of the newest observation, -1: none
   std::vector<int64_t> episode_steps_;  // per env: actions taken in the current episode
+  ReplaySample staging_;                // the last batch's tensors, for reuse
 };
 
 }  // namespace rlforge
