@@ -318,7 +318,11 @@ TEST_CASE("vector env transitions match a reference", "[replay][nstep]") {
       before[e].assign(o, o + obs_floats);
     }
     env.step(actions);
-    buffer.add(env, actions.data());
+    if (stacked) {
+      buffer.add(env, torch::from_blob(actions.data(), {3}, torch::kInt64));
+    } else {
+      buffer.add(env, actions.data());
+    }
     for (int e = 0; e < 3; ++e) {
       const bool term = env.terminated()[e], trunc = env.truncated()[e];
       const float* src = (term || trunc) ? static_cast<const float*>(env.final_observations()) : env.observations_f32();
