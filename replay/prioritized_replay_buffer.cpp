@@ -140,6 +140,10 @@ void PrioritizedReplayBuffer::update_priorities(const std::vector<int64_t>& indi
       throw std::invalid_argument("update_priorities: TD error " + std::to_string(td_errors[i]) +
                                   " for index " + std::to_string(g) + " is not finite");
     }
+    if (g < 0 || g >= sum_.size()) {
+      throw std::out_of_range("update_priorities: index " + std::to_string(g) + " is outside the buffer's " +
+                              std::to_string(sum_.size()) + " slots");
+    }
     if (!is_valid(g)) continue;  // overwritten since it was sampled
     const double p = std::pow(std::abs(td_errors[i]) + per_.epsilon, per_.alpha);
     set_priority(g, p);

@@ -622,7 +622,13 @@ void ReplayBuffer::load(const std::string& path) {
   expect("action shape", shape_text(act_shape), shape_text(config_.action_shape));
   expect("action dtype", act_dtype == 1 ? "float32" : "int64", action_dtype_name(config_.action_dtype));
   expect("n_step", std::to_string(n_step), std::to_string(config_.n_step));
-  expect("gamma", std::to_string(gamma), std::to_string(config_.gamma));
+  auto exact = [](double v) {
+    std::ostringstream text;
+    text.precision(17);
+    text << v;
+    return text.str();
+  };
+  expect("gamma", exact(gamma), exact(config_.gamma));
   expect("frame_stack", std::to_string(frames), std::to_string(frames_));
   if (!diff.str().empty()) {
     throw std::runtime_error(where + " does not match this buffer" + diff.str());

@@ -161,6 +161,7 @@ TEST_CASE("importance weights match hand values", "[replay][per]") {
     const double p = buffer.priority(s1.indices[i].item<int64_t>());
     CHECK(s1.weights[i].item<float>() == Approx(1.0 / p).epsilon(1e-6));
   }
+  CHECK_THROWS_AS(buffer.update_priorities(std::vector<int64_t>{1000}, std::vector<double>{1.0}), std::out_of_range);
   // A new transition gets the largest priority so far.
   feed.step(4, 0.0f, 5.0f);
   CHECK(buffer.priority(4) == Approx(3.0));
@@ -562,6 +563,10 @@ TEST_CASE("damaged or mismatched files are refused", "[replay][save]") {
     ReplayBuffer mismatched(wider);
     CHECK_THROWS_WITH(mismatched.load(path), Catch::Contains(path) && Catch::Contains("capacity: file has 10, expected 20") &&
                                                  Catch::Contains("observation shape: file has [1], expected [2]"));
+    ReplayBufferConfig other_gamma = c;
+    other_gamma.gamma = 0.9000001;
+    ReplayBuffer gamma_mismatch(other_gamma);
+    CHECK_THROWS_WITH(gamma_mismatch.load(path), Catch::Contains("gamma: file has 0.9"));
     PrioritizedReplayBuffer prioritized(c, PrioritizedReplayConfig{});
     CHECK_THROWS_WITH(prioritized.load(path), Catch::Contains("kind: file has uniform, expected prioritized"));
   }
