@@ -14,8 +14,6 @@
 
 namespace rlforge::cli {
 
-namespace {
-
 Options parse_assignments(const std::vector<std::string>& assignments) {
   Options options;
   for (const auto& text : assignments) {
@@ -24,6 +22,8 @@ Options parse_assignments(const std::vector<std::string>& assignments) {
   }
   return options;
 }
+
+namespace {
 
 std::string option_kind(const OptionValue& v) {
   switch (v.index()) {

@@ -7,6 +7,7 @@
 #include "blas_environment.h"
 #include "cli_errors.h"
 #include "env_commands.h"
+#include "render_commands.h"
 #if RLFORGE_WITH_TORCH
 #include "train_commands.h"
 #endif
@@ -22,6 +23,11 @@ int main(int argc, char** argv) {
   rlforge::cli::add_train_commands(app, exit_code);
 #endif
   rlforge::cli::add_env_commands(app, exit_code);
+#if RLFORGE_WITH_TORCH
+  rlforge::cli::add_render_commands(app, exit_code, rlforge::cli::trained_policy_loader());
+#else
+  rlforge::cli::add_render_commands(app, exit_code, nullptr);
+#endif
 
   // CLI11 would report an unknown first word as a missing subcommand; name it instead.
   const auto subcommands = app.get_subcommands({});

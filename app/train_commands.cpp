@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "cli_errors.h"
+#include "render_commands.h"
+#include "rlforge/trainers/evaluation.h"
 #include "rlforge/trainers/compute_threads.h"
 #include "rlforge/trainers/progress.h"
 #include "rlforge/trainers/trainer.h"
@@ -67,6 +69,7 @@ struct EvalArgs {
   int64_t episodes = 10;
   int64_t seed = 0;
   bool stochastic = false;
+  bool render = false;
 };
 
 // A run directory's best checkpoint (else its last), or the checkpoint file itself.
@@ -82,17 +85,54 @@ std::string checkpoint_of(const std::string& target) {
   return target;
 }
 
-int eval(const EvalArgs& args) {
-  const std::string checkpoint = checkpoint_of(args.target);
-  const Checkpoint info = read_checkpoint_info(checkpoint);
-  const ExperimentConfig config = parse_config(info.config_yaml, checkpoint + " (its config)");
-  set_compute_threads(config.trainer.torch_threads);
-  VectorEnvConfig probe = config.env;
+// A trained agent with the config it was trained with.
+struct LoadedAgent {
+  std::string checkpoint;
+  Checkpoint info;
+  ExperimentConfig config;
+  std::unique_ptr<Ppo> ppo;
+};
+
+LoadedAgent load_agent(const std::string& target, uint64_t seed) {
+  LoadedAgent agent;
+  agent.checkpoint = checkpoint_of(target);
+  agent.info = read_checkpoint_info(agent.checkpoint);
+  agent.config = parse_config(agent.info.config_yaml, agent.checkpoint + " (its config)");
+  set_compute_threads(agent.config.trainer.torch_threads);
+  VectorEnvConfig probe = agent.config.env;
   probe.num_envs = 1;
   const EnvSpec spec = VectorEnv(probe).spec();
-  Ppo ppo(spec, config.ppo, static_cast<uint64_t>(args.seed), resolve_device(config.run.device));
-  load_checkpoint(checkpoint, ppo);
-  VectorEnvConfig env = config.env;
+  agent.ppo = std::make_unique<Ppo>(spec, agent.config.ppo, seed, resolve_device(agent.config.run.device));
+  load_checkpoint(agent.checkpoint, *agent.ppo);
+  return agent;
+}
+
+PolicySource policy_source(const std::string& target, uint64_t seed, bool stochastic) {
+  auto agent = std::make_shared<LoadedAgent>(load_agent(target, seed));
+  PolicySource source;
+  source.env = agent->config.env;
+  const EnvSpec spec = EpisodePlayer(source.env).spec();
+  source.choose = policy_actions(agent->ppo->policy(), spec, !stochastic, agent->ppo->generator());
+  source.description = "policy of " + agent->checkpoint + ", " + std::to_string(agent->info.env_steps) + " env steps" +
+                       (stochastic ? ", sampled actions" : "");
+  source.owner = agent;
+  return source;
+}
+
+int eval(const EvalArgs& args) {
+  if (args.render) {
+    const PolicySource source = policy_source(args.target, static_cast<uint64_t>(args.seed), args.stochastic);
+    std::cout << "watching the " << source.description << std::endl;
+    WatchSettings settings;
+    settings.seed = static_cast<uint64_t>(args.seed);
+    settings.episodes = args.episodes;
+    return watch_episodes(source.env, source.choose, settings);
+  }
+  const LoadedAgent agent = load_agent(args.target, static_cast<uint64_t>(args.seed));
+  const std::string& checkpoint = agent.checkpoint;
+  const Checkpoint& info = agent.info;
+  Ppo& ppo = *agent.ppo;
+  VectorEnvConfig env = agent.config.env;
   env.num_envs = static_cast<int>(std::min<int64_t>(args.episodes, 8));
   env.threads = 1;
   const EvaluationResult r = evaluate_policy(ppo.policy(), env, args.episodes, static_cast<uint64_t>(args.seed),
@@ -106,6 +146,8 @@ int eval(const EvalArgs& args) {
 }
 
 }  // namespace
+
+RunLoader trained_policy_loader() { return policy_source; }
 
 void add_train_commands(CLI::App& app, int& exit_code) {
   auto* train_cmd = app.add_subcommand("train", "Train an agent from a YAML config");
@@ -125,6 +167,9 @@ void add_train_commands(CLI::App& app, int& exit_code) {
   eval_cmd->add_option("--seed", eargs->seed, "Seed of the evaluation envs (>= 0)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   eval_cmd->add_flag("--stochastic", eargs->stochastic, "Sample actions instead of taking the most likely");
+  eval_cmd->add_flag("--render", eargs->render,
+                     "Watch the episodes in a window (space pauses, right arrow steps, + and - change speed, r resets, "
+                     "q quits); needs a display, else use `rlforge record`");
   eval_cmd->callback([&exit_code, eargs] { exit_code = run_reporting_errors([&] { return eval(*eargs); }); });
 }
 

@@ -51,14 +51,16 @@ VectorEnv::VectorEnv(const EnvFactory& factory, int num_envs, int threads) {
 
 VectorEnv::VectorEnv(const VectorEnvConfig& config)
     : VectorEnv(
-          [&config](int) {
-            std::unique_ptr<Env> env = make_env(config.id, config.options);
-            for (const auto& w : config.wrappers) env = wrap_env(std::move(env), w);
-            return env;
-          },
+          [&config](int) { return make_configured_env(config); },
           config.num_envs, config.threads) {}
 
 VectorEnv::~VectorEnv() = default;
+
+std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config) {
+  std::unique_ptr<Env> env = make_env(config.id, config.options);
+  for (const auto& w : config.wrappers) env = wrap_env(std::move(env), w);
+  return env;
+}
 
 std::string VectorEnv::snapshot() const {
   SnapshotWriter out;

@@ -67,4 +67,15 @@ void Canvas::fill_circle(Point center, double radius, Color color) {
   draw_triangles(scratch_, color);
 }
 
+void Canvas::text(Point pixel, const std::string& text, Color color, int size, HAlign h, VAlign v) {
+  if (text.empty()) return;
+  const TextSize box = measure_text(text, size);
+  Point top_left = pixel;
+  if (h == HAlign::Center) top_left.x -= box.width / 2.0;
+  if (h == HAlign::Right) top_left.x -= box.width;
+  if (v == VAlign::Middle) top_left.y -= box.height / 2.0;
+  if (v == VAlign::Bottom) top_left.y -= box.height;
+  draw_text(top_left, text, color, size);
+}
+
 }  // namespace rlforge

@@ -2,10 +2,10 @@
 
 #include <SDL.h>
 
-#include <cmath>
-#include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include "rlforge/render/image_files.h"
 
 namespace rlforge {
 
@@ -16,49 +16,21 @@ OffscreenCanvas::OffscreenCanvas(int width, int height) : width_(width), height_
   }
   surface_ = SDL_CreateRGBSurfaceWithFormat(0, width, height, 32, SDL_PIXELFORMAT_RGBA32);
   if (surface_ == nullptr) throw std::runtime_error(std::string("cannot create an SDL surface: ") + SDL_GetError());
-  renderer_ = SDL_CreateSoftwareRenderer(surface_);
-  if (renderer_ == nullptr) {
+  SDL_Renderer* renderer = SDL_CreateSoftwareRenderer(surface_);
+  if (renderer == nullptr) {
     SDL_FreeSurface(surface_);
     throw std::runtime_error(std::string("cannot create SDL's software renderer: ") + SDL_GetError());
   }
-  SDL_SetRenderDrawBlendMode(renderer_, SDL_BLENDMODE_BLEND);
+  use_renderer(renderer);
 }
 
 OffscreenCanvas::~OffscreenCanvas() {
-  SDL_DestroyRenderer(renderer_);
+  SDL_DestroyRenderer(renderer());
   SDL_FreeSurface(surface_);
 }
 
-void OffscreenCanvas::clear_pixels(Color c) {
-  SDL_SetRenderDrawColor(renderer_, c.r, c.g, c.b, c.a);
-  SDL_RenderClear(renderer_);
-}
-
-void OffscreenCanvas::draw_triangles(const std::vector<Point>& pixels, Color c) {
-  if (pixels.empty()) return;
-  // SDL wants its own vertex records; a thread-local buffer avoids an allocation per call.
-  thread_local std::vector<SDL_Vertex> vertices;
-  vertices.resize(pixels.size());
-  for (size_t i = 0; i < pixels.size(); ++i) {
-    // Whole-pixel corners, as pygame draws Gymnasium's polygons. SDL's software renderer turns
-    // triangle pairs that form an axis-aligned rectangle into a rectangle fill that truncates
-    // position and size separately, so with fractional corners neighbouring shapes lose a column
-    // between them.
-    vertices[i].position = {std::round(static_cast<float>(pixels[i].x)), std::round(static_cast<float>(pixels[i].y))};
-    vertices[i].color = {c.r, c.g, c.b, c.a};
-    vertices[i].tex_coord = {0.0f, 0.0f};
-  }
-  SDL_RenderGeometry(renderer_, nullptr, vertices.data(), static_cast<int>(vertices.size()), nullptr, 0);
-}
-
-void OffscreenCanvas::draw_thin_line(Point a, Point b, Color c) {
-  SDL_SetRenderDrawColor(renderer_, c.r, c.g, c.b, c.a);
-  SDL_RenderDrawLineF(renderer_, static_cast<float>(a.x), static_cast<float>(a.y), static_cast<float>(b.x),
-                      static_cast<float>(b.y));
-}
-
 void OffscreenCanvas::read_rgb(std::vector<uint8_t>& rgb) const {
-  SDL_RenderFlush(renderer_);
+  SDL_RenderFlush(renderer());
   rgb.resize(static_cast<size_t>(width_) * height_ * 3);
   const auto* base = static_cast<const uint8_t*>(surface_->pixels);
   for (int y = 0; y < height_; ++y) {
@@ -77,5 +49,7 @@ std::vector<uint8_t> OffscreenCanvas::rgb() const {
   read_rgb(out);
   return out;
 }
+
+void OffscreenCanvas::save_png(const std::string& path) const { write_png(path, Image{width_, height_, rgb()}); }
 
 }  // namespace rlforge

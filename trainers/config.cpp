@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -307,6 +308,19 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   t.log_every = trainer.positive_int("log_every", t.log_every);
   t.checkpoint_every = trainer.positive_int("checkpoint_every", t.checkpoint_every);
   t.torch_threads = static_cast<int>(trainer.positive_int("torch_threads", t.torch_threads));
+  t.record_every = trainer.non_negative_int("record_every", t.record_every);
+  const std::string size = trainer.get<std::string>("record_size", "", "WIDTHxHEIGHT in pixels, such as 600x400");
+  if (!size.empty()) {
+    static const std::regex pattern(R"(^([0-9]{1,5})x([0-9]{1,5})$)");
+    std::smatch m;
+    if (!std::regex_match(size, m, pattern) || std::stoi(m[1].str()) == 0 || std::stoi(m[2].str()) == 0) {
+      trainer.fail(trainer.raw("record_size"), "record_size",
+                   "expected WIDTHxHEIGHT in pixels, both above zero (such as 600x400), got '" + size + "'");
+    }
+    t.record_width = std::stoi(m[1].str());
+    t.record_height = std::stoi(m[2].str());
+  }
+  t.record_fps = trainer.number("record_fps", t.record_fps, 0.0, 1000.0, "a number in [0, 1000] (0: the env's frame rate)");
   trainer.finish();
   top.finish();
 

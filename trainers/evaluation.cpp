@@ -6,6 +6,9 @@
 
 #include "rlforge/trainers/env_tensors.h"
 
+#include <algorithm>
+#include <memory>
+
 namespace rlforge {
 
 EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& config,
@@ -57,6 +60,41 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
   for (double v : returns) r.std_return += (v - r.mean_return) * (v - r.mean_return);
   r.std_return = std::sqrt(r.std_return / static_cast<double>(r.episodes));
   return r;
+}
+
+ActionChooser policy_actions(ActorCritic& policy, const EnvSpec& spec, bool deterministic,
+                             torch::Generator& generator) {
+  struct State {
+    std::vector<int64_t> shape;
+    torch::Dtype dtype;
+    bool discrete;
+    torch::Tensor low, high;
+    int64_t discrete_action = 0;
+    std::vector<float> box_action;
+  };
+  auto state = std::make_shared<State>();
+  state->shape = {1};
+  state->shape.insert(state->shape.end(), spec.observation_space.shape().begin(), spec.observation_space.shape().end());
+  state->dtype = torch_dtype(spec.observation_space.dtype());
+  state->discrete = spec.action_space.is_discrete();
+  if (!state->discrete) {
+    state->low = torch::tensor(spec.action_space.low());
+    state->high = torch::tensor(spec.action_space.high());
+    state->box_action.resize(spec.action_space.size());
+  }
+  const auto device = policy->parameters().front().device();
+  return [state, &policy, &generator, deterministic, device](const void* observation) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor obs = torch::from_blob(const_cast<void*>(observation), state->shape, state->dtype);
+    const torch::Tensor action = policy->act(policy->prepare(obs.to(device), false), deterministic, generator).action.to(torch::kCPU);
+    if (state->discrete) {
+      state->discrete_action = action.to(torch::kInt64).item<int64_t>();
+      return ActionRef::discrete(state->discrete_action);
+    }
+    const torch::Tensor clipped = torch::max(torch::min(action.reshape({-1}).to(torch::kFloat32), state->high), state->low).contiguous();
+    std::copy_n(clipped.data_ptr<float>(), state->box_action.size(), state->box_action.data());
+    return ActionRef::box(state->box_action);
+  };
 }
 
 }  // namespace rlforge

@@ -9,7 +9,9 @@
 #include <iomanip>
 #include <sstream>
 
+#include "rlforge/render/image_files.h"
 #include "rlforge/trainers/compute_threads.h"
+#include "rlforge/trainers/learning_curve.h"
 #include "rlforge/trainers/progress.h"
 #include "rlforge/trainers/rollout_collector.h"
 #include "rlforge/trainers/tensorboard.h"
@@ -183,6 +185,7 @@ namespace {
 struct LoopState {
   int64_t episodes = 0;
   int64_t next_eval = 0;
+  int64_t next_record = 0;
   double elapsed_before = 0;  // wall seconds of earlier sessions of this run
   std::deque<EpisodeSummary> recent;
   std::optional<EvaluationResult> best;
@@ -192,6 +195,7 @@ struct LoopState {
     YAML::Node n;
     n["episodes"] = episodes;
     n["next_eval"] = next_eval;
+    n["next_record"] = next_record;
     n["elapsed_seconds"] = elapsed_before + elapsed_now;
     YAML::Node r(YAML::NodeType::Sequence);
     for (const auto& e : recent) {
@@ -218,6 +222,7 @@ struct LoopState {
     const YAML::Node n = YAML::Load(text);
     episodes = n["episodes"].as<int64_t>();
     next_eval = n["next_eval"].as<int64_t>();
+    next_record = n["next_record"] ? n["next_record"].as<int64_t>() : 0;
     elapsed_before = n["elapsed_seconds"].as<double>();
     recent.clear();
     for (const auto& item : n["recent"]) recent.push_back({item[0].as<double>(), item[1].as<int64_t>()});
@@ -283,6 +288,7 @@ TrainResult Trainer::run(const RunControl& control) {
 
   LoopState loop;
   loop.next_eval = c.trainer.eval_every > 0 ? c.trainer.eval_every : c.trainer.total_steps + 1;
+  loop.next_record = c.trainer.record_every > 0 ? c.trainer.record_every : c.trainer.total_steps + 1;
   if (control.resume) {
     const Checkpoint info =
         load_checkpoint(last.string(), ppo, {"venv", "generator", "discounted_returns", "loop"});
@@ -350,6 +356,34 @@ TrainResult Trainer::run(const RunControl& control) {
     return e;
   };
 
+  // Recordings: one evaluation episode (the evaluation seed, its own generator so that recording
+  // leaves training's random numbers alone) into videos/, every record_every env steps.
+  double record_seconds = 0;
+  auto record = [&](const std::string& name) {
+    const auto record_start = std::chrono::steady_clock::now();
+    EpisodePlayer player(c.env);
+    if (!player.env().can_render()) return;
+    const RenderHints hints = player.env().render_hints();
+    const int width = c.trainer.record_width > 0 ? c.trainer.record_width : hints.width;
+    const int height = c.trainer.record_height > 0 ? c.trainer.record_height : hints.height;
+    const double wanted_fps = c.trainer.record_fps > 0 ? c.trainer.record_fps : hints.fps;
+    RecordingSettings settings;
+    settings.seed = eval_seed;
+    settings.width = width;
+    settings.height = height;
+    settings.frame_stride = std::max(1, static_cast<int>(std::lround(hints.fps / wanted_fps)));
+    fs::create_directories(dir / "videos");
+    const std::string path = (dir / "videos" / (name + ".gif")).string();
+    const auto recorder = open_recorder(path, width, height, hints.fps / settings.frame_stride);
+    torch::Generator generator = at::detail::createCPUGenerator(c.run.seed + 2'000'000);
+    const RecordedEpisodes r = record_episodes(
+        player, policy_actions(ppo.policy(), player.spec(), c.trainer.eval_deterministic, generator), *recorder, settings);
+    recorder->finish();
+    progress.message("recorded " + path + " (return " + std::to_string(r.returns.front()) + ")");
+    record_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - record_start).count();
+  };
+  const std::string curve_title = c.env.id + ", " + c.algo + " (" + c.run.name + ")";
+
   while (collector.env_steps() < c.trainer.total_steps) {
     collector.collect(ppo.policy(), ppo.generator(), buffer, c.ppo.gae_lambda);
     const int64_t steps = collector.env_steps();
@@ -404,6 +438,10 @@ TrainResult Trainer::run(const RunControl& control) {
       evaluate(steps);
       while (loop.next_eval <= steps) loop.next_eval += c.trainer.eval_every;
     }
+    if (steps >= loop.next_record && steps < c.trainer.total_steps) {
+      record("step_" + std::to_string(steps));
+      while (loop.next_record <= steps) loop.next_record += c.trainer.record_every;
+    }
     const bool stop = (control.stop_after_steps > 0 && steps >= control.stop_after_steps) ||
                       (control.stop_requested != nullptr && control.stop_requested->load());
     // The checkpoint comes last: everything logged so far belongs to it.
@@ -422,6 +460,7 @@ TrainResult Trainer::run(const RunControl& control) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - checkpoint_start).count();
     }
     if (stop && steps < c.trainer.total_steps) {
+      write_learning_curve(run_dir_, curve_title);
       progress.message("stopped at " + std::to_string(steps) + " env steps; continue with --resume " + run_dir_);
       result.stopped = true;
       result.env_steps = steps;
@@ -434,7 +473,9 @@ TrainResult Trainer::run(const RunControl& control) {
   progress.finish();
   result.env_steps = collector.env_steps();
   result.final_eval = evaluate(result.env_steps);
+  if (c.trainer.record_every > 0) record("final");
   result.wall_seconds = elapsed();
+  write_learning_curve(run_dir_, curve_title);
 
   YAML::Node summary;
   summary["env_steps"] = result.env_steps;
@@ -450,6 +491,7 @@ TrainResult Trainer::run(const RunControl& control) {
   summary["time_seconds"]["update"] = update_seconds;
   summary["time_seconds"]["evaluation"] = eval_seconds;
   summary["time_seconds"]["checkpoints"] = checkpoint_seconds;
+  summary["time_seconds"]["recording"] = record_seconds;
   YAML::Emitter out;
   out << summary;
   write_file_atomically((dir / "summary.yaml").string(), std::string(out.c_str()) + "\n");

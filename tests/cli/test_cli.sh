@@ -71,6 +71,30 @@ check "missing subcommand: one line" one_error_line "subcommand"
 check "unknown subcommand fails" run 1 frobnicate
 check "unknown subcommand: one line" one_error_line "frobnicate"
 
+# Recording and watching, headless.
+media=$(mktemp -d)
+check "record an env id to a GIF" run 0 record CartPole-v1 --out "$media/cartpole.gif" --size 120x80 --episodes 2 --seed 4
+check "record prints the episodes and frames" bash -c "grep -c '^episode [12]: return' '$out' | grep -qx 2 && grep -q '^frames: [0-9]* at 120x80' '$out'"
+check "the GIF exists and is a GIF" bash -c "head -c 6 '$media/cartpole.gif' | grep -q GIF89a"
+check "record PNG frames into a directory" run 0 record Pendulum-v1 --out "$media/frames/" --size 50x50 --fps 10
+check "PNG frames: 1 + 200 / 3 of them" bash -c "[[ \$(ls '$media/frames' | grep -c '^frame_.*\.png$') -eq 68 ]]"
+check "record with an unknown format fails" run 1 record CartPole-v1 --out "$media/a.mp4"
+check "unknown format: one line" one_error_line "unknown format '.mp4'; expected FILE.gif"
+check "record with a zero size fails" run 1 record CartPole-v1 --out "$media/a.gif" --size 0x40
+check "zero size: one line" one_error_line "size 0x40: expected WIDTHxHEIGHT"
+check "record into a missing directory fails" run 1 record CartPole-v1 --out "$media/no/such/a.gif"
+check "missing directory: one line" one_error_line "does not exist"
+check "record of an unknown id fails" run 1 record NoSuchEnv-v0 --out "$media/a.gif"
+check "unknown id: one line" one_error_line "unknown environment id 'NoSuchEnv-v0'"
+check "failed recordings leave nothing" bash -c "[[ ! -e '$media/a.gif' && ! -e '$media/a.mp4' ]]"
+check "play without a display fails" bash -c "env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER '$rlforge' play CartPole-v1 >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
+check "no display: one line suggesting record" one_error_line "no display.*rlforge record"
+check "play runs with the dummy video driver" bash -c "SDL_VIDEODRIVER=dummy '$rlforge' play CartPole-v1 --max-steps 30 --fps 1000 >'$out' 2>'$err'"
+check "play reports what it watched" bash -c "grep -q '^watched 30 steps' '$out'"
+check "play of an env without keys fails" bash -c "SDL_VIDEODRIVER=dummy '$rlforge' play BipedalWalker-v3 >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
+check "no keys: one line" one_error_line "BipedalWalker-v3 has no keyboard mapping"
+rm -rf "$media"
+
 # Training and evaluation, where the program was built with LibTorch.
 if "$rlforge" train --help >/dev/null 2>&1; then
   runs=$(mktemp -d)
@@ -78,13 +102,18 @@ if "$rlforge" train --help >/dev/null 2>&1; then
   check "train runs a short config" run 0 train "$config" --out "$runs" --set trainer.total_steps=2048 --set trainer.eval_every=1024 --set trainer.eval_episodes=3
   run_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
   check "train prints the run directory and final evaluation" bash -c "[[ -d '$run_dir' ]] && grep -q '^final_eval: mean_return' '$out'"
-  for f in config.yaml metrics.csv eval.csv summary.yaml checkpoints/last.pt checkpoints/best.pt; do
+  for f in config.yaml metrics.csv eval.csv summary.yaml curve.png checkpoints/last.pt checkpoints/best.pt; do
     check "run directory has $f" test -s "$run_dir/$f"
   done
   check "summary.yaml has the figures" bash -c "grep -q '^env_steps: 2048' '$run_dir/summary.yaml' && grep -q '^final_eval:' '$run_dir/summary.yaml' && grep -q '^best_eval:' '$run_dir/summary.yaml' && grep -q '^steps_per_second:' '$run_dir/summary.yaml' && grep -q '^time_seconds:' '$run_dir/summary.yaml'"
   check "metrics.csv has a row per update" bash -c "[[ \$(wc -l < '$run_dir/metrics.csv') -eq 9 ]]"
   check "eval prints mean_return and std_return" run 0 eval "$run_dir" --episodes 3
   check "eval output" bash -c "grep -Eq '^mean_return: -?[0-9.]+' '$out' && grep -Eq '^std_return: [0-9.]+' '$out'"
+  check "record a trained run" run 0 record "$run_dir" --out "$runs/agent.gif" --size 120x80
+  check "record names the policy" bash -c "grep -q 'policy of .*best.pt' '$out' && test -s '$runs/agent.gif'"
+  check "eval --render without a display fails" bash -c "env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER '$rlforge' eval '$run_dir' --render >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
+  check "eval --render, no display: one line" one_error_line "no display.*rlforge record"
+  check "eval --render plays episodes in a window" bash -c "SDL_VIDEODRIVER=dummy '$rlforge' eval '$run_dir' --render --episodes 1 >'$out' 2>'$err' && grep -q '^episode 1: return' '$out'"
   check "eval of a missing run fails" run 1 eval "$runs/nothing"
   check "eval of a missing run: one line" one_error_line "no such run directory or checkpoint"
   printf 'not a checkpoint' > "$runs/bad.pt"

@@ -37,6 +37,12 @@ struct EnvSpec {
   std::optional<double> reward_threshold;
 };
 
+// How an env is best watched: Gymnasium's window size and frame rate (metadata render_fps).
+struct RenderHints {
+  int width = 600, height = 400;
+  double fps = 50;
+};
+
 struct StepResult {
   double reward = 0.0;
   bool terminated = false;
@@ -90,6 +96,7 @@ class Env {
   // view). Envs without a renderer throw EnvError.
   virtual bool can_render() const { return false; }
   virtual void render(Canvas& canvas) const;
+  virtual RenderHints render_hints() const { return {}; }
 
   // The innermost simulator (wrappers forward to the env they wrap).
   virtual Env& unwrapped() { return *this; }

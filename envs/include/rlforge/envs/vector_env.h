@@ -36,6 +36,9 @@ struct VectorEnvConfig {
   int threads = 1;
 };
 
+// One env as the vector env builds each of its own: the registered simulator, then the wrappers.
+std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config);
+
 class VectorEnv {
  public:
   using EnvFactory = std::function<std::unique_ptr<Env>(int index)>;

@@ -30,6 +30,7 @@ class Wrapper : public Env {
   std::vector<double> state() const override { return inner_->state(); }
   bool can_render() const override { return inner_->can_render(); }
   void render(Canvas& canvas) const override { inner_->render(canvas); }
+  RenderHints render_hints() const override { return inner_->render_hints(); }
 
  protected:
   // `spec` is what the wrapped env looks like from outside (often the inner spec, modified).

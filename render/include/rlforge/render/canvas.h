@@ -18,6 +18,14 @@ struct Point {
   double x = 0, y = 0;
 };
 
+// Where a text's anchor point sits on the text's box.
+enum class HAlign { Left, Center, Right };
+enum class VAlign { Top, Middle, Bottom };
+
+struct TextSize {
+  int width = 0, height = 0;
+};
+
 class Canvas {
  public:
   virtual ~Canvas() = default;
@@ -42,11 +50,22 @@ class Canvas {
   void line(Point a, Point b, Color color, double width = 1.0);
   void fill_circle(Point center, double radius, Color color);  // radius in world units
 
+  // Text `size` pixels tall at a pixel position (not world units: labels stay readable whatever
+  // the view), anchored as `h` and `v` say. Drawn with DejaVu Sans (fonts-dejavu-core; the
+  // RLFORGE_FONT variable names another TrueType file). Throws std::runtime_error naming the
+  // font file when it cannot be loaded.
+  void text(Point pixel, const std::string& text, Color color, int size = 14, HAlign h = HAlign::Left,
+            VAlign v = VAlign::Top);
+  // The pixel box `text` would take at `size`.
+  virtual TextSize measure_text(const std::string& text, int size) = 0;
+
  protected:
   // Implementations draw triangles and one-pixel lines (pixel coordinates) and clear.
   virtual void draw_triangles(const std::vector<Point>& pixels, Color color) = 0;
   virtual void draw_thin_line(Point a, Point b, Color color) = 0;
   virtual void clear_pixels(Color color) = 0;
+  // Text whose top-left corner is at `top_left` (pixels).
+  virtual void draw_text(Point top_left, const std::string& text, Color color, int size) = 0;
 
  private:
   bool y_up_ = false;

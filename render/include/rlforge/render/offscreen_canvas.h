@@ -4,16 +4,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "rlforge/render/canvas.h"
+#include "rlforge/render/sdl_canvas.h"
 
 struct SDL_Surface;
-struct SDL_Renderer;
 
 namespace rlforge {
 
-class OffscreenCanvas final : public Canvas {
+class OffscreenCanvas final : public SdlCanvas {
  public:
   // Throws std::runtime_error with SDL's message when the surface or renderer cannot be made.
   OffscreenCanvas(int width, int height);
@@ -27,16 +27,12 @@ class OffscreenCanvas final : public Canvas {
   // The current frame as RGB bytes, into `rgb` (resized to width * height * 3).
   void read_rgb(std::vector<uint8_t>& rgb) const;
   std::vector<uint8_t> rgb() const;
-
- protected:
-  void draw_triangles(const std::vector<Point>& pixels, Color color) override;
-  void draw_thin_line(Point a, Point b, Color color) override;
-  void clear_pixels(Color color) override;
+  // Writes the frame to a PNG file (atomically: a temporary file, then a rename).
+  void save_png(const std::string& path) const;
 
  private:
   int width_, height_;
   SDL_Surface* surface_ = nullptr;
-  SDL_Renderer* renderer_ = nullptr;
 };
 
 }  // namespace rlforge

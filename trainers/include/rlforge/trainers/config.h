@@ -36,6 +36,10 @@ struct TrainerSection {
   // env steps between writes of checkpoints/last.pt (also written at the end and when stopped)
   int64_t checkpoint_every = 10'000;
   int torch_threads = 1;            // LibTorch intra-op threads
+  // env steps between recordings of one evaluation episode into videos/ (0: none)
+  int64_t record_every = 0;
+  int record_width = 0, record_height = 0;  // 0: the env's own window size
+  double record_fps = 0;                    // 0: the env's own frame rate
 };
 
 struct ExperimentConfig {

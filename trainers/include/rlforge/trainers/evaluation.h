@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "rlforge/agents/actor_critic.h"
+#include "rlforge/envs/episode_player.h"
 #include "rlforge/envs/vector_env.h"
 
 namespace rlforge {
@@ -22,5 +23,11 @@ struct EvaluationResult {
 EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& config,
                                  int64_t episodes, uint64_t seed, bool deterministic,
                                  torch::Generator& generator);
+
+// The policy as an action chooser for one env of `spec` (watching, recording): Box actions
+// clipped to the action space, as the vector env's steps get them. `policy` and `generator` must
+// outlive the chooser.
+ActionChooser policy_actions(ActorCritic& policy, const EnvSpec& spec, bool deterministic,
+                             torch::Generator& generator);
 
 }  // namespace rlforge

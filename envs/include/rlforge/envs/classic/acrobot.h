@@ -15,6 +15,7 @@ class Acrobot final : public Env {
 
   bool has_state() const override { return true; }
   bool can_render() const override { return true; }
+  RenderHints render_hints() const override { return {500, 500, 15}; }
   void render(Canvas& canvas) const override;
   std::vector<double> state() const override { return {s_[0], s_[1], s_[2], s_[3]}; }
 

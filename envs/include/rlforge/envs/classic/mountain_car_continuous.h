@@ -18,6 +18,7 @@ class MountainCarContinuous final : public Env {
 
   bool has_state() const override { return true; }
   bool can_render() const override { return true; }
+  RenderHints render_hints() const override { return {600, 400, 30}; }
   void render(Canvas& canvas) const override;
   // [position, velocity]
   std::vector<double> state() const override { return {position_, velocity_}; }

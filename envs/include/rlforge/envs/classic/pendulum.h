@@ -17,6 +17,7 @@ class Pendulum final : public Env {
 
   bool has_state() const override { return true; }
   bool can_render() const override { return true; }
+  RenderHints render_hints() const override { return {500, 500, 30}; }
   void render(Canvas& canvas) const override;
   // [theta, theta_dot]
   std::vector<double> state() const override { return {theta_, theta_dot_}; }

@@ -1,0 +1,32 @@
+#pragma once
+// Line plots drawn on a Canvas (learning curves: return against env steps): axes, "nice" ticks,
+// grid, labels, a title and a legend.
+
+#include <string>
+#include <vector>
+
+#include "rlforge/render/canvas.h"
+
+namespace rlforge {
+
+struct PlotSeries {
+  std::string name;
+  Color color;
+  std::vector<double> x, y;
+  bool markers = false;  // a dot at every point (for sparse series such as evaluations)
+};
+
+struct PlotSpec {
+  std::string title, x_label, y_label;
+  std::vector<PlotSeries> series;
+};
+
+// Draws over the whole canvas. Series may be empty; non-finite points are skipped.
+void draw_plot(Canvas& canvas, const PlotSpec& spec);
+
+// About `target` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi].
+std::vector<double> nice_ticks(double lo, double hi, int target);
+// A tick value as text, with k and M for thousands and millions: 250k, 1.5M, -0.25.
+std::string tick_label(double value, double step);
+
+}  // namespace rlforge
