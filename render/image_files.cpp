@@ -3,11 +3,14 @@
 #include <SDL.h>
 #include <SDL_image.h>
 #include <gif_lib.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -124,7 +127,8 @@ struct GifWriter::State {
   std::string path, tmp;
   GifFileType* gif = nullptr;
   int width = 0, height = 0, delay = 2;
-  std::vector<uint8_t> previous;  // the last frame written, to encode only what changed
+  std::vector<uint8_t> previous;  // the last frame given, to encode only what changed
+  uint8_t corner[3] = {0, 0, 0};  // the colour a viewer shows at (0, 0), quantised
   std::vector<uint8_t> patch;     // RGB of the changed rectangle
   std::vector<GifByteType> indices, red, green, blue;
   ExactPalette palette;
@@ -158,9 +162,17 @@ GifWriter::GifWriter(const std::string& path, int width, int height, double fram
   s.height = height;
   // Browsers slow down GIFs with delays under 2/100 s, so 50 frames/s is the fastest honest rate.
   s.delay = std::max(2, static_cast<int>(std::lround(100.0 / frames_per_second)));
+  // Opened here rather than by giflib, which would make the file readable by its owner only.
+  const int fd = ::open(s.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
   int error = 0;
-  s.gif = EGifOpenFileName(s.tmp.c_str(), false, &error);
-  if (s.gif == nullptr) throw std::runtime_error("cannot write " + path + ": " + gif_error(error));
+  s.gif = EGifOpenFileHandle(fd, &error);
+  if (s.gif == nullptr) {
+    ::close(fd);
+    std::error_code ec;
+    fs::remove(s.tmp, ec);
+    throw std::runtime_error("cannot write " + path + ": " + gif_error(error));
+  }
   EGifSetGifVersion(s.gif, true);
   s.check(EGifPutScreenDesc(s.gif, width, height, 8, 0, nullptr), "screen");
   // The Netscape extension makes viewers loop the animation.
@@ -196,12 +208,16 @@ void GifWriter::add_frame(const uint8_t* rgb) {
     }
     if (y1 == 0) x0 = 0, y0 = 0, x1 = 1, y1 = 1;  // unchanged: one pixel keeps the frame's delay
   }
+  const bool unchanged = !s.previous.empty() && y1 == 1 && x1 == 1 && std::equal(rgb, rgb + 3, s.previous.data());
   const int pw = x1 - x0, ph = y1 - y0;
   s.patch.resize(static_cast<size_t>(pw) * ph * 3);
   for (int y = 0; y < ph; ++y) {
     std::copy_n(rgb + (y0 + y) * row_bytes + 3 * x0, pw * 3, s.patch.data() + static_cast<size_t>(y) * pw * 3);
   }
   s.previous.assign(rgb, rgb + row_bytes * h);
+  // An unchanged frame repeats the pixel as shown, which after quantisation may differ from
+  // the pixel as given.
+  if (unchanged) std::copy_n(s.corner, 3, s.patch.data());
 
   const size_t pixels = static_cast<size_t>(pw) * ph;
   std::vector<GifColorType> colors;
@@ -225,6 +241,10 @@ void GifWriter::add_frame(const uint8_t* rgb) {
   int map_size = 2;
   while (map_size < static_cast<int>(colors.size())) map_size *= 2;
   colors.resize(static_cast<size_t>(map_size), GifColorType{0, 0, 0});
+  if (x0 == 0 && y0 == 0) {
+    const GifColorType& shown = colors[s.indices[0]];
+    s.corner[0] = shown.Red, s.corner[1] = shown.Green, s.corner[2] = shown.Blue;
+  }
   ColorMapObject* map = GifMakeMapObject(map_size, colors.data());
   if (map == nullptr) throw std::runtime_error("cannot write " + s.path + ": out of memory");
 
@@ -273,6 +293,39 @@ GifSummary read_gif_summary(const std::string& path) {
   }
   DGifCloseFile(gif, &error);
   return summary;
+}
+
+std::vector<Image> read_gif_frames(const std::string& path) {
+  int error = 0;
+  GifFileType* gif = DGifOpenFileName(path.c_str(), &error);
+  if (gif == nullptr) throw std::runtime_error("cannot read the GIF " + path + ": " + gif_error(error));
+  if (DGifSlurp(gif) != GIF_OK) {
+    const int code = gif->Error;
+    DGifCloseFile(gif, &error);
+    throw std::runtime_error("cannot decode the GIF " + path + ": " + gif_error(code));
+  }
+  std::vector<Image> frames;
+  Image canvas{gif->SWidth, gif->SHeight, std::vector<uint8_t>(static_cast<size_t>(gif->SWidth) * gif->SHeight * 3, 0)};
+  for (int i = 0; i < gif->ImageCount; ++i) {
+    const SavedImage& image = gif->SavedImages[i];
+    const GifImageDesc& d = image.ImageDesc;
+    const ColorMapObject* map = d.ColorMap != nullptr ? d.ColorMap : gif->SColorMap;
+    if (map == nullptr || d.Left + d.Width > canvas.width || d.Top + d.Height > canvas.height || d.Interlace) {
+      DGifCloseFile(gif, &error);
+      throw std::runtime_error("cannot decode the GIF " + path + ": frame " + std::to_string(i) + " is not of the kind rlforge writes");
+    }
+    // Each frame draws over the previous one (rlforge writes only 'do not dispose' frames).
+    for (int y = 0; y < d.Height; ++y) {
+      for (int x = 0; x < d.Width; ++x) {
+        const GifColorType c = map->Colors[image.RasterBits[static_cast<size_t>(y) * d.Width + x]];
+        uint8_t* p = &canvas.rgb[(static_cast<size_t>(d.Top + y) * canvas.width + d.Left + x) * 3];
+        p[0] = c.Red, p[1] = c.Green, p[2] = c.Blue;
+      }
+    }
+    frames.push_back(canvas);
+  }
+  DGifCloseFile(gif, &error);
+  return frames;
 }
 
 // ---------------------------------------------------------------------------------------------

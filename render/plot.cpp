@@ -25,10 +25,10 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   return ticks;
 }
 
-std::string tick_label(double value, double step) {
+std::string tick_label(double value, double step, double largest) {
   double scale = 1;
   const char* suffix = "";
-  const double span = std::max(std::abs(value), step);
+  const double span = std::max({std::abs(value), step, std::abs(largest)});
   if (span >= 1e6) scale = 1e6, suffix = "M";
   else if (span >= 1e4) scale = 1e3, suffix = "k";
   const double scaled_step = step / scale;
@@ -53,6 +53,13 @@ struct Range {
     if (hi == lo) lo -= 1, hi += 1;
   }
 };
+
+// Labels of one axis share their unit (k or M), chosen by its largest tick.
+double axis_largest(const std::vector<double>& ticks) {
+  double largest = 0;
+  for (double t : ticks) largest = std::max(largest, std::abs(t));
+  return largest;
+}
 
 const Color kInk{40, 40, 40}, kGrid{225, 225, 225}, kPaper{255, 255, 255};
 
@@ -83,8 +90,9 @@ void draw_plot(Canvas& canvas, const PlotSpec& spec) {
   yr.lo = std::min(yr.lo, y_ticks.front()), yr.hi = std::max(yr.hi, y_ticks.back());
   xr.lo = std::min(xr.lo, x_ticks.front()), xr.hi = std::max(xr.hi, x_ticks.back());
 
+  const double y_largest = axis_largest(y_ticks), x_largest = axis_largest(x_ticks);
   int label_width = 0;
-  for (double t : y_ticks) label_width = std::max(label_width, canvas.measure_text(tick_label(t, y_step), font).width);
+  for (double t : y_ticks) label_width = std::max(label_width, canvas.measure_text(tick_label(t, y_step, y_largest), font).width);
   const double left = label_width + font * 2.5, right = w - font * 1.2;
   const double top = h - font * 2.6, bottom = font * 3.6;  // world y of the plot area's edges
   if (right <= left + 10 || top <= bottom + 10) return;  // too small to draw anything useful
@@ -93,11 +101,11 @@ void draw_plot(Canvas& canvas, const PlotSpec& spec) {
 
   for (double t : y_ticks) {
     canvas.line({left, py(t)}, {right, py(t)}, kGrid);
-    canvas.text({left - font * 0.4, h - py(t)}, tick_label(t, y_step), kInk, font, HAlign::Right, VAlign::Middle);
+    canvas.text({left - font * 0.4, h - py(t)}, tick_label(t, y_step, y_largest), kInk, font, HAlign::Right, VAlign::Middle);
   }
   for (double t : x_ticks) {
     canvas.line({px(t), bottom}, {px(t), top}, kGrid);
-    canvas.text({px(t), h - bottom + font * 0.3}, tick_label(t, x_step), kInk, font, HAlign::Center, VAlign::Top);
+    canvas.text({px(t), h - bottom + font * 0.3}, tick_label(t, x_step, x_largest), kInk, font, HAlign::Center, VAlign::Top);
   }
   canvas.outline_polygon({{left, bottom}, {right, bottom}, {right, top}, {left, top}}, kInk);
   canvas.text({w / 2, font * 0.5}, spec.title, kInk, font + 2, HAlign::Center, VAlign::Top);

@@ -55,6 +55,8 @@ TEST_CASE("a PNG round trip keeps every pixel", "[render]") {
 TEST_CASE("a GIF decodes into its frames", "[render]") {
   const fs::path dir = scratch_dir("gif");
   const std::string path = (dir / "a.gif").string();
+  std::vector<uint8_t> flat;
+  const Image many = gradient(40, 30, 3);
   {
     GifWriter gif(path, 40, 30, 25);
     // Few colours (exact palette), then many (quantised), then an unchanged frame.
@@ -62,9 +64,8 @@ TEST_CASE("a GIF decodes into its frames", "[render]") {
     canvas.clear(Color{255, 255, 255});
     canvas.set_view(0, 4, 0, 3);
     canvas.fill_polygon({{1, 1}, {3, 1}, {3, 2}, {1, 2}}, Color{200, 30, 30});
-    const auto flat = canvas.rgb();
+    flat = canvas.rgb();
     gif.add_frame(flat.data());
-    const Image many = gradient(40, 30, 3);
     gif.add_frame(many.rgb.data());
     gif.add_frame(many.rgb.data());
     CHECK(gif.frames() == 3);
@@ -82,6 +83,39 @@ TEST_CASE("a GIF decodes into its frames", "[render]") {
   CHECK(first.width == 40);
   CHECK(first.rgb[(15 * 40 + 20) * 3] == 200);
   CHECK(first.rgb[(2 * 40 + 2) * 3 + 1] == 255);
+  // Later frames hold only what changed; drawn over the earlier ones they give the whole frame.
+  const std::vector<Image> frames = read_gif_frames(path);
+  REQUIRE(frames.size() == 3);
+  CHECK(frames[0].rgb == flat);
+  CHECK(frames[2].rgb == frames[1].rgb);
+  // The gradient has more than 256 colours: giflib's median cut (on 5 bits a channel) keeps each
+  // channel within a quarter of its range.
+  int worst = 0;
+  for (size_t i = 0; i < many.rgb.size(); ++i) worst = std::max(worst, std::abs(int{frames[1].rgb[i]} - int{many.rgb[i]}));
+  CHECK(worst <= 64);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a GIF of a moving shape replays exactly", "[render]") {
+  const fs::path dir = scratch_dir("gif-motion");
+  const std::string path = (dir / "motion.gif").string();
+  std::vector<std::vector<uint8_t>> drawn;
+  {
+    GifWriter gif(path, 64, 48, 50);
+    OffscreenCanvas canvas(64, 48);
+    canvas.set_view(0, 64, 0, 48);
+    for (int i = 0; i < 6; ++i) {
+      canvas.clear(Color{230, 230, 255});
+      canvas.fill_circle({10.0 + 8 * i, 20}, 5, Color{200, 40, 40});
+      canvas.fill_polygon({{0, 0}, {64, 0}, {64, 6}, {0, 6}}, Color{40, 160, 40});
+      drawn.push_back(canvas.rgb());
+      gif.add_frame(drawn.back().data());
+    }
+    gif.finish();
+  }
+  const std::vector<Image> frames = read_gif_frames(path);
+  REQUIRE(frames.size() == drawn.size());
+  for (size_t i = 0; i < drawn.size(); ++i) CHECK(frames[i].rgb == drawn[i]);
   fs::remove_all(dir);
 }
 

@@ -79,3 +79,9 @@ TEST_CASE("a window opens and draws with the dummy video driver", "[render]") {
   CHECK_FALSE(window.is_held(Key::Left));
   CHECK_THROWS_WITH(WindowCanvas("test", 0, 10), Catch::Contains("window size must be positive"));
 }
+
+TEST_CASE("one axis's tick labels share their unit", "[render]") {
+  CHECK(tick_label(200'000, 200'000, 1'000'000) == "0.2M");
+  CHECK(tick_label(1'000'000, 200'000, 1'000'000) == "1.0M");
+  CHECK(tick_label(20'000, 20'000, 100'000) == "20k");
+}

@@ -46,6 +46,8 @@ struct GifSummary {
 };
 // Decodes the whole file with giflib; throws naming the file when it is not a readable GIF.
 GifSummary read_gif_summary(const std::string& path);
+// Every frame as shown (each drawn over the previous), for GIFs as GifWriter writes them.
+std::vector<Image> read_gif_frames(const std::string& path);
 
 // Where frames are recorded: an animated GIF (FILE.gif) or numbered PNG files in a directory
 // (DIR/ or an existing directory: DIR/frame_000000.png, ...).

@@ -26,7 +26,8 @@ void draw_plot(Canvas& canvas, const PlotSpec& spec);
 
 // About `target` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi].
 std::vector<double> nice_ticks(double lo, double hi, int target);
-// A tick value as text, with k and M for thousands and millions: 250k, 1.5M, -0.25.
-std::string tick_label(double value, double step);
+// A tick value as text, with k and M for thousands and millions: 250k, 1.5M, -0.25. The unit
+// follows `largest` (an axis's largest tick), so that one axis's labels share it.
+std::string tick_label(double value, double step, double largest = 0);
 
 }  // namespace rlforge
