@@ -277,33 +277,39 @@ void GifWriter::finish() {
   move_into_place(s.tmp, s.path);
 }
 
-GifSummary read_gif_summary(const std::string& path) {
-  int error = 0;
-  GifFileType* gif = DGifOpenFileName(path.c_str(), &error);
-  if (gif == nullptr) throw std::runtime_error("cannot read the GIF " + path + ": " + gif_error(error));
-  if (DGifSlurp(gif) != GIF_OK) {
-    const int code = gif->Error;
+namespace {
+
+struct GifCloser {
+  void operator()(GifFileType* gif) const {
+    int error = 0;
     DGifCloseFile(gif, &error);
-    throw std::runtime_error("cannot decode the GIF " + path + ": " + gif_error(code));
   }
+};
+using DecodedGif = std::unique_ptr<GifFileType, GifCloser>;
+
+// The whole file decoded into memory; throws naming the file.
+DecodedGif decode_gif(const std::string& path) {
+  int error = 0;
+  DecodedGif gif(DGifOpenFileName(path.c_str(), &error));
+  if (gif == nullptr) throw std::runtime_error("cannot read the GIF " + path + ": " + gif_error(error));
+  if (DGifSlurp(gif.get()) != GIF_OK) throw std::runtime_error("cannot decode the GIF " + path + ": " + gif_error(gif->Error));
+  return gif;
+}
+
+}  // namespace
+
+GifSummary read_gif_summary(const std::string& path) {
+  const DecodedGif gif = decode_gif(path);
   GifSummary summary{gif->SWidth, gif->SHeight, gif->ImageCount, 0};
   GraphicsControlBlock control{};
-  if (gif->ImageCount > 0 && DGifSavedExtensionToGCB(gif, 0, &control) == GIF_OK) {
+  if (gif->ImageCount > 0 && DGifSavedExtensionToGCB(gif.get(), 0, &control) == GIF_OK) {
     summary.delay_centiseconds = control.DelayTime;
   }
-  DGifCloseFile(gif, &error);
   return summary;
 }
 
 std::vector<Image> read_gif_frames(const std::string& path) {
-  int error = 0;
-  GifFileType* gif = DGifOpenFileName(path.c_str(), &error);
-  if (gif == nullptr) throw std::runtime_error("cannot read the GIF " + path + ": " + gif_error(error));
-  if (DGifSlurp(gif) != GIF_OK) {
-    const int code = gif->Error;
-    DGifCloseFile(gif, &error);
-    throw std::runtime_error("cannot decode the GIF " + path + ": " + gif_error(code));
-  }
+  const DecodedGif gif = decode_gif(path);
   std::vector<Image> frames;
   Image canvas{gif->SWidth, gif->SHeight, std::vector<uint8_t>(static_cast<size_t>(gif->SWidth) * gif->SHeight * 3, 0)};
   for (int i = 0; i < gif->ImageCount; ++i) {
@@ -311,7 +317,6 @@ std::vector<Image> read_gif_frames(const std::string& path) {
     const GifImageDesc& d = image.ImageDesc;
     const ColorMapObject* map = d.ColorMap != nullptr ? d.ColorMap : gif->SColorMap;
     if (map == nullptr || d.Left + d.Width > canvas.width || d.Top + d.Height > canvas.height || d.Interlace) {
-      DGifCloseFile(gif, &error);
       throw std::runtime_error("cannot decode the GIF " + path + ": frame " + std::to_string(i) + " is not of the kind rlforge writes");
     }
     // Each frame draws over the previous one (rlforge writes only 'do not dispose' frames).
@@ -324,7 +329,6 @@ std::vector<Image> read_gif_frames(const std::string& path) {
     }
     frames.push_back(canvas);
   }
-  DGifCloseFile(gif, &error);
   return frames;
 }
 
