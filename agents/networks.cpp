@@ -49,6 +49,28 @@ torch::nn::Sequential make_mlp(int64_t in, const MlpConfig& config, int64_t out,
   return net;
 }
 
+torch::nn::Sequential make_nature_cnn(int64_t channels, int64_t height, int64_t width, int64_t features) {
+  // Output side of a convolution without padding.
+  auto out = [](int64_t size, int64_t kernel, int64_t stride) { return (size - kernel) / stride + 1; };
+  if (channels <= 0 || height < 36 || width < 36 || features <= 0) {
+    throw std::invalid_argument("the Nature CNN needs images of at least 36x36 pixels, got " + std::to_string(channels) +
+                                "x" + std::to_string(height) + "x" + std::to_string(width) + " (channels x height x width)");
+  }
+  const int64_t h = out(out(out(height, 8, 4), 4, 2), 3, 1);
+  const int64_t w = out(out(out(width, 8, 4), 4, 2), 3, 1);
+  torch::nn::Sequential net;
+  net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 32, 8).stride(4)));
+  net->push_back(torch::nn::ReLU());
+  net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 4).stride(2)));
+  net->push_back(torch::nn::ReLU());
+  net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(64, 64, 3).stride(1)));
+  net->push_back(torch::nn::ReLU());
+  net->push_back(torch::nn::Flatten());
+  net->push_back(torch::nn::Linear(64 * h * w, features));
+  net->push_back(torch::nn::ReLU());
+  return net;
+}
+
 std::vector<std::shared_ptr<torch::nn::Module>> modules_of(const torch::nn::Sequential& net) {
   std::vector<std::shared_ptr<torch::nn::Module>> out;
   for (size_t i = 0; i < net->size(); ++i) out.push_back(net->ptr(i));

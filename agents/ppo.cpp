@@ -85,6 +85,11 @@ void Ppo::load(torch::serialize::InputArchive& model, torch::serialize::InputArc
   optimizer_.load(optimizer);
 }
 
+torch::Tensor Ppo::act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  return policy_->act(policy_->prepare(observations.to(device_), false), deterministic, generator).action;
+}
+
 bool Ppo::uses_manual_gradient() const {
   return config_.manual_gradient && policy_->manual_gradient_supported() && device_.is_cpu();
 }

@@ -9,6 +9,7 @@
 
 #include "cli_errors.h"
 #include "render_commands.h"
+#include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/evaluation.h"
 #include "rlforge/trainers/compute_threads.h"
 #include "rlforge/trainers/progress.h"
@@ -90,7 +91,7 @@ struct LoadedAgent {
   std::string checkpoint;
   Checkpoint info;
   ExperimentConfig config;
-  std::unique_ptr<Ppo> ppo;
+  std::unique_ptr<Agent> agent;  // PPO's or DQN's, as the run's config says
 };
 
 LoadedAgent load_agent(const std::string& target, uint64_t seed) {
@@ -102,8 +103,8 @@ LoadedAgent load_agent(const std::string& target, uint64_t seed) {
   VectorEnvConfig probe = agent.config.env;
   probe.num_envs = 1;
   const EnvSpec spec = VectorEnv(probe).spec();
-  agent.ppo = std::make_unique<Ppo>(spec, agent.config.ppo, seed, resolve_device(agent.config.run.device));
-  load_checkpoint(agent.checkpoint, *agent.ppo);
+  agent.agent = make_agent(agent.config, spec, seed, resolve_device(agent.config.run.device));
+  load_checkpoint(agent.checkpoint, *agent.agent);
   return agent;
 }
 
@@ -112,7 +113,7 @@ PolicySource policy_source(const std::string& target, uint64_t seed, bool stocha
   PolicySource source;
   source.env = agent->config.env;
   const EnvSpec spec = EpisodePlayer(source.env).spec();
-  source.choose = policy_actions(agent->ppo->policy(), spec, !stochastic, agent->ppo->generator());
+  source.choose = agent_actions(*agent->agent, spec, !stochastic, agent->agent->generator());
   source.description = "policy of " + agent->checkpoint + ", " + std::to_string(agent->info.env_steps) + " env steps" +
                        (stochastic ? ", sampled actions" : "");
   source.owner = agent;
@@ -131,12 +132,12 @@ int eval(const EvalArgs& args) {
   const LoadedAgent agent = load_agent(args.target, static_cast<uint64_t>(args.seed));
   const std::string& checkpoint = agent.checkpoint;
   const Checkpoint& info = agent.info;
-  Ppo& ppo = *agent.ppo;
+  Agent& trained = *agent.agent;
   VectorEnvConfig env = agent.config.env;
   env.num_envs = static_cast<int>(std::min<int64_t>(args.episodes, 8));
   env.threads = 1;
-  const EvaluationResult r = evaluate_policy(ppo.policy(), env, args.episodes, static_cast<uint64_t>(args.seed),
-                                             !args.stochastic, ppo.generator());
+  const EvaluationResult r = evaluate_agent(trained, env, args.episodes, static_cast<uint64_t>(args.seed),
+                                            !args.stochastic, trained.generator());
   std::cout << "checkpoint: " << checkpoint << " (" << info.env_steps << " env steps)\n"
             << "episodes: " << r.episodes << "\n"
             << "mean_length: " << r.mean_length << "\n"

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <limits>
 #include <regex>
 #include <set>
@@ -10,6 +11,7 @@
 
 #include "rlforge/agents/networks.h"
 #include "rlforge/envs/registry.h"
+#include "rlforge/trainers/algorithm.h"
 
 namespace rlforge {
 
@@ -218,46 +220,29 @@ std::vector<int64_t> layer_sizes(Section& s, const std::string& key, std::vector
   return sizes;
 }
 
-}  // namespace
-
-ExperimentConfig parse_config(const std::string& yaml_text, const std::string& source,
-                              const std::vector<std::string>& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+int64_t available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024;
   }
-  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!root.IsMap()) throw ConfigError(source + ": expected a mapping with sections run, env, agent, trainer");
-  for (const auto& o : overrides) apply_override(root, o);
+  return -1;  // unknown: no check
+}
 
-  ExperimentConfig c;
-  c.source = source;
-  Section top(root, "", c.source);
-
-  Section run = top.section("run");
-  c.run.name = run.get<std::string>("name", std::filesystem::path(source).stem().string(), "a run name");
-  c.run.seed = static_cast<uint64_t>(run.non_negative_int("seed", 0));
-  c.run.device = run.get<std::string>("device", "cpu", "cpu, cuda, cuda:N or auto");
-  c.run.out_dir = run.get<std::string>("out_dir", "runs", "a directory");
-  run.finish();
-
-  Section env = top.section("env");
-  c.env.id = env.get<std::string>("id", "", "an environment id");
-  if (c.env.id.empty()) env.fail(env.raw("id"), "id", "is required (see `rlforge envs`)");
-  if (!env_registry().contains(c.env.id)) {
-    env.fail(env.raw("id"), "id", "unknown environment '" + c.env.id + "'; registered: " + join_names(env_registry().ids()));
+std::string format_bytes(int64_t bytes) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(1);
+  if (bytes >= (int64_t{1} << 30)) {
+    os << static_cast<double>(bytes) / static_cast<double>(int64_t{1} << 30) << " GiB";
+  } else {
+    os << static_cast<double>(bytes) / static_cast<double>(int64_t{1} << 20) << " MiB";
   }
-  c.env.options = env_options(env);
-  c.env.num_envs = static_cast<int>(env.positive_int("num_envs", 8));
-  c.env.threads = static_cast<int>(env.positive_int("threads", 1));
-  c.env.wrappers = env_wrappers(env);
-  env.finish();
+  return os.str();
+}
 
-  Section agent = top.section("agent");
-  c.algo = agent.choice("algo", "ppo", {"ppo"});
-  PpoConfig& p = c.ppo;
+void parse_ppo(Section& agent, PpoConfig& p) {
   p.n_steps = agent.positive_int("n_steps", p.n_steps);
   p.batch_size = agent.positive_int("batch_size", p.batch_size);
   p.n_epochs = agent.positive_int("n_epochs", p.n_epochs);
@@ -297,6 +282,136 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   p.policy.actor.ortho_init = p.policy.critic.ortho_init = policy.get<bool>("ortho_init", true, "true or false");
   policy.finish();
   agent.resolved()["policy"] = policy.resolved();
+}
+
+void parse_dqn(Section& agent, ExperimentConfig& c, const EnvSpec& spec) {
+  DqnConfig& d = c.dqn;
+  d.learning_rate = agent.number("learning_rate", d.learning_rate, 1e-12, 1e9, "a number > 0");
+  d.buffer_size = agent.positive_int("buffer_size", d.buffer_size);
+  if (d.buffer_size > (int64_t{1} << 40)) {
+    agent.fail(agent.raw("buffer_size"), "buffer_size", "expected at most 2^40 transitions, got " + std::to_string(d.buffer_size));
+  }
+  d.learning_starts = agent.non_negative_int("learning_starts", d.learning_starts);
+  d.batch_size = agent.positive_int("batch_size", d.batch_size);
+  d.tau = agent.number("tau", d.tau, 1e-12, 1.0, "a number in (0, 1] (1: copy the weights)");
+  d.gamma = agent.number("gamma", d.gamma, 0.0, 1.0, "a number in [0, 1]");
+  d.train_freq = agent.positive_int("train_freq", d.train_freq);
+  d.gradient_steps = agent.get<int64_t>("gradient_steps", d.gradient_steps, "a positive integer or -1");
+  if (d.gradient_steps == 0 || d.gradient_steps < -1) {
+    agent.fail(agent.raw("gradient_steps"), "gradient_steps",
+               "expected a positive integer or -1 (as many as env steps collected), got " + std::to_string(d.gradient_steps));
+  }
+  d.target_update_interval = agent.positive_int("target_update_interval", d.target_update_interval);
+  d.exploration_fraction = agent.number("exploration_fraction", d.exploration_fraction, 0.0, 1.0, "a number in [0, 1]");
+  d.exploration_initial_eps =
+      agent.number("exploration_initial_eps", d.exploration_initial_eps, 0.0, 1.0, "a number in [0, 1]");
+  d.exploration_final_eps = agent.number("exploration_final_eps", d.exploration_final_eps, 0.0, 1.0, "a number in [0, 1]");
+  d.max_grad_norm = agent.number("max_grad_norm", d.max_grad_norm, 1e-12, 1e9, "a number > 0");
+  d.adam_eps = agent.number("adam_eps", d.adam_eps, 1e-30, 1.0, "a number > 0");
+  d.loss = agent.choice("loss", d.loss, {"huber", "mse"});
+  d.double_q = agent.get<bool>("double_q", d.double_q, "true or false");
+  d.policy.dueling = agent.get<bool>("dueling", d.policy.dueling, "true or false");
+  d.n_step = agent.positive_int("n_step", d.n_step);
+  d.prioritized_replay = agent.get<bool>("prioritized_replay", d.prioritized_replay, "true or false");
+  d.prioritized_replay_alpha =
+      agent.number("prioritized_replay_alpha", d.prioritized_replay_alpha, 0.0, 1e9, "a number >= 0 (0: uniform)");
+  d.prioritized_replay_beta0 =
+      agent.number("prioritized_replay_beta0", d.prioritized_replay_beta0, 0.0, 1.0, "a number in [0, 1]");
+  d.prioritized_replay_eps = agent.number("prioritized_replay_eps", d.prioritized_replay_eps, 1e-30, 1e9, "a number > 0");
+  d.manual_gradient = agent.get<bool>("manual_gradient", d.manual_gradient, "true or false");
+  c.save_replay_buffer = agent.choice("save_replay_buffer", "auto", {"auto", "true", "false"});
+  Section policy = agent.section("policy");
+  const bool image = spec.observation_space.dtype() == DType::UInt8 && spec.observation_space.shape().size() >= 2;
+  d.policy.mlp.hidden = layer_sizes(policy, "net_arch", image ? std::vector<int64_t>{} : std::vector<int64_t>{64, 64});
+  d.policy.mlp.activation = policy.choice("activation", "relu", {"tanh", "relu", "elu", "gelu"});
+  d.policy.mlp.ortho_init = policy.get<bool>("ortho_init", false, "true or false");
+  d.policy.cnn_features = policy.positive_int("cnn_features", d.policy.cnn_features);
+  policy.finish();
+  agent.resolved()["policy"] = policy.resolved();
+
+  // Cross-checks against the env.
+  if (!spec.action_space.is_discrete()) {
+    agent.fail(agent.raw("algo"), "algo",
+               "dqn needs a Discrete action space, got " + spec.action_space.describe() + " from " + c.env.id);
+  }
+  if (d.learning_starts > 0 && d.batch_size > std::min(d.learning_starts, d.buffer_size)) {
+    agent.fail(agent.raw("batch_size"), "batch_size",
+               std::to_string(d.batch_size) + " is more than the " + std::to_string(std::min(d.learning_starts, d.buffer_size)) +
+                   " transitions the replay buffer holds when learning starts (learning_starts " +
+                   std::to_string(d.learning_starts) + ", buffer_size " + std::to_string(d.buffer_size) +
+                   "); lower batch_size or raise learning_starts");
+  }
+  if (d.batch_size > d.buffer_size) {
+    agent.fail(agent.raw("batch_size"), "batch_size",
+               std::to_string(d.batch_size) + " is more than buffer_size (" + std::to_string(d.buffer_size) + ")");
+  }
+  const int64_t bytes = dqn_replay_bytes(c, spec);
+  const int64_t available = available_memory_bytes();
+  if (available > 0 && bytes > available) {
+    agent.fail(agent.raw("buffer_size"), "buffer_size",
+               "a replay buffer of " + std::to_string(d.buffer_size) + " transitions of " +
+                   spec.observation_space.describe() + " needs " + format_bytes(bytes) + ", more than the " +
+                   format_bytes(available) + " of memory available (MemAvailable in /proc/meminfo); lower buffer_size");
+  }
+}
+
+}  // namespace
+
+ExperimentConfig parse_config(const std::string& yaml_text, const std::string& source,
+                              const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) throw ConfigError(source + ": expected a mapping with sections run, env, agent, trainer");
+  for (const auto& o : overrides) apply_override(root, o);
+
+  ExperimentConfig c;
+  c.source = source;
+  Section top(root, "", c.source);
+
+  Section run = top.section("run");
+  c.run.name = run.get<std::string>("name", std::filesystem::path(source).stem().string(), "a run name");
+  c.run.seed = static_cast<uint64_t>(run.non_negative_int("seed", 0));
+  c.run.device = run.get<std::string>("device", "cpu", "cpu, cuda, cuda:N or auto");
+  c.run.out_dir = run.get<std::string>("out_dir", "runs", "a directory");
+  run.finish();
+
+  Section env = top.section("env");
+  c.env.id = env.get<std::string>("id", "", "an environment id");
+  if (c.env.id.empty()) env.fail(env.raw("id"), "id", "is required (see `rlforge envs`)");
+  if (!env_registry().contains(c.env.id)) {
+    env.fail(env.raw("id"), "id", "unknown environment '" + c.env.id + "'; registered: " + join_names(env_registry().ids()));
+  }
+  c.env.options = env_options(env);
+  c.env.num_envs = static_cast<int>(env.positive_int("num_envs", 8));
+  c.env.threads = static_cast<int>(env.positive_int("threads", 1));
+  c.env.wrappers = env_wrappers(env);
+  env.finish();
+
+  // The env's spaces decide what the agent may be (and its defaults): build one env first.
+  EnvSpec spec;
+  try {
+    VectorEnvConfig probe = c.env;
+    probe.num_envs = 1;
+    probe.threads = 1;
+    VectorEnv check(probe);
+    spec = check.spec();
+  } catch (const EnvError& e) {
+    throw ConfigError(source + ": env: " + e.what());
+  }
+  const bool discrete_actions = spec.action_space.is_discrete();
+
+  Section agent = top.section("agent");
+  c.algo = agent.choice("algo", "ppo", {"ppo", "dqn"});
+  if (c.algo == "ppo") {
+    parse_ppo(agent, c.ppo);
+  } else {
+    parse_dqn(agent, c, spec);
+  }
   agent.finish();
 
   Section trainer = top.section("trainer");
@@ -324,28 +439,21 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   trainer.finish();
   top.finish();
 
-  // Cross-checks that need the env: options and wrappers must build, and the batch must fit.
-  bool discrete_actions = false;
-  try {
-    VectorEnvConfig probe = c.env;
-    probe.num_envs = 1;
-    probe.threads = 1;
-    VectorEnv check(probe);
-    discrete_actions = check.spec().action_space.is_discrete();
-  } catch (const EnvError& e) {
-    throw ConfigError(source + ": env: " + e.what());
-  }
-  if (p.policy.use_sde && discrete_actions) {
-    throw ConfigError(source + ": agent.use_sde: gSDE needs a continuous (Box) action space; " + c.env.id +
-                      " has discrete actions");
-  }
-  if (p.policy.use_sde && p.policy.actor.hidden.empty()) {
-    throw ConfigError(source + ": agent.use_sde: gSDE needs at least one hidden actor layer (agent.policy.actor)");
-  }
-  const int64_t rollout = p.n_steps * c.env.num_envs;
-  if (p.batch_size > rollout) {
-    throw ConfigError(source + ": agent.batch_size (" + std::to_string(p.batch_size) +
-                      ") is larger than a rollout of n_steps x env.num_envs = " + std::to_string(rollout));
+  if (c.algo == "ppo") {
+    // PPO's cross-checks that need the env.
+    const PpoConfig& p = c.ppo;
+    if (p.policy.use_sde && discrete_actions) {
+      throw ConfigError(source + ": agent.use_sde: gSDE needs a continuous (Box) action space; " + c.env.id +
+                        " has discrete actions");
+    }
+    if (p.policy.use_sde && p.policy.actor.hidden.empty()) {
+      throw ConfigError(source + ": agent.use_sde: gSDE needs at least one hidden actor layer (agent.policy.actor)");
+    }
+    const int64_t rollout = p.n_steps * c.env.num_envs;
+    if (p.batch_size > rollout) {
+      throw ConfigError(source + ": agent.batch_size (" + std::to_string(p.batch_size) +
+                        ") is larger than a rollout of n_steps x env.num_envs = " + std::to_string(rollout));
+    }
   }
 
   c.resolved["run"] = run.resolved();

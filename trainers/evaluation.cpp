@@ -14,6 +14,21 @@ namespace rlforge {
 EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& config,
                                  int64_t episodes, uint64_t seed, bool deterministic,
                                  torch::Generator& generator) {
+  const auto device = policy->parameters().front().device();
+  return evaluate(
+      [&](const torch::Tensor& observations) {
+        return policy->act(policy->prepare(observations.to(device), false), deterministic, generator).action;
+      },
+      config, episodes, seed);
+}
+
+EvaluationResult evaluate_agent(Agent& agent, const VectorEnvConfig& config, int64_t episodes, uint64_t seed,
+                                bool deterministic, torch::Generator& generator) {
+  return evaluate([&](const torch::Tensor& observations) { return agent.act(observations, deterministic, generator); },
+                  config, episodes, seed);
+}
+
+EvaluationResult evaluate(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes, uint64_t seed) {
   if (episodes <= 0) throw std::invalid_argument("evaluation needs episodes > 0");
   torch::NoGradGuard no_grad;
   VectorEnvConfig c = config;
@@ -22,7 +37,6 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
   venv.reset(seed);
   const int64_t n = venv.num_envs();
   EnvTensors env(venv);
-  const auto device = policy->parameters().front().device();
 
   // Env i runs episodes i, i + n, ... so that exactly `episodes` are counted.
   std::vector<double> returns;
@@ -32,8 +46,7 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
   for (int64_t i = 0; i < n; ++i) counting[static_cast<std::size_t>(i)] = i < episodes;
   int64_t next_episode = n;
   while (running > 0) {
-    const auto decision = policy->act(policy->prepare(env.observations().to(device), false), deterministic, generator);
-    env.step(decision.action);
+    env.step(policy(env.observations()));
     for (int64_t i = 0; i < n; ++i) {
       const auto k = static_cast<std::size_t>(i);
       if (!(venv.terminated()[i] || venv.truncated()[i])) continue;
@@ -64,6 +77,23 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
 
 ActionChooser policy_actions(ActorCritic& policy, const EnvSpec& spec, bool deterministic,
                              torch::Generator& generator) {
+  const auto device = policy->parameters().front().device();
+  return batch_policy_actions(
+      [&policy, &generator, deterministic, device](const torch::Tensor& observations) {
+        return policy->act(policy->prepare(observations.to(device), false), deterministic, generator).action;
+      },
+      spec);
+}
+
+ActionChooser agent_actions(Agent& agent, const EnvSpec& spec, bool deterministic, torch::Generator& generator) {
+  return batch_policy_actions(
+      [&agent, &generator, deterministic](const torch::Tensor& observations) {
+        return agent.act(observations, deterministic, generator);
+      },
+      spec);
+}
+
+ActionChooser batch_policy_actions(BatchPolicy policy, const EnvSpec& spec) {
   struct State {
     std::vector<int64_t> shape;
     torch::Dtype dtype;
@@ -82,11 +112,10 @@ ActionChooser policy_actions(ActorCritic& policy, const EnvSpec& spec, bool dete
     state->high = torch::tensor(spec.action_space.high());
     state->box_action.resize(spec.action_space.size());
   }
-  const auto device = policy->parameters().front().device();
-  return [state, &policy, &generator, deterministic, device](const void* observation) {
+  return [state, policy = std::move(policy)](const void* observation) {
     torch::NoGradGuard no_grad;
     const torch::Tensor obs = torch::from_blob(const_cast<void*>(observation), state->shape, state->dtype);
-    const torch::Tensor action = policy->act(policy->prepare(obs.to(device), false), deterministic, generator).action.to(torch::kCPU);
+    const torch::Tensor action = policy(obs).to(torch::kCPU);
     if (state->discrete) {
       state->discrete_action = action.to(torch::kInt64).item<int64_t>();
       return ActionRef::discrete(state->discrete_action);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "rlforge/render/image_files.h"
+#include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/compute_threads.h"
 #include "rlforge/trainers/learning_curve.h"
 #include "rlforge/trainers/progress.h"
@@ -65,8 +66,6 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   if (ec) throw std::runtime_error("cannot move " + tmp + " to " + path + ": " + ec.message());
 }
 
-namespace {
-
 torch::Tensor text_tensor(const std::string& text) {
   return torch::from_blob(const_cast<char*>(text.data()), {static_cast<int64_t>(text.size())}, torch::kUInt8).clone();
 }
@@ -75,6 +74,8 @@ std::string tensor_text(const torch::Tensor& t) {
   const torch::Tensor c = t.to(torch::kCPU).contiguous();
   return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<std::size_t>(c.numel()));
 }
+
+namespace {
 
 
 YAML::Node eval_node(const EvaluationResult& e) {
@@ -88,9 +89,9 @@ YAML::Node eval_node(const EvaluationResult& e) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, Ppo& ppo, const Checkpoint& info) {
+void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& info) {
   torch::serialize::OutputArchive root, model, optimizer;
-  ppo.save(model, optimizer);
+  agent.save(model, optimizer);
   root.write("model", model);
   root.write("optimizer", optimizer);
   root.write("env_steps", torch::tensor(info.env_steps));
@@ -137,14 +138,14 @@ Checkpoint read_checkpoint_info(const std::string& path) {
   return read_info(archive, path);
 }
 
-Checkpoint load_checkpoint(const std::string& path, Ppo& ppo, const std::vector<std::string>& extras) {
+Checkpoint load_checkpoint(const std::string& path, Agent& agent, const std::vector<std::string>& extras) {
   torch::serialize::InputArchive archive = open_checkpoint(path);
   Checkpoint info = read_info(archive, path);
   try {
     torch::serialize::InputArchive model, optimizer;
     archive.read("model", model);
     archive.read("optimizer", optimizer);
-    ppo.load(model, optimizer);
+    agent.load(model, optimizer);
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     what = what.substr(0, what.find('\n'));
@@ -277,9 +278,8 @@ TrainResult Trainer::run(const RunControl& control) {
 
   VectorEnv venv(c.env);
   venv.reset(c.run.seed);
-  Ppo ppo(venv.spec(), c.ppo, c.run.seed, device);
-  RolloutCollector collector(venv, c.ppo.gamma);
-  RolloutBuffer buffer(RolloutCollector::buffer_config(venv, c.ppo.n_steps));
+  const std::unique_ptr<Algorithm> algorithm = make_algorithm(c, venv, device);
+  Agent& agent = algorithm->agent();
   VectorEnvConfig eval_env = c.env;
   eval_env.num_envs = static_cast<int>(std::min<int64_t>(c.trainer.eval_episodes, 8));
   eval_env.threads = 1;
@@ -290,16 +290,16 @@ TrainResult Trainer::run(const RunControl& control) {
   loop.next_eval = c.trainer.eval_every > 0 ? c.trainer.eval_every : c.trainer.total_steps + 1;
   loop.next_record = c.trainer.record_every > 0 ? c.trainer.record_every : c.trainer.total_steps + 1;
   if (control.resume) {
-    const Checkpoint info =
-        load_checkpoint(last.string(), ppo, {"venv", "generator", "discounted_returns", "loop"});
+    std::vector<std::string> names{"venv", "loop"};
+    for (const std::string& name : algorithm->state_names()) names.push_back(name);
+    const Checkpoint info = load_checkpoint(last.string(), agent, names);
     const auto& extras = info.extras;
     try {
       venv.restore(tensor_text(extras.at("venv")));
     } catch (const EnvError& e) {
       throw std::runtime_error(last.string() + ": " + e.what());
     }
-    ppo.generator().set_state(extras.at("generator"));
-    collector.restore(extras.at("discounted_returns"), info.env_steps);
+    algorithm->restore_state(extras, info.env_steps, (dir / "checkpoints").string(), progress_);
     loop.from_yaml(tensor_text(extras.at("loop")));
     truncate_log(dir / "metrics.csv", info.env_steps);
     truncate_log(dir / "eval.csv", info.env_steps);
@@ -312,8 +312,9 @@ TrainResult Trainer::run(const RunControl& control) {
   if (!control.resume) {
     // No wall-clock columns: the same config and seed give the same file (timings are in
     // summary.yaml and TensorBoard).
-    metrics << "env_steps,episodes,mean_return,mean_length,policy_loss,value_loss,entropy,approx_kl,"
-               "clip_fraction,explained_variance,learning_rate,clip_range\n";
+    metrics << "env_steps,episodes,mean_return,mean_length";
+    for (const auto& column : algorithm->metric_columns()) metrics << "," << column.name;
+    metrics << "\n";
     evals << "env_steps,mean_return,std_return,mean_length,episodes\n";
   }
   TensorBoardWriter tensorboard(dir.string());
@@ -326,15 +327,15 @@ TrainResult Trainer::run(const RunControl& control) {
   auto elapsed = [&] {
     return loop.elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  const int64_t first_steps = collector.env_steps();
+  const int64_t first_steps = algorithm->env_steps();
   int64_t last_checkpoint_steps = first_steps;
   ProgressReporter progress(progress_, control.terminal, c.trainer.total_steps, c.trainer.log_every, first_steps);
 
-  double update_seconds = 0, eval_seconds = 0, checkpoint_seconds = 0;
+  double eval_seconds = 0, checkpoint_seconds = 0;
   auto evaluate = [&](int64_t steps) {
     const auto eval_start = std::chrono::steady_clock::now();
-    const EvaluationResult e = evaluate_policy(ppo.policy(), eval_env, c.trainer.eval_episodes, eval_seed,
-                                               c.trainer.eval_deterministic, ppo.generator());
+    const EvaluationResult e = evaluate_agent(agent, eval_env, c.trainer.eval_episodes, eval_seed,
+                                              c.trainer.eval_deterministic, agent.generator());
     evals << steps << "," << e.mean_return << "," << e.std_return << "," << e.mean_length << "," << e.episodes
           << std::endl;
     if (!result.best_eval || e.mean_return > result.best_eval->mean_return) {
@@ -342,7 +343,7 @@ TrainResult Trainer::run(const RunControl& control) {
       result.best_eval_steps = steps;
       loop.best = e;
       loop.best_steps = steps;
-      save_checkpoint((dir / "checkpoints" / "best.pt").string(), ppo, {steps, resolved.c_str(), {}});
+      save_checkpoint((dir / "checkpoints" / "best.pt").string(), agent, {steps, resolved.c_str(), {}});
     }
     tensorboard.add_scalar("eval/mean_return", e.mean_return, steps);
     tensorboard.add_scalar("eval/std_return", e.std_return, steps);
@@ -377,30 +378,23 @@ TrainResult Trainer::run(const RunControl& control) {
     const auto recorder = open_recorder(path, width, height, hints.fps / settings.frame_stride);
     torch::Generator generator = at::detail::createCPUGenerator(c.run.seed + 2'000'000);
     const RecordedEpisodes r = record_episodes(
-        player, policy_actions(ppo.policy(), player.spec(), c.trainer.eval_deterministic, generator), *recorder, settings);
+        player, agent_actions(agent, player.spec(), c.trainer.eval_deterministic, generator), *recorder, settings);
     recorder->finish();
     progress.message("recorded " + path + " (return " + std::to_string(r.returns.front()) + ")");
     record_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - record_start).count();
   };
   const std::string curve_title = c.env.id + ", " + c.algo + " (" + c.run.name + ")";
 
-  while (collector.env_steps() < c.trainer.total_steps) {
-    collector.collect(ppo.policy(), ppo.generator(), buffer, c.ppo.gae_lambda);
-    const int64_t steps = collector.env_steps();
-    const double progress_remaining =
-        std::max(0.0, 1.0 - static_cast<double>(steps) / static_cast<double>(c.trainer.total_steps));
-    PpoMetrics m;
-    const auto update_start = std::chrono::steady_clock::now();
+  const std::vector<Algorithm::Column> columns = algorithm->metric_columns();
+  while (algorithm->env_steps() < c.trainer.total_steps) {
     try {
-      m = ppo.update({buffer.observations(), buffer.actions(), buffer.log_probs(), buffer.values(),
-                      buffer.advantages(), buffer.returns()},
-                     progress_remaining);
+      algorithm->iterate();
     } catch (const std::runtime_error& e) {
-      throw std::runtime_error("at env step " + std::to_string(steps) + ": " + e.what() +
+      throw std::runtime_error("at env step " + std::to_string(algorithm->env_steps()) + ": " + e.what() +
                                "; the last good checkpoint is " + last.string());
     }
-    update_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - update_start).count();
-    for (const EpisodeSummary& ep : collector.take_finished_episodes()) {
+    const int64_t steps = algorithm->env_steps();
+    for (const EpisodeSummary& ep : algorithm->take_finished_episodes()) {
       loop.recent.push_back(ep);
       if (loop.recent.size() > 100) loop.recent.pop_front();
       ++loop.episodes;
@@ -417,21 +411,17 @@ TrainResult Trainer::run(const RunControl& control) {
     }
     const double wall = elapsed();
     const double rate = static_cast<double>(steps - first_steps) / std::max(1e-9, wall - loop.elapsed_before);
-    metrics << steps << "," << loop.episodes << "," << mean_return << "," << mean_length << "," << m.policy_loss
-            << "," << m.value_loss << "," << m.entropy << "," << m.approx_kl << "," << m.clip_fraction << ","
-            << m.explained_variance << "," << m.learning_rate << "," << m.clip_range << "\n";
+    const std::vector<double> values = algorithm->metric_values();
+    metrics << steps << "," << loop.episodes << "," << mean_return << "," << mean_length;
+    for (const double v : values) metrics << "," << v;
+    metrics << "\n";
     if (!loop.recent.empty()) {
       tensorboard.add_scalar("rollout/episode_return", mean_return, steps);
       tensorboard.add_scalar("rollout/episode_length", mean_length, steps);
     }
-    tensorboard.add_scalar("loss/policy", m.policy_loss, steps);
-    tensorboard.add_scalar("loss/value", m.value_loss, steps);
-    tensorboard.add_scalar("loss/entropy", m.entropy, steps);
-    tensorboard.add_scalar("ppo/approx_kl", m.approx_kl, steps);
-    tensorboard.add_scalar("ppo/clip_fraction", m.clip_fraction, steps);
-    tensorboard.add_scalar("ppo/explained_variance", m.explained_variance, steps);
-    tensorboard.add_scalar("schedule/learning_rate", m.learning_rate, steps);
-    tensorboard.add_scalar("schedule/clip_range", m.clip_range, steps);
+    for (std::size_t i = 0; i < columns.size() && i < values.size(); ++i) {
+      if (std::isfinite(values[i])) tensorboard.add_scalar(columns[i].tag, values[i], steps);
+    }
     tensorboard.add_scalar("time/steps_per_second", rate, steps);
     progress.update(steps, rate, mean_return);
     if (steps >= loop.next_eval && steps < c.trainer.total_steps) {
@@ -451,10 +441,9 @@ TrainResult Trainer::run(const RunControl& control) {
       const auto checkpoint_start = std::chrono::steady_clock::now();
       Checkpoint info{steps, resolved.c_str(), {}};
       info.extras["venv"] = text_tensor(venv.snapshot());
-      info.extras["generator"] = ppo.generator().get_state();
-      info.extras["discounted_returns"] = collector.discounted_returns().clone();
+      algorithm->save_state(info.extras, (dir / "checkpoints").string());
       info.extras["loop"] = text_tensor(loop.to_yaml(wall - loop.elapsed_before));
-      save_checkpoint(last.string(), ppo, info);
+      save_checkpoint(last.string(), agent, info);
       last_checkpoint_steps = steps;
       checkpoint_seconds +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - checkpoint_start).count();
@@ -471,7 +460,7 @@ TrainResult Trainer::run(const RunControl& control) {
   metrics.flush();
   tensorboard.flush();
   progress.finish();
-  result.env_steps = collector.env_steps();
+  result.env_steps = algorithm->env_steps();
   result.final_eval = evaluate(result.env_steps);
   if (c.trainer.record_every > 0) record("final");
   result.wall_seconds = elapsed();
@@ -486,9 +475,7 @@ TrainResult Trainer::run(const RunControl& control) {
   best["env_steps"] = result.best_eval_steps;
   summary["best_eval"] = best;
   // Where this session's time went (a resumed run counts from its resume).
-  summary["time_seconds"]["env_steps"] = collector.env_seconds();
-  summary["time_seconds"]["policy_and_storage"] = collector.policy_seconds();
-  summary["time_seconds"]["update"] = update_seconds;
+  for (const auto& [part, seconds] : algorithm->time_seconds()) summary["time_seconds"][part] = seconds;
   summary["time_seconds"]["evaluation"] = eval_seconds;
   summary["time_seconds"]["checkpoints"] = checkpoint_seconds;
   summary["time_seconds"]["recording"] = record_seconds;

@@ -123,6 +123,20 @@ if "$rlforge" train --help >/dev/null 2>&1; then
   check "typo'd key: one line with the key" one_error_line "unknown key 'agent.n_step'"
   check "train with a missing config fails" run 1 train "$runs/none.yaml"
   check "missing config: one line" one_error_line "none.yaml: cannot read the config file"
+
+  # DQN: a short run, then eval and record of it.
+  dqn_config=$(dirname "$0")/../../configs/dqn_cartpole.yaml
+  check "train runs a short DQN config" run 0 train "$dqn_config" --out "$runs" --set trainer.total_steps=3000 --set trainer.eval_every=1500 --set trainer.eval_episodes=3
+  dqn_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
+  for f in config.yaml metrics.csv eval.csv summary.yaml curve.png checkpoints/last.pt checkpoints/best.pt checkpoints/replay.bin; do
+    check "DQN run directory has $f" test -s "$dqn_dir/$f"
+  done
+  check "DQN metrics.csv has DQN's columns" bash -c "head -n 1 '$dqn_dir/metrics.csv' | grep -q ',loss,q_mean,exploration_rate,'"
+  check "eval of a DQN run" run 0 eval "$dqn_dir" --episodes 3
+  check "DQN eval output" bash -c "grep -Eq '^mean_return: -?[0-9.]+' '$out'"
+  check "record a DQN run" run 0 record "$dqn_dir" --out "$runs/dqn.gif" --size 120x80
+  check "DQN on a continuous env fails" run 1 train "$dqn_config" --set env.id=Pendulum-v1
+  check "DQN on a continuous env: one line" one_error_line "agent.algo: dqn needs a Discrete action space, got Box"
   rm -rf "$runs"
 fi
 

@@ -30,6 +30,13 @@ torch::nn::Sequential make_mlp_trunk(int64_t in, const MlpConfig& config, double
 // One linear layer, orthogonal with `gain` and zero bias (or LibTorch's default without `ortho`).
 torch::nn::Linear make_linear(int64_t in, int64_t out, double gain, bool ortho = true);
 
+// The convolutional torso of Mnih et al. (2015) for pixel input [B, channels, height, width]
+// (float, already scaled): 32 8x8 filters with stride 4, 64 4x4 with stride 2, 64 3x3 with
+// stride 1, each followed by ReLU, then a linear layer to `features` outputs and ReLU. Images too
+// small for the three convolutions are an error naming the size. LibTorch's default
+// initialisation.
+torch::nn::Sequential make_nature_cnn(int64_t channels, int64_t height, int64_t width, int64_t features);
+
 // A stack of Linear layers, each optionally followed by tanh or relu, run without autograd: the
 // forward pass keeps each layer's input, and the backward pass writes every parameter's .grad()
 // with two matrix products per layer. For the small MLPs of RL, autograd's bookkeeping (a node,

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "rlforge/agents/actor_critic.h"
+#include "rlforge/agents/agent.h"
 #include "rlforge/agents/flat_parameters.h"
 #include "rlforge/envs/env.h"
 
@@ -67,15 +68,18 @@ struct PpoMetrics {
   bool stopped_early = false;
 };
 
-class Ppo {
+class Ppo : public Agent {
  public:
   Ppo(const EnvSpec& spec, PpoConfig config, uint64_t seed, torch::Device device = torch::kCPU);
 
   const PpoConfig& config() const { return config_; }
   ActorCritic& policy() { return policy_; }
   torch::optim::Adam& optimizer() { return optimizer_; }
-  torch::Generator& generator() { return generator_; }
-  torch::Device device() const { return device_; }
+  torch::Generator& generator() override { return generator_; }
+  torch::Device device() const override { return device_; }
+
+  // The policy's action (its mode when `deterministic`) for raw observations.
+  torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
 
   // One PPO update: n_epochs over shuffled minibatches of `batch`. `progress_remaining` goes
   // from 1 at the start of training to 0 at the end, for the linear schedules.
@@ -95,8 +99,8 @@ class Ppo {
   bool uses_manual_gradient() const;
 
   // Weights (with normalisation statistics) and optimiser state.
-  void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer);
-  void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer);
+  void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) override;
+  void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) override;
 
  private:
   torch::Tensor manual_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "rlforge/agents/dqn.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/vector_env.h"
 
@@ -46,8 +47,12 @@ struct ExperimentConfig {
   std::string source;  // the file it came from
   RunSection run;
   VectorEnvConfig env;
-  std::string algo = "ppo";
+  std::string algo = "ppo";  // ppo | dqn: which of the two configs below applies
   PpoConfig ppo;
+  DqnConfig dqn;
+  // DQN: write the replay buffer (checkpoints/replay.bin) with every last.pt, so that --resume
+  // is exact: "true", "false", or "auto" (when the buffer takes at most 256 MiB).
+  std::string save_replay_buffer = "auto";
   TrainerSection trainer;
   YAML::Node resolved;  // every key with its value, defaults included
 };

@@ -4,8 +4,10 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "rlforge/agents/actor_critic.h"
+#include "rlforge/agents/agent.h"
 #include "rlforge/envs/episode_player.h"
 #include "rlforge/envs/vector_env.h"
 
@@ -18,6 +20,16 @@ struct EvaluationResult {
   int64_t episodes = 0;
 };
 
+// Actions for a batch of raw observations [B, ...] (the env's dtype, CPU): [B] or [B, d], any device.
+using BatchPolicy = std::function<torch::Tensor(const torch::Tensor& observations)>;
+
+// Runs exactly `episodes` episodes (the first `episodes` to start, so the result does not
+// favour short ones) on a vector env built from `config`, seeded `seed`.
+EvaluationResult evaluate(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes, uint64_t seed);
+// The same for any agent (PPO, DQN): its most likely action when `deterministic`.
+EvaluationResult evaluate_agent(Agent& agent, const VectorEnvConfig& config, int64_t episodes, uint64_t seed,
+                                bool deterministic, torch::Generator& generator);
+
 // Runs exactly `episodes` episodes (the first `episodes` to start, so the result does not
 // favour short ones) on a vector env built from `config`, seeded `seed`.
 EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& config,
@@ -29,5 +41,8 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
 // outlive the chooser.
 ActionChooser policy_actions(ActorCritic& policy, const EnvSpec& spec, bool deterministic,
                              torch::Generator& generator);
+// The same for any agent, and for any batch policy (the chooser owns a copy of `policy`).
+ActionChooser agent_actions(Agent& agent, const EnvSpec& spec, bool deterministic, torch::Generator& generator);
+ActionChooser batch_policy_actions(BatchPolicy policy, const EnvSpec& spec);
 
 }  // namespace rlforge

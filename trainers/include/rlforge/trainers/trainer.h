@@ -64,7 +64,7 @@ class Trainer {
 // leaves a half-written file.
 void write_file_atomically(const std::string& path, const std::string& text);
 
-// Checkpoints: policy and optimiser state, counters and the resolved config.
+// Checkpoints: the agent's weights and optimiser state, counters and the resolved config.
 struct Checkpoint {
   int64_t env_steps = 0;
   std::string config_yaml;
@@ -72,12 +72,12 @@ struct Checkpoint {
   // counters.
   std::map<std::string, torch::Tensor> extras;
 };
-void save_checkpoint(const std::string& path, Ppo& ppo, const Checkpoint& info);
+void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& info);
 // Reads the counters and config of a checkpoint without loading weights.
 Checkpoint read_checkpoint_info(const std::string& path);
-// Loads weights (and optimiser state) into `ppo` and returns the counters, config and the
+// Loads weights (and optimiser state) into `agent` and returns the counters, config and the
 // named `extras`, reading the file once; a checkpoint that does not fit is an error naming it.
-Checkpoint load_checkpoint(const std::string& path, Ppo& ppo, const std::vector<std::string>& extras = {});
+Checkpoint load_checkpoint(const std::string& path, Agent& agent, const std::vector<std::string>& extras = {});
 
 // The resumed config must be the run's: the same env, agent and seed (the trainer section may
 // differ, e.g. to train longer, and so may env.threads). Throws ConfigError naming the first difference.

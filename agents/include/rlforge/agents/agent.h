@@ -1,0 +1,28 @@
+#pragma once
+// What every learning agent offers the code around it (the trainer's evaluation and checkpoints,
+// `rlforge eval` and `rlforge record`): actions for a batch of observations, and its weights and
+// optimiser state in and out of archives.
+
+#include <torch/torch.h>
+
+namespace rlforge {
+
+class Agent {
+ public:
+  virtual ~Agent() = default;
+
+  // Actions for raw observations [B, ...] as the env gives them (any device): the most likely
+  // one per row when `deterministic`, else drawn from the agent's behaviour policy with
+  // `generator`. Returns [B] int64 (Discrete) or [B, d] float32 (Box, unclipped).
+  virtual torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) = 0;
+
+  // Weights (with normalisation statistics and target networks) and optimiser state.
+  virtual void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) = 0;
+  virtual void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) = 0;
+
+  // The agent's own random numbers (training's exploration, replay sampling, minibatch order).
+  virtual torch::Generator& generator() = 0;
+  virtual torch::Device device() const = 0;
+};
+
+}  // namespace rlforge
