@@ -16,7 +16,14 @@ function(rlforge_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
 endfunction()
 
+# Where `cmake --install` puts things (relative to the prefix).
+set(RLFORGE_INSTALL_INCLUDEDIR include)
+set(RLFORGE_INSTALL_LIBDIR lib)
+set(RLFORGE_INSTALL_BINDIR bin)
+set(RLFORGE_INSTALL_CMAKEDIR lib/cmake/rlforge)
+
 # A library target of one folder. Public headers live in <folder>/include/rlforge/<folder>/.
+# The library and its headers are installed; the target is exported as rlforge::<folder>.
 function(rlforge_library name)
   cmake_parse_arguments(ARG "INTERFACE" "" "SOURCES" ${ARGN})
   if(ARG_INTERFACE)
@@ -32,6 +39,12 @@ function(rlforge_library name)
   endif()
   string(REPLACE "rlforge_" "" short ${name})
   add_library(rlforge::${short} ALIAS ${name})
+  set_target_properties(${name} PROPERTIES EXPORT_NAME ${short})
+  install(TARGETS ${name} EXPORT rlforgeTargets
+    ARCHIVE DESTINATION ${RLFORGE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${RLFORGE_INSTALL_LIBDIR}
+    INCLUDES DESTINATION ${RLFORGE_INSTALL_INCLUDEDIR})
+  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION ${RLFORGE_INSTALL_INCLUDEDIR})
 endfunction()
 
 # Targets that include LibTorch share one precompiled header, built once by rlforge_torch_pch:

@@ -35,25 +35,41 @@ class Checker {
     probe_ = make();
     obs_bytes_ = probe_->spec().observation_space.byte_size();
     action_bytes_ = probe_->spec().action_space.byte_size();
-    check("spec is well formed (id, spaces, episode limit)", [&] { return spec_well_formed(); });
-    check("reset observations lie in the observation space", [&] { return reset_in_space(); });
+    // Each check with the usual cause of its failure, told to the env's author.
+    check("spec is well formed (id, spaces, episode limit)", [&] { return spec_well_formed(); },
+          "the EnvSpec given to Env's constructor needs non-empty spaces and float32 Box actions");
+    check("reset observations lie in the observation space", [&] { return reset_in_space(); },
+          "the observation space's bounds must hold every observation the env writes: widen them or clip");
     check("random rollout stays in the observation space with finite rewards",
-          [&] { return rollout_in_space(); });
-    check("the same seed and actions give the same trajectory", [&] { return same_seed_same_trajectory(); });
-    check("reset(seed) restarts the same episode", [&] { return reseed_repeats(); });
+          [&] { return rollout_in_space(); },
+          "widen the observation bounds or clip the observation; check the dynamics for overflow");
+    check("the same seed and actions give the same trajectory", [&] { return same_seed_same_trajectory(); },
+          "draw all randomness from rng() and keep no state outside the env object");
+    check("reset(seed) restarts the same episode", [&] { return reseed_repeats(); },
+          "reset_impl must set every member the episode depends on, drawing only from rng()");
     check("reset() without a seed continues the generator reproducibly",
-          [&] { return unseeded_reset_continues(); });
-    check("step() before reset() is rejected", [&] { return step_before_reset_rejected(); });
-    check("step() after an episode ended is rejected", [&] { return step_after_end_rejected(); });
+          [&] { return unseeded_reset_continues(); },
+          "use rng() (reseeded by reset(seed)), not a generator of your own");
+    check("step() before reset() is rejected", [&] { return step_before_reset_rejected(); },
+          "do not override Env::step; the base class refuses a step before reset");
+    check("step() after an episode ended is rejected", [&] { return step_after_end_rejected(); },
+          "return terminated only through step_impl's result; the base class refuses further steps");
     check("bad actions are rejected with a message naming env, value and space, and change nothing",
-          [&] { return bad_actions_rejected(); });
-    check("state() / set_state() round trip replays the same steps", [&] { return state_round_trip(); });
+          [&] { return bad_actions_rejected(); },
+          "let Env::step validate actions (validate_action) before step_impl sees them");
+    check("state() / set_state() round trip replays the same steps", [&] { return state_round_trip(); },
+          "state() must return, and set_state_impl restore, everything step() depends on");
     check("snapshot() / restore() continue the same episodes, for an env and a vector env",
-          [&] { return snapshot_continues(); });
+          [&] { return snapshot_continues(); },
+          "a snapshot holds rng() and state(): members outside state() are lost (override snapshot_impl and "
+          "restore_impl to save them)");
     check("vector env: same-step autoreset, final observation, truncation at the limit",
-          [&] { return vector_autoreset_semantics(); });
-    check("vector env: bit-identical outputs for 1, 2 and 3 threads", [&] { return vector_thread_invariance(); });
-    check("vector env: a bad action is refused before any env steps", [&] { return vector_bad_action(); });
+          [&] { return vector_autoreset_semantics(); },
+          "the env must behave the same inside a vector env: no shared or global state between instances");
+    check("vector env: bit-identical outputs for 1, 2 and 3 threads", [&] { return vector_thread_invariance(); },
+          "instances must not share mutable state (statics, globals, a shared generator)");
+    check("vector env: a bad action is refused before any env steps", [&] { return vector_bad_action(); },
+          "let Env::step validate actions; do not override it");
     return results_;
   }
 
@@ -64,13 +80,15 @@ class Checker {
     return registry_.make(id_, o);
   }
 
-  // Returns "" when the property holds, otherwise why not.
-  void check(const std::string& property, const std::function<std::string()>& fn) {
+  // `fn` returns "" when the property holds, otherwise why not; `hint` (the usual cause) is added
+  // to a failure's detail.
+  void check(const std::string& property, const std::function<std::string()>& fn, const std::string& hint) {
     ConformanceCheck c;
     c.property = property;
     try {
       c.detail = fn();
       c.passed = c.detail.empty() || c.detail.rfind("note: ", 0) == 0;
+      if (!c.passed) c.detail += "; usually: " + hint;
     } catch (const std::exception& e) {
       c.passed = false;
       c.detail = std::string("unexpected error: ") + e.what();

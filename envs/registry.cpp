@@ -12,7 +12,10 @@ void EnvRegistry::add(EnvRegistration registration) {
   if (registration.id.empty()) throw EnvError("cannot register an environment with an empty id");
   if (!registration.factory) throw EnvError("environment '" + registration.id + "' has no factory");
   if (contains(registration.id)) {
-    throw EnvError("environment id '" + registration.id + "' is already registered");
+    const EnvRegistration& existing = entries_.at(registration.id);
+    throw EnvError("environment id '" + registration.id + "' is already registered (" +
+                   (existing.source.empty() ? std::string("built in") : existing.source) + ": " +
+                   existing.description + ")");
   }
   for (const auto& option : registration.options) {
     if (option.name == kMaxEpisodeStepsOption) {
@@ -61,20 +64,6 @@ std::unique_ptr<Env> EnvRegistry::make(const std::string& id, const Options& opt
   const int64_t episode_limit = env->spec_.max_episode_steps;
   if (episode_limit > 0) env = std::make_unique<TimeLimit>(std::move(env), episode_limit);
   return env;
-}
-
-EnvRegistry& env_registry() {
-  static EnvRegistry* registry = [] {
-    auto* r = new EnvRegistry;
-    register_classic_control_envs(*r);
-    register_box2d_envs(*r);
-    return r;
-  }();
-  return *registry;
-}
-
-std::unique_ptr<Env> make_env(const std::string& id, const Options& options) {
-  return env_registry().make(id, options);
 }
 
 }  // namespace rlforge

@@ -95,6 +95,9 @@ TEST_CASE("a well-behaved custom env passes and flawed ones fail the right check
   const auto unseeded = check_env_conformance(registry, "test/FlawedWalk-v0", Options{{"ignores_seed", true}});
   CHECK_FALSE(find_check(unseeded, "the same seed and actions give the same trajectory").passed);
   CHECK_FALSE(find_check(unseeded, "vector env: bit-identical outputs").passed);
+  // A failure says what was seen and what usually causes it.
+  CHECK_THAT(find_check(unseeded, "the same seed and actions").detail,
+             Catch::Contains("differ at row") && Catch::Contains("usually: draw all randomness from rng()"));
 }
 
 TEST_CASE("conformance on an unknown id is an error listing the registered ids", "[envs][conformance]") {

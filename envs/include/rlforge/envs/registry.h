@@ -2,7 +2,8 @@
 // Environments by id: `make_env("CartPole-v1", options)`.
 //
 // Built-in envs are registered by an explicit call on first use (no static initialisers that a
-// linker may drop); user envs register the same way with `env_registry().add(...)`.
+// linker may drop); user envs register the same way with `env_registry().add(...)`, from code or
+// from a shared-library plugin (rlforge/envs/plugin.h).
 // Every env accepts the option `max_episode_steps`, which replaces its episode limit. As with
 // gymnasium.make, an env with an episode limit comes wrapped in a TimeLimit; `unwrapped()` is the
 // simulator itself.
@@ -23,6 +24,9 @@ struct EnvRegistration {
   std::string description;
   std::vector<OptionDecl> options;
   std::function<std::unique_ptr<Env>(const ResolvedOptions&)> factory;
+  // Where it came from, for messages: empty for envs registered in code, the plugin's file for
+  // envs a plugin registered (set by load_env_plugin).
+  std::string source = {};
 };
 
 class EnvRegistry {
