@@ -9,6 +9,7 @@
 
 #include "cli_errors.h"
 #include "rlforge/envs/conformance.h"
+#include "rlforge/envs/plugin.h"
 #include "rlforge/envs/registry.h"
 #include "throughput.h"
 
@@ -23,6 +24,15 @@ Options parse_assignments(const std::vector<std::string>& assignments) {
   return options;
 }
 
+CLI::Option* add_plugin_option(CLI::App& command, std::vector<std::string>& plugins) {
+  return command.add_option("--plugin", plugins,
+                            "Env plugin (shared library) to load first (repeatable); it runs with your rights, so "
+                            "load only plugins you trust")
+      ->allow_extra_args(false);  // one file per --plugin: the next word is the command's own
+}
+
+void load_plugins(const std::vector<std::string>& plugins) { load_env_plugins(plugins); }
+
 namespace {
 
 std::string option_kind(const OptionValue& v) {
@@ -34,12 +44,14 @@ std::string option_kind(const OptionValue& v) {
   }
 }
 
-int list_envs() {
+int list_envs(const std::vector<std::string>& plugins) {
+  load_plugins(plugins);
   const EnvRegistry& registry = env_registry();
   for (const std::string& id : registry.ids()) {
     const auto env = registry.make(id);
     const EnvSpec& spec = env->spec();
     std::cout << id << " - " << registry.find(id).description << "\n";
+    if (!registry.find(id).source.empty()) std::cout << "  from:              " << registry.find(id).source << "\n";
     std::cout << "  observation:       " << spec.observation_space.describe() << "\n";
     std::cout << "  action:            " << spec.action_space.describe() << "\n";
     std::cout << "  max_episode_steps: "
@@ -59,7 +71,9 @@ int list_envs() {
   return 0;
 }
 
-int check_env(const std::string& id, const std::vector<std::string>& assignments, int64_t seed) {
+int check_env(const std::string& id, const std::vector<std::string>& assignments, int64_t seed,
+              const std::vector<std::string>& plugins) {
+  load_plugins(plugins);
   const Options options = parse_assignments(assignments);
   ConformanceSettings settings;
   settings.seed = static_cast<uint64_t>(seed);
@@ -89,9 +103,11 @@ struct BenchArgs {
   int64_t steps = 0;
   int64_t seed = 0;
   std::vector<std::string> assignments;
+  std::vector<std::string> plugins;
 };
 
 int bench_env(const BenchArgs& args) {
+  load_plugins(args.plugins);
   VectorEnvConfig config;
   config.num_envs = args.num_envs;
   config.threads = args.threads;
@@ -122,19 +138,25 @@ int bench_env(const BenchArgs& args) {
 }  // namespace
 
 void add_env_commands(CLI::App& app, int& exit_code) {
-  app.add_subcommand("envs", "List registered environments with their spaces, limits and options")
-      ->callback([&exit_code] { exit_code = run_reporting_errors(list_envs); });
+  auto* envs = app.add_subcommand("envs", "List registered environments with their spaces, limits and options");
+  auto envs_plugins = std::make_shared<std::vector<std::string>>();
+  add_plugin_option(*envs, *envs_plugins);
+  envs->callback([&exit_code, envs_plugins] {
+    exit_code = run_reporting_errors([&] { return list_envs(*envs_plugins); });
+  });
 
   auto* check = app.add_subcommand("check-env", "Run the env conformance suite on one environment");
   auto check_id = std::make_shared<std::string>();
   auto check_sets = std::make_shared<std::vector<std::string>>();
   auto check_seed = std::make_shared<int64_t>(0);
+  auto check_plugins = std::make_shared<std::vector<std::string>>();
   check->add_option("ID", *check_id, "Environment id (see `rlforge envs`)")->required();
   check->add_option("--set", *check_sets, "Env option as key=value (repeatable)");
   check->add_option("--seed", *check_seed, "Seed of the checks (>= 0)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
-  check->callback([&exit_code, check_id, check_sets, check_seed] {
-    exit_code = run_reporting_errors([&] { return check_env(*check_id, *check_sets, *check_seed); });
+  add_plugin_option(*check, *check_plugins);
+  check->callback([&exit_code, check_id, check_sets, check_seed, check_plugins] {
+    exit_code = run_reporting_errors([&] { return check_env(*check_id, *check_sets, *check_seed, *check_plugins); });
   });
 
   auto* bench = app.add_subcommand("bench", "Measure throughput");
@@ -153,6 +175,7 @@ void add_env_commands(CLI::App& app, int& exit_code) {
   env->add_option("--seed", args->seed, "Seed of envs and actions (>= 0)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   env->add_option("--set", args->assignments, "Env option as key=value (repeatable)");
+  add_plugin_option(*env, args->plugins);
   env->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return bench_env(*args); }); });
 }
 

@@ -115,11 +115,13 @@ struct RecordArgs {
   int64_t seed = 0;
   bool stochastic = false;
   std::vector<std::string> assignments;
+  std::vector<std::string> plugins;
 };
 
 int record(const RecordArgs& args, const RunLoader& load_run) {
   std::pair<int, int> size{0, 0};
   if (!args.size.empty()) size = parse_size("--size", args.size);
+  load_plugins(args.plugins);
   PolicySource source;
   if (fs::exists(args.target)) {
     if (!load_run) throw std::runtime_error("recording a trained run needs LibTorch, which this build was made without");
@@ -164,9 +166,11 @@ struct PlayArgs {
   int64_t seed = 0, max_steps = 0, episodes = 0;
   double fps = 0;
   std::vector<std::string> assignments;
+  std::vector<std::string> plugins;
 };
 
 int play(const PlayArgs& args) {
+  load_plugins(args.plugins);
   WatchSettings settings;
   if (!args.size.empty()) std::tie(settings.width, settings.height) = parse_size("--size", args.size);
   settings.seed = static_cast<uint64_t>(args.seed);
@@ -199,6 +203,7 @@ void add_render_commands(CLI::App& app, int& exit_code, RunLoader load_run) {
   rec->add_option("--size", rargs->size, "Frame size WIDTHxHEIGHT (default: the env's window size)");
   rec->add_flag("--stochastic", rargs->stochastic, "Sample the policy's actions instead of taking the most likely");
   rec->add_option("--set", rargs->assignments, "Env option as key=value, for an env id (repeatable)");
+  add_plugin_option(*rec, rargs->plugins);
   rec->callback([&exit_code, rargs, load_run] {
     exit_code = run_reporting_errors([&] { return record(*rargs, load_run); });
   });
@@ -216,6 +221,7 @@ void add_render_commands(CLI::App& app, int& exit_code, RunLoader load_run) {
   play_cmd->add_option("--episodes", pargs->episodes, "Stop after this many episodes")
       ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   play_cmd->add_option("--set", pargs->assignments, "Env option as key=value (repeatable)");
+  add_plugin_option(*play_cmd, pargs->plugins);
   play_cmd->callback([&exit_code, pargs] { exit_code = run_reporting_errors([&] { return play(*pargs); }); });
 }
 

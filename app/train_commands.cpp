@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli_errors.h"
+#include "env_commands.h"
 #include "render_commands.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/evaluation.h"
@@ -26,6 +27,7 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   std::string out;
   std::string resume;
+  std::vector<std::string> plugins;
 };
 
 // Set by Ctrl-C: the trainer finishes its update, writes last.pt and stops.
@@ -33,6 +35,7 @@ std::atomic<bool> stop_requested{false};
 extern "C" void request_stop(int) { stop_requested.store(true); }
 
 int train(const TrainArgs& args) {
+  load_plugins(args.plugins);
   std::string config_path = args.config;
   if (!args.resume.empty() && config_path.empty()) config_path = (fs::path(args.resume) / "config.yaml").string();
   if (config_path.empty()) throw ConfigError("train: a CONFIG file is required (or --resume RUN_DIR)");
@@ -71,6 +74,7 @@ struct EvalArgs {
   int64_t seed = 0;
   bool stochastic = false;
   bool render = false;
+  std::vector<std::string> plugins;
 };
 
 // A run directory's best checkpoint (else its last), or the checkpoint file itself.
@@ -121,6 +125,7 @@ PolicySource policy_source(const std::string& target, uint64_t seed, bool stocha
 }
 
 int eval(const EvalArgs& args) {
+  load_plugins(args.plugins);
   if (args.render) {
     const PolicySource source = policy_source(args.target, static_cast<uint64_t>(args.seed), args.stochastic);
     std::cout << "watching the " << source.description << std::endl;
@@ -158,6 +163,7 @@ void add_train_commands(CLI::App& app, int& exit_code) {
   train_cmd->add_option("--out", targs->out, "Parent directory of the run directory (default: run.out_dir)");
   train_cmd->add_option("--resume", targs->resume,
                         "Continue the run in this directory exactly where its last checkpoint left it");
+  add_plugin_option(*train_cmd, targs->plugins);
   train_cmd->callback([&exit_code, targs] { exit_code = run_reporting_errors([&] { return train(*targs); }); });
 
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent: prints mean_return and std_return");
@@ -171,6 +177,7 @@ void add_train_commands(CLI::App& app, int& exit_code) {
   eval_cmd->add_flag("--render", eargs->render,
                      "Watch the episodes in a window (space pauses, right arrow steps, + and - change speed, r resets, "
                      "q quits); needs a display, else use `rlforge record`");
+  add_plugin_option(*eval_cmd, eargs->plugins);
   eval_cmd->callback([&exit_code, eargs] { exit_code = run_reporting_errors([&] { return eval(*eargs); }); });
 }
 

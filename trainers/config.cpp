@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "rlforge/agents/networks.h"
+#include "rlforge/envs/plugin.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/trainers/algorithm.h"
 
@@ -355,6 +356,27 @@ void parse_dqn(Section& agent, ExperimentConfig& c, const EnvSpec& spec) {
   }
 }
 
+// env.plugin: a shared library with envs (rlforge/envs/plugin.h), loaded into the process-wide
+// registry. A relative path is relative to the config file's directory (to the working directory
+// when it comes from --set); the resolved config keeps the absolute path, so that eval and record
+// of the run find it wherever they run.
+void load_config_plugin(Section& env, const std::string& source) {
+  const std::string path = env.get<std::string>("plugin", "", "the path of an env plugin (a shared library)");
+  if (path.empty()) return;
+  const YAML::Node node = env.raw("plugin");
+  std::filesystem::path p(path);
+  if (p.is_relative() && node.Mark().line >= 0 && std::filesystem::is_regular_file(source)) {
+    p = std::filesystem::path(source).parent_path() / p;
+  }
+  p = std::filesystem::absolute(p).lexically_normal();
+  try {
+    load_env_plugin(p.string());
+  } catch (const std::exception& e) {
+    env.fail(node, "plugin", e.what());
+  }
+  env.resolved()["plugin"] = p.string();
+}
+
 }  // namespace
 
 ExperimentConfig parse_config(const std::string& yaml_text, const std::string& source,
@@ -381,6 +403,8 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   run.finish();
 
   Section env = top.section("env");
+  // A plugin first, so that its envs are known when the id is checked.
+  load_config_plugin(env, source);
   c.env.id = env.get<std::string>("id", "", "an environment id");
   if (c.env.id.empty()) env.fail(env.raw("id"), "id", "is required (see `rlforge envs`)");
   if (!env_registry().contains(c.env.id)) {

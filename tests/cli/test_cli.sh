@@ -51,6 +51,20 @@ check "check-env passes on CartPole-v1" run 0 check-env CartPole-v1
 check "check-env prints each property" bash -c "grep -c '^  PASS' '$out' | grep -qx 14"
 check "check-env takes options" run 0 check-env Pendulum-v1 --set g=9.81
 
+# Env plugins (tests/plugins/, built beside the Catch2 suite).
+plugin_dir=$(cd "$(dirname "$rlforge")/../tests" 2>/dev/null && pwd)
+check "a missing plugin fails" run 1 envs --plugin /nonexistent/libnothing.so
+check "missing plugin: one line" one_error_line "cannot load plugin /nonexistent/libnothing.so: no such file"
+if [[ -f "$plugin_dir/librlforge_test_plugin_good.so" ]]; then
+  check "check-env --plugin passes on the plugin's env" run 0 check-env --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0
+  check "record --plugin" run 0 record --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0 --out "${out}_walk.gif" --size 40x40
+  rm -f "${out}_walk.gif"
+  check "a plugin env that throws fails" run 1 check-env --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0 --set throw_in=construct
+  check "a plugin env that throws: one line naming plugin and env" one_error_line "plugin librlforge_test_plugin_good.so, env test/PluginWalk-v0: construction failed: constructor refused"
+  check "a library that is not a plugin fails" run 1 check-env --plugin "$plugin_dir/librlforge_test_plugin_no_entry.so" CartPole-v1
+  check "not a plugin: one line" one_error_line "is not an rlforge plugin: it exports no rlforge_plugin_register; build it with RLFORGE_PLUGIN"
+fi
+
 check "unknown env id fails" run 1 check-env NoSuchEnv-v0
 check "unknown env id: one line listing the ids" one_error_line "unknown environment id 'NoSuchEnv-v0'; registered ids: Acrobot-v1, BipedalWalker-v3"
 check "unknown option fails" run 1 check-env Pendulum-v1 --set gravity=3
