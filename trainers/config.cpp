@@ -357,15 +357,15 @@ void parse_dqn(Section& agent, ExperimentConfig& c, const EnvSpec& spec) {
 }
 
 // env.plugin: a shared library with envs (rlforge/envs/plugin.h), loaded into the process-wide
-// registry. A relative path is relative to the config file's directory (to the working directory
-// when it comes from --set); the resolved config keeps the absolute path, so that eval and record
-// of the run find it wherever they run.
+// registry. A relative path is relative to the config file's directory (also when it comes from
+// --set); the resolved config keeps the absolute path, so that eval and record of the run find it
+// wherever they run.
 void load_config_plugin(Section& env, const std::string& source) {
   const std::string path = env.get<std::string>("plugin", "", "the path of an env plugin (a shared library)");
   if (path.empty()) return;
   const YAML::Node node = env.raw("plugin");
   std::filesystem::path p(path);
-  if (p.is_relative() && node.Mark().line >= 0 && std::filesystem::is_regular_file(source)) {
+  if (p.is_relative() && std::filesystem::is_regular_file(source)) {
     p = std::filesystem::path(source).parent_path() / p;
   }
   p = std::filesystem::absolute(p).lexically_normal();
