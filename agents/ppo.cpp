@@ -214,7 +214,12 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
       const Minibatch mb{observations,   actions,    old_log_probs, advantages_all,
                          old_values,     returns_all, order.slice(0, start, std::min(start + c.batch_size, size))};
       bool over_kl_limit = false;
-      const torch::Tensor stats = compute_gradient(mb, clip, kl_limit, over_kl_limit);
+      torch::Tensor stats = compute_gradient(mb, clip, averager_ ? 0.0 : kl_limit, over_kl_limit);
+      if (averager_) {
+        torch::Tensor gradient = parameters_.grad();
+        averager_(gradient, stats);
+        over_kl_limit = kl_limit > 0 && stats[3].item<double>() > kl_limit;
+      }
       if (over_kl_limit) {
         m.stopped_early = true;
         break;

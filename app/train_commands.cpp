@@ -1,6 +1,7 @@
 #include "train_commands.h"
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -8,11 +9,13 @@
 #include <memory>
 
 #include "cli_errors.h"
+#include "launch.h"
 #include "env_commands.h"
 #include "render_commands.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/evaluation.h"
 #include "rlforge/trainers/compute_threads.h"
+#include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/progress.h"
 #include "rlforge/trainers/trainer.h"
 
@@ -27,6 +30,7 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   std::string out;
   std::string resume;
+  int nproc = 0;
   std::vector<std::string> plugins;
 };
 
@@ -40,14 +44,33 @@ int train(const TrainArgs& args) {
   if (!args.resume.empty() && config_path.empty()) config_path = (fs::path(args.resume) / "config.yaml").string();
   if (config_path.empty()) throw ConfigError("train: a CONFIG file is required (or --resume RUN_DIR)");
   ExperimentConfig config = load_config(config_path, args.overrides);
+  // Under torchrun's variables (WORLD_SIZE > 1) this process is one rank of a data-parallel run.
+  const DistributedEnv dist_env = read_distributed_env();
+  if (args.nproc > 0 && dist_env.world_size > 1) {
+    throw ConfigError("--nproc " + std::to_string(args.nproc) + ": already one of WORLD_SIZE=" +
+                      std::to_string(dist_env.world_size) + " ranks; use either --nproc or torchrun's variables");
+  }
+  if ((args.nproc > 1 || dist_env.world_size > 1) && config.algo == "dqn") {
+    throw ConfigError(dqn_one_process_message(args.nproc > 1 ? args.nproc : dist_env.world_size));
+  }
+  if (args.nproc > 1) {
+    if (!distributed_supported()) {
+      throw ConfigError("--nproc: this rlforge was built without Gloo (install libgloo-dev and rebuild)");
+    }
+    return launch_local_ranks(args.nproc);
+  }
+  Distributed distributed(dist_env, config.run.backend, resolve_device(config.run.device),
+                          std::chrono::seconds(config.trainer.dist_timeout_seconds));
   std::string run_dir = args.resume;
-  if (run_dir.empty()) {
-    const std::string out_dir = args.out.empty() ? config.run.out_dir : args.out;
-    run_dir = make_run_dir(out_dir, config.run.name);
-  } else if (!fs::is_directory(run_dir)) {
+  if (!run_dir.empty() && !fs::is_directory(run_dir)) {
     throw std::runtime_error("--resume " + run_dir + ": no such run directory");
   }
-  std::cout << "run directory: " << run_dir << std::endl;
+  if (run_dir.empty() && distributed.lead()) {
+    const std::string out_dir = args.out.empty() ? config.run.out_dir : args.out;
+    run_dir = make_run_dir(out_dir, config.run.name);
+  }
+  run_dir = distributed.share("run_dir", run_dir);  // rank 0 names it
+  if (distributed.lead()) std::cout << "run directory: " << run_dir << std::endl;
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   Trainer trainer(std::move(config), run_dir, std::cout);
@@ -55,7 +78,9 @@ int train(const TrainArgs& args) {
   control.resume = !args.resume.empty();
   control.stop_requested = &stop_requested;
   control.terminal = ProgressReporter::stdout_is_terminal();
+  control.distributed = &distributed;
   const TrainResult r = trainer.run(control);
+  if (!distributed.lead()) return r.stopped ? 130 : 0;
   std::cout << "env_steps: " << r.env_steps << "\n"
             << "wall_seconds: " << r.wall_seconds << "\n";
   if (r.stopped) {
@@ -163,6 +188,11 @@ void add_train_commands(CLI::App& app, int& exit_code) {
   train_cmd->add_option("--out", targs->out, "Parent directory of the run directory (default: run.out_dir)");
   train_cmd->add_option("--resume", targs->resume,
                         "Continue the run in this directory exactly where its last checkpoint left it");
+  train_cmd->add_option("--nproc", targs->nproc,
+                        distributed_supported()
+                            ? "Data-parallel PPO in N local processes (Gloo over loopback); each runs the config's envs"
+                            : "Data-parallel PPO in N local processes (unavailable: built without Gloo)")
+      ->check(CLI::Range(1, 1024));
   add_plugin_option(*train_cmd, targs->plugins);
   train_cmd->callback([&exit_code, targs] { exit_code = run_reporting_errors([&] { return train(*targs); }); });
 

@@ -7,7 +7,8 @@
 
 namespace rlforge {
 
-std::unique_ptr<Algorithm> make_ppo_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device);
+std::unique_ptr<Algorithm> make_ppo_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device,
+                                              Distributed* distributed);
 std::unique_ptr<Algorithm> make_dqn_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device);
 
 }  // namespace rlforge

@@ -400,6 +400,10 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   c.run.seed = static_cast<uint64_t>(run.non_negative_int("seed", 0));
   c.run.device = run.get<std::string>("device", "cpu", "cpu, cuda, cuda:N or auto");
   c.run.out_dir = run.get<std::string>("out_dir", "runs", "a directory");
+  c.run.backend = run.get<std::string>("backend", "gloo", "gloo or nccl");
+  if (c.run.backend != "gloo" && c.run.backend != "nccl") {
+    run.fail(run.raw("backend"), "backend", "expected gloo or nccl, got '" + c.run.backend + "'");
+  }
   run.finish();
 
   Section env = top.section("env");
@@ -447,6 +451,7 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   t.log_every = trainer.positive_int("log_every", t.log_every);
   t.checkpoint_every = trainer.positive_int("checkpoint_every", t.checkpoint_every);
   t.torch_threads = static_cast<int>(trainer.positive_int("torch_threads", t.torch_threads));
+  t.dist_timeout_seconds = trainer.positive_int("dist_timeout_seconds", t.dist_timeout_seconds);
   t.record_every = trainer.non_negative_int("record_every", t.record_every);
   const std::string size = trainer.get<std::string>("record_size", "", "WIDTHxHEIGHT in pixels, such as 600x400");
   if (!size.empty()) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "algorithms.h"
+#include "rlforge/trainers/distributed.h"
 #include "rlforge/agents/dqn.h"
 #include "rlforge/replay/prioritized_replay_buffer.h"
 
@@ -228,9 +229,13 @@ std::unique_ptr<Algorithm> make_dqn_algorithm(const ExperimentConfig& config, Ve
   return std::make_unique<DqnAlgorithm>(config, venv, device);
 }
 
-std::unique_ptr<Algorithm> make_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device) {
-  if (config.algo == "dqn") return make_dqn_algorithm(config, venv, device);
-  return make_ppo_algorithm(config, venv, device);
+std::unique_ptr<Algorithm> make_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device,
+                                          Distributed* distributed) {
+  if (config.algo == "dqn") {
+    if (distributed != nullptr && distributed->active()) throw ConfigError(dqn_one_process_message(distributed->world_size()));
+    return make_dqn_algorithm(config, venv, device);
+  }
+  return make_ppo_algorithm(config, venv, device, distributed);
 }
 
 std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec& spec, uint64_t seed,

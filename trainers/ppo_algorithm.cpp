@@ -1,7 +1,15 @@
 // PPO behind the Trainer's Algorithm interface: a rollout of n_steps per env, then the update.
+//
+// Data-parallel (DD-PPO style) when given an active Distributed: every process steps its own
+// vector env, all start from rank 0's weights, each minibatch's flat gradient is averaged over
+// the processes before the step, and the normalisers' statistics are merged after each rollout,
+// so that weights, optimiser state and statistics stay identical on every rank.
+#include <array>
 #include <chrono>
 
 #include "rlforge/agents/ppo.h"
+#include "rlforge/agents/running_norm.h"
+#include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/algorithm.h"
 #include "algorithms.h"
 
@@ -11,17 +19,44 @@ namespace {
 
 class PpoAlgorithm : public Algorithm {
  public:
-  PpoAlgorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device)
+  PpoAlgorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device, Distributed* distributed)
       : config_(config),
         ppo_(venv.spec(), config.ppo, config.run.seed, device),
         collector_(venv, config.ppo.gamma),
-        buffer_(RolloutCollector::buffer_config(venv, config.ppo.n_steps)) {}
+        buffer_(RolloutCollector::buffer_config(venv, config.ppo.n_steps)),
+        distributed_(distributed != nullptr && distributed->active() ? distributed : nullptr) {
+    if (distributed_ == nullptr) return;
+    world_size_ = distributed_->world_size();
+    torch::NoGradGuard no_grad;
+    torch::Tensor weights = ppo_.flat_parameters().data().detach();
+    distributed_->broadcast(weights);
+    for (torch::Tensor buffer : ppo_.policy()->buffers()) distributed_->broadcast(buffer);
+    for (const auto& module : ppo_.policy()->modules(/*include_self=*/false)) {
+      if (auto norm = std::dynamic_pointer_cast<RunningNormImpl>(module)) norms_.push_back(norm);
+    }
+    const int64_t size = ppo_.flat_parameters().grad().numel();
+    reduce_buffer_ = torch::zeros({size + 5}, torch::kFloat32);
+    ppo_.set_gradient_averager([this, size](torch::Tensor& gradient, torch::Tensor& stats) {
+      reduce_buffer_.narrow(0, 0, size).copy_(gradient);
+      reduce_buffer_.narrow(0, size, 5).copy_(stats);
+      distributed_->allreduce_mean(reduce_buffer_);
+      gradient.copy_(reduce_buffer_.narrow(0, 0, size));
+      stats.copy_(reduce_buffer_.narrow(0, size, 5));
+    });
+  }
 
   Agent& agent() override { return ppo_; }
 
   void iterate() override {
+    std::vector<torch::Tensor> before;
+    if (distributed_ != nullptr) {
+      for (const auto& norm : norms_) {
+        for (const auto& b : norm->buffers()) before.push_back(b.clone());
+      }
+    }
     collector_.collect(ppo_.policy(), ppo_.generator(), buffer_, config_.ppo.gae_lambda);
-    const int64_t steps = collector_.env_steps();
+    if (distributed_ != nullptr) merge_statistics(before);
+    const int64_t steps = env_steps();
     const double progress_remaining =
         std::max(0.0, 1.0 - static_cast<double>(steps) / static_cast<double>(config_.trainer.total_steps));
     const auto start = std::chrono::steady_clock::now();
@@ -31,7 +66,8 @@ class PpoAlgorithm : public Algorithm {
     update_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
-  int64_t env_steps() const override { return collector_.env_steps(); }
+  // Over all processes: each collects the same number of steps per rollout.
+  int64_t env_steps() const override { return collector_.env_steps() * world_size_; }
   std::vector<EpisodeSummary> take_finished_episodes() override { return collector_.take_finished_episodes(); }
 
   std::vector<Column> metric_columns() const override {
@@ -58,7 +94,7 @@ class PpoAlgorithm : public Algorithm {
   void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t env_steps, const std::string&,
                      std::ostream&) override {
     ppo_.generator().set_state(extras.at("generator"));
-    collector_.restore(extras.at("discounted_returns"), env_steps);
+    collector_.restore(extras.at("discounted_returns"), env_steps / world_size_);
   }
 
   std::vector<std::pair<std::string, double>> time_seconds() const override {
@@ -74,12 +110,58 @@ class PpoAlgorithm : public Algorithm {
   RolloutBuffer buffer_;
   PpoMetrics metrics_;
   double update_seconds_ = 0;
+  Distributed* distributed_ = nullptr;
+  int world_size_ = 1;
+  std::vector<std::shared_ptr<RunningNormImpl>> norms_;
+  torch::Tensor reduce_buffer_;
+
+  // Each rank's normalisers took in its own rollout; merge what they took in (count, and sums
+  // of deviations from the shared statistics they started from) so that all hold the statistics
+  // of every rank's observations.
+  void merge_statistics(const std::vector<torch::Tensor>& before) {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> parts;
+    std::vector<std::array<torch::Tensor, 3>> starts;
+    std::size_t k = 0;
+    for (const auto& norm : norms_) {
+      const auto now = norm->named_buffers(false);
+      const auto names = norm->named_buffers(false).keys();
+      std::map<std::string, torch::Tensor> b, a;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        b[names[i]] = before[k + i].to(torch::kCPU, torch::kFloat64);
+        a[names[i]] = now[names[i]].to(torch::kCPU, torch::kFloat64);
+      }
+      k += names.size();
+      const torch::Tensor shift = a["mean"] - b["mean"];
+      parts.push_back((a["count"] - b["count"]).reshape({1}));
+      parts.push_back(a["count"] * shift);
+      parts.push_back(a["count"] * (a["var"] + shift * shift) - b["count"] * b["var"]);
+      starts.push_back({b["mean"], b["var"], b["count"]});
+    }
+    if (parts.empty()) return;
+    torch::Tensor packed = torch::cat(parts);
+    distributed_->allreduce_sum(packed);
+    int64_t offset = 0;
+    for (std::size_t i = 0; i < norms_.size(); ++i) {
+      const auto& [mean0, var0, count0] = starts[i];
+      const int64_t size = mean0.numel();
+      const torch::Tensor count = count0 + packed.narrow(0, offset, 1).reshape({});
+      const torch::Tensor s1 = packed.narrow(0, offset + 1, size) / count;
+      const torch::Tensor s2 = (count0 * var0 + packed.narrow(0, offset + 1 + size, size)) / count;
+      offset += 1 + 2 * size;
+      auto buffers = norms_[i]->named_buffers(false);
+      buffers["mean"].copy_(mean0 + s1);
+      buffers["var"].copy_((s2 - s1 * s1).clamp_min(0));
+      buffers["count"].copy_(count);
+    }
+  }
 };
 
 }  // namespace
 
-std::unique_ptr<Algorithm> make_ppo_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device) {
-  return std::make_unique<PpoAlgorithm>(config, venv, device);
+std::unique_ptr<Algorithm> make_ppo_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device,
+                                              Distributed* distributed) {
+  return std::make_unique<PpoAlgorithm>(config, venv, device, distributed);
 }
 
 }  // namespace rlforge

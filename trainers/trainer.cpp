@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "rlforge/render/image_files.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/compute_threads.h"
+#include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/learning_curve.h"
 #include "rlforge/trainers/progress.h"
 #include "rlforge/trainers/rollout_collector.h"
@@ -191,9 +193,11 @@ struct LoopState {
   std::deque<EpisodeSummary> recent;
   std::optional<EvaluationResult> best;
   int64_t best_steps = 0;
+  int world_size = 1;
 
   std::string to_yaml(double elapsed_now) const {
     YAML::Node n;
+    if (world_size > 1) n["world_size"] = world_size;
     n["episodes"] = episodes;
     n["next_eval"] = next_eval;
     n["next_record"] = next_record;
@@ -224,6 +228,7 @@ struct LoopState {
     episodes = n["episodes"].as<int64_t>();
     next_eval = n["next_eval"].as<int64_t>();
     next_record = n["next_record"] ? n["next_record"].as<int64_t>() : 0;
+    world_size = n["world_size"] ? n["world_size"].as<int>() : 1;
     elapsed_before = n["elapsed_seconds"].as<double>();
     recent.clear();
     for (const auto& item : n["recent"]) recent.push_back({item[0].as<double>(), item[1].as<int64_t>()});
@@ -265,20 +270,33 @@ TrainResult Trainer::run(const RunControl& control) {
   const ExperimentConfig& c = config_;
   set_compute_threads(c.trainer.torch_threads);
   const torch::Device device = resolve_device(c.run.device);
+  Distributed* const distributed =
+      control.distributed != nullptr && control.distributed->active() ? control.distributed : nullptr;
+  const int rank = distributed != nullptr ? distributed->rank() : 0;
+  const int world_size = distributed != nullptr ? distributed->world_size() : 1;
+  const bool lead = rank == 0;  // the rank that logs, evaluates and writes the run directory
   const fs::path dir(run_dir_);
-  const fs::path last = dir / "checkpoints" / "last.pt";
+  // Rank K > 0 keeps what only it knows (its envs' state and generator) in rank_K.pt.
+  const fs::path last = dir / "checkpoints" / (lead ? "last.pt" : "rank_" + std::to_string(rank) + ".pt");
   fs::create_directories(dir / "checkpoints");
   YAML::Emitter resolved;
   resolved << c.resolved;
   if (control.resume) {
-    if (!fs::exists(last)) throw std::runtime_error("cannot resume " + run_dir_ + ": no checkpoints/last.pt");
+    if (!fs::exists(last)) throw std::runtime_error("cannot resume " + run_dir_ + ": no checkpoints/" + last.filename().string());
     check_resume_compatible(YAML::LoadFile((dir / "config.yaml").string()), c.resolved, run_dir_);
   }
-  write_file_atomically((dir / "config.yaml").string(), std::string(resolved.c_str()) + "\n");
+  if (lead) write_file_atomically((dir / "config.yaml").string(), std::string(resolved.c_str()) + "\n");
+  // Ranks other than the first print nothing.
+  std::ostringstream silent;
+  std::ostream& lines = lead ? progress_ : silent;
 
+  // Rank K's envs are seeded far from rank 0's (env i of rank K: seed + K * 1,000,003 + i), so
+  // that rank 0 trains exactly as a single process would.
+  ExperimentConfig rank_config = c;
+  rank_config.run.seed = c.run.seed + static_cast<uint64_t>(rank) * 1'000'003ULL;
   VectorEnv venv(c.env);
-  venv.reset(c.run.seed);
-  const std::unique_ptr<Algorithm> algorithm = make_algorithm(c, venv, device);
+  venv.reset(rank_config.run.seed);
+  const std::unique_ptr<Algorithm> algorithm = make_algorithm(rank_config, venv, device, distributed);
   Agent& agent = algorithm->agent();
   VectorEnvConfig eval_env = c.env;
   eval_env.num_envs = static_cast<int>(std::min<int64_t>(c.trainer.eval_episodes, 8));
@@ -287,6 +305,7 @@ TrainResult Trainer::run(const RunControl& control) {
   const uint64_t eval_seed = c.run.seed + 1'000'000;
 
   LoopState loop;
+  loop.world_size = world_size;
   loop.next_eval = c.trainer.eval_every > 0 ? c.trainer.eval_every : c.trainer.total_steps + 1;
   loop.next_record = c.trainer.record_every > 0 ? c.trainer.record_every : c.trainer.total_steps + 1;
   if (control.resume) {
@@ -299,17 +318,38 @@ TrainResult Trainer::run(const RunControl& control) {
     } catch (const EnvError& e) {
       throw std::runtime_error(last.string() + ": " + e.what());
     }
-    algorithm->restore_state(extras, info.env_steps, (dir / "checkpoints").string(), progress_);
+    algorithm->restore_state(extras, info.env_steps, (dir / "checkpoints").string(), lines);
     loop.from_yaml(tensor_text(extras.at("loop")));
-    truncate_log(dir / "metrics.csv", info.env_steps);
-    truncate_log(dir / "eval.csv", info.env_steps);
-    progress_ << "resuming " << run_dir_ << " at " << info.env_steps << " env steps" << std::endl;  // before the bar
+    if (loop.world_size != world_size) {
+      throw std::runtime_error("cannot resume " + run_dir_ + ": it ran with " + std::to_string(loop.world_size) +
+                               " process(es), this resume has " + std::to_string(world_size) +
+                               "; resume with the same --nproc / WORLD_SIZE");
+    }
+    if (distributed != nullptr) {
+      // Every rank must resume from the same update (a rank's file could be one checkpoint behind).
+      torch::Tensor steps = torch::tensor({static_cast<double>(info.env_steps), 1.0}, torch::kFloat64);
+      distributed->allreduce_sum(steps);
+      if (steps[0].item<double>() != static_cast<double>(info.env_steps) * world_size) {
+        throw std::runtime_error("cannot resume " + run_dir_ + ": the ranks' checkpoints are from different updates (" +
+                                 last.filename().string() + " is at " + std::to_string(info.env_steps) + " env steps)");
+      }
+    }
+    loop.world_size = world_size;
+    if (lead) {
+      truncate_log(dir / "metrics.csv", info.env_steps);
+      truncate_log(dir / "eval.csv", info.env_steps);
+    }
+    lines << "resuming " << run_dir_ << " at " << info.env_steps << " env steps" << std::endl;  // before the bar
   }
 
   const auto mode = control.resume ? std::ios::app : std::ios::trunc;
-  std::ofstream metrics((dir / "metrics.csv").string(), mode);
-  std::ofstream evals((dir / "eval.csv").string(), mode);
-  if (!control.resume) {
+  // Unopened on ranks other than the first: writes to them go nowhere.
+  std::ofstream metrics, evals;
+  if (lead) {
+    metrics.open((dir / "metrics.csv").string(), mode);
+    evals.open((dir / "eval.csv").string(), mode);
+  }
+  if (!control.resume && lead) {
     // No wall-clock columns: the same config and seed give the same file (timings are in
     // summary.yaml and TensorBoard).
     metrics << "env_steps,episodes,mean_return,mean_length";
@@ -317,7 +357,11 @@ TrainResult Trainer::run(const RunControl& control) {
     metrics << "\n";
     evals << "env_steps,mean_return,std_return,mean_length,episodes\n";
   }
-  TensorBoardWriter tensorboard(dir.string());
+  std::optional<TensorBoardWriter> tensorboard_writer;
+  if (lead) tensorboard_writer.emplace(dir.string());
+  auto add_scalar = [&](const std::string& tag, double value, int64_t steps) {
+    if (tensorboard_writer) tensorboard_writer->add_scalar(tag, value, steps);
+  };
 
   TrainResult result;
   result.run_dir = run_dir_;
@@ -329,7 +373,7 @@ TrainResult Trainer::run(const RunControl& control) {
   };
   const int64_t first_steps = algorithm->env_steps();
   int64_t last_checkpoint_steps = first_steps;
-  ProgressReporter progress(progress_, control.terminal, c.trainer.total_steps, c.trainer.log_every, first_steps);
+  ProgressReporter progress(lines, control.terminal && lead, c.trainer.total_steps, c.trainer.log_every, first_steps);
 
   double eval_seconds = 0, checkpoint_seconds = 0;
   auto evaluate = [&](int64_t steps) {
@@ -345,10 +389,10 @@ TrainResult Trainer::run(const RunControl& control) {
       loop.best_steps = steps;
       save_checkpoint((dir / "checkpoints" / "best.pt").string(), agent, {steps, resolved.c_str(), {}});
     }
-    tensorboard.add_scalar("eval/mean_return", e.mean_return, steps);
-    tensorboard.add_scalar("eval/std_return", e.std_return, steps);
-    tensorboard.add_scalar("eval/mean_length", e.mean_length, steps);
-    tensorboard.flush();
+    add_scalar("eval/mean_return", e.mean_return, steps);
+    add_scalar("eval/std_return", e.std_return, steps);
+    add_scalar("eval/mean_length", e.mean_length, steps);
+    if (tensorboard_writer) tensorboard_writer->flush();
     std::ostringstream line;
     line << "eval at " << steps << " steps: mean_return " << e.mean_return << " +- " << e.std_return << " ("
          << e.episodes << " episodes)";
@@ -385,8 +429,18 @@ TrainResult Trainer::run(const RunControl& control) {
   };
   const std::string curve_title = c.env.id + ", " + c.algo + " (" + c.run.name + ")";
 
+  // Test hook for the distributed tests: RLFORGE_TEST_RANK_EXIT=K:N makes rank K exit at once
+  // (status 3) after its N-th update, as a crashed rank would.
+  int64_t exit_after_updates = -1, updates = 0;
+  if (const char* hook = std::getenv("RLFORGE_TEST_RANK_EXIT"); hook != nullptr && distributed != nullptr) {
+    const std::string h = hook;
+    if (h.find(':') != std::string::npos && std::stoi(h.substr(0, h.find(':'))) == rank) {
+      exit_after_updates = std::stoll(h.substr(h.find(':') + 1));
+    }
+  }
   const std::vector<Algorithm::Column> columns = algorithm->metric_columns();
   while (algorithm->env_steps() < c.trainer.total_steps) {
+    if (exit_after_updates >= 0 && updates++ >= exit_after_updates) std::_Exit(3);
     try {
       algorithm->iterate();
     } catch (const std::runtime_error& e) {
@@ -416,24 +470,30 @@ TrainResult Trainer::run(const RunControl& control) {
     for (const double v : values) metrics << "," << v;
     metrics << "\n";
     if (!loop.recent.empty()) {
-      tensorboard.add_scalar("rollout/episode_return", mean_return, steps);
-      tensorboard.add_scalar("rollout/episode_length", mean_length, steps);
+      add_scalar("rollout/episode_return", mean_return, steps);
+      add_scalar("rollout/episode_length", mean_length, steps);
     }
     for (std::size_t i = 0; i < columns.size() && i < values.size(); ++i) {
-      if (std::isfinite(values[i])) tensorboard.add_scalar(columns[i].tag, values[i], steps);
+      if (std::isfinite(values[i])) add_scalar(columns[i].tag, values[i], steps);
     }
-    tensorboard.add_scalar("time/steps_per_second", rate, steps);
+    add_scalar("time/steps_per_second", rate, steps);
     progress.update(steps, rate, mean_return);
     if (steps >= loop.next_eval && steps < c.trainer.total_steps) {
-      evaluate(steps);
+      if (lead) evaluate(steps);
       while (loop.next_eval <= steps) loop.next_eval += c.trainer.eval_every;
     }
     if (steps >= loop.next_record && steps < c.trainer.total_steps) {
-      record("step_" + std::to_string(steps));
+      if (lead) record("step_" + std::to_string(steps));
       while (loop.next_record <= steps) loop.next_record += c.trainer.record_every;
     }
-    const bool stop = (control.stop_after_steps > 0 && steps >= control.stop_after_steps) ||
-                      (control.stop_requested != nullptr && control.stop_requested->load());
+    bool stop = (control.stop_after_steps > 0 && steps >= control.stop_after_steps) ||
+                (control.stop_requested != nullptr && control.stop_requested->load());
+    if (distributed != nullptr) {
+      // All ranks stop after the same update (Ctrl-C reaches them at different moments).
+      torch::Tensor any = torch::tensor({stop ? 1.0 : 0.0}, torch::kFloat64);
+      distributed->allreduce_sum(any);
+      stop = any.item<double>() > 0;
+    }
     // The checkpoint comes last: everything logged so far belongs to it.
     metrics.flush();
     const int64_t every = c.trainer.checkpoint_every;
@@ -449,7 +509,7 @@ TrainResult Trainer::run(const RunControl& control) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - checkpoint_start).count();
     }
     if (stop && steps < c.trainer.total_steps) {
-      write_learning_curve(run_dir_, curve_title);
+      if (lead) write_learning_curve(run_dir_, curve_title);
       progress.message("stopped at " + std::to_string(steps) + " env steps; continue with --resume " + run_dir_);
       result.stopped = true;
       result.env_steps = steps;
@@ -458,9 +518,13 @@ TrainResult Trainer::run(const RunControl& control) {
     }
   }
   metrics.flush();
-  tensorboard.flush();
+  if (tensorboard_writer) tensorboard_writer->flush();
   progress.finish();
   result.env_steps = algorithm->env_steps();
+  if (!lead) {
+    result.wall_seconds = elapsed();
+    return result;
+  }
   result.final_eval = evaluate(result.env_steps);
   if (c.trainer.record_every > 0) record("final");
   result.wall_seconds = elapsed();

@@ -151,6 +151,32 @@ if "$rlforge" train --help >/dev/null 2>&1; then
   check "record a DQN run" run 0 record "$dqn_dir" --out "$runs/dqn.gif" --size 120x80
   check "DQN on a continuous env fails" run 1 train "$dqn_config" --set env.id=Pendulum-v1
   check "DQN on a continuous env: one line" one_error_line "agent.algo: dqn needs a Discrete action space, got Box"
+
+  # Data-parallel PPO: two local ranks over Gloo on loopback (needs libgloo-dev at build time).
+  if "$rlforge" train --help | grep -q -- '--nproc' && ! "$rlforge" train --help | grep -q 'built without Gloo'; then
+    # Two ranks of 4 envs collect what one process of 8 does per update; each minibatch of 128
+    # per rank averages to the single process's 256.
+    check "train --nproc 2 solves CartPole" run 0 train "$config" --nproc 2 --out "$runs" --set env.num_envs=4 --set agent.batch_size=128 --set trainer.eval_every=0
+    dist_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
+    check "--nproc 2 reaches 475" bash -c "awk '/^final_eval:/ { exit !(\$3 >= 475) }' '$out'"
+    check "--nproc 2 counts the steps of both ranks" bash -c "grep -q '^env_steps: 100096' '$dist_dir/summary.yaml'"
+    check "--nproc 2 writes rank 1's checkpoint" test -s "$dist_dir/checkpoints/rank_1.pt"
+    check "--nproc 2: one metrics row per update" bash -c "[[ \$(wc -l < '$dist_dir/metrics.csv') -eq 392 ]]"
+    check "a dead rank stops the run" bash -c "RLFORGE_TEST_RANK_EXIT=1:2 '$rlforge' train '$config' --nproc 2 --out '$runs' --set trainer.total_steps=4096 --set trainer.dist_timeout_seconds=20 >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
+    check "a dead rank: the launcher names it" grep -q "^rlforge: error: rank 1 of 2 exited with status 3; stopped the other ranks" "$err"
+    port=$(( 20000 + RANDOM % 20000 ))
+    check "torchrun variables: a dead rank fails the other in time" bash -c "
+      export MASTER_ADDR=127.0.0.1 MASTER_PORT=$port WORLD_SIZE=2
+      RANK=1 RLFORGE_TEST_RANK_EXIT=1:2 '$rlforge' train '$config' --out '$runs' --set trainer.total_steps=4096 --set trainer.dist_timeout_seconds=20 >/dev/null 2>&1 &
+      RANK=0 timeout 60 '$rlforge' train '$config' --out '$runs' --set trainer.total_steps=4096 --set trainer.dist_timeout_seconds=20 >'$out' 2>'$err'
+      status=\$?; wait; [[ \$status -ne 0 && \$status -ne 124 ]] && grep -q 'rank 0 of 2: .*failed: another rank exited' '$err'"
+    check "RANK >= WORLD_SIZE fails" bash -c "RANK=5 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 '$rlforge' train '$config' >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
+    check "RANK >= WORLD_SIZE: one line" one_error_line "RANK=5 is out of range for WORLD_SIZE=2"
+    check "a non-numeric port fails" bash -c "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=abc '$rlforge' train '$config' >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
+    check "non-numeric port: one line" one_error_line "MASTER_PORT='abc' is not a whole number"
+    check "DQN refuses --nproc 2" run 1 train "$dqn_config" --nproc 2
+    check "DQN refuses --nproc 2: one line" one_error_line "dqn runs in one process: "
+  fi
   rm -rf "$runs"
 fi
 

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "rlforge/agents/actor_critic.h"
 #include "rlforge/agents/agent.h"
@@ -98,6 +99,15 @@ class Ppo : public Agent {
   // than autograd.
   bool uses_manual_gradient() const;
 
+  // Data-parallel training: when set, called once per minibatch with the flat gradient and the
+  // minibatch's [policy_loss, value_loss, entropy, approx_kl, clip_fraction] (float64); it must
+  // replace both, in place, by their means over all processes. Every process then clips and steps
+  // the same gradient and takes the same target-KL decision (on the mean KL).
+  using GradientAverager = std::function<void(torch::Tensor& gradient, torch::Tensor& stats)>;
+  void set_gradient_averager(GradientAverager averager) { averager_ = std::move(averager); }
+  // All weights in one tensor (broadcast from one process to the others).
+  const FlatParameters& flat_parameters() const { return parameters_; }
+
   // Weights (with normalisation statistics) and optimiser state.
   void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) override;
   void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) override;
@@ -112,6 +122,7 @@ class Ppo : public Agent {
   ActorCritic policy_;
   FlatParameters parameters_;  // what the optimiser steps and the gradient clip sees
   torch::optim::Adam optimizer_;
+  GradientAverager averager_;
 };
 
 }  // namespace rlforge

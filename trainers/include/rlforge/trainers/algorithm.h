@@ -55,8 +55,13 @@ class Algorithm {
   virtual std::vector<std::pair<std::string, double>> time_seconds() const = 0;
 };
 
-// The algorithm of config.algo training on `venv` (already reset with config.run.seed).
-std::unique_ptr<Algorithm> make_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device);
+class Distributed;
+
+// The algorithm of config.algo training on `venv` (already reset with config.run.seed). With an
+// active `distributed` (PPO only; DQN refuses it), it trains data-parallel with the other ranks
+// and env_steps() counts the steps of all of them.
+std::unique_ptr<Algorithm> make_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device,
+                                          Distributed* distributed = nullptr);
 
 // The agent alone (evaluation, recording): PPO's or DQN's, for an env of `spec`.
 std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec& spec, uint64_t seed,

@@ -26,6 +26,8 @@ struct RunSection {
   uint64_t seed = 0;
   std::string device = "cpu";  // cpu | cuda | cuda:N | auto
   std::string out_dir = "runs";
+  // Collectives of data-parallel runs (WORLD_SIZE > 1): gloo (CPU), or nccl with a CUDA device.
+  std::string backend = "gloo";
 };
 
 struct TrainerSection {
@@ -37,6 +39,9 @@ struct TrainerSection {
   // env steps between writes of checkpoints/last.pt (also written at the end and when stopped)
   int64_t checkpoint_every = 10'000;
   int torch_threads = 1;            // LibTorch intra-op threads
+  // Data-parallel runs: how long a rank waits for the rendezvous or for another rank in a
+  // collective before it fails with an error (a rank died or hangs); longer than evaluations.
+  int64_t dist_timeout_seconds = 60;
   // env steps between recordings of one evaluation episode into videos/ (0: none)
   int64_t record_every = 0;
   int record_width = 0, record_height = 0;  // 0: the env's own window size

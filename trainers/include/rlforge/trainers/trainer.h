@@ -34,6 +34,8 @@ torch::Device resolve_device(const std::string& name);
 // A fresh run directory <out_dir>/<name>-<YYYYmmdd-HHMMSS>[-k].
 std::string make_run_dir(const std::string& out_dir, const std::string& name);
 
+class Distributed;
+
 // How a run starts and when it stops early.
 struct RunControl {
   // Continue the run in `run_dir` from checkpoints/last.pt, exactly where it stopped.
@@ -45,6 +47,11 @@ struct RunControl {
   const std::atomic<bool>* stop_requested = nullptr;
   // Draw a progress bar in place (a terminal) instead of periodic lines.
   bool terminal = false;
+  // Data-parallel PPO with the other ranks of this group (all given the same run directory).
+  // Rank 0 writes the run directory (logs, evaluations, last.pt, best.pt); rank K > 0 writes
+  // only checkpoints/rank_K.pt (its env and generator state for resume). total_steps and every
+  // step count are summed over the ranks.
+  Distributed* distributed = nullptr;
 };
 
 class Trainer {

@@ -1,0 +1,260 @@
+// Data-parallel training over c10d/Gloo: two ranks as two forked processes on loopback.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "rlforge/trainers/config.h"
+#include "rlforge/trainers/distributed.h"
+#include "rlforge/trainers/trainer.h"
+
+using namespace rlforge;
+namespace fs = std::filesystem;
+
+namespace {
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+DistributedEnv rank_env(int rank, int port) {
+  DistributedEnv env;
+  env.master_addr = "127.0.0.1";
+  env.port = port;
+  env.rank = rank;
+  env.world_size = 2;
+  env.local_rank = rank;
+  return env;
+}
+
+// Runs `body(1)` in a forked child (its exit status: 0 when it returned true) and `body(0)` here;
+// returns rank 0's result and the child's exit status.
+std::pair<bool, int> two_ranks(const std::function<bool(int)>& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    bool ok = false;
+    try {
+      ok = body(1);
+    } catch (...) {
+    }
+    std::_Exit(ok ? 0 : 1);
+  }
+  bool ok = body(0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return {ok, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)};
+}
+
+const char* kConfig =
+    "run: {seed: 3}\n"
+    "env: {id: CartPole-v1, num_envs: 4, threads: 1}\n"
+    "agent: {n_steps: 32, batch_size: 64, n_epochs: 2, normalize_observation: true, normalize_reward: true,\n"
+    "        target_kl: 0.01}\n"
+    "trainer: {total_steps: 2048, eval_every: 1024, eval_episodes: 2, log_every: 1024, dist_timeout_seconds: 20}\n";
+
+std::vector<torch::Tensor> weights_of(const fs::path& checkpoint) {
+  const ExperimentConfig config = parse_config(kConfig, "dist_test.yaml");
+  VectorEnvConfig one = config.env;
+  one.num_envs = 1;
+  Ppo ppo(VectorEnv(one).spec(), config.ppo, 0);
+  load_checkpoint(checkpoint.string(), ppo);
+  std::vector<torch::Tensor> out;
+  for (const auto& p : ppo.policy()->parameters()) out.push_back(p.detach().clone());
+  for (const auto& b : ppo.policy()->buffers()) out.push_back(b.clone());
+  return out;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("rlforge-dist-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("torchrun variables are checked", "[distributed]") {
+  std::map<std::string, std::string> vars;
+  auto lookup = [&](const char* name) -> const char* {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+  SECTION("unset means one process") {
+    const DistributedEnv env = read_distributed_env(lookup);
+    CHECK(env.world_size == 1);
+    CHECK(env.rank == 0);
+  }
+  SECTION("full set") {
+    vars = {{"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "10.0.0.2"}, {"MASTER_PORT", "29500"}};
+    const DistributedEnv env = read_distributed_env(lookup);
+    CHECK(env.world_size == 4);
+    CHECK(env.rank == 3);
+    CHECK(env.local_rank == 1);
+    CHECK(env.master_addr == "10.0.0.2");
+    CHECK(env.port == 29500);
+  }
+  SECTION("rank too large") {
+    vars = {{"WORLD_SIZE", "2"}, {"RANK", "5"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "29500"}};
+    CHECK_THROWS_WITH(read_distributed_env(lookup), Catch::Contains("RANK=5") && Catch::Contains("WORLD_SIZE=2"));
+  }
+  SECTION("port not a number") {
+    vars = {{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "http"}};
+    CHECK_THROWS_WITH(read_distributed_env(lookup), Catch::Contains("MASTER_PORT='http'"));
+  }
+  SECTION("port out of range") {
+    vars = {{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "70000"}};
+    CHECK_THROWS_WITH(read_distributed_env(lookup), Catch::Contains("MASTER_PORT=70000"));
+  }
+  SECTION("no master address") {
+    vars = {{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"MASTER_PORT", "29500"}};
+    CHECK_THROWS_WITH(read_distributed_env(lookup), Catch::Contains("MASTER_ADDR"));
+  }
+  SECTION("world size not a number") {
+    vars = {{"WORLD_SIZE", "two"}};
+    CHECK_THROWS_WITH(read_distributed_env(lookup), Catch::Contains("WORLD_SIZE='two'"));
+  }
+}
+
+TEST_CASE("one process has no group", "[distributed]") {
+  Distributed d(DistributedEnv{}, "gloo", torch::kCPU, std::chrono::seconds(1));
+  CHECK_FALSE(d.active());
+  torch::Tensor t = torch::ones({3});
+  d.allreduce_mean(t);
+  d.broadcast(t);
+  d.barrier();
+  CHECK(t.sum().item<float>() == 3.0f);
+  CHECK_THROWS_WITH(Distributed(DistributedEnv{}, "nccl", torch::kCPU, std::chrono::seconds(1)),
+                    Catch::Contains("nccl needs a CUDA device"));
+}
+
+TEST_CASE("collectives on loopback", "[distributed]") {
+  if (!distributed_supported()) return;
+  const int port = free_port();
+  const auto [ok0, status1] = two_ranks([&](int rank) {
+    Distributed d(rank_env(rank, port), "gloo", torch::kCPU, std::chrono::seconds(20));
+    torch::Tensor b = torch::full({5}, static_cast<float>(rank + 7));
+    d.broadcast(b);
+    torch::Tensor m = torch::full({4}, static_cast<float>(rank * 2));  // 0 and 2: mean 1
+    d.allreduce_mean(m);
+    torch::Tensor s = torch::full({2}, static_cast<double>(rank + 1), torch::kFloat64);
+    d.allreduce_sum(s);
+    d.barrier();
+    const std::string shared = d.share("key", rank == 0 ? "from rank 0" : "");
+    return b.eq(7).all().item<bool>() && m.eq(1).all().item<bool>() && s.eq(3).all().item<bool>() &&
+           shared == "from rank 0";
+  });
+  CHECK(ok0);
+  CHECK(status1 == 0);
+}
+
+TEST_CASE("unreachable master fails in time", "[distributed]") {
+  if (!distributed_supported()) return;
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(Distributed(rank_env(1, free_port()), "gloo", torch::kCPU, std::chrono::seconds(2)),
+                    Catch::Contains("cannot reach the master at 127.0.0.1"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+}
+
+TEST_CASE("two ranks train to equal weights", "[distributed]") {
+  if (!distributed_supported()) return;
+  const fs::path dir = fresh_dir("equal");
+  const int port = free_port();
+  const auto [ok0, status1] = two_ranks([&](int rank) {
+    std::ostringstream progress;
+    Distributed d(rank_env(rank, port), "gloo", torch::kCPU, std::chrono::seconds(20));
+    Trainer trainer(parse_config(kConfig, "dist_test.yaml"), dir.string(), progress);
+    RunControl control;
+    control.distributed = &d;
+    const TrainResult r = trainer.run(control);
+    return r.env_steps == 2048;
+  });
+  REQUIRE(ok0);
+  REQUIRE(status1 == 0);
+  // Steps are counted over both ranks: 4 envs x 32 steps x 2 ranks per update.
+  CHECK(read_checkpoint_info((dir / "checkpoints" / "last.pt").string()).env_steps == 2048);
+  const auto a = weights_of(dir / "checkpoints" / "last.pt");
+  const auto b = weights_of(dir / "checkpoints" / "rank_1.pt");
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
+  CHECK(fs::exists(dir / "metrics.csv"));
+  CHECK(fs::exists(dir / "summary.yaml"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("two ranks resume exactly", "[distributed]") {
+  if (!distributed_supported()) return;
+  const fs::path whole = fresh_dir("whole"), parts = fresh_dir("parts");
+  auto run = [&](const fs::path& dir, RunControl control) {
+    const int port = free_port();
+    return two_ranks([&, control](int rank) mutable {
+      std::ostringstream progress;
+      Distributed d(rank_env(rank, port), "gloo", torch::kCPU, std::chrono::seconds(20));
+      Trainer trainer(parse_config(kConfig, "dist_test.yaml"), dir.string(), progress);
+      control.distributed = &d;
+      trainer.run(control);
+      return true;
+    });
+  };
+  REQUIRE(run(whole, {}) == std::make_pair(true, 0));
+  RunControl stop;
+  stop.stop_after_steps = 1024;
+  REQUIRE(run(parts, stop) == std::make_pair(true, 0));
+  RunControl resume;
+  resume.resume = true;
+  REQUIRE(run(parts, resume) == std::make_pair(true, 0));
+  const auto a = weights_of(whole / "checkpoints" / "last.pt");
+  const auto b = weights_of(parts / "checkpoints" / "last.pt");
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
+  fs::remove_all(whole);
+  fs::remove_all(parts);
+}
+
+TEST_CASE("a dead rank fails the other", "[distributed]") {
+  if (!distributed_supported()) return;
+  const fs::path dir = fresh_dir("dead");
+  const int port = free_port();
+  std::string error;
+  const auto start = std::chrono::steady_clock::now();
+  const auto [ok0, status1] = two_ranks([&](int rank) {
+    if (rank == 1) ::setenv("RLFORGE_TEST_RANK_EXIT", "1:2", 1);
+    std::ostringstream progress;
+    Distributed d(rank_env(rank, port), "gloo", torch::kCPU, std::chrono::seconds(10));
+    Trainer trainer(parse_config(kConfig, "dist_test.yaml"), dir.string(), progress);
+    RunControl control;
+    control.distributed = &d;
+    try {
+      trainer.run(control);
+    } catch (const std::exception& e) {
+      error = e.what();
+      return false;
+    }
+    return true;
+  });
+  CHECK_FALSE(ok0);
+  CHECK(status1 == 3);
+  CHECK_THAT(error, Catch::Contains("rank 0 of 2") && Catch::Contains("another rank exited"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(60));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("dqn refuses several ranks", "[distributed]") {
+  CHECK_THAT(dqn_one_process_message(2), Catch::StartsWith("dqn runs in one process: "));
+}
