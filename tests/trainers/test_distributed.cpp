@@ -172,6 +172,23 @@ TEST_CASE("unreachable master fails in time", "[distributed]") {
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
 }
 
+TEST_CASE("a port in use fails at once", "[distributed]") {
+  if (!distributed_supported()) return;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ::listen(fd, 1);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(Distributed(rank_env(0, ntohs(addr.sin_port)), "gloo", torch::kCPU, std::chrono::seconds(5)),
+                    Catch::Contains("rank 0 of 2: cannot serve the rendezvous at 127.0.0.1"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+  ::close(fd);
+}
+
 TEST_CASE("two ranks train to equal weights", "[distributed]") {
   if (!distributed_supported()) return;
   const fs::path dir = fresh_dir("equal");
