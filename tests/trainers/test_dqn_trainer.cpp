@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../test_files.h"
 #include "rlforge/agents/dqn.h"
 #include "rlforge/trainers/trainer.h"
 
@@ -30,20 +31,6 @@ const char* kConfig =
     "  prioritized_replay: true\n"
     "  policy: {net_arch: [32, 32]}\n"
     "trainer: {total_steps: 3000, eval_every: 1000, eval_episodes: 2, log_every: 1000, checkpoint_every: 1000}\n";
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("rlforge-dqn-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TrainResult train(const fs::path& dir, const std::vector<std::string>& overrides = {}, RunControl control = {},
                   std::ostream* log = nullptr) {
@@ -108,14 +95,14 @@ TEST_CASE("DQN config refuses PPO keys and bad values", "[dqn][config]") {
 }
 
 TEST_CASE("DQN run writes its metrics and resumes exactly", "[dqn][trainer][resume]") {
-  const fs::path whole = fresh_dir("whole"), parts = fresh_dir("parts");
+  const fs::path whole = testing::fresh_dir("dqn-whole"), parts = testing::fresh_dir("dqn-parts");
   const TrainResult a = train(whole);
   CHECK(a.env_steps == 3000);
-  const std::string metrics = read_text(whole / "metrics.csv");
+  const std::string metrics = testing::read_text(whole / "metrics.csv");
   CHECK_THAT(metrics, Catch::StartsWith("env_steps,episodes,mean_return,mean_length,loss,q_mean,exploration_rate,"
                                         "learning_rate,gradient_steps,replay_size,beta\n"));
   CHECK(fs::exists(whole / "checkpoints" / "replay.bin"));
-  const std::string summary = read_text(whole / "summary.yaml");
+  const std::string summary = testing::read_text(whole / "summary.yaml");
   CHECK_THAT(summary, Catch::Contains("acting:") && Catch::Contains("replay_add:") && Catch::Contains("update:"));
 
   RunControl stop;
@@ -134,14 +121,14 @@ TEST_CASE("DQN run writes its metrics and resumes exactly", "[dqn][trainer][resu
     INFO("tensor " << i);
     CHECK(torch::equal(wa[i], wb[i]));
   }
-  CHECK(read_text(whole / "metrics.csv") == read_text(parts / "metrics.csv"));
-  CHECK(read_text(whole / "eval.csv") == read_text(parts / "eval.csv"));
+  CHECK(testing::read_text(whole / "metrics.csv") == testing::read_text(parts / "metrics.csv"));
+  CHECK(testing::read_text(whole / "eval.csv") == testing::read_text(parts / "eval.csv"));
   fs::remove_all(whole);
   fs::remove_all(parts);
 }
 
 TEST_CASE("DQN resume without the buffer refills it", "[dqn][trainer][resume]") {
-  const fs::path dir = fresh_dir("refill");
+  const fs::path dir = testing::fresh_dir("dqn-refill");
   RunControl stop;
   stop.stop_after_steps = 1500;
   train(dir, {"agent.save_replay_buffer=false"}, stop);

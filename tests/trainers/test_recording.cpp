@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "../test_files.h"
 #include "rlforge/render/image_files.h"
 #include "rlforge/trainers/trainer.h"
 
@@ -23,20 +24,6 @@ const char* kConfig =
     "agent: {n_steps: 32, batch_size: 64, n_epochs: 2}\n"
     "trainer: {total_steps: 1024, eval_every: 512, eval_episodes: 2, log_every: 1024}\n";
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("rlforge-recording-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TrainResult train(const fs::path& dir, const std::vector<std::string>& overrides = {}) {
   std::ostringstream progress;
   Trainer trainer(parse_config(kConfig, "recording_test.yaml", overrides), dir.string(), progress);
@@ -46,7 +33,7 @@ TrainResult train(const fs::path& dir, const std::vector<std::string>& overrides
 }  // namespace
 
 TEST_CASE("a run ends with a curve.png that decodes", "[trainer][render]") {
-  const fs::path dir = fresh_dir("curve");
+  const fs::path dir = testing::fresh_dir("recording-curve");
   train(dir);
   const Image curve = read_image((dir / "curve.png").string());
   CHECK(curve.width == 800);
@@ -60,7 +47,7 @@ TEST_CASE("a run ends with a curve.png that decodes", "[trainer][render]") {
 }
 
 TEST_CASE("record_every writes evaluation episodes as GIFs", "[trainer][render]") {
-  const fs::path plain = fresh_dir("plain"), recorded = fresh_dir("recorded");
+  const fs::path plain = testing::fresh_dir("recording-plain"), recorded = testing::fresh_dir("recording-recorded");
   train(plain);
   const TrainResult r = train(recorded, {"trainer.record_every=512", "trainer.record_size=90x60", "trainer.record_fps=25"});
   // At 512 steps and at the end (the last update ends at 1024, so no step_1024).
@@ -74,8 +61,8 @@ TEST_CASE("record_every writes evaluation episodes as GIFs", "[trainer][render]"
   }
   CHECK(std::distance(fs::directory_iterator(recorded / "videos"), fs::directory_iterator()) == 2);
   // Recording draws from its own generator: training goes exactly as without it.
-  CHECK(read_text(recorded / "metrics.csv") == read_text(plain / "metrics.csv"));
-  CHECK(read_text(recorded / "eval.csv") == read_text(plain / "eval.csv"));
+  CHECK(testing::read_text(recorded / "metrics.csv") == testing::read_text(plain / "metrics.csv"));
+  CHECK(testing::read_text(recorded / "eval.csv") == testing::read_text(plain / "eval.csv"));
   CHECK(r.env_steps == 1024);
   CHECK_THROWS_WITH(parse_config(kConfig, "recording_test.yaml", {"trainer.record_size=0x60"}),
                     Catch::Contains("record_size: expected WIDTHxHEIGHT"));

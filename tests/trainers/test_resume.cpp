@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../test_files.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
@@ -18,20 +19,6 @@ const char* kConfig =
     "agent: {n_steps: 32, batch_size: 64, n_epochs: 2, normalize_observation: true, normalize_reward: true,\n"
     "        learning_rate_schedule: linear}\n"
     "trainer: {total_steps: 2048, eval_every: 512, eval_episodes: 2, log_every: 1024}\n";
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("rlforge-resume-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TrainResult train(const fs::path& dir, const std::vector<std::string>& overrides = {}, RunControl control = {}) {
   std::ostringstream progress;
@@ -55,7 +42,7 @@ std::vector<torch::Tensor> weights_of(const fs::path& checkpoint) {
 }  // namespace
 
 TEST_CASE("a run stopped and resumed ends exactly like an uninterrupted one", "[trainer][resume]") {
-  const fs::path whole = fresh_dir("whole"), parts = fresh_dir("parts");
+  const fs::path whole = testing::fresh_dir("resume-whole"), parts = testing::fresh_dir("resume-parts");
   const TrainResult a = train(whole);
   RunControl stop;
   stop.stop_after_steps = 1000;
@@ -77,25 +64,25 @@ TEST_CASE("a run stopped and resumed ends exactly like an uninterrupted one", "[
     INFO("tensor " << i);
     CHECK(torch::equal(wa[i], wb[i]));
   }
-  CHECK(read_text(whole / "metrics.csv") == read_text(parts / "metrics.csv"));
-  CHECK(read_text(whole / "eval.csv") == read_text(parts / "eval.csv"));
+  CHECK(testing::read_text(whole / "metrics.csv") == testing::read_text(parts / "metrics.csv"));
+  CHECK(testing::read_text(whole / "eval.csv") == testing::read_text(parts / "eval.csv"));
   fs::remove_all(whole);
   fs::remove_all(parts);
 }
 
 TEST_CASE("the same config and seed give the same metrics.csv with 1 and 2 env threads", "[trainer][reproducible]") {
-  const fs::path one = fresh_dir("t1"), two = fresh_dir("t2");
+  const fs::path one = testing::fresh_dir("resume-t1"), two = testing::fresh_dir("resume-t2");
   train(one);
   train(two, {"env.threads=2"});
-  const std::string metrics = read_text(one / "metrics.csv");
+  const std::string metrics = testing::read_text(one / "metrics.csv");
   CHECK(std::count(metrics.begin(), metrics.end(), '\n') == 17);  // header + 2048 / 128 updates
-  CHECK(metrics == read_text(two / "metrics.csv"));
+  CHECK(metrics == testing::read_text(two / "metrics.csv"));
   fs::remove_all(one);
   fs::remove_all(two);
 }
 
 TEST_CASE("resuming with another agent config, or without a checkpoint, is refused", "[trainer][resume]") {
-  const fs::path dir = fresh_dir("refuse");
+  const fs::path dir = testing::fresh_dir("resume-refuse");
   RunControl stop;
   stop.stop_after_steps = 128;
   train(dir, {}, stop);

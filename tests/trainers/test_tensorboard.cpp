@@ -8,20 +8,12 @@
 #include <set>
 #include <sstream>
 
+#include "../test_files.h"
 #include "rlforge/trainers/tensorboard.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
 namespace fs = std::filesystem;
-
-namespace {
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("rlforge-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-}  // namespace
 
 TEST_CASE("CRC-32C matches its check value", "[tensorboard]") {
   const std::string check = "123456789";
@@ -30,7 +22,7 @@ TEST_CASE("CRC-32C matches its check value", "[tensorboard]") {
 }
 
 TEST_CASE("scalars written to an event file read back with valid CRCs", "[tensorboard]") {
-  const fs::path dir = fresh_dir("tb");
+  const fs::path dir = testing::fresh_dir("tb");
   std::string path;
   {
     TensorBoardWriter writer(dir.string());
@@ -59,7 +51,7 @@ TEST_CASE("scalars written to an event file read back with valid CRCs", "[tensor
 }
 
 TEST_CASE("a training run logs its scalars to TensorBoard under clear tags", "[tensorboard][trainer]") {
-  const fs::path dir = fresh_dir("run");
+  const fs::path dir = testing::fresh_dir("run");
   ExperimentConfig config = parse_config(
       "env: {id: CartPole-v1, num_envs: 4}\n"
       "agent: {n_steps: 32, batch_size: 64, n_epochs: 2}\n"
