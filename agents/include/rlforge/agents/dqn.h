@@ -155,6 +155,8 @@ class Dqn : public Agent {
   double manual_step(const ReplaySample& batch, const torch::Tensor& targets, torch::Tensor* td_abs, double* q_mean);
   double autograd_step(const ReplaySample& batch, const torch::Tensor& targets, torch::Tensor* td_abs, double* q_mean);
   uint64_t draw();
+  // Global grad-norm clip, then Adam, on the flat parameters.
+  void clip_and_step();
 
   DqnConfig config_;
   torch::Device device_;
