@@ -86,6 +86,20 @@ std::string dqn_one_process_message(int world_size) {
          "across ranks (WORLD_SIZE=" + std::to_string(world_size) + "); train it without --nproc or torchrun, or use ppo";
 }
 
+namespace {
+
+// The same checks whether or not this build has Gloo.
+void check_backend(const std::string& backend, const torch::Device& device) {
+  if (backend != "gloo" && backend != "nccl") {
+    throw ConfigError("run.backend: '" + backend + "' is not a backend; expected gloo or nccl");
+  }
+  if (backend == "nccl" && !device.is_cuda()) {
+    throw ConfigError("run.backend: nccl needs a CUDA device (run.device is " + device.str() + "); use gloo on the CPU");
+  }
+}
+
+}  // namespace
+
 #ifdef RLFORGE_HAVE_GLOO
 
 bool distributed_supported() { return true; }
@@ -98,12 +112,7 @@ struct Distributed::Group {
 Distributed::Distributed(const DistributedEnv& env, const std::string& backend, torch::Device device,
                          std::chrono::seconds timeout)
     : env_(env), timeout_(timeout) {
-  if (backend != "gloo" && backend != "nccl") {
-    throw ConfigError("run.backend: '" + backend + "' is not a backend; expected gloo or nccl");
-  }
-  if (backend == "nccl" && !device.is_cuda()) {
-    throw ConfigError("run.backend: nccl needs a CUDA device (run.device is " + device.str() + "); use gloo on the CPU");
-  }
+  check_backend(backend, device);
   if (!active()) return;
   if (backend == "nccl") {
     throw ConfigError("run.backend: nccl is not available in this LibTorch build (CPU only); use gloo");
@@ -203,12 +212,7 @@ struct Distributed::Group {};
 Distributed::Distributed(const DistributedEnv& env, const std::string& backend, torch::Device device,
                          std::chrono::seconds timeout)
     : env_(env), timeout_(timeout) {
-  if (backend != "gloo" && backend != "nccl") {
-    throw ConfigError("run.backend: '" + backend + "' is not a backend; expected gloo or nccl");
-  }
-  if (backend == "nccl" && !device.is_cuda()) {
-    throw ConfigError("run.backend: nccl needs a CUDA device (run.device is " + device.str() + "); use gloo on the CPU");
-  }
+  check_backend(backend, device);
   if (active()) {
     throw ConfigError("WORLD_SIZE=" + std::to_string(env.world_size) +
                       ": this rlforge was built without Gloo (install libgloo-dev and rebuild) and runs in one process only");

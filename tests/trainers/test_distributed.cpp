@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 
+#include "../test_files.h"
 #include "rlforge/trainers/config.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/trainer.h"
@@ -79,13 +80,6 @@ std::vector<torch::Tensor> weights_of(const fs::path& checkpoint) {
   for (const auto& p : ppo.policy()->parameters()) out.push_back(p.detach().clone());
   for (const auto& b : ppo.policy()->buffers()) out.push_back(b.clone());
   return out;
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("rlforge-dist-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
 }
 
 }  // namespace
@@ -191,7 +185,7 @@ TEST_CASE("a port in use fails at once", "[distributed]") {
 
 TEST_CASE("two ranks train to equal weights", "[distributed]") {
   if (!distributed_supported()) return;
-  const fs::path dir = fresh_dir("equal");
+  const fs::path dir = testing::fresh_dir("dist-equal");
   const int port = free_port();
   const auto [ok0, status1] = two_ranks([&](int rank) {
     std::ostringstream progress;
@@ -217,7 +211,7 @@ TEST_CASE("two ranks train to equal weights", "[distributed]") {
 
 TEST_CASE("two ranks resume exactly", "[distributed]") {
   if (!distributed_supported()) return;
-  const fs::path whole = fresh_dir("whole"), parts = fresh_dir("parts");
+  const fs::path whole = testing::fresh_dir("dist-whole"), parts = testing::fresh_dir("dist-parts");
   auto run = [&](const fs::path& dir, RunControl control) {
     const int port = free_port();
     return two_ranks([&, control](int rank) mutable {
@@ -246,7 +240,7 @@ TEST_CASE("two ranks resume exactly", "[distributed]") {
 
 TEST_CASE("a dead rank fails the other", "[distributed]") {
   if (!distributed_supported()) return;
-  const fs::path dir = fresh_dir("dead");
+  const fs::path dir = testing::fresh_dir("dist-dead");
   const int port = free_port();
   std::string error;
   const auto start = std::chrono::steady_clock::now();
