@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "../test_files.h"
+#include "checkpoint_weights.h"
 #include "rlforge/trainers/config.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/trainer.h"
@@ -69,18 +70,6 @@ const char* kConfig =
     "agent: {n_steps: 32, batch_size: 64, n_epochs: 2, normalize_observation: true, normalize_reward: true,\n"
     "        target_kl: 0.01}\n"
     "trainer: {total_steps: 2048, eval_every: 1024, eval_episodes: 2, log_every: 1024, dist_timeout_seconds: 20}\n";
-
-std::vector<torch::Tensor> weights_of(const fs::path& checkpoint) {
-  const ExperimentConfig config = parse_config(kConfig, "dist_test.yaml");
-  VectorEnvConfig one = config.env;
-  one.num_envs = 1;
-  Ppo ppo(VectorEnv(one).spec(), config.ppo, 0);
-  load_checkpoint(checkpoint.string(), ppo);
-  std::vector<torch::Tensor> out;
-  for (const auto& p : ppo.policy()->parameters()) out.push_back(p.detach().clone());
-  for (const auto& b : ppo.policy()->buffers()) out.push_back(b.clone());
-  return out;
-}
 
 }  // namespace
 
@@ -200,8 +189,8 @@ TEST_CASE("two ranks train to equal weights", "[distributed]") {
   REQUIRE(status1 == 0);
   // Steps are counted over both ranks: 4 envs x 32 steps x 2 ranks per update.
   CHECK(read_checkpoint_info((dir / "checkpoints" / "last.pt").string()).env_steps == 2048);
-  const auto a = weights_of(dir / "checkpoints" / "last.pt");
-  const auto b = weights_of(dir / "checkpoints" / "rank_1.pt");
+  const auto a = testing::weights_of(dir / "checkpoints" / "last.pt", kConfig);
+  const auto b = testing::weights_of(dir / "checkpoints" / "rank_1.pt", kConfig);
   REQUIRE(a.size() == b.size());
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
   CHECK(fs::exists(dir / "metrics.csv"));
@@ -230,8 +219,8 @@ TEST_CASE("two ranks resume exactly", "[distributed]") {
   RunControl resume;
   resume.resume = true;
   REQUIRE(run(parts, resume) == std::make_pair(true, 0));
-  const auto a = weights_of(whole / "checkpoints" / "last.pt");
-  const auto b = weights_of(parts / "checkpoints" / "last.pt");
+  const auto a = testing::weights_of(whole / "checkpoints" / "last.pt", kConfig);
+  const auto b = testing::weights_of(parts / "checkpoints" / "last.pt", kConfig);
   REQUIRE(a.size() == b.size());
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
   fs::remove_all(whole);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "../test_files.h"
+#include "checkpoint_weights.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
@@ -26,19 +27,6 @@ TrainResult train(const fs::path& dir, const std::vector<std::string>& overrides
   return trainer.run(control);
 }
 
-// Every parameter and buffer (normalisation statistics included) of a checkpoint.
-std::vector<torch::Tensor> weights_of(const fs::path& checkpoint) {
-  const ExperimentConfig config = parse_config(kConfig, "resume_test.yaml");
-  VectorEnvConfig one = config.env;
-  one.num_envs = 1;
-  Ppo ppo(VectorEnv(one).spec(), config.ppo, 0);
-  load_checkpoint(checkpoint.string(), ppo);
-  std::vector<torch::Tensor> out;
-  for (const auto& p : ppo.policy()->parameters()) out.push_back(p.detach().clone());
-  for (const auto& b : ppo.policy()->buffers()) out.push_back(b.clone());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("a run stopped and resumed ends exactly like an uninterrupted one", "[trainer][resume]") {
@@ -57,8 +45,8 @@ TEST_CASE("a run stopped and resumed ends exactly like an uninterrupted one", "[
   CHECK(b.env_steps == a.env_steps);
   CHECK(b.final_eval.mean_return == a.final_eval.mean_return);
 
-  const auto wa = weights_of(whole / "checkpoints" / "last.pt");
-  const auto wb = weights_of(parts / "checkpoints" / "last.pt");
+  const auto wa = testing::weights_of(whole / "checkpoints" / "last.pt", kConfig);
+  const auto wb = testing::weights_of(parts / "checkpoints" / "last.pt", kConfig);
   REQUIRE(wa.size() == wb.size());
   for (std::size_t i = 0; i < wa.size(); ++i) {
     INFO("tensor " << i);
