@@ -6,6 +6,7 @@
 
 #include "blas_environment.h"
 #include "cli_errors.h"
+#include "dataset_commands.h"
 #include "env_commands.h"
 #include "render_commands.h"
 #if RLFORGE_WITH_TORCH
@@ -25,8 +26,10 @@ int main(int argc, char** argv) {
   rlforge::cli::add_env_commands(app, exit_code);
 #if RLFORGE_WITH_TORCH
   rlforge::cli::add_render_commands(app, exit_code, rlforge::cli::trained_policy_loader());
+  rlforge::cli::add_dataset_commands(app, exit_code, rlforge::cli::trained_policy_loader());
 #else
   rlforge::cli::add_render_commands(app, exit_code, nullptr);
+  rlforge::cli::add_dataset_commands(app, exit_code, nullptr);
 #endif
 
   // CLI11 would report an unknown first word as a missing subcommand; name it instead.

@@ -21,6 +21,10 @@ DatasetRecordingResult record_dataset(EpisodePlayer& player, const ActionChooser
       const ActionRef action = choose(before.data());
       const StepResult r = player.step(action);
       writer.add_step(before.data(), action, r.reward);
+      if (settings.should_stop && settings.should_stop()) {
+        throw DataError(out_dir + ": recording interrupted after " + std::to_string(writer.num_steps()) +
+                        " steps; nothing was written");
+      }
     }
     writer.end_episode(player.observation(), player.terminated());
   }

@@ -109,6 +109,42 @@ check "play of an env without keys fails" bash -c "SDL_VIDEODRIVER=dummy '$rlfor
 check "no keys: one line" one_error_line "BipedalWalker-v3 has no keyboard mapping"
 rm -rf "$media"
 
+# Episode datasets: record with random actions, inspect, and the ways it can go wrong.
+data=$(mktemp -d)
+check "dataset record --help says episodes are whole" bash -c "\"$rlforge\" dataset record --help | grep -q 'at least --steps steps'"
+check "dataset record with random actions" run 0 dataset record --policy random --env CartPole-v1 --steps 500 --out "$data/cartpole" --seed 3
+check "dataset record prints one summary line" bash -c "[[ \$(wc -l < '$out') -eq 1 ]] && grep -Eq '^recorded [0-9]+ steps in [0-9]+ episodes of CartPole-v1 \\(random actions, seed 3\\): mean return [0-9.]+ \\+- [0-9.]+, written to $data/cartpole$' '$out'"
+check "the dataset directory holds episodes.bin and info.yaml" bash -c "[[ \$(ls -A '$data/cartpole' | tr '\\n' ' ') == 'episodes.bin info.yaml ' ]] && grep -q '^env_id: \"CartPole-v1\"' '$data/cartpole/info.yaml'"
+check "dataset info reads it back" run 0 dataset info "$data/cartpole"
+check "dataset info: env, spaces, steps, episodes, return, checksum" bash -c "grep -q '^env: CartPole-v1$' '$out' && grep -q '^action_space: Discrete(2)$' '$out' && grep -q '^observation_space: Box(' '$out' && awk '/^steps:/ { exit !(\$2 >= 500) }' '$out' && grep -Eq '^episodes: [0-9]+ \\([0-9]+ terminated, 0 truncated\\)$' '$out' && grep -Eq '^mean_return: [0-9.]+$' '$out' && grep -q '^checksum: ok$' '$out'"
+check "dataset info takes the file too" run 0 dataset info "$data/cartpole/episodes.bin"
+check "dataset record refuses an existing dataset" run 1 dataset record --policy random --env CartPole-v1 --steps 10 --out "$data/cartpole"
+check "existing dataset: one line" one_error_line "cartpole: a dataset already exists there; remove it or choose another directory"
+mkdir -p "$data/full" && touch "$data/full/notes.txt"
+check "dataset record refuses a non-empty directory" run 1 dataset record --policy random --env CartPole-v1 --steps 10 --out "$data/full"
+check "non-empty directory: one line" one_error_line "full: exists and is not empty; expected a new or empty directory"
+mkdir -p "$data/empty"
+check "dataset record fills an empty directory" run 0 dataset record --policy random --env Pendulum-v1 --steps 10 --out "$data/empty" --set g=9.81
+check "Pendulum episodes are truncated at 200 steps" bash -c "grep -q '^truncated_episodes: 1$' '$data/empty/info.yaml' && grep -q '^steps: 200$' '$data/empty/info.yaml'"
+check "dataset record of an unknown env id fails" run 1 dataset record --policy random --env NoSuchEnv-v0 --steps 10 --out "$data/nope"
+check "unknown env id: one line" one_error_line "unknown environment id 'NoSuchEnv-v0'"
+check "dataset record from a missing run fails" run 1 dataset record --policy "$data/no-run" --steps 10 --out "$data/nope"
+check "missing run: one line" one_error_line "--policy $data/no-run: no such run directory or checkpoint (or 'random')"
+check "dataset record without --env for random actions fails" run 1 dataset record --policy random --steps 10 --out "$data/nope"
+check "no --env: one line" one_error_line "--env ID is needed with --policy random"
+check "dataset record with zero steps fails" run 1 dataset record --policy random --env CartPole-v1 --steps 0 --out "$data/nope"
+check "failed dataset recordings leave nothing" bash -c "[[ ! -e '$data/nope' && -z \$(ls -A '$data' | grep -v -x -e cartpole -e full -e empty) ]]"
+cp "$data/cartpole/episodes.bin" "$data/flipped.bin"
+printf '\x7f' | dd of="$data/flipped.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
+check "dataset info refuses a corrupt file" run 1 dataset info "$data/flipped.bin"
+check "corrupt file: one line" one_error_line "flipped.bin: corrupt data: checksum mismatch"
+head -c 3000 "$data/cartpole/episodes.bin" > "$data/short.bin"
+check "dataset info refuses a truncated file" run 1 dataset info "$data/short.bin"
+check "truncated file: one line" one_error_line "short.bin: truncated: 3000 bytes of the"
+check "dataset info of a directory without a dataset fails" run 1 dataset info "$data/full"
+check "no dataset: one line" one_error_line "full: not an episode dataset: the directory has no episodes.bin"
+rm -rf "$data"
+
 # Training and evaluation, where the program was built with LibTorch.
 if "$rlforge" train --help >/dev/null 2>&1; then
   runs=$(mktemp -d)
@@ -128,6 +164,12 @@ if "$rlforge" train --help >/dev/null 2>&1; then
   check "eval --render without a display fails" bash -c "env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER '$rlforge' eval '$run_dir' --render >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
   check "eval --render, no display: one line" one_error_line "no display.*rlforge record"
   check "eval --render plays episodes in a window" bash -c "SDL_VIDEODRIVER=dummy '$rlforge' eval '$run_dir' --render --episodes 1 >'$out' 2>'$err' && grep -q '^episode 1: return' '$out'"
+  check "dataset record from a trained run" run 0 dataset record --policy "$run_dir" --steps 300 --out "$runs/dataset"
+  check "the run's dataset names its policy and env" bash -c "grep -q 'episodes of CartPole-v1 (policy of .*best.pt' '$out' && grep -q '^policy: \"policy of ' '$runs/dataset/info.yaml'"
+  check "dataset record from a run with another --env fails" run 1 dataset record --policy "$run_dir" --env Pendulum-v1 --steps 10 --out "$runs/nope"
+  check "another --env: one line" one_error_line "--env Pendulum-v1 differs from the env the run was trained on, CartPole-v1"
+  check "dataset record from a run with --set fails" run 1 dataset record --policy "$run_dir" --set g=1 --steps 10 --out "$runs/nope"
+  check "a run's failed dataset leaves nothing" test ! -e "$runs/nope"
   check "eval of a missing run fails" run 1 eval "$runs/nothing"
   check "eval of a missing run: one line" one_error_line "no such run directory or checkpoint"
   printf 'not a checkpoint' > "$runs/bad.pt"

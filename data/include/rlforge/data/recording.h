@@ -3,6 +3,7 @@
 // program that wants a dataset from a policy of its own.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "rlforge/data/episode_dataset.h"
@@ -14,6 +15,9 @@ struct DatasetRecordingSettings {
   int64_t min_steps = 1;   // whole episodes are recorded until at least this many steps
   uint64_t seed = 0;       // of the first reset; later episodes continue the env's generator
   std::string policy_description;  // stored in the dataset ("random actions, seed 0", a run ...)
+  // Polled after every step; when it returns true recording stops with a DataError and nothing is
+  // written (Ctrl-C in `rlforge dataset record`).
+  std::function<bool()> should_stop;
 };
 
 struct DatasetRecordingResult {
