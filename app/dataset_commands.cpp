@@ -27,13 +27,17 @@ struct RecordArgs {
 };
 
 std::atomic<bool> stop_requested{false};
-extern "C" void request_stop(int) { stop_requested.store(true); }
+extern "C" void request_stop(int) {
+  stop_requested.store(true);
+}
 
 // Ctrl-C or SIGTERM stop the recording cleanly (the writer removes its temporary directory);
 // the previous handlers come back afterwards.
 class StopOnSignal {
  public:
-  StopOnSignal() : old_int_(std::signal(SIGINT, request_stop)), old_term_(std::signal(SIGTERM, request_stop)) {}
+  StopOnSignal()
+      : old_int_(std::signal(SIGINT, request_stop)),
+        old_term_(std::signal(SIGTERM, request_stop)) {}
   ~StopOnSignal() {
     std::signal(SIGINT, old_int_);
     std::signal(SIGTERM, old_term_);
@@ -56,19 +60,26 @@ int record(const RecordArgs& args, const RunLoader& load_run) {
   const auto seed = static_cast<uint64_t>(args.seed);
   if (args.policy == "random") {
     if (args.env.empty()) throw std::invalid_argument("--env ID is needed with --policy random");
-    if (args.stochastic) throw std::invalid_argument("--stochastic applies to a run's policy, not to random actions");
+    if (args.stochastic)
+      throw std::invalid_argument("--stochastic applies to a run's policy, not to random actions");
     source.env.id = args.env;
     source.env.options = parse_assignments(args.assignments);
     source.description = "random actions, seed " + std::to_string(seed);
   } else {
     if (!fs::exists(args.policy)) {
-      throw std::invalid_argument("--policy " + args.policy + ": no such run directory or checkpoint (or 'random')");
+      throw std::invalid_argument("--policy " + args.policy +
+                                  ": no such run directory or checkpoint (or 'random')");
     }
-    if (!load_run) throw std::runtime_error("recording a trained policy needs LibTorch, which this build was made without");
-    if (!args.assignments.empty()) throw std::invalid_argument("--set applies to --policy random; a run records with its own env options");
+    if (!load_run)
+      throw std::runtime_error(
+          "recording a trained policy needs LibTorch, which this build was made without");
+    if (!args.assignments.empty())
+      throw std::invalid_argument(
+          "--set applies to --policy random; a run records with its own env options");
     source = load_run(args.policy, seed, args.stochastic);
     if (!args.env.empty() && args.env != source.env.id) {
-      throw std::invalid_argument("--env " + args.env + " differs from the env the run was trained on, " + source.env.id +
+      throw std::invalid_argument("--env " + args.env +
+                                  " differs from the env the run was trained on, " + source.env.id +
                                   " (leave --env out to use the run's)");
     }
   }
@@ -81,9 +92,10 @@ int record(const RecordArgs& args, const RunLoader& load_run) {
   settings.should_stop = [] { return stop_requested.load(); };
   const StopOnSignal stop_on_signal;
   const DatasetRecordingResult r = record_dataset(player, source.choose, args.out, settings);
-  std::cout << "recorded " << r.steps << " steps in " << r.episodes << (r.episodes == 1 ? " episode" : " episodes") << " of " << player.spec().id << " ("
-            << source.description << "): mean return " << fixed(r.returns.mean, 2) << " +- " << fixed(r.returns.std, 2)
-            << ", written to " << r.directory << std::endl;
+  std::cout << "recorded " << r.steps << " steps in " << r.episodes
+            << (r.episodes == 1 ? " episode" : " episodes") << " of " << player.spec().id << " ("
+            << source.description << "): mean return " << fixed(r.returns.mean, 2) << " +- "
+            << fixed(r.returns.std, 2) << ", written to " << r.directory << std::endl;
   return 0;
 }
 
@@ -98,8 +110,8 @@ int info(const std::string& target) {
             << "observation_space: " << ds.observation_space().describe() << "\n"
             << "action_space: " << ds.action_space().describe() << "\n"
             << "steps: " << ds.num_steps() << "\n"
-            << "episodes: " << ds.num_episodes() << " (" << terminated << " terminated, " << ds.num_episodes() - terminated
-            << " truncated)\n"
+            << "episodes: " << ds.num_episodes() << " (" << terminated << " terminated, "
+            << ds.num_episodes() - terminated << " truncated)\n"
             << "mean_return: " << fixed(r.mean, 3) << "\n"
             << "std_return: " << fixed(r.std, 3) << "\n"
             << "min_return: " << fixed(r.min, 3) << "\n"
@@ -113,32 +125,51 @@ int info(const std::string& target) {
 }  // namespace
 
 void add_dataset_commands(CLI::App& app, int& exit_code, RunLoader load_run) {
-  auto* dataset = app.add_subcommand("dataset", "Record episode datasets (for behaviour cloning and self-supervised pretraining) and inspect them");
+  auto* dataset = app.add_subcommand("dataset",
+                                     "Record episode datasets (for behaviour cloning and "
+                                     "self-supervised pretraining) and inspect them");
   dataset->require_subcommand(1);
 
-  auto* rec = dataset->add_subcommand(
-      "record", "Record whole episodes of a trained run's policy or of random actions into a dataset directory");
+  auto* rec = dataset->add_subcommand("record",
+                                      "Record whole episodes of a trained run's policy or of "
+                                      "random actions into a dataset directory");
   rec->footer(
-      "Episodes are recorded whole, until at least --steps steps: the last one finishes, so the dataset usually holds a few "
-      "more. --out must be new or an empty directory (an existing dataset is never overwritten); it receives episodes.bin "
+      "Episodes are recorded whole, until at least --steps steps: the last one finishes, so the "
+      "dataset usually holds a few "
+      "more. --out must be new or an empty directory (an existing dataset is never overwritten); "
+      "it receives episodes.bin "
       "and info.yaml together, and nothing when recording fails.");
   auto rargs = std::make_shared<RecordArgs>();
-  rec->add_option("--policy", rargs->policy, "Run directory or checkpoint whose policy acts, or 'random'")->required();
-  rec->add_option("--env", rargs->env, "Environment id (see `rlforge envs`); needed with --policy random, else the run's");
+  rec->add_option("--policy", rargs->policy,
+                  "Run directory or checkpoint whose policy acts, or 'random'")
+      ->required();
+  rec->add_option(
+      "--env", rargs->env,
+      "Environment id (see `rlforge envs`); needed with --policy random, else the run's");
   rec->add_option("--steps", rargs->steps, "Record whole episodes until at least this many steps")
-      ->required()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+      ->required()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   rec->add_option("--out", rargs->out, "Dataset directory to create")->required();
-  rec->add_option("--seed", rargs->seed, "Seed of the first episode (later ones continue the env's generator) and of random actions")
-      ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
-  rec->add_flag("--stochastic", rargs->stochastic, "Sample the policy's actions instead of taking the most likely");
-  rec->add_option("--set", rargs->assignments, "Env option as key=value, with --policy random (repeatable)");
+  rec->add_option("--seed", rargs->seed,
+                  "Seed of the first episode (later ones continue the env's generator) and of "
+                  "random actions")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+  rec->add_flag("--stochastic", rargs->stochastic,
+                "Sample the policy's actions instead of taking the most likely");
+  rec->add_option("--set", rargs->assignments,
+                  "Env option as key=value, with --policy random (repeatable)");
   add_plugin_option(*rec, rargs->plugins);
-  rec->callback([&exit_code, rargs, load_run] { exit_code = run_reporting_errors([&] { return record(*rargs, load_run); }); });
+  rec->callback([&exit_code, rargs, load_run] {
+    exit_code = run_reporting_errors([&] { return record(*rargs, load_run); });
+  });
 
-  auto* info_cmd = dataset->add_subcommand("info", "Check a dataset's checksums and print its env, spaces, steps, episodes and returns");
+  auto* info_cmd = dataset->add_subcommand(
+      "info", "Check a dataset's checksums and print its env, spaces, steps, episodes and returns");
   auto target = std::make_shared<std::string>();
   info_cmd->add_option("DATASET", *target, "Dataset directory or its episodes.bin")->required();
-  info_cmd->callback([&exit_code, target] { exit_code = run_reporting_errors([&] { return info(*target); }); });
+  info_cmd->callback(
+      [&exit_code, target] { exit_code = run_reporting_errors([&] { return info(*target); }); });
 }
 
 }  // namespace rlforge::cli

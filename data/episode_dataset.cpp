@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstddef>
 #include <cerrno>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -17,7 +17,8 @@
 #include "crc32.h"
 #include "files.h"
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the episode dataset format is little-endian");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the episode dataset format is little-endian");
 
 namespace fs = std::filesystem;
 
@@ -33,7 +34,9 @@ constexpr uint64_t kFixedHeaderBytes = 96;
 constexpr uint64_t kEpisodeRecordBytes = 32;
 constexpr uint64_t kHeaderCrcOffset = 40, kPayloadCrcOffset = 44;
 
-uint64_t align_up(uint64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+uint64_t align_up(uint64_t x) {
+  return (x + kAlign - 1) / kAlign * kAlign;
+}
 
 // The fixed part of the header, as it lies at the start of the file.
 struct FixedHeader {
@@ -48,7 +51,8 @@ struct FixedHeader {
   uint64_t obs_offset, actions_offset, rewards_offset, episodes_offset;
   uint64_t description_bytes;  // of the variable part that follows
 };
-static_assert(sizeof(FixedHeader) <= kFixedHeaderBytes && offsetof(FixedHeader, header_crc) == kHeaderCrcOffset &&
+static_assert(sizeof(FixedHeader) <= kFixedHeaderBytes &&
+                  offsetof(FixedHeader, header_crc) == kHeaderCrcOffset &&
                   offsetof(FixedHeader, payload_crc) == kPayloadCrcOffset,
               "header layout");
 
@@ -66,16 +70,20 @@ struct Layout {
 };
 
 // Section offsets from the counts; false when they overflow.
-bool compute_layout(uint64_t header_bytes, uint64_t obs_bytes, uint64_t action_bytes, uint64_t steps, uint64_t episodes,
-                    Layout& out) {
+bool compute_layout(uint64_t header_bytes, uint64_t obs_bytes, uint64_t action_bytes,
+                    uint64_t steps, uint64_t episodes, Layout& out) {
   uint64_t rows, obs_size, act_size, rew_size, ep_size;
-  if (__builtin_add_overflow(steps, episodes, &rows) || __builtin_mul_overflow(rows, obs_bytes, &obs_size) ||
-      __builtin_mul_overflow(steps, action_bytes, &act_size) || __builtin_mul_overflow(steps, uint64_t{8}, &rew_size) ||
+  if (__builtin_add_overflow(steps, episodes, &rows) ||
+      __builtin_mul_overflow(rows, obs_bytes, &obs_size) ||
+      __builtin_mul_overflow(steps, action_bytes, &act_size) ||
+      __builtin_mul_overflow(steps, uint64_t{8}, &rew_size) ||
       __builtin_mul_overflow(episodes, kEpisodeRecordBytes, &ep_size)) {
     return false;
   }
   const uint64_t limit = uint64_t{1} << 62;
-  if (header_bytes > limit || obs_size > limit || act_size > limit || rew_size > limit || ep_size > limit) return false;
+  if (header_bytes > limit || obs_size > limit || act_size > limit || rew_size > limit ||
+      ep_size > limit)
+    return false;
   out.obs_offset = header_bytes;
   out.actions_offset = align_up(out.obs_offset + obs_size);
   out.rewards_offset = align_up(out.actions_offset + act_size);
@@ -103,8 +111,12 @@ class Encoder {
   void put_space(const Space& s) {
     put(static_cast<uint8_t>(s.kind()));
     put(static_cast<uint8_t>(s.dtype()));
-    const bool uniform = s.is_box() && std::all_of(s.low().begin(), s.low().end(), [&](float v) { return std::memcmp(&v, &s.low()[0], 4) == 0; }) &&
-                         std::all_of(s.high().begin(), s.high().end(), [&](float v) { return std::memcmp(&v, &s.high()[0], 4) == 0; });
+    const bool uniform =
+        s.is_box() &&
+        std::all_of(s.low().begin(), s.low().end(),
+                    [&](float v) { return std::memcmp(&v, &s.low()[0], 4) == 0; }) &&
+        std::all_of(s.high().begin(), s.high().end(),
+                    [&](float v) { return std::memcmp(&v, &s.high()[0], 4) == 0; });
     put(static_cast<uint8_t>(uniform ? 1 : 0));
     put(uint8_t{0});
     put(static_cast<uint32_t>(s.shape().size()));
@@ -128,7 +140,8 @@ class Encoder {
 
 class Decoder {
  public:
-  Decoder(const unsigned char* data, std::size_t size, const std::string& path) : p_(data), end_(data + size), path_(path) {}
+  Decoder(const unsigned char* data, std::size_t size, const std::string& path)
+      : p_(data), end_(data + size), path_(path) {}
   template <typename T>
   T get() {
     need(sizeof(T));
@@ -168,12 +181,15 @@ class Decoder {
     }
     try {
       if (kind == static_cast<uint8_t>(Space::Kind::Discrete)) return Space::discrete(n);
-      if (kind != static_cast<uint8_t>(Space::Kind::Box) || dtype > static_cast<uint8_t>(DType::Int64)) fail();
+      if (kind != static_cast<uint8_t>(Space::Kind::Box) ||
+          dtype > static_cast<uint8_t>(DType::Int64))
+        fail();
       const std::size_t count = uniform ? 1 : size;
       std::vector<float> low = get_floats(count), high = get_floats(count);
       return Space::box(shape, std::move(low), std::move(high), static_cast<DType>(dtype));
     } catch (const EnvError& e) {
-      throw DataError(file_message(path_, std::string("corrupt header: bad ") + what + " space: " + e.what()));
+      throw DataError(
+          file_message(path_, std::string("corrupt header: bad ") + what + " space: " + e.what()));
     }
   }
 
@@ -237,7 +253,8 @@ ReturnStatistics statistics_of(const std::vector<double>& returns) {
 
 }  // namespace
 
-// --- writer ---------------------------------------------------------------------------------------
+// --- writer
+// ---------------------------------------------------------------------------------------
 
 struct EpisodeDatasetWriter::Impl {
   detail::StagedDirectory dir;
@@ -255,7 +272,8 @@ struct EpisodeDatasetWriter::Impl {
   double open_return = 0;
   bool finished = false, failed = false;
 
-  Impl(const std::string& target, const std::string& env, const Space& obs, const Space& act, std::string policy_text)
+  Impl(const std::string& target, const std::string& env, const Space& obs, const Space& act,
+       std::string policy_text)
       : dir(target),
         env_id(env),
         policy(std::move(policy_text)),
@@ -287,29 +305,40 @@ struct EpisodeDatasetWriter::Impl {
   }
   std::string where() const { return (dir.target() / kEpisodeDataFile).string(); }
   void usable() const {
-    if (finished) throw DataError(file_message(where(), "the writer has finished; nothing more can be added"));
-    if (failed) throw DataError(file_message(where(), "an earlier write failed; the dataset is abandoned"));
+    if (finished)
+      throw DataError(file_message(where(), "the writer has finished; nothing more can be added"));
+    if (failed)
+      throw DataError(file_message(where(), "an earlier write failed; the dataset is abandoned"));
   }
 };
 
-EpisodeDatasetWriter::EpisodeDatasetWriter(const std::string& dir, const std::string& env_id, const Space& observation_space,
-                                           const Space& action_space, std::string policy_description)
-    : impl_(std::make_unique<Impl>(dir, env_id, observation_space, action_space, std::move(policy_description))) {}
+EpisodeDatasetWriter::EpisodeDatasetWriter(const std::string& dir, const std::string& env_id,
+                                           const Space& observation_space,
+                                           const Space& action_space,
+                                           std::string policy_description)
+    : impl_(std::make_unique<Impl>(dir, env_id, observation_space, action_space,
+                                   std::move(policy_description))) {}
 
 EpisodeDatasetWriter::~EpisodeDatasetWriter() = default;
 
-int64_t EpisodeDatasetWriter::num_steps() const { return impl_->steps; }
-int64_t EpisodeDatasetWriter::num_episodes() const { return static_cast<int64_t>(impl_->episodes.size()); }
+int64_t EpisodeDatasetWriter::num_steps() const {
+  return impl_->steps;
+}
+int64_t EpisodeDatasetWriter::num_episodes() const {
+  return static_cast<int64_t>(impl_->episodes.size());
+}
 
 void EpisodeDatasetWriter::add_step(const void* observation, ActionRef action, double reward) {
   Impl& w = *impl_;
   w.usable();
   const Space& a = w.action_space;
-  if (observation == nullptr) throw DataError(file_message(w.where(), "add_step: no observation given"));
+  if (observation == nullptr)
+    throw DataError(file_message(w.where(), "add_step: no observation given"));
   if (action.data == nullptr || action.dtype != a.dtype() || action.count != a.size()) {
-    throw DataError(file_message(w.where(), std::string("add_step: expected an action of ") + std::to_string(a.size()) +
-                                                " " + dtype_name(a.dtype()) + " (" + a.describe() + "), got " +
-                                                std::to_string(action.count) + " " + dtype_name(action.dtype)));
+    throw DataError(file_message(
+        w.where(), std::string("add_step: expected an action of ") + std::to_string(a.size()) +
+                       " " + dtype_name(a.dtype()) + " (" + a.describe() + "), got " +
+                       std::to_string(action.count) + " " + dtype_name(action.dtype)));
   }
   try {
     w.payload(observation, w.obs_bytes);
@@ -328,8 +357,11 @@ void EpisodeDatasetWriter::end_episode(const void* final_observation, bool termi
   Impl& w = *impl_;
   w.usable();
   const int64_t length = w.steps - w.open_first_step;
-  if (length == 0) throw DataError(file_message(w.where(), "end_episode: the episode has no steps; add_step first"));
-  if (final_observation == nullptr) throw DataError(file_message(w.where(), "end_episode: no final observation given"));
+  if (length == 0)
+    throw DataError(
+        file_message(w.where(), "end_episode: the episode has no steps; add_step first"));
+  if (final_observation == nullptr)
+    throw DataError(file_message(w.where(), "end_episode: no final observation given"));
   try {
     w.payload(final_observation, w.obs_bytes);
   } catch (...) {
@@ -351,11 +383,14 @@ void EpisodeDatasetWriter::finish() {
   w.usable();
   if (w.steps != w.open_first_step) {
     throw DataError(file_message(w.where(), "finish: the last episode is still open (" +
-                                                std::to_string(w.steps - w.open_first_step) + " steps); call end_episode first"));
+                                                std::to_string(w.steps - w.open_first_step) +
+                                                " steps); call end_episode first"));
   }
-  if (w.episodes.empty()) throw DataError(file_message(w.where(), "finish: no episodes were recorded"));
+  if (w.episodes.empty())
+    throw DataError(file_message(w.where(), "finish: no episodes were recorded"));
   try {
-    const auto steps = static_cast<uint64_t>(w.steps), episodes = static_cast<uint64_t>(w.episodes.size());
+    const auto steps = static_cast<uint64_t>(w.steps),
+               episodes = static_cast<uint64_t>(w.episodes.size());
     Layout layout{};
     if (!compute_layout(w.header_bytes, w.obs_bytes, w.action_bytes, steps, episodes, layout)) {
       throw DataError(file_message(w.where(), "the dataset is too large for the format"));
@@ -366,7 +401,8 @@ void EpisodeDatasetWriter::finish() {
     w.payload(w.rewards.data(), w.rewards.size() * sizeof(double));
     w.pad_payload();
     w.payload(w.episodes.data(), w.episodes.size() * sizeof(EpisodeRecord));
-    if (w.file.size() != layout.file_bytes) throw DataError(file_message(w.where(), "internal error: section sizes disagree"));
+    if (w.file.size() != layout.file_bytes)
+      throw DataError(file_message(w.where(), "internal error: section sizes disagree"));
 
     std::vector<unsigned char> header(w.header_bytes, 0);
     FixedHeader h{};
@@ -423,7 +459,8 @@ void EpisodeDatasetWriter::finish() {
   }
 }
 
-// --- reader ---------------------------------------------------------------------------------------
+// --- reader
+// ---------------------------------------------------------------------------------------
 
 struct EpisodeDataset::Impl {
   std::string path, env_id, policy, created;
@@ -442,7 +479,8 @@ struct EpisodeDataset::Impl {
 
   EpisodeRecord record(int64_t i) const {
     EpisodeRecord r;
-    std::memcpy(&r, base + episodes_offset + static_cast<uint64_t>(i) * kEpisodeRecordBytes, sizeof r);
+    std::memcpy(&r, base + episodes_offset + static_cast<uint64_t>(i) * kEpisodeRecordBytes,
+                sizeof r);
     return r;
   }
   int64_t episode_of(int64_t step) const {
@@ -459,11 +497,14 @@ struct EpisodeDataset::Impl {
   }
   void check_step(int64_t step) const {
     if (step < 0 || step >= steps) {
-      throw DataError(file_message(path, "step index " + std::to_string(step) + " is out of range; the dataset has " +
+      throw DataError(file_message(path, "step index " + std::to_string(step) +
+                                             " is out of range; the dataset has " +
                                              std::to_string(steps) + " steps"));
     }
   }
-  const unsigned char* obs_row(int64_t row) const { return base + obs_offset + static_cast<uint64_t>(row) * obs_bytes; }
+  const unsigned char* obs_row(int64_t row) const {
+    return base + obs_offset + static_cast<uint64_t>(row) * obs_bytes;
+  }
 };
 
 namespace {
@@ -500,7 +541,9 @@ EpisodeDataset EpisodeDataset::open(const std::string& dir_or_file, bool verify_
   if (fs::is_directory(file, ec)) {
     file /= kEpisodeDataFile;
     if (!fs::exists(file, ec)) {
-      throw DataError(file_message(dir_or_file, std::string("not an episode dataset: the directory has no ") + kEpisodeDataFile));
+      throw DataError(file_message(
+          dir_or_file,
+          std::string("not an episode dataset: the directory has no ") + kEpisodeDataFile));
     }
   } else if (!fs::exists(file, ec)) {
     throw DataError(file_message(dir_or_file, "no such dataset directory or file"));
@@ -513,50 +556,62 @@ EpisodeDataset EpisodeDataset::open(const std::string& dir_or_file, bool verify_
   fd.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd.fd < 0) throw DataError(file_message(path, "cannot open: " + detail::errno_text()));
   struct stat st {};
-  if (::fstat(fd.fd, &st) != 0) throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
+  if (::fstat(fd.fd, &st) != 0)
+    throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
   const auto actual = static_cast<uint64_t>(st.st_size);
 
   // Magic first (another kind of file), then the version (a newer writer), then sizes and sums.
   unsigned char start[12] = {};
-  const std::size_t start_bytes = static_cast<std::size_t>(std::min<uint64_t>(actual, sizeof start));
-  if (!read_exactly(fd.fd, start, start_bytes, 0)) throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
+  const std::size_t start_bytes =
+      static_cast<std::size_t>(std::min<uint64_t>(actual, sizeof start));
+  if (!read_exactly(fd.fd, start, start_bytes, 0))
+    throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
   if (std::memcmp(start, kMagic, std::min<std::size_t>(start_bytes, sizeof kMagic)) != 0) {
-    throw DataError(file_message(path, "not an rlforge episode dataset (wrong magic bytes; expected a file written by "
-                                       "EpisodeDatasetWriter or `rlforge dataset record`)"));
+    throw DataError(file_message(
+        path,
+        "not an rlforge episode dataset (wrong magic bytes; expected a file written by "
+        "EpisodeDatasetWriter or `rlforge dataset record`)"));
   }
   if (actual < kFixedHeaderBytes) {
-    throw DataError(file_message(path, "truncated: " + std::to_string(actual) + " bytes, shorter than the " +
+    throw DataError(file_message(path, "truncated: " + std::to_string(actual) +
+                                           " bytes, shorter than the " +
                                            std::to_string(kFixedHeaderBytes) + "-byte header"));
   }
   uint32_t version;
   std::memcpy(&version, start + 8, 4);
   if (version != kEpisodeDatasetVersion) {
-    throw DataError(file_message(path, "unsupported format version " + std::to_string(version) + "; this build reads version " +
-                                           std::to_string(kEpisodeDatasetVersion) +
-                                           (version > kEpisodeDatasetVersion ? " (written by a newer rlforge?)" : "")));
+    throw DataError(file_message(
+        path, "unsupported format version " + std::to_string(version) +
+                  "; this build reads version " + std::to_string(kEpisodeDatasetVersion) +
+                  (version > kEpisodeDatasetVersion ? " (written by a newer rlforge?)" : "")));
   }
   FixedHeader h{};
-  if (!read_exactly(fd.fd, &h, sizeof h, 0)) throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
-  if (h.header_bytes < kFixedHeaderBytes || h.header_bytes % kAlign != 0 || h.header_bytes > (1u << 30) ||
-      h.description_bytes > h.header_bytes - kFixedHeaderBytes) {
-    throw DataError(file_message(path, "corrupt header: impossible header size " + std::to_string(h.header_bytes)));
+  if (!read_exactly(fd.fd, &h, sizeof h, 0))
+    throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
+  if (h.header_bytes < kFixedHeaderBytes || h.header_bytes % kAlign != 0 ||
+      h.header_bytes > (1u << 30) || h.description_bytes > h.header_bytes - kFixedHeaderBytes) {
+    throw DataError(file_message(
+        path, "corrupt header: impossible header size " + std::to_string(h.header_bytes)));
   }
   if (actual < h.header_bytes) {
-    throw DataError(file_message(path, "truncated: " + std::to_string(actual) + " bytes, shorter than its " +
+    throw DataError(file_message(path, "truncated: " + std::to_string(actual) +
+                                           " bytes, shorter than its " +
                                            std::to_string(h.header_bytes) + "-byte header"));
   }
   std::vector<unsigned char> header(h.header_bytes);
-  if (!read_exactly(fd.fd, header.data(), header.size(), 0)) throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
+  if (!read_exactly(fd.fd, header.data(), header.size(), 0))
+    throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
   std::memset(header.data() + kHeaderCrcOffset, 0, 8);
   if (detail::crc32_update(0, header.data(), header.size()) != h.header_crc) {
     throw DataError(file_message(path, "corrupt header: checksum mismatch"));
   }
   if (actual < h.file_bytes) {
-    throw DataError(file_message(path, "truncated: " + std::to_string(actual) + " bytes of the " + std::to_string(h.file_bytes) +
-                                           " the header announces"));
+    throw DataError(file_message(path, "truncated: " + std::to_string(actual) + " bytes of the " +
+                                           std::to_string(h.file_bytes) + " the header announces"));
   }
   if (actual > h.file_bytes) {
-    throw DataError(file_message(path, "corrupt: " + std::to_string(actual - h.file_bytes) + " unexpected bytes after the " +
+    throw DataError(file_message(path, "corrupt: " + std::to_string(actual - h.file_bytes) +
+                                           " unexpected bytes after the " +
                                            std::to_string(h.file_bytes) + " the header announces"));
   }
   Decoder d(header.data() + kFixedHeaderBytes, static_cast<std::size_t>(h.description_bytes), path);
@@ -569,10 +624,13 @@ EpisodeDataset EpisodeDataset::open(const std::string& dir_or_file, bool verify_
   impl->obs_bytes = impl->obs_space.byte_size();
   impl->action_bytes = impl->action_space.byte_size();
   Layout layout{};
-  if (!compute_layout(h.header_bytes, impl->obs_bytes, impl->action_bytes, h.num_steps, h.num_episodes, layout) ||
-      layout.file_bytes != h.file_bytes || layout.obs_offset != h.obs_offset || layout.actions_offset != h.actions_offset ||
-      layout.rewards_offset != h.rewards_offset || layout.episodes_offset != h.episodes_offset) {
-    throw DataError(file_message(path, "corrupt header: section offsets do not match the counts and spaces"));
+  if (!compute_layout(h.header_bytes, impl->obs_bytes, impl->action_bytes, h.num_steps,
+                      h.num_episodes, layout) ||
+      layout.file_bytes != h.file_bytes || layout.obs_offset != h.obs_offset ||
+      layout.actions_offset != h.actions_offset || layout.rewards_offset != h.rewards_offset ||
+      layout.episodes_offset != h.episodes_offset) {
+    throw DataError(
+        file_message(path, "corrupt header: section offsets do not match the counts and spaces"));
   }
   impl->steps = static_cast<int64_t>(h.num_steps);
   impl->episodes = static_cast<int64_t>(h.num_episodes);
@@ -586,12 +644,15 @@ EpisodeDataset EpisodeDataset::open(const std::string& dir_or_file, bool verify_
     std::vector<unsigned char> chunk(std::size_t{4} << 20);
     uint32_t crc = 0;
     for (uint64_t offset = h.header_bytes; offset < h.file_bytes;) {
-      const auto n = static_cast<std::size_t>(std::min<uint64_t>(chunk.size(), h.file_bytes - offset));
-      if (!read_exactly(fd.fd, chunk.data(), n, offset)) throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
+      const auto n =
+          static_cast<std::size_t>(std::min<uint64_t>(chunk.size(), h.file_bytes - offset));
+      if (!read_exactly(fd.fd, chunk.data(), n, offset))
+        throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
       crc = detail::crc32_update(crc, chunk.data(), n);
       offset += n;
     }
-    if (crc != h.payload_crc) throw DataError(file_message(path, "corrupt data: checksum mismatch"));
+    if (crc != h.payload_crc)
+      throw DataError(file_message(path, "corrupt data: checksum mismatch"));
   }
 
   impl->map_size = static_cast<std::size_t>(h.file_bytes);
@@ -606,28 +667,49 @@ EpisodeDataset EpisodeDataset::open(const std::string& dir_or_file, bool verify_
   int64_t next = 0;
   for (int64_t i = 0; i < impl->episodes; ++i) {
     const EpisodeRecord r = impl->record(i);
-    if (r.first_step != next || r.length <= 0 || r.length > impl->steps - next || r.terminated > 1) {
+    if (r.first_step != next || r.length <= 0 || r.length > impl->steps - next ||
+        r.terminated > 1) {
       throw DataError(file_message(path, "corrupt episode table at episode " + std::to_string(i)));
     }
     next += r.length;
   }
-  if (next != impl->steps) throw DataError(file_message(path, "corrupt episode table: episodes do not cover the steps"));
+  if (next != impl->steps)
+    throw DataError(file_message(path, "corrupt episode table: episodes do not cover the steps"));
   return EpisodeDataset(std::move(impl));
 }
 
-const std::string& EpisodeDataset::path() const { return impl_->path; }
-uint32_t EpisodeDataset::format_version() const { return impl_->version; }
-const std::string& EpisodeDataset::env_id() const { return impl_->env_id; }
-const Space& EpisodeDataset::observation_space() const { return impl_->obs_space; }
-const Space& EpisodeDataset::action_space() const { return impl_->action_space; }
-const std::string& EpisodeDataset::policy_description() const { return impl_->policy; }
-const std::string& EpisodeDataset::created() const { return impl_->created; }
-int64_t EpisodeDataset::num_steps() const { return impl_->steps; }
-int64_t EpisodeDataset::num_episodes() const { return impl_->episodes; }
+const std::string& EpisodeDataset::path() const {
+  return impl_->path;
+}
+uint32_t EpisodeDataset::format_version() const {
+  return impl_->version;
+}
+const std::string& EpisodeDataset::env_id() const {
+  return impl_->env_id;
+}
+const Space& EpisodeDataset::observation_space() const {
+  return impl_->obs_space;
+}
+const Space& EpisodeDataset::action_space() const {
+  return impl_->action_space;
+}
+const std::string& EpisodeDataset::policy_description() const {
+  return impl_->policy;
+}
+const std::string& EpisodeDataset::created() const {
+  return impl_->created;
+}
+int64_t EpisodeDataset::num_steps() const {
+  return impl_->steps;
+}
+int64_t EpisodeDataset::num_episodes() const {
+  return impl_->episodes;
+}
 
 EpisodeDataset::Episode EpisodeDataset::episode(int64_t i) const {
   if (i < 0 || i >= impl_->episodes) {
-    throw DataError(file_message(impl_->path, "episode index " + std::to_string(i) + " is out of range; the dataset has " +
+    throw DataError(file_message(impl_->path, "episode index " + std::to_string(i) +
+                                                  " is out of range; the dataset has " +
                                                   std::to_string(impl_->episodes) + " episodes"));
   }
   const EpisodeRecord r = impl_->record(i);
@@ -651,13 +733,16 @@ const void* EpisodeDataset::next_observation(int64_t step) const {
 
 void EpisodeDataset::gather_observations(const int64_t* steps, int64_t n, void* out) const {
   auto* dst = static_cast<unsigned char*>(out);
-  for (int64_t i = 0; i < n; ++i) std::memcpy(dst + static_cast<std::size_t>(i) * impl_->obs_bytes, observation(steps[i]), impl_->obs_bytes);
+  for (int64_t i = 0; i < n; ++i)
+    std::memcpy(dst + static_cast<std::size_t>(i) * impl_->obs_bytes, observation(steps[i]),
+                impl_->obs_bytes);
 }
 
 void EpisodeDataset::gather_next_observations(const int64_t* steps, int64_t n, void* out) const {
   auto* dst = static_cast<unsigned char*>(out);
   for (int64_t i = 0; i < n; ++i) {
-    std::memcpy(dst + static_cast<std::size_t>(i) * impl_->obs_bytes, next_observation(steps[i]), impl_->obs_bytes);
+    std::memcpy(dst + static_cast<std::size_t>(i) * impl_->obs_bytes, next_observation(steps[i]),
+                impl_->obs_bytes);
   }
 }
 
@@ -666,7 +751,8 @@ void EpisodeDataset::gather_actions(const int64_t* steps, int64_t n, float* out)
   const std::size_t k = d.action_space.size();
   for (int64_t i = 0; i < n; ++i) {
     d.check_step(steps[i]);
-    const unsigned char* src = d.base + d.actions_offset + static_cast<uint64_t>(steps[i]) * d.action_bytes;
+    const unsigned char* src =
+        d.base + d.actions_offset + static_cast<uint64_t>(steps[i]) * d.action_bytes;
     float* row = out + static_cast<std::size_t>(i) * k;
     switch (d.action_space.dtype()) {
       case DType::Int64:
@@ -698,7 +784,8 @@ void EpisodeDataset::gather_rewards(const int64_t* steps, int64_t n, float* out)
 
 ReturnStatistics return_statistics(const EpisodeDataset& dataset) {
   std::vector<double> returns;
-  for (int64_t i = 0; i < dataset.num_episodes(); ++i) returns.push_back(dataset.episode(i).episode_return);
+  for (int64_t i = 0; i < dataset.num_episodes(); ++i)
+    returns.push_back(dataset.episode(i).episode_return);
   return statistics_of(returns);
 }
 

@@ -13,9 +13,13 @@ namespace fs = std::filesystem;
 
 namespace rlforge::detail {
 
-std::string file_message(const fs::path& path, const std::string& what) { return path.string() + ": " + what; }
+std::string file_message(const fs::path& path, const std::string& what) {
+  return path.string() + ": " + what;
+}
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 namespace {
 
@@ -32,7 +36,8 @@ std::string unique_suffix() {
 
 OutputFile::OutputFile(const fs::path& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "wb");
-  if (file_ == nullptr) throw DataError(file_message(path, "cannot create the file: " + errno_text()));
+  if (file_ == nullptr)
+    throw DataError(file_message(path, "cannot create the file: " + errno_text()));
 }
 
 OutputFile::~OutputFile() {
@@ -41,13 +46,14 @@ OutputFile::~OutputFile() {
 
 void OutputFile::write(const void* data, std::size_t size) {
   if (size == 0) return;
-  if (std::fwrite(data, 1, size, file_) != size) throw DataError(file_message(path_, "write failed: " + errno_text()));
+  if (std::fwrite(data, 1, size, file_) != size)
+    throw DataError(file_message(path_, "write failed: " + errno_text()));
   size_ += size;
 }
 
 void OutputFile::write_at(uint64_t offset, const void* data, std::size_t size) {
-  if (std::fseek(file_, static_cast<long>(offset), SEEK_SET) != 0 || std::fwrite(data, 1, size, file_) != size ||
-      std::fseek(file_, 0, SEEK_END) != 0) {
+  if (std::fseek(file_, static_cast<long>(offset), SEEK_SET) != 0 ||
+      std::fwrite(data, 1, size, file_) != size || std::fseek(file_, 0, SEEK_END) != 0) {
     throw DataError(file_message(path_, "write failed: " + errno_text()));
   }
 }
@@ -58,7 +64,8 @@ void OutputFile::close() {
   const std::string reason = ok ? "" : errno_text();
   const bool closed = std::fclose(file_) == 0;
   file_ = nullptr;
-  if (!ok || !closed) throw DataError(file_message(path_, "write failed: " + (ok ? errno_text() : reason)));
+  if (!ok || !closed)
+    throw DataError(file_message(path_, "write failed: " + (ok ? errno_text() : reason)));
 }
 
 void sync_directory(const fs::path& dir) {
@@ -70,13 +77,16 @@ void sync_directory(const fs::path& dir) {
 
 void write_file_atomically(const fs::path& path, const std::string& content) {
   const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  if (!fs::is_directory(parent)) throw DataError(file_message(path, "cannot write: directory " + parent.string() + " does not exist"));
+  if (!fs::is_directory(parent))
+    throw DataError(
+        file_message(path, "cannot write: directory " + parent.string() + " does not exist"));
   const fs::path temp = parent / ("." + path.filename().string() + ".tmp-" + unique_suffix());
   try {
     OutputFile out(temp);
     out.write(content.data(), content.size());
     out.close();
-    if (std::rename(temp.c_str(), path.c_str()) != 0) throw DataError(file_message(path, "cannot replace the file: " + errno_text()));
+    if (std::rename(temp.c_str(), path.c_str()) != 0)
+      throw DataError(file_message(path, "cannot replace the file: " + errno_text()));
   } catch (...) {
     std::error_code ignored;
     fs::remove(temp, ignored);
@@ -89,11 +99,13 @@ StagedDirectory::StagedDirectory(const fs::path& target) : target_(target) {
   std::error_code ec;
   const fs::file_status status = fs::status(target_, ec);
   if (fs::exists(status)) {
-    if (!fs::is_directory(status)) throw DataError(file_message(target_, "exists and is not a directory"));
+    if (!fs::is_directory(status))
+      throw DataError(file_message(target_, "exists and is not a directory"));
     if (!fs::is_empty(target_, ec)) {
-      throw DataError(file_message(target_, fs::exists(target_ / "episodes.bin")
-                                                ? "a dataset already exists there; remove it or choose another directory"
-                                                : "exists and is not empty; expected a new or empty directory"));
+      throw DataError(file_message(
+          target_, fs::exists(target_ / "episodes.bin")
+                       ? "a dataset already exists there; remove it or choose another directory"
+                       : "exists and is not empty; expected a new or empty directory"));
     }
   }
   fs::path parent = fs::absolute(target_).lexically_normal().parent_path();
@@ -111,7 +123,8 @@ StagedDirectory::StagedDirectory(const fs::path& target) : target_(target) {
   staging_ = parent / ("." + name.string() + ".tmp-" + unique_suffix());
   if (!fs::create_directory(staging_, ec) || ec) {
     for (const fs::path& p : created_parents_) fs::remove(p, ec);
-    throw DataError(file_message(staging_, "cannot create the temporary directory: " + ec.message()));
+    throw DataError(
+        file_message(staging_, "cannot create the temporary directory: " + ec.message()));
   }
 }
 

@@ -34,26 +34,34 @@ std::string number(double v) {
 
 }  // namespace
 
-Split split_groups(int64_t num_groups, double validation_fraction, double test_fraction, uint64_t seed) {
+Split split_groups(int64_t num_groups, double validation_fraction, double test_fraction,
+                   uint64_t seed) {
   auto check = [](const char* name, double f) {
-    if (!(f >= 0 && f < 1)) throw DataError(std::string("split: ") + name + " must be in [0, 1), got " + number(f));
+    if (!(f >= 0 && f < 1))
+      throw DataError(std::string("split: ") + name + " must be in [0, 1), got " + number(f));
   };
   check("validation_fraction", validation_fraction);
   check("test_fraction", test_fraction);
   if (!(validation_fraction + test_fraction < 1)) {
-    throw DataError("split: validation_fraction + test_fraction must be below 1 to leave groups for training, got " +
-                    number(validation_fraction) + " + " + number(test_fraction));
+    throw DataError(
+        "split: validation_fraction + test_fraction must be below 1 to leave groups for training, "
+        "got " +
+        number(validation_fraction) + " + " + number(test_fraction));
   }
-  if (num_groups < 1) throw DataError("split: expected at least one group (episode or row), got " + std::to_string(num_groups));
+  if (num_groups < 1)
+    throw DataError("split: expected at least one group (episode or row), got " +
+                    std::to_string(num_groups));
   auto count = [num_groups](double f) {
     if (f == 0) return int64_t{0};
     return std::max<int64_t>(1, std::llround(f * static_cast<double>(num_groups)));
   };
   const int64_t n_test = count(test_fraction), n_validation = count(validation_fraction);
   if (n_test + n_validation >= num_groups) {
-    throw DataError("split: " + std::to_string(num_groups) + " groups are too few for validation fraction " +
-                    number(validation_fraction) + " and test fraction " + number(test_fraction) + " (" +
-                    std::to_string(n_validation) + " + " + std::to_string(n_test) + " groups leave none for training)");
+    throw DataError("split: " + std::to_string(num_groups) +
+                    " groups are too few for validation fraction " + number(validation_fraction) +
+                    " and test fraction " + number(test_fraction) + " (" +
+                    std::to_string(n_validation) + " + " + std::to_string(n_test) +
+                    " groups leave none for training)");
   }
   const std::vector<int64_t> order = shuffled(num_groups, seed);
   Split s;
@@ -65,7 +73,8 @@ Split split_groups(int64_t num_groups, double validation_fraction, double test_f
 
 std::vector<Split> k_fold(int64_t num_groups, int k, uint64_t seed) {
   if (k < 2 || k > num_groups) {
-    throw DataError("k_fold: expected 2 <= k <= number of groups (" + std::to_string(num_groups) + "), got k = " + std::to_string(k));
+    throw DataError("k_fold: expected 2 <= k <= number of groups (" + std::to_string(num_groups) +
+                    "), got k = " + std::to_string(k));
   }
   const std::vector<int64_t> order = shuffled(num_groups, seed);
   std::vector<Split> folds(static_cast<std::size_t>(k));
@@ -81,7 +90,8 @@ std::vector<Split> k_fold(int64_t num_groups, int k, uint64_t seed) {
   return folds;
 }
 
-std::vector<int64_t> steps_of_episodes(const EpisodeDataset& dataset, const std::vector<int64_t>& episodes) {
+std::vector<int64_t> steps_of_episodes(const EpisodeDataset& dataset,
+                                       const std::vector<int64_t>& episodes) {
   std::vector<int64_t> steps;
   for (int64_t e : episodes) {
     const EpisodeDataset::Episode ep = dataset.episode(e);  // checks the index

@@ -51,16 +51,19 @@ std::vector<Cell> split_line(const std::string& line, const std::string& where) 
         }
         cell.text += line[i++];
       }
-      if (!closed) throw DataError(where + ":" + std::to_string(cell.column) + ": unterminated quoted cell");
+      if (!closed)
+        throw DataError(where + ":" + std::to_string(cell.column) + ": unterminated quoted cell");
       while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
       if (i < line.size() && line[i] != ',') {
-        throw DataError(where + ":" + std::to_string(i + 1) + ": expected ',' after a quoted cell, got '" + line[i] + "'");
+        throw DataError(where + ":" + std::to_string(i + 1) +
+                        ": expected ',' after a quoted cell, got '" + line[i] + "'");
       }
     } else {
       const std::size_t start = i;
       while (i < line.size() && line[i] != ',') ++i;
       cell.text = trim(line.substr(start, i - start));
-      if (!cell.text.empty()) cell.column = start + 1 + line.substr(start, i - start).find_first_not_of(" \t");
+      if (!cell.text.empty())
+        cell.column = start + 1 + line.substr(start, i - start).find_first_not_of(" \t");
     }
     cells.push_back(std::move(cell));
     if (i >= line.size()) break;
@@ -88,7 +91,8 @@ bool is_integer(const std::string& text, long long& out) {
 }
 
 std::string quote_csv(const std::string& s) {
-  const bool needs = s.empty() || s.find_first_of(",\"\n\r") != std::string::npos || s.front() == ' ' || s.back() == ' ';
+  const bool needs = s.empty() || s.find_first_of(",\"\n\r") != std::string::npos ||
+                     s.front() == ' ' || s.back() == ' ';
   if (!needs) return s;
   std::string out = "\"";
   for (char c : s) {
@@ -106,10 +110,12 @@ std::string float_text(float v) {
 
 }  // namespace
 
-TabularData read_csv(const std::string& path, const std::string& target_column, bool classification) {
+TabularData read_csv(const std::string& path, const std::string& target_column,
+                     bool classification) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw DataError(path + ": cannot read the CSV file: " + (std::filesystem::exists(path) ? detail::errno_text() : "no such file"));
+    throw DataError(path + ": cannot read the CSV file: " +
+                    (std::filesystem::exists(path) ? detail::errno_text() : "no such file"));
   }
   std::string line;
   int64_t line_no = 0;
@@ -124,13 +130,17 @@ TabularData read_csv(const std::string& path, const std::string& target_column, 
   };
   auto where = [&] { return path + ":" + std::to_string(line_no); };
 
-  if (!next_line()) throw DataError(path + ": empty file; expected a header row naming the columns");
+  if (!next_line())
+    throw DataError(path + ": empty file; expected a header row naming the columns");
   const std::vector<Cell> header = split_line(line, where());
   std::vector<std::string> names;
   for (const Cell& c : header) {
-    if (c.text.empty()) throw DataError(where() + ":" + std::to_string(c.column) + ": empty column name in the header row");
+    if (c.text.empty())
+      throw DataError(where() + ":" + std::to_string(c.column) +
+                      ": empty column name in the header row");
     if (std::find(names.begin(), names.end(), c.text) != names.end()) {
-      throw DataError(where() + ":" + std::to_string(c.column) + ": column '" + c.text + "' appears twice in the header row");
+      throw DataError(where() + ":" + std::to_string(c.column) + ": column '" + c.text +
+                      "' appears twice in the header row");
     }
     names.push_back(c.text);
   }
@@ -140,7 +150,9 @@ TabularData read_csv(const std::string& path, const std::string& target_column, 
     for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
     throw DataError(where() + ": no column '" + target_column + "'; columns: " + list);
   }
-  if (names.size() < 2) throw DataError(where() + ": expected at least one feature column besides '" + target_column + "'");
+  if (names.size() < 2)
+    throw DataError(where() + ": expected at least one feature column besides '" + target_column +
+                    "'");
   const auto target_index = static_cast<std::size_t>(target_it - names.begin());
 
   TabularData data;
@@ -153,15 +165,18 @@ TabularData read_csv(const std::string& path, const std::string& target_column, 
   while (next_line()) {
     const std::vector<Cell> cells = split_line(line, where());
     if (cells.size() != names.size()) {
-      throw DataError(where() + ": expected " + std::to_string(names.size()) + " cells as in the header row, got " +
-                      std::to_string(cells.size()));
+      throw DataError(where() + ": expected " + std::to_string(names.size()) +
+                      " cells as in the header row, got " + std::to_string(cells.size()));
     }
     for (std::size_t j = 0; j < cells.size(); ++j) {
       const Cell& c = cells[j];
-      const std::string at = where() + ":" + std::to_string(c.column) + ": column '" + names[j] + "': ";
+      const std::string at =
+          where() + ":" + std::to_string(c.column) + ": column '" + names[j] + "': ";
       if (c.text.empty()) {
-        throw DataError(at + (j == target_index && classification ? "expected a class label" : "expected a number") +
-                        ", got an empty cell");
+        throw DataError(
+            at +
+            (j == target_index && classification ? "expected a class label" : "expected a number") +
+            ", got an empty cell");
       }
       if (j == target_index && classification) {
         labels.push_back(c.text);
@@ -208,22 +223,27 @@ void write_csv(const std::string& path, const TabularData& data) {
   if (data.cols != static_cast<int64_t>(data.feature_names.size()) || data.rows < 0 ||
       data.features.size() != static_cast<std::size_t>(data.rows * data.cols) ||
       data.targets.size() != static_cast<std::size_t>(data.rows)) {
-    throw DataError(path + ": cannot write: the table's sizes disagree (rows " + std::to_string(data.rows) + ", cols " +
-                    std::to_string(data.cols) + ", " + std::to_string(data.feature_names.size()) + " feature names, " +
-                    std::to_string(data.features.size()) + " features, " + std::to_string(data.targets.size()) + " targets)");
+    throw DataError(path + ": cannot write: the table's sizes disagree (rows " +
+                    std::to_string(data.rows) + ", cols " + std::to_string(data.cols) + ", " +
+                    std::to_string(data.feature_names.size()) + " feature names, " +
+                    std::to_string(data.features.size()) + " features, " +
+                    std::to_string(data.targets.size()) + " targets)");
   }
   std::string out;
   for (const std::string& n : data.feature_names) out += quote_csv(n) + ",";
   out += quote_csv(data.target_name) + "\n";
   for (int64_t i = 0; i < data.rows; ++i) {
-    for (int64_t j = 0; j < data.cols; ++j) out += float_text(data.features[static_cast<std::size_t>(i * data.cols + j)]) + ",";
+    for (int64_t j = 0; j < data.cols; ++j)
+      out += float_text(data.features[static_cast<std::size_t>(i * data.cols + j)]) + ",";
     const float t = data.targets[static_cast<std::size_t>(i)];
     if (data.class_names.empty()) {
       out += float_text(t);
     } else {
       const auto k = static_cast<int64_t>(t);
-      if (static_cast<float>(k) != t || k < 0 || k >= static_cast<int64_t>(data.class_names.size())) {
-        throw DataError(path + ": cannot write: row " + std::to_string(i) + " has class index " + float_text(t) + ", expected 0.." +
+      if (static_cast<float>(k) != t || k < 0 ||
+          k >= static_cast<int64_t>(data.class_names.size())) {
+        throw DataError(path + ": cannot write: row " + std::to_string(i) + " has class index " +
+                        float_text(t) + ", expected 0.." +
                         std::to_string(data.class_names.size() - 1));
       }
       out += quote_csv(data.class_names[static_cast<std::size_t>(k)]);
@@ -233,10 +253,13 @@ void write_csv(const std::string& path, const TabularData& data) {
   detail::write_file_atomically(path, out);
 }
 
-TabularData make_classification(int64_t rows, int64_t features, int64_t classes, double class_separation, uint64_t seed) {
+TabularData make_classification(int64_t rows, int64_t features, int64_t classes,
+                                double class_separation, uint64_t seed) {
   if (rows < 1 || features < 1 || classes < 2) {
-    throw DataError("make_classification: expected rows >= 1, features >= 1 and classes >= 2, got rows " + std::to_string(rows) +
-                    ", features " + std::to_string(features) + ", classes " + std::to_string(classes));
+    throw DataError(
+        "make_classification: expected rows >= 1, features >= 1 and classes >= 2, got rows " +
+        std::to_string(rows) + ", features " + std::to_string(features) + ", classes " +
+        std::to_string(classes));
   }
   if (!(class_separation >= 0) || !std::isfinite(class_separation)) {
     throw DataError("make_classification: class_separation must be a finite number >= 0");
@@ -245,8 +268,9 @@ TabularData make_classification(int64_t rows, int64_t features, int64_t classes,
   while ((int64_t{1} << bits) < classes) ++bits;
   const int64_t informative = std::min(features, std::max<int64_t>(2, bits));
   if (bits > informative) {
-    throw DataError("make_classification: " + std::to_string(classes) + " classes need at least " + std::to_string(bits) +
-                    " features (one hypercube vertex each), got " + std::to_string(features));
+    throw DataError("make_classification: " + std::to_string(classes) + " classes need at least " +
+                    std::to_string(bits) + " features (one hypercube vertex each), got " +
+                    std::to_string(features));
   }
   Rng rng(seed);
   // Distinct vertices: a seeded partial shuffle of the 2^informative corners (informative <= 62).
@@ -255,18 +279,21 @@ TabularData make_classification(int64_t rows, int64_t features, int64_t classes,
   std::vector<uint64_t> vertex(static_cast<std::size_t>(classes));
   for (uint64_t k = 0; k < static_cast<uint64_t>(classes); ++k) {
     const uint64_t j = k + rng.below(corners - k);
-    const uint64_t at_j = swapped.count(j) ? swapped[j] : j, at_k = swapped.count(k) ? swapped[k] : k;
+    const uint64_t at_j = swapped.count(j) ? swapped[j] : j,
+                   at_k = swapped.count(k) ? swapped[k] : k;
     swapped[j] = at_k;
     vertex[k] = at_j;
   }
   // Which shuffled column each informative feature lands in.
   std::vector<int64_t> column(static_cast<std::size_t>(features));
   std::iota(column.begin(), column.end(), 0);
-  for (int64_t i = features - 1; i > 0; --i) std::swap(column[static_cast<std::size_t>(i)], column[rng.below(static_cast<uint64_t>(i + 1))]);
+  for (int64_t i = features - 1; i > 0; --i)
+    std::swap(column[static_cast<std::size_t>(i)], column[rng.below(static_cast<uint64_t>(i + 1))]);
   // Balanced classes, in shuffled row order.
   std::vector<int64_t> label(static_cast<std::size_t>(rows));
   for (int64_t i = 0; i < rows; ++i) label[static_cast<std::size_t>(i)] = i % classes;
-  for (int64_t i = rows - 1; i > 0; --i) std::swap(label[static_cast<std::size_t>(i)], label[rng.below(static_cast<uint64_t>(i + 1))]);
+  for (int64_t i = rows - 1; i > 0; --i)
+    std::swap(label[static_cast<std::size_t>(i)], label[rng.below(static_cast<uint64_t>(i + 1))]);
 
   TabularData data;
   data.rows = rows;
@@ -281,7 +308,9 @@ TabularData make_classification(int64_t rows, int64_t features, int64_t classes,
     float* row = data.features.data() + i * features;
     for (int64_t f = 0; f < features; ++f) {
       double v = rng.normal();
-      if (f < informative) v += ((vertex[static_cast<std::size_t>(y)] >> f) & 1) ? class_separation : -class_separation;
+      if (f < informative)
+        v +=
+            ((vertex[static_cast<std::size_t>(y)] >> f) & 1) ? class_separation : -class_separation;
       row[column[static_cast<std::size_t>(f)]] = static_cast<float>(v);
     }
     data.targets[static_cast<std::size_t>(i)] = static_cast<float>(y);
@@ -289,12 +318,14 @@ TabularData make_classification(int64_t rows, int64_t features, int64_t classes,
   return data;
 }
 
-TabularData make_regression(int64_t rows, int64_t features, double noise, uint64_t seed, std::vector<double>* coefficients) {
+TabularData make_regression(int64_t rows, int64_t features, double noise, uint64_t seed,
+                            std::vector<double>* coefficients) {
   if (rows < 1 || features < 1) {
-    throw DataError("make_regression: expected rows >= 1 and features >= 1, got rows " + std::to_string(rows) + ", features " +
-                    std::to_string(features));
+    throw DataError("make_regression: expected rows >= 1 and features >= 1, got rows " +
+                    std::to_string(rows) + ", features " + std::to_string(features));
   }
-  if (!(noise >= 0) || !std::isfinite(noise)) throw DataError("make_regression: noise must be a finite number >= 0");
+  if (!(noise >= 0) || !std::isfinite(noise))
+    throw DataError("make_regression: noise must be a finite number >= 0");
   Rng rng(seed);
   std::vector<double> w(static_cast<std::size_t>(features));
   for (double& v : w) v = rng.uniform(-2.0, 2.0);

@@ -1,7 +1,6 @@
 // Episode datasets: round trips, the next observation at episode ends, refused files, and a
 // writer that is abandoned leaving nothing behind.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -18,12 +17,15 @@ using namespace rlforge;
 namespace {
 
 // Observation of episode e, step t (t == length: the final one) for a float32 Box(3).
-std::vector<float> vector_obs(int e, int t) { return {static_cast<float>(e), static_cast<float>(t), 0.5f * static_cast<float>(e * 100 + t)}; }
+std::vector<float> vector_obs(int e, int t) {
+  return {static_cast<float>(e), static_cast<float>(t), 0.5f * static_cast<float>(e * 100 + t)};
+}
 
 // A uint8 frame (2x3x2) whose bytes encode episode and step, with values above 127.
 std::vector<uint8_t> frame_obs(int e, int t) {
   std::vector<uint8_t> f(12);
-  for (std::size_t i = 0; i < f.size(); ++i) f[i] = static_cast<uint8_t>(200 + e * 20 + t + static_cast<int>(i));
+  for (std::size_t i = 0; i < f.size(); ++i)
+    f[i] = static_cast<uint8_t>(200 + e * 20 + t + static_cast<int>(i));
   return f;
 }
 
@@ -31,7 +33,8 @@ const std::vector<int> kLengths = {3, 1, 4};
 
 // Three episodes (3, 1 and 4 steps) with a Discrete(5) action space and float observations.
 void write_discrete(const fs::path& dir) {
-  EpisodeDatasetWriter w(dir.string(), "Test-v0", Space::box({3}, -100.0f, 100.0f), Space::discrete(5), "hand-built");
+  EpisodeDatasetWriter w(dir.string(), "Test-v0", Space::box({3}, -100.0f, 100.0f),
+                         Space::discrete(5), "hand-built");
   for (int e = 0; e < 3; ++e) {
     for (int t = 0; t < kLengths[static_cast<std::size_t>(e)]; ++t) {
       const int64_t a = (e + t) % 5;
@@ -99,7 +102,8 @@ TEST_CASE("episode dataset round trip with a discrete action space") {
       const auto i = static_cast<std::size_t>(s);
       CHECK(std::vector<float>(obs.begin() + 3 * s, obs.begin() + 3 * s + 3) == vector_obs(e, t));
       // At the last step of an episode the next observation is the episode's final observation.
-      CHECK(std::vector<float>(next.begin() + 3 * s, next.begin() + 3 * s + 3) == vector_obs(e, t + 1));
+      CHECK(std::vector<float>(next.begin() + 3 * s, next.begin() + 3 * s + 3) ==
+            vector_obs(e, t + 1));
       CHECK(actions[i] == static_cast<float>((e + t) % 5));
       CHECK(rewards[i] == Approx(0.25 * (e * 10 + t)));
     }
@@ -114,7 +118,8 @@ TEST_CASE("episode dataset round trip with a discrete action space") {
   CHECK(std::vector<float>(next_some.begin() + 3, next_some.begin() + 6) == vector_obs(1, 1));
 
   const int64_t bad = 8;
-  CHECK_THROWS_WITH(ds.gather_actions(&bad, 1, actions.data()), Catch::Contains("step index 8 is out of range; the dataset has 8 steps"));
+  CHECK_THROWS_WITH(ds.gather_actions(&bad, 1, actions.data()),
+                    Catch::Contains("step index 8 is out of range; the dataset has 8 steps"));
   CHECK_THROWS_AS(ds.episode(3), DataError);
 
   // Copies and moves share the mapping.
@@ -140,7 +145,8 @@ TEST_CASE("episode dataset keeps uint8 frames and Box actions") {
   const fs::path dir = testing::fresh_dir("episodes-frames") / "ds";
   const Space obs_space = Space::box({2, 3, 2}, 0.0f, 255.0f, DType::UInt8);
   // Per-element bounds survive the header too.
-  const Space action_space = Space::box({2}, std::vector<float>{-1.0f, 0.0f}, std::vector<float>{1.0f, 2.0f});
+  const Space action_space =
+      Space::box({2}, std::vector<float>{-1.0f, 0.0f}, std::vector<float>{1.0f, 2.0f});
   {
     EpisodeDatasetWriter w(dir.string(), "Frames-v0", obs_space, action_space, "frames");
     for (int e = 0; e < 2; ++e) {
@@ -169,9 +175,11 @@ TEST_CASE("episode dataset keeps uint8 frames and Box actions") {
   ds.gather_actions(steps.data(), 2, actions.data());
   ds.gather_rewards(steps.data(), 2, rewards.data());
   CHECK(std::vector<uint8_t>(obs.begin(), obs.begin() + 12) == frame_obs(0, 1));
-  CHECK(std::vector<uint8_t>(next.begin(), next.begin() + 12) == frame_obs(0, 2));  // final of episode 0
+  CHECK(std::vector<uint8_t>(next.begin(), next.begin() + 12) ==
+        frame_obs(0, 2));  // final of episode 0
   CHECK(std::vector<uint8_t>(obs.begin() + 12, obs.end()) == frame_obs(1, 2));
-  CHECK(std::vector<uint8_t>(next.begin() + 12, next.end()) == frame_obs(1, 3));  // final of episode 1
+  CHECK(std::vector<uint8_t>(next.begin() + 12, next.end()) ==
+        frame_obs(1, 3));  // final of episode 1
   CHECK(actions == std::vector<float>{0.1f, -0.5f, 0.2f, 0.5f});
   CHECK(rewards == std::vector<float>{-1.5f, -1.5f});
   CHECK(std::memcmp(ds.next_observation(4), frame_obs(1, 3).data(), 12) == 0);
@@ -206,10 +214,12 @@ TEST_CASE("corrupt episode datasets are refused, each with its own message") {
   }
   SECTION("a truncated file") {
     write_bytes(file, good.substr(0, good.size() - 10));
-    CHECK_THAT(open_error(dir), Catch::Contains("truncated: " + std::to_string(good.size() - 10) + " bytes of the " +
-                                                std::to_string(good.size()) + " the header announces"));
+    CHECK_THAT(open_error(dir),
+               Catch::Contains("truncated: " + std::to_string(good.size() - 10) + " bytes of the " +
+                               std::to_string(good.size()) + " the header announces"));
     write_bytes(file, good.substr(0, 50));
-    CHECK_THAT(open_error(dir), Catch::Contains("truncated: 50 bytes, shorter than the 96-byte header"));
+    CHECK_THAT(open_error(dir),
+               Catch::Contains("truncated: 50 bytes, shorter than the 96-byte header"));
     write_bytes(file, "");
     CHECK_THAT(open_error(dir), Catch::Contains("truncated: 0 bytes"));
   }
@@ -221,20 +231,27 @@ TEST_CASE("corrupt episode datasets are refused, each with its own message") {
     std::string bad = good;
     bad[8] = 2;
     write_bytes(file, bad);
-    CHECK(open_error(dir) == file.string() + ": unsupported format version 2; this build reads version 1 (written by a newer rlforge?)");
+    CHECK(open_error(dir) == file.string() +
+                                 ": unsupported format version 2; this build reads version 1 "
+                                 "(written by a newer rlforge?)");
   }
   SECTION("wrong magic bytes") {
     std::string bad = good;
     bad[0] = 'X';
     write_bytes(file, bad);
-    CHECK_THAT(open_error(dir), Catch::StartsWith(file.string() + ": not an rlforge episode dataset (wrong magic bytes"));
+    CHECK_THAT(
+        open_error(dir),
+        Catch::StartsWith(file.string() + ": not an rlforge episode dataset (wrong magic bytes"));
     write_bytes(file, "name,value\n1,2\n");
     CHECK_THAT(open_error(dir), Catch::Contains("not an rlforge episode dataset"));
   }
   SECTION("not a dataset at all") {
-    CHECK(open_error(root / "missing") == (root / "missing").string() + ": no such dataset directory or file");
+    CHECK(open_error(root / "missing") ==
+          (root / "missing").string() + ": no such dataset directory or file");
     fs::create_directories(root / "empty");
-    CHECK(open_error(root / "empty") == (root / "empty").string() + ": not an episode dataset: the directory has no episodes.bin");
+    CHECK(open_error(root / "empty") ==
+          (root / "empty").string() +
+              ": not an episode dataset: the directory has no episodes.bin");
   }
   fs::remove_all(root);
 }
@@ -243,7 +260,8 @@ TEST_CASE("an abandoned episode dataset writer leaves nothing") {
   const fs::path root = testing::fresh_dir("episodes-abandoned");
   const std::vector<float> obs = {1, 2, 3};
   {
-    EpisodeDatasetWriter w((root / "a" / "b" / "ds").string(), "Test-v0", Space::box({3}, -10.0f, 10.0f), Space::discrete(2), "x");
+    EpisodeDatasetWriter w((root / "a" / "b" / "ds").string(), "Test-v0",
+                           Space::box({3}, -10.0f, 10.0f), Space::discrete(2), "x");
     w.add_step(obs.data(), ActionRef::discrete(1), 1.0);
     w.end_episode(obs.data(), true);
     // no finish()
@@ -252,12 +270,16 @@ TEST_CASE("an abandoned episode dataset writer leaves nothing") {
 
   // finish() refuses an open episode, and the writer still leaves nothing.
   {
-    EpisodeDatasetWriter w((root / "ds").string(), "Test-v0", Space::box({3}, -10.0f, 10.0f), Space::discrete(2), "x");
+    EpisodeDatasetWriter w((root / "ds").string(), "Test-v0", Space::box({3}, -10.0f, 10.0f),
+                           Space::discrete(2), "x");
     w.add_step(obs.data(), ActionRef::discrete(1), 1.0);
-    CHECK_THROWS_WITH(w.finish(), Catch::Contains("the last episode is still open (1 steps); call end_episode first"));
+    CHECK_THROWS_WITH(
+        w.finish(),
+        Catch::Contains("the last episode is still open (1 steps); call end_episode first"));
     const float wrong[2] = {0, 0};
-    CHECK_THROWS_WITH(w.add_step(obs.data(), ActionRef::box(wrong, 2), 0.0),
-                      Catch::Contains("expected an action of 1 int64 (Discrete(2)), got 2 float32"));
+    CHECK_THROWS_WITH(
+        w.add_step(obs.data(), ActionRef::box(wrong, 2), 0.0),
+        Catch::Contains("expected an action of 1 int64 (Discrete(2)), got 2 float32"));
   }
   CHECK(fs::is_empty(root));
 
@@ -268,10 +290,9 @@ TEST_CASE("an abandoned episode dataset writer leaves nothing") {
   fs::create_directories(root / "empty");
   write_discrete(root / "empty");
   CHECK(EpisodeDataset::open((root / "empty").string()).num_episodes() == 3);
-  {
-    std::ofstream((root / "other.txt").string()) << "x";
-  }
-  CHECK_THROWS_WITH(write_discrete(root / "other.txt"), Catch::Contains("exists and is not a directory"));
+  { std::ofstream((root / "other.txt").string()) << "x"; }
+  CHECK_THROWS_WITH(write_discrete(root / "other.txt"),
+                    Catch::Contains("exists and is not a directory"));
   fs::remove_all(root);
 }
 
@@ -284,8 +305,8 @@ TEST_CASE("record_dataset records whole episodes of an env") {
   settings.min_steps = 100;
   settings.seed = 3;
   settings.policy_description = "random actions";
-  const DatasetRecordingResult r =
-      record_dataset(player, random_actions(player.spec().action_space, 3), (root / "ds").string(), settings);
+  const DatasetRecordingResult r = record_dataset(
+      player, random_actions(player.spec().action_space, 3), (root / "ds").string(), settings);
   CHECK(r.steps >= 100);
   const EpisodeDataset ds = EpisodeDataset::open((root / "ds").string());
   CHECK(ds.num_steps() == r.steps);
@@ -299,14 +320,16 @@ TEST_CASE("record_dataset records whole episodes of an env") {
   CHECK(last.terminated);
   // Consecutive steps inside an episode chain: next observation of t == observation of t + 1.
   for (int64_t t = 0; t + 1 < last.length; ++t) {
-    CHECK(std::memcmp(ds.next_observation(last.first_step + t), ds.observation(last.first_step + t + 1), 16) == 0);
+    CHECK(std::memcmp(ds.next_observation(last.first_step + t),
+                      ds.observation(last.first_step + t + 1), 16) == 0);
   }
   // CartPole's reward is 1 per step.
   CHECK(last.episode_return == Approx(static_cast<double>(last.length)));
 
   // The same seed records the same data.
   EpisodePlayer again(config);
-  record_dataset(again, random_actions(again.spec().action_space, 3), (root / "ds2").string(), settings);
+  record_dataset(again, random_actions(again.spec().action_space, 3), (root / "ds2").string(),
+                 settings);
   const EpisodeDataset ds2 = EpisodeDataset::open((root / "ds2").string());
   REQUIRE(ds2.num_steps() == ds.num_steps());
   std::vector<int64_t> all(static_cast<std::size_t>(ds.num_steps()));

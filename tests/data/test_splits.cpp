@@ -1,7 +1,6 @@
 // Seeded splits and k-fold cross-validation over groups (episodes or rows).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 
 #include "../test_files.h"
@@ -37,7 +36,8 @@ TEST_CASE("split_groups is deterministic, disjoint and covering") {
   CHECK(a.test.size() == 10);
   CHECK(a.train.size() == 70);
   CHECK(joined(a) == range(100));  // disjoint and covering: every group exactly once
-  for (const auto* v : {&a.train, &a.validation, &a.test}) CHECK(std::is_sorted(v->begin(), v->end()));
+  for (const auto* v : {&a.train, &a.validation, &a.test})
+    CHECK(std::is_sorted(v->begin(), v->end()));
   // Another seed gives another split; the validation set is not simply the first groups.
   const Split c = split_groups(100, 0.2, 0.1, 8);
   CHECK(c.validation != a.validation);
@@ -51,10 +51,14 @@ TEST_CASE("split_groups is deterministic, disjoint and covering") {
 }
 
 TEST_CASE("split_groups refuses bad fractions") {
-  CHECK_THROWS_WITH(split_groups(10, -0.1, 0.1, 0), Catch::Contains("validation_fraction must be in [0, 1), got -0.1"));
-  CHECK_THROWS_WITH(split_groups(10, 0.1, 1.0, 0), Catch::Contains("test_fraction must be in [0, 1), got 1"));
-  CHECK_THROWS_WITH(split_groups(10, 0.6, 0.4, 0), Catch::Contains("must be below 1 to leave groups for training"));
-  CHECK_THROWS_WITH(split_groups(10, std::nan(""), 0.1, 0), Catch::Contains("validation_fraction must be in [0, 1)"));
+  CHECK_THROWS_WITH(split_groups(10, -0.1, 0.1, 0),
+                    Catch::Contains("validation_fraction must be in [0, 1), got -0.1"));
+  CHECK_THROWS_WITH(split_groups(10, 0.1, 1.0, 0),
+                    Catch::Contains("test_fraction must be in [0, 1), got 1"));
+  CHECK_THROWS_WITH(split_groups(10, 0.6, 0.4, 0),
+                    Catch::Contains("must be below 1 to leave groups for training"));
+  CHECK_THROWS_WITH(split_groups(10, std::nan(""), 0.1, 0),
+                    Catch::Contains("validation_fraction must be in [0, 1)"));
   CHECK_THROWS_WITH(split_groups(2, 0.3, 0.3, 0), Catch::Contains("2 groups are too few"));
   CHECK_THROWS_WITH(split_groups(0, 0.1, 0.1, 0), Catch::Contains("expected at least one group"));
 }
@@ -72,14 +76,16 @@ TEST_CASE("k_fold validates on each group exactly once") {
   CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
   CHECK(k_fold(23, 5, 11)[2].validation == folds[2].validation);
   CHECK(k_fold(23, 5, 12)[0].validation != folds[0].validation);
-  CHECK_THROWS_WITH(k_fold(3, 4, 0), Catch::Contains("expected 2 <= k <= number of groups (3), got k = 4"));
+  CHECK_THROWS_WITH(k_fold(3, 4, 0),
+                    Catch::Contains("expected 2 <= k <= number of groups (3), got k = 4"));
   CHECK_THROWS_AS(k_fold(10, 1, 0), DataError);
 }
 
 TEST_CASE("episode splits never put one episode on two sides") {
   const auto dir = testing::fresh_dir("splits-episodes") / "ds";
   {
-    EpisodeDatasetWriter w(dir.string(), "Test-v0", Space::box({1}, -1e6f, 1e6f), Space::discrete(2), "lengths 1..20");
+    EpisodeDatasetWriter w(dir.string(), "Test-v0", Space::box({1}, -1e6f, 1e6f),
+                           Space::discrete(2), "lengths 1..20");
     int64_t step = 0;
     for (int e = 0; e < 20; ++e) {
       for (int t = 0; t <= e; ++t, ++step) {
@@ -93,7 +99,8 @@ TEST_CASE("episode splits never put one episode on two sides") {
   }
   const EpisodeDataset ds = EpisodeDataset::open(dir.string());
   const Split s = split_groups(ds.num_episodes(), 0.25, 0.25, 5);
-  const std::vector<int64_t> train = steps_of_episodes(ds, s.train), validation = steps_of_episodes(ds, s.validation),
+  const std::vector<int64_t> train = steps_of_episodes(ds, s.train),
+                             validation = steps_of_episodes(ds, s.validation),
                              test = steps_of_episodes(ds, s.test);
   CHECK(static_cast<int64_t>(train.size() + validation.size() + test.size()) == ds.num_steps());
   std::set<int64_t> train_episodes, other_episodes;

@@ -1,6 +1,5 @@
 // Tabular data: CSV reading and writing with useful errors, and seeded synthetic tables.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -36,7 +35,8 @@ double nearest_centroid_accuracy(const TabularData& d) {
   for (int64_t i = 0; i < d.rows; ++i) {
     const auto y = static_cast<std::size_t>(d.targets[static_cast<std::size_t>(i)]);
     count[y] += 1;
-    for (std::size_t j = 0; j < cols; ++j) centroid[y * cols + j] += d.features[static_cast<std::size_t>(i) * cols + j];
+    for (std::size_t j = 0; j < cols; ++j)
+      centroid[y * cols + j] += d.features[static_cast<std::size_t>(i) * cols + j];
   }
   for (std::size_t c = 0; c < k; ++c) {
     for (std::size_t j = 0; j < cols; ++j) centroid[c * cols + j] /= count[c];
@@ -48,7 +48,8 @@ double nearest_centroid_accuracy(const TabularData& d) {
     for (std::size_t c = 0; c < k; ++c) {
       double dist = 0;
       for (std::size_t j = 0; j < cols; ++j) {
-        const double diff = d.features[static_cast<std::size_t>(i) * cols + j] - centroid[c * cols + j];
+        const double diff =
+            d.features[static_cast<std::size_t>(i) * cols + j] - centroid[c * cols + j];
         dist += diff * diff;
       }
       if (dist < best_distance) {
@@ -104,7 +105,8 @@ TEST_CASE("CSV labels, quoting and the target column anywhere") {
   CHECK(d.features == std::vector<float>{4.5f, 1.5f, 1.4f, 0.2f, 6.0f, 2.5f, 1.3f, 0.2f});
 
   // Integer labels sort numerically: 2 before 10.
-  const TabularData n = read_csv(write_text(dir, "n.csv", "x,y\n1,10\n2,2\n3,-1\n4,2\n"), "y", true);
+  const TabularData n =
+      read_csv(write_text(dir, "n.csv", "x,y\n1,10\n2,2\n3,-1\n4,2\n"), "y", true);
   CHECK(n.class_names == std::vector<std::string>{"-1", "2", "10"});
   CHECK(n.targets == std::vector<float>{2, 1, 0, 1});
 
@@ -121,24 +123,30 @@ TEST_CASE("CSV errors name file, line and column") {
   const std::string bad = write_text(dir, "bad.csv", "a,b,y\n1,2,3\n4,abc,5\n");
   CHECK(csv_error(bad, "y", false) == bad + ":3:3: column 'b': expected a number, got 'abc'");
   const std::string empty_cell = write_text(dir, "empty.csv", "a,b,y\n1,2,3\n4, ,5\n");
-  CHECK(csv_error(empty_cell, "y", false) == empty_cell + ":3:3: column 'b': expected a number, got an empty cell");
+  CHECK(csv_error(empty_cell, "y", false) ==
+        empty_cell + ":3:3: column 'b': expected a number, got an empty cell");
   const std::string ragged = write_text(dir, "ragged.csv", "a,b,y\n1,2,3\n\n4,5\n");
-  CHECK(csv_error(ragged, "y", false) == ragged + ":4: expected 3 cells as in the header row, got 2");
+  CHECK(csv_error(ragged, "y", false) ==
+        ragged + ":4: expected 3 cells as in the header row, got 2");
   const std::string bad_target = write_text(dir, "target.csv", "a,y\n1,2\n2,high\n");
-  CHECK(csv_error(bad_target, "y", false) == bad_target + ":3:3: column 'y': expected a number, got 'high'");
+  CHECK(csv_error(bad_target, "y", false) ==
+        bad_target + ":3:3: column 'y': expected a number, got 'high'");
   CHECK(csv_error(bad_target, "y", true) == "read");  // as labels, text is fine
   const std::string nan = write_text(dir, "nan.csv", "a,y\nnan,2\n");
-  CHECK(csv_error(nan, "y", false) == nan + ":2:1: column 'a': expected a finite number, got 'nan'");
+  CHECK(csv_error(nan, "y", false) ==
+        nan + ":2:1: column 'a': expected a finite number, got 'nan'");
   CHECK(csv_error(bad, "label", true) == bad + ":1: no column 'label'; columns: a, b, y");
   const std::string header_only = write_text(dir, "header.csv", "a,y\n");
   CHECK(csv_error(header_only, "y", true) == header_only + ": no data rows after the header row");
   const std::string nothing = write_text(dir, "nothing.csv", "");
-  CHECK(csv_error(nothing, "y", true) == nothing + ": empty file; expected a header row naming the columns");
+  CHECK(csv_error(nothing, "y", true) ==
+        nothing + ": empty file; expected a header row naming the columns");
   const std::string twice = write_text(dir, "twice.csv", "a,a,y\n1,2,3\n");
   CHECK(csv_error(twice, "y", false) == twice + ":1:3: column 'a' appears twice in the header row");
   const std::string quote = write_text(dir, "quote.csv", "a,y\n\"1,2\n");
   CHECK(csv_error(quote, "y", false) == quote + ":2:1: unterminated quoted cell");
-  CHECK(csv_error((dir / "missing.csv").string(), "y", false) == (dir / "missing.csv").string() + ": cannot read the CSV file: no such file");
+  CHECK(csv_error((dir / "missing.csv").string(), "y", false) ==
+        (dir / "missing.csv").string() + ": cannot read the CSV file: no such file");
   fs::remove_all(dir);
 }
 
@@ -160,7 +168,8 @@ TEST_CASE("make_classification is seeded, balanced and separable") {
   CHECK(nearest_centroid_accuracy(a) > 0.8);
   // Without separation the classes overlap: nearest centroid is near chance.
   CHECK(nearest_centroid_accuracy(make_classification(3000, 6, 3, 0.0, 42)) < 0.45);
-  CHECK_THROWS_WITH(make_classification(10, 1, 3, 1.0, 0), Catch::Contains("3 classes need at least 2 features"));
+  CHECK_THROWS_WITH(make_classification(10, 1, 3, 1.0, 0),
+                    Catch::Contains("3 classes need at least 2 features"));
   CHECK_THROWS_AS(make_classification(10, 2, 1, 1.0, 0), DataError);
 }
 
@@ -177,7 +186,8 @@ TEST_CASE("make_regression is seeded and follows its coefficients") {
   double sum = 0, sq = 0, target_sq = 0, target_sum = 0;
   for (int64_t i = 0; i < a.rows; ++i) {
     double linear = w[4];
-    for (int64_t j = 0; j < 4; ++j) linear += w[static_cast<std::size_t>(j)] * a.features[static_cast<std::size_t>(i * 4 + j)];
+    for (int64_t j = 0; j < 4; ++j)
+      linear += w[static_cast<std::size_t>(j)] * a.features[static_cast<std::size_t>(i * 4 + j)];
     const double r = a.targets[static_cast<std::size_t>(i)] - linear;
     sum += r;
     sq += r * r;

@@ -38,8 +38,9 @@ class EpisodeDatasetWriter {
   // Refuses (DataError) a `dir` that exists and is not an empty directory, so an existing dataset
   // is never overwritten; missing parent directories are created (and removed again when the
   // writer is abandoned).
-  EpisodeDatasetWriter(const std::string& dir, const std::string& env_id, const Space& observation_space,
-                       const Space& action_space, std::string policy_description);
+  EpisodeDatasetWriter(const std::string& dir, const std::string& env_id,
+                       const Space& observation_space, const Space& action_space,
+                       std::string policy_description);
   ~EpisodeDatasetWriter();  // without finish(): removes the temporary directory, leaves nothing
   EpisodeDatasetWriter(const EpisodeDatasetWriter&) = delete;
   EpisodeDatasetWriter& operator=(const EpisodeDatasetWriter&) = delete;

@@ -17,13 +17,15 @@ struct Split {
 // test, round(validation_fraction * num_groups) for validation (at least one each when its
 // fraction is above zero), the rest for training. Fractions must be in [0, 1) with a sum below 1,
 // and at least one group must remain for training; DataError otherwise.
-Split split_groups(int64_t num_groups, double validation_fraction, double test_fraction, uint64_t seed);
+Split split_groups(int64_t num_groups, double validation_fraction, double test_fraction,
+                   uint64_t seed);
 
 // k folds of a seeded shuffle (sizes differ by at most one): split i validates on fold i and
 // trains on the others; test is empty. Needs 2 <= k <= num_groups.
 std::vector<Split> k_fold(int64_t num_groups, int k, uint64_t seed);
 
 // The global step indices of `episodes`, episode by episode in the order given.
-std::vector<int64_t> steps_of_episodes(const EpisodeDataset& dataset, const std::vector<int64_t>& episodes);
+std::vector<int64_t> steps_of_episodes(const EpisodeDataset& dataset,
+                                       const std::vector<int64_t>& episodes);
 
 }  // namespace rlforge

@@ -14,8 +14,8 @@ struct TabularData {
   std::vector<std::string> feature_names;
   std::string target_name;
   int64_t rows = 0, cols = 0;
-  std::vector<float> features;  // rows * cols, row-major
-  std::vector<float> targets;   // class index for classification, value for regression
+  std::vector<float> features;           // rows * cols, row-major
+  std::vector<float> targets;            // class index for classification, value for regression
   std::vector<std::string> class_names;  // empty: regression
 };
 
@@ -27,7 +27,8 @@ struct TabularData {
 // labels get the same indices in every file whatever the row order. Regression: the target is a
 // number. Errors (DataError) name file, line and column: "data.csv:7:12: column 'x': expected a
 // number, got 'abc'", a ragged row, an empty cell, a missing target column, no data rows.
-TabularData read_csv(const std::string& path, const std::string& target_column, bool classification);
+TabularData read_csv(const std::string& path, const std::string& target_column,
+                     bool classification);
 
 // Writes features then the target (class names for classification) with a header row, atomically
 // (temporary file and rename). Floats are written with 9 significant digits, so they read back
@@ -41,7 +42,8 @@ void write_csv(const std::string& path, const TabularData& data);
 // Classes are balanced (row i has class i mod classes before the rows are shuffled). Features are
 // named x0, x1, ..., the target "label", classes "0", "1", ...
 // Needs classes <= 2^features.
-TabularData make_classification(int64_t rows, int64_t features, int64_t classes, double class_separation, uint64_t seed);
+TabularData make_classification(int64_t rows, int64_t features, int64_t classes,
+                                double class_separation, uint64_t seed);
 
 // A linear target with a known coefficient vector plus a mild nonlinearity and Gaussian noise:
 // y = bias + x . w + 0.5 * sin(2 * x0) + noise * N(0, 1), with x ~ N(0, I), w_j uniform in [-2, 2]
