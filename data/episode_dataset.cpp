@@ -324,6 +324,9 @@ EpisodeDatasetWriter::~EpisodeDatasetWriter() = default;
 int64_t EpisodeDatasetWriter::num_steps() const {
   return impl_->steps;
 }
+std::string EpisodeDatasetWriter::directory() const {
+  return impl_->dir.destination().string();
+}
 int64_t EpisodeDatasetWriter::num_episodes() const {
   return static_cast<int64_t>(impl_->episodes.size());
 }

@@ -108,9 +108,14 @@ StagedDirectory::StagedDirectory(const fs::path& target) : target_(target) {
                        : "exists and is not empty; expected a new or empty directory"));
     }
   }
-  fs::path parent = fs::absolute(target_).lexically_normal().parent_path();
-  const fs::path name = fs::absolute(target_).lexically_normal().filename();
-  if (name.empty()) throw DataError(file_message(target_, "expected a directory name"));
+  // Symbolic links and ".." resolved where the path exists, lexically beyond.
+  fs::path full = fs::weakly_canonical(fs::absolute(target_), ec);
+  if (ec) full = fs::absolute(target_).lexically_normal();
+  if (!full.has_filename()) full = full.parent_path();  // "out/" names the directory "out"
+  const fs::path parent = full.parent_path(), name = full.filename();
+  if (name.empty() || name == "..")
+    throw DataError(file_message(target_, "expected a directory name"));
+  publish_to_ = full;
   for (fs::path p = parent; !p.empty() && !fs::exists(p); p = p.parent_path()) {
     created_parents_.push_back(p);
     if (p == p.parent_path()) break;
@@ -138,11 +143,11 @@ StagedDirectory::~StagedDirectory() {
 void StagedDirectory::publish() {
   // An empty directory at the target is replaced by rename(2) in one step; a non-empty one (made
   // meanwhile by someone else) makes the rename fail and nothing is overwritten.
-  if (std::rename(staging_.c_str(), target_.c_str()) != 0) {
+  if (std::rename(staging_.c_str(), publish_to_.c_str()) != 0) {
     throw DataError(file_message(target_, "cannot publish the dataset: " + errno_text()));
   }
   published_ = true;
-  sync_directory(target_.has_parent_path() ? fs::absolute(target_).parent_path() : fs::path("."));
+  sync_directory(publish_to_.parent_path());
 }
 
 }  // namespace rlforge::detail

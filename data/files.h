@@ -50,11 +50,13 @@ class StagedDirectory {
 
   const std::filesystem::path& staging() const { return staging_; }
   const std::filesystem::path& target() const { return target_; }
+  // Where publish() puts it: the target as an absolute path without "..", "." or links.
+  const std::filesystem::path& destination() const { return publish_to_; }
   void publish();
 
  private:
-  std::filesystem::path target_, staging_;
-  std::vector<std::filesystem::path> created_parents_;  // innermost first
+  std::filesystem::path target_, staging_, publish_to_;  // publish_to_: target_, absolute
+  std::vector<std::filesystem::path> created_parents_;   // innermost first
   bool published_ = false;
 };
 

@@ -33,7 +33,7 @@ DatasetRecordingResult record_dataset(EpisodePlayer& player, const ActionChooser
     writer.end_episode(player.observation(), player.terminated());
   }
   writer.finish();
-  const EpisodeDataset dataset = EpisodeDataset::open(out_dir, false);
+  const EpisodeDataset dataset = EpisodeDataset::open(writer.directory(), false);
   return {dataset.num_steps(), dataset.num_episodes(), return_statistics(dataset), out_dir};
 }
 

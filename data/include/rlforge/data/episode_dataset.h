@@ -57,12 +57,15 @@ class EpisodeDatasetWriter {
 
   int64_t num_steps() const;
   int64_t num_episodes() const;
+  // The absolute path the dataset is published at.
+  std::string directory() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
+// Read-only: its const methods may be called from several threads at once.
 class EpisodeDataset {
  public:
   struct Episode {
