@@ -66,7 +66,7 @@ std::string open_error(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("episode dataset round trip with a discrete action space") {
+TEST_CASE("episode dataset round trip with a discrete action space", "[data]") {
   const fs::path dir = testing::fresh_dir("episodes-discrete") / "ds";
   write_discrete(dir);
   REQUIRE(fs::exists(dir / "episodes.bin"));
@@ -141,7 +141,7 @@ TEST_CASE("episode dataset round trip with a discrete action space") {
   fs::remove_all(dir.parent_path());
 }
 
-TEST_CASE("episode dataset keeps uint8 frames and Box actions") {
+TEST_CASE("episode dataset keeps uint8 frames and Box actions", "[data]") {
   const fs::path dir = testing::fresh_dir("episodes-frames") / "ds";
   const Space obs_space = Space::box({2, 3, 2}, 0.0f, 255.0f, DType::UInt8);
   // Per-element bounds survive the header too.
@@ -186,7 +186,7 @@ TEST_CASE("episode dataset keeps uint8 frames and Box actions") {
   fs::remove_all(dir.parent_path());
 }
 
-TEST_CASE("corrupt episode datasets are refused, each with its own message") {
+TEST_CASE("corrupt episode datasets are refused, each with its own message", "[data]") {
   const fs::path root = testing::fresh_dir("episodes-corrupt");
   const fs::path dir = root / "ds";
   write_discrete(dir);
@@ -256,7 +256,7 @@ TEST_CASE("corrupt episode datasets are refused, each with its own message") {
   fs::remove_all(root);
 }
 
-TEST_CASE("an abandoned episode dataset writer leaves nothing") {
+TEST_CASE("an abandoned episode dataset writer leaves nothing", "[data]") {
   const fs::path root = testing::fresh_dir("episodes-abandoned");
   const std::vector<float> obs = {1, 2, 3};
   {
@@ -296,7 +296,7 @@ TEST_CASE("an abandoned episode dataset writer leaves nothing") {
   fs::remove_all(root);
 }
 
-TEST_CASE("record_dataset records whole episodes of an env") {
+TEST_CASE("record_dataset records whole episodes of an env", "[data]") {
   const fs::path root = testing::fresh_dir("episodes-record");
   VectorEnvConfig config;
   config.id = "CartPole-v1";

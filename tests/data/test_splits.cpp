@@ -26,7 +26,7 @@ std::vector<int64_t> range(int64_t n) {
 
 }  // namespace
 
-TEST_CASE("split_groups is deterministic, disjoint and covering") {
+TEST_CASE("split_groups is deterministic, disjoint and covering", "[data]") {
   const Split a = split_groups(100, 0.2, 0.1, 7);
   const Split b = split_groups(100, 0.2, 0.1, 7);
   CHECK(a.train == b.train);
@@ -50,7 +50,7 @@ TEST_CASE("split_groups is deterministic, disjoint and covering") {
   CHECK(small.train.size() == 2);
 }
 
-TEST_CASE("split_groups refuses bad fractions") {
+TEST_CASE("split_groups refuses bad fractions", "[data]") {
   CHECK_THROWS_WITH(split_groups(10, -0.1, 0.1, 0),
                     Catch::Contains("validation_fraction must be in [0, 1), got -0.1"));
   CHECK_THROWS_WITH(split_groups(10, 0.1, 1.0, 0),
@@ -63,7 +63,7 @@ TEST_CASE("split_groups refuses bad fractions") {
   CHECK_THROWS_WITH(split_groups(0, 0.1, 0.1, 0), Catch::Contains("expected at least one group"));
 }
 
-TEST_CASE("k_fold validates on each group exactly once") {
+TEST_CASE("k_fold validates on each group exactly once", "[data]") {
   const std::vector<Split> folds = k_fold(23, 5, 11);
   REQUIRE(folds.size() == 5);
   std::vector<int> seen(23, 0);
@@ -81,7 +81,7 @@ TEST_CASE("k_fold validates on each group exactly once") {
   CHECK_THROWS_AS(k_fold(10, 1, 0), DataError);
 }
 
-TEST_CASE("episode splits never put one episode on two sides") {
+TEST_CASE("episode splits never put one episode on two sides", "[data]") {
   const auto dir = testing::fresh_dir("splits-episodes") / "ds";
   {
     EpisodeDatasetWriter w(dir.string(), "Test-v0", Space::box({1}, -1e6f, 1e6f),

@@ -64,7 +64,7 @@ double nearest_centroid_accuracy(const TabularData& d) {
 
 }  // namespace
 
-TEST_CASE("CSV round trip for classification and regression") {
+TEST_CASE("CSV round trip for classification and regression", "[data]") {
   const fs::path dir = testing::fresh_dir("tabular-csv");
   const TabularData c = make_classification(50, 4, 3, 1.0, 1);
   write_csv((dir / "c.csv").string(), c);
@@ -88,7 +88,7 @@ TEST_CASE("CSV round trip for classification and regression") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("CSV labels, quoting and the target column anywhere") {
+TEST_CASE("CSV labels, quoting and the target column anywhere", "[data]") {
   const fs::path dir = testing::fresh_dir("tabular-labels");
   // Text labels sort as text; the target may be the first column; quoted cells, CRLF, blank lines.
   const std::string text =
@@ -118,7 +118,7 @@ TEST_CASE("CSV labels, quoting and the target column anywhere") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("CSV errors name file, line and column") {
+TEST_CASE("CSV errors name file, line and column", "[data]") {
   const fs::path dir = testing::fresh_dir("tabular-errors");
   const std::string bad = write_text(dir, "bad.csv", "a,b,y\n1,2,3\n4,abc,5\n");
   CHECK(csv_error(bad, "y", false) == bad + ":3:3: column 'b': expected a number, got 'abc'");
@@ -150,7 +150,7 @@ TEST_CASE("CSV errors name file, line and column") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("make_classification is seeded, balanced and separable") {
+TEST_CASE("make_classification is seeded, balanced and separable", "[data]") {
   const TabularData a = make_classification(600, 6, 3, 1.5, 42);
   const TabularData b = make_classification(600, 6, 3, 1.5, 42);
   const TabularData c = make_classification(600, 6, 3, 1.5, 43);
@@ -173,7 +173,7 @@ TEST_CASE("make_classification is seeded, balanced and separable") {
   CHECK_THROWS_AS(make_classification(10, 2, 1, 1.0, 0), DataError);
 }
 
-TEST_CASE("make_regression is seeded and follows its coefficients") {
+TEST_CASE("make_regression is seeded and follows its coefficients", "[data]") {
   std::vector<double> w;
   const TabularData a = make_regression(2000, 4, 0.1, 7, &w);
   const TabularData b = make_regression(2000, 4, 0.1, 7);
