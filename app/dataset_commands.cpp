@@ -27,7 +27,7 @@ struct RecordArgs {
 };
 
 std::atomic<bool> stop_requested{false};
-extern "C" void request_stop(int) {
+extern "C" void stop_dataset_recording(int) {
   stop_requested.store(true);
 }
 
@@ -36,8 +36,8 @@ extern "C" void request_stop(int) {
 class StopOnSignal {
  public:
   StopOnSignal()
-      : old_int_(std::signal(SIGINT, request_stop)),
-        old_term_(std::signal(SIGTERM, request_stop)) {}
+      : old_int_(std::signal(SIGINT, stop_dataset_recording)),
+        old_term_(std::signal(SIGTERM, stop_dataset_recording)) {}
   ~StopOnSignal() {
     std::signal(SIGINT, old_int_);
     std::signal(SIGTERM, old_term_);
