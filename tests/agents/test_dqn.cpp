@@ -167,6 +167,47 @@ TEST_CASE("DQN hand-written gradient matches autograd", "[dqn]") {
   }
 }
 
+TEST_CASE("DQN update is SB3's: smooth L1 mean, clip_grad_norm_ to max_grad_norm, then torch Adam", "[dqn]") {
+  // The fused clip + Adam pass (and the hand-written gradient) against LibTorch's own ops on a
+  // plain copy of the network: Linear layers with LibTorch's default init, F.smooth_l1_loss (beta
+  // 1, mean), nn.utils.clip_grad_norm_, optim.Adam with its default betas and eps.
+  for (const bool manual_gradient : {true, false}) {
+    INFO("manual_gradient " << manual_gradient);
+    DqnConfig c;
+    c.policy.mlp.hidden = {16, 8};
+    c.learning_rate = 3e-3;
+    c.max_grad_norm = 0.5;  // small enough that the clip is active
+    c.manual_gradient = manual_gradient;
+    Dqn dqn(cartpole(), c, 9);
+    torch::nn::Sequential ref(torch::nn::Linear(4, 16), torch::nn::ReLU(), torch::nn::Linear(16, 8), torch::nn::ReLU(),
+                              torch::nn::Linear(8, 2));
+    {
+      torch::NoGradGuard no_grad;
+      const auto from = dqn.q_network()->parameters();
+      auto to = ref->parameters();
+      REQUIRE(from.size() == to.size());
+      for (std::size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
+    }
+    torch::optim::Adam adam(ref->parameters(), torch::optim::AdamOptions(c.learning_rate));
+    for (int step = 0; step < 4; ++step) {
+      ReplaySample b = batch_of(32, 20 + step);
+      b.weights = torch::ones({32});  // uniform replay
+      const torch::Tensor y = dqn.td_targets(b);  // the target network does not move here
+      const torch::Tensor q_sa = ref->forward(b.observations).gather(1, b.actions.unsqueeze(1)).squeeze(1);
+      const torch::Tensor loss = torch::smooth_l1_loss(q_sa, y, at::Reduction::Mean, 1.0);
+      adam.zero_grad();
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(ref->parameters(), c.max_grad_norm);
+      adam.step();
+      CHECK(dqn.gradient_step(b) == Approx(loss.item<double>()).epsilon(1e-5));
+    }
+    const auto got = values_of(*dqn.q_network());
+    const auto want = values_of(*ref);
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(torch::allclose(got[i], want[i], 1e-4, 1e-6));
+    CHECK_FALSE(torch::allclose(got[0], values_of(*dqn.target_network())[0]));  // it did move
+  }
+}
+
 TEST_CASE("DQN save and load round trip", "[dqn]") {
   DqnConfig c;
   c.policy.dueling = true;
