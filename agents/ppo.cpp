@@ -85,6 +85,18 @@ void Ppo::load(torch::serialize::InputArchive& model, torch::serialize::InputArc
   optimizer_.load(optimizer);
 }
 
+void Ppo::set_learning_rate_scales(const std::map<std::string, double>& scales) {
+  lr_scale_ = torch::ones_like(parameters_.data().detach());
+  int64_t offset = 0;
+  for (const auto& item : policy_->named_parameters()) {
+    const int64_t n = item.value().numel();
+    const auto it = scales.find(item.key());
+    if (it != scales.end()) lr_scale_.narrow(0, offset, n).fill_(it->second);
+    offset += n;
+  }
+  trainable_ = (lr_scale_ > 0).to(lr_scale_.scalar_type());
+}
+
 torch::Tensor Ppo::act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) {
   torch::NoGradGuard no_grad;
   return policy_->act(policy_->prepare(observations.to(device_), false), deterministic, generator).action;
@@ -224,8 +236,19 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
         m.stopped_early = true;
         break;
       }
+      torch::Tensor before;
+      if (lr_scale_.defined()) {
+        parameters_.grad().mul_(trainable_);
+        before = parameters_.data().detach().clone();
+      }
       torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{parameters_.data()}, c.max_grad_norm);
       optimizer_.step();
+      if (lr_scale_.defined()) {
+        // Adam's step is linear in the learning rate: scaling the step scales the rate.
+        torch::NoGradGuard no_grad;
+        torch::Tensor data = parameters_.data().detach();
+        data.sub_(before).mul_(lr_scale_).add_(before);
+      }
       stats_sum.add_(stats);
       ++m.minibatches;
     }

@@ -73,6 +73,7 @@ int train(const TrainArgs& args) {
   if (distributed.lead()) std::cout << "run directory: " << run_dir << std::endl;
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
+  const bool trainer_learns_from_data = config.learns_from_data();
   Trainer trainer(std::move(config), run_dir, std::cout);
   RunControl control;
   control.resume = !args.resume.empty();
@@ -81,15 +82,23 @@ int train(const TrainArgs& args) {
   control.distributed = &distributed;
   const TrainResult r = trainer.run(control);
   if (!distributed.lead()) return r.stopped ? 130 : 0;
-  std::cout << "env_steps: " << r.env_steps << "\n"
+  const bool from_data = trainer_learns_from_data;
+  std::cout << (from_data ? "epochs: " : "env_steps: ") << r.env_steps << "\n"
             << "wall_seconds: " << r.wall_seconds << "\n";
   if (r.stopped) {
     std::cout << "stopped: resume with rlforge train --resume " << r.run_dir << std::endl;
     return 130;
   }
-  std::cout << "final_eval: mean_return " << r.final_eval.mean_return << " std_return "
-            << r.final_eval.std_return << " episodes " << r.final_eval.episodes << "\n"
-            << "run directory: " << r.run_dir << std::endl;
+  if (from_data) {
+    // The validation figures of the last epoch (the test split's are in summary.yaml).
+    std::cout << "final_eval:";
+    for (const auto& [name, value] : r.final_metrics) std::cout << " " << name << " " << value;
+    std::cout << "\n";
+  } else {
+    std::cout << "final_eval: mean_return " << r.final_eval.mean_return << " std_return "
+              << r.final_eval.std_return << " episodes " << r.final_eval.episodes << "\n";
+  }
+  std::cout << "run directory: " << r.run_dir << std::endl;
   return 0;
 }
 

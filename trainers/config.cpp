@@ -1,15 +1,18 @@
 #include "rlforge/trainers/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "rlforge/agents/networks.h"
+#include "rlforge/data/episode_dataset.h"
 #include "rlforge/envs/plugin.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/trainers/algorithm.h"
@@ -243,6 +246,63 @@ std::string format_bytes(int64_t bytes) {
   return os.str();
 }
 
+// agent.policy: the actor-critic networks (PPO's, and behaviour cloning's so that PPO can start
+// from a cloned policy).
+void parse_policy(Section& agent, ActorCriticConfig& out) {
+  Section policy = agent.section("policy");
+  out.shared = policy.get<bool>("shared", false, "true or false");
+  out.actor.hidden = layer_sizes(policy, "actor", {64, 64});
+  if (out.shared && policy.raw("critic").IsDefined() && !policy.raw("critic").IsNull()) {
+    policy.fail(policy.raw("critic"), "critic", "has no effect with shared: true (the actor layers are the shared trunk)");
+  }
+  out.critic.hidden = layer_sizes(policy, "critic", {64, 64});
+  const std::string activation = policy.choice("activation", "tanh", {"tanh", "relu", "elu", "gelu"});
+  out.actor.activation = out.critic.activation = activation;
+  out.log_std_init = policy.number("log_std_init", 0.0, -20.0, 20.0, "a number in [-20, 20]");
+  out.actor.ortho_init = out.critic.ortho_init = policy.get<bool>("ortho_init", true, "true or false");
+  policy.finish();
+  agent.resolved()["policy"] = policy.resolved();
+}
+
+std::string config_relative_path(const std::string& path, const std::string& source);
+
+std::vector<std::string> string_list(Section& s, const std::string& key, const char* expected) {
+  const YAML::Node node = s.raw(key);
+  std::vector<std::string> out;
+  if (!node.IsDefined() || node.IsNull()) {
+    s.resolved()[key] = YAML::Node(YAML::NodeType::Sequence);
+    return out;
+  }
+  if (!node.IsSequence()) s.fail(node, key, std::string("expected a list of ") + expected);
+  for (const auto& item : node) {
+    if (!item.IsScalar() || item.Scalar().empty()) s.fail(item, key, std::string("expected a list of ") + expected);
+    out.push_back(item.Scalar());
+  }
+  s.resolved()[key] = node;
+  return out;
+}
+
+// agent.init_from and what goes with it: PPO starting from a pretrained policy or encoder.
+void parse_transfer(Section& agent, TransferConfig& t, const std::string& source) {
+  t.init_from = agent.get<std::string>("init_from", "", "a checkpoint or a run directory");
+  t.layers = string_list(agent, "init_layers", "parameter-name prefixes such as actor or actor.0=body.0");
+  t.freeze = string_list(agent, "freeze", "parameter-name prefixes such as actor.0");
+  t.learning_rate_scale = agent.number("init_learning_rate_scale", 1.0, 0.0, 1.0, "a number in [0, 1]");
+  if (t.init_from.empty()) {
+    for (const char* key : {"init_layers", "freeze"}) {
+      if (agent.raw(key).IsDefined() && agent.raw(key).size() > 0) agent.fail(agent.raw(key), key, "needs agent.init_from");
+    }
+    return;
+  }
+  t.init_from = config_relative_path(t.init_from, source);
+  try {
+    pretrained_checkpoint(t.init_from);
+  } catch (const std::exception& e) {
+    agent.fail(agent.raw("init_from"), "init_from", e.what());
+  }
+  agent.resolved()["init_from"] = t.init_from;
+}
+
 void parse_ppo(Section& agent, PpoConfig& p) {
   p.n_steps = agent.positive_int("n_steps", p.n_steps);
   p.batch_size = agent.positive_int("batch_size", p.batch_size);
@@ -270,19 +330,7 @@ void parse_ppo(Section& agent, PpoConfig& p) {
   p.policy.normalize_observation = agent.get<bool>("normalize_observation", false, "true or false");
   p.policy.normalize_reward = agent.get<bool>("normalize_reward", false, "true or false");
   p.policy.norm_clip = agent.number("norm_clip", 10.0, 0.0, 1e9, "a number >= 0 (0: no clipping)");
-  Section policy = agent.section("policy");
-  p.policy.shared = policy.get<bool>("shared", false, "true or false");
-  p.policy.actor.hidden = layer_sizes(policy, "actor", {64, 64});
-  if (p.policy.shared && policy.raw("critic").IsDefined() && !policy.raw("critic").IsNull()) {
-    policy.fail(policy.raw("critic"), "critic", "has no effect with shared: true (the actor layers are the shared trunk)");
-  }
-  p.policy.critic.hidden = layer_sizes(policy, "critic", {64, 64});
-  const std::string activation = policy.choice("activation", "tanh", {"tanh", "relu", "elu", "gelu"});
-  p.policy.actor.activation = p.policy.critic.activation = activation;
-  p.policy.log_std_init = policy.number("log_std_init", 0.0, -20.0, 20.0, "a number in [-20, 20]");
-  p.policy.actor.ortho_init = p.policy.critic.ortho_init = policy.get<bool>("ortho_init", true, "true or false");
-  policy.finish();
-  agent.resolved()["policy"] = policy.resolved();
+  parse_policy(agent, p.policy);
 }
 
 void parse_dqn(Section& agent, ExperimentConfig& c, const EnvSpec& spec) {
@@ -356,6 +404,155 @@ void parse_dqn(Section& agent, ExperimentConfig& c, const EnvSpec& spec) {
   }
 }
 
+// A path in a config file, relative to the file's directory (also when it comes from --set),
+// made absolute so that the resolved config finds it from anywhere.
+std::string config_relative_path(const std::string& path, const std::string& source) {
+  std::filesystem::path p(path);
+  if (p.is_relative() && std::filesystem::is_regular_file(source)) {
+    p = std::filesystem::path(source).parent_path() / p;
+  }
+  return std::filesystem::absolute(p).lexically_normal().string();
+}
+
+void parse_optimizer(Section& agent, OptimizerConfig& o) {
+  Section opt = agent.section("optimizer");
+  o.name = opt.choice("name", o.name, {"sgd", "adam", "adamw", "rmsprop"});
+  o.learning_rate = opt.number("learning_rate", o.learning_rate, 1e-12, 1e9, "a number > 0");
+  o.momentum = opt.number("momentum", o.momentum, 0.0, 1.0, "a number in [0, 1)");
+  o.nesterov = opt.get<bool>("nesterov", o.nesterov, "true or false");
+  if (o.nesterov && (o.name != "sgd" || o.momentum <= 0)) {
+    opt.fail(opt.raw("nesterov"), "nesterov", "needs name: sgd and momentum > 0");
+  }
+  o.weight_decay = opt.number("weight_decay", o.weight_decay, 0.0, 1e9, "a number >= 0 (L2 penalty)");
+  o.beta1 = opt.number("beta1", o.beta1, 0.0, 0.999999, "a number in [0, 1)");
+  o.beta2 = opt.number("beta2", o.beta2, 0.0, 0.999999999, "a number in [0, 1)");
+  o.eps = opt.number("eps", o.eps, 1e-30, 1.0, "a number > 0");
+  o.alpha = opt.number("alpha", o.alpha, 0.0, 1.0, "a number in [0, 1]");
+  opt.finish();
+  agent.resolved()["optimizer"] = opt.resolved();
+}
+
+void parse_supervised(Section& agent, ExperimentConfig& c) {
+  SupervisedConfig& s = c.supervised;
+  const std::vector<std::string> tasks =
+      c.algo == "supervised"
+          ? std::vector<std::string>{"classification", "regression", "behaviour_cloning"}
+          : std::vector<std::string>{"forward_dynamics", "inverse_dynamics", "masked_reconstruction", "denoising"};
+  s.task = agent.choice("task", tasks.front(), tasks);
+  std::vector<std::string> losses;
+  std::string loss = "mse";
+  if (s.task == "classification") {
+    losses = {"cross_entropy"};
+    loss = "cross_entropy";
+  } else if (s.task == "behaviour_cloning" || s.task == "inverse_dynamics") {
+    // Predicting actions: cross_entropy for Discrete ones; for Box ones mse, mae or huber (on
+    // the Gaussian's mean when cloning), or nll for cloning (the Gaussian's negative
+    // log-likelihood, which also fits the log-std). The default follows the action space.
+    losses = {"cross_entropy", "mse", "mae", "huber"};
+    if (s.task == "behaviour_cloning") losses.push_back("nll");
+    loss = "";
+  } else {
+    losses = {"mse", "mae", "huber"};
+  }
+  s.loss = agent.get<std::string>("loss", loss, "a loss name");
+  if (!s.loss.empty() && std::find(losses.begin(), losses.end(), s.loss) == losses.end()) {
+    agent.fail(agent.raw("loss"), "loss", "expected one of " + join_names(losses) + " for task " + s.task + ", got '" + s.loss + "'");
+  }
+  s.batch_size = agent.positive_int("batch_size", s.batch_size);
+  s.l1 = agent.number("l1", s.l1, 0.0, 1e9, "a number >= 0 (L1 penalty on the weights)");
+  s.learning_rate_linear = agent.choice("learning_rate_schedule", "constant", {"constant", "linear"}) == "linear";
+  parse_optimizer(agent, s.optimizer);
+  if (s.task == "behaviour_cloning") {
+    parse_policy(agent, s.policy);
+  } else {
+    Section net = agent.section("network");
+    s.network.mlp.hidden = layer_sizes(net, "hidden", {64, 64});
+    s.network.mlp.activation = net.choice("activation", "relu", {"tanh", "relu", "elu", "gelu"});
+    s.network.dropout = net.number("dropout", 0.0, 0.0, 0.99, "a number in [0, 1)");
+    s.network.init = net.choice("init", "kaiming", {"orthogonal", "xavier", "kaiming", "default"});
+    net.finish();
+    agent.resolved()["network"] = net.resolved();
+  }
+}
+
+// What learning from data needs of its data and env, checked before anything is written.
+void check_supervised(Section& agent, ExperimentConfig& c, const EnvSpec& spec) {
+  SupervisedConfig& s = c.supervised;
+  const bool table = c.data.dataset.empty();
+  const bool needs_episodes = s.task != "classification" && s.task != "regression";
+  if (needs_episodes && table) {
+    agent.fail(agent.raw("task"), "task", s.task + " learns from recorded episodes: set data.dataset (rlforge dataset record)");
+  }
+  if (!needs_episodes && !table) {
+    agent.fail(agent.raw("task"), "task", s.task + " learns from a table: set data.csv or data.generate, not data.dataset");
+  }
+  if (s.task == "classification" && c.data.generate == "regression") {
+    agent.fail(agent.raw("task"), "task", "classification needs labels: data.generate: classification");
+  }
+  if (s.task == "regression" && c.data.generate == "classification") {
+    agent.fail(agent.raw("task"), "task", "regression needs real targets: data.generate: regression");
+  }
+  if (s.task == "behaviour_cloning" || s.task == "inverse_dynamics") {
+    const bool discrete = spec.action_space.is_discrete();
+    if (s.loss.empty()) s.loss = discrete ? "cross_entropy" : "mse";
+    if (discrete != (s.loss == "cross_entropy")) {
+      agent.fail(agent.raw("loss"), "loss",
+                 discrete ? "the actions are Discrete: use cross_entropy"
+                          : "the actions are " + spec.action_space.describe() + ": use mse, mae, huber" +
+                                (s.task == "behaviour_cloning" ? std::string(" or nll") : std::string()));
+    }
+    agent.resolved()["loss"] = s.loss;
+  }
+}
+
+void parse_data(Section& data, ExperimentConfig& c, const std::string& source) {
+  DataSection& d = c.data;
+  d.dataset = data.get<std::string>("dataset", "", "a directory of recorded episodes (rlforge dataset record)");
+  d.csv = data.get<std::string>("csv", "", "the path of a CSV file");
+  d.generate = data.get<std::string>("generate", "", "classification or regression");
+  const int sources = !d.dataset.empty() + !d.csv.empty() + !d.generate.empty();
+  if (sources != 1) {
+    data.fail(data.raw(sources == 0 ? "dataset" : "generate"), "dataset",
+              "expected exactly one data source: dataset (recorded episodes), csv (with target) or generate, got " +
+                  std::to_string(sources));
+  }
+  if (!d.dataset.empty()) {
+    d.dataset = config_relative_path(d.dataset, source);
+    data.resolved()["dataset"] = d.dataset;
+  }
+  if (!d.csv.empty()) {
+    d.csv = config_relative_path(d.csv, source);
+    data.resolved()["csv"] = d.csv;
+    d.target = data.get<std::string>("target", "", "the name of the column to predict");
+    if (d.target.empty()) data.fail(data.raw("target"), "target", "is required with csv: the column to predict");
+  }
+  if (!d.generate.empty()) {
+    if (d.generate != "classification" && d.generate != "regression") {
+      data.fail(data.raw("generate"), "generate", "expected classification or regression, got '" + d.generate + "'");
+    }
+    d.rows = data.positive_int("rows", d.rows);
+    d.features = data.positive_int("features", d.features);
+    if (d.generate == "classification") {
+      d.classes = data.positive_int("classes", d.classes);
+      if (d.classes < 2) data.fail(data.raw("classes"), "classes", "expected at least 2 classes, got " + std::to_string(d.classes));
+      d.class_separation = data.number("class_separation", d.class_separation, 0.0, 1e6, "a number >= 0");
+    } else {
+      d.noise = data.number("noise", d.noise, 0.0, 1e6, "a number >= 0");
+    }
+  }
+  d.validation_fraction = data.number("validation_fraction", d.validation_fraction, 0.0, 0.9, "a number in [0, 0.9]");
+  d.test_fraction = data.number("test_fraction", d.test_fraction, 0.0, 0.9, "a number in [0, 0.9]");
+  if (d.validation_fraction + d.test_fraction >= 1.0) {
+    data.fail(data.raw("test_fraction"), "test_fraction", "validation_fraction + test_fraction must leave data to train on");
+  }
+  d.k_folds = data.non_negative_int("k_folds", d.k_folds);
+  if (d.k_folds == 1) data.fail(data.raw("k_folds"), "k_folds", "expected 0 (no cross-validation) or at least 2 folds");
+  d.fold = data.non_negative_int("fold", d.fold);
+  if (d.k_folds > 0 && d.fold >= d.k_folds) {
+    data.fail(data.raw("fold"), "fold", "expected a fold in [0, " + std::to_string(d.k_folds - 1) + "], got " + std::to_string(d.fold));
+  }
+}
+
 // env.plugin: a shared library with envs (rlforge/envs/plugin.h), loaded into the process-wide
 // registry. A relative path is relative to the config file's directory (also when it comes from
 // --set); the resolved config keeps the absolute path, so that eval and record of the run find it
@@ -364,17 +561,13 @@ void load_config_plugin(Section& env, const std::string& source) {
   const std::string path = env.get<std::string>("plugin", "", "the path of an env plugin (a shared library)");
   if (path.empty()) return;
   const YAML::Node node = env.raw("plugin");
-  std::filesystem::path p(path);
-  if (p.is_relative() && std::filesystem::is_regular_file(source)) {
-    p = std::filesystem::path(source).parent_path() / p;
-  }
-  p = std::filesystem::absolute(p).lexically_normal();
+  const std::string p = config_relative_path(path, source);
   try {
-    load_env_plugin(p.string());
+    load_env_plugin(p);
   } catch (const std::exception& e) {
     env.fail(node, "plugin", e.what());
   }
-  env.resolved()["plugin"] = p.string();
+  env.resolved()["plugin"] = p;
 }
 
 }  // namespace
@@ -394,6 +587,11 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   ExperimentConfig c;
   c.source = source;
   Section top(root, "", c.source);
+  // The kind of learning decides which sections apply.
+  const YAML::Node agent_node = root["agent"];
+  const YAML::Node algo_node = agent_node.IsMap() ? agent_node["algo"] : YAML::Node();
+  const bool from_data = algo_node.IsDefined() && algo_node.IsScalar() &&
+                         (algo_node.Scalar() == "supervised" || algo_node.Scalar() == "self_supervised");
 
   Section run = top.section("run");
   c.run.name = run.get<std::string>("name", std::filesystem::path(source).stem().string(), "a run name");
@@ -406,13 +604,43 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   }
   run.finish();
 
+  YAML::Node data_resolved;
+  if (from_data) {
+    Section data = top.section("data");
+    parse_data(data, c, source);
+    data.finish();
+    data_resolved = data.resolved();
+  } else if (root["data"].IsDefined()) {
+    throw ConfigError(source + ":" + std::to_string(root["data"].Mark().line + 1) +
+                      ": data: only runs that learn from data (agent.algo: supervised or self_supervised) read it");
+  }
+
   Section env = top.section("env");
   // A plugin first, so that its envs are known when the id is checked.
   load_config_plugin(env, source);
   c.env.id = env.get<std::string>("id", "", "an environment id");
-  if (c.env.id.empty()) env.fail(env.raw("id"), "id", "is required (see `rlforge envs`)");
-  if (!env_registry().contains(c.env.id)) {
+  // Recorded episodes name their env: behaviour cloning evaluates its policy there.
+  std::optional<EpisodeDataset> dataset;
+  if (!c.data.dataset.empty()) {
+    try {
+      dataset.emplace(EpisodeDataset::open(c.data.dataset));
+    } catch (const std::exception& e) {
+      throw ConfigError(source + ": data.dataset: " + e.what());
+    }
+    if (c.env.id.empty()) {
+      c.env.id = dataset->env_id();
+      env.resolved()["id"] = c.env.id;
+    } else if (c.env.id != dataset->env_id()) {
+      env.fail(env.raw("id"), "id",
+               "is '" + c.env.id + "' but the dataset " + c.data.dataset + " was recorded on '" + dataset->env_id() + "'");
+    }
+  }
+  if (c.env.id.empty() && !from_data) env.fail(env.raw("id"), "id", "is required (see `rlforge envs`)");
+  if (!c.env.id.empty() && !env_registry().contains(c.env.id)) {
     env.fail(env.raw("id"), "id", "unknown environment '" + c.env.id + "'; registered: " + join_names(env_registry().ids()));
+  }
+  if (from_data && c.env.id.empty() && env.raw("options").IsDefined()) {
+    env.fail(env.raw("options"), "options", "needs env.id");
   }
   c.env.options = env_options(env);
   c.env.num_envs = static_cast<int>(env.positive_int("num_envs", 8));
@@ -422,34 +650,61 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
 
   // The env's spaces decide what the agent may be (and its defaults): build one env first.
   EnvSpec spec;
-  try {
-    VectorEnvConfig probe = c.env;
-    probe.num_envs = 1;
-    probe.threads = 1;
-    VectorEnv check(probe);
-    spec = check.spec();
-  } catch (const EnvError& e) {
-    throw ConfigError(source + ": env: " + e.what());
+  if (!c.env.id.empty()) {
+    try {
+      VectorEnvConfig probe = c.env;
+      probe.num_envs = 1;
+      probe.threads = 1;
+      VectorEnv check(probe);
+      spec = check.spec();
+    } catch (const EnvError& e) {
+      throw ConfigError(source + ": env: " + e.what());
+    }
   }
-  const bool discrete_actions = spec.action_space.is_discrete();
+  if (dataset) {
+    // The dataset's observations and actions must be what the env (and so the model) takes.
+    if (spec.observation_space.describe() != dataset->observation_space().describe() ||
+        spec.action_space.describe() != dataset->action_space().describe()) {
+      throw ConfigError(source + ": data.dataset: " + c.data.dataset + " holds observations " +
+                        dataset->observation_space().describe() + " and actions " + dataset->action_space().describe() +
+                        ", but " + c.env.id + " (with the configured wrappers) has " + spec.observation_space.describe() +
+                        " and " + spec.action_space.describe());
+    }
+  }
+  const bool discrete_actions = !c.env.id.empty() && spec.action_space.is_discrete();
 
   Section agent = top.section("agent");
-  c.algo = agent.choice("algo", "ppo", {"ppo", "dqn"});
+  c.algo = agent.choice("algo", "ppo", {"ppo", "dqn", "supervised"});
   if (c.algo == "ppo") {
     parse_ppo(agent, c.ppo);
-  } else {
+    parse_transfer(agent, c.transfer, source);
+  } else if (c.algo == "dqn") {
     parse_dqn(agent, c, spec);
+  } else {
+    parse_supervised(agent, c);
+    check_supervised(agent, c, spec);
   }
   agent.finish();
 
   Section trainer = top.section("trainer");
   TrainerSection& t = c.trainer;
-  t.total_steps = trainer.positive_int("total_steps", t.total_steps);
-  t.eval_every = trainer.non_negative_int("eval_every", t.eval_every);
+  if (from_data) {
+    // Learning from data counts epochs: evaluations, lines and checkpoints after every one.
+    if (trainer.raw("total_steps").IsDefined()) {
+      trainer.fail(trainer.raw("total_steps"), "total_steps", "learning from data counts epochs: use trainer.epochs");
+    }
+    t.total_steps = trainer.positive_int("epochs", 20);
+    t.eval_every = trainer.non_negative_int("eval_every", 1);
+    t.log_every = trainer.positive_int("log_every", 1);
+    t.checkpoint_every = trainer.positive_int("checkpoint_every", 1);
+  } else {
+    t.total_steps = trainer.positive_int("total_steps", t.total_steps);
+    t.eval_every = trainer.non_negative_int("eval_every", t.eval_every);
+    t.log_every = trainer.positive_int("log_every", t.log_every);
+    t.checkpoint_every = trainer.positive_int("checkpoint_every", t.checkpoint_every);
+  }
   t.eval_episodes = trainer.positive_int("eval_episodes", t.eval_episodes);
   t.eval_deterministic = trainer.get<bool>("eval_deterministic", t.eval_deterministic, "true or false");
-  t.log_every = trainer.positive_int("log_every", t.log_every);
-  t.checkpoint_every = trainer.positive_int("checkpoint_every", t.checkpoint_every);
   t.torch_threads = static_cast<int>(trainer.positive_int("torch_threads", t.torch_threads));
   t.dist_timeout_seconds = trainer.positive_int("dist_timeout_seconds", t.dist_timeout_seconds);
   t.record_every = trainer.non_negative_int("record_every", t.record_every);
@@ -465,6 +720,12 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
     t.record_height = std::stoi(m[2].str());
   }
   t.record_fps = trainer.number("record_fps", t.record_fps, 0.0, 1000.0, "a number in [0, 1000] (0: the env's frame rate)");
+  t.select_metric = trainer.get<std::string>("select_metric", "", "the name of an eval.csv column");
+  Section early = trainer.section("early_stopping");
+  t.early_stopping_patience = early.non_negative_int("patience", 0);
+  t.early_stopping_min_delta = early.number("min_delta", 0.0, 0.0, 1e300, "a number >= 0");
+  early.finish();
+  trainer.resolved()["early_stopping"] = early.resolved();
   trainer.finish();
   top.finish();
 
@@ -486,7 +747,8 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   }
 
   c.resolved["run"] = run.resolved();
-  c.resolved["env"] = env.resolved();
+  if (!c.env.id.empty()) c.resolved["env"] = env.resolved();
+  if (from_data) c.resolved["data"] = data_resolved;
   c.resolved["agent"] = agent.resolved();
   c.resolved["trainer"] = trainer.resolved();
   return c;

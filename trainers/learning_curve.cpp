@@ -50,20 +50,36 @@ void read_columns(const fs::path& path, const std::string& x_name, const std::st
 
 }  // namespace
 
-void write_learning_curve(const std::string& run_dir, const std::string& title, int width, int height) {
+void write_learning_curve(const std::string& run_dir, const CurveSpec& spec, int width, int height) {
+  // Matplotlib's first colours: blue, red, then green, orange, purple.
+  static const Color colors[] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {255, 127, 14}, {148, 103, 189}};
   const fs::path dir(run_dir);
-  PlotSpec spec;
-  spec.title = title;
-  spec.x_label = "env steps";
-  spec.y_label = "episode return";
-  PlotSeries training{"training (mean of last 100 episodes)", Color{31, 119, 180}, {}, {}, false};
-  read_columns(dir / "metrics.csv", "env_steps", "mean_return", training.x, training.y);
-  PlotSeries evaluation{"evaluation (mean)", Color{214, 39, 40}, {}, {}, true};
-  read_columns(dir / "eval.csv", "env_steps", "mean_return", evaluation.x, evaluation.y);
-  spec.series = {training, evaluation};
+  PlotSpec plot;
+  plot.title = spec.title;
+  plot.x_label = spec.x_label;
+  plot.y_label = spec.y_label;
+  for (std::size_t i = 0; i < spec.series.size(); ++i) {
+    const CurveSeries& s = spec.series[i];
+    PlotSeries series{s.label, colors[i % (sizeof colors / sizeof colors[0])], {}, {}, s.markers};
+    read_columns(dir / s.file, spec.x_column, s.column, series.x, series.y);
+    plot.series.push_back(series);
+  }
   OffscreenCanvas canvas(width, height);
-  draw_plot(canvas, spec);
+  draw_plot(canvas, plot);
   canvas.save_png((dir / "curve.png").string());
+}
+
+CurveSpec return_curve(const std::string& title) {
+  return {title,
+          "env_steps",
+          "env steps",
+          "episode return",
+          {{"metrics.csv", "mean_return", "training (mean of last 100 episodes)", false},
+           {"eval.csv", "mean_return", "evaluation (mean)", true}}};
+}
+
+void write_learning_curve(const std::string& run_dir, const std::string& title, int width, int height) {
+  write_learning_curve(run_dir, return_curve(title), width, height);
 }
 
 }  // namespace rlforge

@@ -11,6 +11,7 @@
 #include "rlforge/agents/running_norm.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/algorithm.h"
+#include "rlforge/trainers/transfer.h"
 #include "algorithms.h"
 
 namespace rlforge {
@@ -25,6 +26,11 @@ class PpoAlgorithm : public Algorithm {
         collector_(venv, config.ppo.gamma),
         buffer_(RolloutCollector::buffer_config(venv, config.ppo.n_steps)),
         distributed_(distributed != nullptr && distributed->active() ? distributed : nullptr) {
+    if (!config.transfer.init_from.empty()) {
+      // Pretrained layers first, so that every rank starts from them (rank 0's are broadcast).
+      const std::vector<std::string> loaded = load_pretrained(*ppo_.policy(), config.transfer);
+      ppo_.set_learning_rate_scales(learning_rate_scales(*ppo_.policy(), config.transfer, loaded));
+    }
     if (distributed_ == nullptr) return;
     world_size_ = distributed_->world_size();
     torch::NoGradGuard no_grad;

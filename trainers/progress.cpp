@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <iomanip>
 #include <sstream>
+#include <utility>
 
 namespace rlforge {
 
@@ -24,20 +26,29 @@ double now() { return std::chrono::duration<double>(std::chrono::steady_clock::n
 }  // namespace
 
 ProgressReporter::ProgressReporter(std::ostream& out, bool terminal, int64_t total_steps, int64_t log_every,
-                                   int64_t start_steps)
+                                   int64_t start_steps, std::string unit, std::string value_name)
     : out_(out),
       terminal_(terminal),
       total_(total_steps),
       log_every_(log_every),
-      next_line_((start_steps / log_every + 1) * log_every) {}
+      next_line_((start_steps / log_every + 1) * log_every),
+      unit_(std::move(unit)),
+      value_name_(std::move(value_name)) {}
 
 bool ProgressReporter::stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
 
-std::string ProgressReporter::status(int64_t steps, double rate, double recent_return) const {
+std::string ProgressReporter::status(int64_t steps, double rate, double value) const {
   std::ostringstream os;
-  os << "steps " << steps << "/" << total_ << "  " << static_cast<int64_t>(rate) << " steps/s  return ";
-  if (std::isfinite(recent_return)) {
-    os << recent_return;
+  os << unit_ << " " << steps << "/" << total_ << "  ";
+  // Epochs can take longer than a second each.
+  if (rate >= 10 || rate <= 0) {
+    os << static_cast<int64_t>(rate);
+  } else {
+    os << std::setprecision(2) << rate << std::setprecision(6);
+  }
+  os << " " << unit_ << "/s  " << value_name_ << " ";
+  if (std::isfinite(value)) {
+    os << value;
   } else {
     os << "-";
   }
@@ -45,10 +56,10 @@ std::string ProgressReporter::status(int64_t steps, double rate, double recent_r
   return os.str();
 }
 
-void ProgressReporter::update(int64_t steps, double rate, double recent_return) {
+void ProgressReporter::update(int64_t steps, double rate, double value) {
   if (!terminal_) {
     if (steps >= next_line_ || steps >= total_) {
-      out_ << status(steps, rate, recent_return) << std::endl;
+      out_ << status(steps, rate, value) << std::endl;
       while (next_line_ <= steps) next_line_ += log_every_;
     }
     return;
@@ -62,7 +73,7 @@ void ProgressReporter::update(int64_t steps, double rate, double recent_return) 
   const int filled = static_cast<int>(fraction * kWidth);
   std::string bar = "[" + std::string(static_cast<std::size_t>(filled), '#') +
                     std::string(static_cast<std::size_t>(kWidth - filled), '.') + "]";
-  out_ << "\r\033[K" << bar << " " << static_cast<int>(fraction * 100) << "%  " << status(steps, rate, recent_return)
+  out_ << "\r\033[K" << bar << " " << static_cast<int>(fraction * 100) << "%  " << status(steps, rate, value)
        << std::flush;
   bar_shown_ = true;
 }

@@ -10,13 +10,12 @@
 #include <iomanip>
 #include <sstream>
 
-#include "rlforge/render/image_files.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/compute_threads.h"
 #include "rlforge/trainers/distributed.h"
+#include "rlforge/trainers/learner.h"
 #include "rlforge/trainers/learning_curve.h"
 #include "rlforge/trainers/progress.h"
-#include "rlforge/trainers/rollout_collector.h"
 #include "rlforge/trainers/tensorboard.h"
 
 namespace fs = std::filesystem;
@@ -76,20 +75,6 @@ std::string tensor_text(const torch::Tensor& t) {
   const torch::Tensor c = t.to(torch::kCPU).contiguous();
   return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<std::size_t>(c.numel()));
 }
-
-namespace {
-
-
-YAML::Node eval_node(const EvaluationResult& e) {
-  YAML::Node n;
-  n["mean_return"] = e.mean_return;
-  n["std_return"] = e.std_return;
-  n["mean_length"] = e.mean_length;
-  n["episodes"] = e.episodes;
-  return n;
-}
-
-}  // namespace
 
 void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& info) {
   torch::serialize::OutputArchive root, model, optimizer;
@@ -164,15 +149,22 @@ Checkpoint load_checkpoint(const std::string& path, Agent& agent, const std::vec
 }
 
 void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config, const std::string& run_dir) {
-  for (const char* section : {"env", "agent"}) {
+  for (const char* section : {"env", "data", "agent"}) {
+    if (!run_config[section].IsDefined() && !new_config[section].IsDefined()) continue;
     // Env threads do not change results (the vector env is bit-identical for any count).
     YAML::Node old_section = YAML::Clone(run_config[section]), new_section = YAML::Clone(new_config[section]);
-    old_section.remove("threads");
-    new_section.remove("threads");
-    YAML::Emitter a, b;
-    a << old_section;
-    b << new_section;
-    if (std::string(a.c_str()) != b.c_str()) {
+    if (old_section.IsMap()) old_section.remove("threads");
+    if (new_section.IsMap()) new_section.remove("threads");
+    // Compared as text after a round trip through text, as the run's config.yaml made one (an
+    // empty list built in memory is emitted in another style than one read back).
+    auto canonical = [](const YAML::Node& node) {
+      YAML::Emitter first;
+      first << node;
+      YAML::Emitter second;
+      second << YAML::Load(first.c_str());
+      return std::string(second.c_str());
+    };
+    if (canonical(old_section) != canonical(new_section)) {
       throw ConfigError("cannot resume " + run_dir + ": the config's '" + section +
                         "' section differs from the run's (" + run_dir + "/config.yaml)");
     }
@@ -186,37 +178,31 @@ namespace {
 
 // The trainer's own counters, kept in last.pt as YAML text.
 struct LoopState {
-  int64_t episodes = 0;
   int64_t next_eval = 0;
   int64_t next_record = 0;
   double elapsed_before = 0;  // wall seconds of earlier sessions of this run
-  std::deque<EpisodeSummary> recent;
-  std::optional<EvaluationResult> best;
+  // The best evaluation so far (its values in eval.csv's order) and its score.
+  std::optional<std::vector<double>> best;
+  double best_score = NAN;
   int64_t best_steps = 0;
+  // Early stopping: the score to beat by min_delta, and evaluations since it was last beaten.
+  double patience_score = NAN;
+  int64_t evaluations_without_improvement = 0;
   int world_size = 1;
 
   std::string to_yaml(double elapsed_now) const {
     YAML::Node n;
     if (world_size > 1) n["world_size"] = world_size;
-    n["episodes"] = episodes;
     n["next_eval"] = next_eval;
     n["next_record"] = next_record;
     n["elapsed_seconds"] = elapsed_before + elapsed_now;
-    YAML::Node r(YAML::NodeType::Sequence);
-    for (const auto& e : recent) {
-      YAML::Node item;
-      item.push_back(e.episode_return);
-      item.push_back(e.length);
-      r.push_back(item);
-    }
-    n["recent"] = r;
     if (best) {
-      n["best"]["mean_return"] = best->mean_return;
-      n["best"]["std_return"] = best->std_return;
-      n["best"]["mean_length"] = best->mean_length;
-      n["best"]["episodes"] = best->episodes;
-      n["best"]["env_steps"] = best_steps;
+      n["best"]["values"] = *best;
+      n["best"]["score"] = best_score;
+      n["best"]["steps"] = best_steps;
     }
+    if (std::isfinite(patience_score)) n["patience"]["score"] = patience_score;
+    n["patience"]["evaluations_without_improvement"] = evaluations_without_improvement;
     YAML::Emitter out;
     out.SetDoublePrecision(17);
     out << n;
@@ -225,24 +211,45 @@ struct LoopState {
 
   void from_yaml(const std::string& text) {
     const YAML::Node n = YAML::Load(text);
-    episodes = n["episodes"].as<int64_t>();
     next_eval = n["next_eval"].as<int64_t>();
-    next_record = n["next_record"] ? n["next_record"].as<int64_t>() : 0;
+    next_record = n["next_record"].as<int64_t>();
     world_size = n["world_size"] ? n["world_size"].as<int>() : 1;
     elapsed_before = n["elapsed_seconds"].as<double>();
-    recent.clear();
-    for (const auto& item : n["recent"]) recent.push_back({item[0].as<double>(), item[1].as<int64_t>()});
     if (n["best"]) {
-      EvaluationResult e;
-      e.mean_return = n["best"]["mean_return"].as<double>();
-      e.std_return = n["best"]["std_return"].as<double>();
-      e.mean_length = n["best"]["mean_length"].as<double>();
-      e.episodes = n["best"]["episodes"].as<int64_t>();
-      best = e;
-      best_steps = n["best"]["env_steps"].as<int64_t>();
+      best = n["best"]["values"].as<std::vector<double>>();
+      best_score = n["best"]["score"].as<double>();
+      best_steps = n["best"]["steps"].as<int64_t>();
     }
+    if (n["patience"]["score"]) patience_score = n["patience"]["score"].as<double>();
+    evaluations_without_improvement = n["patience"]["evaluations_without_improvement"].as<int64_t>();
   }
 };
+
+// An RL evaluation's figures from eval.csv's columns (the best one is kept as values only).
+std::optional<EvaluationResult> episodes_of(const std::vector<Learner::Column>& columns,
+                                            const std::vector<double>& values) {
+  std::map<std::string, double> by_name;
+  for (std::size_t i = 0; i < columns.size() && i < values.size(); ++i) by_name[columns[i].name] = values[i];
+  if (by_name.count("mean_return") == 0) return std::nullopt;
+  EvaluationResult e;
+  e.mean_return = by_name["mean_return"];
+  e.std_return = by_name["std_return"];
+  e.mean_length = by_name["mean_length"];
+  e.episodes = static_cast<int64_t>(by_name["episodes"]);
+  return e;
+}
+
+YAML::Node values_node(const std::vector<Learner::Column>& columns, const std::vector<double>& values) {
+  YAML::Node n;
+  for (std::size_t i = 0; i < columns.size() && i < values.size(); ++i) {
+    if (columns[i].name == "episodes") {
+      n[columns[i].name] = static_cast<int64_t>(values[i]);
+    } else {
+      n[columns[i].name] = values[i];
+    }
+  }
+  return n;
+}
 
 // Keeps the header and the rows of a CSV log up to `steps` (its first column): rows written
 // after the checkpoint a run resumes from are dropped, so they are not counted twice.
@@ -278,6 +285,7 @@ TrainResult Trainer::run(const RunControl& control) {
   const fs::path dir(run_dir_);
   // Rank K > 0 keeps what only it knows (its envs' state and generator) in rank_K.pt.
   const fs::path last = dir / "checkpoints" / (lead ? "last.pt" : "rank_" + std::to_string(rank) + ".pt");
+  const fs::path best_path = dir / "checkpoints" / "best.pt";
   fs::create_directories(dir / "checkpoints");
   YAML::Emitter resolved;
   resolved << c.resolved;
@@ -294,32 +302,39 @@ TrainResult Trainer::run(const RunControl& control) {
   // that rank 0 trains exactly as a single process would.
   ExperimentConfig rank_config = c;
   rank_config.run.seed = c.run.seed + static_cast<uint64_t>(rank) * 1'000'003ULL;
-  VectorEnv venv(c.env);
-  venv.reset(rank_config.run.seed);
-  const std::unique_ptr<Algorithm> algorithm = make_algorithm(rank_config, venv, device, distributed);
-  Agent& agent = algorithm->agent();
-  VectorEnvConfig eval_env = c.env;
-  eval_env.num_envs = static_cast<int>(std::min<int64_t>(c.trainer.eval_episodes, 8));
-  eval_env.threads = 1;
-  // Evaluation seeds are far from the training seeds (env i trains on seed + i).
-  const uint64_t eval_seed = c.run.seed + 1'000'000;
+  const std::unique_ptr<Learner> learner = make_learner(rank_config, device, distributed);
+  Agent& agent = learner->agent();
+  const std::string unit = learner->step_unit();
+  const std::vector<Learner::Column> columns = learner->metric_columns();
+  const std::vector<Learner::Column> eval_columns = learner->eval_columns();
+  // Best-model selection and early stopping compare one evaluation column.
+  auto [score_name, lower_is_better] = learner->score_column();
+  if (!c.trainer.select_metric.empty()) {
+    score_name = c.trainer.select_metric;
+    lower_is_better = metric_lower_is_better(score_name);
+  }
+  std::size_t score_index = eval_columns.size();
+  for (std::size_t i = 0; i < eval_columns.size(); ++i) {
+    if (eval_columns[i].name == score_name) score_index = i;
+  }
+  if (score_index == eval_columns.size()) {
+    std::vector<std::string> names;
+    for (const auto& col : eval_columns) names.push_back(col.name);
+    throw ConfigError(c.source + ": trainer.select_metric: '" + score_name + "' is not evaluated by this run; expected one of " +
+                      join_names(names));
+  }
 
   LoopState loop;
   loop.world_size = world_size;
   loop.next_eval = c.trainer.eval_every > 0 ? c.trainer.eval_every : c.trainer.total_steps + 1;
+  const bool recording = c.trainer.record_every > 0 && lead && learner->can_record();
   loop.next_record = c.trainer.record_every > 0 ? c.trainer.record_every : c.trainer.total_steps + 1;
   if (control.resume) {
-    std::vector<std::string> names{"venv", "loop"};
-    for (const std::string& name : algorithm->state_names()) names.push_back(name);
+    std::vector<std::string> names{"loop"};
+    for (const std::string& name : learner->state_names()) names.push_back(name);
     const Checkpoint info = load_checkpoint(last.string(), agent, names);
-    const auto& extras = info.extras;
-    try {
-      venv.restore(tensor_text(extras.at("venv")));
-    } catch (const EnvError& e) {
-      throw std::runtime_error(last.string() + ": " + e.what());
-    }
-    algorithm->restore_state(extras, info.env_steps, (dir / "checkpoints").string(), lines);
-    loop.from_yaml(tensor_text(extras.at("loop")));
+    learner->restore_state(info.extras, info.env_steps, (dir / "checkpoints").string(), lines);
+    loop.from_yaml(tensor_text(info.extras.at("loop")));
     if (loop.world_size != world_size) {
       throw std::runtime_error("cannot resume " + run_dir_ + ": it ran with " + std::to_string(loop.world_size) +
                                " process(es), this resume has " + std::to_string(world_size) +
@@ -331,7 +346,7 @@ TrainResult Trainer::run(const RunControl& control) {
       distributed->allreduce_sum(steps);
       if (steps[0].item<double>() != static_cast<double>(info.env_steps) * world_size) {
         throw std::runtime_error("cannot resume " + run_dir_ + ": the ranks' checkpoints are from different updates (" +
-                                 last.filename().string() + " is at " + std::to_string(info.env_steps) + " env steps)");
+                                 last.filename().string() + " is at " + std::to_string(info.env_steps) + " " + unit + ")");
       }
     }
     loop.world_size = world_size;
@@ -339,7 +354,7 @@ TrainResult Trainer::run(const RunControl& control) {
       truncate_log(dir / "metrics.csv", info.env_steps);
       truncate_log(dir / "eval.csv", info.env_steps);
     }
-    lines << "resuming " << run_dir_ << " at " << info.env_steps << " env steps" << std::endl;  // before the bar
+    lines << "resuming " << run_dir_ << " at " << info.env_steps << " " << unit << std::endl;  // before the bar
   }
 
   const auto mode = control.resume ? std::ios::app : std::ios::trunc;
@@ -352,82 +367,73 @@ TrainResult Trainer::run(const RunControl& control) {
   if (!control.resume && lead) {
     // No wall-clock columns: the same config and seed give the same file (timings are in
     // summary.yaml and TensorBoard).
-    metrics << "env_steps,episodes,mean_return,mean_length";
-    for (const auto& column : algorithm->metric_columns()) metrics << "," << column.name;
+    metrics << unit;
+    for (const auto& column : columns) metrics << "," << column.name;
     metrics << "\n";
-    evals << "env_steps,mean_return,std_return,mean_length,episodes\n";
+    evals << unit;
+    for (const auto& column : eval_columns) evals << "," << column.name;
+    evals << "\n";
   }
   std::optional<TensorBoardWriter> tensorboard_writer;
   if (lead) tensorboard_writer.emplace(dir.string());
   auto add_scalar = [&](const std::string& tag, double value, int64_t steps) {
-    if (tensorboard_writer) tensorboard_writer->add_scalar(tag, value, steps);
+    if (tensorboard_writer && !tag.empty() && std::isfinite(value)) tensorboard_writer->add_scalar(tag, value, steps);
   };
 
   TrainResult result;
   result.run_dir = run_dir_;
-  result.best_eval = loop.best;
-  result.best_eval_steps = loop.best_steps;
+  if (loop.best) {
+    result.best_eval = episodes_of(eval_columns, *loop.best);
+    result.best_eval_steps = loop.best_steps;
+  }
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return loop.elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  const int64_t first_steps = algorithm->env_steps();
+  const int64_t first_steps = learner->steps();
   int64_t last_checkpoint_steps = first_steps;
-  ProgressReporter progress(lines, control.terminal && lead, c.trainer.total_steps, c.trainer.log_every, first_steps);
+  const std::string headline_name = learner->headline().first;
+  ProgressReporter progress(lines, control.terminal && lead, c.trainer.total_steps, c.trainer.log_every, first_steps,
+                            unit == "env_steps" ? "steps" : unit + "s", headline_name);
 
-  double eval_seconds = 0, checkpoint_seconds = 0;
-  auto evaluate = [&](int64_t steps) {
-    const auto eval_start = std::chrono::steady_clock::now();
-    const EvaluationResult e = evaluate_agent(agent, eval_env, c.trainer.eval_episodes, eval_seed,
-                                              c.trainer.eval_deterministic, agent.generator());
-    evals << steps << "," << e.mean_return << "," << e.std_return << "," << e.mean_length << "," << e.episodes
-          << std::endl;
-    if (!result.best_eval || e.mean_return > result.best_eval->mean_return) {
-      result.best_eval = e;
-      result.best_eval_steps = steps;
-      loop.best = e;
+  // Evaluates, logs, keeps best.pt, and counts evaluations without improvement for early stopping.
+  std::vector<double> final_values;
+  auto evaluate = [&](int64_t steps, bool final) {
+    const Learner::Evaluation e = learner->evaluate(final);
+    evals << steps;
+    for (const double v : e.values) evals << "," << v;
+    evals << std::endl;
+    const double score = lower_is_better ? -e.values[score_index] : e.values[score_index];
+    if (!loop.best || score > loop.best_score) {
+      loop.best = e.values;
+      loop.best_score = score;
       loop.best_steps = steps;
-      save_checkpoint((dir / "checkpoints" / "best.pt").string(), agent, {steps, resolved.c_str(), {}});
+      result.best_eval = e.episodes;
+      result.best_eval_steps = steps;
+      save_checkpoint(best_path.string(), agent, {steps, resolved.c_str(), {}});
     }
-    add_scalar("eval/mean_return", e.mean_return, steps);
-    add_scalar("eval/std_return", e.std_return, steps);
-    add_scalar("eval/mean_length", e.mean_length, steps);
+    if (!std::isfinite(loop.patience_score) || score > loop.patience_score + c.trainer.early_stopping_min_delta) {
+      loop.patience_score = score;
+      loop.evaluations_without_improvement = 0;
+    } else {
+      ++loop.evaluations_without_improvement;
+    }
+    for (std::size_t i = 0; i < eval_columns.size(); ++i) add_scalar(eval_columns[i].tag, e.values[i], steps);
     if (tensorboard_writer) tensorboard_writer->flush();
-    std::ostringstream line;
-    line << "eval at " << steps << " steps: mean_return " << e.mean_return << " +- " << e.std_return << " ("
-         << e.episodes << " episodes)";
-    progress.message(line.str());
-    eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
-    return e;
+    progress.message(unit == "env_steps" ? "eval at " + std::to_string(steps) + " steps: " + e.text
+                                         : "eval at " + unit + " " + std::to_string(steps) + ": " + e.text);
+    final_values = e.values;
+    if (e.episodes) result.final_eval = *e.episodes;
   };
 
-  // Recordings: one evaluation episode (the evaluation seed, its own generator so that recording
-  // leaves training's random numbers alone) into videos/, every record_every env steps.
-  double record_seconds = 0;
+  double checkpoint_seconds = 0;
+  const std::string curve_title =
+      (c.env.id.empty() ? c.run.name : c.env.id) + ", " + c.algo + (c.run.name.empty() ? "" : " (" + c.run.name + ")");
+  auto write_curve = [&] { write_learning_curve(run_dir_, learner->curve(curve_title)); };
   auto record = [&](const std::string& name) {
-    const auto record_start = std::chrono::steady_clock::now();
-    EpisodePlayer player(c.env);
-    if (!player.env().can_render()) return;
-    const RenderHints hints = player.env().render_hints();
-    const int width = c.trainer.record_width > 0 ? c.trainer.record_width : hints.width;
-    const int height = c.trainer.record_height > 0 ? c.trainer.record_height : hints.height;
-    const double wanted_fps = c.trainer.record_fps > 0 ? c.trainer.record_fps : hints.fps;
-    RecordingSettings settings;
-    settings.seed = eval_seed;
-    settings.width = width;
-    settings.height = height;
-    settings.frame_stride = std::max(1, static_cast<int>(std::lround(hints.fps / wanted_fps)));
     fs::create_directories(dir / "videos");
-    const std::string path = (dir / "videos" / (name + ".gif")).string();
-    const auto recorder = open_recorder(path, width, height, hints.fps / settings.frame_stride);
-    torch::Generator generator = at::detail::createCPUGenerator(c.run.seed + 2'000'000);
-    const RecordedEpisodes r = record_episodes(
-        player, agent_actions(agent, player.spec(), c.trainer.eval_deterministic, generator), *recorder, settings);
-    recorder->finish();
-    progress.message("recorded " + path + " (return " + std::to_string(r.returns.front()) + ")");
-    record_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - record_start).count();
+    progress.message(learner->record((dir / "videos" / (name + ".gif")).string()));
   };
-  const std::string curve_title = c.env.id + ", " + c.algo + " (" + c.run.name + ")";
 
   // Test hook for the distributed tests: RLFORGE_TEST_RANK_EXIT=K:N makes rank K exit at once
   // (status 3) after its N-th update, as a crashed rank would.
@@ -438,70 +444,52 @@ TrainResult Trainer::run(const RunControl& control) {
       exit_after_updates = std::stoll(h.substr(h.find(':') + 1));
     }
   }
-  const std::vector<Algorithm::Column> columns = algorithm->metric_columns();
-  while (algorithm->env_steps() < c.trainer.total_steps) {
+  const int64_t patience = c.trainer.early_stopping_patience;
+  while (learner->steps() < c.trainer.total_steps) {
     if (exit_after_updates >= 0 && updates++ >= exit_after_updates) std::_Exit(3);
     try {
-      algorithm->iterate();
+      learner->iterate();
     } catch (const std::runtime_error& e) {
-      throw std::runtime_error("at env step " + std::to_string(algorithm->env_steps()) + ": " + e.what() +
+      throw std::runtime_error("at " + unit + " " + std::to_string(learner->steps()) + ": " + e.what() +
                                "; the last good checkpoint is " + last.string());
     }
-    const int64_t steps = algorithm->env_steps();
-    for (const EpisodeSummary& ep : algorithm->take_finished_episodes()) {
-      loop.recent.push_back(ep);
-      if (loop.recent.size() > 100) loop.recent.pop_front();
-      ++loop.episodes;
-    }
-    double mean_return = NAN, mean_length = NAN;
-    if (!loop.recent.empty()) {
-      mean_return = mean_length = 0;
-      for (const auto& ep : loop.recent) {
-        mean_return += ep.episode_return;
-        mean_length += static_cast<double>(ep.length);
-      }
-      mean_return /= static_cast<double>(loop.recent.size());
-      mean_length /= static_cast<double>(loop.recent.size());
-    }
+    const int64_t steps = learner->steps();
     const double wall = elapsed();
     const double rate = static_cast<double>(steps - first_steps) / std::max(1e-9, wall - loop.elapsed_before);
-    const std::vector<double> values = algorithm->metric_values();
-    metrics << steps << "," << loop.episodes << "," << mean_return << "," << mean_length;
+    const std::vector<double> values = learner->metric_values();
+    metrics << steps;
     for (const double v : values) metrics << "," << v;
     metrics << "\n";
-    if (!loop.recent.empty()) {
-      add_scalar("rollout/episode_return", mean_return, steps);
-      add_scalar("rollout/episode_length", mean_length, steps);
-    }
-    for (std::size_t i = 0; i < columns.size() && i < values.size(); ++i) {
-      if (std::isfinite(values[i])) add_scalar(columns[i].tag, values[i], steps);
-    }
-    add_scalar("time/steps_per_second", rate, steps);
-    progress.update(steps, rate, mean_return);
+    for (std::size_t i = 0; i < columns.size() && i < values.size(); ++i) add_scalar(columns[i].tag, values[i], steps);
+    add_scalar(unit == "env_steps" ? "time/steps_per_second" : "time/" + unit + "s_per_second", rate, steps);
+    progress.update(steps, rate, learner->headline().second);
     if (steps >= loop.next_eval && steps < c.trainer.total_steps) {
-      if (lead) evaluate(steps);
+      if (lead) evaluate(steps, false);
       while (loop.next_eval <= steps) loop.next_eval += c.trainer.eval_every;
     }
     if (steps >= loop.next_record && steps < c.trainer.total_steps) {
-      if (lead) record("step_" + std::to_string(steps));
+      if (recording) record("step_" + std::to_string(steps));
       while (loop.next_record <= steps) loop.next_record += c.trainer.record_every;
     }
     bool stop = (control.stop_after_steps > 0 && steps >= control.stop_after_steps) ||
                 (control.stop_requested != nullptr && control.stop_requested->load());
+    // Early stopping ends the run as if it had reached total_steps (final evaluation, summary).
+    bool patience_spent = patience > 0 && loop.evaluations_without_improvement >= patience;
     if (distributed != nullptr) {
-      // All ranks stop after the same update (Ctrl-C reaches them at different moments).
-      torch::Tensor any = torch::tensor({stop ? 1.0 : 0.0}, torch::kFloat64);
-      distributed->allreduce_sum(any);
-      stop = any.item<double>() > 0;
+      // All ranks stop after the same update (Ctrl-C reaches them at different moments; only
+      // the first rank evaluates).
+      torch::Tensor flags = torch::tensor({stop ? 1.0 : 0.0, patience_spent ? 1.0 : 0.0}, torch::kFloat64);
+      distributed->allreduce_sum(flags);
+      stop = flags[0].item<double>() > 0;
+      patience_spent = flags[1].item<double>() > 0;
     }
     // The checkpoint comes last: everything logged so far belongs to it.
     metrics.flush();
     const int64_t every = c.trainer.checkpoint_every;
-    if (stop || steps >= c.trainer.total_steps || steps / every != last_checkpoint_steps / every) {
+    if (stop || patience_spent || steps >= c.trainer.total_steps || steps / every != last_checkpoint_steps / every) {
       const auto checkpoint_start = std::chrono::steady_clock::now();
       Checkpoint info{steps, resolved.c_str(), {}};
-      info.extras["venv"] = text_tensor(venv.snapshot());
-      algorithm->save_state(info.extras, (dir / "checkpoints").string());
+      learner->save_state(info.extras, (dir / "checkpoints").string());
       info.extras["loop"] = text_tensor(loop.to_yaml(wall - loop.elapsed_before));
       save_checkpoint(last.string(), agent, info);
       last_checkpoint_steps = steps;
@@ -509,40 +497,50 @@ TrainResult Trainer::run(const RunControl& control) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - checkpoint_start).count();
     }
     if (stop && steps < c.trainer.total_steps) {
-      if (lead) write_learning_curve(run_dir_, curve_title);
-      progress.message("stopped at " + std::to_string(steps) + " env steps; continue with --resume " + run_dir_);
+      if (lead) write_curve();
+      progress.message("stopped at " + std::to_string(steps) + " " + unit + "; continue with --resume " + run_dir_);
       result.stopped = true;
       result.env_steps = steps;
       result.wall_seconds = elapsed();
       return result;
     }
+    if (patience_spent) {
+      progress.message("early stopping at " + std::to_string(steps) + " " + unit + ": " + score_name + " has not improved by " +
+                       std::to_string(c.trainer.early_stopping_min_delta) + " in " + std::to_string(patience) +
+                       " evaluations (best at " + std::to_string(loop.best_steps) + ")");
+      result.early_stopped = true;
+      break;
+    }
   }
   metrics.flush();
   if (tensorboard_writer) tensorboard_writer->flush();
   progress.finish();
-  result.env_steps = algorithm->env_steps();
+  result.env_steps = learner->steps();
   if (!lead) {
     result.wall_seconds = elapsed();
     return result;
   }
-  result.final_eval = evaluate(result.env_steps);
-  if (c.trainer.record_every > 0) record("final");
-  result.wall_seconds = elapsed();
-  write_learning_curve(run_dir_, curve_title);
-
+  evaluate(result.env_steps, true);
+  if (recording) record("final");
   YAML::Node summary;
-  summary["env_steps"] = result.env_steps;
+  summary[unit] = result.env_steps;
+  if (result.early_stopped) summary["early_stopped"] = true;
+  // Evaluations of the best checkpoint on held-out data (a supervised run's test split).
+  learner->finish(summary, best_path.string(), lines);
+  result.wall_seconds = elapsed();
+  write_curve();
+
   summary["wall_seconds"] = result.wall_seconds;
   summary["steps_per_second"] = static_cast<double>(result.env_steps) / result.wall_seconds;
-  summary["final_eval"] = eval_node(result.final_eval);
-  YAML::Node best = eval_node(*result.best_eval);
-  best["env_steps"] = result.best_eval_steps;
+  summary["final_eval"] = values_node(eval_columns, final_values);
+  YAML::Node best = values_node(eval_columns, *loop.best);
+  best[unit] = loop.best_steps;
   summary["best_eval"] = best;
+  summary["select_metric"] = score_name;
+  for (std::size_t i = 0; i < eval_columns.size(); ++i) result.final_metrics.emplace_back(eval_columns[i].name, final_values[i]);
   // Where this session's time went (a resumed run counts from its resume).
-  for (const auto& [part, seconds] : algorithm->time_seconds()) summary["time_seconds"][part] = seconds;
-  summary["time_seconds"]["evaluation"] = eval_seconds;
+  for (const auto& [part, seconds] : learner->time_seconds()) summary["time_seconds"][part] = seconds;
   summary["time_seconds"]["checkpoints"] = checkpoint_seconds;
-  summary["time_seconds"]["recording"] = record_seconds;
   YAML::Emitter out;
   out << summary;
   write_file_atomically((dir / "summary.yaml").string(), std::string(out.c_str()) + "\n");

@@ -4,6 +4,9 @@
 
 #include <torch/torch.h>
 
+#include <map>
+#include <string>
+
 #include <cstdint>
 #include <functional>
 
@@ -105,6 +108,10 @@ class Ppo : public Agent {
   // the same gradient and takes the same target-KL decision (on the mean KL).
   using GradientAverager = std::function<void(torch::Tensor& gradient, torch::Tensor& stats)>;
   void set_gradient_averager(GradientAverager averager) { averager_ = std::move(averager); }
+  // Transfer: a learning-rate factor per named parameter of the policy (0 freezes it: its
+  // gradient is zeroed before the norm clip and it is never stepped). Unnamed ones keep 1.
+  void set_learning_rate_scales(const std::map<std::string, double>& scales);
+
   // All weights in one tensor (broadcast from one process to the others).
   const FlatParameters& flat_parameters() const { return parameters_; }
 
@@ -123,6 +130,7 @@ class Ppo : public Agent {
   FlatParameters parameters_;  // what the optimiser steps and the gradient clip sees
   torch::optim::Adam optimizer_;
   GradientAverager averager_;
+  torch::Tensor lr_scale_, trainable_;  // flat, like the parameters; undefined without transfer
 };
 
 }  // namespace rlforge

@@ -12,7 +12,9 @@
 
 #include "rlforge/agents/dqn.h"
 #include "rlforge/agents/ppo.h"
+#include "rlforge/agents/supervised.h"
 #include "rlforge/envs/vector_env.h"
+#include "rlforge/trainers/transfer.h"
 
 namespace rlforge {
 
@@ -31,6 +33,7 @@ struct RunSection {
 };
 
 struct TrainerSection {
+  // env steps (reinforcement learning) or epochs (learning from data: `trainer.epochs`)
   int64_t total_steps = 100'000;
   int64_t eval_every = 10'000;      // env steps between evaluations (0: only at the end)
   int64_t eval_episodes = 10;
@@ -46,15 +49,59 @@ struct TrainerSection {
   int64_t record_every = 0;
   int record_width = 0, record_height = 0;  // 0: the env's own window size
   double record_fps = 0;                    // 0: the env's own frame rate
+  // Best-model selection (best.pt) and early stopping compare this evaluation column (empty:
+  // the learner's own: mean_return for RL, the validation loss when learning from data).
+  std::string select_metric;
+  // Stop when `patience` evaluations in a row did not beat the best score by more than
+  // `min_delta` (0: never).
+  int64_t early_stopping_patience = 0;
+  double early_stopping_min_delta = 0;
+};
+
+// Where a run learning from data gets it, and how it is split. Exactly one source: recorded
+// episodes (`rlforge dataset record`), a CSV table, or a table the toolkit generates.
+struct DataSection {
+  std::string dataset;  // a directory of recorded episodes
+  std::string csv;      // a CSV file with a header row; `target` names the column to predict
+  std::string target;
+  std::string generate;  // "classification" or "regression": a synthetic table, made from run.seed
+  int64_t rows = 3000, features = 10, classes = 3;
+  double class_separation = 1.0, noise = 0.1;
+  // Seeded splits of episodes (recorded data) or rows (tables): an episode is never on two sides.
+  double validation_fraction = 0.15, test_fraction = 0.15;
+  // k-fold cross-validation: fold `fold` of `k_folds` validates, the rest trains (no test split).
+  int64_t k_folds = 0, fold = 0;
+};
+
+// Supervised learning (agent.algo: supervised) and self-supervised learning on observations
+// (agent.algo: self_supervised).
+struct SupervisedConfig {
+  // supervised: classification | regression | behaviour_cloning
+  // self_supervised: forward_dynamics | inverse_dynamics | masked_reconstruction | denoising
+  std::string task;
+  std::string loss;  // cross_entropy | mse | mae | huber (default by task)
+  int64_t batch_size = 64;
+  OptimizerConfig optimizer;
+  bool learning_rate_linear = false;  // decay linearly to 0 over the epochs
+  double l1 = 0.0;                    // L1 penalty on the weights (L2: optimizer.weight_decay)
+  PredictorConfig network;            // tables and self-supervised encoders
+  ActorCriticConfig policy;           // behaviour cloning: PPO's policy, so PPO can start from it
 };
 
 struct ExperimentConfig {
   std::string source;  // the file it came from
   RunSection run;
   VectorEnvConfig env;
-  std::string algo = "ppo";  // ppo | dqn: which of the two configs below applies
+  // ppo | dqn (reinforcement), supervised | self_supervised (from `data`)
+  std::string algo = "ppo";
   PpoConfig ppo;
   DqnConfig dqn;
+  SupervisedConfig supervised;
+  DataSection data;
+  // PPO: start from layers of a pretrained checkpoint (agent.init_from, init_layers, freeze,
+  // init_learning_rate_scale).
+  TransferConfig transfer;
+  bool learns_from_data() const { return algo == "supervised" || algo == "self_supervised"; }
   // DQN: write the replay buffer (checkpoints/replay.bin) with every last.pt, so that --resume
   // is exact: "true", "false", or "auto" (when the buffer takes at most 256 MiB).
   std::string save_replay_buffer = "auto";

@@ -12,6 +12,8 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rlforge/trainers/config.h"
 #include "rlforge/trainers/evaluation.h"
@@ -20,12 +22,16 @@ namespace rlforge {
 
 struct TrainResult {
   std::string run_dir;
-  int64_t env_steps = 0;
+  int64_t env_steps = 0;  // steps in the learner's unit: env steps, or epochs when learning from data
   double wall_seconds = 0;
+  // Episodes of the final and the best evaluation (when evaluations run episodes).
   EvaluationResult final_eval;
   std::optional<EvaluationResult> best_eval;
   int64_t best_eval_steps = 0;
-  bool stopped = false;
+  // The final evaluation's columns (eval.csv's) and values.
+  std::vector<std::pair<std::string, double>> final_metrics;
+  bool stopped = false;        // stopped before the end (Ctrl-C, stop_after_steps); resumable
+  bool early_stopped = false;  // ended by early stopping (then evaluated as at the end)
 };
 
 // "cpu", "cuda", "cuda:N", "auto" -> a device; ConfigError when CUDA is asked for but absent.

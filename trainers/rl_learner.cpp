@@ -1,0 +1,181 @@
+// Reinforcement learning behind the Trainer's Learner interface: an Algorithm (PPO, DQN)
+// stepping a vector env, the recent episodes' statistics, evaluation episodes on envs of their
+// own, and recordings of evaluation episodes.
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <sstream>
+
+#include "rlforge/envs/episode_player.h"
+#include "rlforge/render/image_files.h"
+#include "rlforge/trainers/algorithm.h"
+#include "rlforge/trainers/learner.h"
+
+namespace rlforge {
+
+namespace {
+
+class RlLearner : public Learner {
+ public:
+  RlLearner(const ExperimentConfig& config, torch::Device device, Distributed* distributed)
+      : config_(config), venv_(config.env) {
+    venv_.reset(config.run.seed);
+    algorithm_ = make_algorithm(config, venv_, device, distributed);
+    eval_env_ = config.env;
+    eval_env_.num_envs = static_cast<int>(std::min<int64_t>(config.trainer.eval_episodes, 8));
+    eval_env_.threads = 1;
+  }
+
+  Agent& agent() override { return algorithm_->agent(); }
+  std::string step_unit() const override { return "env_steps"; }
+  int64_t steps() const override { return algorithm_->env_steps(); }
+
+  void iterate() override {
+    algorithm_->iterate();
+    for (const EpisodeSummary& ep : algorithm_->take_finished_episodes()) {
+      recent_.push_back(ep);
+      if (recent_.size() > 100) recent_.pop_front();
+      ++episodes_;
+    }
+  }
+
+  std::vector<Column> metric_columns() const override {
+    std::vector<Column> columns{
+        {"episodes", ""}, {"mean_return", "rollout/episode_return"}, {"mean_length", "rollout/episode_length"}};
+    for (const auto& c : algorithm_->metric_columns()) columns.push_back({c.name, c.tag});
+    return columns;
+  }
+  std::vector<double> metric_values() const override {
+    double mean_return = NAN, mean_length = NAN;
+    if (!recent_.empty()) {
+      mean_return = mean_length = 0;
+      for (const auto& ep : recent_) {
+        mean_return += ep.episode_return;
+        mean_length += static_cast<double>(ep.length);
+      }
+      mean_return /= static_cast<double>(recent_.size());
+      mean_length /= static_cast<double>(recent_.size());
+    }
+    std::vector<double> values{static_cast<double>(episodes_), mean_return, mean_length};
+    for (const double v : algorithm_->metric_values()) values.push_back(v);
+    return values;
+  }
+  std::pair<std::string, double> headline() const override { return {"return", metric_values()[1]}; }
+
+  std::vector<Column> eval_columns() const override {
+    return {{"mean_return", "eval/mean_return"},
+            {"std_return", "eval/std_return"},
+            {"mean_length", "eval/mean_length"},
+            {"episodes", ""}};
+  }
+  std::pair<std::string, bool> score_column() const override { return {"mean_return", false}; }
+
+  Evaluation evaluate(bool /*final*/) override {
+    const auto start = std::chrono::steady_clock::now();
+    // Evaluation seeds are far from the training seeds (env i trains on seed + i).
+    const EvaluationResult e = evaluate_agent(agent(), eval_env_, config_.trainer.eval_episodes, eval_seed(),
+                                              config_.trainer.eval_deterministic, agent().generator());
+    eval_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    Evaluation out;
+    out.values = {e.mean_return, e.std_return, e.mean_length, static_cast<double>(e.episodes)};
+    out.score = e.mean_return;
+    std::ostringstream line;
+    line << "mean_return " << e.mean_return << " +- " << e.std_return << " (" << e.episodes << " episodes)";
+    out.text = line.str();
+    out.episodes = e;
+    return out;
+  }
+
+  std::vector<std::string> state_names() const override {
+    std::vector<std::string> names{"venv", "episodes"};
+    for (const std::string& name : algorithm_->state_names()) names.push_back(name);
+    return names;
+  }
+  void save_state(std::map<std::string, torch::Tensor>& extras, const std::string& checkpoint_dir) override {
+    extras["venv"] = text_tensor(venv_.snapshot());
+    YAML::Node n;
+    n["count"] = episodes_;
+    YAML::Node r(YAML::NodeType::Sequence);
+    for (const auto& e : recent_) {
+      YAML::Node item;
+      item.push_back(e.episode_return);
+      item.push_back(e.length);
+      r.push_back(item);
+    }
+    n["recent"] = r;
+    YAML::Emitter out;
+    out.SetDoublePrecision(17);
+    out << n;
+    extras["episodes"] = text_tensor(out.c_str());
+    algorithm_->save_state(extras, checkpoint_dir);
+  }
+  void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t steps,
+                     const std::string& checkpoint_dir, std::ostream& log) override {
+    try {
+      venv_.restore(tensor_text(extras.at("venv")));
+    } catch (const EnvError& e) {
+      throw std::runtime_error(checkpoint_dir + "/last.pt: " + e.what());
+    }
+    algorithm_->restore_state(extras, steps, checkpoint_dir, log);
+    const YAML::Node n = YAML::Load(tensor_text(extras.at("episodes")));
+    episodes_ = n["count"].as<int64_t>();
+    recent_.clear();
+    for (const auto& item : n["recent"]) recent_.push_back({item[0].as<double>(), item[1].as<int64_t>()});
+  }
+
+  std::vector<std::pair<std::string, double>> time_seconds() const override {
+    auto parts = algorithm_->time_seconds();
+    parts.emplace_back("evaluation", eval_seconds_);
+    parts.emplace_back("recording", record_seconds_);
+    return parts;
+  }
+
+  bool can_record() const override { return EpisodePlayer(config_.env).env().can_render(); }
+
+  // One evaluation episode (the evaluation seed, a generator of its own so that recording
+  // leaves training's random numbers alone).
+  std::string record(const std::string& path) override {
+    const auto start = std::chrono::steady_clock::now();
+    const TrainerSection& t = config_.trainer;
+    EpisodePlayer player(config_.env);
+    const RenderHints hints = player.env().render_hints();
+    const int width = t.record_width > 0 ? t.record_width : hints.width;
+    const int height = t.record_height > 0 ? t.record_height : hints.height;
+    const double wanted_fps = t.record_fps > 0 ? t.record_fps : hints.fps;
+    RecordingSettings settings;
+    settings.seed = eval_seed();
+    settings.width = width;
+    settings.height = height;
+    settings.frame_stride = std::max(1, static_cast<int>(std::lround(hints.fps / wanted_fps)));
+    const auto recorder = open_recorder(path, width, height, hints.fps / settings.frame_stride);
+    torch::Generator generator = at::detail::createCPUGenerator(base_seed() + 2'000'000);
+    const RecordedEpisodes r =
+        record_episodes(player, agent_actions(agent(), player.spec(), t.eval_deterministic, generator), *recorder, settings);
+    recorder->finish();
+    record_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return "recorded " + path + " (return " + std::to_string(r.returns.front()) + ")";
+  }
+
+  CurveSpec curve(const std::string& title) const override { return return_curve(title); }
+
+ private:
+  // Only the first rank evaluates and records, and its seed is the run's.
+  uint64_t base_seed() const { return config_.run.seed; }
+  uint64_t eval_seed() const { return base_seed() + 1'000'000; }
+
+  const ExperimentConfig& config_;
+  VectorEnv venv_;
+  std::unique_ptr<Algorithm> algorithm_;
+  VectorEnvConfig eval_env_;
+  std::deque<EpisodeSummary> recent_;
+  int64_t episodes_ = 0;
+  double eval_seconds_ = 0, record_seconds_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Learner> make_rl_learner(const ExperimentConfig& config, torch::Device device, Distributed* distributed) {
+  return std::make_unique<RlLearner>(config, device, distributed);
+}
+
+}  // namespace rlforge

@@ -1,0 +1,336 @@
+// Supervised learning behind the Trainer's Learner interface: classification and regression on
+// tables, and behaviour cloning of a policy from recorded episodes. One iterate() is one epoch
+// over the training split in shuffled minibatches; evaluation scores the validation split with
+// the shared metrics (and, when cloning, runs episodes on the env); at the end the best
+// checkpoint is scored on the test split.
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "rlforge/agents/actor_critic.h"
+#include "rlforge/data/episode_dataset.h"
+#include "rlforge/data/splits.h"
+#include "rlforge/data/tabular.h"
+#include "rlforge/trainers/algorithm.h"
+#include "rlforge/trainers/learner.h"
+#include "rlforge/trainers/metrics.h"
+#include "rlforge/trainers/supervised_data.h"
+#include "rlforge/trainers/trainer.h"
+
+namespace rlforge {
+
+namespace {
+
+torch::Tensor regression_loss(const std::string& loss, const torch::Tensor& prediction, const torch::Tensor& target) {
+  if (loss == "mae") return torch::nn::functional::l1_loss(prediction, target);
+  // Huber with delta 1 is smooth L1 with beta 1.
+  if (loss == "huber") return torch::nn::functional::smooth_l1_loss(prediction, target);
+  return torch::nn::functional::mse_loss(prediction, target);
+}
+
+// The sum of |w| over weight matrices and filters (not biases), for the L1 penalty.
+torch::Tensor l1_norm(torch::nn::Module& module) {
+  torch::Tensor total;
+  for (const auto& p : module.parameters()) {
+    if (p.dim() < 2) continue;
+    total = total.defined() ? total + p.abs().sum() : p.abs().sum();
+  }
+  return total;
+}
+
+class SupervisedLearner : public Learner {
+ public:
+  SupervisedLearner(const ExperimentConfig& config, torch::Device device)
+      : config_(config), s_(config.supervised), device_(device), data_(load_supervised_data(config)) {
+    EnvSpec spec;
+    if (data_.episodes) {
+      spec.id = data_.episodes->env_id();
+      spec.observation_space = data_.episodes->observation_space();
+      spec.action_space = data_.episodes->action_space();
+    }
+    const int64_t outputs = data_.classes > 0 ? data_.classes : data_.target_size;
+    model_ = make_supervised_model(config, spec, data_.input_size, outputs, config.run.seed, device);
+    if (predictor()) {
+      // Inputs are standardised with the training split's statistics (kept in the model).
+      const torch::Tensor x = data_.table_inputs.index_select(0, data_.split.train);
+      predictor()->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
+    }
+    if (cloning() && !config.env.id.empty()) {
+      eval_env_ = config.env;
+      eval_env_.num_envs = static_cast<int>(std::min<int64_t>(config.trainer.eval_episodes, 8));
+      eval_env_.threads = 1;
+    }
+  }
+
+  Agent& agent() override { return *model_; }
+  std::string step_unit() const override { return "epoch"; }
+  int64_t steps() const override { return epoch_; }
+
+  void iterate() override {
+    const auto start = std::chrono::steady_clock::now();
+    torch::nn::Module& module = model_->module();
+    module.train();
+    double learning_rate = s_.optimizer.learning_rate;
+    if (s_.learning_rate_linear) {
+      learning_rate *= 1.0 - static_cast<double>(epoch_) / static_cast<double>(config_.trainer.total_steps);
+    }
+    set_learning_rate(model_->optimizer(), learning_rate);
+    const torch::Tensor& train = data_.split.train;
+    const int64_t n = train.numel();
+    const torch::Tensor order = train.index_select(0, torch::randperm(n, model_->generator(), torch::kInt64));
+    double loss_sum = 0;
+    int64_t correct = 0;
+    for (int64_t begin = 0; begin < n; begin += s_.batch_size) {
+      const torch::Tensor rows = order.narrow(0, begin, std::min(s_.batch_size, n - begin));
+      const Batch batch = data_.batch(rows, device_);
+      Output out = forward(batch);
+      torch::Tensor loss = out.loss;
+      if (s_.l1 > 0) loss = loss + s_.l1 * l1_norm(module);
+      model_->optimizer().zero_grad();
+      loss.backward();
+      model_->optimizer().step();
+      if (!std::isfinite(out.loss.item<double>())) {
+        throw std::runtime_error("the training loss became " + std::to_string(out.loss.item<double>()) +
+                                 " (lower optimizer.learning_rate?)");
+      }
+      loss_sum += out.loss.item<double>() * static_cast<double>(rows.numel());
+      if (out.predicted_class.defined()) correct += out.predicted_class.eq(batch.labels).sum().item<int64_t>();
+    }
+    ++epoch_;
+    train_loss_ = loss_sum / static_cast<double>(n);
+    train_accuracy_ = classes() > 0 ? static_cast<double>(correct) / static_cast<double>(n) : NAN;
+    learning_rate_ = learning_rate;
+    train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  std::vector<Column> metric_columns() const override {
+    std::vector<Column> columns{{"train_loss", "train/loss"}};
+    if (classes() > 0) columns.push_back({"train_accuracy", "train/accuracy"});
+    columns.push_back({"learning_rate", "schedule/learning_rate"});
+    return columns;
+  }
+  std::vector<double> metric_values() const override {
+    std::vector<double> values{train_loss_};
+    if (classes() > 0) values.push_back(train_accuracy_);
+    values.push_back(learning_rate_);
+    return values;
+  }
+  std::pair<std::string, double> headline() const override { return {"loss", train_loss_}; }
+
+  std::vector<Column> eval_columns() const override {
+    std::vector<Column> columns;
+    for (const std::string& name : score_names()) columns.push_back({name, "validation/" + name});
+    if (!eval_env_.id.empty()) {
+      columns.push_back({"mean_return", "eval/mean_return"});
+      columns.push_back({"std_return", "eval/std_return"});
+      columns.push_back({"mean_length", "eval/mean_length"});
+      columns.push_back({"episodes", ""});
+    }
+    return columns;
+  }
+  std::pair<std::string, bool> score_column() const override { return {"loss", true}; }
+
+  Evaluation evaluate(bool /*final*/) override {
+    const auto start = std::chrono::steady_clock::now();
+    Evaluation e;
+    const Scores scores = score(data_.split.validation);
+    e.values = scores.values;
+    std::ostringstream text;
+    text << "validation " << scores.text;
+    if (!eval_env_.id.empty()) {
+      const EvaluationResult r = evaluate_agent(*model_, eval_env_, config_.trainer.eval_episodes,
+                                                config_.run.seed + 1'000'000, config_.trainer.eval_deterministic,
+                                                model_->generator());
+      e.values.insert(e.values.end(), {r.mean_return, r.std_return, r.mean_length, static_cast<double>(r.episodes)});
+      e.episodes = r;
+      text << "; episodes: mean_return " << r.mean_return << " +- " << r.std_return << " (" << r.episodes << ")";
+    }
+    e.text = text.str();
+    e.score = -e.values.front();
+    eval_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return e;
+  }
+
+  std::vector<std::string> state_names() const override { return {"generator", "torch_generator", "learner"}; }
+  void save_state(std::map<std::string, torch::Tensor>& extras, const std::string&) override {
+    extras["generator"] = model_->generator().get_state();
+    // Dropout draws from LibTorch's default generator.
+    extras["torch_generator"] = at::detail::getDefaultCPUGenerator().get_state();
+    YAML::Node n;
+    n["train_loss"] = train_loss_;
+    n["train_accuracy"] = train_accuracy_;
+    n["learning_rate"] = learning_rate_;
+    YAML::Emitter out;
+    out.SetDoublePrecision(17);
+    out << n;
+    extras["learner"] = text_tensor(out.c_str());
+  }
+  void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t steps, const std::string&,
+                     std::ostream&) override {
+    model_->generator().set_state(extras.at("generator"));
+    torch::Generator global = at::detail::getDefaultCPUGenerator();
+    global.set_state(extras.at("torch_generator"));
+    const YAML::Node n = YAML::Load(tensor_text(extras.at("learner")));
+    train_loss_ = n["train_loss"].as<double>();
+    train_accuracy_ = n["train_accuracy"].as<double>();
+    learning_rate_ = n["learning_rate"].as<double>();
+    epoch_ = steps;
+  }
+
+  std::vector<std::pair<std::string, double>> time_seconds() const override {
+    return {{"training", train_seconds_}, {"evaluation", eval_seconds_}};
+  }
+
+  // The best checkpoint (selected on validation) scored on the test split.
+  void finish(YAML::Node& summary, const std::string& best_checkpoint, std::ostream& log) override {
+    summary["data"]["train"] = data_.split.train.numel();
+    summary["data"]["validation"] = data_.split.validation.numel();
+    summary["data"]["test"] = data_.split.test.numel();
+    summary["data"]["unit"] = data_.episodes ? "steps (split by episode)" : "rows";
+    if (data_.split.test.numel() == 0) return;
+    load_checkpoint(best_checkpoint, *model_);
+    const Scores scores = score(data_.split.test);
+    const std::vector<std::string> names = score_names();
+    for (std::size_t i = 0; i < names.size(); ++i) summary["test"][names[i]] = scores.values[i];
+    log << "test (best checkpoint): " << scores.text << std::endl;
+    if (scores.report) {
+      std::vector<std::vector<int64_t>> confusion = scores.report->confusion;
+      summary["test"]["confusion"] = confusion;
+      log << format_confusion(*scores.report, data_.class_names) << std::endl;
+    }
+  }
+
+  CurveSpec curve(const std::string& title) const override {
+    return {title,
+            "epoch",
+            "epoch",
+            "loss (" + data_.loss_name + ")",
+            {{"metrics.csv", "train_loss", "training", false}, {"eval.csv", "loss", "validation", true}}};
+  }
+
+ private:
+  struct Output {
+    torch::Tensor loss;             // mean over the batch
+    torch::Tensor predicted_class;  // classification and discrete cloning
+    torch::Tensor scores;           // class probabilities [B, C]
+    torch::Tensor prediction;       // regression and continuous cloning [B, d]
+  };
+
+  bool cloning() const { return s_.task == "behaviour_cloning"; }
+  int64_t classes() const { return data_.classes; }
+  Predictor predictor() const { return data_.episodes ? Predictor(nullptr) : Predictor(std::dynamic_pointer_cast<PredictorImpl>(module_ptr())); }
+  std::shared_ptr<torch::nn::Module> module_ptr() const { return model_->module_ptr(); }
+
+  Output forward(const Batch& batch) {
+    Output out;
+    if (cloning()) {
+      auto policy = std::dynamic_pointer_cast<ActorCriticImpl>(module_ptr());
+      const torch::Tensor features = policy->prepare(batch.inputs, false);
+      if (classes() > 0) {
+        // The policy's log-probability of the recorded action: cross-entropy on its logits.
+        out.loss = -policy->evaluate(features, batch.labels).log_prob.mean();
+        torch::NoGradGuard no_grad;
+        out.predicted_class = policy->act(features, true, model_->generator()).action;
+      } else if (s_.loss == "nll") {
+        out.loss = -policy->evaluate(features, batch.targets).log_prob.mean();
+        torch::NoGradGuard no_grad;
+        out.prediction = policy->act(features, true, model_->generator()).action;
+      } else {
+        out.prediction = policy->act(features, true, model_->generator()).action;
+        out.loss = regression_loss(s_.loss, out.prediction, batch.targets);
+      }
+      return out;
+    }
+    const torch::Tensor output = predictor()->forward(batch.inputs);
+    if (classes() > 0) {
+      out.loss = torch::nn::functional::cross_entropy(output, batch.labels);
+      out.predicted_class = output.argmax(1);
+      out.scores = output.detach().softmax(1);
+    } else {
+      out.prediction = output;
+      out.loss = regression_loss(s_.loss, output, batch.targets);
+    }
+    return out;
+  }
+
+  // The validation or test columns: the loss first, then the task's metrics.
+  std::vector<std::string> score_names() const {
+    if (classes() > 0) {
+      if (cloning()) return {"loss", "accuracy", "f1_macro"};
+      return {"loss", "accuracy", "precision_macro", "recall_macro", "f1_macro", "f1_micro", "roc_auc"};
+    }
+    return {"loss", "mse", "mae", "r2"};
+  }
+
+  struct Scores {
+    std::vector<double> values;
+    std::string text;
+    std::optional<ClassificationReport> report;
+  };
+
+  Scores score(const torch::Tensor& rows) {
+    torch::NoGradGuard no_grad;
+    torch::nn::Module& module = model_->module();
+    module.eval();
+    const int64_t n = rows.numel();
+    double loss_sum = 0;
+    std::optional<ClassificationAccumulator> classification;
+    if (classes() > 0) classification.emplace(classes());
+    RegressionAccumulator regression;
+    // Large batches: evaluation keeps no graph.
+    const int64_t batch_size = std::max<int64_t>(s_.batch_size, 1024);
+    for (int64_t begin = 0; begin < n; begin += batch_size) {
+      const torch::Tensor part = rows.narrow(0, begin, std::min(batch_size, n - begin));
+      const Batch batch = data_.batch(part, device_);
+      const Output out = forward(batch);
+      loss_sum += out.loss.item<double>() * static_cast<double>(part.numel());
+      if (classification) {
+        const torch::Tensor labels = batch.labels.to(torch::kCPU).contiguous();
+        const torch::Tensor predicted = out.predicted_class.to(torch::kCPU, torch::kInt64).contiguous();
+        torch::Tensor probabilities;
+        if (out.scores.defined()) probabilities = out.scores.to(torch::kCPU, torch::kFloat32).contiguous();
+        classification->add(labels.data_ptr<int64_t>(), predicted.data_ptr<int64_t>(),
+                            probabilities.defined() ? probabilities.data_ptr<float>() : nullptr, part.numel());
+      } else {
+        const torch::Tensor targets = batch.targets.to(torch::kCPU, torch::kFloat32).contiguous();
+        const torch::Tensor predicted = out.prediction.to(torch::kCPU, torch::kFloat32).reshape(targets.sizes()).contiguous();
+        regression.add(targets.data_ptr<float>(), predicted.data_ptr<float>(), targets.numel());
+      }
+    }
+    module.train();
+    Scores s;
+    const double loss = n > 0 ? loss_sum / static_cast<double>(n) : NAN;
+    std::map<std::string, double> by_name{{"loss", loss}};
+    if (classification) {
+      s.report = classification->report();
+      for (const auto& [name, value] : rlforge::metric_values(*s.report)) by_name[name] = value;
+    } else {
+      for (const auto& [name, value] : rlforge::metric_values(regression.report())) by_name[name] = value;
+    }
+    std::ostringstream text;
+    for (const std::string& name : score_names()) {
+      s.values.push_back(by_name.count(name) ? by_name[name] : NAN);
+      text << (s.values.size() > 1 ? "  " : "") << name << " " << s.values.back();
+    }
+    s.text = text.str();
+    return s;
+  }
+
+  const ExperimentConfig& config_;
+  const SupervisedConfig& s_;
+  torch::Device device_;
+  SupervisedData data_;
+  std::unique_ptr<SupervisedModel> model_;
+  VectorEnvConfig eval_env_;
+  int64_t epoch_ = 0;
+  double train_loss_ = NAN, train_accuracy_ = NAN, learning_rate_ = NAN;
+  double train_seconds_ = 0, eval_seconds_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config, torch::Device device) {
+  return std::make_unique<SupervisedLearner>(config, device);
+}
+
+}  // namespace rlforge
