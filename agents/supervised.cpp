@@ -152,3 +152,87 @@ void SupervisedModel::load(torch::serialize::InputArchive& model, torch::seriali
 }
 
 }  // namespace rlforge
+
+namespace rlforge {
+
+namespace {
+torch::nn::Sequential mlp_layers(int64_t in, const std::vector<int64_t>& hidden, const std::string& activation,
+                                 int64_t out) {
+  torch::nn::Sequential net;
+  int64_t width = in;
+  for (const int64_t h : hidden) {
+    net->push_back(torch::nn::Linear(width, h));
+    if (activation == "tanh") {
+      net->push_back(torch::nn::Tanh());
+    } else if (activation == "elu") {
+      net->push_back(torch::nn::ELU());
+    } else if (activation == "gelu") {
+      net->push_back(torch::nn::GELU());
+    } else {
+      net->push_back(torch::nn::ReLU());
+    }
+    width = h;
+  }
+  if (out > 0) net->push_back(torch::nn::Linear(width, out));
+  return net;
+}
+}  // namespace
+
+SelfSupervisedNetImpl::SelfSupervisedNetImpl(const Space& observation_space, const Space& action_space,
+                                             const std::string& task, const PredictorConfig& config)
+    : task_(task) {
+  const auto& shape = observation_space.shape();
+  frames_ = observation_space.dtype() == DType::UInt8 && shape.size() == 3;
+  discrete_actions_ = action_space.is_discrete();
+  action_inputs_ = discrete_actions_ ? action_space.n() : static_cast<int64_t>(action_space.size());
+  const int64_t obs_size = static_cast<int64_t>(observation_space.size());
+  if (frames_ && (task == "forward_dynamics" || task == "masked_reconstruction" || task == "denoising")) {
+    throw std::invalid_argument(task + " predicts observations, which needs a pixel decoder rlforge lacks; for frames use "
+                                "inverse_dynamics");
+  }
+  int64_t features = 0;
+  if (frames_) {
+    const int64_t cnn_features = config.mlp.hidden.empty() ? 512 : config.mlp.hidden.back();
+    encoder_ = make_nature_cnn(shape[2], shape[0], shape[1], cnn_features);
+    features = cnn_features;
+  } else {
+    if (config.mlp.hidden.empty()) throw std::invalid_argument("a self-supervised encoder needs hidden layers");
+    encoder_ = mlp_layers(obs_size, config.mlp.hidden, config.mlp.activation, 0);
+    features = config.mlp.hidden.back();
+  }
+  const std::vector<int64_t> head_hidden{features};
+  if (task == "forward_dynamics") {
+    head_ = mlp_layers(features + action_inputs_, head_hidden, "relu", obs_size);
+  } else if (task == "inverse_dynamics") {
+    head_ = mlp_layers(2 * features, head_hidden, "relu", action_inputs_);
+  } else if (task == "masked_reconstruction" || task == "denoising") {
+    head_ = mlp_layers(features, head_hidden, "relu", obs_size);
+  } else {
+    throw std::invalid_argument("unknown self-supervised task '" + task +
+                                "'; valid: forward_dynamics, inverse_dynamics, masked_reconstruction, denoising");
+  }
+  register_module("encoder", encoder_);
+  register_module("head", head_);
+  initialise_weights(*this, config.init);
+}
+
+torch::Tensor SelfSupervisedNetImpl::encode(const torch::Tensor& observations) {
+  if (frames_) {
+    // [B, H, W, C] bytes -> [B, C, H, W] in [0, 1].
+    return encoder_->forward(observations.permute({0, 3, 1, 2}).to(torch::kFloat32).div(255.0));
+  }
+  return encoder_->forward(observations.to(torch::kFloat32).flatten(1));
+}
+
+torch::Tensor SelfSupervisedNetImpl::head(const torch::Tensor& features, const torch::Tensor& second) {
+  if (task_ == "forward_dynamics") {
+    const torch::Tensor action = discrete_actions_
+                                     ? torch::one_hot(second.to(torch::kInt64).flatten(), action_inputs_).to(features.dtype())
+                                     : second.to(features.dtype());
+    return head_->forward(torch::cat({features, action}, 1));
+  }
+  if (task_ == "inverse_dynamics") return head_->forward(torch::cat({features, second}, 1));
+  return head_->forward(features);
+}
+
+}  // namespace rlforge

@@ -473,6 +473,10 @@ void parse_supervised(Section& agent, ExperimentConfig& c) {
     net.finish();
     agent.resolved()["network"] = net.resolved();
   }
+  if (s.task == "masked_reconstruction") {
+    s.mask_fraction = agent.number("mask_fraction", s.mask_fraction, 0.0, 0.95, "a number in [0, 0.95]");
+  }
+  if (s.task == "denoising") s.noise_std = agent.number("noise_std", s.noise_std, 0.0, 1e6, "a number >= 0");
 }
 
 // What learning from data needs of its data and env, checked before anything is written.
@@ -674,7 +678,7 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   const bool discrete_actions = !c.env.id.empty() && spec.action_space.is_discrete();
 
   Section agent = top.section("agent");
-  c.algo = agent.choice("algo", "ppo", {"ppo", "dqn", "supervised"});
+  c.algo = agent.choice("algo", "ppo", {"ppo", "dqn", "supervised", "self_supervised"});
   if (c.algo == "ppo") {
     parse_ppo(agent, c.ppo);
     parse_transfer(agent, c.transfer, source);

@@ -34,7 +34,9 @@ SupervisedData load_supervised_data(const ExperimentConfig& config) {
     d.episodes = std::make_shared<EpisodeDataset>(EpisodeDataset::open(c.dataset));
     const EpisodeDataset& ds = *d.episodes;
     d.input_size = static_cast<int64_t>(ds.observation_space().size());
-    if (ds.action_space().is_discrete()) {
+    if (s.task == "forward_dynamics" || s.task == "masked_reconstruction" || s.task == "denoising") {
+      d.target_size = d.input_size;  // observations (or their change) are predicted
+    } else if (ds.action_space().is_discrete()) {
       d.classes = ds.action_space().n();
     } else {
       d.target_size = static_cast<int64_t>(ds.action_space().size());
@@ -68,6 +70,7 @@ SupervisedData load_supervised_data(const ExperimentConfig& config) {
     groups = t.rows;
   }
   d.loss_name = s.loss;
+  d.task = s.task;
 
   const Split split = c.k_folds > 0 ? k_fold(groups, static_cast<int>(c.k_folds), config.run.seed)[static_cast<std::size_t>(c.fold)]
                                     : split_groups(groups, c.validation_fraction, c.test_fraction, config.run.seed);
@@ -103,7 +106,18 @@ Batch SupervisedData::batch(const torch::Tensor& rows, torch::Device device) con
   torch::Tensor actions = torch::empty({n, static_cast<int64_t>(episodes->action_space().size())}, torch::kFloat32);
   episodes->gather_actions(steps.data_ptr<int64_t>(), n, actions.data_ptr<float>());
   b.inputs = observations.to(device);
-  if (classes > 0) {
+  torch::Tensor next;
+  if (task == "forward_dynamics" || task == "inverse_dynamics") {
+    next = torch::empty(shape, scalar_type(space.dtype()));
+    episodes->gather_next_observations(steps.data_ptr<int64_t>(), n, next.data_ptr());
+    b.next_inputs = next.to(device);
+  }
+  if (task == "forward_dynamics") {
+    b.actions = actions.to(device);
+    b.targets = (next.to(torch::kFloat32) - observations.to(torch::kFloat32)).flatten(1).to(device);
+  } else if (task == "masked_reconstruction" || task == "denoising") {
+    b.targets = observations.to(torch::kFloat32).flatten(1).to(device);
+  } else if (classes > 0) {
     b.labels = actions.squeeze(1).to(torch::kInt64).to(device);
   } else {
     b.targets = actions.to(device);
@@ -123,6 +137,15 @@ std::unique_ptr<SupervisedModel> make_supervised_model(const ExperimentConfig& c
         policy.ptr(), s.optimizer,
         [policy](const torch::Tensor& observations, bool deterministic, torch::Generator& generator) mutable {
           return policy->act(policy->prepare(observations, false), deterministic, generator).action;
+        },
+        seed, device);
+  }
+  if (config.algo == "self_supervised") {
+    SelfSupervisedNet net(spec.observation_space, spec.action_space, s.task, s.network);
+    return std::make_unique<SupervisedModel>(
+        net.ptr(), s.optimizer,
+        [](const torch::Tensor&, bool, torch::Generator&) -> torch::Tensor {
+          throw std::runtime_error("a self-supervised model predicts observations or actions of pairs, it has no policy");
         },
         seed, device);
   }

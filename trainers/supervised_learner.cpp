@@ -223,6 +223,7 @@ class SupervisedLearner : public Learner {
 
   Output forward(const Batch& batch) {
     Output out;
+    if (config_.algo == "self_supervised") return pretext(batch);
     if (cloning()) {
       auto policy = std::dynamic_pointer_cast<ActorCriticImpl>(module_ptr());
       const torch::Tensor features = policy->prepare(batch.inputs, false);
@@ -253,10 +254,42 @@ class SupervisedLearner : public Learner {
     return out;
   }
 
+  // A self-supervised task's prediction and loss.
+  Output pretext(const Batch& batch) {
+    auto net = std::dynamic_pointer_cast<SelfSupervisedNetImpl>(module_ptr());
+    Output out;
+    torch::Tensor prediction;
+    if (s_.task == "forward_dynamics") {
+      prediction = net->head(net->encode(batch.inputs), batch.actions);
+    } else if (s_.task == "inverse_dynamics") {
+      prediction = net->head(net->encode(batch.inputs), net->encode(batch.next_inputs));
+    } else {
+      // Corrupted inputs, clean targets; the corruption draws from the model's generator.
+      const torch::Tensor clean = batch.targets;
+      torch::Tensor corrupted;
+      if (s_.task == "masked_reconstruction") {
+        const torch::Tensor keep = torch::rand(clean.sizes(), model_->generator()).ge(s_.mask_fraction);
+        corrupted = clean * keep.to(clean.device(), clean.scalar_type());
+      } else {
+        corrupted = clean + s_.noise_std * torch::randn(clean.sizes(), model_->generator()).to(clean.device());
+      }
+      prediction = net->head(net->encode(corrupted.reshape(batch.inputs.sizes())), torch::Tensor());
+    }
+    if (classes() > 0) {
+      out.loss = torch::nn::functional::cross_entropy(prediction, batch.labels);
+      out.predicted_class = prediction.argmax(1);
+      out.scores = prediction.detach().softmax(1);
+    } else {
+      out.prediction = prediction;
+      out.loss = regression_loss(s_.loss, prediction, batch.targets);
+    }
+    return out;
+  }
+
   // The validation or test columns: the loss first, then the task's metrics.
   std::vector<std::string> score_names() const {
     if (classes() > 0) {
-      if (cloning()) return {"loss", "accuracy", "f1_macro"};
+      if (data_.episodes) return {"loss", "accuracy", "f1_macro"};
       return {"loss", "accuracy", "precision_macro", "recall_macro", "f1_macro", "f1_micro", "roc_auc"};
     }
     return {"loss", "mse", "mae", "r2"};

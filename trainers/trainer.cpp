@@ -398,7 +398,9 @@ TrainResult Trainer::run(const RunControl& control) {
 
   // Evaluates, logs, keeps best.pt, and counts evaluations without improvement for early stopping.
   std::vector<double> final_values;
+  int64_t last_evaluated = -1;
   auto evaluate = [&](int64_t steps, bool final) {
+    last_evaluated = steps;
     const Learner::Evaluation e = learner->evaluate(final);
     evals << steps;
     for (const double v : e.values) evals << "," << v;
@@ -505,7 +507,8 @@ TrainResult Trainer::run(const RunControl& control) {
       return result;
     }
     if (patience_spent) {
-      progress.message("early stopping at " + std::to_string(steps) + " " + unit + ": " + score_name + " has not improved by " +
+      progress.message("early stopping at " + (unit == "env_steps" ? std::to_string(steps) + " env steps" : unit + " " + std::to_string(steps)) +
+                       ": " + score_name + " has not improved by " +
                        std::to_string(c.trainer.early_stopping_min_delta) + " in " + std::to_string(patience) +
                        " evaluations (best at " + std::to_string(loop.best_steps) + ")");
       result.early_stopped = true;
@@ -520,7 +523,8 @@ TrainResult Trainer::run(const RunControl& control) {
     result.wall_seconds = elapsed();
     return result;
   }
-  evaluate(result.env_steps, true);
+  // Early stopping comes after an evaluation: that one is the final one.
+  if (last_evaluated != result.env_steps) evaluate(result.env_steps, true);
   if (recording) record("final");
   YAML::Node summary;
   summary[unit] = result.env_steps;

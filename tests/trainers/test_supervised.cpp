@@ -235,3 +235,47 @@ TEST_CASE("configs that learn from data are checked before anything runs", "[sup
   CHECK_THAT(error_of("env: {id: CartPole-v1}\ndata: {generate: classification}\n"),
              Catch::Contains("only runs that learn from data"));
 }
+
+TEST_CASE("self-supervised pretext tasks learn from recorded episodes", "[supervised][ssl]") {
+  const fs::path root = testing::fresh_dir("supervised-ssl");
+  VectorEnvConfig env;
+  env.id = "CartPole-v1";
+  EpisodePlayer player(env);
+  DatasetRecordingSettings settings;
+  settings.min_steps = 4000;
+  settings.policy_description = "random actions";
+  record_dataset(player, random_actions(player.spec().action_space, 7), (root / "random").string(), settings);
+  auto config = [&](const std::string& task) {
+    return "run: {seed: 1}\n"
+           "data: {dataset: " + (root / "random").string() + "}\n"
+           "agent: {algo: self_supervised, task: " + task + ", batch_size: 64, optimizer: {learning_rate: 0.003},\n"
+           "        network: {hidden: [64, 64], activation: tanh}}\n"
+           "trainer: {epochs: 10}\n";
+  };
+  auto test_scores = [&](const std::string& task) {
+    const fs::path dir = root / task;
+    fs::create_directories(dir);
+    train(config(task), dir);
+    return YAML::LoadFile((dir / "summary.yaml").string())["test"];
+  };
+  // CartPole's next state is a smooth function of the state and the push.
+  CHECK(test_scores("forward_dynamics")["r2"].as<double>() >= 0.9);
+  // The push shows in the change of both velocities: the action is read off a pair of states.
+  CHECK(test_scores("inverse_dynamics")["accuracy"].as<double>() >= 0.95);
+  CHECK(test_scores("denoising")["r2"].as<double>() >= 0.8);
+  // With a quarter of the entries hidden, the rest still says much about them.
+  CHECK(test_scores("masked_reconstruction")["r2"].as<double>() >= 0.5);
+
+  // PPO's actor starts from the encoder: same layer layout, so the weights arrive as trained.
+  const fs::path ppo_dir = root / "ppo";
+  fs::create_directories(ppo_dir);
+  train("run: {seed: 1}\n"
+        "env: {id: CartPole-v1, num_envs: 2}\n"
+        "agent: {n_steps: 64, batch_size: 64, n_epochs: 1, init_from: " + (root / "forward_dynamics").string() + ",\n"
+        "        init_layers: [actor.0=encoder.0, actor.2=encoder.2], freeze: [actor.0, actor.2]}\n"
+        "trainer: {total_steps: 256, eval_every: 0, eval_episodes: 1}\n",
+        ppo_dir);
+  const fs::path encoder = root / "forward_dynamics" / "checkpoints" / "best.pt";
+  CHECK(model_tensor(ppo_dir / "checkpoints" / "last.pt", "actor.0.weight").equal(model_tensor(encoder, "encoder.0.weight")));
+  CHECK(model_tensor(ppo_dir / "checkpoints" / "last.pt", "actor.2.bias").equal(model_tensor(encoder, "encoder.2.bias")));
+}

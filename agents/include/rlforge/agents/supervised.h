@@ -12,6 +12,7 @@
 
 #include "rlforge/agents/agent.h"
 #include "rlforge/agents/networks.h"
+#include "rlforge/envs/space.h"
 
 namespace rlforge {
 
@@ -91,5 +92,37 @@ class SupervisedModel : public Agent {
   torch::Generator generator_;
   torch::Device device_;
 };
+
+}  // namespace rlforge
+
+namespace rlforge {
+
+// Self-supervised learning on observations: an encoder (an MLP for vectors, the Nature CNN for
+// uint8 frames [H, W, C]) and the head of one pretext task:
+//   forward_dynamics       features(obs) and the action -> next obs - obs (vectors)
+//   inverse_dynamics       features(obs), features(next obs) -> the action taken
+//   masked_reconstruction  features(obs with a random share of its entries zeroed) -> obs (vectors)
+//   denoising              features(obs + Gaussian noise) -> obs (vectors)
+// The encoder's parameters are named encoder.K.* with the layout of PPO's actor trunk (Linear,
+// activation, Linear, ...), so PPO can start from them (agent.init_layers: [actor.0=encoder.0, ...]).
+class SelfSupervisedNetImpl : public torch::nn::Module {
+ public:
+  SelfSupervisedNetImpl(const Space& observation_space, const Space& action_space, const std::string& task,
+                        const PredictorConfig& config);
+  // Observations as the env gives them [B, ...] -> features [B, F].
+  torch::Tensor encode(const torch::Tensor& observations);
+  // The head on encoded inputs (see above); `second` is the action (forward) or the next
+  // observation's features (inverse); undefined for the reconstruction tasks.
+  torch::Tensor head(const torch::Tensor& features, const torch::Tensor& second);
+  bool frames() const { return frames_; }
+
+ private:
+  bool frames_ = false;
+  int64_t action_inputs_ = 0;  // one-hot width (Discrete) or action elements (Box)
+  bool discrete_actions_ = false;
+  std::string task_;
+  torch::nn::Sequential encoder_{nullptr}, head_{nullptr};
+};
+TORCH_MODULE(SelfSupervisedNet);
 
 }  // namespace rlforge

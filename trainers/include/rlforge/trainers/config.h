@@ -85,6 +85,8 @@ struct SupervisedConfig {
   bool learning_rate_linear = false;  // decay linearly to 0 over the epochs
   double l1 = 0.0;                    // L1 penalty on the weights (L2: optimizer.weight_decay)
   PredictorConfig network;            // tables and self-supervised encoders
+  double mask_fraction = 0.25;        // masked_reconstruction: share of entries zeroed
+  double noise_std = 0.1;             // denoising: noise added to the observations
   ActorCriticConfig policy;           // behaviour cloning: PPO's policy, so PPO can start from it
 };
 

@@ -20,7 +20,10 @@ class Learner;
 struct Batch {
   torch::Tensor inputs;   // [B, ...] as the model takes them (an env's raw observations when cloning)
   torch::Tensor labels;   // int64 [B]: class indices (classification, cloning Discrete actions)
-  torch::Tensor targets;  // float [B, d]: real-valued targets (regression, cloning Box actions)
+  torch::Tensor targets;  // float [B, d]: real-valued targets (regression, cloning Box actions,
+                          // next obs - obs, the observations to reconstruct)
+  torch::Tensor next_inputs;  // the observations after the steps (dynamics tasks)
+  torch::Tensor actions;      // float [B, d] as recorded (forward dynamics)
 };
 
 struct SupervisedData {
@@ -35,6 +38,7 @@ struct SupervisedData {
   int64_t target_size = 0;
   std::vector<std::string> class_names;
   std::string loss_name;
+  std::string task;  // config.supervised.task
 
   // Seeded splits (int64 row indices); an episode's steps are never on two sides.
   struct Splits {
