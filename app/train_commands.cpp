@@ -80,7 +80,18 @@ int train(const TrainArgs& args) {
   control.stop_requested = &stop_requested;
   control.terminal = ProgressReporter::stdout_is_terminal();
   control.distributed = &distributed;
-  const TrainResult r = trainer.run(control);
+  TrainResult r;
+  try {
+    r = trainer.run(control);
+  } catch (...) {
+    // A new run that failed before its first checkpoint (bad data, a layer that does not fit)
+    // holds nothing to resume: leave no directory behind.
+    std::error_code ec;
+    if (args.resume.empty() && distributed.lead() && !fs::exists(fs::path(run_dir) / "checkpoints" / "last.pt", ec)) {
+      fs::remove_all(run_dir, ec);
+    }
+    throw;
+  }
   if (!distributed.lead()) return r.stopped ? 130 : 0;
   const bool from_data = trainer_learns_from_data;
   std::cout << (from_data ? "epochs: " : "env_steps: ") << r.env_steps << "\n"
@@ -138,6 +149,10 @@ LoadedAgent load_agent(const std::string& target, uint64_t seed) {
   agent.info = read_checkpoint_info(agent.checkpoint);
   agent.config = parse_config(agent.info.config_yaml, agent.checkpoint + " (its config)");
   set_compute_threads(agent.config.trainer.torch_threads);
+  if (agent.config.env.id.empty()) {
+    throw std::runtime_error(agent.checkpoint + ": a " + agent.config.supervised.task +
+                             " run has no policy to act in an env (its test metrics are in the run's summary.yaml)");
+  }
   VectorEnvConfig probe = agent.config.env;
   probe.num_envs = 1;
   const EnvSpec spec = VectorEnv(probe).spec();

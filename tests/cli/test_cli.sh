@@ -219,6 +219,26 @@ if "$rlforge" train --help >/dev/null 2>&1; then
     check "DQN refuses --nproc 2" run 1 train "$dqn_config" --nproc 2
     check "DQN refuses --nproc 2: one line" one_error_line "dqn runs in one process: "
   fi
+
+  # Learning from data through the same train command.
+  table_config="$runs/table.yaml"
+  cat >"$table_config" <<YAML
+run: {out_dir: $runs}
+data: {generate: classification, rows: 600, features: 4, classes: 2, class_separation: 2.0}
+agent: {algo: supervised, task: classification}
+trainer: {epochs: 5}
+YAML
+  check "train on a generated table" run 0 train "$table_config"
+  check "a table run prints epochs and validation metrics" bash -c "grep -q '^epochs: 5' '$out' && grep -Eq '^final_eval: loss [0-9.e-]+ accuracy 0?\.[0-9]+' '$out'"
+  table_dir=$(sed -n 's/^run directory: //p' "$out" | tail -1)
+  check "its summary has the test split's metrics" bash -c "grep -q '^test:' '$table_dir/summary.yaml' && grep -q 'accuracy:' '$table_dir/summary.yaml' && grep -q '^epoch: 5' '$table_dir/summary.yaml'"
+  check "eval of a table run is refused" run 1 eval "$table_dir"
+  check "eval of a table run: one line" one_error_line "has no policy to act in an env"
+  printf 'a,b,label\n1,2,x\n3,oops,y\n' >"$runs/bad.csv"
+  printf 'run: {out_dir: %s}\ndata: {csv: bad.csv, target: label}\nagent: {algo: supervised, task: classification}\n' "$runs" >"$runs/csv.yaml"
+  check "a CSV with a bad cell fails" run 1 train "$runs/csv.yaml"
+  check "bad CSV cell: one line naming file, line and column" one_error_line "bad.csv:3:3: column 'b': expected a number, got 'oops'"
+  check "a run that fails before its first checkpoint leaves no run directory" bash -c "! ls -d '$runs'/csv-* >/dev/null 2>&1 && [[ \$(ls -d '$runs'/table-* | wc -l) -eq 1 ]]"
   rm -rf "$runs"
 fi
 
