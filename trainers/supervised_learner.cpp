@@ -242,7 +242,12 @@ class SupervisedLearner : public Learner {
       }
       return out;
     }
-    const torch::Tensor output = predictor()->forward(batch.inputs);
+    return scored(predictor()->forward(batch.inputs), batch);
+  }
+
+  // A network output scored against the batch: logits against labels, or values against targets.
+  Output scored(const torch::Tensor& output, const Batch& batch) const {
+    Output out;
     if (classes() > 0) {
       out.loss = torch::nn::functional::cross_entropy(output, batch.labels);
       out.predicted_class = output.argmax(1);
@@ -257,7 +262,6 @@ class SupervisedLearner : public Learner {
   // A self-supervised task's prediction and loss.
   Output pretext(const Batch& batch) {
     auto net = std::dynamic_pointer_cast<SelfSupervisedNetImpl>(module_ptr());
-    Output out;
     torch::Tensor prediction;
     if (s_.task == "forward_dynamics") {
       prediction = net->head(net->encode(batch.inputs), batch.actions);
@@ -275,15 +279,7 @@ class SupervisedLearner : public Learner {
       }
       prediction = net->head(net->encode(corrupted.reshape(batch.inputs.sizes())), torch::Tensor());
     }
-    if (classes() > 0) {
-      out.loss = torch::nn::functional::cross_entropy(prediction, batch.labels);
-      out.predicted_class = prediction.argmax(1);
-      out.scores = prediction.detach().softmax(1);
-    } else {
-      out.prediction = prediction;
-      out.loss = regression_loss(s_.loss, prediction, batch.targets);
-    }
-    return out;
+    return scored(prediction, batch);
   }
 
   // The validation or test columns: the loss first, then the task's metrics.
