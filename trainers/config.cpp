@@ -477,6 +477,7 @@ void parse_supervised(Section& agent, ExperimentConfig& c) {
     s.mask_fraction = agent.number("mask_fraction", s.mask_fraction, 0.0, 0.95, "a number in [0, 0.95]");
   }
   if (s.task == "denoising") s.noise_std = agent.number("noise_std", s.noise_std, 0.0, 1e6, "a number >= 0");
+  s.random_shift = agent.non_negative_int("random_shift", 0);
 }
 
 // What learning from data needs of its data and env, checked before anything is written.
@@ -495,6 +496,12 @@ void check_supervised(Section& agent, ExperimentConfig& c, const EnvSpec& spec) 
   }
   if (s.task == "regression" && c.data.generate == "classification") {
     agent.fail(agent.raw("task"), "task", "regression needs real targets: data.generate: regression");
+  }
+  const bool frames = spec.observation_space.dtype() == DType::UInt8 && spec.observation_space.shape().size() == 3;
+  if (s.random_shift > 0 && !frames) {
+    agent.fail(agent.raw("random_shift"), "random_shift",
+               "shifts image frames [height, width, channels] of uint8; the observations are " +
+                   (c.env.id.empty() ? std::string("a table") : spec.observation_space.describe()));
   }
   if (s.task == "behaviour_cloning" || s.task == "inverse_dynamics") {
     const bool discrete = spec.action_space.is_discrete();

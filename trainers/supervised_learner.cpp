@@ -38,6 +38,21 @@ torch::Tensor l1_norm(torch::nn::Module& module) {
   return total;
 }
 
+// Random-shift augmentation of frames [B, H, W, C]: each is padded by `pad` pixels (edges
+// repeated) and cropped back to H x W at an offset drawn from `generator`.
+torch::Tensor random_shift(const torch::Tensor& frames, int64_t pad, torch::Generator& generator) {
+  const int64_t batch = frames.size(0), height = frames.size(1), width = frames.size(2);
+  const torch::Tensor padded = torch::nn::functional::pad(
+      frames.permute({0, 3, 1, 2}).to(torch::kFloat32),
+      torch::nn::functional::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReplicate));
+  const torch::Tensor offsets = torch::randint(0, 2 * pad + 1, {batch, 2}, generator, torch::kInt64);
+  const auto o = offsets.accessor<int64_t, 2>();
+  std::vector<torch::Tensor> crops;
+  crops.reserve(static_cast<std::size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) crops.push_back(padded[b].narrow(1, o[b][0], height).narrow(2, o[b][1], width));
+  return torch::stack(crops).permute({0, 2, 3, 1}).to(frames.scalar_type()).contiguous();
+}
+
 class SupervisedLearner : public Learner {
  public:
   SupervisedLearner(const ExperimentConfig& config, torch::Device device)
@@ -82,7 +97,11 @@ class SupervisedLearner : public Learner {
     int64_t correct = 0;
     for (int64_t begin = 0; begin < n; begin += s_.batch_size) {
       const torch::Tensor rows = order.narrow(0, begin, std::min(s_.batch_size, n - begin));
-      const Batch batch = data_.batch(rows, device_);
+      Batch batch = data_.batch(rows, device_);
+      if (s_.random_shift > 0) {
+        batch.inputs = random_shift(batch.inputs, s_.random_shift, model_->generator());
+        if (batch.next_inputs.defined()) batch.next_inputs = random_shift(batch.next_inputs, s_.random_shift, model_->generator());
+      }
       Output out = forward(batch);
       torch::Tensor loss = out.loss;
       if (s_.l1 > 0) loss = loss + s_.l1 * l1_norm(module);

@@ -279,3 +279,41 @@ TEST_CASE("self-supervised pretext tasks learn from recorded episodes", "[superv
   CHECK(model_tensor(ppo_dir / "checkpoints" / "last.pt", "actor.0.weight").equal(model_tensor(encoder, "encoder.0.weight")));
   CHECK(model_tensor(ppo_dir / "checkpoints" / "last.pt", "actor.2.bias").equal(model_tensor(encoder, "encoder.2.bias")));
 }
+
+TEST_CASE("frames learn inverse dynamics with random-shift augmentation", "[supervised][ssl]") {
+  const fs::path root = testing::fresh_dir("supervised-frames");
+  VectorEnvConfig env;
+  env.id = "CarRacing-v3";
+  env.wrappers.push_back({"TimeLimit", {}});
+  env.wrappers.back().options.set("max_episode_steps", "60");
+  EpisodePlayer player(env);
+  DatasetRecordingSettings settings;
+  settings.min_steps = 240;
+  record_dataset(player, random_actions(player.spec().action_space, 5), (root / "frames").string(), settings);
+  const std::string config =
+      "run: {seed: 1}\n"
+      "data: {dataset: " + (root / "frames").string() + ", validation_fraction: 0.25, test_fraction: 0}\n"
+      "agent: {algo: self_supervised, task: inverse_dynamics, batch_size: 32, network: {hidden: [64]}}\n"
+      "trainer: {epochs: 2}\n";
+  auto validation = [&](const std::string& name, const std::vector<std::string>& overrides) {
+    const fs::path dir = root / name;
+    fs::create_directories(dir);
+    train(config, dir, overrides);
+    return testing::read_text(dir / "eval.csv");
+  };
+  const std::string plain = validation("plain", {}), shifted = validation("shifted", {"agent.random_shift=4"});
+  INFO(plain << shifted);
+  // The shifted frames train another encoder; both learn (finite validation losses).
+  CHECK(plain != shifted);
+  CHECK(shifted.find("nan") == std::string::npos);
+  CHECK(validation("shifted-again", {"agent.random_shift=4"}) == shifted);
+}
+
+TEST_CASE("random shift is for frames only", "[supervised][config]") {
+  try {
+    parse_config(kTable, "table.yaml", {"agent.random_shift=4"});
+    FAIL("random_shift on a table was accepted");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("agent.random_shift: shifts image frames"));
+  }
+}

@@ -87,6 +87,9 @@ struct SupervisedConfig {
   PredictorConfig network;            // tables and self-supervised encoders
   double mask_fraction = 0.25;        // masked_reconstruction: share of entries zeroed
   double noise_std = 0.1;             // denoising: noise added to the observations
+  // Frames only: while training, each frame is padded by this many pixels (edge replicated) and
+  // cropped back at a random offset (random-shift augmentation, Kostrikov et al. 2020); 0: off.
+  int64_t random_shift = 0;
   ActorCriticConfig policy;           // behaviour cloning: PPO's policy, so PPO can start from it
 };
 
