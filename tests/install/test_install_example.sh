@@ -25,7 +25,9 @@ step "install into $prefix"
 cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log"
 for f in bin/rlforge lib/cmake/rlforge/rlforgeConfig.cmake lib/cmake/rlforge/rlforgeConfigVersion.cmake \
          lib/cmake/rlforge/rlforgeTargets.cmake lib/librlforge_envs.a include/rlforge/envs/plugin.h \
-         include/rlforge/envs/version.h include/rlforge/render/canvas.h; do
+         include/rlforge/envs/version.h include/rlforge/render/canvas.h lib/librlforge_data.a \
+         include/rlforge/data/episode_dataset.h include/rlforge/trainers/learner.h \
+         include/rlforge/trainers/metrics.h include/rlforge/agents/supervised.h; do
   [[ -e "$prefix/$f" ]] || fail "installed tree lacks $f"
 done
 
