@@ -149,13 +149,10 @@ LoadedAgent load_agent(const std::string& target, uint64_t seed) {
   agent.info = read_checkpoint_info(agent.checkpoint);
   agent.config = parse_config(agent.info.config_yaml, agent.checkpoint + " (its config)");
   set_compute_threads(agent.config.trainer.torch_threads);
-  if (agent.config.env.id.empty()) {
-    throw std::runtime_error(agent.checkpoint + ": a " + agent.config.supervised.task +
-                             " run has no policy to act in an env (its test metrics are in the run's summary.yaml)");
-  }
   VectorEnvConfig probe = agent.config.env;
   probe.num_envs = 1;
-  const EnvSpec spec = VectorEnv(probe).spec();
+  // A run on a table has no env; make_agent says it has no policy.
+  const EnvSpec spec = probe.id.empty() ? EnvSpec{} : VectorEnv(probe).spec();
   agent.agent = make_agent(agent.config, spec, seed, resolve_device(agent.config.run.device));
   load_checkpoint(agent.checkpoint, *agent.agent);
   return agent;

@@ -634,7 +634,8 @@ ExperimentConfig parse_config(const std::string& yaml_text, const std::string& s
   std::optional<EpisodeDataset> dataset;
   if (!c.data.dataset.empty()) {
     try {
-      dataset.emplace(EpisodeDataset::open(c.data.dataset));
+      // The header only: the learner checks the payload when it loads the data.
+      dataset.emplace(EpisodeDataset::open(c.data.dataset, /*verify_payload=*/false));
     } catch (const std::exception& e) {
       throw ConfigError(source + ": data.dataset: " + e.what());
     }

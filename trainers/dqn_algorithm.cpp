@@ -7,7 +7,6 @@
 #include <filesystem>
 
 #include "algorithms.h"
-#include "rlforge/trainers/supervised_data.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/agents/dqn.h"
 #include "rlforge/replay/prioritized_replay_buffer.h"
@@ -228,28 +227,6 @@ class DqnAlgorithm : public Algorithm {
 
 std::unique_ptr<Algorithm> make_dqn_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device) {
   return std::make_unique<DqnAlgorithm>(config, venv, device);
-}
-
-std::unique_ptr<Algorithm> make_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device,
-                                          Distributed* distributed) {
-  if (config.algo == "dqn") {
-    if (distributed != nullptr && distributed->active()) throw ConfigError(dqn_one_process_message(distributed->world_size()));
-    return make_dqn_algorithm(config, venv, device);
-  }
-  return make_ppo_algorithm(config, venv, device, distributed);
-}
-
-std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec& spec, uint64_t seed,
-                                  torch::Device device) {
-  if (config.learns_from_data()) {
-    if (config.supervised.task != "behaviour_cloning") {
-      throw ConfigError("a " + config.supervised.task + " run has no policy to act in an env (its test metrics are in "
-                        "the run's summary.yaml)");
-    }
-    return make_supervised_model(config, spec, 0, 0, seed, device);
-  }
-  if (config.algo == "dqn") return std::make_unique<Dqn>(spec, config.dqn, seed, device);
-  return std::make_unique<Ppo>(spec, config.ppo, seed, device);
 }
 
 }  // namespace rlforge

@@ -1,5 +1,8 @@
 #include "rlforge/trainers/learner.h"
 
+#include "algorithms.h"
+#include "rlforge/agents/dqn.h"
+#include "rlforge/agents/ppo.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/supervised_data.h"
 
@@ -11,6 +14,29 @@ bool metric_lower_is_better(const std::string& name) {
   };
   return name == "loss" || ends_with("_loss") || name == "mse" || name == "mae" || ends_with("_mse") ||
          ends_with("_mae");
+}
+
+// Every kind of learning is chosen here, from config.algo.
+std::unique_ptr<Algorithm> make_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device,
+                                          Distributed* distributed) {
+  if (config.algo == "dqn") {
+    if (distributed != nullptr && distributed->active()) throw ConfigError(dqn_one_process_message(distributed->world_size()));
+    return make_dqn_algorithm(config, venv, device);
+  }
+  return make_ppo_algorithm(config, venv, device, distributed);
+}
+
+std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec& spec, uint64_t seed,
+                                  torch::Device device) {
+  if (config.learns_from_data()) {
+    if (config.supervised.task != "behaviour_cloning") {
+      throw ConfigError("a " + config.supervised.task + " run has no policy to act in an env (its test metrics are in "
+                        "the run's summary.yaml)");
+    }
+    return make_supervised_model(config, spec, 0, 0, seed, device);
+  }
+  if (config.algo == "dqn") return std::make_unique<Dqn>(spec, config.dqn, seed, device);
+  return std::make_unique<Ppo>(spec, config.ppo, seed, device);
 }
 
 std::unique_ptr<Learner> make_learner(const ExperimentConfig& config, torch::Device device, Distributed* distributed) {

@@ -46,21 +46,12 @@ class RlLearner : public Learner {
     return columns;
   }
   std::vector<double> metric_values() const override {
-    double mean_return = NAN, mean_length = NAN;
-    if (!recent_.empty()) {
-      mean_return = mean_length = 0;
-      for (const auto& ep : recent_) {
-        mean_return += ep.episode_return;
-        mean_length += static_cast<double>(ep.length);
-      }
-      mean_return /= static_cast<double>(recent_.size());
-      mean_length /= static_cast<double>(recent_.size());
-    }
+    const auto [mean_return, mean_length] = recent_means();
     std::vector<double> values{static_cast<double>(episodes_), mean_return, mean_length};
     for (const double v : algorithm_->metric_values()) values.push_back(v);
     return values;
   }
-  std::pair<std::string, double> headline() const override { return {"return", metric_values()[1]}; }
+  std::pair<std::string, double> headline() const override { return {"return", recent_means().first}; }
 
   std::vector<Column> eval_columns() const override {
     return {{"mean_return", "eval/mean_return"},
@@ -159,6 +150,18 @@ class RlLearner : public Learner {
   CurveSpec curve(const std::string& title) const override { return return_curve(title); }
 
  private:
+  // Mean return and length of the last 100 finished training episodes (NaN before the first).
+  std::pair<double, double> recent_means() const {
+    if (recent_.empty()) return {NAN, NAN};
+    double mean_return = 0, mean_length = 0;
+    for (const auto& ep : recent_) {
+      mean_return += ep.episode_return;
+      mean_length += static_cast<double>(ep.length);
+    }
+    const auto n = static_cast<double>(recent_.size());
+    return {mean_return / n, mean_length / n};
+  }
+
   // Only the first rank evaluates and records, and its seed is the run's.
   uint64_t base_seed() const { return config_.run.seed; }
   uint64_t eval_seed() const { return base_seed() + 1'000'000; }

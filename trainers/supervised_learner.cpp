@@ -65,10 +65,15 @@ class SupervisedLearner : public Learner {
     }
     const int64_t outputs = data_.classes > 0 ? data_.classes : data_.target_size;
     model_ = make_supervised_model(config, spec, data_.input_size, outputs, config.run.seed, device);
-    if (predictor()) {
+    // The model's kind, resolved once (loading a checkpoint keeps the module object).
+    const std::shared_ptr<torch::nn::Module>& module = model_->module_ptr();
+    predictor_ = std::dynamic_pointer_cast<PredictorImpl>(module);
+    policy_ = std::dynamic_pointer_cast<ActorCriticImpl>(module);
+    pretext_net_ = std::dynamic_pointer_cast<SelfSupervisedNetImpl>(module);
+    if (predictor_) {
       // Inputs are standardised with the training split's statistics (kept in the model).
       const torch::Tensor x = data_.table_inputs.index_select(0, data_.split.train);
-      predictor()->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
+      predictor_->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
     }
     if (cloning() && !config.env.id.empty()) {
       eval_env_ = config.env;
@@ -108,11 +113,12 @@ class SupervisedLearner : public Learner {
       model_->optimizer().zero_grad();
       loss.backward();
       model_->optimizer().step();
-      if (!std::isfinite(out.loss.item<double>())) {
-        throw std::runtime_error("the training loss became " + std::to_string(out.loss.item<double>()) +
+      const double batch_loss = out.loss.item<double>();
+      if (!std::isfinite(batch_loss)) {
+        throw std::runtime_error("the training loss became " + std::to_string(batch_loss) +
                                  " (lower optimizer.learning_rate?)");
       }
-      loss_sum += out.loss.item<double>() * static_cast<double>(rows.numel());
+      loss_sum += batch_loss * static_cast<double>(rows.numel());
       if (out.predicted_class.defined()) correct += out.predicted_class.eq(batch.labels).sum().item<int64_t>();
     }
     ++epoch_;
@@ -237,14 +243,12 @@ class SupervisedLearner : public Learner {
 
   bool cloning() const { return s_.task == "behaviour_cloning"; }
   int64_t classes() const { return data_.classes; }
-  Predictor predictor() const { return data_.episodes ? Predictor(nullptr) : Predictor(std::dynamic_pointer_cast<PredictorImpl>(module_ptr())); }
-  std::shared_ptr<torch::nn::Module> module_ptr() const { return model_->module_ptr(); }
 
   Output forward(const Batch& batch) {
     Output out;
-    if (config_.algo == "self_supervised") return pretext(batch);
-    if (cloning()) {
-      auto policy = std::dynamic_pointer_cast<ActorCriticImpl>(module_ptr());
+    if (pretext_net_) return pretext(batch);
+    if (policy_) {
+      const auto& policy = policy_;
       const torch::Tensor features = policy->prepare(batch.inputs, false);
       if (classes() > 0) {
         // The policy's log-probability of the recorded action: cross-entropy on its logits.
@@ -261,7 +265,7 @@ class SupervisedLearner : public Learner {
       }
       return out;
     }
-    return scored(predictor()->forward(batch.inputs), batch);
+    return scored(predictor_->forward(batch.inputs), batch);
   }
 
   // A network output scored against the batch: logits against labels, or values against targets.
@@ -280,7 +284,7 @@ class SupervisedLearner : public Learner {
 
   // A self-supervised task's prediction and loss.
   Output pretext(const Batch& batch) {
-    auto net = std::dynamic_pointer_cast<SelfSupervisedNetImpl>(module_ptr());
+    const auto& net = pretext_net_;
     torch::Tensor prediction;
     if (s_.task == "forward_dynamics") {
       prediction = net->head(net->encode(batch.inputs), batch.actions);
@@ -369,6 +373,10 @@ class SupervisedLearner : public Learner {
   torch::Device device_;
   SupervisedData data_;
   std::unique_ptr<SupervisedModel> model_;
+  // Exactly one is set: a table's predictor, a cloned policy, or a pretext-task network.
+  std::shared_ptr<PredictorImpl> predictor_;
+  std::shared_ptr<ActorCriticImpl> policy_;
+  std::shared_ptr<SelfSupervisedNetImpl> pretext_net_;
   VectorEnvConfig eval_env_;
   int64_t epoch_ = 0;
   double train_loss_ = NAN, train_accuracy_ = NAN, learning_rate_ = NAN;

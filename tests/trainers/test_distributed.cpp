@@ -24,16 +24,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int free_port() {
+// A TCP socket bound to a free loopback port (listening when `listen`); `port` receives the port.
+int bound_loopback_socket(bool listen, int& port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
   ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  if (listen) ::listen(fd, 1);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
+int free_port() {
+  int port = 0;
+  ::close(bound_loopback_socket(false, port));
+  return port;
 }
 
 DistributedEnv rank_env(int rank, int port) {
@@ -157,16 +165,10 @@ TEST_CASE("unreachable master fails in time", "[distributed]") {
 
 TEST_CASE("a port in use fails at once", "[distributed]") {
   if (!distributed_supported()) return;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  ::listen(fd, 1);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = 0;
+  const int fd = bound_loopback_socket(true, port);
   const auto start = std::chrono::steady_clock::now();
-  CHECK_THROWS_WITH(Distributed(rank_env(0, ntohs(addr.sin_port)), "gloo", torch::kCPU, std::chrono::seconds(5)),
+  CHECK_THROWS_WITH(Distributed(rank_env(0, port), "gloo", torch::kCPU, std::chrono::seconds(5)),
                     Catch::Contains("rank 0 of 2: cannot serve the rendezvous at 127.0.0.1"));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
   ::close(fd);
