@@ -95,6 +95,7 @@ void Ppo::set_learning_rate_scales(const std::map<std::string, double>& scales) 
     offset += n;
   }
   trainable_ = (lr_scale_ > 0).to(lr_scale_.scalar_type());
+  step_start_ = torch::empty_like(lr_scale_);
 }
 
 torch::Tensor Ppo::act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) {
@@ -236,10 +237,9 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
         m.stopped_early = true;
         break;
       }
-      torch::Tensor before;
       if (lr_scale_.defined()) {
         parameters_.grad().mul_(trainable_);
-        before = parameters_.data().detach().clone();
+        step_start_.copy_(parameters_.data().detach());
       }
       torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{parameters_.data()}, c.max_grad_norm);
       optimizer_.step();
@@ -247,7 +247,7 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
         // Adam's step is linear in the learning rate: scaling the step scales the rate.
         torch::NoGradGuard no_grad;
         torch::Tensor data = parameters_.data().detach();
-        data.sub_(before).mul_(lr_scale_).add_(before);
+        data.sub_(step_start_).mul_(lr_scale_).add_(step_start_);
       }
       stats_sum.add_(stats);
       ++m.minibatches;

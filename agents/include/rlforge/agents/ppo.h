@@ -130,7 +130,9 @@ class Ppo : public Agent {
   FlatParameters parameters_;  // what the optimiser steps and the gradient clip sees
   torch::optim::Adam optimizer_;
   GradientAverager averager_;
-  torch::Tensor lr_scale_, trainable_;  // flat, like the parameters; undefined without transfer
+  // Flat, like the parameters; undefined without transfer. step_start_ holds the weights before
+  // each step, preallocated so that the minibatch loop allocates nothing for it.
+  torch::Tensor lr_scale_, trainable_, step_start_;
 };
 
 }  // namespace rlforge
