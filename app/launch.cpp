@@ -102,6 +102,7 @@ int launch_local_ranks(int nproc) {
       setenv("RANK", std::to_string(rank).c_str(), 1);
       setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
       setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+      setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
       // c10d logs its socket errors through glog as well; the ranks' own one-line errors say it.
       setenv("GLOG_minloglevel", "3", 0);
       std::vector<char*> argv;

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake g++ make ninja-build pkg-config
   libtorch-dev            # LibTorch 1.13 (agents/, replay/, trainers/)
-  libgloo-dev             # Gloo's headers: data-parallel training (trainers/distributed.cpp)
+  libgloo-dev             # Gloo (headers and library): data-parallel training (trainers/distributed.cpp)
   libopenblas0-pthread    # without it LibTorch falls back to the reference BLAS (~14x slower)
   libbox2d-dev            # Box2D 2.4 (envs/box2d)
   libsdl2-dev             # render/

@@ -42,10 +42,12 @@ class PpoAlgorithm : public Algorithm {
     }
     const int64_t size = ppo_.flat_parameters().grad().numel();
     reduce_buffer_ = torch::zeros({size + 5}, torch::kFloat32);
+    reduce_ = distributed_->sum_reducer(reduce_buffer_);
     ppo_.set_gradient_averager([this, size](torch::Tensor& gradient, torch::Tensor& stats) {
       reduce_buffer_.narrow(0, 0, size).copy_(gradient);
       reduce_buffer_.narrow(0, size, 5).copy_(stats);
-      distributed_->allreduce_mean(reduce_buffer_);
+      reduce_();
+      reduce_buffer_.div_(world_size_);
       gradient.copy_(reduce_buffer_.narrow(0, 0, size));
       stats.copy_(reduce_buffer_.narrow(0, size, 5));
     });
@@ -120,6 +122,7 @@ class PpoAlgorithm : public Algorithm {
   int world_size_ = 1;
   std::vector<std::shared_ptr<RunningNormImpl>> norms_;
   torch::Tensor reduce_buffer_;
+  std::function<void()> reduce_;  // sums reduce_buffer_ over the ranks
 
   // Each rank's normalisers took in its own rollout; merge what they took in (count, and sums
   // of deviations from the shared statistics they started from) so that all hold the statistics

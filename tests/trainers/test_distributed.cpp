@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "../test_files.h"
 #include "checkpoint_weights.h"
@@ -117,10 +118,38 @@ TEST_CASE("torchrun variables are checked", "[distributed]") {
     vars = {{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"MASTER_PORT", "29500"}};
     CHECK_THROWS_WITH(read_distributed_env(lookup), Catch::Contains("MASTER_ADDR"));
   }
+  SECTION("local world size") {
+    vars = {{"WORLD_SIZE", "4"}, {"RANK", "0"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "29500"}};
+    CHECK(read_distributed_env(lookup).local_world_size == 4);  // unset: all ranks may share this machine
+    vars["LOCAL_WORLD_SIZE"] = "2";
+    CHECK(read_distributed_env(lookup).local_world_size == 2);
+    vars["LOCAL_WORLD_SIZE"] = "5";
+    CHECK_THROWS_WITH(read_distributed_env(lookup), Catch::Contains("LOCAL_WORLD_SIZE=5") && Catch::Contains("WORLD_SIZE=4"));
+  }
   SECTION("world size not a number") {
     vars = {{"WORLD_SIZE", "two"}};
     CHECK_THROWS_WITH(read_distributed_env(lookup), Catch::Contains("WORLD_SIZE='two'"));
   }
+}
+
+TEST_CASE("busy-polling only when the ranks fit on the cores", "[distributed]") {
+  std::map<std::string, std::string> vars;
+  auto lookup = [&](const char* name) -> const char* {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+  DistributedEnv env;
+  env.world_size = env.local_world_size = 1 << 16;  // more ranks than any machine has threads
+  CHECK_FALSE(busy_poll_sockets(env, lookup));
+  env.local_world_size = 1;
+  CHECK(busy_poll_sockets(env, lookup) == (std::thread::hardware_concurrency() > 0));
+  vars["RLFORGE_BUSY_POLL"] = "0";
+  CHECK_FALSE(busy_poll_sockets(env, lookup));
+  vars["RLFORGE_BUSY_POLL"] = "1";
+  env.local_world_size = 1 << 16;
+  CHECK(busy_poll_sockets(env, lookup));
+  vars["RLFORGE_BUSY_POLL"] = "yes";
+  CHECK_THROWS_WITH(busy_poll_sockets(env, lookup), Catch::Contains("RLFORGE_BUSY_POLL='yes'"));
 }
 
 TEST_CASE("one process has no group", "[distributed]") {
@@ -148,8 +177,21 @@ TEST_CASE("collectives on loopback", "[distributed]") {
     d.allreduce_sum(s);
     d.barrier();
     const std::string shared = d.share("key", rank == 0 ? "from rank 0" : "");
+    // Two direct reducers, used in turns and repeatedly, and one that falls back (float64).
+    torch::Tensor g = torch::zeros({10001}), h = torch::zeros({3}), f = torch::zeros({2}, torch::kFloat64);
+    const auto reduce_g = d.sum_reducer(g), reduce_h = d.sum_reducer(h), reduce_f = d.sum_reducer(f);
+    bool sums = true;
+    for (int i = 0; i < 3; ++i) {
+      g.fill_(static_cast<float>(rank + i));  // sum 2i + 1
+      h.fill_(static_cast<float>(10 * rank));
+      f.fill_(static_cast<double>(rank + 0.5));
+      reduce_g();
+      reduce_h();
+      reduce_f();
+      sums = sums && g.eq(2 * i + 1).all().item<bool>() && h.eq(10).all().item<bool>() && f.eq(2).all().item<bool>();
+    }
     return b.eq(7).all().item<bool>() && m.eq(1).all().item<bool>() && s.eq(3).all().item<bool>() &&
-           shared == "from rank 0";
+           shared == "from rank 0" && sums;
   });
   CHECK(ok0);
   CHECK(status1 == 0);
@@ -255,6 +297,38 @@ TEST_CASE("a dead rank fails the other", "[distributed]") {
   CHECK_THAT(error, Catch::Contains("rank 0 of 2") && Catch::Contains("another rank exited"));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(60));
   fs::remove_all(dir);
+}
+
+TEST_CASE("a rank that stops answering fails the other's direct all-reduce in time", "[distributed]") {
+  if (!distributed_supported()) return;
+  for (const char* busy_poll : {"0", "1"}) {
+    ::setenv("RLFORGE_BUSY_POLL", busy_poll, 1);
+    const int port = free_port();
+    std::string error;
+    const auto start = std::chrono::steady_clock::now();
+    const auto [ok0, status1] = two_ranks([&](int rank) {
+      Distributed d(rank_env(rank, port), "gloo", torch::kCPU, std::chrono::seconds(2));
+      torch::Tensor g = torch::ones({1000});
+      const auto reduce = d.sum_reducer(g);
+      reduce();
+      if (rank == 1) {
+        std::this_thread::sleep_for(std::chrono::seconds(6));  // alive, but silent
+        return true;
+      }
+      try {
+        reduce();
+      } catch (const std::exception& e) {
+        error = e.what();
+        return false;
+      }
+      return true;
+    });
+    CHECK_FALSE(ok0);
+    CHECK(status1 == 0);
+    CHECK_THAT(error, Catch::Contains("rank 0 of 2: all-reduce failed") && Catch::Contains("within 2 s"));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(15));
+  }
+  ::unsetenv("RLFORGE_BUSY_POLL");
 }
 
 TEST_CASE("dqn refuses several ranks", "[distributed]") {
