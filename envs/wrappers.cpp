@@ -307,6 +307,159 @@ StepResult FrameStack::step_impl(const void* action, void* obs) {
   return r;
 }
 
+// ---- GrayscaleObservation ----
+
+namespace {
+
+EnvSpec with_image_space(const Env& inner, std::vector<int64_t> shape) {
+  EnvSpec spec = inner.spec();
+  spec.observation_space = Space::box(std::move(shape), 0.0f, 255.0f, DType::UInt8);
+  return spec;
+}
+
+bool is_uint8_image(const Space& o, std::size_t min_rank, std::size_t max_rank) {
+  return o.is_box() && o.dtype() == DType::UInt8 && o.shape().size() >= min_rank &&
+         o.shape().size() <= max_rank;
+}
+
+}  // namespace
+
+GrayscaleObservation::GrayscaleObservation(std::unique_ptr<Env> inner, bool keep_dim)
+    : Wrapper(std::move(inner), [&] {
+        const Env& env = require_inner(inner);
+        const Space& o = env.spec().observation_space;
+        if (!is_uint8_image(o, 3, 3) || o.shape()[2] != 3) {
+          throw EnvError("GrayscaleObservation needs a uint8 Box observation space of shape "
+                         "(H, W, 3); " + env.spec().id + " has " + o.describe());
+        }
+        std::vector<int64_t> shape{o.shape()[0], o.shape()[1]};
+        if (keep_dim) shape.push_back(1);
+        return with_image_space(env, std::move(shape));
+      }()) {
+  latest_.resize(inner_->spec().observation_space.byte_size());
+}
+
+void GrayscaleObservation::convert(void* obs) const {
+  auto* out = static_cast<uint8_t*>(obs);
+  const std::size_t pixels = latest_.size() / 3;
+  for (std::size_t p = 0; p < pixels; ++p) {
+    const uint8_t* rgb = latest_.data() + 3 * p;
+    // In this order and in double: NumPy's sum of the products, which the cast truncates.
+    const double y = rgb[0] * 0.2125 + rgb[1] * 0.7154 + rgb[2] * 0.0721;
+    out[p] = static_cast<uint8_t>(y);
+  }
+}
+
+void GrayscaleObservation::reset_impl(std::optional<uint64_t> seed, void* obs) {
+  inner_->reset(seed, latest_.data());
+  convert(obs);
+}
+
+StepResult GrayscaleObservation::step_impl(const void* action, void* obs) {
+  const StepResult r = step_inner(action, latest_.data());
+  convert(obs);
+  return r;
+}
+
+// ---- ResizeObservation ----
+
+ResizeObservation::ResizeObservation(std::unique_ptr<Env> inner, int height, int width)
+    : Wrapper(std::move(inner), [&] {
+        if (height < 1 || width < 1) {
+          throw EnvError("ResizeObservation needs height > 0 and width > 0, got height " +
+                         std::to_string(height) + " and width " + std::to_string(width));
+        }
+        const Env& env = require_inner(inner);
+        const Space& o = env.spec().observation_space;
+        if (!is_uint8_image(o, 2, 3)) {
+          throw EnvError("ResizeObservation needs a uint8 Box observation space of shape (H, W) or "
+                         "(H, W, C); " + env.spec().id + " has " + o.describe());
+        }
+        std::vector<int64_t> shape{height, width};
+        if (o.shape().size() == 3) shape.push_back(o.shape()[2]);
+        return with_image_space(env, std::move(shape));
+      }()) {
+  const std::vector<int64_t>& in = inner_->spec().observation_space.shape();
+  rows_ = make_axis(in[0], height);
+  cols_ = make_axis(in[1], width);
+  // Ties round to even, as OpenCV does, except when halving both ways, where its 2x2 box
+  // average rounds halves up: this matches Gymnasium's bytes in both cases.
+  halves_up_ = in[0] == 2 * int64_t{height} && in[1] == 2 * int64_t{width};
+  in_height_ = static_cast<std::size_t>(in[0]);
+  in_width_ = static_cast<std::size_t>(in[1]);
+  channels_ = in.size() == 3 ? static_cast<std::size_t>(in[2]) : 1;
+  latest_.resize(inner_->spec().observation_space.byte_size());
+  col_pass_.resize(in_height_ * static_cast<std::size_t>(width) * channels_);
+}
+
+ResizeObservation::Axis ResizeObservation::make_axis(int64_t in, int64_t out) {
+  Axis axis;
+  axis.taps.resize(static_cast<std::size_t>(out));
+  if (out <= in) {
+    // In units of 1/out of an input pixel, input pixel i spans [i out, (i+1) out) and output
+    // pixel j spans [j in, (j+1) in): every overlap is a whole number of units.
+    axis.denominator = in;
+    for (int64_t j = 0; j < out; ++j) {
+      const int64_t begin = j * in, end = (j + 1) * in;
+      for (int64_t i = begin / out; i * out < end; ++i) {
+        const int64_t overlap = std::min((i + 1) * out, end) - std::max(i * out, begin);
+        if (overlap > 0) axis.taps[j].push_back({static_cast<std::size_t>(i), overlap});
+      }
+    }
+  } else {
+    // Pixel centres: output j samples input position (j + 1/2) in/out - 1/2, which in units of
+    // 1/(2 out) is the integer (2j + 1) in - out; clamped to the edge pixels.
+    axis.denominator = 2 * out;
+    for (int64_t j = 0; j < out; ++j) {
+      const int64_t pos = std::max<int64_t>((2 * j + 1) * in - out, 0);
+      const int64_t i = std::min(pos / (2 * out), in - 1);
+      const int64_t frac = i + 1 < in ? pos - i * 2 * out : 0;
+      axis.taps[j].push_back({static_cast<std::size_t>(i), 2 * out - frac});
+      if (frac > 0) axis.taps[j].push_back({static_cast<std::size_t>(i + 1), frac});
+    }
+  }
+  return axis;
+}
+
+void ResizeObservation::resize(void* obs) {
+  const std::size_t width = cols_.taps.size(), c = channels_;
+  for (std::size_t y = 0; y < in_height_; ++y) {
+    const uint8_t* in_row = latest_.data() + y * in_width_ * c;
+    int64_t* out_row = col_pass_.data() + y * width * c;
+    for (std::size_t j = 0; j < width; ++j) {
+      for (std::size_t k = 0; k < c; ++k) {
+        int64_t sum = 0;
+        for (const Tap& t : cols_.taps[j]) sum += t.weight * in_row[t.index * c + k];
+        out_row[j * c + k] = sum;
+      }
+    }
+  }
+  const int64_t denominator = rows_.denominator * cols_.denominator;
+  auto* out = static_cast<uint8_t*>(obs);
+  const std::size_t row_values = width * c;
+  for (std::size_t i = 0; i < rows_.taps.size(); ++i) {
+    for (std::size_t v = 0; v < row_values; ++v) {
+      int64_t sum = 0;
+      for (const Tap& t : rows_.taps[i]) sum += t.weight * col_pass_[t.index * row_values + v];
+      const int64_t q = sum / denominator, twice_rest = 2 * (sum % denominator);
+      const bool up = twice_rest > denominator ||
+                      (twice_rest == denominator && (halves_up_ || q % 2 == 1));
+      out[i * row_values + v] = static_cast<uint8_t>(q + (up ? 1 : 0));
+    }
+  }
+}
+
+void ResizeObservation::reset_impl(std::optional<uint64_t> seed, void* obs) {
+  inner_->reset(seed, latest_.data());
+  resize(obs);
+}
+
+StepResult ResizeObservation::step_impl(const void* action, void* obs) {
+  const StepResult r = step_inner(action, latest_.data());
+  resize(obs);
+  return r;
+}
+
 // ---- ActionRepeat ----
 
 ActionRepeat::ActionRepeat(std::unique_ptr<Env> inner, int repeat)
@@ -393,6 +546,18 @@ const std::map<std::string, WrapperEntry>& wrapper_table() {
        {{{"num_stack", int64_t{4}, "number of observations stacked"}},
         [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
           return std::make_unique<FrameStack>(std::move(env), int_option(o, "num_stack"));
+        }}},
+      {"GrayscaleObservation",
+       {{{"keep_dim", true, "keep a channel axis of size 1: (H, W, 1) rather than (H, W)"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<GrayscaleObservation>(std::move(env), o.get_bool("keep_dim"));
+        }}},
+      {"ResizeObservation",
+       {{{"height", int64_t{0}, "rows of the resized image (> 0)"},
+         {"width", int64_t{0}, "columns of the resized image (> 0)"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<ResizeObservation>(std::move(env), int_option(o, "height"),
+                                                     int_option(o, "width"));
         }}},
   };
   return table;

@@ -7,9 +7,12 @@
 //   NormalizeObservation running mean/std normalisation of observations (float32 Box)
 //   NormalizeReward      scales rewards by the running std of the discounted return
 //   FrameStack           stacks the last num_stack observations along a new leading axis
+//   GrayscaleObservation RGB uint8 images [H, W, 3] to luminance [H, W, 1] (or [H, W])
+//   ResizeObservation    uint8 images [H, W(, C)] to [height, width(, C)], area-averaged
 //   ActionRepeat         repeats each action `repeat` times, summing the rewards (frame skip)
 // Each is also available by name for configs: wrap_env(env, {"FrameStack", {{"num_stack", 4}}}).
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -207,6 +210,52 @@ class FrameStack : public Wrapper {
   std::vector<unsigned char> frames_;  // ring of num_stack frames
   std::vector<unsigned char> latest_;
   int newest_ = 0;
+};
+
+class GrayscaleObservation : public Wrapper {
+ public:
+  // Gymnasium 1.x's luminance 0.2125 R + 0.7154 G + 0.0721 B, summed in double and truncated to
+  // uint8 as its astype does, so frames match Gymnasium's byte for byte.
+  GrayscaleObservation(std::unique_ptr<Env> inner, bool keep_dim = true);
+
+ protected:
+  void reset_impl(std::optional<uint64_t> seed, void* obs) override;
+  StepResult step_impl(const void* action, void* obs) override;
+
+ private:
+  void convert(void* obs) const;
+  std::vector<uint8_t> latest_;  // the inner RGB frame
+};
+
+class ResizeObservation : public Wrapper {
+ public:
+  // Shrinking averages the input pixels each output pixel covers, weighted by the overlap (as
+  // OpenCV's INTER_AREA, which Gymnasium uses); an axis that grows is interpolated bilinearly
+  // instead (OpenCV's INTER_AREA enlarges with slightly different weights).
+  ResizeObservation(std::unique_ptr<Env> inner, int height, int width);
+
+ protected:
+  void reset_impl(std::optional<uint64_t> seed, void* obs) override;
+  StepResult step_impl(const void* action, void* obs) override;
+
+ private:
+  // An output row's or column's input pixels. Weights are integers over the axis' denominator,
+  // so a step sums exactly: a constant image stays constant, rounding is reproducible.
+  struct Tap {
+    std::size_t index;
+    int64_t weight;
+  };
+  struct Axis {
+    std::vector<std::vector<Tap>> taps;  // per output row or column
+    int64_t denominator = 1;
+  };
+  static Axis make_axis(int64_t in, int64_t out);
+  void resize(void* obs);
+  Axis rows_, cols_;
+  std::size_t in_height_, in_width_, channels_;
+  bool halves_up_;
+  std::vector<uint8_t> latest_;    // the inner frame
+  std::vector<int64_t> col_pass_;  // [inner height, width, channels]
 };
 
 class ActionRepeat : public Wrapper {
