@@ -4,13 +4,25 @@
 #include <stdexcept>
 
 #include "rlforge/agents/distributions.h"
+#include "rlforge/agents/supervised.h"
 
 namespace rlforge {
 
 ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& action_space,
                                  const ActorCriticConfig& config)
-    : config_(config), discrete_(action_space.is_discrete()) {
-  const auto in = static_cast<int64_t>(observation_space.size());
+    : config_(config), discrete_(action_space.is_discrete()), image_(image_layout(observation_space)) {
+  input_size_ = static_cast<int64_t>(observation_space.size());
+  int64_t in = input_size_;
+  if (image_) {
+    if (config.normalize_observation) {
+      throw std::invalid_argument("normalize_observation applies to vector observations; images (" +
+                                  observation_space.describe() + ") are scaled by 1/255");
+    }
+    cnn_ = register_module("cnn", make_nature_cnn(image_->channels, image_->height, image_->width, config.cnn_features));
+    // As SB3's CnnPolicy with ortho_init: orthogonal weights with gain sqrt 2, zero biases.
+    if (config.actor.ortho_init) initialise_weights(*cnn_, "orthogonal");
+    in = config.cnn_features;
+  }
   const int64_t out = discrete_ ? action_space.n() : static_cast<int64_t>(action_space.size());
   const double hidden_gain = std::sqrt(2.0);
   if (config.shared) {
@@ -31,9 +43,12 @@ ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& ac
   } else if (!discrete_) {
     log_std_ = register_parameter("log_std", torch::full({out}, config.log_std_init));
   }
-  observation_norm_ = register_module("observation_norm", RunningNorm(in));
+  // Images are never normalised; the statistics of a vector observation are per element.
+  observation_norm_ = register_module("observation_norm", RunningNorm(image_ ? 1 : input_size_));
 
-  if (config.use_sde) {
+  if (image_) {
+    manual_ = false;  // the hand-derived gradient covers MLPs only
+  } else if (config.use_sde) {
     manual_ = false;  // the hand-derived gradient covers state-independent noise only
   } else if (config.shared) {
     const auto trunk = modules_of(trunk_);
@@ -54,6 +69,7 @@ ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& ac
 }
 
 torch::Tensor ActorCriticImpl::prepare(const torch::Tensor& observations, bool update_statistics) {
+  if (image_) return to_channels_first(observations, *image_);
   torch::Tensor x = observations.flatten(1).to(torch::kFloat32);
   if (!config_.normalize_observation) return x;
   if (update_statistics) observation_norm_->update(x);
@@ -67,7 +83,18 @@ torch::Tensor ActorCriticImpl::scale_rewards(const torch::Tensor& rewards, const
   return return_norm_->scale(rewards, config_.norm_clip);
 }
 
-std::pair<torch::Tensor, torch::Tensor> ActorCriticImpl::heads(const torch::Tensor& x) {
+std::vector<int64_t> ActorCriticImpl::feature_shape() const {
+  if (image_) return {image_->channels, image_->height, image_->width};
+  return {input_size_};
+}
+
+torch::Tensor ActorCriticImpl::encode(const torch::Tensor& x) {
+  if (!image_) return x;
+  return cnn_->forward(x.to(torch::kFloat32).mul(1.0 / 255.0));
+}
+
+std::pair<torch::Tensor, torch::Tensor> ActorCriticImpl::heads(const torch::Tensor& input) {
+  const torch::Tensor x = encode(input);
   if (manual_ && !torch::GradMode::is_enabled()) {
     Heads h = forward_manual(x);
     return {h.head, h.value};
@@ -79,11 +106,12 @@ std::pair<torch::Tensor, torch::Tensor> ActorCriticImpl::heads(const torch::Tens
   return {actor_->forward(x), critic_->forward(x).squeeze(-1)};
 }
 
-ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& x) {
+ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& input) {
   if (!config_.use_sde) {
-    auto [mean, value] = heads(x);
+    auto [mean, value] = heads(input);
     return {mean, log_std_, value, {}};
   }
+  const torch::Tensor x = encode(input);
   // The actor's last hidden features, then its head.
   torch::Tensor features, mean, value;
   if (config_.shared) {
@@ -145,7 +173,8 @@ ActorCriticImpl::Evaluation ActorCriticImpl::evaluate(const torch::Tensor& x,
   return {dist.log_prob(actions), dist.entropy(), p.value};
 }
 
-torch::Tensor ActorCriticImpl::value(const torch::Tensor& x) {
+torch::Tensor ActorCriticImpl::value(const torch::Tensor& input) {
+  const torch::Tensor x = encode(input);
   if (manual_ && !torch::GradMode::is_enabled()) {
     if (!config_.shared) return critic_pass_.forward(x).squeeze(-1);
     return value_head_pass_.forward(config_.actor.hidden.empty() ? x : trunk_pass_.forward(x)).squeeze(-1);

@@ -107,23 +107,13 @@ double DqnConfig::exploration_rate(int64_t steps, int64_t total_steps) const {
 
 QNetworkImpl::QNetworkImpl(const Space& observation_space, int64_t actions, const QNetworkConfig& config)
     : actions_(actions), config_(config) {
-  const std::vector<int64_t>& shape = observation_space.shape();
   const int64_t outputs = actions + (config.dueling ? 1 : 0);
   const double gain = std::sqrt(2.0);
-  image_ = observation_space.dtype() == DType::UInt8 && shape.size() >= 2 && shape.size() <= 4;
+  const std::optional<ImageLayout> layout = image_layout(observation_space);
+  image_ = layout.has_value();
   if (image_) {
-    if (shape.size() == 4) {  // stacked colour frames [k, H, W, C]: k * C channels
-      stacked_channels_last_ = true;
-      image_shape_ = {shape[0] * shape[3], shape[1], shape[2]};
-    } else if (shape.size() == 2) {
-      image_shape_ = {1, shape[0], shape[1]};
-    } else if (shape[2] <= 4 && shape[0] > 4) {  // [H, W, C]: colour channels last
-      channels_last_ = true;
-      image_shape_ = {shape[2], shape[0], shape[1]};
-    } else {
-      image_shape_ = {shape[0], shape[1], shape[2]};
-    }
-    cnn_ = register_module("cnn", make_nature_cnn(image_shape_[0], image_shape_[1], image_shape_[2], config.cnn_features));
+    layout_ = *layout;
+    cnn_ = register_module("cnn", make_nature_cnn(layout_.channels, layout_.height, layout_.width, config.cnn_features));
     mlp_ = register_module("mlp", make_mlp(config.cnn_features, config.mlp, outputs, gain, 1.0));
   } else {
     mlp_ = register_module("mlp", make_mlp(static_cast<int64_t>(observation_space.size()), config.mlp, outputs, gain, 1.0));
@@ -136,11 +126,7 @@ QNetworkImpl::QNetworkImpl(const Space& observation_space, int64_t actions, cons
 torch::Tensor QNetworkImpl::prepare(const torch::Tensor& observations) const {
   const int64_t batch = observations.size(0);
   if (!image_) return observations.reshape({batch, -1}).to(torch::kFloat32);
-  torch::Tensor x = observations.to(torch::kFloat32);
-  if (x.dim() == 3) x = x.unsqueeze(1);
-  if (channels_last_) x = x.permute({0, 3, 1, 2});
-  if (stacked_channels_last_) x = x.permute({0, 1, 4, 2, 3}).reshape({batch, image_shape_[0], image_shape_[1], image_shape_[2]});
-  return x.mul(1.0 / 255.0).contiguous();
+  return to_channels_first(observations, layout_).to(torch::kFloat32).mul_(1.0 / 255.0);
 }
 
 torch::Tensor QNetworkImpl::combine(const torch::Tensor& out) const {

@@ -71,6 +71,37 @@ torch::nn::Sequential make_nature_cnn(int64_t channels, int64_t height, int64_t 
   return net;
 }
 
+std::optional<ImageLayout> image_layout(const Space& space) {
+  const std::vector<int64_t>& shape = space.shape();
+  if (space.dtype() != DType::UInt8 || shape.size() < 2 || shape.size() > 4) return std::nullopt;
+  ImageLayout l;
+  if (shape.size() == 4) {
+    l = {ImageLayout::Order::stacked_channels_last, shape[0] * shape[3], shape[1], shape[2]};
+  } else if (shape.size() == 2) {
+    l = {ImageLayout::Order::single, 1, shape[0], shape[1]};
+  } else if (shape[2] <= 4 && shape[0] > 4) {
+    l = {ImageLayout::Order::channels_last, shape[2], shape[0], shape[1]};
+  } else {
+    l = {ImageLayout::Order::channels_first, shape[0], shape[1], shape[2]};
+  }
+  return l;
+}
+
+torch::Tensor to_channels_first(const torch::Tensor& observations, const ImageLayout& layout) {
+  const int64_t batch = observations.size(0);
+  switch (layout.order) {
+    case ImageLayout::Order::single:
+      return observations.unsqueeze(1).contiguous();
+    case ImageLayout::Order::channels_last:
+      return observations.permute({0, 3, 1, 2}).contiguous();
+    case ImageLayout::Order::stacked_channels_last:
+      return observations.permute({0, 1, 4, 2, 3}).reshape({batch, layout.channels, layout.height, layout.width}).contiguous();
+    case ImageLayout::Order::channels_first:
+      break;
+  }
+  return observations.contiguous();
+}
+
 std::vector<std::shared_ptr<torch::nn::Module>> modules_of(const torch::nn::Sequential& net) {
   std::vector<std::shared_ptr<torch::nn::Module>> out;
   for (size_t i = 0; i < net->size(); ++i) out.push_back(net->ptr(i));

@@ -182,7 +182,8 @@ SelfSupervisedNetImpl::SelfSupervisedNetImpl(const Space& observation_space, con
                                              const std::string& task, const PredictorConfig& config)
     : task_(task) {
   const auto& shape = observation_space.shape();
-  frames_ = observation_space.dtype() == DType::UInt8 && shape.size() == 3;
+  if (const auto layout = image_layout(observation_space)) layout_ = *layout;
+  frames_ = layout_.channels > 0;
   discrete_actions_ = action_space.is_discrete();
   action_inputs_ = discrete_actions_ ? action_space.n() : static_cast<int64_t>(action_space.size());
   const int64_t obs_size = static_cast<int64_t>(observation_space.size());
@@ -193,7 +194,7 @@ SelfSupervisedNetImpl::SelfSupervisedNetImpl(const Space& observation_space, con
   int64_t features = 0;
   if (frames_) {
     const int64_t cnn_features = config.mlp.hidden.empty() ? 512 : config.mlp.hidden.back();
-    encoder_ = make_nature_cnn(shape[2], shape[0], shape[1], cnn_features);
+    encoder_ = make_nature_cnn(layout_.channels, layout_.height, layout_.width, cnn_features);
     features = cnn_features;
   } else {
     if (config.mlp.hidden.empty()) throw std::invalid_argument("a self-supervised encoder needs hidden layers");
@@ -218,8 +219,8 @@ SelfSupervisedNetImpl::SelfSupervisedNetImpl(const Space& observation_space, con
 
 torch::Tensor SelfSupervisedNetImpl::encode(const torch::Tensor& observations) {
   if (frames_) {
-    // [B, H, W, C] bytes -> [B, C, H, W] in [0, 1].
-    return encoder_->forward(observations.permute({0, 3, 1, 2}).to(torch::kFloat32).div(255.0));
+    // Bytes in the env's layout -> [B, C, H, W] in [0, 1], as PPO's CNN takes them.
+    return encoder_->forward(to_channels_first(observations, layout_).to(torch::kFloat32).div(255.0));
   }
   return encoder_->forward(observations.to(torch::kFloat32).flatten(1));
 }

@@ -260,6 +260,7 @@ void parse_policy(Section& agent, ActorCriticConfig& out) {
   out.actor.activation = out.critic.activation = activation;
   out.log_std_init = policy.number("log_std_init", 0.0, -20.0, 20.0, "a number in [-20, 20]");
   out.actor.ortho_init = out.critic.ortho_init = policy.get<bool>("ortho_init", true, "true or false");
+  out.cnn_features = policy.positive_int("cnn_features", out.cnn_features);
   policy.finish();
   agent.resolved()["policy"] = policy.resolved();
 }
@@ -497,10 +498,10 @@ void check_supervised(Section& agent, ExperimentConfig& c, const EnvSpec& spec) 
   if (s.task == "regression" && c.data.generate == "classification") {
     agent.fail(agent.raw("task"), "task", "regression needs real targets: data.generate: regression");
   }
-  const bool frames = spec.observation_space.dtype() == DType::UInt8 && spec.observation_space.shape().size() == 3;
+  const bool frames = image_layout(spec.observation_space).has_value();
   if (s.random_shift > 0 && !frames) {
     agent.fail(agent.raw("random_shift"), "random_shift",
-               "shifts image frames [height, width, channels] of uint8; the observations are " +
+               "shifts uint8 image frames ([H, W], [H, W, C], [C, H, W] or stacked [k, H, W, C]); the observations are " +
                    (c.env.id.empty() ? std::string("a table") : spec.observation_space.describe()));
   }
   if (s.task == "behaviour_cloning" || s.task == "inverse_dynamics") {

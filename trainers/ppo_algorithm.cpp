@@ -24,7 +24,7 @@ class PpoAlgorithm : public Algorithm {
       : config_(config),
         ppo_(venv.spec(), config.ppo, config.run.seed, device),
         collector_(venv, config.ppo.gamma),
-        buffer_(RolloutCollector::buffer_config(venv, config.ppo.n_steps)),
+        buffer_(RolloutCollector::buffer_config(venv, config.ppo.n_steps, *ppo_.policy())),
         distributed_(distributed != nullptr && distributed->active() ? distributed : nullptr) {
     if (!config.transfer.init_from.empty()) {
       // Pretrained layers first, so that every rank starts from them (rank 0's are broadcast).

@@ -4,14 +4,16 @@
 
 namespace rlforge {
 
-RolloutBufferConfig RolloutCollector::buffer_config(const VectorEnv& venv, int64_t n_steps) {
+RolloutBufferConfig RolloutCollector::buffer_config(const VectorEnv& venv, int64_t n_steps,
+                                                    const ActorCriticImpl& policy) {
   const EnvSpec& spec = venv.spec();
   RolloutBufferConfig c;
   c.n_steps = n_steps;
   c.num_envs = venv.num_envs();
-  // The buffer keeps what the policy saw: flattened float features (ActorCritic::prepare).
-  c.observation_shape = {static_cast<int64_t>(spec.observation_space.size())};
-  c.observation_dtype = torch::kFloat32;
+  // The buffer keeps what the policy saw (ActorCritic::prepare): flattened float features, or
+  // uint8 images [C, H, W].
+  c.observation_shape = policy.feature_shape();
+  c.observation_dtype = policy.feature_dtype();
   c.action_shape = spec.action_space.shape();
   c.action_dtype = torch_dtype(spec.action_space.dtype());
   return c;

@@ -38,19 +38,32 @@ torch::Tensor l1_norm(torch::nn::Module& module) {
   return total;
 }
 
-// Random-shift augmentation of frames [B, H, W, C]: each is padded by `pad` pixels (edges
-// repeated) and cropped back to H x W at an offset drawn from `generator`.
-torch::Tensor random_shift(const torch::Tensor& frames, int64_t pad, torch::Generator& generator) {
-  const int64_t batch = frames.size(0), height = frames.size(1), width = frames.size(2);
+// Random-shift augmentation of frames [B, ...] in `layout`: each is padded by `pad` pixels
+// (edges repeated) and cropped back to H x W at an offset drawn from `generator`; every channel
+// (and every stacked frame) of one sample moves together.
+torch::Tensor random_shift(const torch::Tensor& frames, const ImageLayout& layout, int64_t pad, torch::Generator& generator) {
+  const int64_t batch = frames.size(0), height = layout.height, width = layout.width;
   const torch::Tensor padded = torch::nn::functional::pad(
-      frames.permute({0, 3, 1, 2}).to(torch::kFloat32),
+      to_channels_first(frames, layout).to(torch::kFloat32),
       torch::nn::functional::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReplicate));
   const torch::Tensor offsets = torch::randint(0, 2 * pad + 1, {batch, 2}, generator, torch::kInt64);
   const auto o = offsets.accessor<int64_t, 2>();
   std::vector<torch::Tensor> crops;
   crops.reserve(static_cast<std::size_t>(batch));
   for (int64_t b = 0; b < batch; ++b) crops.push_back(padded[b].narrow(1, o[b][0], height).narrow(2, o[b][1], width));
-  return torch::stack(crops).permute({0, 2, 3, 1}).to(frames.scalar_type()).contiguous();
+  torch::Tensor shifted = torch::stack(crops).to(frames.scalar_type());  // [B, C, H, W]
+  // Back to the env's layout.
+  switch (layout.order) {
+    case ImageLayout::Order::single:
+      return shifted.squeeze(1).contiguous();
+    case ImageLayout::Order::channels_last:
+      return shifted.permute({0, 2, 3, 1}).contiguous();
+    case ImageLayout::Order::stacked_channels_last:
+      return shifted.reshape({batch, frames.size(1), frames.size(4), height, width}).permute({0, 1, 3, 4, 2}).contiguous();
+    case ImageLayout::Order::channels_first:
+      break;
+  }
+  return shifted.contiguous();
 }
 
 class SupervisedLearner : public Learner {
@@ -62,6 +75,7 @@ class SupervisedLearner : public Learner {
       spec.id = data_.episodes->env_id();
       spec.observation_space = data_.episodes->observation_space();
       spec.action_space = data_.episodes->action_space();
+      frame_layout_ = image_layout(spec.observation_space);
     }
     const int64_t outputs = data_.classes > 0 ? data_.classes : data_.target_size;
     model_ = make_supervised_model(config, spec, data_.input_size, outputs, config.run.seed, device);
@@ -104,8 +118,10 @@ class SupervisedLearner : public Learner {
       const torch::Tensor rows = order.narrow(0, begin, std::min(s_.batch_size, n - begin));
       Batch batch = data_.batch(rows, device_);
       if (s_.random_shift > 0) {
-        batch.inputs = random_shift(batch.inputs, s_.random_shift, model_->generator());
-        if (batch.next_inputs.defined()) batch.next_inputs = random_shift(batch.next_inputs, s_.random_shift, model_->generator());
+        batch.inputs = random_shift(batch.inputs, *frame_layout_, s_.random_shift, model_->generator());
+        if (batch.next_inputs.defined()) {
+          batch.next_inputs = random_shift(batch.next_inputs, *frame_layout_, s_.random_shift, model_->generator());
+        }
       }
       Output out = forward(batch);
       torch::Tensor loss = out.loss;
@@ -377,6 +393,7 @@ class SupervisedLearner : public Learner {
   std::shared_ptr<PredictorImpl> predictor_;
   std::shared_ptr<ActorCriticImpl> policy_;
   std::shared_ptr<SelfSupervisedNetImpl> pretext_net_;
+  std::optional<ImageLayout> frame_layout_;  // recorded image observations (random_shift)
   VectorEnvConfig eval_env_;
   int64_t epoch_ = 0;
   double train_loss_ = NAN, train_accuracy_ = NAN, learning_rate_ = NAN;

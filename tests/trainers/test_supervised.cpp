@@ -307,6 +307,23 @@ TEST_CASE("frames learn inverse dynamics with random-shift augmentation", "[supe
   CHECK(plain != shifted);
   CHECK(shifted.find("nan") == std::string::npos);
   CHECK(validation("shifted-again", {"agent.random_shift=4"}) == shifted);
+
+  // PPO's CNN starts from the pretrained encoder (same Nature CNN on the same frames) and, frozen,
+  // keeps it through training.
+  const fs::path ppo_dir = root / "ppo";
+  fs::create_directories(ppo_dir);
+  train("run: {seed: 1}\n"
+        "env: {id: CarRacing-v3, num_envs: 1, wrappers: [{name: TimeLimit, options: {max_episode_steps: 40}}]}\n"
+        "agent: {n_steps: 32, batch_size: 32, n_epochs: 1, policy: {actor: [], critic: [], cnn_features: 64},\n"
+        "        init_from: " + (root / "shifted").string() + ", init_layers: [cnn=encoder], freeze: [cnn]}\n"
+        "trainer: {total_steps: 64, eval_every: 0, eval_episodes: 1}\n",
+        ppo_dir);
+  const fs::path encoder = root / "shifted" / "checkpoints" / "best.pt";
+  for (const char* layer : {"0.weight", "2.bias", "4.weight", "7.weight"}) {
+    INFO(layer);
+    CHECK(model_tensor(ppo_dir / "checkpoints" / "last.pt", std::string("cnn.") + layer)
+              .equal(model_tensor(encoder, std::string("encoder.") + layer)));
+  }
 }
 
 TEST_CASE("random shift is for frames only", "[supervised][config]") {
@@ -314,6 +331,6 @@ TEST_CASE("random shift is for frames only", "[supervised][config]") {
     parse_config(kTable, "table.yaml", {"agent.random_shift=4"});
     FAIL("random_shift on a table was accepted");
   } catch (const ConfigError& e) {
-    CHECK_THAT(e.what(), Catch::Contains("agent.random_shift: shifts image frames"));
+    CHECK_THAT(e.what(), Catch::Contains("agent.random_shift: shifts uint8 image frames"));
   }
 }

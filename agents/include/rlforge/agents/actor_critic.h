@@ -2,6 +2,8 @@
 // The actor-critic policy PPO trains: separate actor and critic MLPs over the flattened
 // observation, or one shared trunk with a policy head and a value head; a Categorical head for
 // Discrete actions, a diagonal Gaussian with a state-independent log-std for Box actions.
+// Image observations (uint8, see ImageLayout) first go through one Nature CNN that actor and
+// critic share (SB3's CnnPolicy); the MLPs then read its features.
 //
 // Raw observations go through prepare() (flatten, float, optional running normalisation); act,
 // evaluate and value take what prepare() returned, which is also what a rollout stores. The
@@ -31,6 +33,7 @@ struct ActorCriticConfig {
   bool normalize_observation = false;
   bool normalize_reward = false;
   double norm_clip = 10.0;  // normalised observations and scaled rewards are clipped to +-this
+  int64_t cnn_features = 512;  // images: width of the CNN's output
 };
 
 class ActorCriticImpl : public torch::nn::Module {
@@ -53,8 +56,13 @@ class ActorCriticImpl : public torch::nn::Module {
   torch::Tensor value(const torch::Tensor& features);
 
   // Raw observations [B, ...] -> the features the networks take; with `update_statistics`
-  // (training rollouts only) the observation statistics first take in this batch.
+  // (training rollouts only) the observation statistics first take in this batch. Images stay
+  // uint8, as [B, C, H, W], so that rollouts store them compactly; the networks scale them.
   torch::Tensor prepare(const torch::Tensor& observations, bool update_statistics);
+  // What prepare() returns for one observation: its shape and dtype.
+  std::vector<int64_t> feature_shape() const;
+  torch::Dtype feature_dtype() const { return image_ ? torch::kUInt8 : torch::kFloat32; }
+  bool image() const { return image_.has_value(); }
   // Rewards as the learner sees them: divided by the running std of the discounted return
   // (`returns`, per env, kept by the caller) when normalize_reward is on; unchanged otherwise.
   torch::Tensor scale_rewards(const torch::Tensor& rewards, const torch::Tensor& returns, bool update_statistics);
@@ -86,12 +94,16 @@ class ActorCriticImpl : public torch::nn::Module {
   RunningNorm observation_norm_{nullptr}, return_norm_{nullptr};
   // Heads on features: both networks whole, or trunk + linear heads when shared.
   std::pair<torch::Tensor, torch::Tensor> heads(const torch::Tensor& x);
+  // Prepared features -> what the MLPs read: the CNN's output for images, else unchanged.
+  torch::Tensor encode(const torch::Tensor& x);
+  std::optional<ImageLayout> image_;
+  int64_t input_size_ = 0;  // vectors: the flattened observation
   // The Gaussian of a batch; with gSDE also the (detached) features the noise is a map of.
   struct Policy {
     torch::Tensor mean, log_std, value, sde_features;
   };
   Policy gaussian(const torch::Tensor& x);
-  torch::nn::Sequential actor_{nullptr}, critic_{nullptr}, trunk_{nullptr};
+  torch::nn::Sequential cnn_{nullptr}, actor_{nullptr}, critic_{nullptr}, trunk_{nullptr};
   torch::nn::Linear policy_head_{nullptr}, value_head_{nullptr};
   torch::Tensor log_std_;
   torch::Tensor sde_noise_;  // gSDE weights [batch, features, d], a buffer (saved with the model)

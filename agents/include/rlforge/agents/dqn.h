@@ -97,8 +97,8 @@ class QNetworkImpl : public torch::nn::Module {
 
   int64_t actions_;
   QNetworkConfig config_;
-  bool image_ = false, channels_last_ = false, stacked_channels_last_ = false;
-  std::vector<int64_t> image_shape_;  // [C, H, W] the CNN takes
+  bool image_ = false;
+  ImageLayout layout_;  // images only
   torch::nn::Sequential cnn_{nullptr}, mlp_{nullptr};
   bool manual_ = false;
   MlpPass pass_;

@@ -4,8 +4,11 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "rlforge/envs/space.h"
 
 namespace rlforge {
 
@@ -36,6 +39,19 @@ torch::nn::Linear make_linear(int64_t in, int64_t out, double gain, bool ortho =
 // small for the three convolutions are an error naming the size. LibTorch's default
 // initialisation.
 torch::nn::Sequential make_nature_cnn(int64_t channels, int64_t height, int64_t width, int64_t features);
+
+// How a uint8 image observation is laid out and the [C, H, W] a CNN takes from it: [H, W] (one
+// channel), [H, W, C] with C <= 4 (channels last, as envs render), [C, H, W], or stacked frames
+// [k, H, W, C] (FrameStack over channels-last frames: k * C channels).
+struct ImageLayout {
+  enum class Order { single, channels_last, channels_first, stacked_channels_last };
+  Order order = Order::channels_first;
+  int64_t channels = 0, height = 0, width = 0;
+};
+// The layout when `space` is an image (uint8 Box of 2 to 4 dimensions); nullopt otherwise.
+std::optional<ImageLayout> image_layout(const Space& space);
+// Observations [B, ...] in `layout` -> [B, C, H, W], same dtype, contiguous.
+torch::Tensor to_channels_first(const torch::Tensor& observations, const ImageLayout& layout);
 
 // A stack of Linear layers, each optionally followed by tanh or relu, run without autograd: the
 // forward pass keeps each layer's input, and the backward pass writes every parameter's .grad()

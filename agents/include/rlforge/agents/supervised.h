@@ -118,6 +118,7 @@ class SelfSupervisedNetImpl : public torch::nn::Module {
 
  private:
   bool frames_ = false;
+  ImageLayout layout_;  // frames only
   int64_t action_inputs_ = 0;  // one-hot width (Discrete) or action elements (Box)
   bool discrete_actions_ = false;
   std::string task_;

@@ -42,7 +42,7 @@ class RolloutCollector {
     env_steps_ = env_steps;
   }
 
-  static RolloutBufferConfig buffer_config(const VectorEnv& venv, int64_t n_steps);
+  static RolloutBufferConfig buffer_config(const VectorEnv& venv, int64_t n_steps, const ActorCriticImpl& policy);
 
  private:
   VectorEnv& venv_;
