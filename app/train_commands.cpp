@@ -2,11 +2,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <limits>
 #include <memory>
+
+#include <yaml-cpp/yaml.h>
 
 #include "cli_errors.h"
 #include "launch.h"
@@ -31,6 +36,7 @@ struct TrainArgs {
   std::string out;
   std::string resume;
   int nproc = 0;
+  bool all_folds = false;
   std::vector<std::string> plugins;
 };
 
@@ -38,8 +44,11 @@ struct TrainArgs {
 std::atomic<bool> stop_requested{false};
 extern "C" void request_stop(int) { stop_requested.store(true); }
 
+int train_all_folds(const TrainArgs& args);
+
 int train(const TrainArgs& args) {
   load_plugins(args.plugins);
+  if (args.all_folds) return train_all_folds(args);
   std::string config_path = args.config;
   if (!args.resume.empty() && config_path.empty()) config_path = (fs::path(args.resume) / "config.yaml").string();
   if (config_path.empty()) throw ConfigError("train: a CONFIG file is required (or --resume RUN_DIR)");
@@ -110,6 +119,89 @@ int train(const TrainArgs& args) {
               << r.final_eval.std_return << " episodes " << r.final_eval.episodes << "\n";
   }
   std::cout << "run directory: " << r.run_dir << std::endl;
+  return 0;
+}
+
+// Writes `text` to `path` through a temporary file and a rename, so a killed run leaves the old
+// file or the new one, never half of one.
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+// --all-folds: one run per fold of data.k_folds (fold K validates, the rest trains), each in
+// RUN_DIR/fold-K, then each validation metric of the selected models (summary.yaml's best_eval)
+// as mean, standard deviation and per-fold values in RUN_DIR/cross_validation.yaml.
+int train_all_folds(const TrainArgs& args) {
+  if (!args.resume.empty()) throw ConfigError("--all-folds starts new runs; resume a fold with --resume RUN_DIR/fold-K");
+  if (args.nproc > 1) throw ConfigError("--all-folds runs in one process; drop --nproc");
+  if (args.config.empty()) throw ConfigError("train --all-folds: a CONFIG file is required");
+  const ExperimentConfig base = load_config(args.config, args.overrides);
+  if (!base.learns_from_data() || base.data.k_folds < 2) {
+    throw ConfigError(args.config + ": --all-folds needs data.k_folds >= 2 (cross-validation of a supervised or "
+                      "self-supervised run); data.k_folds is " + std::to_string(base.data.k_folds));
+  }
+  const int64_t folds = base.data.k_folds;
+  const std::string run_dir = make_run_dir(args.out.empty() ? base.run.out_dir : args.out, base.run.name + "-cv");
+  std::error_code ignored;
+  fs::remove(fs::path(run_dir) / "checkpoints", ignored);  // empty: each fold keeps its own
+  std::cout << "run directory: " << run_dir << std::endl;
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  std::vector<std::string> names;  // in the order the first fold reports them
+  std::map<std::string, std::vector<double>> values;
+  std::string select_metric;
+  for (int64_t k = 0; k < folds; ++k) {
+    std::vector<std::string> overrides = args.overrides;
+    overrides.push_back("data.fold=" + std::to_string(k));
+    const fs::path fold_dir = fs::path(run_dir) / ("fold-" + std::to_string(k));
+    fs::create_directories(fold_dir);
+    std::cout << "fold " << k << " of " << folds << ": " << fold_dir.string() << std::endl;
+    Trainer trainer(load_config(args.config, overrides), fold_dir.string(), std::cout);
+    RunControl control;
+    control.stop_requested = &stop_requested;
+    control.terminal = ProgressReporter::stdout_is_terminal();
+    const TrainResult r = trainer.run(control);
+    if (r.stopped) {
+      std::cout << "stopped in fold " << k << ": resume it with rlforge train --resume " << fold_dir.string()
+                << "; the folds after it have not run" << std::endl;
+      return 130;
+    }
+    const YAML::Node summary = YAML::LoadFile((fold_dir / "summary.yaml").string());
+    if (k == 0 && summary["select_metric"]) select_metric = summary["select_metric"].as<std::string>();
+    const YAML::Node best = summary["best_eval"];
+    for (const auto& item : best) {
+      const std::string name = item.first.as<std::string>();
+      if (name == "epoch") continue;
+      if (values.count(name) == 0) names.push_back(name);
+      values[name].push_back(item.second.as<double>());
+    }
+  }
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "folds" << YAML::Value << folds << YAML::Key << "select_metric"
+      << YAML::Value << select_metric << YAML::Key << "validation" << YAML::Value << YAML::BeginMap;
+  std::cout << "cross_validation (" << folds << " folds, validation metrics of each fold's selected model):\n";
+  for (const std::string& name : names) {
+    const std::vector<double>& v = values[name];
+    double mean = 0, square = 0;
+    for (double x : v) mean += x;
+    mean /= static_cast<double>(v.size());
+    for (double x : v) square += (x - mean) * (x - mean);
+    const double std = std::sqrt(square / static_cast<double>(v.size()));
+    out << YAML::Key << name << YAML::Value << YAML::BeginMap << YAML::Key << "mean" << YAML::Value << mean
+        << YAML::Key << "std" << YAML::Value << std << YAML::Key << "folds" << YAML::Value << YAML::Flow << v
+        << YAML::EndMap;
+    std::cout << "  " << name << " " << mean << " +- " << std << "\n";
+  }
+  out << YAML::EndMap << YAML::EndMap;
+  write_atomically(fs::path(run_dir) / "cross_validation.yaml", std::string(out.c_str()) + "\n");
+  std::cout << "run directory: " << run_dir << std::endl;
   return 0;
 }
 
@@ -214,6 +306,9 @@ void add_train_commands(CLI::App& app, int& exit_code) {
                             ? "Data-parallel PPO in N local processes (Gloo over loopback); each runs the config's envs"
                             : "Data-parallel PPO in N local processes (unavailable: built without Gloo)")
       ->check(CLI::Range(1, 1024));
+  train_cmd->add_flag("--all-folds", targs->all_folds,
+                      "Cross-validation: one run per fold of data.k_folds, then the mean and spread of each "
+                      "validation metric in RUN_DIR/cross_validation.yaml");
   add_plugin_option(*train_cmd, targs->plugins);
   train_cmd->callback([&exit_code, targs] { exit_code = run_reporting_errors([&] { return train(*targs); }); });
 

@@ -234,11 +234,17 @@ YAML
   check "its summary has the test split's metrics" bash -c "grep -q '^test:' '$table_dir/summary.yaml' && grep -q 'accuracy:' '$table_dir/summary.yaml' && grep -q '^epoch: 5' '$table_dir/summary.yaml'"
   check "eval of a table run is refused" run 1 eval "$table_dir"
   check "eval of a table run: one line" one_error_line "has no policy to act in an env"
+  check "cross-validation over all folds" run 0 train "$table_config" --all-folds --set data.k_folds=3 --set data.test_fraction=0
+  cv_dir=$(sed -n 's/^run directory: //p' "$out" | tail -1)
+  check "one run per fold" bash -c "[[ \$(ls -d '$cv_dir'/fold-* | wc -l) -eq 3 ]] && test -s '$cv_dir/fold-2/summary.yaml'"
+  check "cross_validation.yaml has each metric's mean, spread and folds" bash -c "grep -q '^folds: 3' '$cv_dir/cross_validation.yaml' && grep -A3 '^  accuracy:' '$cv_dir/cross_validation.yaml' | grep -Eq 'folds: \[[0-9.]+, [0-9.]+, [0-9.]+\]'"
+  check "--all-folds without k_folds is refused" run 1 train "$table_config" --all-folds
+  check "--all-folds without k_folds: one line" one_error_line "--all-folds needs data.k_folds >= 2"
   printf 'a,b,label\n1,2,x\n3,oops,y\n' >"$runs/bad.csv"
   printf 'run: {out_dir: %s}\ndata: {csv: bad.csv, target: label}\nagent: {algo: supervised, task: classification}\n' "$runs" >"$runs/csv.yaml"
   check "a CSV with a bad cell fails" run 1 train "$runs/csv.yaml"
   check "bad CSV cell: one line naming file, line and column" one_error_line "bad.csv:3:3: column 'b': expected a number, got 'oops'"
-  check "a run that fails before its first checkpoint leaves no run directory" bash -c "! ls -d '$runs'/csv-* >/dev/null 2>&1 && [[ \$(ls -d '$runs'/table-* | wc -l) -eq 1 ]]"
+  check "a run that fails before its first checkpoint leaves no run directory" bash -c "! ls -d '$runs'/csv-* >/dev/null 2>&1 && [[ \$(ls -d '$runs'/table-[0-9]* | wc -l) -eq 1 ]]"
   rm -rf "$runs"
 fi
 
