@@ -23,8 +23,25 @@ struct RecordArgs {
   int64_t steps = 0, seed = 0;
   bool stochastic = false;
   std::vector<std::string> assignments;
+  std::vector<std::string> wrappers;  // NAME or NAME:key=value:key=value
   std::vector<std::string> plugins;
 };
+
+// "ResizeObservation:height=64:width=64" -> the wrapper with its options (checked when the env
+// is built, like a config's).
+WrapperSpec parse_wrapper(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t colon; (colon = text.find(':', start)) != std::string::npos; start = colon + 1) {
+    parts.push_back(text.substr(start, colon - start));
+  }
+  parts.push_back(text.substr(start));
+  if (parts.front().empty()) throw std::invalid_argument("--wrapper '" + text + "': expected NAME or NAME:key=value:...");
+  WrapperSpec spec;
+  spec.name = parts.front();
+  spec.options = parse_assignments({parts.begin() + 1, parts.end()});
+  return spec;
+}
 
 std::atomic<bool> stop_requested{false};
 extern "C" void stop_dataset_recording(int) {
@@ -64,6 +81,7 @@ int record(const RecordArgs& args, const RunLoader& load_run) {
       throw std::invalid_argument("--stochastic applies to a run's policy, not to random actions");
     source.env.id = args.env;
     source.env.options = parse_assignments(args.assignments);
+    for (const std::string& w : args.wrappers) source.env.wrappers.push_back(parse_wrapper(w));
     source.description = "random actions, seed " + std::to_string(seed);
   } else {
     if (!fs::exists(args.policy)) {
@@ -73,9 +91,9 @@ int record(const RecordArgs& args, const RunLoader& load_run) {
     if (!load_run)
       throw std::runtime_error(
           "recording a trained policy needs LibTorch, which this build was made without");
-    if (!args.assignments.empty())
+    if (!args.assignments.empty() || !args.wrappers.empty())
       throw std::invalid_argument(
-          "--set applies to --policy random; a run records with its own env options");
+          "--set and --wrapper apply to --policy random; a run records with its own env options and wrappers");
     source = load_run(args.policy, seed, args.stochastic);
     if (!args.env.empty() && args.env != source.env.id) {
       throw std::invalid_argument("--env " + args.env +
@@ -159,6 +177,10 @@ void add_dataset_commands(CLI::App& app, int& exit_code, RunLoader load_run) {
                 "Sample the policy's actions instead of taking the most likely");
   rec->add_option("--set", rargs->assignments,
                   "Env option as key=value, with --policy random (repeatable)");
+  rec->add_option("--wrapper", rargs->wrappers,
+                  "With --policy random: wrap the env, as NAME or NAME:key=value:... in order (repeatable), "
+                  "e.g. the frames a PPO config sees: --wrapper ResizeObservation:height=64:width=64 "
+                  "--wrapper GrayscaleObservation --wrapper FrameStack:num_stack=2");
   add_plugin_option(*rec, rargs->plugins);
   rec->callback([&exit_code, rargs, load_run] {
     exit_code = run_reporting_errors([&] { return record(*rargs, load_run); });

@@ -126,6 +126,10 @@ check "non-empty directory: one line" one_error_line "full: exists and is not em
 mkdir -p "$data/empty"
 check "dataset record fills an empty directory" run 0 dataset record --policy random --env Pendulum-v1 --steps 10 --out "$data/empty" --set g=9.81
 check "Pendulum episodes are truncated at 200 steps" bash -c "grep -q '^truncated_episodes: 1$' '$data/empty/info.yaml' && grep -q '^steps: 200$' '$data/empty/info.yaml'"
+check "dataset record through wrappers" run 0 dataset record --policy random --env CarRacing-v3 --steps 20 --out "$data/frames" --wrapper TimeLimit:max_episode_steps=20 --wrapper ResizeObservation:height=64:width=64 --wrapper GrayscaleObservation --wrapper FrameStack:num_stack=2
+check "the wrapped frames are what is stored" bash -c "\"$rlforge\" dataset info '$data/frames' | grep -q 'observation_space: Box(0.0, 255.0, (2, 64, 64, 1), uint8)'"
+check "dataset record with an unknown wrapper fails" run 1 dataset record --policy random --env CartPole-v1 --steps 10 --out "$data/nope" --wrapper Bogus
+check "unknown wrapper: one line naming the known ones" one_error_line "unknown wrapper 'Bogus'; known wrappers: "
 check "dataset record of an unknown env id fails" run 1 dataset record --policy random --env NoSuchEnv-v0 --steps 10 --out "$data/nope"
 check "unknown env id: one line" one_error_line "unknown environment id 'NoSuchEnv-v0'"
 check "dataset record from a missing run fails" run 1 dataset record --policy "$data/no-run" --steps 10 --out "$data/nope"
@@ -133,7 +137,7 @@ check "missing run: one line" one_error_line "--policy $data/no-run: no such run
 check "dataset record without --env for random actions fails" run 1 dataset record --policy random --steps 10 --out "$data/nope"
 check "no --env: one line" one_error_line "--env ID is needed with --policy random"
 check "dataset record with zero steps fails" run 1 dataset record --policy random --env CartPole-v1 --steps 0 --out "$data/nope"
-check "failed dataset recordings leave nothing" bash -c "[[ ! -e '$data/nope' && -z \$(ls -A '$data' | grep -v -x -e cartpole -e full -e empty) ]]"
+check "failed dataset recordings leave nothing" bash -c "[[ ! -e '$data/nope' && -z \$(ls -A '$data' | grep -v -x -e cartpole -e full -e empty -e frames) ]]"
 cp "$data/cartpole/episodes.bin" "$data/flipped.bin"
 printf '\x7f' | dd of="$data/flipped.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
 check "dataset info refuses a corrupt file" run 1 dataset info "$data/flipped.bin"
