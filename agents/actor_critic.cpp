@@ -90,7 +90,7 @@ std::vector<int64_t> ActorCriticImpl::feature_shape() const {
 
 torch::Tensor ActorCriticImpl::encode(const torch::Tensor& x) {
   if (!image_) return x;
-  return cnn_->forward(x.to(torch::kFloat32).mul(1.0 / 255.0));
+  return cnn_->forward(cnn_input(x));
 }
 
 std::pair<torch::Tensor, torch::Tensor> ActorCriticImpl::heads(const torch::Tensor& input) {

@@ -126,7 +126,7 @@ QNetworkImpl::QNetworkImpl(const Space& observation_space, int64_t actions, cons
 torch::Tensor QNetworkImpl::prepare(const torch::Tensor& observations) const {
   const int64_t batch = observations.size(0);
   if (!image_) return observations.reshape({batch, -1}).to(torch::kFloat32);
-  return to_channels_first(observations, layout_).to(torch::kFloat32).mul_(1.0 / 255.0);
+  return cnn_input(to_channels_first(observations, layout_));
 }
 
 torch::Tensor QNetworkImpl::combine(const torch::Tensor& out) const {

@@ -102,6 +102,10 @@ torch::Tensor to_channels_first(const torch::Tensor& observations, const ImageLa
   return observations.contiguous();
 }
 
+torch::Tensor cnn_input(const torch::Tensor& images) {
+  return images.to(torch::kFloat32).mul(1.0 / 255.0).contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
 std::vector<std::shared_ptr<torch::nn::Module>> modules_of(const torch::nn::Sequential& net) {
   std::vector<std::shared_ptr<torch::nn::Module>> out;
   for (size_t i = 0; i < net->size(); ++i) out.push_back(net->ptr(i));

@@ -220,7 +220,7 @@ SelfSupervisedNetImpl::SelfSupervisedNetImpl(const Space& observation_space, con
 torch::Tensor SelfSupervisedNetImpl::encode(const torch::Tensor& observations) {
   if (frames_) {
     // Bytes in the env's layout -> [B, C, H, W] in [0, 1], as PPO's CNN takes them.
-    return encoder_->forward(to_channels_first(observations, layout_).to(torch::kFloat32).div(255.0));
+    return encoder_->forward(cnn_input(to_channels_first(observations, layout_)));
   }
   return encoder_->forward(observations.to(torch::kFloat32).flatten(1));
 }
