@@ -9,4 +9,9 @@ namespace rlforge::cli {
 // kernels). Returns normally when nothing needs doing or the re-exec is not possible.
 void ensure_blas_core_type(char** argv);
 
+// Makes glibc's malloc keep freed memory for reuse instead of returning it to the kernel
+// (unless GLIBC_TUNABLES is set): training allocates and frees the same large tensors every
+// minibatch.
+void keep_freed_memory_mapped();
+
 }  // namespace rlforge::cli

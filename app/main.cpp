@@ -16,6 +16,7 @@
 
 int main(int argc, char** argv) {
   rlforge::cli::ensure_blas_core_type(argv);
+  rlforge::cli::keep_freed_memory_mapped();
 
   CLI::App app{"rlforge: fast simulators, vectorized rollouts and learning agents in one toolkit"};
   app.require_subcommand(1);
