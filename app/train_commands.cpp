@@ -5,7 +5,6 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <limits>
@@ -122,19 +121,6 @@ int train(const TrainArgs& args) {
   return 0;
 }
 
-// Writes `text` to `path` through a temporary file and a rename, so a killed run leaves the old
-// file or the new one, never half of one.
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path);
-}
-
 // --all-folds: one run per fold of data.k_folds (fold K validates, the rest trains), each in
 // RUN_DIR/fold-K, then each validation metric of the selected models (summary.yaml's best_eval)
 // as mean, standard deviation and per-fold values in RUN_DIR/cross_validation.yaml.
@@ -200,7 +186,7 @@ int train_all_folds(const TrainArgs& args) {
     std::cout << "  " << name << " " << mean << " +- " << std << "\n";
   }
   out << YAML::EndMap << YAML::EndMap;
-  write_atomically(fs::path(run_dir) / "cross_validation.yaml", std::string(out.c_str()) + "\n");
+  write_file_atomically((fs::path(run_dir) / "cross_validation.yaml").string(), std::string(out.c_str()) + "\n");
   std::cout << "run directory: " << run_dir << std::endl;
   return 0;
 }
