@@ -152,7 +152,7 @@ rm -rf "$data"
 # Training and evaluation, where the program was built with LibTorch.
 if "$rlforge" train --help >/dev/null 2>&1; then
   runs=$(mktemp -d)
-  config=$(dirname "$0")/../../configs/cartpole_ppo.yaml
+  config=$(dirname "$0")/../../configs/ppo_cartpole.yaml
   check "train runs a short config" run 0 train "$config" --out "$runs" --set trainer.total_steps=2048 --set trainer.eval_every=1024 --set trainer.eval_episodes=3
   run_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
   check "train prints the run directory and final evaluation" bash -c "[[ -d '$run_dir' ]] && grep -q '^final_eval: mean_return' '$out'"
