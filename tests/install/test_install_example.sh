@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs rlforge into a temporary prefix, builds examples/custom_env against the installed
 # package (find_package(rlforge)), trains its plugin env with the installed `rlforge train`, and
-# checks the trained policy, the conformance suite and a recording.
+# checks the trained policy, the conformance suite and a recording; then builds
+# examples/custom_callback and checks that its own callback stops a run and logs a column.
 #
 #   test_install_example.sh BUILD_DIR
 set -euo pipefail
@@ -27,7 +28,8 @@ for f in bin/rlforge lib/cmake/rlforge/rlforgeConfig.cmake lib/cmake/rlforge/rlf
          lib/cmake/rlforge/rlforgeTargets.cmake lib/librlforge_envs.a include/rlforge/envs/plugin.h \
          include/rlforge/envs/version.h include/rlforge/render/canvas.h lib/librlforge_data.a \
          include/rlforge/data/episode_dataset.h include/rlforge/trainers/learner.h \
-         include/rlforge/trainers/metrics.h include/rlforge/agents/supervised.h; do
+         include/rlforge/trainers/metrics.h include/rlforge/agents/supervised.h \
+         include/rlforge/trainers/callback.h include/rlforge/trainers/callbacks.h; do
   [[ -e "$prefix/$f" ]] || fail "installed tree lacks $f"
 done
 
@@ -88,6 +90,25 @@ if [[ -x "$tmp/build/train_reaching_arm" ]]; then
     { cat "$tmp/own.txt"; fail "train_reaching_arm"; }
   grep -q '^final_eval: mean_return' "$tmp/own.txt" || fail "train_reaching_arm printed no final_eval"
 fi
+
+step "a program with a callback of its own (examples/custom_callback), built against the installed package"
+cmake -S "$source_dir/examples/custom_callback" -B "$tmp/callback-build" "${generator[@]}" "${launcher[@]}" \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/callback-configure.log" ||
+  { cat "$tmp/callback-configure.log"; exit 1; }
+cmake --build "$tmp/callback-build" -j 2 >"$tmp/callback-build.log" || { cat "$tmp/callback-build.log"; exit 1; }
+# CartPole's evaluations pass a mean return of 150 within ~30k of the config's 100k steps.
+(cd "$tmp" && "$tmp/callback-build/train_with_callback" "$source_dir/configs/ppo_cartpole.yaml" 150 \
+    trainer.eval_every=4096 trainer.eval_episodes=5 run.out_dir="$tmp/runs" >"$tmp/callback.txt" 2>&1) ||
+  { cat "$tmp/callback.txt"; fail "train_with_callback"; }
+callback_dir=$(sed -n 's/^run directory: //p' "$tmp/callback.txt" | tail -n 1)
+grep -q '^stopped_by_callback: true' "$tmp/callback.txt" || fail "the callback did not stop the run: $(tail -n 3 "$tmp/callback.txt")"
+callback_steps=$(sed -n 's/^env_steps: //p' "$tmp/callback.txt")
+(( callback_steps < 100000 )) || fail "the run went on to $callback_steps steps"
+grep -q '^early_stopped: true' "$callback_dir/summary.yaml" || fail "summary.yaml does not say the run ended early"
+head -n 1 "$callback_dir/metrics.csv" | grep -q ',best_eval_return$' || fail "metrics.csv lacks the callback's column"
+tail -n 1 "$callback_dir/metrics.csv" | grep -Eq ',1[5-9][0-9](\.[0-9]+)?$|,[2-4][0-9][0-9](\.[0-9]+)?$|,500$' ||
+  fail "metrics.csv's last best_eval_return is not >= 150: $(tail -n 1 "$callback_dir/metrics.csv")"
+grep -aq 'custom/best_eval_return' "$callback_dir"/events.out.tfevents.* || fail "TensorBoard has no custom/best_eval_return"
 
 step "a plugin for another rlforge is refused with one line"
 if "$rlforge" envs --plugin "$tmp/build/CMakeCache.txt" >/dev/null 2>"$tmp/err.txt"; then fail "a non-library was accepted"; fi

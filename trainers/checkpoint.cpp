@@ -1,0 +1,133 @@
+// Checkpoint files: atomic writes, and reads that name the file and what is wrong with it.
+#include <filesystem>
+#include <fstream>
+
+#include "rlforge/trainers/algorithm.h"
+#include "rlforge/trainers/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace rlforge {
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot move " + tmp + " to " + path + ": " + ec.message());
+}
+
+torch::Tensor text_tensor(const std::string& text) {
+  return torch::from_blob(const_cast<char*>(text.data()), {static_cast<int64_t>(text.size())}, torch::kUInt8).clone();
+}
+
+std::string tensor_text(const torch::Tensor& t) {
+  const torch::Tensor c = t.to(torch::kCPU).contiguous();
+  return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<std::size_t>(c.numel()));
+}
+
+void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& info) {
+  torch::serialize::OutputArchive root, model, optimizer;
+  agent.save(model, optimizer);
+  root.write("model", model);
+  root.write("optimizer", optimizer);
+  root.write("env_steps", torch::tensor(info.env_steps));
+  root.write("config", text_tensor(info.config_yaml));
+  for (const auto& [name, tensor] : info.extras) root.write("extra." + name, tensor);
+  const std::string tmp = path + ".tmp";
+  root.save_to(tmp);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot move " + tmp + " to " + path + ": " + ec.message());
+}
+
+namespace {
+torch::serialize::InputArchive open_checkpoint(const std::string& path) {
+  if (!fs::exists(path)) throw std::runtime_error(path + ": no such checkpoint");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": not a readable rlforge checkpoint (corrupt or truncated)");
+  }
+  return archive;
+}
+}  // namespace
+
+namespace {
+Checkpoint read_info(torch::serialize::InputArchive& archive, const std::string& path) {
+  Checkpoint info;
+  try {
+    torch::Tensor steps, config;
+    archive.read("env_steps", steps);
+    archive.read("config", config);
+    info.env_steps = steps.item<int64_t>();
+    info.config_yaml = tensor_text(config);
+  } catch (const c10::Error&) {
+    throw std::runtime_error(path + ": not an rlforge checkpoint (counters or config missing)");
+  }
+  return info;
+}
+}  // namespace
+
+Checkpoint read_checkpoint_info(const std::string& path) {
+  torch::serialize::InputArchive archive = open_checkpoint(path);
+  return read_info(archive, path);
+}
+
+Checkpoint load_checkpoint(const std::string& path, Agent& agent, const std::vector<std::string>& extras) {
+  torch::serialize::InputArchive archive = open_checkpoint(path);
+  Checkpoint info = read_info(archive, path);
+  try {
+    torch::serialize::InputArchive model, optimizer;
+    archive.read("model", model);
+    archive.read("optimizer", optimizer);
+    agent.load(model, optimizer);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    what = what.substr(0, what.find('\n'));
+    throw std::runtime_error(path + ": the checkpoint does not fit this config's agent (" + what + ")");
+  }
+  for (const auto& name : extras) {
+    torch::Tensor t;
+    if (!archive.try_read("extra." + name, t)) {
+      throw std::runtime_error(path + ": holds no '" + name + "' (a best.pt, or from an older rlforge?); resume needs last.pt");
+    }
+    info.extras[name] = t;
+  }
+  return info;
+}
+
+void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config, const std::string& run_dir) {
+  for (const char* section : {"env", "data", "agent"}) {
+    if (!run_config[section].IsDefined() && !new_config[section].IsDefined()) continue;
+    // Env threads do not change results (the vector env is bit-identical for any count).
+    YAML::Node old_section = YAML::Clone(run_config[section]), new_section = YAML::Clone(new_config[section]);
+    if (old_section.IsMap()) old_section.remove("threads");
+    if (new_section.IsMap()) new_section.remove("threads");
+    // Compared as text after a round trip through text, as the run's config.yaml made one (an
+    // empty list built in memory is emitted in another style than one read back).
+    auto canonical = [](const YAML::Node& node) {
+      YAML::Emitter first;
+      first << node;
+      YAML::Emitter second;
+      second << YAML::Load(first.c_str());
+      return std::string(second.c_str());
+    };
+    if (canonical(old_section) != canonical(new_section)) {
+      throw ConfigError("cannot resume " + run_dir + ": the config's '" + section +
+                        "' section differs from the run's (" + run_dir + "/config.yaml)");
+    }
+  }
+  if (run_config["run"]["seed"].as<int64_t>() != new_config["run"]["seed"].as<int64_t>()) {
+    throw ConfigError("cannot resume " + run_dir + ": run.seed differs from the run's");
+  }
+}
+
+}  // namespace rlforge

@@ -1,0 +1,122 @@
+// A run's set-up and resume, and what callbacks see of it (callback.h).
+#include <filesystem>
+
+#include "rlforge/trainers/algorithm.h"
+#include "rlforge/trainers/callback.h"
+#include "rlforge/trainers/compute_threads.h"
+#include "rlforge/trainers/distributed.h"
+#include "rlforge/trainers/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace rlforge {
+
+TrainingRun::TrainingRun(const ExperimentConfig& config, std::string run_dir, std::ostream& log,
+                         const RunControl& control)
+    : config_(config), control_(control), run_dir_(std::move(run_dir)), log_(log) {
+  set_compute_threads(config_.trainer.torch_threads);
+  const torch::Device device = resolve_device(config_.run.device);
+  if (control.distributed != nullptr && control.distributed->active()) distributed_ = control.distributed;
+  rank_ = distributed_ != nullptr ? distributed_->rank() : 0;
+  world_size_ = distributed_ != nullptr ? distributed_->world_size() : 1;
+  fs::create_directories(fs::path(run_dir_) / "checkpoints");
+  YAML::Emitter resolved;
+  resolved << config_.resolved;
+  resolved_config_ = resolved.c_str();
+  if (control.resume) {
+    if (!fs::exists(last_checkpoint())) {
+      throw std::runtime_error("cannot resume " + run_dir_ + ": no checkpoints/" + fs::path(last_checkpoint()).filename().string());
+    }
+    check_resume_compatible(YAML::LoadFile((fs::path(run_dir_) / "config.yaml").string()), config_.resolved, run_dir_);
+  }
+  if (lead()) write_file_atomically((fs::path(run_dir_) / "config.yaml").string(), resolved_config_ + "\n");
+
+  // Rank K's envs are seeded far from rank 0's (env i of rank K: seed + K * 1,000,003 + i), so
+  // that rank 0 trains exactly as a single process would.
+  rank_config_ = config_;
+  rank_config_.run.seed = config_.run.seed + static_cast<uint64_t>(rank_) * 1'000'003ULL;
+  learner_ = make_learner(rank_config_, device, distributed_);
+  unit_ = learner_->step_unit();
+  if (control.resume) resume();
+  first_steps_ = learner_->steps();
+  start_ = std::chrono::steady_clock::now();
+  progress_ = std::make_unique<ProgressReporter>(this->log(), control.terminal && lead(), config_.trainer.total_steps,
+                                                 config_.trainer.log_every, first_steps_, unit_words(),
+                                                 learner_->headline().first);
+}
+
+TrainingRun::~TrainingRun() = default;
+
+// The learner from last.pt, and the callbacks' state for on_start.
+void TrainingRun::resume() {
+  std::vector<std::string> names{"loop"};
+  for (const std::string& name : learner_->state_names()) names.push_back(name);
+  const Checkpoint info = load_checkpoint(last_checkpoint(), learner_->agent(), names);
+  learner_->restore_state(info.extras, info.env_steps, (fs::path(run_dir_) / "checkpoints").string(), log());
+  resumed_ = true;
+  resumed_state_ = YAML::Load(tensor_text(info.extras.at("loop")));
+  const int saved_world_size = resumed_state_["world_size"] ? resumed_state_["world_size"].as<int>() : 1;
+  if (saved_world_size != world_size_) {
+    throw std::runtime_error("cannot resume " + run_dir_ + ": it ran with " + std::to_string(saved_world_size) +
+                             " process(es), this resume has " + std::to_string(world_size_) +
+                             "; resume with the same --nproc / WORLD_SIZE");
+  }
+  if (distributed_ != nullptr) {
+    // Every rank must resume from the same update (a rank's file could be one checkpoint behind).
+    torch::Tensor steps = torch::tensor({static_cast<double>(info.env_steps), 1.0}, torch::kFloat64);
+    distributed_->allreduce_sum(steps);
+    if (steps[0].item<double>() != static_cast<double>(info.env_steps) * world_size_) {
+      throw std::runtime_error("cannot resume " + run_dir_ + ": the ranks' checkpoints are from different updates (" +
+                               fs::path(last_checkpoint()).filename().string() + " is at " +
+                               std::to_string(info.env_steps) + " " + unit_ + ")");
+    }
+  }
+  elapsed_before_ = resumed_state_["elapsed_seconds"].as<double>();
+  log() << "resuming " << run_dir_ << " at " << info.env_steps << " " << unit_ << std::endl;  // before the bar
+}
+
+void TrainingRun::attach(std::vector<std::shared_ptr<Callback>> callbacks) {
+  callbacks_ = std::move(callbacks);
+  metric_columns_ = learner_->metric_columns();
+  for (const auto& callback : callbacks_) {
+    for (auto& column : callback->metric_columns(*this)) metric_columns_.push_back(std::move(column));
+  }
+}
+
+std::string TrainingRun::checkpoint_path(const std::string& name) const {
+  return (fs::path(run_dir_) / "checkpoints" / name).string();
+}
+
+std::string TrainingRun::last_checkpoint() const {
+  // Rank K > 0 keeps what only it knows (its envs' state and generator) in rank_K.pt.
+  return checkpoint_path(lead() ? "last.pt" : "rank_" + std::to_string(rank_) + ".pt");
+}
+
+std::string TrainingRun::unit_words() const { return unit_ == "env_steps" ? "steps" : unit_ + "s"; }
+
+double TrainingRun::session_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void TrainingRun::request_stop(StopKind kind, const std::string& reason) {
+  stop_[static_cast<int>(kind)] = true;
+  if (stop_reason_[static_cast<int>(kind)].empty()) stop_reason_[static_cast<int>(kind)] = reason;
+}
+
+bool TrainingRun::stop_requested(StopKind kind) const { return stop_[static_cast<int>(kind)]; }
+
+void TrainingRun::set_stop_requests(bool interrupt, bool finish) {
+  const bool wanted[2] = {interrupt, finish};
+  for (int k = 0; k < 2; ++k) {
+    stop_[k] = wanted[k];
+    if (!wanted[k]) stop_reason_[k].clear();
+  }
+}
+
+const std::string& TrainingRun::stop_reason(StopKind kind) const { return stop_reason_[static_cast<int>(kind)]; }
+
+void TrainingRun::publish_evaluation(const EvaluationRecord& record) {
+  for (const auto& callback : callbacks_) callback->on_evaluation(*this, record);
+}
+
+}  // namespace rlforge
