@@ -19,7 +19,8 @@ void PpoConfig::validate() const {
   positive("n_steps", static_cast<double>(n_steps));
   positive("batch_size", static_cast<double>(batch_size));
   positive("n_epochs", static_cast<double>(n_epochs));
-  if (!(gamma > 0 && gamma <= 1)) throw std::invalid_argument("gamma must be in (0, 1], got " + std::to_string(gamma));
+  // gamma 0 is a one-step objective (the advantage is reward - value), which GAE handles.
+  if (!(gamma >= 0 && gamma <= 1)) throw std::invalid_argument("gamma must be in [0, 1], got " + std::to_string(gamma));
   if (!(gae_lambda >= 0 && gae_lambda <= 1)) {
     throw std::invalid_argument("gae_lambda must be in [0, 1], got " + std::to_string(gae_lambda));
   }

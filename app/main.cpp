@@ -10,6 +10,7 @@
 #include "env_commands.h"
 #include "render_commands.h"
 #if RLFORGE_WITH_TORCH
+#include "config_commands.h"
 #include "train_commands.h"
 #endif
 #include "rlforge/envs/options.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
 #if RLFORGE_WITH_TORCH
   rlforge::cli::add_train_commands(app, exit_code);
+  rlforge::cli::add_config_commands(app, exit_code);
 #endif
   rlforge::cli::add_env_commands(app, exit_code);
 #if RLFORGE_WITH_TORCH

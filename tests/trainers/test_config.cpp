@@ -1,7 +1,17 @@
 // The YAML config: values land where they belong, and every mistake names file, line and key.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <regex>
+#include <set>
+#include <sstream>
+
 #include "rlforge/trainers/config.h"
+#include "rlforge/trainers/config_schema.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
@@ -89,4 +99,225 @@ TEST_CASE("a device that is not there is a clear error; auto falls back to the C
     CHECK_THROWS_WITH(resolve_device("cuda:1"), Catch::Contains("CUDA is not available"));
   }
   CHECK_THROWS_WITH(resolve_device("tpu"), Catch::Contains("expected cpu, cuda, cuda:N or auto"));
+}
+
+// ---- The schema: one declaration per key drives parsing, ranges, defaults and the listing ----
+
+namespace {
+
+std::string validate_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  try {
+    validate_config(text, "test.yaml", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void set_path(YAML::Node root, const std::string& path, const YAML::Node& value) {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+  YAML::Node at = root;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (!at[parts[i]].IsDefined()) at[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node next = at[parts[i]];
+    at.reset(next);
+  }
+  at[parts.back()] = value;
+}
+
+// A config for `algo` in which `key` applies (its `when` holds), with `key` set to `value`.
+std::string config_with(const ConfigKey& key, const std::string& algo, const YAML::Node& value) {
+  YAML::Node root(YAML::NodeType::Map);
+  set_path(root, "agent.algo", YAML::Node(algo));
+  if (algo == "ppo" || algo == "dqn") set_path(root, "env.id", YAML::Node("CartPole-v1"));
+  if (algo == "supervised") set_path(root, "data.generate", YAML::Node("classification"));
+  if (algo == "self_supervised") set_path(root, "data.dataset", YAML::Node("/nonexistent/episodes"));
+  if (!key.when.empty()) {
+    const std::string v = !key.when_values.empty()       ? key.when_values.front()
+                          : key.when == "data.generate" ? std::string("classification")
+                                                         : std::string("x.csv");
+    set_path(root, key.when, YAML::Node(v));
+  }
+  set_path(root, key.path, value);
+  YAML::Emitter out;
+  out << root;
+  return out.c_str();
+}
+
+std::string exact(double v) {
+  std::ostringstream os;
+  os << std::setprecision(17) << v;
+  return os.str();
+}
+
+}  // namespace
+
+TEST_CASE("each key is declared once per algo, and every algo's keys are listed", "[config][schema]") {
+  for (const std::string& algo : config_algos()) {
+    std::set<std::string> seen;
+    for (const ConfigKey& k : config_keys()) {
+      if (!k.applies_to(algo)) continue;
+      INFO(algo << ": " << k.path);
+      CHECK(seen.insert(k.path).second);
+      CHECK(!k.help.empty());
+    }
+    CHECK_THAT(config_keys_text(algo), Catch::Contains("agent.algo") && Catch::Contains("trainer.eval_every"));
+  }
+  // Defaults come from the structs' member initialisers.
+  auto default_of = [](const std::string& path, const std::string& algo) {
+    for (const ConfigKey& k : config_keys()) {
+      if (k.path == path && k.applies_to(algo)) return k.default_text;
+    }
+    return std::string("(none)");
+  };
+  CHECK(default_of("agent.gamma", "ppo") == "0.99");
+  CHECK(default_of("agent.learning_rate", "dqn") == "0.0001");
+  CHECK(default_of("agent.policy.activation", "ppo") == "tanh");
+  CHECK(default_of("agent.policy.activation", "dqn") == "relu");
+  CHECK(default_of("trainer.eval_every", "ppo") == "10000");
+  CHECK(default_of("trainer.eval_every", "supervised") == "1");
+  CHECK(default_of("env.num_envs", "ppo") == "8");
+  CHECK_THAT(config_keys_markdown(), Catch::Contains("| `agent.gamma` | ppo |"));
+}
+
+TEST_CASE("every numeric key refuses the values just outside its range, with file and line", "[config][schema]") {
+  int checked = 0;
+  for (const ConfigKey& key : config_keys()) {
+    if (key.type != ConfigType::Int && key.type != ConfigType::Number && key.type != ConfigType::IntList) continue;
+    const std::string algo = key.algos.empty() ? "ppo" : key.algos.front();
+    std::vector<std::string> inside, outside;
+    if (key.type == ConfigType::Number) {
+      if (key.min) {
+        const double d = 1e-6 * std::max(1.0, std::abs(*key.min));
+        (key.min_open ? outside : inside).push_back(exact(*key.min));
+        (key.min_open ? inside : outside).push_back(exact(key.min_open ? *key.min + d : *key.min - d));
+      }
+      if (key.max) {
+        const double d = 1e-6 * std::max(1.0, std::abs(*key.max));
+        (key.max_open ? outside : inside).push_back(exact(*key.max));
+        (key.max_open ? inside : outside).push_back(exact(key.max_open ? *key.max - d : *key.max + d));
+      }
+    } else {
+      const auto n = [](double v) { return std::to_string(static_cast<int64_t>(v)); };
+      const std::string open = key.type == ConfigType::IntList ? "[" : "", close = key.type == ConfigType::IntList ? "]" : "";
+      if (key.min) {
+        inside.push_back(open + n(*key.min) + close);
+        outside.push_back(open + n(*key.min - 1) + close);
+      }
+      if (key.max) {
+        inside.push_back(n(*key.max));
+        outside.push_back(n(*key.max + 1));
+      }
+      if (key.also) inside.push_back(std::to_string(*key.also));
+    }
+    for (const std::string& v : inside) {
+      const std::string text = config_with(key, algo, YAML::Load(v));
+      INFO(key.path << " = " << v << " (inside) in\n" << text);
+      const std::string e = validate_error(text);
+      CHECK_THAT(e, !Catch::Contains(key.path + ": expected") && !Catch::Contains(key.path + ": applies only"));
+      ++checked;
+    }
+    for (const std::string& v : outside) {
+      const std::string text = config_with(key, algo, YAML::Load(v));
+      INFO(key.path << " = " << v << " (outside) in\n" << text);
+      const std::string e = validate_error(text);
+      CHECK(std::regex_search(e, std::regex("^test\\.yaml:[0-9]+: " + std::regex_replace(key.path, std::regex("\\."), "\\.") +
+                                            ": expected " + std::regex_replace(key.expected(), std::regex(R"([\[\]\(\)\.\+])"), "\\$&"))));
+      ++checked;
+    }
+  }
+  CHECK(checked > 100);
+}
+
+TEST_CASE("gamma 0 is accepted by the config and by PPO, which trains with it", "[config][schema]") {
+  const ExperimentConfig c = parse_config(kValid, "test.yaml", {"agent.gamma=0", "trainer.total_steps=128", "trainer.eval_every=0"});
+  CHECK(c.ppo.gamma == 0.0);
+  CHECK_NOTHROW(c.ppo.validate());
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("rlforge-test-gamma0-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::ostringstream progress;
+  const TrainResult result = Trainer(c, dir.string(), progress).run();
+  CHECK(result.env_steps >= 128);
+  std::filesystem::remove_all(dir);
+  // Just outside, in the file: refused with file and line before anything runs.
+  CHECK_THAT(validate_error("env: {id: CartPole-v1}\nagent:\n  gamma: -0.5\n"),
+             Catch::StartsWith("test.yaml:3: agent.gamma: expected a number in [0, 1], got -0.5"));
+}
+
+TEST_CASE("cross-field rules name file, line and key", "[config][schema]") {
+  CHECK_THAT(validate_error("env: {id: CartPole-v1, num_envs: 2}\nagent:\n  n_steps: 8\n  batch_size: 64\n"),
+             Catch::StartsWith("test.yaml:4: agent.batch_size: batch_size (64) is larger than a rollout"));
+  CHECK_THAT(validate_error("env: {id: CartPole-v1}\nagent:\n  init_layers: [actor]\n"),
+             Catch::StartsWith("test.yaml:3: agent.init_layers: needs agent.init_from"));
+  CHECK_THAT(validate_error("data:\n  generate: classification\n  k_folds: 3\n  fold: 5\nagent: {algo: supervised}\n"),
+             Catch::StartsWith("test.yaml:4: data.fold: expected a fold in [0, 2], got 5"));
+  CHECK_THAT(validate_error("data: {generate: classification}\nagent:\n  algo: supervised\n  optimizer:\n    nesterov: true\n"),
+             Catch::StartsWith("test.yaml:5: agent.optimizer.nesterov: needs name: sgd and momentum > 0"));
+  CHECK_THAT(validate_error("data:\n  csv: t.csv\n  target: y\n  rows: 5\nagent: {algo: supervised}\n"),
+             Catch::StartsWith("test.yaml:4: data.rows: applies only with data.generate set"));
+  // Env-dependent rules: stage 2, still with the line.
+  CHECK_THAT(error_of("env: {id: Pendulum-v1}\nagent:\n  algo: dqn\n"),
+             Catch::StartsWith("test.yaml:3: agent.algo: dqn needs a Discrete action space"));
+  CHECK_THAT(error_of("env: {id: CartPole-v1}\nagent:\n  use_sde: true\n"),
+             Catch::StartsWith("test.yaml:3: agent.use_sde: gSDE needs a continuous (Box) action space"));
+}
+
+TEST_CASE("validate_config has no side effects; the env and what the config names are opened in stage 2", "[config][schema]") {
+  const std::string plugin = "env:\n  plugin: /nonexistent/libnothing.so\n  id: CartPole-v1\n";
+  CHECK(validate_error(plugin).empty());
+  CHECK_THAT(error_of(plugin), Catch::StartsWith("test.yaml:2: env.plugin: ") && Catch::Contains("/nonexistent/libnothing.so"));
+  const std::string dataset = "data:\n  dataset: /nonexistent/episodes\nagent: {algo: supervised, task: behaviour_cloning}\n";
+  const ExperimentConfig stage1 = validate_config(dataset, "test.yaml");
+  CHECK(stage1.data.dataset == "/nonexistent/episodes");
+  CHECK(!std::filesystem::exists("/nonexistent/episodes"));
+  CHECK_THAT(error_of(dataset), Catch::StartsWith("test.yaml:2: data.dataset: ") && Catch::Contains("/nonexistent/episodes"));
+  const std::string checkpoint = "env: {id: CartPole-v1}\nagent:\n  init_from: /nonexistent/run\n";
+  CHECK(validate_error(checkpoint).empty());
+  CHECK_THAT(error_of(checkpoint), Catch::StartsWith("test.yaml:3: agent.init_from: "));
+  // An env id is looked up (and the env built) only in stage 2.
+  CHECK(validate_error(kValid, {"env.id=Nope-v0"}).empty());
+  CHECK_THAT(error_of(kValid, {"env.id=Nope-v0"}), Catch::StartsWith("test.yaml (--set): env.id: unknown environment 'Nope-v0'"));
+  CHECK_THAT(error_of(kValid, {"env.options.gravity=3"}), Catch::StartsWith("test.yaml:3: env: ") && Catch::Contains("gravity"));
+}
+
+TEST_CASE("unknown keys are listed with the section's valid keys", "[config][schema]") {
+  const std::string e = validate_error("env: {id: CartPole-v1}\nagent:\n  policy:\n    actr: [8]\n");
+  CHECK_THAT(e, Catch::StartsWith("test.yaml:4: unknown key 'agent.policy.actr'; valid keys in 'agent.policy': activation, actor, cnn_features"));
+  CHECK_THAT(validate_error("envv: {}\n"), Catch::Contains("unknown key 'envv'; valid keys: agent, env, run, trainer"));
+  CHECK_THAT(validate_error("data: {generate: classification}\nagent: {algo: supervised}\ntrainer: {total_steps: 5}\n"),
+             Catch::StartsWith("test.yaml:3: trainer.total_steps: learning from data counts epochs: use trainer.epochs"));
+}
+
+TEST_CASE("the resolved config reads back to itself", "[config][schema]") {
+  for (const std::string& text :
+       {std::string(kValid), std::string("env: {id: CartPole-v1, options: {sutton_barto_reward: true}, wrappers: [NormalizeObservation]}\n"
+                                         "agent: {algo: dqn}\n"),
+        std::string("data: {generate: regression}\nagent: {algo: supervised, task: regression}\ntrainer: {epochs: 3}\n")}) {
+    const ExperimentConfig first = parse_config(text, "test.yaml");
+    YAML::Emitter a;
+    a << first.resolved;
+    const ExperimentConfig second = parse_config(a.c_str(), "test.yaml");
+    YAML::Emitter b;
+    b << second.resolved;
+    INFO(a.c_str());
+    CHECK(std::string(a.c_str()) == b.c_str());
+  }
+}
+
+TEST_CASE("every config in configs/ passes validation", "[config][schema]") {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(RLFORGE_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path());
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    const ExperimentConfig c = validate_config(text.str(), entry.path().string());
+    // The ones that learn from recorded data or start from a checkpoint name files made by other runs.
+    if (c.data.dataset.empty() && c.transfer.init_from.empty()) CHECK_NOTHROW(load_config(entry.path().string()));
+    ++n;
+  }
+  CHECK(n >= 10);
 }

@@ -1,7 +1,9 @@
 #pragma once
-// One YAML file describes a run, in four sections: run, env, agent, trainer. Every key is
-// validated; an unknown key or a bad value is a ConfigError naming the file, the line, the key
-// path and what was expected. `--set a.b=value` overrides any key before validation.
+// One YAML file describes a run, in sections run, env, data, agent, trainer. Every key is
+// declared once in config_schema.cpp (`rlforge config` lists them; docs/config.md); an unknown key
+// or a bad value is a ConfigError naming the file, the line, the key path and what was expected.
+// `--set a.b=value` overrides any key before validation. The defaults are the member initialisers
+// of these structs and of the agents' configs.
 
 #include <yaml-cpp/yaml.h>
 
@@ -56,6 +58,15 @@ struct TrainerSection {
   // `min_delta` (0: never).
   int64_t early_stopping_patience = 0;
   double early_stopping_min_delta = 0;
+
+  // The defaults when learning from data, which counts epochs (trainer.epochs): evaluations,
+  // progress lines and checkpoints after every one.
+  static TrainerSection counting_epochs() {
+    TrainerSection t;
+    t.total_steps = 20;
+    t.eval_every = t.log_every = t.checkpoint_every = 1;
+    return t;
+  }
 };
 
 // Where a run learning from data gets it, and how it is split. Exactly one source: recorded
@@ -96,7 +107,7 @@ struct SupervisedConfig {
 struct ExperimentConfig {
   std::string source;  // the file it came from
   RunSection run;
-  VectorEnvConfig env;
+  VectorEnvConfig env{/*id=*/{}, /*options=*/{}, /*wrappers=*/{}, /*num_envs=*/8, /*threads=*/1};
   // ppo | dqn (reinforcement), supervised | self_supervised (from `data`)
   std::string algo = "ppo";
   PpoConfig ppo;
@@ -112,12 +123,23 @@ struct ExperimentConfig {
   std::string save_replay_buffer = "auto";
   TrainerSection trainer;
   YAML::Node resolved;  // every key with its value, defaults included
+  YAML::Node document;  // the YAML as read, --set applied: where later checks find a key's line
 };
 
-// Reads `path`, applies `overrides` ("a.b=value", the value read as YAML), validates.
+// Reads `path`, applies `overrides` ("a.b=value", the value read as YAML), validates: both stages
+// below.
 ExperimentConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 // The same from text (tests); `source` names it in messages.
 ExperimentConfig parse_config(const std::string& yaml_text, const std::string& source,
                               const std::vector<std::string>& overrides = {});
+
+// Stage 1, without side effects: YAML -> typed values, ranges, and the rules between keys that do
+// not need the env. Touches nothing the config names (plugins, datasets, checkpoints, envs).
+ExperimentConfig validate_config(const std::string& yaml_text, const std::string& source,
+                                 const std::vector<std::string>& overrides = {});
+// Stage 2: loads env.plugin, opens the dataset's header and agent.init_from, builds one env for
+// its spaces, checks the rules that need them (and the replay buffer against MemAvailable), and
+// fills the defaults that depend on the spaces. Errors still name file, line and key.
+void check_config_environment(ExperimentConfig& config);
 
 }  // namespace rlforge

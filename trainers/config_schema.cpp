@@ -1,0 +1,779 @@
+// The config keys, each declared once (per agent.algo), and the rules between them. Defaults are
+// not written here: each key reads its field of a default-constructed ExperimentConfig, so the
+// member initialisers (config.h, agents/) stay the one place a default is stated.
+#include "rlforge/trainers/config_schema.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config_schema_impl.h"
+#include "rlforge/agents/networks.h"
+
+namespace rlforge {
+
+namespace config_detail {
+
+// A path in a config file, relative to the file's directory (also when it comes from --set),
+// made absolute so that the resolved config finds it from anywhere. Reads no file but the config.
+std::string config_relative_path(const std::string& path, const std::string& source) {
+  if (path.empty()) return path;
+  std::filesystem::path p(path);
+  if (p.is_relative() && std::filesystem::is_regular_file(source)) {
+    p = std::filesystem::path(source).parent_path() / p;
+  }
+  return std::filesystem::absolute(p).lexically_normal().string();
+}
+namespace {
+
+using C = ExperimentConfig;
+using Algos = std::vector<std::string>;
+const Algos kAll{}, kPpo{"ppo"}, kDqn{"dqn"}, kRl{"ppo", "dqn"}, kData{"supervised", "self_supervised"};
+const Algos kSupervised{"supervised"};
+// The tasks of each kind of learning from data; the first is the default.
+const std::vector<std::string> kSupervisedTasks{"classification", "regression", "behaviour_cloning"};
+const std::vector<std::string> kSelfSupervisedTasks{"forward_dynamics", "inverse_dynamics", "masked_reconstruction",
+                                                    "denoising"};
+const std::vector<std::string> kActivations{"tanh", "relu", "elu", "gelu"};
+
+#define AT(member) [](C& c) -> auto& { return c.member; }
+
+// A declaration being built: add(number("agent.gamma", kPpo, AT(ppo.gamma), "...").min(0).max(1)).
+struct Decl {
+  KeyBinding b;
+  Decl& min(double v, bool open = false) { b.key.min = v; b.key.min_open = open; return *this; }
+  Decl& max(double v, bool open = false) { b.key.max = v; b.key.max_open = open; return *this; }
+  Decl& also(int64_t v) { b.key.also = v; return *this; }
+  Decl& when(std::string path, std::vector<std::string> values = {}) {
+    b.key.when = std::move(path);
+    b.key.when_values = std::move(values);
+    return *this;
+  }
+  Decl& dynamic(std::string text, std::function<YAML::Node(const C&)> f) {
+    b.key.default_text = std::move(text);
+    b.dynamic_default = std::move(f);
+    return *this;
+  }
+  Decl& check(std::function<std::string(const std::string&)> f) { b.check = std::move(f); return *this; }
+};
+
+template <class Ref>
+Decl field(std::string path, Algos algos, ConfigType type, Ref ref, std::string help) {
+  Decl d;
+  d.b.key.path = std::move(path);
+  d.b.key.algos = std::move(algos);
+  d.b.key.type = type;
+  d.b.key.help = std::move(help);
+  d.b.get = [ref](const C& c) { return YAML::Node(ref(const_cast<C&>(c))); };
+  d.b.set = [ref](C& c, const YAML::Node& v) {
+    auto& f = ref(c);
+    f = v.as<std::decay_t<decltype(f)>>();
+  };
+  return d;
+}
+template <class Ref>
+Decl integer(std::string p, Algos a, Ref r, std::string h) { return field(std::move(p), std::move(a), ConfigType::Int, r, std::move(h)); }
+template <class Ref>
+Decl number(std::string p, Algos a, Ref r, std::string h) { return field(std::move(p), std::move(a), ConfigType::Number, r, std::move(h)); }
+template <class Ref>
+Decl boolean(std::string p, Algos a, Ref r, std::string h) { return field(std::move(p), std::move(a), ConfigType::Bool, r, std::move(h)); }
+template <class Ref>
+Decl text(std::string p, Algos a, Ref r, std::string h) { return field(std::move(p), std::move(a), ConfigType::String, r, std::move(h)); }
+template <class Ref>
+Decl int_list(std::string p, Algos a, Ref r, std::string h) {
+  return field(std::move(p), std::move(a), ConfigType::IntList, r, std::move(h)).min(1);
+}
+template <class Ref>
+Decl string_list(std::string p, Algos a, Ref r, std::string h) {
+  return field(std::move(p), std::move(a), ConfigType::StringList, r, std::move(h));
+}
+template <class Ref>
+Decl choice(std::string p, Algos a, Ref r, std::vector<std::string> choices, std::string h) {
+  Decl d = field(std::move(p), std::move(a), ConfigType::Choice, r, std::move(h));
+  d.b.key.choices = std::move(choices);
+  return d;
+}
+// constant | linear, kept as a bool ("anneal linearly to 0 over training").
+template <class Ref>
+Decl schedule(std::string p, Algos a, Ref ref, std::string h) {
+  Decl d = choice(std::move(p), std::move(a), ref, {"constant", "linear"}, std::move(h));
+  d.b.get = [ref](const C& c) { return YAML::Node(ref(const_cast<C&>(c)) ? "linear" : "constant"); };
+  d.b.set = [ref](C& c, const YAML::Node& v) { ref(c) = v.Scalar() == "linear"; };
+  return d;
+}
+
+template <class Ref>
+Decl path_key(std::string p, Algos a, Ref ref, std::string h) {
+  Decl d = text(std::move(p), std::move(a), ref, std::move(h));
+  d.b.set = [ref](C& c, const YAML::Node& v) { ref(c) = config_relative_path(v.Scalar(), c.source); };
+  return d;
+}
+
+// agent.policy: PPO's actor-critic (also behaviour cloning's, so that PPO can start from a clone).
+template <class Ref>
+void policy_keys(std::vector<KeyBinding>& keys, const Algos& algos, Ref ref, const std::string& when,
+                 const std::vector<std::string>& when_values) {
+  auto add = [&](Decl d) {
+    if (!when.empty()) d.when(when, when_values);
+    keys.push_back(std::move(d.b));
+  };
+  add(boolean("agent.policy.shared", algos, [ref](C& c) -> auto& { return ref(c).shared; },
+              "one trunk (the actor layers) with a policy head and a value head"));
+  add(int_list("agent.policy.actor", algos, [ref](C& c) -> auto& { return ref(c).actor.hidden; },
+               "hidden layers of the actor (the shared trunk with shared: true)"));
+  add(int_list("agent.policy.critic", algos, [ref](C& c) -> auto& { return ref(c).critic.hidden; },
+               "hidden layers of the critic"));
+  Decl activation = choice("agent.policy.activation", algos, [ref](C& c) -> auto& { return ref(c).actor.activation; },
+                           kActivations, "activation of actor and critic");
+  activation.b.set = [ref](C& c, const YAML::Node& v) { ref(c).actor.activation = ref(c).critic.activation = v.Scalar(); };
+  add(activation);
+  add(number("agent.policy.log_std_init", algos, [ref](C& c) -> auto& { return ref(c).log_std_init; },
+             "initial log standard deviation of the Gaussian (Box actions)")
+          .min(-20)
+          .max(20));
+  Decl ortho = boolean("agent.policy.ortho_init", algos, [ref](C& c) -> auto& { return ref(c).actor.ortho_init; },
+                       "orthogonal initialisation (false: LibTorch's default)");
+  ortho.b.set = [ref](C& c, const YAML::Node& v) { ref(c).actor.ortho_init = ref(c).critic.ortho_init = v.as<bool>(); };
+  add(ortho);
+  add(integer("agent.policy.cnn_features", algos, [ref](C& c) -> auto& { return ref(c).cnn_features; },
+              "image observations: width of the Nature CNN's output")
+          .min(1));
+}
+
+std::vector<KeyBinding> declare() {
+  std::vector<KeyBinding> k;
+  auto add = [&](const Decl& d) { k.push_back(d.b); };
+
+  // run
+  add(text("run.name", kAll, AT(run.name), "the run's name (its directory is OUT_DIR/NAME-<timestamp>)")
+          .dynamic("the config file's name", [](const C& c) {
+            return YAML::Node(std::filesystem::path(c.source).stem().string());
+          }));
+  add(integer("run.seed", kAll, AT(run.seed), "seed of every generator (env i gets seed + i)").min(0));
+  add(text("run.device", kAll, AT(run.device), "cpu, cuda, cuda:N or auto"));
+  add(text("run.out_dir", kAll, AT(run.out_dir), "where run directories are made"));
+  add(choice("run.backend", kAll, AT(run.backend), {"gloo", "nccl"},
+             "collectives of data-parallel runs (nccl needs a CUDA device)"));
+
+  // env
+  // Not kept in ExperimentConfig: stage 2 loads it, and the resolved config keeps the absolute path
+  // so that eval and record of the run find it wherever they run.
+  Decl plugin = text("env.plugin", kAll, AT(run.name), "a shared library with envs (relative to the config file)");
+  plugin.b.get = [](const C& c) {
+    const YAML::Node env = c.document["env"];
+    const YAML::Node p = env.IsMap() ? env["plugin"] : YAML::Node();
+    return YAML::Node(p.IsDefined() && p.IsScalar() ? config_relative_path(p.Scalar(), c.source) : std::string());
+  };
+  plugin.b.set = [](C&, const YAML::Node&) {};
+  add(plugin);
+  add(text("env.id", kAll, AT(env.id), "the environment (see `rlforge envs`); learning from a dataset: its env"));
+  Decl options = field("env.options", kAll, ConfigType::Mapping, AT(env.id), "the env's options (see `rlforge envs`)");
+  options.b.key.default_text = "{}";
+  // Written as given: values stay text until the env converts them to its options' types.
+  options.b.get = [](const C& c) {
+    const YAML::Node env = c.document["env"];
+    return env.IsMap() && env["options"].IsDefined() && !env["options"].IsNull() ? YAML::Node(env["options"]) : YAML::Node();
+  };
+  options.b.set = [](C& c, const YAML::Node& v) {
+    for (const auto& kv : v) c.env.options.set(kv.first.as<std::string>(), kv.second.Scalar());
+  };
+  add(options);
+  add(integer("env.num_envs", kAll, AT(env.num_envs), "envs stepped together").min(1).max(INT_MAX));
+  add(integer("env.threads", kAll, AT(env.threads), "threads stepping them (at most num_envs are used)").min(1).max(INT_MAX));
+  Decl wrappers = field("env.wrappers", kAll, ConfigType::Wrappers, AT(env.id),
+                        "per-env wrappers, in order: [Name, {name: Name, options: {...}}]");
+  wrappers.b.key.default_text = "[]";
+  wrappers.b.get = [](const C& c) {
+    const YAML::Node env = c.document["env"];
+    return env.IsMap() && env["wrappers"].IsDefined() && !env["wrappers"].IsNull() ? YAML::Node(env["wrappers"]) : YAML::Node();
+  };
+  wrappers.b.set = [](C& c, const YAML::Node& v) {
+    for (const auto& item : v) {
+      WrapperSpec spec;
+      if (item.IsScalar()) {
+        spec.name = item.Scalar();
+      } else {
+        spec.name = item["name"].as<std::string>();
+        if (item["options"]) {
+          for (const auto& o : item["options"]) spec.options.set(o.first.as<std::string>(), o.second.Scalar());
+        }
+      }
+      c.env.wrappers.push_back(std::move(spec));
+    }
+  };
+  add(wrappers);
+
+  // data
+  add(path_key("data.dataset", kData, AT(data.dataset), "recorded episodes (rlforge dataset record), relative to the config file"));
+  add(path_key("data.csv", kData, AT(data.csv), "a CSV table with a header row, relative to the config file"));
+  add(text("data.target", kData, AT(data.target), "the CSV column to predict").when("data.csv"));
+  add(choice("data.generate", kData, AT(data.generate), {"", "classification", "regression"},
+             "a synthetic table made from run.seed"));
+  add(integer("data.rows", kData, AT(data.rows), "rows of the generated table").min(1).when("data.generate"));
+  add(integer("data.features", kData, AT(data.features), "features of the generated table").min(1).when("data.generate"));
+  add(integer("data.classes", kData, AT(data.classes), "classes of the generated table")
+          .min(2)
+          .when("data.generate", {"classification"}));
+  add(number("data.class_separation", kData, AT(data.class_separation), "distance between the class centres")
+          .min(0)
+          .when("data.generate", {"classification"}));
+  add(number("data.noise", kData, AT(data.noise), "noise on the generated targets").min(0).when("data.generate", {"regression"}));
+  add(number("data.validation_fraction", kData, AT(data.validation_fraction), "share of episodes or rows that validate")
+          .min(0)
+          .max(0.9));
+  add(number("data.test_fraction", kData, AT(data.test_fraction), "share of episodes or rows kept for the final test")
+          .min(0)
+          .max(0.9));
+  add(integer("data.k_folds", kData, AT(data.k_folds), "k-fold cross-validation (0: off); replaces the test split")
+          .min(2)
+          .also(0));
+  add(integer("data.fold", kData, AT(data.fold), "the fold that validates (rlforge train --all-folds runs each)").min(0));
+
+  // agent
+  add(choice("agent.algo", kAll, AT(algo), {"ppo", "dqn", "supervised", "self_supervised"}, "the learning algorithm"));
+  // PPO
+  add(integer("agent.n_steps", kPpo, AT(ppo.n_steps), "steps per env per rollout").min(1));
+  add(integer("agent.batch_size", kPpo, AT(ppo.batch_size), "minibatch size (at most n_steps x env.num_envs)").min(1));
+  add(integer("agent.n_epochs", kPpo, AT(ppo.n_epochs), "passes over each rollout").min(1));
+  add(number("agent.gamma", kPpo, AT(ppo.gamma), "discount factor").min(0).max(1));
+  add(number("agent.gae_lambda", kPpo, AT(ppo.gae_lambda), "GAE's lambda").min(0).max(1));
+  add(number("agent.clip_range", kPpo, AT(ppo.clip_range), "PPO's clip range").min(0, true));
+  add(schedule("agent.clip_range_schedule", kPpo, AT(ppo.clip_range_linear), "linear: clip_range falls to 0 over training"));
+  add(number("agent.clip_range_vf", kPpo, AT(ppo.clip_range_vf), "value clip range around the old values (0: none)").min(0));
+  add(number("agent.ent_coef", kPpo, AT(ppo.ent_coef), "entropy bonus weight").min(0));
+  add(number("agent.vf_coef", kPpo, AT(ppo.vf_coef), "value loss weight").min(0));
+  add(number("agent.max_grad_norm", kPpo, AT(ppo.max_grad_norm), "global gradient-norm clip").min(0, true));
+  add(number("agent.learning_rate", kPpo, AT(ppo.learning_rate), "Adam's step size").min(0, true));
+  add(schedule("agent.learning_rate_schedule", kPpo, AT(ppo.learning_rate_linear),
+               "linear: the learning rate falls to 0 over training"));
+  add(number("agent.target_kl", kPpo, AT(ppo.target_kl), "stop an update's epochs once KL exceeds 1.5x this (0: off)").min(0));
+  add(number("agent.adam_eps", kPpo, AT(ppo.adam_eps), "Adam's epsilon").min(0, true));
+  add(boolean("agent.normalize_advantage", kPpo, AT(ppo.normalize_advantage), "normalise advantages per minibatch"));
+  add(boolean("agent.manual_gradient", kPpo, AT(ppo.manual_gradient), "hand-derived backward pass for tanh/relu MLPs (false: autograd)"));
+  add(boolean("agent.use_sde", kPpo, AT(ppo.policy.use_sde), "gSDE exploration (Box actions)"));
+  add(integer("agent.sde_sample_freq", kPpo, AT(ppo.policy.sde_sample_freq), "steps between gSDE noise draws (-1: once per rollout)")
+          .min(1)
+          .also(-1));
+  add(boolean("agent.normalize_observation", kPpo, AT(ppo.policy.normalize_observation), "running normalisation of vector observations"));
+  add(boolean("agent.normalize_reward", kPpo, AT(ppo.policy.normalize_reward), "scale rewards by the running std of the return"));
+  add(number("agent.norm_clip", kPpo, AT(ppo.policy.norm_clip), "clip normalised observations and scaled rewards to +-this (0: none)").min(0));
+  policy_keys(k, kPpo, AT(ppo.policy), "", {});
+  add(path_key("agent.init_from", kPpo, AT(transfer.init_from), "start from a checkpoint, a run directory or runs/NAME"));
+  add(string_list("agent.init_layers", kPpo, AT(transfer.layers), "prefixes to take, optionally renamed: actor.0=encoder.0 (default all)"));
+  add(string_list("agent.freeze", kPpo, AT(transfer.freeze), "prefixes never stepped"));
+  add(number("agent.init_learning_rate_scale", kPpo, AT(transfer.learning_rate_scale), "learning-rate factor of the loaded layers")
+          .min(0)
+          .max(1));
+  // DQN
+  add(number("agent.learning_rate", kDqn, AT(dqn.learning_rate), "Adam's step size").min(0, true));
+  add(integer("agent.buffer_size", kDqn, AT(dqn.buffer_size), "transitions the replay buffer keeps").min(1).max(std::ldexp(1.0, 40)));
+  add(integer("agent.learning_starts", kDqn, AT(dqn.learning_starts), "env steps of random actions before learning").min(0));
+  add(integer("agent.batch_size", kDqn, AT(dqn.batch_size), "transitions per gradient step").min(1));
+  add(number("agent.tau", kDqn, AT(dqn.tau), "target update: 1 copies, < 1 Polyak-averages").min(0, true).max(1));
+  add(number("agent.gamma", kDqn, AT(dqn.gamma), "discount factor").min(0).max(1));
+  add(integer("agent.train_freq", kDqn, AT(dqn.train_freq), "vector-env steps between training rounds").min(1));
+  add(integer("agent.gradient_steps", kDqn, AT(dqn.gradient_steps), "updates per round (-1: as many as env steps of the round)")
+          .min(1)
+          .also(-1));
+  add(integer("agent.target_update_interval", kDqn, AT(dqn.target_update_interval), "env steps between target updates").min(1));
+  add(number("agent.exploration_fraction", kDqn, AT(dqn.exploration_fraction), "share of training over which epsilon falls").min(0).max(1));
+  add(number("agent.exploration_initial_eps", kDqn, AT(dqn.exploration_initial_eps), "epsilon at the start").min(0).max(1));
+  add(number("agent.exploration_final_eps", kDqn, AT(dqn.exploration_final_eps), "epsilon at the end").min(0).max(1));
+  add(number("agent.max_grad_norm", kDqn, AT(dqn.max_grad_norm), "global gradient-norm clip").min(0, true));
+  add(number("agent.adam_eps", kDqn, AT(dqn.adam_eps), "Adam's epsilon").min(0, true));
+  add(choice("agent.loss", kDqn, AT(dqn.loss), {"huber", "mse"}, "TD loss: huber (smooth L1) or mse"));
+  add(boolean("agent.double_q", kDqn, AT(dqn.double_q), "double DQN targets"));
+  add(boolean("agent.dueling", kDqn, AT(dqn.policy.dueling), "dueling head"));
+  add(integer("agent.n_step", kDqn, AT(dqn.n_step), "n-step returns").min(1));
+  add(boolean("agent.prioritized_replay", kDqn, AT(dqn.prioritized_replay), "proportional prioritised replay"));
+  add(number("agent.prioritized_replay_alpha", kDqn, AT(dqn.prioritized_replay_alpha), "PER's exponent (0: uniform)").min(0));
+  add(number("agent.prioritized_replay_beta0", kDqn, AT(dqn.prioritized_replay_beta0), "PER's starting importance exponent (to 1)").min(0).max(1));
+  add(number("agent.prioritized_replay_eps", kDqn, AT(dqn.prioritized_replay_eps), "PER's priority floor").min(0, true));
+  add(boolean("agent.manual_gradient", kDqn, AT(dqn.manual_gradient), "hand-written backward pass for tanh/relu MLPs (false: autograd)"));
+  add(choice("agent.save_replay_buffer", kDqn, AT(save_replay_buffer), {"auto", "true", "false"},
+             "write the replay buffer with last.pt for an exact --resume (auto: when at most 256 MiB)"));
+  Decl net_arch = int_list("agent.policy.net_arch", kDqn, AT(dqn.policy.mlp.hidden), "hidden layers (images: after the CNN)");
+  YAML::Emitter vector_default;
+  vector_default << YAML::Flow << YAML::Node(DqnConfig{}.policy.mlp.hidden);
+  net_arch.b.key.default_text = std::string(vector_default.c_str()) + " ([] for images)";
+  add(net_arch);
+  add(choice("agent.policy.activation", kDqn, AT(dqn.policy.mlp.activation), kActivations, "activation"));
+  add(boolean("agent.policy.ortho_init", kDqn, AT(dqn.policy.mlp.ortho_init), "orthogonal initialisation (false: LibTorch's default)"));
+  add(integer("agent.policy.cnn_features", kDqn, AT(dqn.policy.cnn_features), "image observations: width of the Nature CNN's output").min(1));
+  // Learning from data
+  std::vector<std::string> tasks = kSupervisedTasks;
+  tasks.insert(tasks.end(), kSelfSupervisedTasks.begin(), kSelfSupervisedTasks.end());
+  add(choice("agent.task", kData, AT(supervised.task), tasks, "what to learn (supervised: the first three)")
+          .dynamic("classification (supervised), forward_dynamics (self_supervised)", [](const C& c) {
+            return YAML::Node(c.algo == "supervised" ? kSupervisedTasks.front() : kSelfSupervisedTasks.front());
+          }));
+  add(choice("agent.loss", kData, AT(supervised.loss), {"", "cross_entropy", "mse", "mae", "huber", "nll"},
+             "by task: cross_entropy for classes, mse otherwise; nll (Box actions) for cloning")
+          .dynamic("by task and action space", [](const C& c) {
+            const std::string& t = c.supervised.task;
+            if (t == "classification") return YAML::Node("cross_entropy");
+            if (t == "behaviour_cloning" || t == "inverse_dynamics") return YAML::Node("");  // by the actions (stage 2)
+            return YAML::Node("mse");
+          }));
+  add(integer("agent.batch_size", kData, AT(supervised.batch_size), "samples per gradient step").min(1));
+  add(number("agent.l1", kData, AT(supervised.l1), "L1 penalty on the weights (L2: optimizer.weight_decay)").min(0));
+  add(schedule("agent.learning_rate_schedule", kData, AT(supervised.learning_rate_linear), "linear: falls to 0 over the epochs"));
+  add(choice("agent.optimizer.name", kData, AT(supervised.optimizer.name), {"sgd", "adam", "adamw", "rmsprop"}, "the optimiser"));
+  add(number("agent.optimizer.learning_rate", kData, AT(supervised.optimizer.learning_rate), "step size").min(0, true));
+  add(number("agent.optimizer.momentum", kData, AT(supervised.optimizer.momentum), "sgd, rmsprop").min(0).max(1, true));
+  add(boolean("agent.optimizer.nesterov", kData, AT(supervised.optimizer.nesterov), "sgd with momentum > 0"));
+  add(number("agent.optimizer.weight_decay", kData, AT(supervised.optimizer.weight_decay), "L2 penalty (decoupled for adamw)").min(0));
+  add(number("agent.optimizer.beta1", kData, AT(supervised.optimizer.beta1), "adam, adamw").min(0).max(1, true));
+  add(number("agent.optimizer.beta2", kData, AT(supervised.optimizer.beta2), "adam, adamw").min(0).max(1, true));
+  add(number("agent.optimizer.eps", kData, AT(supervised.optimizer.eps), "the optimiser's epsilon").min(0, true));
+  add(number("agent.optimizer.alpha", kData, AT(supervised.optimizer.alpha), "rmsprop's smoothing constant").min(0).max(1));
+  std::vector<std::string> network_tasks;
+  for (const auto& t : tasks) {
+    if (t != "behaviour_cloning") network_tasks.push_back(t);
+  }
+  add(int_list("agent.network.hidden", kData, AT(supervised.network.mlp.hidden), "hidden layers (frames: the last is the CNN's width)")
+          .when("agent.task", network_tasks));
+  add(choice("agent.network.activation", kData, AT(supervised.network.mlp.activation), kActivations, "activation")
+          .when("agent.task", network_tasks));
+  add(number("agent.network.dropout", kData, AT(supervised.network.dropout), "dropout after every hidden activation")
+          .min(0)
+          .max(1, true)
+          .when("agent.task", network_tasks));
+  add(choice("agent.network.init", kData, AT(supervised.network.init), {"orthogonal", "xavier", "kaiming", "default"}, "weight initialisation")
+          .when("agent.task", network_tasks));
+  policy_keys(k, kSupervised, AT(supervised.policy), "agent.task", {"behaviour_cloning"});
+  add(number("agent.mask_fraction", kData, AT(supervised.mask_fraction), "share of entries zeroed")
+          .min(0)
+          .max(0.95)
+          .when("agent.task", {"masked_reconstruction"}));
+  add(number("agent.noise_std", kData, AT(supervised.noise_std), "noise added to the observations").min(0).when("agent.task", {"denoising"}));
+  add(integer("agent.random_shift", kData, AT(supervised.random_shift), "frames: pad by N pixels and crop back at a random offset (0: off)").min(0));
+
+  // trainer
+  add(integer("trainer.total_steps", kRl, AT(trainer.total_steps), "env steps to train").min(1));
+  add(integer("trainer.epochs", kData, AT(trainer.total_steps), "epochs to train").min(1));
+  add(integer("trainer.eval_every", kRl, AT(trainer.eval_every), "env steps between evaluations (0: only at the end)").min(0));
+  add(integer("trainer.eval_every", kData, AT(trainer.eval_every), "epochs between evaluations (0: only at the end)").min(0));
+  add(integer("trainer.eval_episodes", kAll, AT(trainer.eval_episodes), "episodes per evaluation").min(1));
+  add(boolean("trainer.eval_deterministic", kAll, AT(trainer.eval_deterministic), "evaluate the policy's mode"));
+  add(integer("trainer.log_every", kRl, AT(trainer.log_every), "env steps between progress lines").min(1));
+  add(integer("trainer.log_every", kData, AT(trainer.log_every), "epochs between progress lines").min(1));
+  add(integer("trainer.checkpoint_every", kRl, AT(trainer.checkpoint_every), "env steps between writes of last.pt").min(1));
+  add(integer("trainer.checkpoint_every", kData, AT(trainer.checkpoint_every), "epochs between writes of last.pt").min(1));
+  add(integer("trainer.torch_threads", kAll, AT(trainer.torch_threads), "LibTorch's and OpenBLAS's threads").min(1).max(INT_MAX));
+  add(integer("trainer.dist_timeout_seconds", kAll, AT(trainer.dist_timeout_seconds), "data-parallel runs: how long a rank waits for another").min(1));
+  add(integer("trainer.record_every", kAll, AT(trainer.record_every), "env steps between recorded evaluation episodes (0: none)").min(0));
+  Decl size = text("trainer.record_size", kAll, AT(run.name), "recording size WIDTHxHEIGHT (empty: the env's window size)");
+  size.b.get = [](const C& c) {
+    return YAML::Node(c.trainer.record_width > 0 ? std::to_string(c.trainer.record_width) + "x" + std::to_string(c.trainer.record_height)
+                                                 : std::string());
+  };
+  size.b.set = [](C& c, const YAML::Node& v) {
+    const std::string s = v.Scalar();
+    if (s.empty()) return;
+    const auto x = s.find('x');
+    c.trainer.record_width = std::stoi(s.substr(0, x));
+    c.trainer.record_height = std::stoi(s.substr(x + 1));
+  };
+  size.check([](const std::string& s) -> std::string {
+    const auto x = s.find('x');
+    auto digits = [](const std::string& d) {
+      return !d.empty() && d.size() <= 5 && std::all_of(d.begin(), d.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    };
+    if (s.empty() ||
+        (x != std::string::npos && digits(s.substr(0, x)) && digits(s.substr(x + 1)) && std::stoi(s.substr(0, x)) > 0 &&
+         std::stoi(s.substr(x + 1)) > 0)) {
+      return "";
+    }
+    return "WIDTHxHEIGHT in pixels, both above zero (such as 600x400)";
+  });
+  add(size);
+  add(number("trainer.record_fps", kAll, AT(trainer.record_fps), "recording frame rate (0: the env's)").min(0).max(1000));
+  add(text("trainer.select_metric", kAll, AT(trainer.select_metric),
+           "eval.csv column that picks best.pt and drives early stopping (empty: mean_return, or the validation loss)"));
+  add(integer("trainer.early_stopping.patience", kAll, AT(trainer.early_stopping_patience),
+              "stop after this many evaluations without improvement (0: never)")
+          .min(0));
+  add(number("trainer.early_stopping.min_delta", kAll, AT(trainer.early_stopping_min_delta), "what counts as an improvement").min(0));
+  return k;
+}
+
+#undef AT
+
+std::string format_number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+const std::vector<KeyBinding>& key_bindings() {
+  static const std::vector<KeyBinding> bindings = declare();
+  return bindings;
+}
+
+bool learns_from_data(const std::string& algo) { return algo == "supervised" || algo == "self_supervised"; }
+
+ExperimentConfig defaults_for(const std::string& algo) {
+  ExperimentConfig c;
+  c.algo = algo;
+  if (learns_from_data(algo)) c.trainer = TrainerSection::counting_epochs();
+  return c;
+}
+
+std::string misplaced_hint(const std::string& path, const std::string& algo) {
+  const bool data = learns_from_data(algo);
+  if (path == "data" && !data) return "only runs that learn from data (agent.algo: supervised or self_supervised) read it";
+  if (path == "trainer.total_steps" && data) return "learning from data counts epochs: use trainer.epochs";
+  if (path == "trainer.epochs" && !data) return "reinforcement learning counts env steps: use trainer.total_steps";
+  return "";
+}
+
+void check_rules(ExperimentConfig& c, const Locator& at) {
+  if (c.learns_from_data()) {
+    DataSection& d = c.data;
+    const int sources = !d.dataset.empty() + !d.csv.empty() + !d.generate.empty();
+    if (sources != 1) {
+      at.fail(sources == 0 || !at.given("data.generate") ? "data.dataset" : "data.generate",
+              "expected exactly one data source: dataset (recorded episodes), csv (with target) or generate, got " +
+                  std::to_string(sources));
+    }
+    if (!d.csv.empty() && d.target.empty()) at.fail("data.target", "is required with csv: the column to predict");
+    if (d.validation_fraction + d.test_fraction >= 1.0) {
+      at.fail("data.test_fraction", "validation_fraction + test_fraction must leave data to train on");
+    }
+    if (d.k_folds > 0 && d.fold >= d.k_folds) {
+      at.fail("data.fold", "expected a fold in [0, " + std::to_string(d.k_folds - 1) + "], got " + std::to_string(d.fold));
+    }
+    SupervisedConfig& s = c.supervised;
+    const auto& tasks = c.algo == "supervised" ? kSupervisedTasks : kSelfSupervisedTasks;
+    if (std::find(tasks.begin(), tasks.end(), s.task) == tasks.end()) {
+      at.fail("agent.task", "expected one of " + join_names(tasks) + " for algo " + c.algo + ", got '" + s.task + "'");
+    }
+    std::vector<std::string> losses{"mse", "mae", "huber"};
+    if (s.task == "classification") losses = {"cross_entropy"};
+    // Predicting actions: cross_entropy for Discrete ones; for Box ones mse, mae or huber (on the
+    // Gaussian's mean when cloning), or nll for cloning (which also fits the log-std).
+    if (s.task == "behaviour_cloning" || s.task == "inverse_dynamics") losses.insert(losses.begin(), "cross_entropy");
+    if (s.task == "behaviour_cloning") losses.push_back("nll");
+    if (!s.loss.empty() && std::find(losses.begin(), losses.end(), s.loss) == losses.end()) {
+      at.fail("agent.loss", "expected one of " + join_names(losses) + " for task " + s.task + ", got '" + s.loss + "'");
+    }
+    const bool table = d.dataset.empty();
+    const bool needs_episodes = s.task != "classification" && s.task != "regression";
+    if (needs_episodes && table) {
+      at.fail("agent.task", s.task + " learns from recorded episodes: set data.dataset (rlforge dataset record)");
+    }
+    if (!needs_episodes && !table) {
+      at.fail("agent.task", s.task + " learns from a table: set data.csv or data.generate, not data.dataset");
+    }
+    if (s.task == "classification" && d.generate == "regression") {
+      at.fail("agent.task", "classification needs labels: data.generate: classification");
+    }
+    if (s.task == "regression" && d.generate == "classification") {
+      at.fail("agent.task", "regression needs real targets: data.generate: regression");
+    }
+    if (s.random_shift > 0 && table) {
+      at.fail("agent.random_shift",
+              "shifts uint8 image frames ([H, W], [H, W, C], [C, H, W] or stacked [k, H, W, C]); the observations are a table");
+    }
+    const OptimizerConfig& o = s.optimizer;
+    if (o.nesterov && (o.name != "sgd" || o.momentum <= 0)) at.fail("agent.optimizer.nesterov", "needs name: sgd and momentum > 0");
+  } else if (c.env.id.empty()) {
+    at.fail("env.id", "is required (see `rlforge envs`)");
+  }
+
+  if (c.algo == "ppo") {
+    const PpoConfig& p = c.ppo;
+    if (p.policy.use_sde && p.policy.actor.hidden.empty()) {
+      at.fail("agent.use_sde", "gSDE needs at least one hidden actor layer (agent.policy.actor)");
+    }
+    if (p.policy.shared && at.given("agent.policy.critic")) {
+      at.fail("agent.policy.critic", "has no effect with shared: true (the actor layers are the shared trunk)");
+    }
+    const int64_t rollout = p.n_steps * c.env.num_envs;
+    if (p.batch_size > rollout) {
+      at.fail("agent.batch_size", "batch_size (" + std::to_string(p.batch_size) + ") is larger than a rollout of n_steps (" +
+                                      std::to_string(p.n_steps) + ") x env.num_envs (" + std::to_string(c.env.num_envs) +
+                                      ") = " + std::to_string(rollout));
+    }
+    if (c.transfer.init_from.empty()) {
+      if (!c.transfer.layers.empty()) at.fail("agent.init_layers", "needs agent.init_from");
+      if (!c.transfer.freeze.empty()) at.fail("agent.freeze", "needs agent.init_from");
+    }
+  }
+  if (c.algo == "dqn") {
+    const DqnConfig& d = c.dqn;
+    if (d.learning_starts > 0 && d.batch_size > std::min(d.learning_starts, d.buffer_size)) {
+      at.fail("agent.batch_size",
+              std::to_string(d.batch_size) + " is more than the " + std::to_string(std::min(d.learning_starts, d.buffer_size)) +
+                  " transitions the replay buffer holds when learning starts (learning_starts " +
+                  std::to_string(d.learning_starts) + ", buffer_size " + std::to_string(d.buffer_size) +
+                  "); lower batch_size or raise learning_starts");
+    }
+    if (d.batch_size > d.buffer_size) {
+      at.fail("agent.batch_size", std::to_string(d.batch_size) + " is more than buffer_size (" + std::to_string(d.buffer_size) + ")");
+    }
+  }
+}
+
+void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec) {
+  const Space& obs = spec.observation_space;
+  const Space& actions = spec.action_space;
+  const bool env = !c.env.id.empty();
+  const std::optional<ImageLayout> image = env ? image_layout(obs) : std::nullopt;
+  // The Nature CNN's three convolutions need 36x36 pixels (PPO, DQN, self-supervised frames).
+  if (image && (image->height < 36 || image->width < 36) && (c.algo != "supervised" || c.supervised.task == "behaviour_cloning")) {
+    at.fail("env.id", "the Nature CNN needs images of at least 36x36 pixels, got " + obs.describe() +
+                          " (resize them with the ResizeObservation wrapper)");
+  }
+  if (c.algo == "ppo" && env) {
+    if (c.ppo.policy.use_sde && actions.is_discrete()) {
+      at.fail("agent.use_sde", "gSDE needs a continuous (Box) action space; " + c.env.id + " has discrete actions");
+    }
+    if (c.ppo.policy.normalize_observation && image) {
+      at.fail("agent.normalize_observation",
+              "applies to vector observations; images (" + obs.describe() + ") are scaled by 1/255");
+    }
+  }
+  if (c.algo == "dqn") {
+    if (!actions.is_discrete()) {
+      at.fail("agent.algo", "dqn needs a Discrete action space, got " + actions.describe() + " from " + c.env.id);
+    }
+    // SB3's default: no hidden layers after the CNN for images.
+    if (image && !at.given("agent.policy.net_arch")) c.dqn.policy.mlp.hidden.clear();
+  }
+  if (c.learns_from_data()) {
+    SupervisedConfig& s = c.supervised;
+    if (s.random_shift > 0 && !image) {
+      at.fail("agent.random_shift", "shifts uint8 image frames ([H, W], [H, W, C], [C, H, W] or stacked [k, H, W, C]); the observations are " +
+                                        (env ? obs.describe() : std::string("a table")));
+    }
+    if (c.algo == "self_supervised" && env) {
+      if (image && s.task != "inverse_dynamics") {
+        at.fail("agent.task", s.task + " predicts observations, which needs a pixel decoder rlforge lacks; for frames use inverse_dynamics");
+      }
+      if (!image && s.network.mlp.hidden.empty()) at.fail("agent.network.hidden", "a self-supervised encoder needs hidden layers");
+    }
+    if (s.task == "behaviour_cloning" || s.task == "inverse_dynamics") {
+      const bool discrete = actions.is_discrete();
+      if (s.loss.empty()) s.loss = discrete ? "cross_entropy" : "mse";
+      if (discrete != (s.loss == "cross_entropy")) {
+        at.fail("agent.loss", discrete ? "the actions are Discrete: use cross_entropy"
+                                       : "the actions are " + actions.describe() + ": use mse, mae, huber" +
+                                             (s.task == "behaviour_cloning" ? std::string(" or nll") : std::string()));
+      }
+    }
+  }
+}
+
+// Locator
+
+YAML::Node Locator::node(const std::string& path) const {
+  YAML::Node current = root_;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '.');) {
+    if (!current.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    // Looked up through a const node, so that a missing key is not added to the document.
+    const YAML::Node& view = current;
+    const YAML::Node next = view[part];
+    if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+    current.reset(next);
+  }
+  return current;
+}
+
+std::string Locator::where(const YAML::Node& at) const {
+  const YAML::Mark mark = at.Mark();
+  if (mark.line < 0) return source_ + " (--set): ";
+  return source_ + ":" + std::to_string(mark.line + 1) + ": ";
+}
+
+std::string Locator::where(const std::string& path) const {
+  // The key itself, else the nearest section above it that the file has.
+  std::string p = path;
+  while (true) {
+    const YAML::Node n = node(p);
+    if (n.IsDefined()) return where(n);
+    const auto dot = p.rfind('.');
+    if (dot == std::string::npos) return where(root_);
+    p = p.substr(0, dot);
+  }
+}
+
+void Locator::fail(const std::string& path, const std::string& what) const { throw ConfigError(where(path) + path + ": " + what); }
+
+void Locator::fail_at(const YAML::Node& at, const std::string& path, const std::string& what) const {
+  throw ConfigError(where(at) + path + ": " + what);
+}
+
+}  // namespace config_detail
+
+// The public description
+
+using config_detail::key_bindings;
+
+std::string ConfigKey::expected() const {
+  auto bound = [](double v) { return config_detail::format_number(v); };
+  switch (type) {
+    case ConfigType::Int: {
+      auto bound = [](double v) { return std::to_string(static_cast<int64_t>(v)); };
+      std::string base;
+      if (min && max) {
+        base = "an integer in [" + bound(*min) + ", " + bound(*max) + "]";
+      } else if (min && *min == 1) {
+        base = "a positive integer";
+      } else if (min) {
+        base = "an integer >= " + bound(*min);
+      } else {
+        base = "an integer";
+      }
+      return also ? base + " or " + std::to_string(*also) : base;
+    }
+    case ConfigType::Number:
+      if (min && max) {
+        return std::string("a number in ") + (min_open ? "(" : "[") + bound(*min) + ", " + bound(*max) + (max_open ? ")" : "]");
+      }
+      if (min) return std::string("a number ") + (min_open ? "> " : ">= ") + bound(*min);
+      if (max) return std::string("a number ") + (max_open ? "< " : "<= ") + bound(*max);
+      return "a number";
+    case ConfigType::Bool: return "true or false";
+    case ConfigType::String: return "a string";
+    case ConfigType::Choice: {
+      std::vector<std::string> shown;
+      for (const auto& c : choices) shown.push_back(c.empty() ? "''" : c);
+      return "one of " + join_names(shown);
+    }
+    case ConfigType::IntList: return "a list of positive integers, e.g. [64, 64]";
+    case ConfigType::StringList: return "a list of names";
+    case ConfigType::Mapping: return "a mapping of names to values";
+    case ConfigType::Wrappers: return "a list of wrapper names or {name: ..., options: {...}}";
+  }
+  return "";
+}
+
+std::string ConfigKey::type_name() const {
+  switch (type) {
+    case ConfigType::Int: return "int";
+    case ConfigType::Number: return "number";
+    case ConfigType::Bool: return "bool";
+    case ConfigType::String: return "string";
+    case ConfigType::Choice: return "choice";
+    case ConfigType::IntList: return "list of ints";
+    case ConfigType::StringList: return "list of strings";
+    case ConfigType::Mapping: return "mapping";
+    case ConfigType::Wrappers: return "list of wrappers";
+  }
+  return "";
+}
+
+bool ConfigKey::applies_to(const std::string& algo) const {
+  return algos.empty() || std::find(algos.begin(), algos.end(), algo) != algos.end();
+}
+
+const std::vector<std::string>& config_algos() {
+  static const std::vector<std::string> algos{"ppo", "dqn", "supervised", "self_supervised"};
+  return algos;
+}
+
+namespace {
+
+// A default as YAML text: flow style, numbers as people write them.
+std::string default_text(const config_detail::KeyBinding& b) {
+  if (!b.key.default_text.empty()) return b.key.default_text;
+  const std::string algo = b.key.algos.empty() ? "ppo" : b.key.algos.front();
+  const YAML::Node v = b.get(config_detail::defaults_for(algo));
+  if (!v.IsDefined() || v.IsNull()) return "";
+  if (b.key.type == ConfigType::Number) return config_detail::format_number(v.as<double>());
+  if (v.IsScalar()) return v.Scalar().empty() ? "''" : v.Scalar();
+  YAML::Emitter out;
+  out << YAML::Flow << v;
+  return out.c_str();
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = [] {
+    std::vector<ConfigKey> out;
+    for (const auto& b : key_bindings()) {
+      ConfigKey k = b.key;
+      k.default_text = default_text(b);
+      out.push_back(std::move(k));
+    }
+    return out;
+  }();
+  return keys;
+}
+
+namespace {
+
+std::string applies_text(const ConfigKey& k) {
+  std::string s = k.algos.empty() ? std::string("all") : join_names(k.algos);
+  if (!k.when.empty()) {
+    s += "; with " + k.when + (k.when_values.empty() ? std::string(" set") : ": " + join_names(k.when_values));
+  }
+  return s;
+}
+
+std::string allowed_text(const ConfigKey& k) {
+  if (k.type == ConfigType::Bool || k.type == ConfigType::String) return "";
+  return k.expected();
+}
+
+}  // namespace
+
+std::string config_keys_text(const std::string& algo) {
+  std::ostringstream os;
+  std::string section;
+  for (const ConfigKey& k : config_keys()) {
+    if (!algo.empty() && !k.applies_to(algo)) continue;
+    const std::string top = k.path.substr(0, k.path.find('.'));
+    if (top != section) {
+      os << (section.empty() ? "" : "\n") << top << ":\n";
+      section = top;
+    }
+    os << "  " << k.path << "  " << k.type_name();
+    const std::string allowed = allowed_text(k);
+    if (!allowed.empty()) os << ", " << allowed;
+    os << "; default " << (k.default_text.empty() ? "none" : k.default_text);
+    if (algo.empty() || !k.when.empty()) os << "  [" << applies_text(k) << "]";
+    os << "\n      " << k.help << "\n";
+  }
+  return os.str();
+}
+
+std::string config_keys_markdown() {
+  std::ostringstream os;
+  os << "# Config keys\n\n"
+        "Generated by `rlforge config --markdown` from `trainers/config_schema.cpp`; do not edit by hand\n"
+        "(the `config_docs` test fails when this file is out of date). Regenerate with\n"
+        "`build/app/rlforge config --markdown > docs/config.md`.\n\n"
+        "A key applies to the `agent.algo` values listed (all: every one), and some only while another key\n"
+        "has one of the values shown. Keys of another algo are unknown keys. Paths in `env.plugin`,\n"
+        "`data.dataset`, `data.csv` and `agent.init_from` are relative to the config file.\n";
+  std::string section;
+  auto cell = [](std::string s) {
+    std::string out;
+    for (char ch : s) out += ch == '|' ? std::string("\\|") : std::string(1, ch);
+    return out;
+  };
+  for (const ConfigKey& k : config_keys()) {
+    const std::string top = k.path.substr(0, k.path.find('.'));
+    if (top != section) {
+      os << "\n## `" << top << "`\n\n| key | applies to | type | default | allowed | meaning |\n|---|---|---|---|---|---|\n";
+      section = top;
+    }
+    os << "| `" << k.path << "` | " << cell(applies_text(k)) << " | " << k.type_name() << " | "
+       << (k.default_text.empty() ? "" : "`" + cell(k.default_text) + "`") << " | " << cell(allowed_text(k)) << " | "
+       << cell(k.help) << " |\n";
+  }
+  return os.str();
+}
+
+}  // namespace rlforge
