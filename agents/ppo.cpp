@@ -204,13 +204,14 @@ namespace {
 // Throws when a minibatch's loss terms or gradient norm are NaN or infinite, naming which and
 // where; the weights have not been stepped with it.
 void check_finite(const torch::Tensor& stats, double grad_norm, int64_t epoch, int64_t minibatch) {
+  auto describe = [](double x) { return std::isnan(x) ? "NaN" : x > 0 ? "+infinity" : "-infinity"; };
   const auto v = stats.accessor<double, 1>();
   const char* names[] = {"policy loss", "value loss", "entropy"};
   std::string what;
   for (int i = 0; i < 3 && what.empty(); ++i) {
-    if (!std::isfinite(v[i])) what = std::string("the ") + names[i] + " is " + std::to_string(v[i]);
+    if (!std::isfinite(v[i])) what = std::string("the ") + names[i] + " is " + describe(v[i]);
   }
-  if (what.empty() && !std::isfinite(grad_norm)) what = "the gradient norm is " + std::to_string(grad_norm);
+  if (what.empty() && !std::isfinite(grad_norm)) what = std::string("the gradient norm is ") + describe(grad_norm);
   if (what.empty()) return;
   throw std::runtime_error("PPO update: " + what + " in epoch " + std::to_string(epoch + 1) + ", minibatch " +
                            std::to_string(minibatch + 1) + "; the weights were not updated with it");

@@ -78,7 +78,7 @@ TEST_CASE("a NaN advantage stops the PPO update before any weight changes", "[ag
     } catch (const std::runtime_error& e) {
       error = e.what();
     }
-    CHECK_THAT(error, Catch::Contains("PPO update: the policy loss is") && Catch::Contains("nan") &&
+    CHECK_THAT(error, Catch::Contains("PPO update: the policy loss is NaN") &&
                           Catch::Contains("epoch 1, minibatch 1") && Catch::Contains("not updated"));
     CHECK(same(weights(ppo), before));
 

@@ -89,7 +89,7 @@ TEST_CASE("a run that goes NaN stops naming its last good checkpoint, which has 
   }
   const fs::path last = dir / "checkpoints" / "last.pt";
   INFO(error);
-  CHECK_THAT(error, Catch::Contains("PPO update: ") && Catch::Contains("nan") &&
+  CHECK_THAT(error, Catch::Contains("PPO update: ") && Catch::Contains("NaN") &&
                         Catch::Contains("the last good checkpoint is " + last.string()));
   // The NaN rewards arrive at step 201 of each env, in the rollout of env steps 384..447.
   REQUIRE(fs::exists(last));
