@@ -200,6 +200,26 @@ torch::Tensor Ppo::manual_gradient(const Minibatch& mb, double clip_range, doubl
   return stats;
 }
 
+namespace {
+
+// Throws when a minibatch's loss terms or gradient norm are NaN or infinite, naming which and
+// where; the weights have not been stepped with it.
+void check_finite(const torch::Tensor& stats, double grad_norm, int64_t epoch, int64_t minibatch) {
+  auto describe = [](double x) { return std::isnan(x) ? "NaN" : x > 0 ? "+infinity" : "-infinity"; };
+  const auto v = stats.accessor<double, 1>();
+  const char* names[] = {"policy loss", "value loss", "entropy"};
+  std::string what;
+  for (int i = 0; i < 3 && what.empty(); ++i) {
+    if (!std::isfinite(v[i])) what = std::string("the ") + names[i] + " is " + describe(v[i]);
+  }
+  if (what.empty() && !std::isfinite(grad_norm)) what = std::string("the gradient norm is ") + describe(grad_norm);
+  if (what.empty()) return;
+  throw std::runtime_error("PPO update: " + what + " in epoch " + std::to_string(epoch + 1) + ", minibatch " +
+                           std::to_string(minibatch + 1) + "; the weights were not updated with it");
+}
+
+}  // namespace
+
 PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
   const PpoConfig& c = config_;
   const double lr = c.learning_rate_linear ? c.learning_rate * progress_remaining : c.learning_rate;
@@ -242,7 +262,11 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
         parameters_.grad().mul_(trainable_);
         step_start_.copy_(parameters_.data().detach());
       }
-      torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{parameters_.data()}, c.max_grad_norm);
+      const double grad_norm =
+          torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{parameters_.data()}, c.max_grad_norm);
+      // Before the step, so that a non-finite loss or gradient never reaches the weights (or
+      // Adam's moments): the norm of the flat gradient is finite only if every element is.
+      check_finite(stats, grad_norm, epoch, start / c.batch_size);
       optimizer_.step();
       if (lr_scale_.defined()) {
         // Adam's step is linear in the learning rate: scaling the step scales the rate.
@@ -262,9 +286,6 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
     m.entropy = v[2];
     m.approx_kl = v[3];
     m.clip_fraction = v[4];
-    if (!std::isfinite(m.policy_loss) || !std::isfinite(m.value_loss)) {
-      throw std::runtime_error("PPO update: the loss became NaN or infinite");
-    }
   }
   // Share of the return's variance the value function explains (1 is perfect).
   const double var_returns = batch.returns.var().item<double>();

@@ -69,7 +69,13 @@ extern "C" void remember_signal(int sig) { forwarded_signal = sig; }
 
 std::string describe(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + strsignal(WTERMSIG(status));
+  if (WIFSIGNALED(status)) {
+    // "was killed by signal 9 (SIGKILL: Killed)": the number and name for a search, the text for a reader.
+    const int sig = WTERMSIG(status);
+    const char* abbrev = sigabbrev_np(sig);
+    return "was killed by signal " + std::to_string(sig) + " (" + (abbrev ? std::string("SIG") + abbrev + ": " : "") +
+           strsignal(sig) + ")";
+  }
   return "ended";
 }
 

@@ -47,6 +47,15 @@ function(rlforge_library name)
   install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION ${RLFORGE_INSTALL_INCLUDEDIR})
 endfunction()
 
+# Compile flags of every target that uses the shared LibTorch header. GCC uses a precompiled
+# header only where the flags that define macros match, so a flag one source file needs must be
+# given to all of them (-fno-math-errno defines __NO_MATH_ERRNO__). No code reads errno after a
+# math call; without errno handling std::sqrt is one instruction and loops over it vectorise
+# (DQN's Adam pass).
+function(rlforge_torch_flags target)
+  target_compile_options(${target} PRIVATE -fno-math-errno)
+endfunction()
+
 # Targets that include LibTorch share one precompiled header, built once by rlforge_torch_pch:
 # torch/torch.h costs ~15 s per translation unit otherwise, and ~40 s to precompile.
 function(rlforge_torch_pch_target)
@@ -59,6 +68,7 @@ function(rlforge_torch_pch_target)
   target_link_libraries(rlforge_torch_pch PUBLIC ${TORCH_LIBRARIES})
   rlforge_warnings(rlforge_torch_pch)
   set_target_properties(rlforge_torch_pch PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  rlforge_torch_flags(rlforge_torch_pch)
   target_precompile_headers(rlforge_torch_pch PRIVATE <torch/torch.h>)
 endfunction()
 
@@ -78,5 +88,6 @@ function(rlforge_use_torch target)
   else()
     set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   endif()
+  rlforge_torch_flags(${target})
   target_precompile_headers(${target} REUSE_FROM rlforge_torch_pch)
 endfunction()

@@ -10,6 +10,8 @@ if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo 2>/dev/nu
   export OPENBLAS_CORETYPE=SkylakeX
 fi
 
+# Builds the given targets (all of them when none is given): ./run.sh needs only the `rlforge`
+# program, ./test.sh everything.
 rlforge_build() {
   "$RLFORGE_ROOT/scripts/install-deps.sh"
   local generator=()
@@ -17,5 +19,7 @@ rlforge_build() {
   # The generator cannot change in an existing build folder; the build type always is Release.
   if [[ -f "$RLFORGE_BUILD_DIR/CMakeCache.txt" ]]; then generator=(); fi
   cmake -S "$RLFORGE_ROOT" -B "$RLFORGE_BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$RLFORGE_BUILD_DIR" -j "$(nproc)"
+  local targets=()
+  if (($# > 0)); then targets=(--target "$@"); fi
+  cmake --build "$RLFORGE_BUILD_DIR" -j "$(nproc)" "${targets[@]}"
 }

@@ -19,6 +19,8 @@ packages=(
   libbenchmark-dev        # bench/
   libcli11-dev            # app/ command line
   ccache                  # optional, speeds rebuilds
+  protobuf-compiler       # tests: protoc --decode_raw reads TensorBoard event files independently of our decoder
+  python3                 # tests: tests/trainers/check_tensorboard_events.py
 )
 
 missing=()

@@ -38,15 +38,19 @@ torch::Tensor l1_norm(torch::nn::Module& module) {
   return total;
 }
 
-// Random-shift augmentation of frames [B, ...] in `layout`: each is padded by `pad` pixels
-// (edges repeated) and cropped back to H x W at an offset drawn from `generator`; every channel
-// (and every stacked frame) of one sample moves together.
-torch::Tensor random_shift(const torch::Tensor& frames, const ImageLayout& layout, int64_t pad, torch::Generator& generator) {
+// Random-shift augmentation: one crop offset (row, column) per sample, in [0, 2 * pad].
+torch::Tensor shift_offsets(int64_t batch, int64_t pad, torch::Generator& generator) {
+  return torch::randint(0, 2 * pad + 1, {batch, 2}, generator, torch::kInt64);
+}
+
+// Frames [B, ...] in `layout`, each padded by `pad` pixels (edges repeated) and cropped back to
+// H x W at its sample's offset; every channel (and every stacked frame) of one sample moves
+// together.
+torch::Tensor random_shift(const torch::Tensor& frames, const ImageLayout& layout, int64_t pad, const torch::Tensor& offsets) {
   const int64_t batch = frames.size(0), height = layout.height, width = layout.width;
   const torch::Tensor padded = torch::nn::functional::pad(
       to_channels_first(frames, layout).to(torch::kFloat32),
       torch::nn::functional::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReplicate));
-  const torch::Tensor offsets = torch::randint(0, 2 * pad + 1, {batch, 2}, generator, torch::kInt64);
   const auto o = offsets.accessor<int64_t, 2>();
   std::vector<torch::Tensor> crops;
   crops.reserve(static_cast<std::size_t>(batch));
@@ -118,9 +122,12 @@ class SupervisedLearner : public Learner {
       const torch::Tensor rows = order.narrow(0, begin, std::min(s_.batch_size, n - begin));
       Batch batch = data_.batch(rows, device_);
       if (s_.random_shift > 0) {
-        batch.inputs = random_shift(batch.inputs, *frame_layout_, s_.random_shift, model_->generator());
+        // A frame and its successor move together: an independent shift of each would hide the
+        // motion that inverse dynamics reads the action from (it is as large as the motion).
+        const torch::Tensor offsets = shift_offsets(batch.inputs.size(0), s_.random_shift, model_->generator());
+        batch.inputs = random_shift(batch.inputs, *frame_layout_, s_.random_shift, offsets);
         if (batch.next_inputs.defined()) {
-          batch.next_inputs = random_shift(batch.next_inputs, *frame_layout_, s_.random_shift, model_->generator());
+          batch.next_inputs = random_shift(batch.next_inputs, *frame_layout_, s_.random_shift, offsets);
         }
       }
       Output out = forward(batch);

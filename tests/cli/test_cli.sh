@@ -1,13 +1,35 @@
 #!/usr/bin/env bash
 # Behaviour of the rlforge program: output, exit status, and one-line errors on stderr.
-# Usage: test_cli.sh PATH/TO/rlforge
+# Usage: test_cli.sh PATH/TO/rlforge SECTION [--torch ON|OFF] [--gloo ON|OFF] [--plugins DIR]
+#   SECTION: basic (no LibTorch needed), train (LibTorch) or distributed (LibTorch and Gloo).
+# tests/CMakeLists.txt passes what the build was configured with. A section the build cannot run
+# prints "SKIPPED: <what> (<why>)" and exits 77, which ctest reports as skipped; a dependency the
+# build was configured with but the program or the build folder lacks fails.
 set -u
 rlforge="$1"
+section="${2:-basic}"
+shift 2 || shift $#
+with_torch=ON
+with_gloo=ON
+plugin_dir=
+while (($# > 0)); do
+  case "$1" in
+    --torch) with_torch="$2"; shift 2 ;;
+    --gloo) with_gloo="$2"; shift 2 ;;
+    --plugins) plugin_dir="$2"; shift 2 ;;
+    *) echo "test_cli.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
 passed=0
 failed=0
 out=$(mktemp)
 err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
+
+skip() {  # skip WHAT WHY: the whole section cannot run in this build
+  echo "SKIPPED: $1 ($2)"
+  exit 77
+}
 
 # run EXPECTED_STATUS ARGS... : runs rlforge, keeps stdout/stderr, checks the exit status.
 run() {
@@ -34,10 +56,89 @@ check() {  # check NAME CONDITION-COMMAND...
   fi
 }
 
+# wait_for_training DIR PID...: waits until a run directory under DIR has a metrics row (rank 0
+# has finished an update), at most 60 s; fails if one of the PIDs ends first.
+wait_for_training() {
+  local dir=$1 pid f
+  shift
+  local deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null || return 1; done
+    for f in "$dir"/*/metrics.csv; do
+      [[ -f $f && $(wc -l <"$f") -ge 2 ]] && return 0
+    done
+    sleep 0.2
+  done
+  return 1
+}
+
+children_of() {  # children_of PID: the processes whose parent is PID
+  grep -l -x "PPid:[[:space:]]*$1" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3
+}
+
+rank_among() {  # rank_among RANK PID...: the PID whose environment has RANK=RANK
+  local rank=$1 pid
+  shift
+  for pid in "$@"; do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -q -x "RANK=$rank"; then
+      echo "$pid"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# wait_for_exit PID SECONDS: returns PID's exit status, or kills it and returns 124 when it has
+# not ended within SECONDS.
+wait_for_exit() {
+  local deadline=$((SECONDS + $2))
+  while kill -0 "$1" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$1" 2>/dev/null; then
+    kill -9 "$1"
+    wait "$1" 2>/dev/null
+    return 124
+  fi
+  wait "$1"
+}
+
+kill_leftovers() {  # kill_leftovers PID...: ends the ranks of a launcher that had to be killed
+  local pid
+  for pid in "$@"; do kill -9 "$pid" 2>/dev/null; done
+  return 0
+}
+
 one_error_line() {  # stderr is exactly one line starting "rlforge: error:" and containing $1
   [[ $(wc -l <"$err") -eq 1 ]] && grep -q "^rlforge: error: .*$1" "$err"
 }
 
+finish() {
+  echo "$section: $passed passed, $failed failed"
+  [[ $failed -eq 0 ]]
+  exit
+}
+
+config=$(dirname "$0")/../../configs/ppo_cartpole.yaml
+dqn_config=$(dirname "$0")/../../configs/dqn_cartpole.yaml
+
+case "$section" in
+  basic) ;;
+  train)
+    [[ $with_torch == ON ]] || skip "training and evaluation" "built with -DRLFORGE_WITH_TORCH=OFF"
+    # The build has LibTorch, so the program must train: this fails rather than skips.
+    check "train --help works in a build with LibTorch" run 0 train --help
+    [[ $failed -eq 0 ]] || finish
+    ;;
+  distributed)
+    [[ $with_torch == ON ]] || skip "data-parallel training" "built with -DRLFORGE_WITH_TORCH=OFF"
+    [[ $with_gloo == ON ]] || skip "data-parallel training" "Gloo (libgloo-dev) was not found when the build was configured"
+    check "train --help offers --nproc" bash -c "\"$rlforge\" train --help | grep -q -- '--nproc'"
+    check "train --help does not say it was built without Gloo" bash -c "! \"$rlforge\" train --help | grep -q 'built without Gloo'"
+    [[ $failed -eq 0 ]] || finish
+    ;;
+  *) echo "test_cli.sh: unknown section $section" >&2; exit 2 ;;
+esac
+
+if [[ $section == basic ]]; then
 check "--help lists the subcommands" bash -c "\"$rlforge\" --help | grep -q check-env"
 for sub in envs check-env bench "bench env"; do
   check "$sub --help exits 0 and shows usage" bash -c "\"$rlforge\" $sub --help | grep -qi usage"
@@ -51,19 +152,17 @@ check "check-env passes on CartPole-v1" run 0 check-env CartPole-v1
 check "check-env prints each property" bash -c "grep -c '^  PASS' '$out' | grep -qx 14"
 check "check-env takes options" run 0 check-env Pendulum-v1 --set g=9.81
 
-# Env plugins (tests/plugins/, built beside the Catch2 suite).
-plugin_dir=$(cd "$(dirname "$rlforge")/../tests" 2>/dev/null && pwd)
+# Env plugins (tests/plugins/, built beside the Catch2 suite; a build of the tests has them).
 check "a missing plugin fails" run 1 envs --plugin /nonexistent/libnothing.so
 check "missing plugin: one line" one_error_line "cannot load plugin /nonexistent/libnothing.so: no such file"
-if [[ -f "$plugin_dir/librlforge_test_plugin_good.so" ]]; then
-  check "check-env --plugin passes on the plugin's env" run 0 check-env --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0
-  check "record --plugin" run 0 record --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0 --out "${out}_walk.gif" --size 40x40
-  rm -f "${out}_walk.gif"
-  check "a plugin env that throws fails" run 1 check-env --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0 --set throw_in=construct
-  check "a plugin env that throws: one line naming plugin and env" one_error_line "plugin librlforge_test_plugin_good.so, env test/PluginWalk-v0: construction failed: constructor refused"
-  check "a library that is not a plugin fails" run 1 check-env --plugin "$plugin_dir/librlforge_test_plugin_no_entry.so" CartPole-v1
-  check "not a plugin: one line" one_error_line "is not an rlforge plugin: it exports no rlforge_plugin_register; build it with RLFORGE_PLUGIN"
-fi
+check "the test plugins were built ($plugin_dir)" test -f "$plugin_dir/librlforge_test_plugin_good.so" -a -f "$plugin_dir/librlforge_test_plugin_no_entry.so"
+check "check-env --plugin passes on the plugin's env" run 0 check-env --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0
+check "record --plugin" run 0 record --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0 --out "${out}_walk.gif" --size 40x40
+rm -f "${out}_walk.gif"
+check "a plugin env that throws fails" run 1 check-env --plugin "$plugin_dir/librlforge_test_plugin_good.so" test/PluginWalk-v0 --set throw_in=construct
+check "a plugin env that throws: one line naming plugin and env" one_error_line "plugin librlforge_test_plugin_good.so, env test/PluginWalk-v0: construction failed: constructor refused"
+check "a library that is not a plugin fails" run 1 check-env --plugin "$plugin_dir/librlforge_test_plugin_no_entry.so" CartPole-v1
+check "not a plugin: one line" one_error_line "is not an rlforge plugin: it exports no rlforge_plugin_register; build it with RLFORGE_PLUGIN"
 
 check "unknown env id fails" run 1 check-env NoSuchEnv-v0
 check "unknown env id: one line listing the ids" one_error_line "unknown environment id 'NoSuchEnv-v0'; registered ids: Acrobot-v1, BipedalWalker-v3"
@@ -149,10 +248,11 @@ check "dataset info of a directory without a dataset fails" run 1 dataset info "
 check "no dataset: one line" one_error_line "full: not an episode dataset: the directory has no episodes.bin"
 rm -rf "$data"
 
-# Training and evaluation, where the program was built with LibTorch.
-if "$rlforge" train --help >/dev/null 2>&1; then
+fi  # basic
+
+# Training and evaluation (LibTorch).
+if [[ $section == train ]]; then
   runs=$(mktemp -d)
-  config=$(dirname "$0")/../../configs/ppo_cartpole.yaml
   check "train runs a short config" run 0 train "$config" --out "$runs" --set trainer.total_steps=2048 --set trainer.eval_every=1024 --set trainer.eval_episodes=3
   run_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
   check "train prints the run directory and final evaluation" bash -c "[[ -d '$run_dir' ]] && grep -q '^final_eval: mean_return' '$out'"
@@ -185,7 +285,6 @@ if "$rlforge" train --help >/dev/null 2>&1; then
   check "missing config: one line" one_error_line "none.yaml: cannot read the config file"
 
   # DQN: a short run, then eval and record of it.
-  dqn_config=$(dirname "$0")/../../configs/dqn_cartpole.yaml
   check "train runs a short DQN config" run 0 train "$dqn_config" --out "$runs" --set trainer.total_steps=3000 --set trainer.eval_every=1500 --set trainer.eval_episodes=3
   dqn_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
   for f in config.yaml metrics.csv eval.csv summary.yaml curve.png checkpoints/last.pt checkpoints/best.pt checkpoints/replay.bin; do
@@ -197,32 +296,6 @@ if "$rlforge" train --help >/dev/null 2>&1; then
   check "record a DQN run" run 0 record "$dqn_dir" --out "$runs/dqn.gif" --size 120x80
   check "DQN on a continuous env fails" run 1 train "$dqn_config" --set env.id=Pendulum-v1
   check "DQN on a continuous env: one line" one_error_line "agent.algo: dqn needs a Discrete action space, got Box"
-
-  # Data-parallel PPO: two local ranks over Gloo on loopback (needs libgloo-dev at build time).
-  if "$rlforge" train --help | grep -q -- '--nproc' && ! "$rlforge" train --help | grep -q 'built without Gloo'; then
-    # Two ranks of 4 envs collect what one process of 8 does per update; each minibatch of 128
-    # per rank averages to the single process's 256.
-    check "train --nproc 2 solves CartPole" run 0 train "$config" --nproc 2 --out "$runs" --set env.num_envs=4 --set agent.batch_size=128 --set trainer.eval_every=0
-    dist_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
-    check "--nproc 2 reaches 475" bash -c "awk '/^final_eval:/ { exit !(\$3 >= 475) }' '$out'"
-    check "--nproc 2 counts the steps of both ranks" bash -c "grep -q '^env_steps: 100096' '$dist_dir/summary.yaml'"
-    check "--nproc 2 writes rank 1's checkpoint" test -s "$dist_dir/checkpoints/rank_1.pt"
-    check "--nproc 2: one metrics row per update" bash -c "[[ \$(wc -l < '$dist_dir/metrics.csv') -eq 392 ]]"
-    check "a dead rank stops the run" bash -c "RLFORGE_TEST_RANK_EXIT=1:2 '$rlforge' train '$config' --nproc 2 --out '$runs' --set trainer.total_steps=4096 --set trainer.dist_timeout_seconds=20 >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
-    check "a dead rank: the launcher names it" grep -q "^rlforge: error: rank 1 of 2 exited with status 3; stopped the other ranks" "$err"
-    port=$(( 20000 + RANDOM % 20000 ))
-    check "torchrun variables: a dead rank fails the other in time" bash -c "
-      export MASTER_ADDR=127.0.0.1 MASTER_PORT=$port WORLD_SIZE=2
-      RANK=1 RLFORGE_TEST_RANK_EXIT=1:2 '$rlforge' train '$config' --out '$runs' --set trainer.total_steps=4096 --set trainer.dist_timeout_seconds=20 >/dev/null 2>&1 &
-      RANK=0 timeout 60 '$rlforge' train '$config' --out '$runs' --set trainer.total_steps=4096 --set trainer.dist_timeout_seconds=20 >'$out' 2>'$err'
-      status=\$?; wait; [[ \$status -ne 0 && \$status -ne 124 ]] && grep -q 'rank 0 of 2: .*failed: another rank exited' '$err'"
-    check "RANK >= WORLD_SIZE fails" bash -c "RANK=5 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 '$rlforge' train '$config' >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
-    check "RANK >= WORLD_SIZE: one line" one_error_line "RANK=5 is out of range for WORLD_SIZE=2"
-    check "a non-numeric port fails" bash -c "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=abc '$rlforge' train '$config' >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
-    check "non-numeric port: one line" one_error_line "MASTER_PORT='abc' is not a whole number"
-    check "DQN refuses --nproc 2" run 1 train "$dqn_config" --nproc 2
-    check "DQN refuses --nproc 2: one line" one_error_line "dqn runs in one process: "
-  fi
 
   # Learning from data through the same train command.
   table_config="$runs/table.yaml"
@@ -250,7 +323,59 @@ YAML
   check "bad CSV cell: one line naming file, line and column" one_error_line "bad.csv:3:3: column 'b': expected a number, got 'oops'"
   check "a run that fails before its first checkpoint leaves no run directory" bash -c "! ls -d '$runs'/csv-* >/dev/null 2>&1 && [[ \$(ls -d '$runs'/table-[0-9]* | wc -l) -eq 1 ]]"
   rm -rf "$runs"
-fi
+fi  # train
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+# Data-parallel PPO: two local ranks over Gloo on loopback.
+if [[ $section == distributed ]]; then
+  runs=$(mktemp -d)
+  # Two ranks of 4 envs collect what one process of 8 does per update; each minibatch of 128
+  # per rank averages to the single process's 256.
+  check "train --nproc 2 solves CartPole" run 0 train "$config" --nproc 2 --out "$runs" --set env.num_envs=4 --set agent.batch_size=128 --set trainer.eval_every=0
+  dist_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
+  check "--nproc 2 reaches 475" bash -c "awk '/^final_eval:/ { exit !(\$3 >= 475) }' '$out'"
+  check "--nproc 2 counts the steps of both ranks" bash -c "grep -q '^env_steps: 100096' '$dist_dir/summary.yaml'"
+  check "--nproc 2 writes rank 1's checkpoint" test -s "$dist_dir/checkpoints/rank_1.pt"
+  check "--nproc 2: one metrics row per update" bash -c "[[ \$(wc -l < '$dist_dir/metrics.csv') -eq 392 ]]"
+  # A dead rank, killed from outside (kill -9) once training has begun, as a crash would end it.
+  dead=$runs/dead
+  mkdir -p "$dead"
+  "$rlforge" train "$config" --nproc 2 --out "$dead" --set trainer.total_steps=1000000 --set trainer.eval_every=0 --set trainer.dist_timeout_seconds=20 >"$out" 2>"$err" &
+  launcher=$!
+  check "--nproc 2: training begins" wait_for_training "$dead" "$launcher"
+  ranks=$(children_of "$launcher")
+  rank1=$(rank_among 1 $ranks)
+  check "--nproc 2: the launcher's child with RANK=1 is found" test -n "$rank1"
+  [[ -n $rank1 ]] && kill -9 "$rank1"
+  wait_for_exit "$launcher" 60
+  status=$?
+  ((status == 124)) && kill_leftovers $ranks  # the launcher was killed, its ranks were not
+  check "a killed rank stops the run: the launcher fails in time (status $status)" test "$status" -ne 0 -a "$status" -ne 124
+  check "a killed rank: the launcher names it and the signal" grep -q "^rlforge: error: rank 1 of 2 was killed by signal 9 (SIGKILL: Killed); stopped the other ranks" "$err"
+
+  # The same with the ranks started as torchrun starts them, each from its own variables.
+  port=$(( 20000 + RANDOM % 20000 ))
+  dead=$runs/dead-torchrun
+  mkdir -p "$dead"
+  dist_env=(MASTER_ADDR=127.0.0.1 MASTER_PORT=$port WORLD_SIZE=2)
+  train_args=(train "$config" --out "$dead" --set trainer.total_steps=1000000 --set trainer.eval_every=0 --set trainer.dist_timeout_seconds=20)
+  env "${dist_env[@]}" RANK=1 "$rlforge" "${train_args[@]}" >/dev/null 2>&1 &
+  rank1=$!
+  env "${dist_env[@]}" RANK=0 "$rlforge" "${train_args[@]}" >"$out" 2>"$err" &
+  rank0=$!
+  check "torchrun variables: training begins" wait_for_training "$dead" "$rank0" "$rank1"
+  kill -9 "$rank1"
+  wait "$rank1" 2>/dev/null
+  wait_for_exit "$rank0" 60
+  status=$?
+  check "torchrun variables: a killed rank fails the other in time (status $status)" test "$status" -ne 0 -a "$status" -ne 124
+  check "torchrun variables: rank 0 says another rank exited" grep -q "rank 0 of 2: .*failed: another rank exited" "$err"
+  check "RANK >= WORLD_SIZE fails" bash -c "RANK=5 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 '$rlforge' train '$config' >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
+  check "RANK >= WORLD_SIZE: one line" one_error_line "RANK=5 is out of range for WORLD_SIZE=2"
+  check "a non-numeric port fails" bash -c "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=abc '$rlforge' train '$config' >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
+  check "non-numeric port: one line" one_error_line "MASTER_PORT='abc' is not a whole number"
+  check "DQN refuses --nproc 2" run 1 train "$dqn_config" --nproc 2
+  check "DQN refuses --nproc 2: one line" one_error_line "dqn runs in one process: "
+  rm -rf "$runs"
+fi  # distributed
+
+finish
