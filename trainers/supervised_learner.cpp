@@ -122,8 +122,9 @@ class SupervisedLearner : public Learner {
       const torch::Tensor rows = order.narrow(0, begin, std::min(s_.batch_size, n - begin));
       Batch batch = data_.batch(rows, device_);
       if (s_.random_shift > 0) {
-        // A frame and its successor move together: an independent shift of each would hide the
-        // motion that inverse dynamics reads the action from (it is as large as the motion).
+        // A frame and its successor move together: an independent shift of each blurs the motion
+        // that inverse dynamics reads the action from, as it is as large as the motion (held-out
+        // accuracy 0.85 instead of 0.98 in tests/trainers/test_supervised.cpp).
         const torch::Tensor offsets = shift_offsets(batch.inputs.size(0), s_.random_shift, model_->generator());
         batch.inputs = random_shift(batch.inputs, *frame_layout_, s_.random_shift, offsets);
         if (batch.next_inputs.defined()) {

@@ -369,11 +369,12 @@ TEST_CASE("frames learn inverse dynamics with random-shift augmentation", "[supe
   const auto plain = run("plain", {});
   const auto shifted = run("shifted", {"agent.random_shift=4"});
   INFO(plain.first << shifted.first << "test accuracy: plain " << plain.second << ", shifted " << shifted.second);
-  // Both read the motion off the frames, far above chance (0.25), on episodes they never saw. A
-  // shift of up to 4 pixels is as large as the motion: it must move a frame and its successor
-  // together, or the shifted encoder could not learn.
-  CHECK(plain.second >= 0.8);
-  CHECK(shifted.second >= 0.8);
+  // Both read the motion off the frames, far above chance (0.25), on episodes they never saw
+  // (0.985 and 0.979 when written). A shift of up to 4 pixels is as large as the motion, so it
+  // must move a frame and its successor together: shifted independently, the encoder reached
+  // only 0.852.
+  CHECK(plain.second >= 0.9);
+  CHECK(shifted.second >= 0.9);
   // The shifted frames train another encoder, the same one again with the same seed.
   CHECK(plain.first != shifted.first);
   CHECK(run("shifted-again", {"agent.random_shift=4"}).first == shifted.first);
