@@ -198,6 +198,21 @@ YAML::Node resolve(const ExperimentConfig& c) {
   return out;
 }
 
+YAML::Node without_marks(const YAML::Node& node) {
+  if (node.IsScalar()) return YAML::Node(node.Scalar());
+  if (node.IsSequence()) {
+    YAML::Node out(YAML::NodeType::Sequence);
+    for (const auto& item : node) out.push_back(without_marks(item));
+    return out;
+  }
+  if (node.IsMap()) {
+    YAML::Node out(YAML::NodeType::Map);
+    for (const auto& kv : node) out[kv.first.Scalar()] = without_marks(kv.second);
+    return out;
+  }
+  return YAML::Node(YAML::NodeType::Null);
+}
+
 void apply_override(YAML::Node root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
@@ -210,6 +225,8 @@ void apply_override(YAML::Node root, const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     throw ConfigError("--set '" + assignment + "': the value is not valid YAML: " + e.msg);
   }
+  // Rebuilt in memory, so that it carries no line of its own: errors about it say "(--set)".
+  value = without_marks(value);
   std::vector<std::string> keys;
   std::stringstream ss(path);
   for (std::string k; std::getline(ss, k, '.');) {

@@ -31,6 +31,15 @@ std::string config_relative_path(const std::string& path, const std::string& sou
 namespace {
 
 using C = ExperimentConfig;
+
+// A section of the config's document, or an undefined node (also when there is no document, as
+// for the defaults): yaml-cpp's const lookup on a non-map yields a node that throws when read.
+YAML::Node document_section(const C& c, const char* name) {
+  const YAML::Node& document = c.document;
+  if (!document.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  const YAML::Node section = document[name];
+  return section.IsDefined() ? section : YAML::Node(YAML::NodeType::Undefined);
+}
 using Algos = std::vector<std::string>;
 const Algos kAll{}, kPpo{"ppo"}, kDqn{"dqn"}, kRl{"ppo", "dqn"}, kData{"supervised", "self_supervised"};
 const Algos kSupervised{"supervised"};
@@ -164,7 +173,7 @@ std::vector<KeyBinding> declare() {
   // so that eval and record of the run find it wherever they run.
   Decl plugin = text("env.plugin", kAll, AT(run.name), "a shared library with envs (relative to the config file)");
   plugin.b.get = [](const C& c) {
-    const YAML::Node env = c.document["env"];
+    const YAML::Node env = document_section(c, "env");
     const YAML::Node p = env.IsMap() ? env["plugin"] : YAML::Node();
     return YAML::Node(p.IsDefined() && p.IsScalar() ? config_relative_path(p.Scalar(), c.source) : std::string());
   };
@@ -175,7 +184,7 @@ std::vector<KeyBinding> declare() {
   options.b.key.default_text = "{}";
   // Written as given: values stay text until the env converts them to its options' types.
   options.b.get = [](const C& c) {
-    const YAML::Node env = c.document["env"];
+    const YAML::Node env = document_section(c, "env");
     return env.IsMap() && env["options"].IsDefined() && !env["options"].IsNull() ? YAML::Node(env["options"]) : YAML::Node();
   };
   options.b.set = [](C& c, const YAML::Node& v) {
@@ -188,7 +197,7 @@ std::vector<KeyBinding> declare() {
                         "per-env wrappers, in order: [Name, {name: Name, options: {...}}]");
   wrappers.b.key.default_text = "[]";
   wrappers.b.get = [](const C& c) {
-    const YAML::Node env = c.document["env"];
+    const YAML::Node env = document_section(c, "env");
     return env.IsMap() && env["wrappers"].IsDefined() && !env["wrappers"].IsNull() ? YAML::Node(env["wrappers"]) : YAML::Node();
   };
   wrappers.b.set = [](C& c, const YAML::Node& v) {

@@ -279,7 +279,7 @@ TEST_CASE("validate_config has no side effects; the env and what the config name
   // An env id is looked up (and the env built) only in stage 2.
   CHECK(validate_error(kValid, {"env.id=Nope-v0"}).empty());
   CHECK_THAT(error_of(kValid, {"env.id=Nope-v0"}), Catch::StartsWith("test.yaml (--set): env.id: unknown environment 'Nope-v0'"));
-  CHECK_THAT(error_of(kValid, {"env.options.gravity=3"}), Catch::StartsWith("test.yaml:3: env: ") && Catch::Contains("gravity"));
+  CHECK_THAT(error_of(kValid, {"env.options.gravity=3"}), Catch::StartsWith("test.yaml:4: env: ") && Catch::Contains("gravity"));
 }
 
 TEST_CASE("unknown keys are listed with the section's valid keys", "[config][schema]") {
