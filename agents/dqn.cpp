@@ -1,4 +1,5 @@
 #include "rlforge/agents/dqn.h"
+#include "vector_clones.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -26,14 +27,8 @@ torch::Dtype dtype_of(DType dtype) {
   return torch::kFloat32;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RLFORGE_DQN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define RLFORGE_DQN_CLONES
-#endif
-
 // Sum of squares in 16 independent float lanes (so the compiler vectorises it), added up in double.
-RLFORGE_DQN_CLONES double sum_of_squares(const float* x, int64_t n) {
+RLFORGE_VECTOR_CLONES double sum_of_squares(const float* x, int64_t n) {
   float lanes[16] = {};
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -46,7 +41,7 @@ RLFORGE_DQN_CLONES double sum_of_squares(const float* x, int64_t n) {
 }
 
 // Adam's update of n parameters with gradient g * scale (LibTorch's arithmetic, in its order).
-RLFORGE_DQN_CLONES void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, float scale, float b1,
+RLFORGE_VECTOR_CLONES void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, float scale, float b1,
                                     float one_b1, float b2, float one_b2, float step_size, float bias2_sqrt, float eps) {
   for (int64_t i = 0; i < n; ++i) {
     const float gi = g[i] * scale;

@@ -1,4 +1,5 @@
 #include "rlforge/agents/fast_tanh.h"
+#include "vector_clones.h"
 
 #include <algorithm>
 
@@ -13,12 +14,6 @@ constexpr float kA1 = 4.89352455891786e-03f, kA3 = 6.37261928875436e-04f, kA5 = 
                 kA13 = -2.76076847742355e-16f;
 constexpr float kB0 = 4.89352518554385e-03f, kB2 = 2.26843463243900e-03f, kB4 = 1.18534705686654e-04f,
                 kB6 = 1.19825839466702e-06f;
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RLFORGE_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define RLFORGE_VECTOR_CLONES
-#endif
 
 RLFORGE_VECTOR_CLONES void tanh_kernel(float* __restrict x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {

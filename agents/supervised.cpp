@@ -181,7 +181,6 @@ torch::nn::Sequential mlp_layers(int64_t in, const std::vector<int64_t>& hidden,
 SelfSupervisedNetImpl::SelfSupervisedNetImpl(const Space& observation_space, const Space& action_space,
                                              const std::string& task, const PredictorConfig& config)
     : task_(task) {
-  const auto& shape = observation_space.shape();
   if (const auto layout = image_layout(observation_space)) layout_ = *layout;
   frames_ = layout_.channels > 0;
   discrete_actions_ = action_space.is_discrete();

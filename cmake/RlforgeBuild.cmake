@@ -48,12 +48,16 @@ function(rlforge_library name)
 endfunction()
 
 # Compile flags of every target that uses the shared LibTorch header. GCC uses a precompiled
-# header only where the flags that define macros match, so a flag one source file needs must be
+# header only where the flags that define macros match (Clang refuses a mismatch as well), so a flag one source file needs must be
 # given to all of them (-fno-math-errno defines __NO_MATH_ERRNO__). No code reads errno after a
 # math call; without errno handling std::sqrt is one instruction and loops over it vectorise
 # (DQN's Adam pass).
 function(rlforge_torch_flags target)
   target_compile_options(${target} PRIVATE -fno-math-errno)
+  # Clang stamps a precompiled header with its build time, which ccache cannot cache.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE "SHELL:-Xclang -fno-pch-timestamp")
+  endif()
 endfunction()
 
 # Targets that include LibTorch share one precompiled header, built once by rlforge_torch_pch:

@@ -330,7 +330,8 @@ class Checker {
     for (std::size_t t = 0; t < first.size(); ++t) {
       if (!(first[t] == second[t])) return "replay after set_state differs at step " + std::to_string(t);
     }
-    if (env->state() != [&] { env->set_state(saved); return env->state(); }()) {
+    env->set_state(saved);
+    if (env->state() != saved) {
       return "state() after set_state(s) is not s";
     }
     return "";

@@ -18,7 +18,18 @@ rlforge_build() {
   if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
   # The generator cannot change in an existing build folder; the build type always is Release.
   if [[ -f "$RLFORGE_BUILD_DIR/CMakeCache.txt" ]]; then generator=(); fi
-  cmake -S "$RLFORGE_ROOT" -B "$RLFORGE_BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # A new build folder gets Clang unless CXX names another compiler: it compiles the LibTorch
+  # translation units about 4x faster than GCC (docs/benchmarks.md, "Build"). GCC builds work
+  # too (CXX=g++); an existing folder keeps the compiler it was configured with.
+  local compiler=()
+  if [[ ! -f "$RLFORGE_BUILD_DIR/CMakeCache.txt" && -z "${CXX:-}" ]]; then
+    if ! command -v clang++ >/dev/null 2>&1; then
+      echo "rlforge_build: error: clang++ not found (scripts/install-deps.sh installs it; or set CXX=g++)" >&2
+      return 1
+    fi
+    compiler=(-DCMAKE_CXX_COMPILER=clang++)
+  fi
+  cmake -S "$RLFORGE_ROOT" -B "$RLFORGE_BUILD_DIR" "${generator[@]}" "${compiler[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
   local targets=()
   if (($# > 0)); then targets=(--target "$@"); fi
   cmake --build "$RLFORGE_BUILD_DIR" -j "$(nproc)" "${targets[@]}"

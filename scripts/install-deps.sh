@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make ninja-build pkg-config
+  clang                   # the default compiler: LibTorch code compiles ~4x faster than with GCC
   libtorch-dev            # LibTorch 1.13 (agents/, replay/, trainers/)
   libgloo-dev             # Gloo (headers and library): data-parallel training (trainers/distributed.cpp)
   libopenblas0-pthread    # without it LibTorch falls back to the reference BLAS (~14x slower)

@@ -11,7 +11,6 @@
 namespace rlforge {
 
 namespace {
-constexpr double kScale = LunarLander::kScale;
 constexpr double kFps = 50.0;
 constexpr double kMainEnginePower = 13.0;
 constexpr double kSideEnginePower = 0.6;

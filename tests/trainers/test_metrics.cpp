@@ -26,9 +26,11 @@ const std::vector<float> kScores = {0.7f, 0.2f, 0.1f, 0.6f, 0.3f, 0.1f, 0.5f, 0.
 void check_same(const ClassificationReport& a, const ClassificationReport& b) {
   CHECK(a.samples == b.samples);
   CHECK(a.confusion == b.confusion);
-  for (const auto& [name, value] : metric_values(a)) {
-    INFO(name);
+  for (const auto& [metric, value] : metric_values(a)) {
+    INFO(metric);
     const auto other = metric_values(b);
+    // C++17 lambdas cannot capture a structured binding, hence the named copy.
+    const auto& name = metric;
     const double v = std::find_if(other.begin(), other.end(), [&](const auto& p) {
                        return p.first == name;
                      })->second;
