@@ -2,7 +2,7 @@
 include(CMakePackageConfigHelpers)
 
 add_library(rlforge_all INTERFACE)
-target_link_libraries(rlforge_all INTERFACE rlforge_envs rlforge_render rlforge_data)
+target_link_libraries(rlforge_all INTERFACE rlforge_envs rlforge_render rlforge_data rlforge_stats)
 if(RLFORGE_WITH_TORCH)
   target_link_libraries(rlforge_all INTERFACE rlforge_replay rlforge_agents rlforge_trainers)
 endif()
