@@ -11,6 +11,7 @@
 #include "render_commands.h"
 #if RLFORGE_WITH_TORCH
 #include "config_commands.h"
+#include "report_commands.h"
 #include "train_commands.h"
 #endif
 #include "rlforge/envs/options.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
 #if RLFORGE_WITH_TORCH
   rlforge::cli::add_train_commands(app, exit_code);
   rlforge::cli::add_config_commands(app, exit_code);
+  rlforge::cli::add_report_commands(app, exit_code);
 #endif
   rlforge::cli::add_env_commands(app, exit_code);
 #if RLFORGE_WITH_TORCH
