@@ -47,9 +47,9 @@ function(rlforge_library name)
   install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION ${RLFORGE_INSTALL_INCLUDEDIR})
 endfunction()
 
-# Compile flags of every target that uses the shared LibTorch header. GCC uses a precompiled
-# header only where the flags that define macros match (Clang refuses a mismatch as well), so a flag one source file needs must be
-# given to all of them (-fno-math-errno defines __NO_MATH_ERRNO__). No code reads errno after a
+# Compile flags of every target that uses the shared LibTorch header. GCC and Clang use a
+# precompiled header only where the flags that define macros match, so a flag one source file
+# needs must be given to all of them (-fno-math-errno defines __NO_MATH_ERRNO__). No code reads errno after a
 # math call; without errno handling std::sqrt is one instruction and loops over it vectorise
 # (DQN's Adam pass).
 function(rlforge_torch_flags target)
