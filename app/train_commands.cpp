@@ -16,6 +16,7 @@
 #include "launch.h"
 #include "env_commands.h"
 #include "render_commands.h"
+#include "rlforge/envs/seeds.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/evaluation.h"
 #include "rlforge/trainers/compute_threads.h"
@@ -194,7 +195,7 @@ int train_all_folds(const TrainArgs& args) {
 struct EvalArgs {
   std::string target;
   int64_t episodes = 10;
-  int64_t seed = 0;
+  int64_t seed = -1;  // -1: the run's held-out test seeds
   bool stochastic = false;
   bool render = false;
   std::vector<std::string> plugins;
@@ -248,8 +249,18 @@ PolicySource policy_source(const std::string& target, uint64_t seed, bool stocha
   return source;
 }
 
-int eval(const EvalArgs& args) {
-  load_plugins(args.plugins);
+// The seed given with --seed, else the held-out test seeds of the run the checkpoint comes from.
+uint64_t evaluation_seed(const std::string& target, int64_t given) {
+  if (given >= 0) return static_cast<uint64_t>(given);
+  const std::string checkpoint = checkpoint_of(target);
+  const YAML::Node config = YAML::Load(read_checkpoint_info(checkpoint).config_yaml);
+  return seeds::test(config["run"]["seed"].as<uint64_t>());
+}
+
+int eval(const EvalArgs& given) {
+  load_plugins(given.plugins);
+  EvalArgs args = given;
+  args.seed = static_cast<int64_t>(evaluation_seed(args.target, args.seed));
   if (args.render) {
     const PolicySource source = policy_source(args.target, static_cast<uint64_t>(args.seed), args.stochastic);
     std::cout << "watching the " << source.description << std::endl;
@@ -269,6 +280,8 @@ int eval(const EvalArgs& args) {
                                             !args.stochastic, trained.generator());
   std::cout << "checkpoint: " << checkpoint << " (" << info.env_steps << " env steps)\n"
             << "episodes: " << r.episodes << "\n"
+            << "seed: " << args.seed << (given.seed < 0 ? " (held-out test seeds: the run's seed + 2000000)" : "")
+            << "\n"
             << "mean_length: " << r.mean_length << "\n"
             << "mean_return: " << r.mean_return << "\n"
             << "std_return: " << r.std_return << std::endl;
@@ -303,8 +316,10 @@ void add_train_commands(CLI::App& app, int& exit_code) {
   eval_cmd->add_option("RUN", eargs->target, "Run directory (its best checkpoint) or checkpoint file")->required();
   eval_cmd->add_option("--episodes", eargs->episodes, "Episodes to run")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
-  eval_cmd->add_option("--seed", eargs->seed, "Seed of the evaluation envs (>= 0)")
-      ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+  eval_cmd->add_option("--seed", eargs->seed,
+                       "Seed of the evaluation envs (>= 0); default: the run's held-out test seeds, its run.seed + "
+                       "2000000, which neither training nor the in-training evaluations use")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   eval_cmd->add_flag("--stochastic", eargs->stochastic, "Sample actions instead of taking the most likely");
   eval_cmd->add_flag("--render", eargs->render,
                      "Watch the episodes in a window (space pauses, right arrow steps, + and - change speed, r resets, "

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "rlforge/envs/episode_player.h"
+#include "rlforge/envs/seeds.h"
 #include "rlforge/render/image_files.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/learner.h"
@@ -19,7 +20,7 @@ class RlLearner : public Learner {
  public:
   RlLearner(const ExperimentConfig& config, torch::Device device, Distributed* distributed)
       : config_(config), venv_(config.env) {
-    venv_.reset(config.run.seed);
+    venv_.reset(seeds::training(config.run.seed));
     algorithm_ = make_algorithm(config, venv_, device, distributed);
     eval_env_ = config.env;
     eval_env_.num_envs = static_cast<int>(std::min<int64_t>(config.trainer.eval_episodes, 8));
@@ -63,7 +64,7 @@ class RlLearner : public Learner {
 
   Evaluation evaluate(bool /*final*/) override {
     const auto start = std::chrono::steady_clock::now();
-    // Evaluation seeds are far from the training seeds (env i trains on seed + i).
+    // Validation seeds, apart from the training seeds (rlforge/envs/seeds.h).
     const EvaluationResult e = evaluate_agent(agent(), eval_env_, config_.trainer.eval_episodes, eval_seed(),
                                               config_.trainer.eval_deterministic, agent().generator());
     eval_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -164,7 +165,7 @@ class RlLearner : public Learner {
 
   // Only the first rank evaluates and records, and its seed is the run's.
   uint64_t base_seed() const { return config_.run.seed; }
-  uint64_t eval_seed() const { return base_seed() + 1'000'000; }
+  uint64_t eval_seed() const { return seeds::validation(base_seed()); }
 
   const ExperimentConfig& config_;
   VectorEnv venv_;

@@ -263,6 +263,10 @@ if [[ $section == train ]]; then
   check "metrics.csv has a row per update" bash -c "[[ \$(wc -l < '$run_dir/metrics.csv') -eq 9 ]]"
   check "eval prints mean_return and std_return" run 0 eval "$run_dir" --episodes 3
   check "eval output" bash -c "grep -Eq '^mean_return: -?[0-9.]+' '$out' && grep -Eq '^std_return: [0-9.]+' '$out'"
+  run_seed=$(sed -n '/^run:/,/^[a-z]/s/^  seed: //p' "$run_dir/config.yaml")
+  check "eval uses the run's held-out test seeds by default" grep -q "^seed: $((run_seed + 2000000)) (held-out test seeds" "$out"
+  check "eval --seed" run 0 eval "$run_dir" --episodes 2 --seed 5
+  check "eval --seed sets the seeds" grep -qx "seed: 5" "$out"
   check "record a trained run" run 0 record "$run_dir" --out "$runs/agent.gif" --size 120x80
   check "record names the policy" bash -c "grep -q 'policy of .*best.pt' '$out' && test -s '$runs/agent.gif'"
   check "eval --render without a display fails" bash -c "env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER '$rlforge' eval '$run_dir' --render >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
