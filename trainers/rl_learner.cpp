@@ -64,9 +64,11 @@ class RlLearner : public Learner {
 
   Evaluation evaluate(bool /*final*/) override {
     const auto start = std::chrono::steady_clock::now();
-    // Validation seeds, apart from the training seeds (rlforge/envs/seeds.h).
+    // Validation seeds, apart from the training seeds (rlforge/envs/seeds.h), and a generator of
+    // its own for sampled actions, so that evaluating never changes training's random numbers.
+    torch::Generator generator = at::detail::createCPUGenerator(eval_seed());
     const EvaluationResult e = evaluate_agent(agent(), eval_env_, config_.trainer.eval_episodes, eval_seed(),
-                                              config_.trainer.eval_deterministic, agent().generator());
+                                              config_.trainer.eval_deterministic, generator);
     eval_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     Evaluation out;
     out.values = {e.mean_return, e.std_return, e.mean_length, static_cast<double>(e.episodes)};
@@ -140,7 +142,7 @@ class RlLearner : public Learner {
     settings.height = height;
     settings.frame_stride = std::max(1, static_cast<int>(std::lround(hints.fps / wanted_fps)));
     const auto recorder = open_recorder(path, width, height, hints.fps / settings.frame_stride);
-    torch::Generator generator = at::detail::createCPUGenerator(base_seed() + 2'000'000);
+    torch::Generator generator = at::detail::createCPUGenerator(eval_seed());
     const RecordedEpisodes r =
         record_episodes(player, agent_actions(agent(), player.spec(), t.eval_deterministic, generator), *recorder, settings);
     recorder->finish();
