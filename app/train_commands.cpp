@@ -9,6 +9,7 @@
 #include <map>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include <yaml-cpp/yaml.h>
 
@@ -219,26 +220,28 @@ struct LoadedAgent {
   std::string checkpoint;
   Checkpoint info;
   ExperimentConfig config;
+  uint64_t seed = 0;             // of the agent's generator and of the evaluation envs
   std::unique_ptr<Agent> agent;  // PPO's or DQN's, as the run's config says
 };
 
-LoadedAgent load_agent(const std::string& target, uint64_t seed) {
+// Without a seed, the run's held-out test seeds (rlforge/envs/seeds.h).
+LoadedAgent load_agent(const std::string& target, std::optional<uint64_t> seed) {
   LoadedAgent agent;
   agent.checkpoint = checkpoint_of(target);
   agent.info = read_checkpoint_info(agent.checkpoint);
   agent.config = parse_config(agent.info.config_yaml, agent.checkpoint + " (its config)");
+  agent.seed = seed.value_or(seeds::test(agent.config.run.seed));
   set_compute_threads(agent.config.trainer.torch_threads);
   VectorEnvConfig probe = agent.config.env;
   probe.num_envs = 1;
   // A run on a table has no env; make_agent says it has no policy.
   const EnvSpec spec = probe.id.empty() ? EnvSpec{} : VectorEnv(probe).spec();
-  agent.agent = make_agent(agent.config, spec, seed, resolve_device(agent.config.run.device));
+  agent.agent = make_agent(agent.config, spec, agent.seed, resolve_device(agent.config.run.device));
   load_checkpoint(agent.checkpoint, *agent.agent);
   return agent;
 }
 
-PolicySource policy_source(const std::string& target, uint64_t seed, bool stochastic) {
-  auto agent = std::make_shared<LoadedAgent>(load_agent(target, seed));
+PolicySource loaded_policy(const std::shared_ptr<LoadedAgent>& agent, bool stochastic) {
   PolicySource source;
   source.env = agent->config.env;
   const EnvSpec spec = EpisodePlayer(source.env).spec();
@@ -249,38 +252,36 @@ PolicySource policy_source(const std::string& target, uint64_t seed, bool stocha
   return source;
 }
 
-// The seed given with --seed, else the held-out test seeds of the run the checkpoint comes from.
-uint64_t evaluation_seed(const std::string& target, int64_t given) {
-  if (given >= 0) return static_cast<uint64_t>(given);
-  const std::string checkpoint = checkpoint_of(target);
-  const YAML::Node config = YAML::Load(read_checkpoint_info(checkpoint).config_yaml);
-  return seeds::test(config["run"]["seed"].as<uint64_t>());
+PolicySource policy_source(const std::string& target, uint64_t seed, bool stochastic) {
+  return loaded_policy(std::make_shared<LoadedAgent>(load_agent(target, seed)), stochastic);
 }
 
-int eval(const EvalArgs& given) {
-  load_plugins(given.plugins);
-  EvalArgs args = given;
-  args.seed = static_cast<int64_t>(evaluation_seed(args.target, args.seed));
+int eval(const EvalArgs& args) {
+  load_plugins(args.plugins);
+  const bool held_out = args.seed < 0;
+  const auto loaded = std::make_shared<LoadedAgent>(
+      load_agent(args.target, held_out ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(args.seed))));
   if (args.render) {
-    const PolicySource source = policy_source(args.target, static_cast<uint64_t>(args.seed), args.stochastic);
+    const PolicySource source = loaded_policy(loaded, args.stochastic);
     std::cout << "watching the " << source.description << std::endl;
     WatchSettings settings;
-    settings.seed = static_cast<uint64_t>(args.seed);
+    settings.seed = loaded->seed;
     settings.episodes = args.episodes;
     return watch_episodes(source.env, source.choose, settings);
   }
-  const LoadedAgent agent = load_agent(args.target, static_cast<uint64_t>(args.seed));
+  const LoadedAgent& agent = *loaded;
   const std::string& checkpoint = agent.checkpoint;
   const Checkpoint& info = agent.info;
   Agent& trained = *agent.agent;
   VectorEnvConfig env = agent.config.env;
   env.num_envs = static_cast<int>(std::min<int64_t>(args.episodes, 8));
   env.threads = 1;
-  const EvaluationResult r = evaluate_agent(trained, env, args.episodes, static_cast<uint64_t>(args.seed),
+  const EvaluationResult r = evaluate_agent(trained, env, args.episodes, agent.seed,
                                             !args.stochastic, trained.generator());
   std::cout << "checkpoint: " << checkpoint << " (" << info.env_steps << " env steps)\n"
             << "episodes: " << r.episodes << "\n"
-            << "seed: " << args.seed << (given.seed < 0 ? " (held-out test seeds: the run's seed + 2000000)" : "")
+            << "seed: " << agent.seed
+            << (held_out ? " (held-out test seeds: the run's seed + " + std::to_string(seeds::kTestOffset) + ")" : "")
             << "\n"
             << "mean_length: " << r.mean_length << "\n"
             << "mean_return: " << r.mean_return << "\n"
