@@ -9,31 +9,23 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "cli_errors.h"
 
 namespace rlforge::cli {
 
 namespace {
 
-// This process's own arguments, from /proc/self/cmdline, without --nproc and its value.
-std::vector<std::string> own_arguments() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::string> args;
-  for (std::size_t start = 0; start < all.size();) {
-    const std::size_t end = all.find('\0', start);
-    args.push_back(all.substr(start, end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
+// This process's own arguments without --nproc and its value.
+std::vector<std::string> arguments_without_nproc() {
+  const std::vector<std::string> args = own_arguments();
   std::vector<std::string> kept;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (i > 0 && args[i] == "--nproc") {
@@ -42,7 +34,6 @@ std::vector<std::string> own_arguments() {
       kept.push_back(args[i]);
     }
   }
-  if (kept.empty()) throw std::runtime_error("--nproc: cannot read this program's command line");
   return kept;
 }
 
@@ -67,23 +58,11 @@ int free_port() {
 volatile sig_atomic_t forwarded_signal = 0;
 extern "C" void remember_signal(int sig) { forwarded_signal = sig; }
 
-std::string describe(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    // "was killed by signal 9 (SIGKILL: Killed)": the number and name for a search, the text for a reader.
-    const int sig = WTERMSIG(status);
-    const char* abbrev = sigabbrev_np(sig);
-    return "was killed by signal " + std::to_string(sig) + " (" + (abbrev ? std::string("SIG") + abbrev + ": " : "") +
-           strsignal(sig) + ")";
-  }
-  return "ended";
-}
-
 }  // namespace
 
 int launch_local_ranks(int nproc) {
   if (nproc < 1) throw std::runtime_error("--nproc: expected at least 1 process, got " + std::to_string(nproc));
-  const std::vector<std::string> args = own_arguments();
+  const std::vector<std::string> args = arguments_without_nproc();
   const int port = free_port();
   struct sigaction action {};
   action.sa_handler = remember_signal;
@@ -93,30 +72,22 @@ int launch_local_ranks(int nproc) {
 
   std::vector<pid_t> pids(static_cast<std::size_t>(nproc), -1);
   for (int rank = 0; rank < nproc; ++rank) {
-    const pid_t pid = ::fork();
-    if (pid < 0) {
+    pid_t pid = -1;
+    try {
+      std::vector<std::pair<std::string, std::string>> env{{"MASTER_ADDR", "127.0.0.1"},
+                                                           {"MASTER_PORT", std::to_string(port)},
+                                                           {"RANK", std::to_string(rank)},
+                                                           {"LOCAL_RANK", std::to_string(rank)},
+                                                           {"WORLD_SIZE", std::to_string(nproc)},
+                                                           {"LOCAL_WORLD_SIZE", std::to_string(nproc)}};
+      // c10d logs its socket errors through glog as well; the ranks' own one-line errors say it.
+      if (std::getenv("GLOG_minloglevel") == nullptr) env.emplace_back("GLOG_minloglevel", "3");
+      pid = start_self(args, env);
+    } catch (const std::exception& e) {
       for (const pid_t p : pids) {
         if (p > 0) ::kill(p, SIGKILL);
       }
-      throw std::runtime_error(std::string("--nproc: cannot start a process: ") + std::strerror(errno));
-    }
-    if (pid == 0) {
-      signal(SIGINT, SIG_DFL);
-      signal(SIGTERM, SIG_DFL);
-      setenv("MASTER_ADDR", "127.0.0.1", 1);
-      setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-      setenv("RANK", std::to_string(rank).c_str(), 1);
-      setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
-      setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
-      setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
-      // c10d logs its socket errors through glog as well; the ranks' own one-line errors say it.
-      setenv("GLOG_minloglevel", "3", 0);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv("/proc/self/exe", argv.data());
-      std::fprintf(stderr, "rlforge: error: rank %d: cannot start %s: %s\n", rank, args[0].c_str(), std::strerror(errno));
-      ::_exit(127);
+      throw std::runtime_error(std::string("--nproc: ") + e.what());
     }
     pids[static_cast<std::size_t>(rank)] = pid;
   }
@@ -156,7 +127,7 @@ int launch_local_ranks(int nproc) {
     if (!ok && !stopped && !failed) {
       failed = true;
       result = 1;
-      print_error("rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " + describe(status) +
+      print_error("rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " + describe_exit(status) +
                   "; stopped the other ranks");
       stop_others(SIGTERM);
       kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(3);

@@ -3,17 +3,23 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "cli_errors.h"
+#include "reference_scores.h"
+#include "run_results.h"
+#include "rlforge/render/offscreen_canvas.h"
+#include "rlforge/render/plot.h"
 #include "rlforge/stats/bootstrap.h"
 #include "rlforge/trainers/trainer.h"
 
@@ -24,91 +30,80 @@ namespace {
 namespace fs = std::filesystem;
 
 struct ReportArgs {
-  std::vector<std::string> paths;
+  std::vector<std::string> groups;
   std::string out;
   int resamples = 2000;
   double confidence = 0.95;
   std::uint64_t seed = 0;
 };
 
-struct RunScore {
-  std::string run_dir;
-  int64_t seed = 0;
-  double score = 0;
+// The runs of one argument: "[LABEL=]PATH[,PATH...]", each PATH a run or a folder of runs.
+struct Group {
+  std::string label;
+  std::vector<std::string> paths;
+  std::map<std::string, std::vector<RunResult>> by_env;
 };
 
-bool is_run_dir(const fs::path& dir) { return fs::exists(dir / "summary.yaml") && fs::exists(dir / "config.yaml"); }
-
-YAML::Node load_yaml(const fs::path& path) {
-  try {
-    return YAML::LoadFile(path.string());
-  } catch (const YAML::Exception& e) {
-    throw std::runtime_error(path.string() + ": not readable YAML: " + e.what());
-  }
+std::string label_of(const std::string& path) {
+  fs::path p = fs::path(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p.filename().string();
 }
 
-// The env id and seed from config.yaml, the final evaluation's mean return from summary.yaml.
-std::pair<std::string, RunScore> read_run(const fs::path& dir) {
-  const YAML::Node config = load_yaml(dir / "config.yaml");
-  const YAML::Node summary = load_yaml(dir / "summary.yaml");
-  // yaml-cpp throws when indexing below a missing key, hence the step-by-step checks.
-  const auto child = [](const YAML::Node& node, const char* key) {
-    return node && node.IsMap() ? node[key] : YAML::Node();
-  };
-  const YAML::Node env_id = child(child(config, "env"), "id");
-  const YAML::Node seed = child(child(config, "run"), "seed");
-  const YAML::Node score = child(child(summary, "final_eval"), "mean_return");
-  const auto scalar = [](const YAML::Node& node) { return node && node.IsScalar(); };
-  if (!scalar(env_id) || !scalar(seed)) {
-    throw std::runtime_error((dir / "config.yaml").string() + ": expected env.id and run.seed");
+Group read_group(const std::string& arg) {
+  Group g;
+  std::string list = arg;
+  const std::size_t eq = arg.find('=');
+  if (eq != std::string::npos) {
+    g.label = arg.substr(0, eq);
+    list = arg.substr(eq + 1);
+    if (g.label.empty()) throw std::runtime_error(arg + ": an empty label before '='");
   }
-  if (!scalar(score)) {
-    throw std::runtime_error((dir / "summary.yaml").string() +
-                             ": no final_eval.mean_return (a run stopped before its final evaluation?)");
+  std::stringstream items(list);
+  for (std::string path; std::getline(items, path, ',');) {
+    if (!path.empty()) g.paths.push_back(path);
   }
-  try {
-    return {env_id.as<std::string>(), RunScore{dir.string(), seed.as<int64_t>(), score.as<double>()}};
-  } catch (const YAML::Exception&) {
-    throw std::runtime_error(dir.string() + ": run.seed '" + seed.Scalar() + "' or final_eval.mean_return '" +
-                             score.Scalar() + "' is not a number");
-  }
-}
+  if (g.paths.empty()) throw std::runtime_error(arg + ": no path");
+  if (g.label.empty()) g.label = label_of(g.paths.front());
 
-// Every run named, or found one level below a named folder (an experiment), grouped by env id.
-std::map<std::string, std::vector<RunScore>> collect_runs(const std::vector<std::string>& paths) {
   std::vector<fs::path> run_dirs;
-  for (const std::string& path : paths) {
+  for (const std::string& path : g.paths) {
     if (!fs::is_directory(path)) throw std::runtime_error(path + ": not a directory");
-    if (is_run_dir(path)) {
+    if (is_finished_run(path)) {
       run_dirs.emplace_back(path);
       continue;
     }
     std::vector<fs::path> inside;
     for (const auto& entry : fs::directory_iterator(path)) {
-      if (entry.is_directory() && is_run_dir(entry.path())) inside.push_back(entry.path());
+      if (entry.is_directory() && is_finished_run(entry.path())) inside.push_back(entry.path());
     }
     if (inside.empty()) {
-      throw std::runtime_error(path + ": neither a run directory (config.yaml and summary.yaml) nor a folder of runs");
+      throw std::runtime_error(path + ": neither a finished run (config.yaml and summary.yaml) nor a folder of them");
     }
     std::sort(inside.begin(), inside.end());
     run_dirs.insert(run_dirs.end(), inside.begin(), inside.end());
   }
-  std::map<std::string, std::vector<RunScore>> by_env;
   for (const fs::path& dir : run_dirs) {
-    auto [env_id, run] = read_run(dir);
-    for (const RunScore& other : by_env[env_id]) {
+    RunResult run = read_run_result(dir);
+    for (const RunResult& other : g.by_env[run.env_id]) {
       // Two runs of one seed are one sample counted twice: the interval would be too narrow.
       if (other.seed == run.seed) {
-        throw std::runtime_error(run.run_dir + ": seed " + std::to_string(run.seed) + " of " + env_id +
+        throw std::runtime_error(run.run_dir + ": seed " + std::to_string(run.seed) + " of " + run.env_id +
                                  " is also the seed of " + other.run_dir);
       }
     }
-    by_env[env_id].push_back(run);
+    g.by_env[run.env_id].push_back(std::move(run));
   }
-  return by_env;
+  return g;
 }
 
-void emit_interval(YAML::Emitter& out, const char* name, const stats::Interval& ci) {
+std::vector<double> scores_of(const std::vector<RunResult>& runs) {
+  std::vector<double> v;
+  for (const RunResult& r : runs) v.push_back(r.score);
+  return v;
+}
+
+void emit_interval(YAML::Emitter& out, const std::string& name, const stats::Interval& ci) {
   out << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "point" << YAML::Value
       << ci.point << YAML::Key << "lower" << YAML::Value << ci.lower << YAML::Key << "upper" << YAML::Value << ci.upper
       << YAML::EndMap;
@@ -116,9 +111,265 @@ void emit_interval(YAML::Emitter& out, const char* name, const stats::Interval& 
 
 std::string format_interval(const stats::Interval& ci) {
   std::ostringstream s;
-  s << std::setprecision(5) << ci.point << " [" << ci.lower << ", " << ci.upper << "]";
+  s << std::setprecision(4) << ci.point << " [" << ci.lower << ", " << ci.upper << "]";
   return s.str();
 }
+
+// A file name from an env id: CartPole-v1 -> CartPole-v1, anything odd -> '_'.
+std::string file_part(const std::string& text) {
+  std::string s = text;
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  }
+  return s;
+}
+
+const Color kGroupColors[] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {255, 127, 14}, {148, 103, 189}, {140, 86, 75}};
+Color group_color(std::size_t i) { return kGroupColors[i % (sizeof kGroupColors / sizeof kGroupColors[0])]; }
+
+void save_plot(const PlotSpec& spec, const fs::path& path) {
+  OffscreenCanvas canvas(800, 500);
+  draw_plot(canvas, spec);
+  // The PNG writer writes in place; a temporary name and a rename keep a reader from a half file.
+  const fs::path partial = path.string() + ".partial.png";
+  canvas.save_png(partial.string());
+  fs::rename(partial, path);
+}
+
+// Env steps at which every run evaluated, and the IQM of their evaluation returns there.
+struct Curve {
+  std::vector<double> steps;
+  std::vector<stats::Interval> iqm;
+};
+
+Curve sample_efficiency(const std::vector<RunResult>& runs, const stats::BootstrapOptions& options) {
+  Curve c;
+  if (runs.empty() || runs.front().eval_steps.empty()) return c;
+  for (std::size_t i = 0; i < runs.front().eval_steps.size(); ++i) {
+    const double step = runs.front().eval_steps[i];
+    stats::ScoresByTask at{{}};
+    for (const RunResult& r : runs) {
+      const auto it = std::find(r.eval_steps.begin(), r.eval_steps.end(), step);
+      if (it == r.eval_steps.end()) break;
+      at[0].push_back(r.eval_returns[static_cast<std::size_t>(it - r.eval_steps.begin())]);
+    }
+    if (at[0].size() != runs.size()) continue;
+    c.steps.push_back(step);
+    c.iqm.push_back(stats::iqm_interval(at, options));
+  }
+  return c;
+}
+
+class Report {
+ public:
+  Report(std::vector<Group> groups, const stats::BootstrapOptions& options)
+      : groups_(std::move(groups)), options_(options) {}
+
+  // Prints the tables; with `out_dir`, writes report.yaml and the figures there.
+  void write(const std::string& out_dir) {
+    YAML::Emitter out;
+    out.SetDoublePrecision(10);  // 0.95, not 0.94999999999999996
+    out << YAML::BeginMap;
+    out << YAML::Key << "score" << YAML::Value
+        << "held-out test return of each run's final model (summary.yaml: test.final.mean_return)";
+    out << YAML::Key << "bootstrap" << YAML::Value << YAML::BeginMap << YAML::Key << "method" << YAML::Value
+        << "stratified percentile" << YAML::Key << "resamples" << YAML::Value << options_.resamples << YAML::Key
+        << "confidence" << YAML::Value << options_.confidence << YAML::Key << "seed" << YAML::Value << options_.seed
+        << YAML::EndMap;
+    out << YAML::Key << "groups" << YAML::Value << YAML::BeginMap;
+    for (std::size_t g = 0; g < groups_.size(); ++g) write_group(out, g);
+    out << YAML::EndMap;
+    write_comparisons(out);
+    std::vector<std::string> figures;
+    if (!out_dir.empty()) {
+      fs::create_directories(out_dir);
+      figures = draw_figures(out_dir);
+    }
+    out << YAML::Key << "figures" << YAML::Value << YAML::Flow << figures << YAML::EndMap;
+    if (!out_dir.empty()) {
+      const fs::path path = fs::path(out_dir) / "report.yaml";
+      write_file_atomically(path.string(), std::string(out.c_str()) + "\n");
+      std::cout << "report: " << path.string();
+      for (const std::string& f : figures) std::cout << ", " << f;
+      std::cout << std::endl;
+    }
+  }
+
+ private:
+  // Every env of the group has reference scores: its runs' normalised scores, one task per env.
+  std::optional<stats::ScoresByTask> normalised(const Group& g) const {
+    stats::ScoresByTask tasks;
+    for (const auto& [env_id, runs] : g.by_env) {
+      const auto ref = reference_scores_of(env_id);
+      if (!ref) return std::nullopt;
+      std::vector<double> v;
+      for (const RunResult& r : runs) v.push_back(stats::normalise(r.score, ref->random, ref->reference));
+      tasks.push_back(v);
+    }
+    return tasks;
+  }
+
+  void write_group(YAML::Emitter& out, std::size_t index) {
+    const Group& g = groups_[index];
+    std::cout << g.label << ":\n"
+              << "  " << std::left << std::setw(26) << "env" << std::setw(6) << "runs" << std::setw(28)
+              << "IQM [95% CI]" << std::setw(28) << "mean [CI]" << "median [CI]\n";
+    out << YAML::Key << g.label << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "paths" << YAML::Value << YAML::Flow << g.paths;
+    out << YAML::Key << "envs" << YAML::Value << YAML::BeginMap;
+    for (const auto& [env_id, runs] : g.by_env) {
+      const stats::ScoresByTask scores{scores_of(runs)};
+      const stats::Interval iqm = stats::iqm_interval(scores, options_);
+      const stats::Interval mean = stats::mean_interval(scores, options_);
+      const stats::Interval median = stats::median_interval(scores, options_);
+      out << YAML::Key << env_id << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "runs" << YAML::Value << YAML::BeginSeq;
+      for (const RunResult& run : runs) {
+        out << YAML::Flow << YAML::BeginMap << YAML::Key << "run" << YAML::Value << label_of(run.run_dir) << YAML::Key
+            << "seed" << YAML::Value << run.seed << YAML::Key << "score" << YAML::Value << run.score << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+      emit_interval(out, "iqm", iqm);
+      emit_interval(out, "mean", mean);
+      emit_interval(out, "median", median);
+      if (const auto ref = reference_scores_of(env_id)) {
+        stats::ScoresByTask norm{{}};
+        for (const RunResult& r : runs) norm[0].push_back(stats::normalise(r.score, ref->random, ref->reference));
+        out << YAML::Key << "normalised" << YAML::Value << YAML::BeginMap << YAML::Key << "random" << YAML::Value
+            << ref->random << YAML::Key << "reference" << YAML::Value << ref->reference;
+        emit_interval(out, "iqm", stats::iqm_interval(norm, options_));
+        emit_interval(out, "optimality_gap", stats::optimality_gap_interval(norm, 1.0, options_));
+        out << YAML::EndMap;
+      }
+      out << YAML::EndMap;
+      std::cout << "  " << std::setw(26) << env_id << std::setw(6) << runs.size() << std::setw(28)
+                << format_interval(iqm) << std::setw(28) << format_interval(mean) << format_interval(median) << "\n";
+      if (runs.size() < 5) {
+        std::cout << "    note: " << runs.size() << " runs of " << env_id
+                  << "; intervals from fewer than 5 runs are wide and their coverage is poor\n";
+      }
+    }
+    out << YAML::EndMap;
+    if (g.by_env.size() > 1) {
+      if (const auto norm = normalised(g)) {
+        const stats::Interval iqm = stats::iqm_interval(*norm, options_);
+        const stats::Interval mean = stats::mean_interval(*norm, options_);
+        const stats::Interval median = stats::median_interval(*norm, options_);
+        const stats::Interval gap = stats::optimality_gap_interval(*norm, 1.0, options_);
+        out << YAML::Key << "across_envs" << YAML::Value << YAML::BeginMap << YAML::Key << "scores" << YAML::Value
+            << "normalised: random policy 0, reference score 1";
+        emit_interval(out, "iqm", iqm);
+        emit_interval(out, "mean", mean);
+        emit_interval(out, "median", median);
+        emit_interval(out, "optimality_gap", gap);
+        out << YAML::EndMap;
+        std::cout << "  across " << g.by_env.size() << " envs, normalised: IQM " << format_interval(iqm) << ", mean "
+                  << format_interval(mean) << ", median " << format_interval(median) << ", optimality gap "
+                  << format_interval(gap) << "\n";
+      } else {
+        std::cout << "  across envs: not aggregated (an env without reference scores; see docs/results/README.md)\n";
+      }
+    }
+    out << YAML::EndMap;
+  }
+
+  // P(A > B) for every pair of groups on the envs both ran.
+  void write_comparisons(YAML::Emitter& out) {
+    out << YAML::Key << "comparisons" << YAML::Value << YAML::BeginSeq;
+    for (std::size_t a = 0; a < groups_.size(); ++a) {
+      for (std::size_t b = a + 1; b < groups_.size(); ++b) {
+        stats::ScoresByTask x, y;
+        std::vector<std::string> envs;
+        for (const auto& [env_id, runs] : groups_[a].by_env) {
+          const auto other = groups_[b].by_env.find(env_id);
+          if (other == groups_[b].by_env.end()) continue;
+          envs.push_back(env_id);
+          x.push_back(scores_of(runs));
+          y.push_back(scores_of(other->second));
+        }
+        if (envs.empty()) continue;
+        const stats::Interval p = stats::probability_of_improvement_interval(x, y, options_);
+        out << YAML::BeginMap << YAML::Key << "a" << YAML::Value << groups_[a].label << YAML::Key << "b" << YAML::Value
+            << groups_[b].label << YAML::Key << "envs" << YAML::Value << YAML::Flow << envs;
+        emit_interval(out, "probability_of_improvement", p);
+        out << YAML::EndMap;
+        std::cout << "P(" << groups_[a].label << " > " << groups_[b].label << ") on " << envs.size()
+                  << (envs.size() == 1 ? " env: " : " envs: ") << format_interval(p) << "\n";
+      }
+    }
+    out << YAML::EndSeq;
+  }
+
+  std::vector<std::string> draw_figures(const std::string& out_dir) {
+    std::vector<std::string> files;
+    // Performance profiles of the groups whose envs all have reference scores.
+    PlotSpec profile{"Performance profile (normalised held-out scores, 95% CI)", "normalised score tau",
+                     "fraction of runs with score > tau", {}};
+    std::vector<std::pair<std::size_t, stats::ScoresByTask>> normed;
+    double hi = 1.25, lo = 0;
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+      if (auto norm = normalised(groups_[g])) {
+        for (const double v : stats::flatten(*norm)) hi = std::max(hi, v), lo = std::min(lo, v);
+        normed.emplace_back(g, std::move(*norm));
+      }
+    }
+    if (!normed.empty()) {
+      std::vector<double> taus;
+      for (int i = 0; i <= 100; ++i) taus.push_back(lo + (hi - lo) * i / 100.0);
+      for (const auto& [g, scores] : normed) {
+        PlotSeries s = series(g, false);
+        s.x = taus;
+        for (const stats::Interval& ci : stats::performance_profile(scores, taus, options_)) {
+          s.y.push_back(ci.point);
+          s.lower.push_back(ci.lower);
+          s.upper.push_back(ci.upper);
+        }
+        profile.series.push_back(std::move(s));
+      }
+      save_plot(profile, fs::path(out_dir) / "performance_profile.png");
+      files.push_back("performance_profile.png");
+    }
+    // Sample efficiency per env: each group's IQM of evaluation returns against env steps.
+    std::set<std::string> envs;
+    for (const Group& g : groups_) {
+      for (const auto& [env_id, runs] : g.by_env) envs.insert(env_id);
+    }
+    for (const std::string& env_id : envs) {
+      PlotSpec curve{"Sample efficiency on " + env_id + " (IQM over runs, 95% CI)", "env steps",
+                     "evaluation return (validation seeds)", {}};
+      for (std::size_t g = 0; g < groups_.size(); ++g) {
+        const auto it = groups_[g].by_env.find(env_id);
+        if (it == groups_[g].by_env.end()) continue;
+        const Curve c = sample_efficiency(it->second, options_);
+        if (c.steps.empty()) continue;
+        PlotSeries s = series(g, true);
+        s.x = c.steps;
+        for (const stats::Interval& ci : c.iqm) {
+          s.y.push_back(ci.point);
+          s.lower.push_back(ci.lower);
+          s.upper.push_back(ci.upper);
+        }
+        curve.series.push_back(std::move(s));
+      }
+      if (curve.series.empty()) continue;
+      const std::string name = "sample_efficiency_" + file_part(env_id) + ".png";
+      save_plot(curve, fs::path(out_dir) / name);
+      files.push_back(name);
+    }
+    return files;
+  }
+
+  PlotSeries series(std::size_t group, bool markers) const {
+    PlotSeries s;
+    s.name = groups_[group].label;
+    s.color = group_color(group);
+    s.markers = markers;
+    return s;
+  }
+
+  std::vector<Group> groups_;
+  stats::BootstrapOptions options_;
+};
 
 int report(const ReportArgs& args) {
   if (args.resamples < 2000) {
@@ -127,60 +378,40 @@ int report(const ReportArgs& args) {
   if (!(args.confidence > 0 && args.confidence < 1)) {
     throw std::invalid_argument("--confidence " + std::to_string(args.confidence) + ": expected a value in (0, 1)");
   }
-  const auto by_env = collect_runs(args.paths);
-  const stats::BootstrapOptions options{args.resamples, args.confidence, args.seed};
-
-  YAML::Emitter out;
-  out.SetDoublePrecision(10);  // 0.95, not 0.94999999999999996
-  out << YAML::BeginMap;
-  out << YAML::Key << "score" << YAML::Value << "final_eval.mean_return of each run's summary.yaml";
-  out << YAML::Key << "bootstrap" << YAML::Value << YAML::BeginMap << YAML::Key << "method" << YAML::Value
-      << "stratified percentile" << YAML::Key << "resamples" << YAML::Value << args.resamples << YAML::Key
-      << "confidence" << YAML::Value << args.confidence << YAML::Key << "seed" << YAML::Value << args.seed
-      << YAML::EndMap;
-  out << YAML::Key << "envs" << YAML::Value << YAML::BeginMap;
-  std::cout << std::left << std::setw(28) << "env" << std::setw(6) << "runs" << std::setw(30) << "IQM [95% CI]"
-            << std::setw(30) << "mean [CI]" << "median [CI]\n";
-  for (const auto& [env_id, runs] : by_env) {
-    stats::ScoresByTask scores{{}};
-    for (const RunScore& run : runs) scores[0].push_back(run.score);
-    const stats::Interval iqm = stats::iqm_interval(scores, options);
-    const stats::Interval mean = stats::mean_interval(scores, options);
-    const stats::Interval median = stats::median_interval(scores, options);
-    out << YAML::Key << env_id << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "runs" << YAML::Value << YAML::BeginSeq;
-    for (const RunScore& run : runs) {
-      out << YAML::Flow << YAML::BeginMap << YAML::Key << "run" << YAML::Value << run.run_dir << YAML::Key << "seed"
-          << YAML::Value << run.seed << YAML::Key << "score" << YAML::Value << run.score << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-    emit_interval(out, "iqm", iqm);
-    emit_interval(out, "mean", mean);
-    emit_interval(out, "median", median);
-    out << YAML::EndMap;
-    std::cout << std::setw(28) << env_id << std::setw(6) << runs.size() << std::setw(30) << format_interval(iqm)
-              << std::setw(30) << format_interval(mean) << format_interval(median) << "\n";
-    if (runs.size() < 5) {
-      std::cout << "  note: " << runs.size() << " runs of " << env_id
-                << "; intervals from fewer than 5 runs are wide and their coverage is poor\n";
+  std::vector<Group> groups;
+  std::set<std::string> labels;
+  for (const std::string& arg : args.groups) {
+    groups.push_back(read_group(arg));
+    if (!labels.insert(groups.back().label).second) {
+      throw std::invalid_argument(arg + ": the label '" + groups.back().label +
+                                  "' names another group too; give one with LABEL=PATH");
     }
   }
-  out << YAML::EndMap << YAML::EndMap;
-  if (!args.out.empty()) {
-    write_file_atomically(args.out, std::string(out.c_str()) + "\n");
-    std::cout << "report: " << args.out << "\n";
-  }
+  Report(std::move(groups), {args.resamples, args.confidence, args.seed}).write(args.out);
   return 0;
 }
 
 }  // namespace
 
+int report_experiment(const std::string& dir) {
+  ReportArgs args;
+  args.groups = {dir};
+  args.out = dir;
+  return report(args);
+}
+
 void add_report_commands(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ReportArgs>();
   auto* cmd = app.add_subcommand(
-      "report", "IQM, mean and median of runs' final evaluation returns, each with a stratified bootstrap confidence interval");
-  cmd->add_option("runs", args->paths, "Run directories, or folders holding runs (one level down)")->required();
-  cmd->add_option("--out", args->out, "Also write the report as YAML to this file");
+      "report",
+      "Interval estimates over runs' held-out scores: IQM, mean, median and optimality gap with stratified "
+      "bootstrap confidence intervals, per env and across envs; performance profiles, sample-efficiency curves, "
+      "and P(A > B) between groups");
+  cmd->add_option("groups", args->groups,
+                  "[LABEL=]PATH[,PATH...]: one group of runs (an algorithm or config), each PATH a run directory or "
+                  "a folder of runs (an experiment); two or more groups are compared")
+      ->required();
+  cmd->add_option("--out", args->out, "Write report.yaml and the PNG figures into this directory");
   cmd->add_option("--resamples", args->resamples, "Bootstrap resamples (at least 2000)")->capture_default_str();
   cmd->add_option("--confidence", args->confidence, "Two-sided confidence level")->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed of the bootstrap's generator")->capture_default_str();

@@ -16,6 +16,7 @@
 #include "cli_errors.h"
 #include "launch.h"
 #include "env_commands.h"
+#include "experiment.h"
 #include "render_commands.h"
 #include "rlforge/envs/seeds.h"
 #include "rlforge/trainers/algorithm.h"
@@ -39,6 +40,9 @@ struct TrainArgs {
   int nproc = 0;
   bool all_folds = false;
   std::vector<std::string> plugins;
+  std::string seeds;  // an experiment: one run per seed
+  int jobs = 1;
+  std::string run_dir;  // train into this exact (new or empty) directory
 };
 
 // Set by Ctrl-C: the trainer finishes its update, writes last.pt and stops.
@@ -48,8 +52,22 @@ extern "C" void request_stop(int) { stop_requested.store(true); }
 int train_all_folds(const TrainArgs& args);
 
 int train(const TrainArgs& args) {
+  if (!args.seeds.empty()) {
+    if (!args.resume.empty() || args.nproc > 1 || args.all_folds || !args.run_dir.empty()) {
+      throw ConfigError("--seeds starts an experiment; it does not combine with --resume, --nproc, --all-folds or --run-dir");
+    }
+    if (args.config.empty()) throw ConfigError("train --seeds: a CONFIG file is required");
+    return run_experiment({args.config, args.overrides, args.plugins, args.seeds, args.jobs, args.out});
+  }
+  if (!args.resume.empty() && is_experiment_dir(args.resume)) {
+    if (!args.config.empty() || !args.overrides.empty()) {
+      throw ConfigError("--resume " + args.resume + ": an experiment resumes with the config it started with; drop CONFIG and --set");
+    }
+    return resume_experiment(args.resume, args.jobs);
+  }
   load_plugins(args.plugins);
   if (args.all_folds) return train_all_folds(args);
+  if (!args.run_dir.empty() && !args.resume.empty()) throw ConfigError("--run-dir names a new run; --resume an old one");
   std::string config_path = args.config;
   if (!args.resume.empty() && config_path.empty()) config_path = (fs::path(args.resume) / "config.yaml").string();
   if (config_path.empty()) throw ConfigError("train: a CONFIG file is required (or --resume RUN_DIR)");
@@ -75,7 +93,15 @@ int train(const TrainArgs& args) {
   if (!run_dir.empty() && !fs::is_directory(run_dir)) {
     throw std::runtime_error("--resume " + run_dir + ": no such run directory");
   }
-  if (run_dir.empty() && distributed.lead()) {
+  if (run_dir.empty() && distributed.lead() && !args.run_dir.empty()) {
+    std::error_code ec;
+    if (fs::exists(args.run_dir) && !fs::is_empty(args.run_dir, ec)) {
+      throw std::runtime_error("--run-dir " + args.run_dir + ": exists and is not empty (resume a run with --resume)");
+    }
+    fs::create_directories(fs::path(args.run_dir) / "checkpoints", ec);
+    if (ec) throw std::runtime_error("--run-dir " + args.run_dir + ": cannot create it: " + ec.message());
+    run_dir = args.run_dir;
+  } else if (run_dir.empty() && distributed.lead()) {
     const std::string out_dir = args.out.empty() ? config.run.out_dir : args.out;
     run_dir = make_run_dir(out_dir, config.run.name);
   }
@@ -199,6 +225,7 @@ struct EvalArgs {
   int64_t seed = -1;  // -1: the run's held-out test seeds
   bool stochastic = false;
   bool render = false;
+  bool random = false;  // RUN is an env id: uniform random actions (the baseline normalised scores start from)
   std::vector<std::string> plugins;
 };
 
@@ -256,8 +283,38 @@ PolicySource policy_source(const std::string& target, uint64_t seed, bool stocha
   return loaded_policy(std::make_shared<LoadedAgent>(load_agent(target, seed)), stochastic);
 }
 
+// Episode i resets with seed + i; actions from a generator of their own, seeded `seed`.
+int eval_random(const EvalArgs& args) {
+  if (args.stochastic || args.render) throw ConfigError("--random: drop --stochastic and --render");
+  const uint64_t seed = args.seed < 0 ? 0 : static_cast<uint64_t>(args.seed);
+  VectorEnvConfig config;
+  config.id = args.target;
+  EpisodePlayer player(config);
+  const ActionChooser choose = random_actions(player.spec().action_space, seed);
+  std::vector<double> returns;
+  double length = 0;
+  for (int64_t i = 0; i < args.episodes; ++i) {
+    player.reset(seed + static_cast<uint64_t>(i));
+    while (!player.done()) player.step(choose(player.observation()));
+    returns.push_back(player.episode_return());
+    length += static_cast<double>(player.episode_length());
+  }
+  double mean = 0, square = 0;
+  for (const double r : returns) mean += r;
+  mean /= static_cast<double>(returns.size());
+  for (const double r : returns) square += (r - mean) * (r - mean);
+  std::cout << "policy: uniform random actions on " << args.target << "\n"
+            << "episodes: " << returns.size() << "\n"
+            << "seed: " << seed << " (episode i resets with seed + i)\n"
+            << "mean_length: " << length / static_cast<double>(returns.size()) << "\n"
+            << "mean_return: " << mean << "\n"
+            << "std_return: " << std::sqrt(square / static_cast<double>(returns.size())) << std::endl;
+  return 0;
+}
+
 int eval(const EvalArgs& args) {
   load_plugins(args.plugins);
+  if (args.random) return eval_random(args);
   const bool held_out = args.seed < 0;
   const auto loaded = std::make_shared<LoadedAgent>(
       load_agent(args.target, held_out ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(args.seed))));
@@ -309,12 +366,18 @@ void add_train_commands(CLI::App& app, int& exit_code) {
   train_cmd->add_flag("--all-folds", targs->all_folds,
                       "Cross-validation: one run per fold of data.k_folds, then the mean and spread of each "
                       "validation metric in RUN_DIR/cross_validation.yaml");
+  train_cmd->add_option("--seeds", targs->seeds,
+                        "An experiment: one run per seed (1-10, 1,4,9 or 1-3,7) in one folder with a manifest, then "
+                        "their report; resume it with --resume EXPERIMENT");
+  train_cmd->add_option("--jobs", targs->jobs, "With --seeds: runs at a time")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
+  train_cmd->add_option("--run-dir", targs->run_dir, "Train into this directory (new or empty) instead of a new one under --out");
   add_plugin_option(*train_cmd, targs->plugins);
   train_cmd->callback([&exit_code, targs] { exit_code = run_reporting_errors([&] { return train(*targs); }); });
 
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent: prints mean_return and std_return");
   auto eargs = std::make_shared<EvalArgs>();
-  eval_cmd->add_option("RUN", eargs->target, "Run directory (its best checkpoint) or checkpoint file")->required();
+  eval_cmd->add_option("RUN", eargs->target, "Run directory (its best checkpoint) or checkpoint file; an env id with --random")->required();
   eval_cmd->add_option("--episodes", eargs->episodes, "Episodes to run")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   eval_cmd->add_option("--seed", eargs->seed,
@@ -325,6 +388,9 @@ void add_train_commands(CLI::App& app, int& exit_code) {
   eval_cmd->add_flag("--render", eargs->render,
                      "Watch the episodes in a window (space pauses, right arrow steps, + and - change speed, r resets, "
                      "q quits); needs a display, else use `rlforge record`");
+  eval_cmd->add_flag("--random", eargs->random,
+                     "RUN is an env id: evaluate uniform random actions, episode i seeded --seed + i (the random "
+                     "score of normalised reports)");
   add_plugin_option(*eval_cmd, eargs->plugins);
   eval_cmd->callback([&exit_code, eargs] { exit_code = run_reporting_errors([&] { return eval(*eargs); }); });
 }

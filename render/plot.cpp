@@ -63,6 +63,10 @@ double axis_largest(const std::vector<double>& ticks) {
 
 const Color kInk{40, 40, 40}, kGrid{225, 225, 225}, kPaper{255, 255, 255};
 
+bool has_band(const PlotSeries& s, size_t i) {
+  return i < s.lower.size() && i < s.upper.size() && std::isfinite(s.lower[i]) && std::isfinite(s.upper[i]);
+}
+
 }  // namespace
 
 void draw_plot(Canvas& canvas, const PlotSpec& spec) {
@@ -78,6 +82,10 @@ void draw_plot(Canvas& canvas, const PlotSpec& spec) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
       xr.add(s.x[i]);
       yr.add(s.y[i]);
+      if (has_band(s, i)) {
+        yr.add(s.lower[i]);
+        yr.add(s.upper[i]);
+      }
     }
   }
   xr.widen();
@@ -94,7 +102,7 @@ void draw_plot(Canvas& canvas, const PlotSpec& spec) {
   int label_width = 0;
   for (double t : y_ticks) label_width = std::max(label_width, canvas.measure_text(tick_label(t, y_step, y_largest), font).width);
   const double left = label_width + font * 2.5, right = w - font * 1.2;
-  const double top = h - font * 2.6, bottom = font * 3.6;  // world y of the plot area's edges
+  const double top = h - font * 3.4, bottom = font * 3.6;  // world y of the plot area's edges
   if (right <= left + 10 || top <= bottom + 10) return;  // too small to draw anything useful
   auto px = [&](double x) { return left + (x - xr.lo) / (xr.hi - xr.lo) * (right - left); };
   auto py = [&](double y) { return bottom + (y - yr.lo) / (yr.hi - yr.lo) * (top - bottom); };
@@ -112,6 +120,18 @@ void draw_plot(Canvas& canvas, const PlotSpec& spec) {
   canvas.text({(left + right) / 2, h - font * 0.4}, spec.x_label, kInk, font, HAlign::Center, VAlign::Bottom);
   canvas.text({font * 0.4, h - top - font * 1.5}, spec.y_label, kInk, font, HAlign::Left, VAlign::Top);
 
+  // Bands first, translucent, so that every line stays visible over them.
+  for (const PlotSeries& s : spec.series) {
+    const Color shade{s.color.r, s.color.g, s.color.b, 56};
+    for (size_t i = 0; i + 1 < std::min(s.x.size(), s.y.size()); ++i) {
+      if (!has_band(s, i) || !has_band(s, i + 1) || !std::isfinite(s.x[i]) || !std::isfinite(s.x[i + 1])) continue;
+      canvas.fill_polygon({{px(s.x[i]), py(s.lower[i])},
+                           {px(s.x[i + 1]), py(s.lower[i + 1])},
+                           {px(s.x[i + 1]), py(s.upper[i + 1])},
+                           {px(s.x[i]), py(s.upper[i])}},
+                          shade);
+    }
+  }
   for (const PlotSeries& s : spec.series) {
     const size_t n = std::min(s.x.size(), s.y.size());
     bool have_previous = false;

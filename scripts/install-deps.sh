@@ -22,6 +22,8 @@ packages=(
   ccache                  # optional, speeds rebuilds
   protobuf-compiler       # tests: protoc --decode_raw reads TensorBoard event files independently of our decoder
   python3                 # tests: tests/trainers/check_tensorboard_events.py
+  python3-yaml            # tests: reading report.yaml; the tuning driver (tools/tune.py)
+  python3-optuna          # rlforge tune: TPE sampling and median pruning, studies in SQLite
 )
 
 missing=()

@@ -369,6 +369,7 @@ std::vector<KeyBinding> declare() {
   add(integer("trainer.eval_every", kData, AT(trainer.eval_every), "epochs between evaluations (0: only at the end)").min(0));
   add(integer("trainer.eval_episodes", kAll, AT(trainer.eval_episodes), "episodes per evaluation").min(1));
   add(boolean("trainer.eval_deterministic", kAll, AT(trainer.eval_deterministic), "evaluate the policy's mode"));
+  add(integer("trainer.test_episodes", kRl, AT(trainer.test_episodes), "held-out test episodes of the final and the best model at the end (0: none)").min(0));
   add(integer("trainer.log_every", kRl, AT(trainer.log_every), "env steps between progress lines").min(1));
   add(integer("trainer.log_every", kData, AT(trainer.log_every), "epochs between progress lines").min(1));
   add(integer("trainer.checkpoint_every", kRl, AT(trainer.checkpoint_every), "env steps between writes of last.pt").min(1));

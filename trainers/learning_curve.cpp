@@ -60,7 +60,10 @@ void write_learning_curve(const std::string& run_dir, const CurveSpec& spec, int
   plot.y_label = spec.y_label;
   for (std::size_t i = 0; i < spec.series.size(); ++i) {
     const CurveSeries& s = spec.series[i];
-    PlotSeries series{s.label, colors[i % (sizeof colors / sizeof colors[0])], {}, {}, s.markers};
+    PlotSeries series;
+    series.name = s.label;
+    series.color = colors[i % (sizeof colors / sizeof colors[0])];
+    series.markers = s.markers;
     read_columns(dir / s.file, spec.x_column, s.column, series.x, series.y);
     plot.series.push_back(series);
   }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <filesystem>
 #include <sstream>
 
 #include "rlforge/envs/episode_player.h"
@@ -11,6 +12,7 @@
 #include "rlforge/render/image_files.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/learner.h"
+#include "rlforge/trainers/trainer.h"
 
 namespace rlforge {
 
@@ -78,6 +80,41 @@ class RlLearner : public Learner {
     out.text = line.str();
     out.episodes = e;
     return out;
+  }
+
+  // The held-out test evaluation (rlforge/envs/seeds.h's test seeds, which neither training nor
+  // the evaluations that selected best.pt used): the final model's score, then best.pt's, so that
+  // the score that selected best.pt is not the one reported for it.
+  void finish(YAML::Node& summary, const std::string& best_checkpoint, std::ostream& log) override {
+    const int64_t episodes = config_.trainer.test_episodes;
+    if (episodes == 0) return;
+    const auto start = std::chrono::steady_clock::now();
+    VectorEnvConfig test_env = config_.env;
+    test_env.num_envs = static_cast<int>(std::min<int64_t>(episodes, 8));
+    test_env.threads = 1;
+    const uint64_t seed = seeds::test(base_seed());
+    auto run_test = [&] {
+      torch::Generator generator = at::detail::createCPUGenerator(seed);
+      return evaluate_agent(agent(), test_env, episodes, seed, config_.trainer.eval_deterministic, generator);
+    };
+    YAML::Node test;
+    test["first_seed"] = seed;
+    test["episodes"] = episodes;
+    test["deterministic"] = config_.trainer.eval_deterministic;
+    const EvaluationResult final_model = run_test();
+    test["final"] = result_node(final_model, steps());
+    std::ostringstream line;
+    line << "test (held-out seeds from " << seed << ", " << episodes << " episodes): final model "
+         << final_model.mean_return << " +- " << final_model.std_return;
+    if (std::filesystem::exists(best_checkpoint)) {
+      const Checkpoint best = load_checkpoint(best_checkpoint, agent());
+      const EvaluationResult best_model = run_test();
+      test["best"] = result_node(best_model, best.env_steps);
+      line << "; best.pt (" << best.env_steps << " steps) " << best_model.mean_return << " +- " << best_model.std_return;
+    }
+    summary["test"] = test;
+    eval_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    log << line.str() << std::endl;
   }
 
   std::vector<std::string> state_names() const override {
@@ -163,6 +200,16 @@ class RlLearner : public Learner {
     }
     const auto n = static_cast<double>(recent_.size());
     return {mean_return / n, mean_length / n};
+  }
+
+  static YAML::Node result_node(const EvaluationResult& e, int64_t env_steps) {
+    YAML::Node n;
+    n["mean_return"] = e.mean_return;
+    n["std_return"] = e.std_return;
+    n["mean_length"] = e.mean_length;
+    n["episodes"] = e.episodes;
+    n["env_steps"] = env_steps;
+    return n;
   }
 
   // Only the first rank evaluates and records, and its seed is the run's.

@@ -123,7 +123,7 @@ void Trainer::write_summary(TrainingRun& run) {
   YAML::Node summary;
   summary[run.unit()] = run.result.env_steps;
   if (run.result.early_stopped) summary["early_stopped"] = true;
-  // Evaluations of the best checkpoint on held-out data (a supervised run's test split).
+  // Held-out evaluations: the test split of a supervised run, the test seeds of an RL run.
   run.learner().finish(summary, run.checkpoint_path("best.pt"), run.log());
   summary["wall_seconds"] = run.result.wall_seconds;
   summary["steps_per_second"] = static_cast<double>(run.result.env_steps) / run.result.wall_seconds;

@@ -37,9 +37,23 @@ TEST_CASE("a plot draws its axes, text and series", "[render]") {
   };
   const auto empty = colours();
   CHECK(empty.size() > 5);  // grid, frame and anti-aliased text
-  spec.series.push_back({"training", Color{31, 119, 180}, {0, 1000, 2000}, {10, 200, 500}, false});
+  spec.series.push_back({"training", Color{31, 119, 180}, {0, 1000, 2000}, {10, 200, 500}, false, {}, {}});
   draw_plot(canvas, spec);
   CHECK(colours().count(31u << 16 | 119u << 8 | 180u) == 1);
+
+  // A confidence band: the series' colour, translucent over white paper (alpha 56 of 255).
+  auto has_shade = [&] {
+    for (const uint32_t c : colours()) {
+      const int r = static_cast<int>(c >> 16), g = static_cast<int>(c >> 8 & 255), b = static_cast<int>(c & 255);
+      if (std::abs(r - 206) <= 2 && std::abs(g - 225) <= 2 && std::abs(b - 238) <= 2) return true;
+    }
+    return false;
+  };
+  CHECK_FALSE(has_shade());
+  spec.series.back().lower = {0, 150, 450};
+  spec.series.back().upper = {20, 250, 500};
+  draw_plot(canvas, spec);
+  CHECK(has_shade());
 }
 
 TEST_CASE("viewer keys pause, step, change speed, reset and quit", "[render]") {

@@ -14,6 +14,8 @@ struct PlotSeries {
   Color color;
   std::vector<double> x, y;
   bool markers = false;  // a dot at every point (for sparse series such as evaluations)
+  // A shaded band from lower to upper at each x (a confidence interval); empty: none.
+  std::vector<double> lower, upper;
 };
 
 struct PlotSpec {

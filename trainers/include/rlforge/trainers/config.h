@@ -40,6 +40,9 @@ struct TrainerSection {
   int64_t eval_every = 10'000;      // env steps between evaluations (0: only at the end)
   int64_t eval_episodes = 10;
   bool eval_deterministic = true;
+  // Episodes of the held-out test evaluation at the end of an RL run, on seeds neither training
+  // nor the in-training evaluations use (summary.yaml's `test`; 0: none).
+  int64_t test_episodes = 20;
   int64_t log_every = 5'000;        // env steps between progress lines
   // env steps between writes of checkpoints/last.pt (also written at the end and when stopped)
   int64_t checkpoint_every = 10'000;

@@ -1,0 +1,33 @@
+#pragma once
+// What finished runs report, read back from their run directories (config.yaml, summary.yaml,
+// eval.csv): the inputs of `rlforge report` and of an experiment's progress.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rlforge::cli {
+
+// A run directory holds config.yaml and summary.yaml (summary.yaml: the run finished).
+bool is_finished_run(const std::filesystem::path& dir);
+
+struct RunResult {
+  std::string run_dir;
+  std::string env_id;
+  std::string algo;
+  int64_t seed = 0;
+  // The final model's mean return on the held-out test seeds (summary.yaml's test.final).
+  double score = 0;
+  // The in-training evaluations (eval.csv): env steps and mean return, the validation seeds'.
+  std::vector<double> eval_steps, eval_returns;
+};
+
+// Throws one line naming the file and what it lacks (a run from before held-out testing, a run
+// with trainer.test_episodes 0, an unreadable file).
+RunResult read_run_result(const std::filesystem::path& dir);
+// The held-out score of a finished run, or nothing when it has none.
+std::optional<double> held_out_score(const std::filesystem::path& dir);
+
+}  // namespace rlforge::cli

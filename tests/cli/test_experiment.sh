@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `rlforge train --seeds`: an experiment of three CartPole PPO seeds with the config in configs/,
+# whose held-out IQM must be solved with its whole interval (lower bound >= 475); resuming an
+# experiment keeps finished seeds, resumes stopped ones and reruns lost ones to the same numbers;
+# bad seed lists are refused in one line.
+# Usage: test_experiment.sh PATH/TO/rlforge CONFIG_DIR ON|OFF (whether the build has LibTorch)
+set -u
+rlforge="$1"
+configs="$2"
+if [[ "${3:-ON}" != ON ]]; then
+  echo "SKIPPED: rlforge train --seeds (built with -DRLFORGE_WITH_TORCH=OFF)"
+  exit 77
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+"$rlforge" train "$configs/ppo_cartpole.yaml" --seeds 1-3 --jobs 2 --out "$work" >"$work/out" 2>"$work/err" ||
+  fail "the experiment exited $?: $(cat "$work/err")"
+exp=$(ls -d "$work"/ppo_cartpole-seeds-*)
+cat "$work/out"
+for s in 1 2 3; do
+  [[ -f "$exp/seed-$s/summary.yaml" && -s "$exp/logs/seed-$s.log" ]] || fail "seed $s has a finished run and a log"
+done
+grep -q "3 of 3 finished" "$work/out" || fail "progress counts finished seeds"
+grep -q "IQM so far" "$work/out" || fail "progress shows the aggregate so far"
+/usr/bin/python3 - "$exp" <<'PY' || fail "held-out IQM of 3 seeds: lower bound of its 95% CI >= 475: $(cat "$exp/report.yaml")"
+import sys, yaml
+r = yaml.safe_load(open(sys.argv[1] + "/report.yaml"))
+(group,) = r["groups"].values()
+env = group["envs"]["CartPole-v1"]
+print("held-out scores:", [run["score"] for run in env["runs"]], "IQM", env["iqm"])
+manifest = yaml.safe_load(open(sys.argv[1] + "/experiment.yaml"))
+sys.exit(0 if env["iqm"]["lower"] >= 475 and manifest["seeds"] == [1, 2, 3] and len(env["runs"]) == 3 else 1)
+PY
+
+# A seed lost before it started, a seed stopped before its summary: --resume finishes both, to
+# the same numbers, and leaves the finished seed alone.
+cp "$exp/report.yaml" "$work/report-before.yaml"
+cp "$exp/logs/seed-1.log" "$work/seed-1-before.log"
+rm -rf "$exp/seed-2" "$exp/logs/seed-2.log"
+rm "$exp/seed-3/summary.yaml"
+"$rlforge" train --resume "$exp" --jobs 2 >"$work/out" 2>"$work/err" || fail "resume exited $?: $(cat "$work/err")"
+grep -q "1 finished before" "$work/out" || fail "resume keeps the finished seed: $(cat "$work/out")"
+grep -q "^started seed 2" "$work/out" || fail "resume starts the lost seed"
+grep -q "^resumed seed 3" "$work/out" || fail "resume continues the stopped seed from last.pt"
+cmp -s "$exp/logs/seed-1.log" "$work/seed-1-before.log" || fail "the finished seed did not run again"
+cmp -s "$exp/report.yaml" "$work/report-before.yaml" || fail "the resumed experiment reports the same numbers"
+
+# refuse ARGS... EXPECTED-TEXT: exits non-zero with one line on stderr containing the text.
+refuse() {
+  local expected="${*: -1}"
+  "$rlforge" "${@:1:$#-1}" >/dev/null 2>"$work/err" && { fail "$* succeeded"; return; }
+  [[ $(wc -l <"$work/err") -eq 1 ]] && grep -qF -- "$expected" "$work/err" || fail "$*: stderr was: $(cat "$work/err")"
+}
+refuse train "$configs/ppo_cartpole.yaml" --seeds 3-1 --out "$work/bad" "the range 3-1 runs backwards"
+refuse train "$configs/ppo_cartpole.yaml" --seeds 1,2,1 --out "$work/bad" "seed 1 is listed twice"
+refuse train "$configs/ppo_cartpole.yaml" --seeds 1,x --out "$work/bad" "'x' is not a seed"
+refuse train "$configs/ppo_cartpole.yaml" --seeds 1-2 --resume "$exp" "does not combine with --resume"
+refuse train "$configs/ppo_cartpole.yaml" --resume "$exp" "resumes with the config it started with"
+[[ -e "$work/bad" ]] && fail "a refused experiment leaves no folder"
+
+if ((failed > 0)); then
+  echo "$failed check(s) failed"
+  exit 1
+fi
+echo "experiment: all checks passed"
