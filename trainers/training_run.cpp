@@ -1,6 +1,7 @@
 // A run's set-up and resume, and what callbacks see of it (callback.h).
 #include <filesystem>
 
+#include "rlforge/envs/seeds.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/callback.h"
 #include "rlforge/trainers/compute_threads.h"
@@ -31,10 +32,10 @@ TrainingRun::TrainingRun(const ExperimentConfig& config, std::string run_dir, st
   }
   if (lead()) write_file_atomically((fs::path(run_dir_) / "config.yaml").string(), resolved_config_ + "\n");
 
-  // Rank K's envs are seeded far from rank 0's (env i of rank K: seed + K * 1,000,003 + i), so
+  // Rank K's envs are seeded far from rank 0's and from the evaluation seeds (rlforge/envs/seeds.h), so
   // that rank 0 trains exactly as a single process would.
   rank_config_ = config_;
-  rank_config_.run.seed = config_.run.seed + static_cast<uint64_t>(rank_) * 1'000'003ULL;
+  rank_config_.run.seed = seeds::rank(config_.run.seed, rank_);
   learner_ = make_learner(rank_config_, device, distributed_);
   unit_ = learner_->step_unit();
   if (control.resume) resume();

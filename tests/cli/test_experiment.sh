@@ -35,6 +35,14 @@ manifest = yaml.safe_load(open(sys.argv[1] + "/experiment.yaml"))
 sys.exit(0 if env["iqm"]["lower"] >= 475 and manifest["seeds"] == [1, 2, 3] and len(env["runs"]) == 3 else 1)
 PY
 
+# summary.yaml's held-out score of best.pt is what `rlforge eval` measures on the run's test seeds.
+held_out=$(/usr/bin/python3 -c "import yaml,sys; t=yaml.safe_load(open(sys.argv[1]))['test']; print(t['first_seed'], t['episodes'], t['best']['mean_return'])" "$exp/seed-2/summary.yaml")
+read -r first_seed episodes best_return <<<"$held_out"
+[[ $first_seed == 2000002 ]] || fail "seed 2's test seeds start at 2000002, not $first_seed"
+eval_return=$("$rlforge" eval "$exp/seed-2" --episodes "$episodes" | sed -n 's/^mean_return: //p')
+/usr/bin/python3 -c "import sys; sys.exit(abs(float(sys.argv[1]) - float(sys.argv[2])) > 1e-9)" "$eval_return" "$best_return" ||
+  fail "rlforge eval on the held-out seeds gives $eval_return, summary.yaml's test.best $best_return"
+
 # A seed lost before it started, a seed stopped before its summary: --resume finishes both, to
 # the same numbers, and leaves the finished seed alone.
 cp "$exp/report.yaml" "$work/report-before.yaml"
