@@ -127,7 +127,8 @@ class Scheduler {
       if (std::chrono::steady_clock::now() - last_status > std::chrono::seconds(60)) {
         last_status = std::chrono::steady_clock::now();
         for (const auto& [p, seed] : running_) {
-          std::cout << "  seed " << seed << ": " << last_line(log_of(dir_, seed)) << std::endl;
+          const std::string line = last_line(log_of(dir_, seed));
+          if (!line.empty()) std::cout << "  seed " << seed << ": " << line << std::endl;
         }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -267,6 +268,10 @@ int run_experiment(const ExperimentArgs& args) {
   m.overrides = args.overrides;
   m.plugins = args.plugins;
   const ExperimentConfig config = load_config(args.config, args.overrides);
+  if (config.learns_from_data() || config.trainer.test_episodes < 1) {
+    throw ConfigError(args.config + ": --seeds reports each seed's held-out test score: it needs an RL config (ppo, "
+                      "dqn) with trainer.test_episodes >= 1");
+  }
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
   const int64_t threads = static_cast<int64_t>(args.jobs) * std::max(config.trainer.torch_threads, config.env.threads);
   if (threads > static_cast<int64_t>(cores)) {

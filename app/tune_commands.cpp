@@ -36,6 +36,7 @@ struct TuneArgs {
   std::string prune = "median";
   std::string objective = "final";
   int startup_trials = 5;
+  int trial_seeds = 1;
   std::string study;
   std::string out;
   int64_t seed = 0;
@@ -174,7 +175,9 @@ int tune(const TuneArgs& args) {
                                 "--study", study, "--out", out, "--seed", std::to_string(args.seed),
                                 // As the RL Zoo: no pruning in the first third of a trial's budget, where
                                 // evaluations say little about where a run ends.
-                                "--warmup-steps", std::to_string(config.trainer.total_steps / 3)};
+                                "--warmup-steps", std::to_string(config.trainer.total_steps / 3),
+                                "--trial-seeds", std::to_string(args.trial_seeds),
+                                "--base-seed", std::to_string(config.run.seed)};
   for (const std::string& p : args.params) argv.insert(argv.end(), {"--param", p});
   for (const std::string& s : args.overrides) argv.insert(argv.end(), {"--set", s});
   std::cout << "tuning " << args.config << ": " << args.trials << " trials, " << args.jobs << " at a time, into " << out
@@ -233,6 +236,9 @@ void add_tune_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str()->check(CLI::IsMember({"final", "curve"}));
   cmd->add_option("--startup-trials", args->startup_trials, "Random trials before TPE models, and before pruning starts")
       ->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--trial-seeds", args->trial_seeds,
+                  "Seeds each trial trains on, at once (run.seed, run.seed + 1, ...); its score is their mean")
+      ->capture_default_str()->check(CLI::Range(1, 100));
   cmd->add_option("--study", args->study, "SQLite file of the study (default: OUT/study.db)");
   cmd->add_option("--out", args->out, "Folder of trials and results (default: run.out_dir/NAME-tune)");
   cmd->add_option("--seed", args->seed, "Seed of the sampler")->capture_default_str()->check(CLI::NonNegativeNumber);

@@ -7,7 +7,8 @@ stops early. The study lives in SQLite, so a stopped search resumes where it was
 `rlforge tune` checks the arguments, runs this with Debian's python3 (python3-optuna) and draws
 the plot of trial scores afterwards; run it directly only for debugging.
 
-Outputs in --out: trials/trial-N/ (the runs), trials/trial-N.log, trials.csv, best.yaml (the
+Outputs in --out: trials/trial-N/seed-S/ (the runs) and their logs trials/trial-N/seed-S.log,
+trials.csv, best.yaml (the
 config with the best trial's parameters) and tune.yaml (the best trial and the study's figures).
 """
 
@@ -101,53 +102,96 @@ class Tuner:
             print(line, flush=True)
 
     def objective(self, trial):
+        """Trains the trial's parameters on --trial-seeds seeds at once; the trial reports the mean
+        over its seeds of each evaluation, once every seed has made it, and scores the mean of
+        the seeds' scores (one seed's luck then weighs less in the choice)."""
         values = {key: suggest(trial, key, kind, v) for key, kind, v in self.params}
-        run_dir = os.path.join(self.trials_dir, f"trial-{trial.number}")
-        log_path = os.path.join(self.trials_dir, f"trial-{trial.number}.log")
-        if os.path.exists(run_dir):  # left by an earlier search whose study file is gone
-            shutil.rmtree(run_dir)
-        command = [self.args.rlforge, "train", self.args.config, "--run-dir", run_dir]
-        for override in self.args.set:
-            command += ["--set", override]
-        for key, value in values.items():
-            command += ["--set", f"{key}={value}"]
+        trial_dir = os.path.join(self.trials_dir, f"trial-{trial.number}")
+        if os.path.exists(trial_dir):  # left by an earlier search whose study file is gone
+            shutil.rmtree(trial_dir)
+        os.makedirs(trial_dir)
+        seeds = [self.args.base_seed + k for k in range(self.args.trial_seeds)]
+        run_dirs = [os.path.join(trial_dir, f"seed-{seed}") for seed in seeds]
+        children, logs = [], []
         start = time.monotonic()
-        reported = 0
-        with open(log_path, "w") as log:
-            child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-            pruned_at = None
+        for seed, run_dir in zip(seeds, run_dirs):
+            command = [self.args.rlforge, "train", self.args.config, "--run-dir", run_dir]
+            for override in self.args.set:
+                command += ["--set", override]
+            for key, value in values.items():
+                command += ["--set", f"{key}={value}"]
+            command += ["--set", f"run.seed={seed}"]
+            logs.append(open(os.path.join(trial_dir, f"seed-{seed}.log"), "w"))
+            children.append(subprocess.Popen(command, stdout=logs[-1], stderr=subprocess.STDOUT))
+        reported, pruned_at = 0, None
+        try:
             while True:
-                done = child.poll() is not None
-                rows = read_evaluations(os.path.join(run_dir, "eval.csv"))
-                for steps, value in rows[reported:] if pruned_at is None else []:
-                    trial.report(value, steps)
+                done = all(c.poll() is not None for c in children)
+                per_seed = [read_evaluations(os.path.join(d, "eval.csv")) for d in run_dirs]
+                common = min(len(rows) for rows in per_seed)
+                while pruned_at is None and reported < common:
+                    steps = per_seed[0][reported][0]
+                    trial.report(sum(rows[reported][1] for rows in per_seed) / len(per_seed), steps)
                     reported += 1
-                    if pruned_at is None and trial.should_prune():
+                    if trial.should_prune():
                         pruned_at = steps
-                        child.send_signal(signal.SIGINT)  # it writes last.pt and stops
+                        for c in children:
+                            if c.poll() is None:
+                                c.send_signal(signal.SIGINT)  # it writes last.pt and stops
                 if done:
                     break
                 time.sleep(0.2)
+        finally:
+            for log in logs:
+                log.close()
         seconds = time.monotonic() - start
         trial.set_user_attr("wall_seconds", seconds)
-        trial.set_user_attr("run_dir", run_dir)
+        trial.set_user_attr("run_dir", trial_dir)
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
         if pruned_at is not None:
             trial.set_user_attr("pruned_at", pruned_at)
             self.say(f"trial {trial.number} pruned at {pruned_at} steps ({seconds:.1f} s): {shown}")
             raise optuna.TrialPruned()
-        if child.returncode != 0:
-            self.say(f"trial {trial.number} failed: rlforge train exited {child.returncode} (log: {log_path})")
-            raise RuntimeError(f"trial {trial.number}: rlforge train exited {child.returncode}; see {log_path}")
-        rows = read_evaluations(os.path.join(run_dir, "eval.csv"))
-        if not rows:
-            raise RuntimeError(f"trial {trial.number}: {run_dir}/eval.csv holds no evaluation")
-        # final: the last evaluation (validation seeds), as the RL Zoo scores a trial; curve: the
-        # mean of all evaluations, the area under the learning curve, which rewards reaching a
-        # score sooner (ties at a maximum return, e.g. CartPole's 500, otherwise look alike).
-        score = rows[-1][1] if self.args.objective == "final" else sum(v for _, v in rows) / len(rows)
+        for seed, child in zip(seeds, children):
+            if child.returncode != 0:
+                log_path = os.path.join(trial_dir, f"seed-{seed}.log")
+                self.say(f"trial {trial.number} failed: rlforge train exited {child.returncode} (log: {log_path})")
+                raise RuntimeError(f"trial {trial.number}: rlforge train exited {child.returncode}; see {log_path}")
+        scores = []
+        for run_dir in run_dirs:
+            rows = read_evaluations(os.path.join(run_dir, "eval.csv"))
+            if not rows:
+                raise RuntimeError(f"trial {trial.number}: {run_dir}/eval.csv holds no evaluation")
+            # final: the last evaluation (validation seeds), as the RL Zoo scores a trial; curve:
+            # the mean of all evaluations, the area under the learning curve, which rewards
+            # reaching a score sooner (ties at a maximum return, e.g. CartPole's 500, otherwise
+            # look alike).
+            scores.append(rows[-1][1] if self.args.objective == "final" else sum(v for _, v in rows) / len(rows))
+        score = sum(scores) / len(scores)
         self.say(f"trial {trial.number}: {self.args.objective} score {score:.2f} ({seconds:.1f} s): {shown}")
         return score
+
+    def starting_values(self):
+        """CONFIG's values (after --set) of the searched keys that lie inside their distributions."""
+        with open(self.args.config) as f:
+            config = yaml.safe_load(f) or {}
+        for override in self.args.set:
+            key, _, value = override.partition("=")
+            set_key(config, key, yaml.safe_load(value))
+        start = {}
+        for key, kind, values in self.params:
+            node = config
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is None or isinstance(node, (dict, list)):
+                continue
+            if kind == "choice":
+                if node in values:
+                    start[key] = node
+            elif isinstance(node, (int, float)) and not isinstance(node, bool) and values[0] <= node <= values[1]:
+                if kind != "int" or float(node).is_integer():
+                    start[key] = int(node) if kind == "int" else float(node)
+        return start
 
     def run(self):
         a = self.args
@@ -160,6 +204,11 @@ class Tuner:
         # Trials a stopped search left running will never report again.
         for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+        if not study.trials:
+            start = self.starting_values()
+            if start:  # so that the search's best is never worse, on its own score, than CONFIG
+                study.enqueue_trial(start)
+                self.say("trial 0 runs CONFIG's own values: " + ", ".join(f"{k}={v}" for k, v in start.items()))
         ended = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
         left = a.trials - len(ended)
         self.say(f"study {a.study}: {len(ended)} trials ended before, {max(left, 0)} to run, {a.jobs} at a time, "
@@ -198,6 +247,7 @@ class Tuner:
         summary = {
             "config": a.config,
             "objective": a.objective,
+            "trial_seeds": list(range(a.base_seed, a.base_seed + a.trial_seeds)),
             "study": os.path.abspath(a.study),
             "sampler": f"TPE, seed {a.seed}, {a.startup_trials} random startup trials",
             "pruner": a.prune if a.prune == "none" else f"median, from {a.warmup_steps} env steps on",
@@ -233,6 +283,8 @@ def main():
     p.add_argument("--objective", choices=("final", "curve"), default="final")
     p.add_argument("--startup-trials", type=int, default=5)
     p.add_argument("--warmup-steps", type=int, default=0)
+    p.add_argument("--trial-seeds", type=int, default=1)
+    p.add_argument("--base-seed", type=int, default=0)
     p.add_argument("--study", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)

@@ -66,6 +66,7 @@ refuse train "$configs/ppo_cartpole.yaml" --seeds 3-1 --out "$work/bad" "the ran
 refuse train "$configs/ppo_cartpole.yaml" --seeds 1,2,1 --out "$work/bad" "seed 1 is listed twice"
 refuse train "$configs/ppo_cartpole.yaml" --seeds 1,x --out "$work/bad" "'x' is not a seed"
 refuse train "$configs/ppo_cartpole.yaml" --seeds 1-2 --resume "$exp" "does not combine with --resume"
+refuse train "$configs/ppo_cartpole.yaml" --seeds 1-2 --set trainer.test_episodes=0 --out "$work/bad" "trainer.test_episodes >= 1"
 refuse train "$configs/ppo_cartpole.yaml" --resume "$exp" "resumes with the config it started with"
 [[ -e "$work/bad" ]] && fail "a refused experiment leaves no folder"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `rlforge tune` on a short CartPole PPO budget: Optuna's TPE sampler and median pruner over real
+# `rlforge tune` on a short CartPole PPO budget, two seeds per trial: Optuna's TPE sampler and median pruner over real
 # training runs; trials.csv, best.yaml (a config rlforge trains), tune.yaml and trials.png; a
 # rerun with more trials continues the SQLite study; bad parameters are refused in one line.
 # Usage: test_tune.sh PATH/TO/rlforge CONFIG_DIR ON|OFF (whether the build has LibTorch)
@@ -16,9 +16,9 @@ failed=0
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 
 tune=("$rlforge" tune "$configs/ppo_cartpole.yaml" --param agent.learning_rate=loguniform:1e-4:3e-3
-      --param agent.n_epochs=int:2:10 --param agent.gae_lambda=choice:0.8,0.95
+      --param agent.n_epochs=int:2:20 --param agent.gae_lambda=choice:0.8,0.95
       --set trainer.total_steps=6000 --set trainer.eval_every=1000 --set trainer.eval_episodes=5
-      --set trainer.test_episodes=0 --jobs 2 --startup-trials 2 --out "$work/tune")
+      --set trainer.test_episodes=0 --jobs 2 --trial-seeds 2 --startup-trials 2 --out "$work/tune")
 "${tune[@]}" --trials 6 >"$work/out" 2>"$work/err" || fail "tune exited $?: $(cat "$work/err")"
 cat "$work/out"
 /usr/bin/python3 - "$work/tune" 6 <<'PY' || fail "tune's outputs"
@@ -26,7 +26,7 @@ import csv, sys, yaml
 out, n = sys.argv[1], int(sys.argv[2])
 rows = list(csv.DictReader(open(out + "/trials.csv")))
 ok = len(rows) == n and all(r["state"] in ("COMPLETE", "PRUNED") for r in rows)
-ok &= all(1e-4 <= float(r["agent.learning_rate"]) <= 3e-3 and 2 <= int(r["agent.n_epochs"]) <= 10 for r in rows)
+ok &= all(1e-4 <= float(r["agent.learning_rate"]) <= 3e-3 and 2 <= int(r["agent.n_epochs"]) <= 20 for r in rows)
 ok &= all(float(r["agent.gae_lambda"]) in (0.8, 0.95) for r in rows)
 summary = yaml.safe_load(open(out + "/tune.yaml"))
 best = max((r for r in rows if r["state"] == "COMPLETE"), key=lambda r: float(r["value"]))
@@ -34,6 +34,12 @@ ok &= summary["best"]["trial"] == int(best["number"]) and summary["trials"]["com
 config = yaml.safe_load(open(out + "/best.yaml"))
 ok &= config["agent"]["learning_rate"] == summary["best"]["params"]["agent.learning_rate"]
 ok &= config["trainer"]["total_steps"] == 100000  # --set shaped the trials, not best.yaml
+# Each trial trained on seeds 1 and 2 (the config's run.seed and the next).
+import os
+ok &= all(os.path.isdir(f"{out}/trials/trial-{r['number']}/seed-{s}") for r in rows for s in (1, 2))
+ok &= summary["trial_seeds"] == [1, 2]
+# Trial 0 trains CONFIG's own values (the rest are sampled).
+ok &= float(rows[0]["agent.learning_rate"]) == 0.001 and int(rows[0]["agent.n_epochs"]) == 20 and float(rows[0]["agent.gae_lambda"]) == 0.8
 print("trials:", [(r["number"], r["state"], r["value"] or r["last_reported_value"]) for r in rows])
 sys.exit(0 if ok else 1)
 PY
