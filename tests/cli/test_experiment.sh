@@ -7,14 +7,9 @@
 set -u
 rlforge="$1"
 configs="$2"
-if [[ "${3:-ON}" != ON ]]; then
-  echo "SKIPPED: rlforge train --seeds (built with -DRLFORGE_WITH_TORCH=OFF)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+torch="${3:-ON}"
+what="train --seeds"
+source "$(dirname "$0")/torch_cli_checks.sh"
 
 "$rlforge" train "$configs/ppo_cartpole.yaml" --seeds 1-3 --jobs 2 --out "$work" >"$work/out" 2>"$work/err" ||
   fail "the experiment exited $?: $(cat "$work/err")"
@@ -56,12 +51,6 @@ grep -q "^resumed seed 3" "$work/out" || fail "resume continues the stopped seed
 cmp -s "$exp/logs/seed-1.log" "$work/seed-1-before.log" || fail "the finished seed did not run again"
 cmp -s "$exp/report.yaml" "$work/report-before.yaml" || fail "the resumed experiment reports the same numbers"
 
-# refuse ARGS... EXPECTED-TEXT: exits non-zero with one line on stderr containing the text.
-refuse() {
-  local expected="${*: -1}"
-  "$rlforge" "${@:1:$#-1}" >/dev/null 2>"$work/err" && { fail "$* succeeded"; return; }
-  [[ $(wc -l <"$work/err") -eq 1 ]] && grep -qF -- "$expected" "$work/err" || fail "$*: stderr was: $(cat "$work/err")"
-}
 refuse train "$configs/ppo_cartpole.yaml" --seeds 3-1 --out "$work/bad" "the range 3-1 runs backwards"
 refuse train "$configs/ppo_cartpole.yaml" --seeds 1,2,1 --out "$work/bad" "seed 1 is listed twice"
 refuse train "$configs/ppo_cartpole.yaml" --seeds 1,x --out "$work/bad" "'x' is not a seed"
@@ -70,8 +59,4 @@ refuse train "$configs/ppo_cartpole.yaml" --seeds 1-2 --set trainer.test_episode
 refuse train "$configs/ppo_cartpole.yaml" --resume "$exp" "resumes with the config it started with"
 [[ -e "$work/bad" ]] && fail "a refused experiment leaves no folder"
 
-if ((failed > 0)); then
-  echo "$failed check(s) failed"
-  exit 1
-fi
-echo "experiment: all checks passed"
+finish

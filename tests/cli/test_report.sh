@@ -5,14 +5,9 @@
 # Usage: test_report.sh PATH/TO/rlforge ON|OFF (whether the build has LibTorch)
 set -u
 rlforge="$1"
-if [[ "${2:-ON}" != ON ]]; then
-  echo "SKIPPED: rlforge report (built with -DRLFORGE_WITH_TORCH=OFF)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+torch="${2:-ON}"
+what="report"
+source "$(dirname "$0")/torch_cli_checks.sh"
 
 # make_run DIR ENV SEED SCORE [EVAL...]: the files report reads, as a finished run writes them
 # (eval.csv's rows at env steps 100, 200, ... for the EVAL returns given).
@@ -94,26 +89,16 @@ done
 grep -q "P(good > b) on 2 envs: 1 \[1, 1\]" "$work/out" || fail "P(A > B) is printed: $(cat "$work/out")"
 grep -q "across 2 envs, normalised: IQM" "$work/out" || fail "the across-env line is printed"
 
-# refuse RUNS... EXPECTED-TEXT: exits non-zero with one line on stderr containing the text.
-refuse() {
-  local expected="${*: -1}"
-  "$rlforge" report "${@:1:$#-1}" >/dev/null 2>"$work/err" && { fail "report $* succeeded"; return; }
-  [[ $(wc -l <"$work/err") -eq 1 ]] && grep -qF -- "$expected" "$work/err" || fail "report $*: stderr was: $(cat "$work/err")"
-}
 make_run "$work/dup/a-again" Task-v0 3 50
-refuse "$work/exp,$work/dup" "is also the seed of"
+refuse report "$work/exp,$work/dup" "is also the seed of"
 mkdir -p "$work/empty"
-refuse "$work/empty" "neither a finished run"
+refuse report "$work/empty" "neither a finished run"
 make_run "$work/stopped/s" Task-v0 9 0
 printf 'env_steps: 10\n' >"$work/stopped/s/summary.yaml"
-refuse "$work/stopped" "no test.final.mean_return"
-refuse "$work/exp" --resamples 100 "--resamples 100: expected at least 2000"
-refuse "$work/exp" --confidence 1.5 "expected a value in (0, 1)"
+refuse report "$work/stopped" "no test.final.mean_return"
+refuse report "$work/exp" --resamples 100 "--resamples 100: expected at least 2000"
+refuse report "$work/exp" --confidence 1.5 "expected a value in (0, 1)"
 
-refuse "$work/good" "good=$work/bad" "names another group too"
+refuse report "$work/good" "good=$work/bad" "names another group too"
 
-if ((failed > 0)); then
-  echo "$failed check(s) failed"
-  exit 1
-fi
-echo "report: all checks passed"
+finish

@@ -6,14 +6,9 @@
 set -u
 rlforge="$1"
 configs="$2"
-if [[ "${3:-ON}" != ON ]]; then
-  echo "SKIPPED: rlforge tune (built with -DRLFORGE_WITH_TORCH=OFF)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+torch="${3:-ON}"
+what="tune"
+source "$(dirname "$0")/torch_cli_checks.sh"
 
 tune=("$rlforge" tune "$configs/ppo_cartpole.yaml" --param agent.learning_rate=loguniform:1e-4:3e-3
       --param agent.n_epochs=int:2:20 --param agent.gae_lambda=choice:0.8,0.95
@@ -52,12 +47,6 @@ PY
 grep -q "6 trials ended before, 2 to run" "$work/out" || fail "the study resumes: $(cat "$work/out")"
 [[ $(($(wc -l <"$work/tune/trials.csv") - 1)) -eq 8 ]] || fail "trials.csv holds 8 trials after the resume"
 
-# refuse ARGS... EXPECTED-TEXT: exits non-zero with one line on stderr containing the text.
-refuse() {
-  local expected="${*: -1}"
-  "$rlforge" "${@:1:$#-1}" >/dev/null 2>"$work/err" && { fail "$* succeeded"; return; }
-  [[ $(wc -l <"$work/err") -eq 1 ]] && grep -qF -- "$expected" "$work/err" || fail "$*: stderr was: $(cat "$work/err")"
-}
 cfg="$configs/ppo_cartpole.yaml"
 refuse tune "$cfg" --param agent.learning_rte=uniform:0.1:0.2 --trials 2 --out "$work/bad" "agent.learning_rte"
 refuse tune "$cfg" --param agent.learning_rate=normal:0:1 --trials 2 --out "$work/bad" "expected KEY=DIST"
@@ -66,8 +55,4 @@ refuse tune "$cfg" --param agent.n_epochs=int:1.5:4 --trials 2 --out "$work/bad"
 refuse tune "$cfg" --param agent.n_epochs=uniform:-5:-1 --trials 2 --out "$work/bad" "agent.n_epochs"
 [[ -e "$work/bad" ]] && fail "a refused search leaves no folder"
 
-if ((failed > 0)); then
-  echo "$failed check(s) failed"
-  exit 1
-fi
-echo "tune: all checks passed"
+finish
