@@ -139,6 +139,14 @@ void ActorCriticImpl::reset_noise(int64_t batch, torch::Generator& generator) {
                       .mul_(log_std_.exp()));
 }
 
+torch::Tensor ActorCriticImpl::noise() const { return config_.use_sde ? sde_noise_.clone() : torch::Tensor(); }
+
+void ActorCriticImpl::set_noise(const torch::Tensor& noise) {
+  if (!config_.use_sde || !noise.defined()) return;
+  torch::NoGradGuard no_grad;
+  sde_noise_.set_(noise.clone());
+}
+
 ActorCriticImpl::Decision ActorCriticImpl::act(const torch::Tensor& x, bool deterministic,
                                                torch::Generator& generator) {
   if (discrete_) {

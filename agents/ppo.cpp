@@ -104,6 +104,10 @@ torch::Tensor Ppo::act(const torch::Tensor& observations, bool deterministic, to
   return policy_->act(policy_->prepare(observations.to(device_), false), deterministic, generator).action;
 }
 
+torch::Tensor Ppo::exploration_state() const { return policy_->noise(); }
+void Ppo::restore_exploration_state(const torch::Tensor& state) { policy_->set_noise(state); }
+void Ppo::reset_exploration(int64_t batch, torch::Generator& generator) { policy_->reset_noise(batch, generator); }
+
 bool Ppo::uses_manual_gradient() const {
   return config_.manual_gradient && policy_->manual_gradient_supported() && device_.is_cpu();
 }

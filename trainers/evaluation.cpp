@@ -22,8 +22,20 @@ EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& con
       config, episodes, seed);
 }
 
+ExplorationScope::ExplorationScope(Agent& agent, bool deterministic, int64_t batch, torch::Generator& generator)
+    : agent_(agent), active_(!deterministic) {
+  if (!active_) return;
+  saved_ = agent_.exploration_state();
+  agent_.reset_exploration(batch, generator);
+}
+
+ExplorationScope::~ExplorationScope() {
+  if (active_) agent_.restore_exploration_state(saved_);
+}
+
 EvaluationResult evaluate_agent(Agent& agent, const VectorEnvConfig& config, int64_t episodes, uint64_t seed,
                                 bool deterministic, torch::Generator& generator) {
+  const ExplorationScope own_noise(agent, deterministic, std::min<int64_t>(episodes, config.num_envs), generator);
   return evaluate([&](const torch::Tensor& observations) { return agent.act(observations, deterministic, generator); },
                   config, episodes, seed);
 }

@@ -180,6 +180,7 @@ class RlLearner : public Learner {
     settings.frame_stride = std::max(1, static_cast<int>(std::lround(hints.fps / wanted_fps)));
     const auto recorder = open_recorder(path, width, height, hints.fps / settings.frame_stride);
     torch::Generator generator = at::detail::createCPUGenerator(eval_seed());
+    const ExplorationScope own_noise(agent(), t.eval_deterministic, 1, generator);
     const RecordedEpisodes r =
         record_episodes(player, agent_actions(agent(), player.spec(), t.eval_deterministic, generator), *recorder, settings);
     recorder->finish();

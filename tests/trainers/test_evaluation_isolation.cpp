@@ -8,6 +8,9 @@
 
 #include "../test_files.h"
 #include "checkpoint_digest.h"
+#include "rlforge/agents/ppo.h"
+#include "rlforge/envs/vector_env.h"
+#include "rlforge/trainers/evaluation.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
@@ -55,6 +58,37 @@ TEST_CASE("PPO trains the same whatever the in-training evaluation does", "[trai
   check_isolated("ppo_cartpole.yaml", "2048");
 }
 
+TEST_CASE("PPO with gSDE trains the same whatever the in-training evaluation does", "[trainer][seeds]") {
+  // Sampled evaluation actions use gSDE noise of their own, drawn for the evaluation's envs,
+  // never training's noise; recording keeps its own too.
+  check_isolated("ppo_mountaincar_continuous.yaml", "2048");
+}
+
 TEST_CASE("DQN trains the same whatever the in-training evaluation does", "[trainer][seeds]") {
   check_isolated("dqn_cartpole.yaml", "2000");
+}
+
+TEST_CASE("a sampled evaluation with gSDE draws noise of its own and gives training's back", "[trainer][seeds]") {
+  VectorEnvConfig env;
+  env.id = "MountainCarContinuous-v0";
+  env.num_envs = 4;
+  const EnvSpec spec = VectorEnv(env).spec();
+  PpoConfig config;
+  config.policy.use_sde = true;
+  config.policy.log_std_init = 0.5;  // noise large enough to change episodes
+  // Two agents with the same weights whose training noise differs (different training draws).
+  Ppo a(spec, config, 7), b(spec, config, 7);
+  torch::Generator ga = at::detail::createCPUGenerator(1), gb = at::detail::createCPUGenerator(2);
+  a.reset_exploration(4, ga);
+  b.reset_exploration(4, gb);
+  const torch::Tensor a_noise = a.exploration_state(), b_noise = b.exploration_state();
+  REQUIRE_FALSE(torch::equal(a_noise, b_noise));
+
+  // Same batch size as training's (4 envs), where acting would otherwise reuse training's noise.
+  torch::Generator ea = at::detail::createCPUGenerator(99), eb = at::detail::createCPUGenerator(99);
+  const EvaluationResult ra = evaluate_agent(a, env, 4, 1234, /*deterministic=*/false, ea);
+  const EvaluationResult rb = evaluate_agent(b, env, 4, 1234, /*deterministic=*/false, eb);
+  CHECK(ra.mean_return == rb.mean_return);  // the evaluation's noise, not training's
+  CHECK(torch::equal(a.exploration_state(), a_noise));  // training's noise is back
+  CHECK(torch::equal(b.exploration_state(), b_noise));
 }

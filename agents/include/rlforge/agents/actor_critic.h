@@ -71,6 +71,9 @@ class ActorCriticImpl : public torch::nn::Module {
   const ActorCriticConfig& config() const { return config_; }
   // Draws the gSDE noise weights for a batch of `batch` envs (use_sde only).
   void reset_noise(int64_t batch, torch::Generator& generator);
+  // A copy of the noise weights, and putting such a copy back (use_sde only).
+  torch::Tensor noise() const;
+  void set_noise(const torch::Tensor& noise);
 
   // The Gaussian's log standard deviation: [d], or [features, d] with gSDE (undefined for
   // Discrete actions).

@@ -20,6 +20,14 @@ class Agent {
   virtual void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) = 0;
   virtual void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) = 0;
 
+  // Exploration noise the agent keeps between calls to act() (PPO's gSDE weights; none by
+  // default). An evaluation that samples actions takes it out, draws its own with
+  // reset_exploration() and puts it back (ExplorationScope, trainers/evaluation.h), so that
+  // evaluating never changes what training draws next.
+  virtual torch::Tensor exploration_state() const { return {}; }
+  virtual void restore_exploration_state(const torch::Tensor& /*state*/) {}
+  virtual void reset_exploration(int64_t /*batch*/, torch::Generator& /*generator*/) {}
+
   // The agent's own random numbers (training's exploration, replay sampling, minibatch order).
   virtual torch::Generator& generator() = 0;
   virtual torch::Device device() const = 0;

@@ -115,6 +115,11 @@ class Ppo : public Agent {
   // All weights in one tensor (broadcast from one process to the others).
   const FlatParameters& flat_parameters() const { return parameters_; }
 
+  // gSDE's noise weights (undefined without gSDE).
+  torch::Tensor exploration_state() const override;
+  void restore_exploration_state(const torch::Tensor& state) override;
+  void reset_exploration(int64_t batch, torch::Generator& generator) override;
+
   // Weights (with normalisation statistics) and optimiser state.
   void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) override;
   void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) override;

@@ -30,6 +30,21 @@ EvaluationResult evaluate(const BatchPolicy& policy, const VectorEnvConfig& conf
 EvaluationResult evaluate_agent(Agent& agent, const VectorEnvConfig& config, int64_t episodes, uint64_t seed,
                                 bool deterministic, torch::Generator& generator);
 
+// While it lives, `agent` acts with exploration noise of the evaluation's own (drawn from
+// `generator` for `batch` envs) when actions are sampled; at its end training's noise is back.
+class ExplorationScope {
+ public:
+  ExplorationScope(Agent& agent, bool deterministic, int64_t batch, torch::Generator& generator);
+  ~ExplorationScope();
+  ExplorationScope(const ExplorationScope&) = delete;
+  ExplorationScope& operator=(const ExplorationScope&) = delete;
+
+ private:
+  Agent& agent_;
+  bool active_;
+  torch::Tensor saved_;
+};
+
 // Runs exactly `episodes` episodes (the first `episodes` to start, so the result does not
 // favour short ones) on a vector env built from `config`, seeded `seed`.
 EvaluationResult evaluate_policy(ActorCritic& policy, const VectorEnvConfig& config,
