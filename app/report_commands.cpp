@@ -35,6 +35,7 @@ struct ReportArgs {
   int resamples = 2000;
   double confidence = 0.95;
   std::uint64_t seed = 0;
+  std::string score = "final";  // or "best": best.pt's held-out score
 };
 
 // The runs of one argument: "[LABEL=]PATH[,PATH...]", each PATH a run or a folder of runs.
@@ -50,7 +51,7 @@ std::string label_of(const std::string& path) {
   return p.filename().string();
 }
 
-Group read_group(const std::string& arg) {
+Group read_group(const std::string& arg, bool best) {
   Group g;
   std::string list = arg;
   const std::size_t eq = arg.find('=');
@@ -85,6 +86,12 @@ Group read_group(const std::string& arg) {
   }
   for (const fs::path& dir : run_dirs) {
     RunResult run = read_run_result(dir);
+    if (best) {
+      if (std::isnan(run.best_score)) {
+        throw std::runtime_error((dir / "summary.yaml").string() + ": no test.best.mean_return (best.pt's held-out score)");
+      }
+      run.score = run.best_score;
+    }
     for (const RunResult& other : g.by_env[run.env_id]) {
       // Two runs of one seed are one sample counted twice: the interval would be too narrow.
       if (other.seed == run.seed) {
@@ -162,8 +169,8 @@ Curve sample_efficiency(const std::vector<RunResult>& runs, const stats::Bootstr
 
 class Report {
  public:
-  Report(std::vector<Group> groups, const stats::BootstrapOptions& options)
-      : groups_(std::move(groups)), options_(options) {}
+  Report(std::vector<Group> groups, const stats::BootstrapOptions& options, std::string score)
+      : groups_(std::move(groups)), options_(options), score_(std::move(score)) {}
 
   // Prints the tables; with `out_dir`, writes report.yaml and the figures there.
   void write(const std::string& out_dir) {
@@ -171,7 +178,8 @@ class Report {
     out.SetDoublePrecision(10);  // 0.95, not 0.94999999999999996
     out << YAML::BeginMap;
     out << YAML::Key << "score" << YAML::Value
-        << "held-out test return of each run's final model (summary.yaml: test.final.mean_return)";
+        << (score_ == "best" ? "held-out test return of each run's best.pt (summary.yaml: test.best.mean_return)"
+                             : "held-out test return of each run's final model (summary.yaml: test.final.mean_return)");
     out << YAML::Key << "bootstrap" << YAML::Value << YAML::BeginMap << YAML::Key << "method" << YAML::Value
         << "stratified percentile" << YAML::Key << "resamples" << YAML::Value << options_.resamples << YAML::Key
         << "confidence" << YAML::Value << options_.confidence << YAML::Key << "seed" << YAML::Value << options_.seed
@@ -369,6 +377,7 @@ class Report {
 
   std::vector<Group> groups_;
   stats::BootstrapOptions options_;
+  std::string score_;
 };
 
 int report(const ReportArgs& args) {
@@ -381,13 +390,13 @@ int report(const ReportArgs& args) {
   std::vector<Group> groups;
   std::set<std::string> labels;
   for (const std::string& arg : args.groups) {
-    groups.push_back(read_group(arg));
+    groups.push_back(read_group(arg, args.score == "best"));
     if (!labels.insert(groups.back().label).second) {
       throw std::invalid_argument(arg + ": the label '" + groups.back().label +
                                   "' names another group too; give one with LABEL=PATH");
     }
   }
-  Report(std::move(groups), {args.resamples, args.confidence, args.seed}).write(args.out);
+  Report(std::move(groups), {args.resamples, args.confidence, args.seed}, args.score).write(args.out);
   return 0;
 }
 
@@ -415,6 +424,9 @@ void add_report_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--resamples", args->resamples, "Bootstrap resamples (at least 2000)")->capture_default_str();
   cmd->add_option("--confidence", args->confidence, "Two-sided confidence level")->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed of the bootstrap's generator")->capture_default_str();
+  cmd->add_option("--score", args->score,
+                  "Whose held-out score: the final model's, or best.pt's (chosen on the validation seeds)")
+      ->capture_default_str()->check(CLI::IsMember({"final", "best"}));
   cmd->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return report(*args); }); });
 }
 

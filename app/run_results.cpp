@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -66,6 +67,7 @@ RunResult read_run_result(const fs::path& dir) {
   const YAML::Node seed = child(child(config, "run"), "seed");
   const YAML::Node algo = child(child(config, "agent"), "algo");
   const YAML::Node score = child(child(child(summary, "test"), "final"), "mean_return");
+  const YAML::Node best = child(child(child(summary, "test"), "best"), "mean_return");
   if (!scalar(env_id) || !scalar(seed) || !scalar(algo)) {
     throw std::runtime_error((dir / "config.yaml").string() + ": expected agent.algo, env.id and run.seed");
   }
@@ -81,6 +83,7 @@ RunResult read_run_result(const fs::path& dir) {
     run.algo = algo.as<std::string>();
     run.seed = seed.as<int64_t>();
     run.score = score.as<double>();
+    run.best_score = scalar(best) ? best.as<double>() : NAN;
   } catch (const YAML::Exception&) {
     throw std::runtime_error(dir.string() + ": run.seed '" + seed.Scalar() + "' or test.final.mean_return '" +
                              score.Scalar() + "' is not a number");

@@ -18,8 +18,10 @@ struct RunResult {
   std::string env_id;
   std::string algo;
   int64_t seed = 0;
-  // The final model's mean return on the held-out test seeds (summary.yaml's test.final).
+  // The final model's mean return on the held-out test seeds (summary.yaml's test.final), and
+  // best.pt's (test.best; NaN when the run has none).
   double score = 0;
+  double best_score = 0;
   // The in-training evaluations (eval.csv): env steps and mean return, the validation seeds'.
   std::vector<double> eval_steps, eval_returns;
 };

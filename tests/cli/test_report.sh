@@ -14,7 +14,7 @@ source "$(dirname "$0")/torch_cli_checks.sh"
 make_run() {
   mkdir -p "$1"
   printf 'run:\n  seed: %s\nenv:\n  id: %s\nagent:\n  algo: ppo\n' "$3" "$2" >"$1/config.yaml"
-  printf 'env_steps: 1000\ntest:\n  final:\n    mean_return: %s\n    episodes: 5\n' "$4" >"$1/summary.yaml"
+  printf 'env_steps: 1000\ntest:\n  final:\n    mean_return: %s\n    episodes: 5\n  best:\n    mean_return: %s\n' "$4" "$(($4 * 2))" >"$1/summary.yaml"
   printf 'env_steps,mean_return,std_return,mean_length,episodes\n' >"$1/eval.csv"
   local step=100
   for r in "${@:5}"; do printf '%s,%s,0,10,5\n' $step "$r" >>"$1/eval.csv"; step=$((step + 100)); done
@@ -47,6 +47,9 @@ sys.exit(0 if ok else 1)
 PY
 grep -q "^  Task-v0 *5 *5 \[" "$work/out" || fail "the table shows Task-v0's 5 runs and IQM 5: $(cat "$work/out")"
 grep -q "note: 2 runs of Other-v0" "$work/out" || fail "few runs are pointed out"
+# --score best: best.pt's held-out scores (here twice the final ones): IQM 10.
+"$rlforge" report "$work/exp" --score best >"$work/out" 2>"$work/err" || fail "--score best: $(cat "$work/err")"
+grep -q "^  Task-v0 *5 *10 \[" "$work/out" || fail "--score best reports best.pt's scores: $(cat "$work/out")"
 
 "$rlforge" report "$work/exp,$work/other" --out "$work/again" >/dev/null 2>&1
 cmp -s "$work/one/report.yaml" "$work/again/report.yaml" || fail "the same runs and seed give the same report"
