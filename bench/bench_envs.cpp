@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "rlforge/envs/numpy_random.h"
 #include "rlforge/envs/registry.h"
+#include "rlforge/envs/rng.h"
 #include "rlforge/envs/vector_env.h"
 #include "worker_pool.h"
 
@@ -73,6 +75,37 @@ void worker_pool_round_trip(benchmark::State& state) {
   benchmark::DoNotOptimize(items.data());
 }
 
+// The draws envs make, from today's generator and from the NumPy-compatible one (Gymnasium parity).
+template <class Generator>
+void generator_uniform(benchmark::State& state) {
+  Generator g(42);
+  double sum = 0;
+  for (auto _ : state) sum += g.uniform(-0.05, 0.05);
+  benchmark::DoNotOptimize(sum);
+}
+
+void rng_below(benchmark::State& state) {
+  Rng g(42);
+  uint64_t sum = 0;
+  for (auto _ : state) sum += g.below(4);
+  benchmark::DoNotOptimize(sum);
+}
+
+void numpy_integers(benchmark::State& state) {
+  NumpyGenerator g(42);
+  int64_t sum = 0;
+  for (auto _ : state) sum += g.integers(0, 4);
+  benchmark::DoNotOptimize(sum);
+}
+
+void numpy_seed(benchmark::State& state) {
+  uint64_t seed = 0;
+  for (auto _ : state) {
+    NumpyGenerator g(seed++);
+    benchmark::DoNotOptimize(g);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,6 +126,11 @@ int main(int argc, char** argv) {
       ->Args({2, 64})
       ->Args({2, 256})
       ->UseRealTime();
+  benchmark::RegisterBenchmark("Generator/Rng/uniform", generator_uniform<Rng>);
+  benchmark::RegisterBenchmark("Generator/Numpy/uniform", generator_uniform<NumpyGenerator>);
+  benchmark::RegisterBenchmark("Generator/Rng/below(4)", rng_below);
+  benchmark::RegisterBenchmark("Generator/Numpy/integers(0,4)", numpy_integers);
+  benchmark::RegisterBenchmark("Generator/Numpy/seed", numpy_seed);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

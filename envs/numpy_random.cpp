@@ -1,0 +1,94 @@
+#include "rlforge/envs/numpy_random.h"
+
+#include <vector>
+
+namespace rlforge {
+
+namespace {
+
+// SeedSequence's constants (NumPy's bit_generator.pyx, after Melissa O'Neill's seed_seq_fe).
+constexpr uint32_t kInitA = 0x43b0d7e5, kMultA = 0x931e8875, kInitB = 0x8b51f9dd, kMultB = 0x58f38ded;
+constexpr uint32_t kMixMultL = 0xca01f9dd, kMixMultR = 0x4973f715;
+constexpr int kXShift = 16;
+constexpr std::size_t kPoolSize = 4;
+
+uint32_t hashmix(uint32_t value, uint32_t& hash_const) {
+  value ^= hash_const;
+  hash_const *= kMultA;
+  value *= hash_const;
+  value ^= value >> kXShift;
+  return value;
+}
+
+uint32_t mix(uint32_t x, uint32_t y) {
+  uint32_t result = kMixMultL * x - kMixMultR * y;
+  result ^= result >> kXShift;
+  return result;
+}
+
+// SeedSequence(seed).generate_state(4, uint64).
+std::array<uint64_t, 4> seed_sequence_state(uint64_t seed) {
+  // The seed as little-endian 32-bit words (0 is one word).
+  std::vector<uint32_t> entropy;
+  for (uint64_t n = seed; n > 0; n >>= 32) entropy.push_back(static_cast<uint32_t>(n));
+  if (entropy.empty()) entropy.push_back(0);
+
+  std::array<uint32_t, kPoolSize> pool{};
+  uint32_t hash_const = kInitA;
+  for (std::size_t i = 0; i < kPoolSize; ++i) pool[i] = hashmix(i < entropy.size() ? entropy[i] : 0, hash_const);
+  for (std::size_t src = 0; src < kPoolSize; ++src) {
+    for (std::size_t dst = 0; dst < kPoolSize; ++dst) {
+      if (src != dst) pool[dst] = mix(pool[dst], hashmix(pool[src], hash_const));
+    }
+  }
+  for (std::size_t src = kPoolSize; src < entropy.size(); ++src) {
+    for (std::size_t dst = 0; dst < kPoolSize; ++dst) pool[dst] = mix(pool[dst], hashmix(entropy[src], hash_const));
+  }
+
+  // Eight 32-bit words from the pool, read as four little-endian 64-bit words.
+  std::array<uint64_t, 4> words{};
+  uint32_t hash = kInitB;
+  for (std::size_t i = 0; i < 8; ++i) {
+    uint32_t value = pool[i % kPoolSize];
+    value ^= hash;
+    hash *= kMultB;
+    value *= hash;
+    value ^= value >> kXShift;
+    words[i / 2] |= static_cast<uint64_t>(value) << (32 * (i % 2));
+  }
+  return words;
+}
+
+}  // namespace
+
+void NumpyGenerator::seed_with(uint64_t seed) {
+  const std::array<uint64_t, 4> w = seed_sequence_state(seed);
+  const u128 initial_state = (static_cast<u128>(w[0]) << 64) | w[1];
+  const u128 sequence = (static_cast<u128>(w[2]) << 64) | w[3];
+  // pcg's srandom: the increment is odd; one step, add the initial state, one more step.
+  state_ = 0;
+  increment_ = (sequence << 1) | 1;
+  state_ = state_ * kMultiplier + increment_;
+  state_ += initial_state;
+  state_ = state_ * kMultiplier + increment_;
+  has_u32_ = false;
+  buffered_u32_ = 0;
+}
+
+NumpyGenerator::State NumpyGenerator::state() const {
+  State s;
+  s.words = {static_cast<uint64_t>(state_ >> 64), static_cast<uint64_t>(state_), static_cast<uint64_t>(increment_ >> 64),
+             static_cast<uint64_t>(increment_)};
+  s.has_u32 = has_u32_;
+  s.u32 = buffered_u32_;
+  return s;
+}
+
+void NumpyGenerator::set_state(const State& s) {
+  state_ = (static_cast<u128>(s.words[0]) << 64) | s.words[1];
+  increment_ = (static_cast<u128>(s.words[2]) << 64) | s.words[3];
+  has_u32_ = s.has_u32;
+  buffered_u32_ = s.u32;
+}
+
+}  // namespace rlforge
