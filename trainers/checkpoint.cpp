@@ -4,6 +4,7 @@
 
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/trainer.h"
+#include "zip_integrity.h"
 
 namespace fs = std::filesystem;
 
@@ -42,14 +43,43 @@ void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& in
   for (const auto& [name, tensor] : info.extras) root.write("extra." + name, tensor);
   const std::string tmp = path + ".tmp";
   root.save_to(tmp);
+  verify_zip_archive(tmp);  // what was written reads back whole before it replaces anything
   std::error_code ec;
+  // One generation back stays (NAME.prev.pt), so that damage to the newest file never leaves a
+  // run without a checkpoint.
+  if (fs::exists(path)) {
+    fs::rename(path, previous_checkpoint(path), ec);
+    if (ec) throw std::runtime_error("cannot move " + path + " to " + previous_checkpoint(path) + ": " + ec.message());
+  }
   fs::rename(tmp, path, ec);
   if (ec) throw std::runtime_error("cannot move " + tmp + " to " + path + ": " + ec.message());
+}
+
+std::string previous_checkpoint(const std::string& path) {
+  const fs::path p(path);
+  return (p.parent_path() / (p.stem().string() + ".prev" + p.extension().string())).string();
 }
 
 namespace {
 torch::serialize::InputArchive open_checkpoint(const std::string& path) {
   if (!fs::exists(path)) throw std::runtime_error(path + ": no such checkpoint");
+  try {
+    verify_zip_archive(path);
+  } catch (const std::runtime_error& e) {
+    // Point at the generation before it when that one is whole.
+    const std::string previous = previous_checkpoint(path);
+    bool previous_whole = fs::exists(previous);
+    if (previous_whole) {
+      try {
+        verify_zip_archive(previous);
+      } catch (const std::runtime_error&) {
+        previous_whole = false;
+      }
+    }
+    if (!previous_whole) throw;
+    throw std::runtime_error(std::string(e.what()) + "; the checkpoint written before it, " + previous +
+                             ", is intact (copy it over " + fs::path(path).filename().string() + " to use it)");
+  }
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);

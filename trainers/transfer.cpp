@@ -1,4 +1,5 @@
 #include "rlforge/trainers/transfer.h"
+#include "zip_integrity.h"
 
 #include <cctype>
 #include <filesystem>
@@ -67,6 +68,11 @@ std::vector<std::string> load_pretrained(torch::nn::Module& target, const Transf
     throw std::runtime_error(std::string("agent.init_from: ") + e.what());
   }
   torch::serialize::InputArchive root, model;
+  try {
+    verify_zip_archive(path);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("agent.init_from: ") + e.what());
+  }
   try {
     root.load_from(path);
   } catch (const c10::Error&) {

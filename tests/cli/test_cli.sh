@@ -282,7 +282,7 @@ if [[ $section == train ]]; then
   check "eval of a missing run: one line" one_error_line "no such run directory or checkpoint"
   printf 'not a checkpoint' > "$runs/bad.pt"
   check "eval of a corrupt checkpoint fails" run 1 eval "$runs/bad.pt"
-  check "corrupt checkpoint: one line" one_error_line "bad.pt: not a readable rlforge checkpoint"
+  check "corrupt checkpoint: one line" one_error_line "bad.pt: not an rlforge checkpoint (not a zip archive"
   check "train with a typo'd key fails" run 1 train "$config" --set agent.n_step=3
   check "typo'd key: one line with the key" one_error_line "unknown key 'agent.n_step'"
   check "train with a missing config fails" run 1 train "$runs/none.yaml"

@@ -61,6 +61,8 @@ struct Checkpoint {
 void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& info);
 // Reads the counters and config of a checkpoint without loading weights.
 Checkpoint read_checkpoint_info(const std::string& path);
+// Where save_checkpoint keeps the file `path` replaced: checkpoints/last.prev.pt for last.pt.
+std::string previous_checkpoint(const std::string& path);
 // Loads weights (and optimiser state) into `agent` and returns the counters, config and the
 // named `extras`, reading the file once; a checkpoint that does not fit is an error naming it.
 Checkpoint load_checkpoint(const std::string& path, Agent& agent, const std::vector<std::string>& extras = {});

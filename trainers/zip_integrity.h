@@ -1,0 +1,16 @@
+#pragma once
+// Checkpoints are zip archives (LibTorch's format: every tensor a stored entry, a few small
+// records deflated, each with its CRC-32). LibTorch reads them without checking those CRCs, so a flipped bit in a weight would load
+// silently; this verifies the whole archive first.
+
+#include <string>
+
+namespace rlforge {
+
+// Throws std::runtime_error "PATH: not an rlforge checkpoint (...)" for a file that is no zip
+// archive at all, and "PATH: damaged checkpoint: WHAT" when it is not a complete zip
+// archive (truncated, a damaged header or directory), an entry lies outside the file or cannot be
+// inflated, or its data does not match its CRC-32.
+void verify_zip_archive(const std::string& path);
+
+}  // namespace rlforge
