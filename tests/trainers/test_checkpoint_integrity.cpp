@@ -71,13 +71,17 @@ std::string load_error(const fs::path& path, const EnvSpec& spec) {
   return "";
 }
 
+EnvSpec cartpole_spec() {
+  VectorEnvConfig env;
+  env.id = "CartPole-v1";
+  return VectorEnv(env).spec();
+}
+
 }  // namespace
 
 TEST_CASE("a damaged checkpoint is refused, whatever part is damaged", "[trainer][checkpoint]") {
   const fs::path dir = testing::fresh_dir("checkpoint-integrity");
-  VectorEnvConfig env;
-  env.id = "CartPole-v1";
-  const EnvSpec spec = VectorEnv(env).spec();
+  const EnvSpec spec = cartpole_spec();
   Ppo agent(spec, PpoConfig{}, 1);
   const fs::path good = dir / "last.pt";
   save_checkpoint(good.string(), agent, {123, "run: {seed: 1}\n", {}});
@@ -123,9 +127,7 @@ TEST_CASE("a damaged checkpoint is refused, whatever part is damaged", "[trainer
 
 TEST_CASE("the checkpoint before the newest one stays, and a damaged newest one points at it", "[trainer][checkpoint]") {
   const fs::path dir = testing::fresh_dir("checkpoint-generations");
-  VectorEnvConfig env;
-  env.id = "CartPole-v1";
-  const EnvSpec spec = VectorEnv(env).spec();
+  const EnvSpec spec = cartpole_spec();
   Ppo agent(spec, PpoConfig{}, 1);
   const fs::path last = dir / "last.pt";
   save_checkpoint(last.string(), agent, {100, "run: {seed: 1}\n", {}});
@@ -149,9 +151,7 @@ TEST_CASE("a flipped bit anywhere in a checkpoint is refused", "[trainer][checkp
   // Every byte of the file: the entries' data, their headers and padding, the directory and the
   // end records.
   const fs::path dir = testing::fresh_dir("checkpoint-every-byte");
-  VectorEnvConfig env;
-  env.id = "CartPole-v1";
-  Ppo agent(VectorEnv(env).spec(), PpoConfig{}, 1);
+  Ppo agent(cartpole_spec(), PpoConfig{}, 1);
   const fs::path good = dir / "best.pt", bad = dir / "bad.pt";
   save_checkpoint(good.string(), agent, {1, "run: {seed: 1}\n", {}});
   const std::vector<unsigned char> zip = read_bytes(good);
