@@ -22,7 +22,7 @@ class SnapshotWriter {
   template <class T>
   void put_vector(const std::vector<T>& values) {
     put<uint64_t>(values.size());
-    bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+    if (!values.empty()) bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
   }
   void put_bytes(const std::string& bytes) {
     put<uint64_t>(bytes.size());
@@ -50,9 +50,11 @@ class SnapshotReader {
   template <class T>
   std::vector<T> get_vector() {
     const auto n = get<uint64_t>();
-    need(n * sizeof(T));
+    // A damaged count must not overflow n * sizeof(T) or allocate before the check.
+    if (n > (bytes_.size() - pos_) / sizeof(T)) fail("a vector of " + std::to_string(n) + " values runs past the end");
     std::vector<T> values(n);
-    std::memcpy(values.data(), bytes_.data() + pos_, n * sizeof(T));
+    // An empty vector's data() may be null, which memcpy must not be given even for 0 bytes.
+    if (n > 0) std::memcpy(values.data(), bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
     return values;
   }
@@ -68,7 +70,7 @@ class SnapshotReader {
 
  private:
   void need(std::size_t n) const {
-    if (pos_ + n > bytes_.size()) fail("it is shorter than expected (truncated, or from another env)");
+    if (n > bytes_.size() - pos_) fail("it is shorter than expected (truncated, or from another env)");
   }
   const std::string& bytes_;
   std::string what_;
