@@ -31,6 +31,11 @@ std::vector<std::string> own_arguments() {
 
 pid_t start_self(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
                  const std::string& output) {
+  return start_process("/proc/self/exe", args, env, output);
+}
+
+pid_t start_process(const std::string& program, const std::vector<std::string>& args,
+                    const std::vector<std::pair<std::string, std::string>>& env, const std::string& output) {
   // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -52,8 +57,8 @@ pid_t start_self(const std::vector<std::string>& args, const std::vector<std::pa
       ::dup2(out_fd, STDOUT_FILENO);
       ::dup2(out_fd, STDERR_FILENO);
     }
-    ::execv("/proc/self/exe", argv.data());
-    std::fprintf(stderr, "rlforge: error: cannot start %s: %s\n", args[0].c_str(), std::strerror(errno));
+    ::execv(program.c_str(), argv.data());
+    std::fprintf(stderr, "rlforge: error: cannot start %s: %s\n", program.c_str(), std::strerror(errno));
     ::_exit(127);
   }
   if (out_fd >= 0) ::close(out_fd);

@@ -92,7 +92,7 @@ class Scheduler {
     std::vector<uint64_t> queue;
     for (const uint64_t seed : m_.seeds) {
       if (is_finished_run(run_dir_of(dir_, seed))) {
-        finished_.push_back(seed);
+        mark_finished(seed);
       } else {
         queue.push_back(seed);
       }
@@ -184,19 +184,23 @@ class Scheduler {
                 << last_line(log_of(dir_, seed)) << std::endl;
       return;
     }
-    finished_.push_back(seed);
+    mark_finished(seed);
     std::cout << "seed " << seed << " finished";
-    if (const auto score = held_out_score(run_dir_of(dir_, seed))) std::cout << ": held-out return " << *score;
+    if (scores_.count(seed) != 0) std::cout << ": held-out return " << scores_.at(seed);
     std::cout << " (" << finished_.size() << " of " << m_.seeds.size() << " finished, " << running_.size()
               << " running)" << so_far() << std::endl;
+  }
+
+  // A finished seed, with its held-out score read once (when its run has one).
+  void mark_finished(uint64_t seed) {
+    finished_.push_back(seed);
+    if (const auto score = held_out_score(run_dir_of(dir_, seed))) scores_[seed] = *score;
   }
 
   // The IQM of the held-out scores so far, with its interval once there are a few.
   std::string so_far() const {
     stats::ScoresByTask scores{{}};
-    for (const uint64_t seed : finished_) {
-      if (const auto score = held_out_score(run_dir_of(dir_, seed))) scores[0].push_back(*score);
-    }
+    for (const auto& [seed, score] : scores_) scores[0].push_back(score);
     if (scores[0].size() < 2) return "";
     const stats::Interval iqm = stats::iqm_interval(scores);
     std::ostringstream s;
@@ -209,6 +213,7 @@ class Scheduler {
   int jobs_;
   std::map<pid_t, uint64_t> running_;
   std::vector<uint64_t> finished_, failed_;
+  std::map<uint64_t, double> scores_;  // held-out scores of finished seeds
   bool stopping_ = false;
 };
 

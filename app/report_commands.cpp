@@ -18,7 +18,6 @@
 #include "cli_errors.h"
 #include "reference_scores.h"
 #include "run_results.h"
-#include "rlforge/render/offscreen_canvas.h"
 #include "rlforge/render/plot.h"
 #include "rlforge/stats/bootstrap.h"
 #include "rlforge/trainers/trainer.h"
@@ -134,14 +133,6 @@ std::string file_part(const std::string& text) {
 const Color kGroupColors[] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {255, 127, 14}, {148, 103, 189}, {140, 86, 75}};
 Color group_color(std::size_t i) { return kGroupColors[i % (sizeof kGroupColors / sizeof kGroupColors[0])]; }
 
-void save_plot(const PlotSpec& spec, const fs::path& path) {
-  OffscreenCanvas canvas(800, 500);
-  draw_plot(canvas, spec);
-  // The PNG writer writes in place; a temporary name and a rename keep a reader from a half file.
-  const fs::path partial = path.string() + ".partial.png";
-  canvas.save_png(partial.string());
-  fs::rename(partial, path);
-}
 
 // Env steps at which every run evaluated, and the IQM of their evaluation returns there.
 struct Curve {
@@ -158,7 +149,9 @@ Curve sample_efficiency(const std::vector<RunResult>& runs, const stats::Bootstr
     for (const RunResult& r : runs) {
       const auto it = std::find(r.eval_steps.begin(), r.eval_steps.end(), step);
       if (it == r.eval_steps.end()) break;
-      at[0].push_back(r.eval_returns[static_cast<std::size_t>(it - r.eval_steps.begin())]);
+      const double value = r.eval_returns[static_cast<std::size_t>(it - r.eval_steps.begin())];
+      if (!std::isfinite(value)) break;  // an unreadable cell: this step is left out
+      at[0].push_back(value);
     }
     if (at[0].size() != runs.size()) continue;
     c.steps.push_back(step);
@@ -334,7 +327,7 @@ class Report {
         }
         profile.series.push_back(std::move(s));
       }
-      save_plot(profile, fs::path(out_dir) / "performance_profile.png");
+      write_plot_png(profile, (fs::path(out_dir) / "performance_profile.png").string());
       files.push_back("performance_profile.png");
     }
     // Sample efficiency per env: each group's IQM of evaluation returns against env steps.
@@ -361,7 +354,7 @@ class Report {
       }
       if (curve.series.empty()) continue;
       const std::string name = "sample_efficiency_" + file_part(env_id) + ".png";
-      save_plot(curve, fs::path(out_dir) / name);
+      write_plot_png(curve, (fs::path(out_dir) / name).string());
       files.push_back(name);
     }
     return files;

@@ -3,9 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
+
+#include "rlforge/trainers/learning_curve.h"
 
 namespace fs = std::filesystem;
 
@@ -24,37 +24,6 @@ YAML::Node load_yaml(const fs::path& path) {
 // yaml-cpp throws when indexing below a missing key, hence one step at a time.
 YAML::Node child(const YAML::Node& node, const char* key) { return node && node.IsMap() ? node[key] : YAML::Node(); }
 bool scalar(const YAML::Node& node) { return node && node.IsScalar(); }
-
-// eval.csv's env_steps and mean_return columns.
-void read_evaluations(const fs::path& path, RunResult& run) {
-  std::ifstream in(path);
-  if (!in) return;  // a run without in-training evaluations has no curve
-  std::string line;
-  if (!std::getline(in, line)) return;
-  std::vector<std::string> names;
-  std::stringstream header(line);
-  for (std::string name; std::getline(header, name, ',');) names.push_back(name);
-  std::size_t steps_col = names.size(), return_col = names.size();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "env_steps") steps_col = i;
-    if (names[i] == "mean_return") return_col = i;
-  }
-  if (steps_col == names.size() || return_col == names.size()) {
-    throw std::runtime_error(path.string() + ": expected env_steps and mean_return columns");
-  }
-  for (int row = 2; std::getline(in, line); ++row) {
-    std::vector<std::string> cells;
-    std::stringstream s(line);
-    for (std::string cell; std::getline(s, cell, ',');) cells.push_back(cell);
-    try {
-      run.eval_steps.push_back(std::stod(cells.at(steps_col)));
-      run.eval_returns.push_back(std::stod(cells.at(return_col)));
-    } catch (const std::exception&) {
-      throw std::runtime_error(path.string() + ": line " + std::to_string(row) + ": expected numbers in the " +
-                               "env_steps and mean_return columns");
-    }
-  }
-}
 
 }  // namespace
 
@@ -88,7 +57,8 @@ RunResult read_run_result(const fs::path& dir) {
     throw std::runtime_error(dir.string() + ": run.seed '" + seed.Scalar() + "' or test.final.mean_return '" +
                              score.Scalar() + "' is not a number");
   }
-  read_evaluations(dir / "eval.csv", run);
+  // Its in-training evaluations; a run without them has no curve.
+  read_csv_columns((dir / "eval.csv").string(), "env_steps", "mean_return", run.eval_steps, run.eval_returns);
   return run;
 }
 

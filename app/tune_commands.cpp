@@ -2,11 +2,9 @@
 
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,7 +16,6 @@
 
 #include "child_process.h"
 #include "cli_errors.h"
-#include "rlforge/render/offscreen_canvas.h"
 #include "rlforge/render/plot.h"
 #include "rlforge/trainers/config.h"
 
@@ -136,10 +133,7 @@ void plot_trials(const fs::path& out) {
     }
   }
   PlotSpec spec{"rlforge tune: trial scores", "trial", "score (validation evaluations)", {complete, pruned, best}};
-  OffscreenCanvas canvas(800, 500);
-  draw_plot(canvas, spec);
-  canvas.save_png((out / "trials.png.partial.png").string());
-  fs::rename(out / "trials.png.partial.png", out / "trials.png");
+  write_plot_png(spec, (out / "trials.png").string());
 }
 
 volatile sig_atomic_t interrupted = 0;
@@ -161,13 +155,17 @@ int tune(const TuneArgs& args) {
     }
   }
   const std::string out = args.out.empty() ? (fs::path(config.run.out_dir) / (config.run.name + "-tune")).string() : args.out;
-  fs::create_directories(out);
   const std::string study = args.study.empty() ? (fs::path(out) / "study.db").string() : args.study;
   const std::string driver = driver_path();
   if (!fs::exists(driver)) throw std::runtime_error("the tuning driver " + driver + " is missing (set RLFORGE_TUNE_DRIVER)");
   const char* python_env = std::getenv("RLFORGE_PYTHON");
   const std::string python = python_env != nullptr ? python_env : "/usr/bin/python3";
+  if (!fs::exists(python)) {
+    throw std::runtime_error(python + " is missing: rlforge tune runs Debian's python3 with python3-optuna "
+                             "(scripts/install-deps.sh installs both; RLFORGE_PYTHON names another)");
+  }
 
+  fs::create_directories(out);
   std::vector<std::string> argv{python, driver, "--rlforge", fs::read_symlink("/proc/self/exe").string(),
                                 "--config", args.config, "--trials", std::to_string(args.trials),
                                 "--jobs", std::to_string(args.jobs), "--prune", args.prune,
@@ -185,19 +183,7 @@ int tune(const TuneArgs& args) {
   // Ctrl-C reaches the driver and its trials (one process group); wait for them to stop.
   signal(SIGINT, note_interrupt);
   signal(SIGTERM, note_interrupt);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("cannot start the tuning driver: ") + std::strerror(errno));
-  if (pid == 0) {
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    std::vector<char*> cargv;
-    for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
-    ::execv(python.c_str(), cargv.data());
-    std::fprintf(stderr, "rlforge: error: cannot run %s (Debian's python3 with python3-optuna): %s\n", python.c_str(),
-                 std::strerror(errno));
-    ::_exit(127);
-  }
+  const pid_t pid = start_process(python, argv, {});
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

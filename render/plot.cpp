@@ -1,5 +1,7 @@
 #include "rlforge/render/plot.h"
 
+#include "rlforge/render/offscreen_canvas.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -169,6 +171,12 @@ void draw_plot(Canvas& canvas, const PlotSpec& spec) {
     if (named[i]->markers) canvas.fill_circle({bx + pad + swatch / 2, cy}, 3.0, named[i]->color);
     canvas.text({bx + pad * 2 + swatch, h - cy}, named[i]->name, kInk, font, HAlign::Left, VAlign::Middle);
   }
+}
+
+void write_plot_png(const PlotSpec& spec, const std::string& path, int width, int height) {
+  OffscreenCanvas canvas(width, height);
+  draw_plot(canvas, spec);
+  canvas.save_png(path);
 }
 
 }  // namespace rlforge

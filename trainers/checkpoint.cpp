@@ -60,7 +60,6 @@ std::string previous_checkpoint(const std::string& path) {
   return (p.parent_path() / (p.stem().string() + ".prev" + p.extension().string())).string();
 }
 
-namespace {
 torch::serialize::InputArchive open_checkpoint(const std::string& path) {
   if (!fs::exists(path)) throw std::runtime_error(path + ": no such checkpoint");
   try {
@@ -88,7 +87,6 @@ torch::serialize::InputArchive open_checkpoint(const std::string& path) {
   }
   return archive;
 }
-}  // namespace
 
 namespace {
 Checkpoint read_info(torch::serialize::InputArchive& archive, const std::string& path) {

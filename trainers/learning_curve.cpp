@@ -7,21 +7,17 @@
 #include <stdexcept>
 #include <vector>
 
-#include "rlforge/render/offscreen_canvas.h"
 #include "rlforge/render/plot.h"
 
 namespace fs = std::filesystem;
 
 namespace rlforge {
 
-namespace {
-
-// Two columns of a CSV file with a header row, as numbers ("nan" and empty cells become NaN).
-void read_columns(const fs::path& path, const std::string& x_name, const std::string& y_name, std::vector<double>& xs,
-                  std::vector<double>& ys) {
+void read_csv_columns(const std::string& path, const std::string& x_name, const std::string& y_name,
+                      std::vector<double>& xs, std::vector<double>& ys) {
   if (!fs::exists(path)) return;
   std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
+  if (!in) throw std::runtime_error("cannot read " + path);
   std::string line;
   if (!std::getline(in, line)) return;
   std::vector<std::string> header;
@@ -48,8 +44,6 @@ void read_columns(const fs::path& path, const std::string& x_name, const std::st
   }
 }
 
-}  // namespace
-
 void write_learning_curve(const std::string& run_dir, const CurveSpec& spec, int width, int height) {
   // Matplotlib's first colours: blue, red, then green, orange, purple.
   static const Color colors[] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {255, 127, 14}, {148, 103, 189}};
@@ -64,12 +58,10 @@ void write_learning_curve(const std::string& run_dir, const CurveSpec& spec, int
     series.name = s.label;
     series.color = colors[i % (sizeof colors / sizeof colors[0])];
     series.markers = s.markers;
-    read_columns(dir / s.file, spec.x_column, s.column, series.x, series.y);
+    read_csv_columns((dir / s.file).string(), spec.x_column, s.column, series.x, series.y);
     plot.series.push_back(series);
   }
-  OffscreenCanvas canvas(width, height);
-  draw_plot(canvas, plot);
-  canvas.save_png((dir / "curve.png").string());
+  write_plot_png(plot, (dir / "curve.png").string(), width, height);
 }
 
 CurveSpec return_curve(const std::string& title) {

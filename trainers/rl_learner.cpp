@@ -24,9 +24,7 @@ class RlLearner : public Learner {
       : config_(config), venv_(config.env) {
     venv_.reset(seeds::training(config.run.seed));
     algorithm_ = make_algorithm(config, venv_, device, distributed);
-    eval_env_ = config.env;
-    eval_env_.num_envs = static_cast<int>(std::min<int64_t>(config.trainer.eval_episodes, 8));
-    eval_env_.threads = 1;
+    eval_env_ = evaluation_env(config.trainer.eval_episodes);
   }
 
   Agent& agent() override { return algorithm_->agent(); }
@@ -89,9 +87,7 @@ class RlLearner : public Learner {
     const int64_t episodes = config_.trainer.test_episodes;
     if (episodes == 0) return;
     const auto start = std::chrono::steady_clock::now();
-    VectorEnvConfig test_env = config_.env;
-    test_env.num_envs = static_cast<int>(std::min<int64_t>(episodes, 8));
-    test_env.threads = 1;
+    const VectorEnvConfig test_env = evaluation_env(episodes);
     const uint64_t seed = seeds::test(base_seed());
     auto run_test = [&] {
       torch::Generator generator = at::detail::createCPUGenerator(seed);
@@ -201,6 +197,14 @@ class RlLearner : public Learner {
     }
     const auto n = static_cast<double>(recent_.size());
     return {mean_return / n, mean_length / n};
+  }
+
+  // The envs an evaluation of `episodes` episodes plays on: up to 8 at once, on this thread.
+  VectorEnvConfig evaluation_env(int64_t episodes) const {
+    VectorEnvConfig env = config_.env;
+    env.num_envs = static_cast<int>(std::min<int64_t>(episodes, 8));
+    env.threads = 1;
+    return env;
   }
 
   static YAML::Node result_node(const EvaluationResult& e, int64_t env_steps) {

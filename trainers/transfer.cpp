@@ -1,10 +1,11 @@
 #include "rlforge/trainers/transfer.h"
-#include "zip_integrity.h"
 
 #include <cctype>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
+
+#include "rlforge/trainers/trainer.h"
 
 namespace fs = std::filesystem;
 
@@ -69,14 +70,9 @@ std::vector<std::string> load_pretrained(torch::nn::Module& target, const Transf
   }
   torch::serialize::InputArchive root, model;
   try {
-    verify_zip_archive(path);
+    root = open_checkpoint(path);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string("agent.init_from: ") + e.what());
-  }
-  try {
-    root.load_from(path);
-  } catch (const c10::Error&) {
-    throw std::runtime_error("agent.init_from: " + path + " is not a readable rlforge checkpoint");
   }
   if (!root.try_read("model", model)) throw std::runtime_error("agent.init_from: " + path + " holds no model");
 

@@ -40,12 +40,14 @@ PY
 }
 
 accepted=0
+tried=0
 base_seed="${5:-1}"
 for ((k = 0; k < damages; ++k)); do
   seed=$((base_seed + k))
   cp "$work/best.good" "$work/run/checkpoints/best.pt"
   how=$(damage "$work/run/checkpoints/best.pt" $seed)
   if cmp -s "$work/best.good" "$work/run/checkpoints/best.pt"; then continue; fi  # a flip that changed nothing
+  tried=$((tried + 1))
   if "$rlforge" eval "$work/run" --episodes 1 >/dev/null 2>"$work/err"; then
     accepted=$((accepted + 1)); fail "eval accepted best.pt with $how (seed $seed)"
   elif [[ $(wc -l <"$work/err") -ne 1 ]] || ! grep -q "best.pt" "$work/err"; then
@@ -55,11 +57,13 @@ for ((k = 0; k < damages; ++k)); do
   cp "$work/last.good" "$work/run/checkpoints/last.pt"
   how=$(damage "$work/run/checkpoints/last.pt" $((seed + 100000)))
   if cmp -s "$work/last.good" "$work/run/checkpoints/last.pt"; then continue; fi
+  tried=$((tried + 1))
   if "$rlforge" train --resume "$work/run" --set trainer.total_steps=2304 >/dev/null 2>"$work/err"; then
     accepted=$((accepted + 1)); fail "resume accepted last.pt with $how (seed $((seed + 100000)))"
   elif [[ $(wc -l <"$work/err") -ne 1 ]] || ! grep -q "last.pt" "$work/err"; then
     fail "resume's refusal of last.pt ($how) is not one line naming it: $(cat "$work/err")"
   fi
 done
-echo "damaged checkpoints tried: $((2 * damages)), accepted: $accepted"
+echo "damaged checkpoints tried: $tried, accepted: $accepted"
+((tried >= damages)) || fail "only $tried of $((2 * damages)) damages changed the file"
 finish

@@ -36,6 +36,7 @@ TEST_CASE("a snapshot whose length field is damaged is refused", "[envs][snapsho
     SnapshotReader vector_reader(bytes, "test env");
     CHECK_THROWS_WITH(vector_reader.get_vector<double>(), Catch::Contains("test env: snapshot does not fit"));
     SnapshotReader bytes_reader(bytes, "test env");
+    // As bytes, 3 fit in the 8 that follow; the larger counts do not.
     if (n > 8) CHECK_THROWS_WITH(bytes_reader.get_bytes(), Catch::Contains("test env: snapshot does not fit"));
   }
 }

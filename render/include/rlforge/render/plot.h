@@ -25,6 +25,8 @@ struct PlotSpec {
 
 // Draws over the whole canvas. Series may be empty; non-finite points are skipped.
 void draw_plot(Canvas& canvas, const PlotSpec& spec);
+// Draws the plot offscreen at width x height and writes it as a PNG file (atomically).
+void write_plot_png(const PlotSpec& spec, const std::string& path, int width = 800, int height = 500);
 
 // About `target` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi].
 std::vector<double> nice_ticks(double lo, double hi, int target);

@@ -27,6 +27,12 @@ struct CurveSpec {
 // a file that cannot be read throws naming it.
 void write_learning_curve(const std::string& run_dir, const CurveSpec& spec, int width = 800, int height = 500);
 
+// Two columns of a run's CSV file (metrics.csv, eval.csv) as numbers, appended to xs and ys: "nan"
+// and unreadable cells become NaN, a partly written last line is skipped, and a missing file or
+// column adds nothing.
+void read_csv_columns(const std::string& path, const std::string& x_name, const std::string& y_name,
+                      std::vector<double>& xs, std::vector<double>& ys);
+
 // Reinforcement learning's curve: the training return (mean of the last 100 episodes) and the
 // evaluation return against env steps.
 CurveSpec return_curve(const std::string& title);
