@@ -78,8 +78,8 @@ int train(const TrainArgs& args) {
     throw ConfigError("--nproc " + std::to_string(args.nproc) + ": already one of WORLD_SIZE=" +
                       std::to_string(dist_env.world_size) + " ranks; use either --nproc or torchrun's variables");
   }
-  if ((args.nproc > 1 || dist_env.world_size > 1) && config.algo == "dqn") {
-    throw ConfigError(dqn_one_process_message(args.nproc > 1 ? args.nproc : dist_env.world_size));
+  if ((args.nproc > 1 || dist_env.world_size > 1) && uses_replay_buffer(config.algo)) {
+    throw ConfigError(replay_one_process_message(config.algo, args.nproc > 1 ? args.nproc : dist_env.world_size));
   }
   if (args.nproc > 1) {
     if (!distributed_supported()) {

@@ -384,11 +384,11 @@ void check_config_environment(ExperimentConfig& c) {
       at.fail("agent.init_from", e.what());
     }
   }
-  if (c.algo == "dqn") {
-    const int64_t bytes = dqn_replay_bytes(c, spec);
+  if (uses_replay_buffer(c.algo)) {
+    const int64_t bytes = replay_buffer_bytes(c, spec);
     const int64_t available = available_memory_bytes();
     if (available > 0 && bytes > available) {
-      at.fail("agent.buffer_size", "a replay buffer of " + std::to_string(c.dqn.buffer_size) + " transitions of " +
+      at.fail("agent.buffer_size", "a replay buffer of " + std::to_string(c.algo == "dqn" ? c.dqn.buffer_size : c.off_policy.buffer_size) + " transitions of " +
                                        spec.observation_space.describe() + " needs " + format_bytes(bytes) + ", more than the " +
                                        format_bytes(available) +
                                        " of memory available (MemAvailable in /proc/meminfo); lower buffer_size");

@@ -41,7 +41,11 @@ YAML::Node document_section(const C& c, const char* name) {
   return section.IsDefined() ? section : YAML::Node(YAML::NodeType::Undefined);
 }
 using Algos = std::vector<std::string>;
-const Algos kAll{}, kPpo{"ppo"}, kDqn{"dqn"}, kRl{"ppo", "dqn"}, kData{"supervised", "self_supervised"};
+const Algos kAll{}, kPpo{"ppo"}, kDqn{"dqn"}, kRl{"ppo", "dqn", "sac", "td3", "tqc"},
+    kData{"supervised", "self_supervised"};
+// The off-policy actor-critics for Box actions, and their subsets.
+const Algos kOffPolicy{"sac", "td3", "tqc"}, kEntropy{"sac", "tqc"}, kTd3{"td3"}, kTqc{"tqc"};
+const Algos kReplay{"dqn", "sac", "td3", "tqc"};
 const Algos kSupervised{"supervised"};
 // The tasks of each kind of learning from data; the first is the default.
 const std::vector<std::string> kSupervisedTasks{"classification", "regression", "behaviour_cloning"};
@@ -243,7 +247,8 @@ std::vector<KeyBinding> declare() {
   add(integer("data.fold", kData, AT(data.fold), "the fold that validates (rlforge train --all-folds runs each)").min(0));
 
   // agent
-  add(choice("agent.algo", kAll, AT(algo), {"ppo", "dqn", "supervised", "self_supervised"}, "the learning algorithm"));
+  add(choice("agent.algo", kAll, AT(algo), {"ppo", "dqn", "sac", "td3", "tqc", "supervised", "self_supervised"},
+             "the learning algorithm"));
   // PPO
   add(integer("agent.n_steps", kPpo, AT(ppo.n_steps), "steps per env per rollout").min(1));
   add(integer("agent.batch_size", kPpo, AT(ppo.batch_size), "minibatch size (at most n_steps x env.num_envs)").min(1));
@@ -303,7 +308,7 @@ std::vector<KeyBinding> declare() {
   add(number("agent.prioritized_replay_beta0", kDqn, AT(dqn.prioritized_replay_beta0), "PER's starting importance exponent (to 1)").min(0).max(1));
   add(number("agent.prioritized_replay_eps", kDqn, AT(dqn.prioritized_replay_eps), "PER's priority floor").min(0, true));
   add(boolean("agent.manual_gradient", kDqn, AT(dqn.manual_gradient), "hand-written backward pass for tanh/relu MLPs (false: autograd)"));
-  add(choice("agent.save_replay_buffer", kDqn, AT(save_replay_buffer), {"auto", "true", "false"},
+  add(choice("agent.save_replay_buffer", kReplay, AT(save_replay_buffer), {"auto", "true", "false"},
              "write the replay buffer with last.pt for an exact --resume (auto: when at most 256 MiB)"));
   Decl net_arch = int_list("agent.policy.net_arch", kDqn, AT(dqn.policy.mlp.hidden), "hidden layers (images: after the CNN)");
   YAML::Emitter vector_default;
@@ -313,6 +318,60 @@ std::vector<KeyBinding> declare() {
   add(choice("agent.policy.activation", kDqn, AT(dqn.policy.mlp.activation), kActivations, "activation"));
   add(boolean("agent.policy.ortho_init", kDqn, AT(dqn.policy.mlp.ortho_init), "orthogonal initialisation (false: LibTorch's default)"));
   add(integer("agent.policy.cnn_features", kDqn, AT(dqn.policy.cnn_features), "image observations: width of the Nature CNN's output").min(1));
+  // SAC, TD3, TQC (defaults by algo: defaults_for)
+  add(number("agent.learning_rate", kOffPolicy, AT(off_policy.learning_rate), "Adam's step size (actor, critics, temperature)")
+          .min(0, true));
+  add(schedule("agent.learning_rate_schedule", kOffPolicy, AT(off_policy.learning_rate_linear),
+               "linear: the learning rate falls to 0 over training"));
+  add(integer("agent.buffer_size", kOffPolicy, AT(off_policy.buffer_size), "transitions the replay buffer keeps").min(1).max(std::ldexp(1.0, 40)));
+  add(integer("agent.learning_starts", kOffPolicy, AT(off_policy.learning_starts), "env steps of uniformly random actions before learning").min(0));
+  add(integer("agent.batch_size", kOffPolicy, AT(off_policy.batch_size), "transitions per gradient step").min(1));
+  add(number("agent.tau", kOffPolicy, AT(off_policy.tau), "Polyak factor of the target networks").min(0, true).max(1));
+  add(number("agent.gamma", kOffPolicy, AT(off_policy.gamma), "discount factor").min(0).max(1));
+  add(integer("agent.train_freq", kOffPolicy, AT(off_policy.train_freq), "vector-env steps between training rounds").min(1));
+  add(integer("agent.gradient_steps", kOffPolicy, AT(off_policy.gradient_steps), "updates per round (-1: as many as env steps of the round)")
+          .min(1)
+          .also(-1));
+  add(number("agent.adam_eps", kOffPolicy, AT(off_policy.adam_eps), "Adam's epsilon").min(0, true));
+  add(integer("agent.n_critics", kOffPolicy, AT(off_policy.n_critics), "critics (the target takes their minimum; TQC pools their quantiles)").min(1));
+  add(text("agent.ent_coef", kEntropy, AT(off_policy.ent_coef), "entropy coefficient: auto (learned from 1), auto_<x> (learned from x) or a fixed number")
+          .check([](const std::string& v) -> std::string {
+            OffPolicyConfig probe;
+            probe.ent_coef = v;
+            try {
+              probe.validate();
+            } catch (const std::exception& e) {
+              return "expected auto, auto_<initial value> or a number >= 0, got " + v;
+            }
+            return "";
+          }));
+  add(text("agent.target_entropy", kEntropy, AT(off_policy.target_entropy), "entropy the temperature aims at: auto (-dim(A)) or a number")
+          .check([](const std::string& v) -> std::string {
+            OffPolicyConfig probe;
+            probe.target_entropy = v;
+            try {
+              probe.validate();
+            } catch (const std::exception& e) {
+              return "expected auto or a number, got " + v;
+            }
+            return "";
+          }));
+  add(integer("agent.target_update_interval", kEntropy, AT(off_policy.target_update_interval), "gradient steps between target updates").min(1));
+  add(integer("agent.policy_delay", kTd3, AT(off_policy.policy_delay), "critic updates per actor and target update").min(1));
+  add(number("agent.target_policy_noise", kTd3, AT(off_policy.target_policy_noise), "std of the smoothing noise on target actions ([-1, 1] scale)").min(0));
+  add(number("agent.target_noise_clip", kTd3, AT(off_policy.target_noise_clip), "clip of that noise").min(0));
+  add(choice("agent.action_noise", kOffPolicy, AT(off_policy.action_noise), {"none", "normal", "ornstein_uhlenbeck"},
+             "exploration noise added to the actor's actions while collecting"));
+  add(number("agent.action_noise_std", kOffPolicy, AT(off_policy.action_noise_std), "its standard deviation ([-1, 1] action scale)")
+          .min(0)
+          .when("agent.action_noise", {"normal", "ornstein_uhlenbeck"}));
+  add(integer("agent.n_quantiles", kTqc, AT(off_policy.n_quantiles), "quantiles per critic").min(1));
+  add(integer("agent.top_quantiles_to_drop_per_net", kTqc, AT(off_policy.top_quantiles_to_drop_per_net),
+              "largest quantiles per critic left out of the target")
+          .min(0));
+  add(int_list("agent.policy.net_arch.pi", kOffPolicy, AT(off_policy.pi), "hidden layers of the actor"));
+  add(int_list("agent.policy.net_arch.qf", kOffPolicy, AT(off_policy.qf), "hidden layers of each critic"));
+  add(choice("agent.policy.activation", kOffPolicy, AT(off_policy.activation), kActivations, "activation of actor and critics"));
   // Learning from data
   std::vector<std::string> tasks = kSupervisedTasks;
   tasks.insert(tasks.end(), kSelfSupervisedTasks.begin(), kSelfSupervisedTasks.end());
@@ -433,6 +492,7 @@ ExperimentConfig defaults_for(const std::string& algo) {
   ExperimentConfig c;
   c.algo = algo;
   if (learns_from_data(algo)) c.trainer = TrainerSection::counting_epochs();
+  if (algo == "sac" || algo == "td3" || algo == "tqc") c.off_policy = OffPolicyConfig::defaults(algo);
   return c;
 }
 
@@ -530,6 +590,12 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       at.fail("agent.batch_size", std::to_string(d.batch_size) + " is more than buffer_size (" + std::to_string(d.buffer_size) + ")");
     }
   }
+  if (is_off_policy_actor_critic(c.algo)) {
+    const OffPolicyConfig& o = c.off_policy;
+    if (o.batch_size > o.buffer_size) {
+      at.fail("agent.batch_size", std::to_string(o.batch_size) + " is more than buffer_size (" + std::to_string(o.buffer_size) + ")");
+    }
+  }
 }
 
 void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec) {
@@ -557,6 +623,16 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
     }
     // SB3's default: no hidden layers after the CNN for images.
     if (image && !at.given("agent.policy.net_arch")) c.dqn.policy.mlp.hidden.clear();
+  }
+  if (is_off_policy_actor_critic(c.algo) && env) {
+    if (actions.is_discrete() || actions.shape().size() != 1) {
+      at.fail("agent.algo", c.algo + " needs a one-dimensional Box action space, got " + actions.describe() + " from " +
+                                c.env.id + " (for Discrete actions use dqn or ppo)");
+    }
+    if (obs.is_discrete() || obs.dtype() != DType::Float32) {
+      at.fail("agent.algo", c.algo + " takes float vector observations, got " + obs.describe() + " from " + c.env.id +
+                                " (image observations need ppo's or dqn's CNN)");
+    }
   }
   if (c.learns_from_data()) {
     SupervisedConfig& s = c.supervised;
@@ -687,7 +763,7 @@ bool ConfigKey::applies_to(const std::string& algo) const {
 }
 
 const std::vector<std::string>& config_algos() {
-  static const std::vector<std::string> algos{"ppo", "dqn", "supervised", "self_supervised"};
+  static const std::vector<std::string> algos{"ppo", "dqn", "sac", "td3", "tqc", "supervised", "self_supervised"};
   return algos;
 }
 

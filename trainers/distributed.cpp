@@ -109,8 +109,8 @@ bool busy_poll_sockets(const DistributedEnv& env, const std::function<const char
   return cores > 0 && static_cast<unsigned>(env.local_world_size) <= cores;
 }
 
-std::string dqn_one_process_message(int world_size) {
-  return "dqn runs in one process: its replay buffer and the gradient steps drawn from it are not split "
+std::string replay_one_process_message(const std::string& algo, int world_size) {
+  return algo + " runs in one process: its replay buffer and the gradient steps drawn from it are not split "
          "across ranks (WORLD_SIZE=" + std::to_string(world_size) + "); train it without --nproc or torchrun, or use ppo";
 }
 

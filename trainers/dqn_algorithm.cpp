@@ -4,14 +4,12 @@
 // every target_update_interval env steps, as the steps pass.
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 
 #include "algorithms.h"
+#include "replay_checkpoint.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/agents/dqn.h"
 #include "rlforge/replay/prioritized_replay_buffer.h"
-
-namespace fs = std::filesystem;
 
 namespace rlforge {
 
@@ -28,15 +26,13 @@ ReplayBufferConfig dqn_replay_config(const ExperimentConfig& config, const EnvSp
   return rc;
 }
 
-int64_t dqn_replay_bytes(const ExperimentConfig& config, const EnvSpec& spec) {
+int64_t replay_buffer_bytes(const ExperimentConfig& config, const EnvSpec& spec) {
+  if (config.algo != "dqn") return ReplayBuffer::memory_bytes(off_policy_replay_config(config, spec));
   const ReplayBufferConfig rc = dqn_replay_config(config, spec);
   return config.dqn.prioritized_replay ? PrioritizedReplayBuffer::memory_bytes(rc) : ReplayBuffer::memory_bytes(rc);
 }
 
 namespace {
-
-// Buffers up to this size are saved with last.pt when save_replay_buffer is auto.
-constexpr int64_t kAutoSaveBytes = int64_t{256} << 20;
 
 class DqnAlgorithm : public Algorithm {
  public:
@@ -57,8 +53,7 @@ class DqnAlgorithm : public Algorithm {
     buffer_->observe_reset(venv_);
     const int64_t round = c_.train_freq * n_;
     rounds_per_iterate_ = std::max<int64_t>(1, (1000 + round - 1) / round);
-    const std::string& mode = config.save_replay_buffer;
-    save_replay_ = mode == "true" || (mode == "auto" && dqn_replay_bytes(config, venv.spec()) <= kAutoSaveBytes);
+    save_replay_ = replay_saved_with_checkpoints(config.save_replay_buffer, replay_buffer_bytes(config, venv.spec()));
   }
 
   Agent& agent() override { return dqn_; }
@@ -105,16 +100,12 @@ class DqnAlgorithm : public Algorithm {
     YAML::Node n;
     n["env_steps"] = env_steps_;
     n["gradient_steps"] = gradient_steps_;
-    n["replay_saved"] = save_replay_;
-    n["replay_steps_added"] = buffer_->steps_added();
     if (c_.prioritized_replay) n["beta"] = static_cast<PrioritizedReplayBuffer&>(*buffer_).beta();
+    save_replay(*buffer_, save_replay_, checkpoint_dir, n);
     YAML::Emitter out;
     out.SetDoublePrecision(17);
     out << n;
     extras["dqn"] = text_tensor(out.c_str());
-    // The buffer goes first: a run killed between the two files leaves a replay.bin newer than
-    // last.pt, which restore_state notices (steps added differ) and refills instead.
-    if (save_replay_) buffer_->save((fs::path(checkpoint_dir) / "replay.bin").string());
   }
 
   void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t env_steps,
@@ -123,31 +114,9 @@ class DqnAlgorithm : public Algorithm {
     const YAML::Node n = YAML::Load(tensor_text(extras.at("dqn")));
     env_steps_ = env_steps;
     gradient_steps_ = n["gradient_steps"].as<int64_t>();
-    const std::string path = (fs::path(checkpoint_dir) / "replay.bin").string();
-    std::string why;
-    if (!n["replay_saved"].as<bool>()) {
-      why = "the replay buffer was not saved (agent.save_replay_buffer)";
-    } else if (!fs::exists(path)) {
-      why = path + " is missing";
-    } else {
-      try {
-        buffer_->load(path);
-        if (buffer_->steps_added() != n["replay_steps_added"].as<int64_t>()) {
-          why = path + " does not belong to last.pt (written at another step)";
-        }
-      } catch (const std::exception& e) {
-        why = e.what();
-      }
-    }
     if (c_.prioritized_replay && n["beta"]) static_cast<PrioritizedReplayBuffer&>(*buffer_).set_beta(n["beta"].as<double>());
-    if (why.empty()) return;
-    // Refill: the env continues where it was, the buffer starts empty, and learning waits until
-    // it holds what learning_starts (at least a batch) asked for. Not exact.
-    buffer_->clear();
-    buffer_->observe_reset(venv_);
-    min_fill_ = std::min(buffer_->capacity(), std::max(c_.learning_starts, c_.batch_size));
-    log << "resuming without the replay buffer: " << why << "; refilling it with " << min_fill_
-        << " transitions before learning continues (the run will not match an uninterrupted one)" << std::endl;
+    const int64_t refill = restore_replay(*buffer_, venv_, n, checkpoint_dir, c_.learning_starts, c_.batch_size, log);
+    if (refill > 0) min_fill_ = refill;
   }
 
   std::vector<std::pair<std::string, double>> time_seconds() const override {

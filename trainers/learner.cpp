@@ -2,6 +2,7 @@
 
 #include "algorithms.h"
 #include "rlforge/agents/dqn.h"
+#include "rlforge/agents/off_policy.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/supervised_data.h"
@@ -19,10 +20,11 @@ bool metric_lower_is_better(const std::string& name) {
 // Every kind of learning is chosen here, from config.algo.
 std::unique_ptr<Algorithm> make_algorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device,
                                           Distributed* distributed) {
-  if (config.algo == "dqn") {
-    if (distributed != nullptr && distributed->active()) throw ConfigError(dqn_one_process_message(distributed->world_size()));
-    return make_dqn_algorithm(config, venv, device);
+  if (uses_replay_buffer(config.algo) && distributed != nullptr && distributed->active()) {
+    throw ConfigError(replay_one_process_message(config.algo, distributed->world_size()));
   }
+  if (config.algo == "dqn") return make_dqn_algorithm(config, venv, device);
+  if (is_off_policy_actor_critic(config.algo)) return make_off_policy_algorithm(config, venv, device);
   return make_ppo_algorithm(config, venv, device, distributed);
 }
 
@@ -36,6 +38,7 @@ std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec&
     return make_supervised_model(config, spec, 0, 0, seed, device);
   }
   if (config.algo == "dqn") return std::make_unique<Dqn>(spec, config.dqn, seed, device);
+  if (is_off_policy_actor_critic(config.algo)) return std::make_unique<OffPolicyAgent>(spec, config.off_policy, seed, device);
   return std::make_unique<Ppo>(spec, config.ppo, seed, device);
 }
 

@@ -337,5 +337,5 @@ TEST_CASE("a rank that stops answering fails the other's direct all-reduce in ti
 }
 
 TEST_CASE("dqn refuses several ranks", "[distributed]") {
-  CHECK_THAT(dqn_one_process_message(2), Catch::StartsWith("dqn runs in one process: "));
+  CHECK_THAT(replay_one_process_message("dqn", 2), Catch::StartsWith("dqn runs in one process: "));
 }

@@ -70,8 +70,10 @@ std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec&
 // The replay buffer a DQN config asks for on an env of `spec` with `num_envs` envs (a trailing
 // FrameStack wrapper's stacks are stored one frame per step).
 ReplayBufferConfig dqn_replay_config(const ExperimentConfig& config, const EnvSpec& spec);
-// Bytes that buffer will allocate (prioritized or not).
-int64_t dqn_replay_bytes(const ExperimentConfig& config, const EnvSpec& spec);
+// The replay buffer of SAC, TD3 or TQC (actions stored in the agent's [-1, 1] scale).
+ReplayBufferConfig off_policy_replay_config(const ExperimentConfig& config, const EnvSpec& spec);
+// Bytes the replay buffer of config.algo (dqn, prioritized or not; sac, td3, tqc) will allocate.
+int64_t replay_buffer_bytes(const ExperimentConfig& config, const EnvSpec& spec);
 
 // Text, as YAML, to and from a 1-D uint8 tensor (checkpoint extras).
 torch::Tensor text_tensor(const std::string& text);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rlforge/agents/dqn.h"
+#include "rlforge/agents/off_policy.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/agents/supervised.h"
 #include "rlforge/envs/vector_env.h"
@@ -111,23 +112,29 @@ struct ExperimentConfig {
   std::string source;  // the file it came from
   RunSection run;
   VectorEnvConfig env{/*id=*/{}, /*options=*/{}, /*wrappers=*/{}, /*num_envs=*/8, /*threads=*/1};
-  // ppo | dqn (reinforcement), supervised | self_supervised (from `data`)
+  // ppo | dqn | sac | td3 | tqc (reinforcement), supervised | self_supervised (from `data`)
   std::string algo = "ppo";
   PpoConfig ppo;
   DqnConfig dqn;
+  OffPolicyConfig off_policy;  // sac, td3, tqc
   SupervisedConfig supervised;
   DataSection data;
   // PPO: start from layers of a pretrained checkpoint (agent.init_from, init_layers, freeze,
   // init_learning_rate_scale).
   TransferConfig transfer;
   bool learns_from_data() const { return algo == "supervised" || algo == "self_supervised"; }
-  // DQN: write the replay buffer (checkpoints/replay.bin) with every last.pt, so that --resume
+  // DQN, SAC, TD3, TQC: write the replay buffer (checkpoints/replay.bin) with every last.pt, so that --resume
   // is exact: "true", "false", or "auto" (when the buffer takes at most 256 MiB).
   std::string save_replay_buffer = "auto";
   TrainerSection trainer;
   YAML::Node resolved;  // every key with its value, defaults included
   YAML::Node document;  // the YAML as read, --set applied: where later checks find a key's line
 };
+
+// sac, td3 or tqc.
+inline bool is_off_policy_actor_critic(const std::string& algo) { return algo == "sac" || algo == "td3" || algo == "tqc"; }
+// The algorithms that learn from a replay buffer (and so train in one process).
+inline bool uses_replay_buffer(const std::string& algo) { return algo == "dqn" || is_off_policy_actor_critic(algo); }
 
 // Reads `path`, applies `overrides` ("a.b=value", the value read as YAML), validates: both stages
 // below.

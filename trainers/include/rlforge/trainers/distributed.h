@@ -41,7 +41,7 @@ bool busy_poll_sockets(const DistributedEnv& env, const std::function<const char
 bool distributed_supported();
 
 // Why DQN refuses WORLD_SIZE > 1: "dqn runs in one process: ...".
-std::string dqn_one_process_message(int world_size);
+std::string replay_one_process_message(const std::string& algo, int world_size);
 
 class Distributed {
  public:

@@ -1,0 +1,204 @@
+#pragma once
+// Off-policy actor-critic methods for continuous (Box) actions, learning from a replay buffer:
+//   SAC (Haarnoja et al. 2018, with the automatic entropy temperature of Haarnoja et al. 2018b):
+//     a tanh-squashed Gaussian actor, twin Q critics with Polyak-averaged targets;
+//   TD3 (Fujimoto et al. 2018): a deterministic actor, twin critics, delayed actor and target
+//     updates, target policy smoothing with clipped noise;
+//   TQC (Kuznetsov et al. 2020): SAC with distributional critics (quantiles), the largest
+//     quantiles of every critic dropped from the target.
+// Hyperparameters carry Stable-Baselines3's names and defaults (SB3-Contrib's for TQC).
+//
+// Actions live in [-1, 1]^d inside the agent and the replay buffer (SB3 does the same) and are
+// rescaled to the action space's bounds only for the env (to_env_actions). The agent owns the
+// networks, their targets, the optimisers and a generator; the replay buffer and the loop that
+// fills it belong to the trainer (trainers/off_policy_algorithm.cpp).
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rlforge/agents/agent.h"
+#include "rlforge/agents/flat_parameters.h"
+#include "rlforge/envs/env.h"
+
+namespace rlforge {
+
+class ReplayBuffer;
+struct ReplaySample;
+
+struct OffPolicyConfig {
+  std::string algo = "sac";  // sac | td3 | tqc (the config's agent.algo)
+  double learning_rate = 3e-4;  // actor, critics and entropy temperature alike (TD3: 1e-3)
+  bool learning_rate_linear = false;  // anneal linearly to 0 over training
+  int64_t buffer_size = 1'000'000;
+  int64_t learning_starts = 100;  // env steps of uniformly random actions before learning
+  int64_t batch_size = 256;
+  double tau = 0.005;  // Polyak factor of the target networks
+  double gamma = 0.99;
+  int64_t train_freq = 1;      // vector-env steps between training rounds
+  int64_t gradient_steps = 1;  // per round; -1: as many as env steps collected
+  double adam_eps = 1e-8;
+  int64_t n_critics = 2;
+  // SAC and TQC: the entropy coefficient, "auto" (learned, starting at 1), "auto_<x>" (learned,
+  // starting at x) or a fixed number; the target entropy, "auto" (-dim(A)) or a number.
+  std::string ent_coef = "auto";
+  std::string target_entropy = "auto";
+  int64_t target_update_interval = 1;  // gradient steps between target updates (SAC, TQC)
+  // TD3
+  int64_t policy_delay = 2;  // critic updates per actor and target update
+  double target_policy_noise = 0.2;
+  double target_noise_clip = 0.5;
+  // Exploration noise added to the actor's action while collecting (SB3's action_noise): none,
+  // normal (Gaussian) or ornstein_uhlenbeck (theta 0.15, dt 0.01), of standard deviation
+  // action_noise_std in the [-1, 1] action scale.
+  std::string action_noise = "none";
+  double action_noise_std = 0.1;
+  // TQC
+  int64_t n_quantiles = 25;
+  int64_t top_quantiles_to_drop_per_net = 2;
+  // Networks: hidden layers of the actor (pi) and of each critic (qf); LibTorch's (PyTorch's)
+  // default initialisation, as SB3.
+  std::vector<int64_t> pi{256, 256};
+  std::vector<int64_t> qf{256, 256};
+  std::string activation = "relu";  // relu | tanh | elu | gelu
+
+  // SB3's defaults for `algo`: the fields above, except TD3's learning rate 1e-3 and
+  // [400, 300] networks.
+  static OffPolicyConfig defaults(const std::string& algo);
+
+  bool entropy_regularised() const { return algo != "td3"; }
+  bool distributional() const { return algo == "tqc"; }
+  // Throws std::invalid_argument naming the first bad value.
+  void validate() const;
+  // The entropy coefficient's start and whether it is learned, from ent_coef.
+  double initial_ent_coef() const;
+  bool learns_ent_coef() const;
+};
+
+// `count` independent MLP critics evaluated together: each layer is one batched matrix product
+// over the critics ([count, B, in] x [count, in, out]) instead of one product per critic.
+// Each critic is initialised as a stack of LibTorch Linear layers would be.
+class CriticEnsembleImpl : public torch::nn::Module {
+ public:
+  CriticEnsembleImpl(int64_t count, int64_t in, const std::vector<int64_t>& hidden, int64_t out,
+                     const std::string& activation);
+  // Input [B, in] (the same for every critic) -> [count, B, out].
+  torch::Tensor forward(const torch::Tensor& x);
+  // Critic `k` alone: [B, in] -> [B, out].
+  torch::Tensor forward_one(const torch::Tensor& x, int64_t k);
+  int64_t count() const { return count_; }
+
+ private:
+  torch::Tensor activate(const torch::Tensor& x) const;
+  int64_t count_;
+  std::string activation_;
+  std::vector<torch::Tensor> weights_, biases_;  // [count, in, out], [count, 1, out]
+};
+TORCH_MODULE(CriticEnsemble);
+
+// The actor: an MLP trunk, then a mean head (and, when `stochastic`, a log-std head).
+class OffPolicyActorImpl : public torch::nn::Module {
+ public:
+  OffPolicyActorImpl(int64_t in, int64_t actions, const std::vector<int64_t>& hidden, const std::string& activation,
+                     bool stochastic);
+  // Mean and log standard deviation (clamped to [-20, 2], as SB3) of the pre-squash Gaussian;
+  // the log-std is undefined for a deterministic actor.
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x);
+  // tanh(mean): the deterministic action in [-1, 1].
+  torch::Tensor deterministic(const torch::Tensor& x);
+
+ private:
+  torch::nn::Sequential trunk_{nullptr};
+  torch::nn::Linear mean_{nullptr}, log_std_{nullptr};
+};
+TORCH_MODULE(OffPolicyActor);
+
+// A tanh-squashed Gaussian sample: u = mean + std * noise, action = tanh(u), and its
+// log-probability sum_i [log N(u_i; mean_i, std_i) - log(1 - tanh(u_i)^2 + 1e-6)] (the change of
+// variables, with SB3's epsilon). `noise` [B, d] standard normal.
+struct SquashedSample {
+  torch::Tensor action;    // [B, d]
+  torch::Tensor log_prob;  // [B]
+};
+SquashedSample squashed_gaussian(const torch::Tensor& mean, const torch::Tensor& log_std, const torch::Tensor& noise);
+
+// The quantile Huber loss of QR-DQN and TQC (Huber threshold 1): `quantiles` [B, N, Q] of N
+// critics at fractions (j + 0.5) / Q, `targets` [B, K]; averaged over every pair (SB3-Contrib's
+// quantile_huber_loss with sum_over_quantiles=False).
+torch::Tensor quantile_huber_loss(const torch::Tensor& quantiles, const torch::Tensor& targets);
+// TQC's target atoms: the critics' quantiles [N, B, Q] pooled per sample, sorted, and the
+// largest `drop_per_net * N` dropped: [B, N * Q - drop_per_net * N].
+torch::Tensor truncated_quantiles(const torch::Tensor& quantiles, int64_t drop_per_net);
+
+// target <- tau * online + (1 - tau) * target.
+void polyak_update(const torch::Tensor& target, const torch::Tensor& online, double tau);
+
+struct OffPolicyMetrics {
+  double critic_loss = 0, actor_loss = 0, ent_coef = 0, q_mean = 0;  // means over the steps
+  int64_t gradient_steps = 0, actor_updates = 0;
+};
+
+class OffPolicyAgent : public Agent {
+ public:
+  OffPolicyAgent(const EnvSpec& spec, OffPolicyConfig config, uint64_t seed, torch::Device device = torch::kCPU);
+
+  const OffPolicyConfig& config() const { return config_; }
+  int64_t action_dim() const { return action_dim_; }
+  OffPolicyActor& actor() { return actor_; }
+  CriticEnsemble& critic() { return critic_; }
+  CriticEnsemble& critic_target() { return critic_target_; }
+  OffPolicyActor& actor_target() { return actor_target_; }
+  torch::Generator& generator() override { return generator_; }
+  torch::Device device() const override { return device_; }
+
+  // Env actions (rescaled to the action space's bounds): tanh(mean) when `deterministic`, else a
+  // squashed Gaussian sample (SAC, TQC) or the deterministic action (TD3, whose exploration
+  // noise the trainer adds).
+  torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
+  // The same in the agent's [-1, 1] scale, for float observations [n, obs] on the CPU.
+  torch::Tensor act_scaled(const torch::Tensor& observations, bool deterministic, torch::Generator& generator);
+  // [-1, 1] actions -> the action space's bounds.
+  torch::Tensor to_env_actions(const torch::Tensor& scaled) const;
+
+  // `gradient_steps` updates on batches sampled from `buffer`.
+  OffPolicyMetrics train(ReplayBuffer& buffer, int64_t gradient_steps);
+  // One update on a batch (the critics; the actor, temperature and targets when due).
+  void gradient_step(const ReplaySample& batch, OffPolicyMetrics& metrics);
+  void set_learning_rate(double lr);
+  double ent_coef() const;
+  int64_t updates() const { return updates_; }
+
+  // The critics' TD targets of a batch (no gradient): [B] for SAC/TD3 (the minimum over
+  // critics), [B, K] atoms for TQC. TD3's target smoothing noise is drawn from generator().
+  torch::Tensor td_targets(const ReplaySample& batch);
+
+  void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) override;
+  void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) override;
+
+ private:
+  torch::Tensor prepare(const torch::Tensor& observations) const;  // float [B, obs] on device
+  torch::Tensor critic_input(const torch::Tensor& obs, const torch::Tensor& actions) const;
+  torch::Tensor standard_normal(int64_t rows);  // [rows, d] from generator_
+  double critic_update(const ReplaySample& batch, const torch::Tensor& targets, double* q_mean);
+  double actor_update(const torch::Tensor& obs, const SquashedSample* sample);
+  
+  OffPolicyConfig config_;
+  torch::Device device_;
+  int64_t observation_dim_, action_dim_;
+  torch::Tensor action_scale_, action_bias_;  // env = scaled * scale + bias
+  torch::Generator generator_;
+  OffPolicyActor actor_{nullptr}, actor_target_{nullptr};  // actor_target_: TD3 only
+  CriticEnsemble critic_{nullptr}, critic_target_{nullptr};
+  // Each network's parameters in one flat tensor: Adam and the Polyak update are a few large ops.
+  std::unique_ptr<FlatParameters> actor_parameters_, critic_parameters_, critic_target_parameters_,
+      actor_target_parameters_;
+  std::unique_ptr<torch::optim::Adam> actor_optimizer_, critic_optimizer_, ent_coef_optimizer_;
+  torch::Tensor log_ent_coef_;  // [1], learned when ent_coef is auto
+  double target_entropy_ = 0;
+  int64_t updates_ = 0;  // gradient steps taken (TD3's policy delay, target update interval)
+};
+
+}  // namespace rlforge
