@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -132,25 +133,57 @@ torch::Tensor CriticEnsembleImpl::forward_one(const torch::Tensor& x, int64_t k)
   return h;
 }
 
+torch::Tensor CriticEnsembleImpl::forward_manual(const torch::Tensor& x) {
+  inputs_.assign(weights_.size(), torch::Tensor());
+  torch::Tensor h = x;
+  for (std::size_t l = 0; l < weights_.size(); ++l) {
+    inputs_[l] = h;
+    h = l == 0 ? torch::matmul(x, weights_[0]).add_(biases_[0]) : torch::baddbmm(biases_[l], h, weights_[l]);
+    if (l + 1 < weights_.size()) activation_ == "tanh" ? h.tanh_() : h.relu_();
+  }
+  return h;
+}
+
+torch::Tensor CriticEnsembleImpl::backward_manual(const torch::Tensor& output_grad, bool weight_grads, bool input_grad) {
+  // g: dLoss/d(layer l's output before its activation), from the last layer down.
+  torch::Tensor g = output_grad;
+  for (std::size_t l = weights_.size(); l-- > 0;) {
+    const torch::Tensor& input = inputs_[l];
+    if (weight_grads) {
+      torch::Tensor& weight_grad = weights_[l].mutable_grad();
+      torch::Tensor& bias_grad = biases_[l].mutable_grad();
+      // The first layer's input [B, in] is shared by the critics.
+      const torch::Tensor input_t = l == 0 ? input.t().unsqueeze(0).expand({count_, input.size(1), input.size(0)})
+                                           : input.transpose(1, 2);
+      if (weight_grad.defined()) {
+        torch::bmm_out(weight_grad, input_t, g);
+        torch::sum_out(bias_grad, g, {1}, /*keepdim=*/true);
+      } else {
+        weight_grad = torch::bmm(input_t, g);
+        bias_grad = g.sum(1, /*keepdim=*/true);
+      }
+    }
+    if (l == 0) return input_grad ? torch::bmm(g, weights_[0].transpose(1, 2)).sum(0) : torch::Tensor();
+    const torch::Tensor back = torch::bmm(g, weights_[l].transpose(1, 2));
+    g = activation_ == "tanh" ? torch::tanh_backward(back, input) : torch::threshold_backward(back, input, 0);
+  }
+  return {};
+}
+
 // OffPolicyActor
 
 OffPolicyActorImpl::OffPolicyActorImpl(int64_t in, int64_t actions, const std::vector<int64_t>& hidden,
-                                       const std::string& activation, bool stochastic) {
+                                       const std::string& activation, bool stochastic)
+    : actions_(actions), stochastic_(stochastic) {
   const MlpConfig mlp{hidden, activation, /*ortho_init=*/false};
-  trunk_ = register_module("trunk", make_mlp_trunk(in, mlp, 1.0));
-  const int64_t width = hidden.empty() ? in : hidden.back();
-  mean_ = register_module("mean", make_linear(width, actions, 1.0, /*ortho=*/false));
-  if (stochastic) log_std_ = register_module("log_std", make_linear(width, actions, 1.0, /*ortho=*/false));
+  net_ = register_module("net", make_mlp(in, mlp, stochastic ? 2 * actions : actions, 1.0, 1.0));
 }
 
-std::pair<torch::Tensor, torch::Tensor> OffPolicyActorImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor latent = trunk_->is_empty() ? x : trunk_->forward(x);
-  torch::Tensor log_std;
-  if (!log_std_.is_empty()) log_std = torch::clamp(log_std_->forward(latent), -20.0, 2.0);
-  return {mean_->forward(latent), log_std};
+std::pair<torch::Tensor, torch::Tensor> OffPolicyActorImpl::split(const torch::Tensor& output) const {
+  const torch::Tensor mean = output.narrow(1, 0, actions_);
+  if (!stochastic_) return {mean, torch::Tensor()};
+  return {mean, torch::clamp(output.narrow(1, actions_, actions_), -20.0, 2.0)};
 }
-
-torch::Tensor OffPolicyActorImpl::deterministic(const torch::Tensor& x) { return torch::tanh(forward(x).first); }
 
 // Free functions
 
@@ -173,6 +206,41 @@ torch::Tensor quantile_huber_loss(const torch::Tensor& quantiles, const torch::T
   const torch::Tensor tau =
       ((torch::arange(q, quantiles.options()) + 0.5) / static_cast<double>(q)).view({1, 1, q, 1});
   return ((tau - (delta.detach() < 0).to(quantiles.scalar_type())).abs() * huber).mean();
+}
+
+double quantile_huber_loss_backward(const torch::Tensor& quantiles, const torch::Tensor& targets, torch::Tensor& grad) {
+  const torch::Tensor z = quantiles.to(torch::kCPU, torch::kFloat32).contiguous();
+  const torch::Tensor y = targets.to(torch::kCPU, torch::kFloat32).contiguous();
+  const int64_t n = z.size(0), b = z.size(1), q = z.size(2), k = y.size(1);
+  grad = torch::empty_like(z);
+  const float* zp = z.data_ptr<float>();
+  const float* yp = y.data_ptr<float>();
+  float* gp = grad.data_ptr<float>();
+  const double scale = 1.0 / static_cast<double>(n * b * q * k);
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t s = 0; s < b; ++s) {
+      const float* atoms = yp + s * k;
+      for (int64_t j = 0; j < q; ++j) {
+        const int64_t at = (i * b + s) * q + j;
+        const float zj = zp[at];
+        const float tau = (static_cast<float>(j) + 0.5f) / static_cast<float>(q);
+        float loss = 0, slope = 0;
+        for (int64_t t = 0; t < k; ++t) {
+          const float delta = atoms[t] - zj;
+          const float a = std::fabs(delta);
+          // |tau - 1{delta < 0}| weighs the Huber loss and its slope clamp(delta, -1, 1).
+          const float w = delta < 0 ? 1.0f - tau : tau;
+          loss += w * (a > 1.0f ? a - 0.5f : 0.5f * delta * delta);
+          slope += w * std::clamp(delta, -1.0f, 1.0f);
+        }
+        total += loss;
+        gp[at] = static_cast<float>(-slope * scale);
+      }
+    }
+  }
+  grad = grad.to(quantiles.device());
+  return total * scale;
 }
 
 torch::Tensor truncated_quantiles(const torch::Tensor& quantiles, int64_t drop_per_net) {
@@ -251,6 +319,9 @@ OffPolicyAgent::OffPolicyAgent(const EnvSpec& spec, OffPolicyConfig config, uint
     log_ent_coef_.set_requires_grad(true);
     ent_coef_optimizer_ = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{log_ent_coef_}, adam);
   }
+  const auto actor_modules = modules_of(actor_->net());
+  manual_ = config_.manual_gradient && device_.is_cpu() && critic_->manual_supported() && MlpPass::supports(actor_modules);
+  if (manual_) actor_pass_ = MlpPass(actor_modules);
   target_entropy_ = config_.target_entropy == "auto" ? -static_cast<double>(action_dim_)
                                                       : parse_number(config_.target_entropy);
 }
@@ -284,7 +355,7 @@ torch::Tensor OffPolicyAgent::act_scaled(const torch::Tensor& observations, bool
                                          torch::Generator& generator) {
   torch::NoGradGuard no_grad;
   const torch::Tensor obs = prepare(observations);
-  auto [mean, log_std] = actor_->forward(obs);
+  auto [mean, log_std] = actor_->split(actor_->forward(obs));
   if (deterministic || !config_.entropy_regularised()) return torch::tanh(mean);
   const torch::Tensor noise = torch::randn({obs.size(0), action_dim_}, generator, torch::kFloat32).to(device_);
   return squashed_gaussian(mean, log_std, noise).action;
@@ -304,7 +375,7 @@ torch::Tensor OffPolicyAgent::td_targets(const ReplaySample& batch) {
   const int64_t b = next_obs.size(0);
   torch::Tensor next_actions, next_log_prob;
   if (config_.entropy_regularised()) {
-    auto [mean, log_std] = actor_->forward(next_obs);
+    auto [mean, log_std] = actor_->split(actor_->forward(next_obs));
     const SquashedSample s = squashed_gaussian(mean, log_std, standard_normal(b));
     next_actions = s.action;
     next_log_prob = s.log_prob;
@@ -326,39 +397,107 @@ torch::Tensor OffPolicyAgent::td_targets(const ReplaySample& batch) {
   return rewards + discounts * value;
 }
 
-double OffPolicyAgent::critic_update(const ReplaySample& batch, const torch::Tensor& targets, double* q_mean) {
-  const torch::Tensor obs = prepare(batch.observations);
-  const torch::Tensor current = critic_->forward(critic_input(obs, batch.actions.to(device_)));  // [N, B, out]
-  torch::Tensor loss;
-  if (config_.distributional()) {
-    loss = quantile_huber_loss(current.permute({1, 0, 2}), targets);
-  } else {
-    // The sum over critics of each one's mean squared error (SAC halves it, as SB3).
-    const torch::Tensor per_critic = (current.squeeze(-1) - targets.unsqueeze(0)).square().mean(1);
-    loss = per_critic.sum() * (config_.algo == "sac" ? 0.5 : 1.0);
-  }
+torch::Tensor OffPolicyAgent::critic_loss(const torch::Tensor& q, const torch::Tensor& targets) const {
+  if (config_.distributional()) return quantile_huber_loss(q.permute({1, 0, 2}), targets);
+  // The sum over critics of each one's mean squared error (SAC halves it, as SB3).
+  const torch::Tensor per_critic = (q.squeeze(-1) - targets.unsqueeze(0)).square().mean(1);
+  return per_critic.sum() * (config_.algo == "sac" ? 0.5 : 1.0);
+}
+
+double OffPolicyAgent::critic_gradient(const ReplaySample& batch, const torch::Tensor& targets, double* q_mean) {
+  const torch::Tensor x = critic_input(prepare(batch.observations), batch.actions.to(device_));
   critic_parameters_->grad().zero_();
-  loss.backward({}, /*retain_graph=*/false, /*create_graph=*/false, critic_->parameters());
-  critic_optimizer_->step();
-  if (q_mean != nullptr) *q_mean = current.detach().mean().item<double>();
+  torch::Tensor q, loss;
+  if (manual_ && config_.distributional()) {
+    // TQC's loss pairs every quantile with every target atom: by hand, in one pass.
+    torch::NoGradGuard no_grad;
+    q = critic_->forward_manual(x);
+    torch::Tensor q_grad;
+    const double value = quantile_huber_loss_backward(q, targets, q_grad);
+    critic_->backward_manual(q_grad, /*weight_grads=*/true, /*input_grad=*/false);
+    if (q_mean != nullptr) *q_mean = q.mean().item<double>();
+    return value;
+  }
+  if (manual_) {
+    // The networks by hand, the loss (a few ops on [N, B, 1]) by autograd from a leaf.
+    {
+      torch::NoGradGuard no_grad;
+      q = critic_->forward_manual(x).requires_grad_(true);
+    }
+    loss = critic_loss(q, targets);
+    loss.backward();
+    torch::NoGradGuard no_grad;
+    critic_->backward_manual(q.grad(), /*weight_grads=*/true, /*input_grad=*/false);
+  } else {
+    q = critic_->forward(x);  // [N, B, out]
+    loss = critic_loss(q, targets);
+    loss.backward({}, /*retain_graph=*/false, /*create_graph=*/false, critic_->parameters());
+  }
+  if (q_mean != nullptr) *q_mean = q.detach().mean().item<double>();
   return loss.item<double>();
 }
 
-double OffPolicyAgent::actor_update(const torch::Tensor& obs, const SquashedSample* sample) {
+torch::Tensor OffPolicyAgent::actor_output(const torch::Tensor& obs) {
+  if (!manual_) return actor_->forward(obs);
+  torch::NoGradGuard no_grad;
+  return actor_pass_.forward(obs).requires_grad_(true);
+}
+
+SquashedSample OffPolicyAgent::sample_actions(const torch::Tensor& actor_out) {
+  auto [mean, log_std] = actor_->split(actor_out);
+  return squashed_gaussian(mean, log_std, standard_normal(actor_out.size(0)));
+}
+
+double OffPolicyAgent::actor_gradient(const torch::Tensor& obs, const torch::Tensor& actor_out, const SquashedSample* sample) {
+  // SAC and TQC act with the sample drawn before the critics' step; TD3 deterministically.
+  const torch::Tensor actions = sample != nullptr ? sample->action : torch::tanh(actor_->split(actor_out).first);
+  const torch::Tensor x = critic_input(obs, manual_ ? actions.detach() : actions);
+  torch::Tensor q;
+  if (manual_) {
+    torch::NoGradGuard no_grad;
+    q = critic_->forward_manual(x).requires_grad_(true);
+  } else {
+    q = sample != nullptr ? critic_->forward(x) : critic_->forward_one(x, 0).unsqueeze(0);
+  }
   torch::Tensor loss;
   if (sample != nullptr) {
-    const torch::Tensor q = critic_->forward(critic_input(obs, sample->action));  // [N, B, out]
     // SAC: the smallest critic; TQC: the mean of every quantile of every critic.
     const torch::Tensor value = config_.distributional() ? q.mean(2).mean(0) : std::get<0>(q.squeeze(-1).min(0));
     loss = (ent_coef() * sample->log_prob - value).mean();
   } else {
-    loss = -critic_->forward_one(critic_input(obs, actor_->deterministic(obs)), 0).mean();
+    loss = -q[0].mean();  // TD3: the first critic
   }
   actor_parameters_->grad().zero_();
-  // Only the actor's gradients: autograd skips the critics' weight gradients altogether.
-  loss.backward({}, false, false, actor_->parameters());
-  actor_optimizer_->step();
+  if (manual_) {
+    // Autograd takes the loss to the critics' outputs and (through the log-probability) to the
+    // actor's output; the critics' input gradient, by hand, carries the rest through the
+    // actions to the actor's output; the actor's pass by hand from there.
+    loss.backward({}, /*retain_graph=*/true);
+    torch::Tensor action_grad;
+    {
+      torch::NoGradGuard no_grad;
+      action_grad = critic_->backward_manual(q.grad(), /*weight_grads=*/false, /*input_grad=*/true)
+                        .narrow(1, observation_dim_, action_dim_);
+    }
+    actions.backward(action_grad);
+    torch::NoGradGuard no_grad;
+    actor_pass_.backward(actor_out.grad(), /*input_grad=*/false);
+  } else {
+    // Only the actor's gradients: autograd skips the critics' weight gradients altogether.
+    loss.backward({}, false, false, actor_->parameters());
+  }
   return loss.item<double>();
+}
+
+std::pair<torch::Tensor, torch::Tensor> OffPolicyAgent::loss_gradients(const ReplaySample& batch) {
+  const torch::Tensor obs = prepare(batch.observations);
+  const torch::Tensor actor_out = actor_output(obs);
+  SquashedSample sample;
+  if (config_.entropy_regularised()) sample = sample_actions(actor_out);
+  critic_gradient(batch, td_targets(batch), nullptr);
+  // For TD3 the critics' step would come first; here they are as they were.
+  actor_gradient(obs, actor_out, config_.entropy_regularised() ? &sample : nullptr);
+  return {critic_parameters_->grad().clone(), actor_parameters_->grad().clone()};
 }
 
 void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& m) {
@@ -367,19 +506,20 @@ void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& 
   if (config_.entropy_regularised()) {
     // The actor's sample comes first (SB3's order): the temperature learns from it, and the
     // actor's loss reuses it once the critics have taken their step.
-    auto [mean, log_std] = actor_->forward(obs);
-    const SquashedSample sample = squashed_gaussian(mean, log_std, standard_normal(obs.size(0)));
+    const torch::Tensor actor_out = actor_output(obs);
+    const SquashedSample sample = sample_actions(actor_out);
     if (ent_coef_optimizer_) {
       const torch::Tensor loss = -(log_ent_coef_ * (sample.log_prob.detach() + target_entropy_)).mean();
       ent_coef_optimizer_->zero_grad();
       loss.backward();
     }
     m.ent_coef += ent_coef();  // the coefficient this step uses, before the temperature's update
-    const torch::Tensor targets = td_targets(batch);
     double q_mean = 0;
-    m.critic_loss += critic_update(batch, targets, &q_mean);
+    m.critic_loss += critic_gradient(batch, td_targets(batch), &q_mean);
+    critic_optimizer_->step();
     m.q_mean += q_mean;
-    m.actor_loss += actor_update(obs, &sample);
+    m.actor_loss += actor_gradient(obs, actor_out, &sample);
+    actor_optimizer_->step();
     ++m.actor_updates;
     // The temperature steps last so that this step's targets and losses all used the same one.
     if (ent_coef_optimizer_) ent_coef_optimizer_->step();
@@ -387,12 +527,13 @@ void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& 
       polyak_update(critic_target_parameters_->data(), critic_parameters_->data(), config_.tau);
     }
   } else {
-    const torch::Tensor targets = td_targets(batch);
     double q_mean = 0;
-    m.critic_loss += critic_update(batch, targets, &q_mean);
+    m.critic_loss += critic_gradient(batch, td_targets(batch), &q_mean);
+    critic_optimizer_->step();
     m.q_mean += q_mean;
     if (updates_ % config_.policy_delay == 0) {
-      m.actor_loss += actor_update(obs, nullptr);
+      m.actor_loss += actor_gradient(obs, actor_output(obs), nullptr);
+      actor_optimizer_->step();
       ++m.actor_updates;
       polyak_update(critic_target_parameters_->data(), critic_parameters_->data(), config_.tau);
       polyak_update(actor_target_parameters_->data(), actor_parameters_->data(), config_.tau);

@@ -2,13 +2,24 @@
 // autograd) and one batched action selection, at the sizes of the RL Zoo's CartPole config
 // (8 envs x 32 steps, batch 256, separate 64-64 tanh actor and critic).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
+#include "rlforge/agents/off_policy.h"
 #include "rlforge/agents/ppo.h"
+#include "rlforge/replay/replay_buffer.h"
 #include "rlforge/trainers/compute_threads.h"
 
 namespace {
 
 using namespace rlforge;
+
+// The malloc settings of rlforge's main (keep_freed_memory_mapped, app/blas_environment.cpp):
+// without them every large temporary is a fresh mapping faulted in page by page.
+const bool kMallocTuned = [] {
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}();
 
 const EnvSpec& cartpole_like() {
   static const EnvSpec spec{"bench", Space::box({4}, -1.0f, 1.0f), Space::discrete(2), 0, {}};
@@ -43,6 +54,66 @@ void BM_PolicyAct(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_PolicyAct)->Arg(8)->Arg(64)->ArgName("envs")->Unit(benchmark::kMicrosecond);
+
+// One off-policy gradient step at the RL Zoo's Pendulum sizes (batch 256, 3 observations, 1
+// action): state.range(0) 0 SAC (256-256), 1 TD3 (400-300, an actor update every second step),
+// 2 TQC (256-256, 25 quantiles); state.range(1) LibTorch threads. The GFLOP/s counter is the
+// step's arithmetic (the matrix products of every forward and backward pass it needs) over its
+// time, to set beside BM_Sgemm's rate.
+void BM_OffPolicyGradientStep(benchmark::State& state) {
+  static const char* kAlgos[] = {"sac", "td3", "tqc"};
+  set_compute_threads(static_cast<int>(state.range(1)));
+  if (getenv("TORCH1")) torch::set_num_threads(1);
+  const OffPolicyConfig c = OffPolicyConfig::defaults(kAlgos[state.range(0)]);
+  const EnvSpec spec{"bench", Space::box({3}, -8.0f, 8.0f), Space::box({1}, -2.0f, 2.0f), 0, {}};
+  OffPolicyAgent agent(spec, c, 1);
+  torch::manual_seed(0);
+  const int64_t b = c.batch_size;
+  ReplaySample batch;
+  batch.observations = torch::randn({b, 3});
+  batch.next_observations = torch::randn({b, 3});
+  batch.actions = torch::rand({b, 1}) * 2 - 1;
+  batch.rewards = torch::randn({b});
+  batch.discounts = torch::full({b}, 0.99f);
+  OffPolicyMetrics m;
+  for (auto _ : state) agent.gradient_step(batch, m);
+  // Multiply-adds per sample of one pass through a network, then passes per step: SAC/TQC run
+  // the actor 2x forward + backward (2 passes) and the critics 3x forward (target, current,
+  // actor's loss) + backward of the current (2) + input gradient of the actor's (1); TD3 the
+  // critics 3x forward + 2 backward, the actor's loss on critic 1 every second step.
+  auto macs = [](int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
+    int64_t total = 0, width = in;
+    for (const int64_t h : hidden) total += width * h, width = h;
+    return total + width * out;
+  };
+  const double n = static_cast<double>(c.n_critics);
+  const double actor = static_cast<double>(macs(3, c.pi, c.entropy_regularised() ? 2 : 1));
+  const double critic = static_cast<double>(macs(4, c.qf, c.distributional() ? c.n_quantiles : 1));
+  double passes = 0;
+  if (c.entropy_regularised()) {
+    passes = actor * (2 + 2) + critic * n * (3 + 2 + 1);
+  } else {
+    passes = actor * 2 + critic * n * (2 + 2) + 0.5 * (actor * 3 + critic * 2);
+  }
+  const double flops = 2.0 * passes * static_cast<double>(b);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MFLOP"] = flops * 1e-6;
+}
+BENCHMARK(BM_OffPolicyGradientStep)
+    ->ArgsProduct({{0, 1, 2}, {1, 2}})
+    ->ArgNames({"algo", "threads"})
+    ->Unit(benchmark::kMicrosecond);
+
+// The machine's float matrix-product rate at the sizes of those networks: [256, n] x [n, n].
+void BM_Sgemm(benchmark::State& state) {
+  set_compute_threads(static_cast<int>(state.range(1)));
+  const int64_t n = state.range(0);
+  const torch::Tensor a = torch::randn({256, n}), w = torch::randn({n, n});
+  torch::Tensor out = torch::empty({256, n});
+  for (auto _ : state) torch::mm_out(out, a, w);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 256 * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Sgemm)->ArgsProduct({{256, 400}, {1, 2}})->ArgNames({"n", "threads"})->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

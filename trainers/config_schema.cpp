@@ -369,6 +369,7 @@ std::vector<KeyBinding> declare() {
   add(integer("agent.top_quantiles_to_drop_per_net", kTqc, AT(off_policy.top_quantiles_to_drop_per_net),
               "largest quantiles per critic left out of the target")
           .min(0));
+  add(boolean("agent.manual_gradient", kOffPolicy, AT(off_policy.manual_gradient), "hand-derived backward passes for relu/tanh networks (false: autograd)"));
   add(int_list("agent.policy.net_arch.pi", kOffPolicy, AT(off_policy.pi), "hidden layers of the actor"));
   add(int_list("agent.policy.net_arch.qf", kOffPolicy, AT(off_policy.qf), "hidden layers of each critic"));
   add(choice("agent.policy.activation", kOffPolicy, AT(off_policy.activation), kActivations, "activation of actor and critics"));

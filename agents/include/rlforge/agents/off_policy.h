@@ -22,6 +22,7 @@
 
 #include "rlforge/agents/agent.h"
 #include "rlforge/agents/flat_parameters.h"
+#include "rlforge/agents/networks.h"
 #include "rlforge/envs/env.h"
 
 namespace rlforge {
@@ -64,6 +65,9 @@ struct OffPolicyConfig {
   std::vector<int64_t> pi{256, 256};
   std::vector<int64_t> qf{256, 256};
   std::string activation = "relu";  // relu | tanh | elu | gelu
+  // Hand-derived forward and backward passes for relu/tanh networks on the CPU (the same
+  // gradients as autograd, fewer ops); false, or another activation, uses autograd.
+  bool manual_gradient = true;
 
   // SB3's defaults for `algo`: the fields above, except TD3's learning rate 1e-3 and
   // [400, 300] networks.
@@ -91,28 +95,43 @@ class CriticEnsembleImpl : public torch::nn::Module {
   torch::Tensor forward_one(const torch::Tensor& x, int64_t k);
   int64_t count() const { return count_; }
 
+  // The hand-derived pass (relu or tanh; call under torch::NoGradGuard). forward_manual keeps
+  // each layer's input; backward_manual takes dLoss/dOutput [count, B, out] of the last
+  // forward_manual, overwrites every parameter's gradient when `weight_grads`, and returns
+  // dLoss/dInput [B, in] summed over the critics when `input_grad`.
+  bool manual_supported() const { return activation_ == "relu" || activation_ == "tanh"; }
+  torch::Tensor forward_manual(const torch::Tensor& x);
+  torch::Tensor backward_manual(const torch::Tensor& output_grad, bool weight_grads, bool input_grad);
+
  private:
   torch::Tensor activate(const torch::Tensor& x) const;
   int64_t count_;
   std::string activation_;
   std::vector<torch::Tensor> weights_, biases_;  // [count, in, out], [count, 1, out]
+  std::vector<torch::Tensor> inputs_;            // forward_manual: each layer's input
 };
 TORCH_MODULE(CriticEnsemble);
 
-// The actor: an MLP trunk, then a mean head (and, when `stochastic`, a log-std head).
+// The actor: an MLP whose last layer gives the mean of each action dimension and, when
+// `stochastic`, its log standard deviation after it ([B, 2d]; one layer with both heads is
+// initialised as SB3's two separate heads, their fan-in being the same).
 class OffPolicyActorImpl : public torch::nn::Module {
  public:
   OffPolicyActorImpl(int64_t in, int64_t actions, const std::vector<int64_t>& hidden, const std::string& activation,
                      bool stochastic);
-  // Mean and log standard deviation (clamped to [-20, 2], as SB3) of the pre-squash Gaussian;
-  // the log-std is undefined for a deterministic actor.
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x);
+  // The network's raw output [B, d] or [B, 2d].
+  torch::Tensor forward(const torch::Tensor& x) { return net_->forward(x); }
+  // Mean and log standard deviation (clamped to [-20, 2], as SB3) of the pre-squash Gaussian
+  // from a raw output; the log-std is undefined for a deterministic actor.
+  std::pair<torch::Tensor, torch::Tensor> split(const torch::Tensor& output) const;
   // tanh(mean): the deterministic action in [-1, 1].
-  torch::Tensor deterministic(const torch::Tensor& x);
+  torch::Tensor deterministic(const torch::Tensor& x) { return torch::tanh(split(forward(x)).first); }
+  const torch::nn::Sequential& net() const { return net_; }
 
  private:
-  torch::nn::Sequential trunk_{nullptr};
-  torch::nn::Linear mean_{nullptr}, log_std_{nullptr};
+  int64_t actions_;
+  bool stochastic_;
+  torch::nn::Sequential net_{nullptr};
 };
 TORCH_MODULE(OffPolicyActor);
 
@@ -129,6 +148,10 @@ SquashedSample squashed_gaussian(const torch::Tensor& mean, const torch::Tensor&
 // critics at fractions (j + 0.5) / Q, `targets` [B, K]; averaged over every pair (SB3-Contrib's
 // quantile_huber_loss with sum_over_quantiles=False).
 torch::Tensor quantile_huber_loss(const torch::Tensor& quantiles, const torch::Tensor& targets);
+// The same loss and its gradient by hand, in one pass without temporaries: `quantiles` in the
+// critics' layout [N, B, Q] (float, CPU), `targets` [B, K]; writes dLoss/dQuantiles [N, B, Q] to
+// `grad` and returns the loss.
+double quantile_huber_loss_backward(const torch::Tensor& quantiles, const torch::Tensor& targets, torch::Tensor& grad);
 // TQC's target atoms: the critics' quantiles [N, B, Q] pooled per sample, sorted, and the
 // largest `drop_per_net * N` dropped: [B, N * Q - drop_per_net * N].
 torch::Tensor truncated_quantiles(const torch::Tensor& quantiles, int64_t drop_per_net);
@@ -171,6 +194,12 @@ class OffPolicyAgent : public Agent {
   double ent_coef() const;
   int64_t updates() const { return updates_; }
 
+  // The gradients of one update's critic and actor losses, flat (critic_parameters' and
+  // actor_parameters' layout), without stepping anything; the actor's with the critics as they
+  // are. For tests of the hand-derived path against autograd.
+  std::pair<torch::Tensor, torch::Tensor> loss_gradients(const ReplaySample& batch);
+  bool uses_manual_gradient() const { return manual_; }
+
   // The critics' TD targets of a batch (no gradient): [B] for SAC/TD3 (the minimum over
   // critics), [B, K] atoms for TQC. TD3's target smoothing noise is drawn from generator().
   torch::Tensor td_targets(const ReplaySample& batch);
@@ -182,8 +211,14 @@ class OffPolicyAgent : public Agent {
   torch::Tensor prepare(const torch::Tensor& observations) const;  // float [B, obs] on device
   torch::Tensor critic_input(const torch::Tensor& obs, const torch::Tensor& actions) const;
   torch::Tensor standard_normal(int64_t rows);  // [rows, d] from generator_
-  double critic_update(const ReplaySample& batch, const torch::Tensor& targets, double* q_mean);
-  double actor_update(const torch::Tensor& obs, const SquashedSample* sample);
+  // The actor's raw output for `obs` as the start of an autograd graph: a leaf fed by the
+  // hand-derived pass (which keeps what actor_backward needs), or the module's output.
+  torch::Tensor actor_output(const torch::Tensor& obs);
+  SquashedSample sample_actions(const torch::Tensor& actor_out);
+  torch::Tensor critic_loss(const torch::Tensor& q, const torch::Tensor& targets) const;
+  // Gradients into the flat gradient tensors (losses returned); the steps are separate.
+  double critic_gradient(const ReplaySample& batch, const torch::Tensor& targets, double* q_mean);
+  double actor_gradient(const torch::Tensor& obs, const torch::Tensor& actor_out, const SquashedSample* sample);
   
   OffPolicyConfig config_;
   torch::Device device_;
@@ -198,6 +233,8 @@ class OffPolicyAgent : public Agent {
   std::unique_ptr<torch::optim::Adam> actor_optimizer_, critic_optimizer_, ent_coef_optimizer_;
   torch::Tensor log_ent_coef_;  // [1], learned when ent_coef is auto
   double target_entropy_ = 0;
+  bool manual_ = false;
+  MlpPass actor_pass_;  // the actor's hand-derived pass (manual_)
   int64_t updates_ = 0;  // gradient steps taken (TD3's policy delay, target update interval)
 };
 

@@ -1,0 +1,215 @@
+// SAC, TD3 and TQC pieces against hand computations, and their hand-derived gradients against
+// autograd's.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "rlforge/agents/off_policy.h"
+#include "rlforge/replay/replay_buffer.h"
+
+using namespace rlforge;
+
+namespace {
+
+const EnvSpec& pendulum_like() {
+  static const EnvSpec spec{"test", Space::box({3}, -8.0f, 8.0f), Space::box({2}, -2.0f, 2.0f), 0, {}};
+  return spec;
+}
+
+OffPolicyConfig small(const std::string& algo) {
+  OffPolicyConfig c = OffPolicyConfig::defaults(algo);
+  c.pi = {16, 8};
+  c.qf = {16, 8};
+  c.n_quantiles = 5;
+  c.batch_size = 12;
+  return c;
+}
+
+ReplaySample random_batch(int64_t b, uint64_t seed) {
+  torch::manual_seed(seed);
+  ReplaySample batch;
+  batch.observations = torch::randn({b, 3});
+  batch.next_observations = torch::randn({b, 3});
+  batch.actions = torch::rand({b, 2}) * 2 - 1;
+  batch.rewards = torch::randn({b});
+  batch.discounts = torch::full({b}, 0.99f);
+  batch.discounts[0] = 0.0f;  // one terminal transition
+  return batch;
+}
+
+}  // namespace
+
+TEST_CASE("squashed Gaussian log-probability matches a hand computation", "[off_policy]") {
+  const torch::Tensor mean = torch::tensor({{0.3f, -1.2f}});
+  const torch::Tensor log_std = torch::tensor({{-0.5f, 0.2f}});
+  const torch::Tensor noise = torch::tensor({{1.1f, -0.4f}});
+  const SquashedSample s = squashed_gaussian(mean, log_std, noise);
+  double expected = 0;
+  const double m[] = {0.3, -1.2}, ls[] = {-0.5, 0.2}, e[] = {1.1, -0.4};
+  for (int i = 0; i < 2; ++i) {
+    const double u = m[i] + std::exp(ls[i]) * e[i];
+    const double a = std::tanh(u);
+    CHECK(s.action[0][i].item<double>() == Approx(a).epsilon(1e-6));
+    const double sigma = std::exp(ls[i]);
+    const double gaussian = -0.5 * std::pow((u - m[i]) / sigma, 2) - std::log(sigma) - 0.5 * std::log(2 * M_PI);
+    expected += gaussian - std::log(1 - a * a + 1e-6);
+  }
+  CHECK(s.log_prob.item<double>() == Approx(expected).epsilon(1e-5));
+}
+
+TEST_CASE("Polyak update moves the target by tau", "[off_policy]") {
+  const torch::Tensor target = torch::tensor({1.0f, 2.0f, -3.0f});
+  const torch::Tensor online = torch::tensor({3.0f, 2.0f, 1.0f});
+  polyak_update(target, online, 0.25);
+  CHECK(torch::allclose(target, torch::tensor({1.5f, 2.0f, -2.0f})));
+  polyak_update(target, online, 1.0);
+  CHECK(torch::equal(target, online));
+}
+
+TEST_CASE("quantile Huber loss and TQC's truncation against hand values", "[off_policy][tqc]") {
+  // One sample, one critic, two quantiles (fractions 0.25, 0.75), two target atoms.
+  const torch::Tensor z = torch::tensor({0.0f, 2.0f}).view({1, 1, 2});
+  const torch::Tensor y = torch::tensor({0.5f, -1.0f}).view({1, 2});
+  // pairs (delta = y - z): z=0: 0.5 (huber 0.125, weight 0.25), -1 (huber 0.5, weight 0.75)
+  //                        z=2: -1.5 (huber 1.0, weight 0.25), -3 (huber 2.5, weight 0.25)
+  const double expected = (0.25 * 0.125 + 0.75 * 0.5 + 0.25 * 1.0 + 0.25 * 2.5) / 4.0;
+  CHECK(quantile_huber_loss(z, y).item<double>() == Approx(expected).epsilon(1e-6));
+
+  // Two critics [N=2, B=1, Q=3]; drop the top 1 per net: 6 pooled atoms, the 4 smallest kept.
+  const torch::Tensor q = torch::tensor({5.0f, 1.0f, 3.0f, 0.0f, 4.0f, 2.0f}).view({2, 1, 3});
+  CHECK(torch::equal(truncated_quantiles(q, 1), torch::tensor({0.0f, 1.0f, 2.0f, 3.0f}).view({1, 4})));
+}
+
+TEST_CASE("the hand-written quantile Huber gradient equals autograd's", "[off_policy][tqc]") {
+  torch::manual_seed(3);
+  const torch::Tensor z = (torch::randn({2, 7, 5}) * 2).requires_grad_(true);  // [N, B, Q]
+  const torch::Tensor y = torch::randn({7, 8}) * 2;
+  const torch::Tensor loss = quantile_huber_loss(z.permute({1, 0, 2}), y);
+  loss.backward();
+  torch::Tensor grad;
+  const double value = quantile_huber_loss_backward(z.detach(), y, grad);
+  CHECK(value == Approx(loss.item<double>()).epsilon(1e-5));
+  CHECK(torch::allclose(grad, z.grad(), 1e-4, 1e-7));
+}
+
+TEST_CASE("hand-derived gradients equal autograd's for SAC, TD3 and TQC", "[off_policy][gradient]") {
+  for (const std::string algo : {"sac", "td3", "tqc"}) {
+    for (const std::string activation : {"relu", "tanh"}) {
+      DYNAMIC_SECTION(algo << " " << activation) {
+        OffPolicyConfig c = small(algo);
+        c.activation = activation;
+        c.manual_gradient = true;
+        OffPolicyAgent manual(pendulum_like(), c, 7);
+        c.manual_gradient = false;
+        OffPolicyAgent autograd(pendulum_like(), c, 7);
+        REQUIRE(manual.uses_manual_gradient());
+        REQUIRE_FALSE(autograd.uses_manual_gradient());
+        const ReplaySample batch = random_batch(c.batch_size, 11);
+        const auto [critic_m, actor_m] = manual.loss_gradients(batch);
+        const auto [critic_a, actor_a] = autograd.loss_gradients(batch);
+        CHECK(critic_m.abs().sum().item<double>() > 0);
+        CHECK(actor_m.abs().sum().item<double>() > 0);
+        INFO("critic max diff " << (critic_m - critic_a).abs().max().item<double>() << ", actor max diff "
+                                << (actor_m - actor_a).abs().max().item<double>());
+        CHECK(torch::allclose(critic_m, critic_a, 1e-4, 1e-5));
+        CHECK(torch::allclose(actor_m, actor_a, 1e-4, 1e-5));
+      }
+    }
+  }
+}
+
+TEST_CASE("TD3's targets: target actor with clipped smoothing noise, the smaller twin critic", "[off_policy][td3]") {
+  OffPolicyConfig c = small("td3");
+  c.target_policy_noise = 0.0;
+  OffPolicyAgent agent(pendulum_like(), c, 5);
+  const ReplaySample batch = random_batch(c.batch_size, 2);
+  const torch::Tensor targets = agent.td_targets(batch);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor next_actions = agent.actor_target()->deterministic(batch.next_observations);
+  const torch::Tensor q = agent.critic_target()->forward(torch::cat({batch.next_observations, next_actions}, 1));
+  const torch::Tensor expected = batch.rewards + batch.discounts * torch::min(q[0], q[1]).squeeze(-1);
+  CHECK(torch::allclose(targets, expected, 1e-5, 1e-6));
+
+  // With noise, every target action stays within noise_clip of the smooth one: the targets lie
+  // between those of the extreme actions only if Q is monotone, so check the noise itself.
+  c.target_policy_noise = 10.0;
+  c.target_noise_clip = 0.05;
+  OffPolicyAgent noisy(pendulum_like(), c, 5);
+  const torch::Tensor smooth = noisy.td_targets(batch);
+  CHECK_FALSE(torch::equal(smooth, expected));
+  CHECK(torch::allclose(smooth, expected, 0.0, 0.5));
+}
+
+TEST_CASE("TD3 updates actor and targets every policy_delay critic updates", "[off_policy][td3]") {
+  OffPolicyConfig c = small("td3");
+  c.policy_delay = 2;
+  OffPolicyAgent agent(pendulum_like(), c, 9);
+  const ReplaySample batch = random_batch(c.batch_size, 4);
+  auto snapshot = [](auto& module) {
+    std::vector<torch::Tensor> out;
+    for (const auto& p : module->parameters()) out.push_back(p.detach().clone());
+    return out;
+  };
+  auto same = [](const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!torch::equal(a[i], b[i])) return false;
+    }
+    return true;
+  };
+  const auto actor0 = snapshot(agent.actor()), critic0 = snapshot(agent.critic());
+  const auto actor_target0 = snapshot(agent.actor_target()), critic_target0 = snapshot(agent.critic_target());
+  OffPolicyMetrics m;
+  agent.gradient_step(batch, m);
+  CHECK_FALSE(same(snapshot(agent.critic()), critic0));
+  CHECK(same(snapshot(agent.actor()), actor0));
+  CHECK(same(snapshot(agent.actor_target()), actor_target0));
+  CHECK(same(snapshot(agent.critic_target()), critic_target0));
+  CHECK(m.actor_updates == 0);
+  agent.gradient_step(batch, m);
+  CHECK_FALSE(same(snapshot(agent.actor()), actor0));
+  CHECK_FALSE(same(snapshot(agent.actor_target()), actor_target0));
+  CHECK_FALSE(same(snapshot(agent.critic_target()), critic_target0));
+  CHECK(m.actor_updates == 1);
+  CHECK(m.gradient_steps == 2);
+}
+
+TEST_CASE("SAC learns its entropy coefficient toward the target entropy", "[off_policy][sac]") {
+  OffPolicyConfig c = small("sac");
+  c.learning_rate = 0.01;
+  OffPolicyAgent agent(pendulum_like(), c, 1);
+  CHECK(agent.ent_coef() == Approx(1.0));
+  const ReplaySample batch = random_batch(c.batch_size, 6);
+  OffPolicyMetrics m;
+  agent.gradient_step(batch, m);
+  // The fresh policy's entropy is far above -dim(A) = -2: the coefficient must fall.
+  CHECK(agent.ent_coef() < 1.0);
+
+  c.ent_coef = "0.2";
+  OffPolicyAgent fixed(pendulum_like(), c, 1);
+  fixed.gradient_step(batch, m);
+  CHECK(fixed.ent_coef() == Approx(0.2));
+}
+
+TEST_CASE("actions are squashed into the action space's bounds", "[off_policy]") {
+  OffPolicyAgent agent(pendulum_like(), small("sac"), 2);
+  const torch::Tensor obs = torch::randn({64, 3}) * 50;
+  const torch::Tensor a = agent.act(obs, false, agent.generator());
+  CHECK(a.sizes() == torch::IntArrayRef({64, 2}));
+  CHECK(a.abs().max().item<float>() <= 2.0f);
+  CHECK(torch::allclose(agent.to_env_actions(torch::tensor({{-1.0f, 1.0f}})), torch::tensor({{-2.0f, 2.0f}})));
+}
+
+TEST_CASE("off-policy configs refuse bad values", "[off_policy]") {
+  OffPolicyConfig c = small("sac");
+  c.ent_coef = "auto_x";
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("ent_coef"));
+  c = small("tqc");
+  c.top_quantiles_to_drop_per_net = 5;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("top_quantiles_to_drop_per_net"));
+  c = small("td3");
+  c.batch_size = 100;
+  c.buffer_size = 50;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("buffer_size"));
+  const EnvSpec discrete{"test", Space::box({3}, -1.0f, 1.0f), Space::discrete(2), 0, {}};
+  CHECK_THROWS_WITH(OffPolicyAgent(discrete, small("sac"), 0), Catch::Contains("Box action space"));
+}
