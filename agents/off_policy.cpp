@@ -561,50 +561,46 @@ OffPolicyMetrics OffPolicyAgent::train(ReplayBuffer& buffer, int64_t gradient_st
   return m;
 }
 
+namespace {
+
+// A module or an optimiser as a named sub-archive.
+template <class Part>
+void write_part(torch::serialize::OutputArchive& archive, const char* name, Part& part) {
+  torch::serialize::OutputArchive sub;
+  part.save(sub);
+  archive.write(name, sub);
+}
+template <class Part>
+void read_part(torch::serialize::InputArchive& archive, const char* name, Part& part) {
+  torch::serialize::InputArchive sub;
+  archive.read(name, sub);
+  part.load(sub);
+}
+
+}  // namespace
+
 void OffPolicyAgent::save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) {
-  torch::serialize::OutputArchive actor, critic, critic_target, actor_opt, critic_opt;
-  actor_->save(actor);
-  critic_->save(critic);
-  critic_target_->save(critic_target);
-  model.write("actor", actor);
-  model.write("critic", critic);
-  model.write("critic_target", critic_target);
-  if (actor_target_) {
-    torch::serialize::OutputArchive actor_target;
-    actor_target_->save(actor_target);
-    model.write("actor_target", actor_target);
-  }
+  write_part(model, "actor", *actor_);
+  write_part(model, "critic", *critic_);
+  write_part(model, "critic_target", *critic_target_);
+  if (actor_target_) write_part(model, "actor_target", *actor_target_);
   model.write("log_ent_coef", log_ent_coef_.detach());
   model.write("updates", torch::tensor(updates_));
-  actor_optimizer_->save(actor_opt);
-  critic_optimizer_->save(critic_opt);
-  optimizer.write("actor", actor_opt);
-  optimizer.write("critic", critic_opt);
-  if (ent_coef_optimizer_) {
-    torch::serialize::OutputArchive ent_opt;
-    ent_coef_optimizer_->save(ent_opt);
-    optimizer.write("ent_coef", ent_opt);
-  }
+  write_part(optimizer, "actor", *actor_optimizer_);
+  write_part(optimizer, "critic", *critic_optimizer_);
+  if (ent_coef_optimizer_) write_part(optimizer, "ent_coef", *ent_coef_optimizer_);
 }
 
 void OffPolicyAgent::load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) {
-  torch::serialize::InputArchive actor, critic, critic_target, actor_opt, critic_opt;
-  model.read("actor", actor);
-  model.read("critic", critic);
-  model.read("critic_target", critic_target);
-  actor_->load(actor);
-  critic_->load(critic);
-  critic_target_->load(critic_target);
-  if (actor_target_) {
-    torch::serialize::InputArchive actor_target;
-    model.read("actor_target", actor_target);
-    actor_target_->load(actor_target);
-  }
+  read_part(model, "actor", *actor_);
+  read_part(model, "critic", *critic_);
+  read_part(model, "critic_target", *critic_target_);
+  if (actor_target_) read_part(model, "actor_target", *actor_target_);
   // Loading may have given the parameters storage of their own.
-  actor_parameters_->rebind();
-  critic_parameters_->rebind();
-  critic_target_parameters_->rebind();
-  if (actor_target_parameters_) actor_target_parameters_->rebind();
+  for (auto* flat : {actor_parameters_.get(), critic_parameters_.get(), critic_target_parameters_.get(),
+                     actor_target_parameters_.get()}) {
+    if (flat != nullptr) flat->rebind();
+  }
   torch::Tensor log_ent_coef, updates;
   model.read("log_ent_coef", log_ent_coef);
   model.read("updates", updates);
@@ -613,15 +609,9 @@ void OffPolicyAgent::load(torch::serialize::InputArchive& model, torch::serializ
     log_ent_coef_.copy_(log_ent_coef.to(device_));
   }
   updates_ = updates.item<int64_t>();
-  optimizer.read("actor", actor_opt);
-  optimizer.read("critic", critic_opt);
-  actor_optimizer_->load(actor_opt);
-  critic_optimizer_->load(critic_opt);
-  if (ent_coef_optimizer_) {
-    torch::serialize::InputArchive ent_opt;
-    optimizer.read("ent_coef", ent_opt);
-    ent_coef_optimizer_->load(ent_opt);
-  }
+  read_part(optimizer, "actor", *actor_optimizer_);
+  read_part(optimizer, "critic", *critic_optimizer_);
+  if (ent_coef_optimizer_) read_part(optimizer, "ent_coef", *ent_coef_optimizer_);
 }
 
 }  // namespace rlforge

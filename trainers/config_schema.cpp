@@ -334,28 +334,25 @@ std::vector<KeyBinding> declare() {
           .also(-1));
   add(number("agent.adam_eps", kOffPolicy, AT(off_policy.adam_eps), "Adam's epsilon").min(0, true));
   add(integer("agent.n_critics", kOffPolicy, AT(off_policy.n_critics), "critics (the target takes their minimum; TQC pools their quantiles)").min(1));
-  add(text("agent.ent_coef", kEntropy, AT(off_policy.ent_coef), "entropy coefficient: auto (learned from 1), auto_<x> (learned from x) or a fixed number")
-          .check([](const std::string& v) -> std::string {
-            OffPolicyConfig probe;
-            probe.ent_coef = v;
-            try {
-              probe.validate();
-            } catch (const std::exception& e) {
-              return "expected auto, auto_<initial value> or a number >= 0, got " + v;
-            }
-            return "";
-          }));
-  add(text("agent.target_entropy", kEntropy, AT(off_policy.target_entropy), "entropy the temperature aims at: auto (-dim(A)) or a number")
-          .check([](const std::string& v) -> std::string {
-            OffPolicyConfig probe;
-            probe.target_entropy = v;
-            try {
-              probe.validate();
-            } catch (const std::exception& e) {
-              return "expected auto or a number, got " + v;
-            }
-            return "";
-          }));
+  // Text keys OffPolicyConfig::validate() judges: `expected` when it refuses the value.
+  auto off_policy_text = [](const char* path, std::string OffPolicyConfig::*field, std::string help, std::string expected) {
+    Decl d = text(path, kEntropy, [field](C& c) -> auto& { return c.off_policy.*field; }, std::move(help));
+    return d.check([field, expected](const std::string& v) -> std::string {
+      OffPolicyConfig probe;
+      probe.*field = v;
+      try {
+        probe.validate();
+      } catch (const std::exception&) {
+        return "expected " + expected + ", got " + v;
+      }
+      return "";
+    });
+  };
+  add(off_policy_text("agent.ent_coef", &OffPolicyConfig::ent_coef,
+                      "entropy coefficient: auto (learned from 1), auto_<x> (learned from x) or a fixed number",
+                      "auto, auto_<initial value> or a number >= 0"));
+  add(off_policy_text("agent.target_entropy", &OffPolicyConfig::target_entropy,
+                      "entropy the temperature aims at: auto (-dim(A)) or a number", "auto or a number"));
   add(integer("agent.target_update_interval", kEntropy, AT(off_policy.target_update_interval), "gradient steps between target updates").min(1));
   add(integer("agent.policy_delay", kTd3, AT(off_policy.policy_delay), "critic updates per actor and target update").min(1));
   add(number("agent.target_policy_noise", kTd3, AT(off_policy.target_policy_noise), "std of the smoothing noise on target actions ([-1, 1] scale)").min(0));
