@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "algorithms.h"
-#include "replay_checkpoint.h"
+#include "replay_algorithm.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/agents/dqn.h"
 #include "rlforge/replay/prioritized_replay_buffer.h"
@@ -34,13 +34,12 @@ int64_t replay_buffer_bytes(const ExperimentConfig& config, const EnvSpec& spec)
 
 namespace {
 
-class DqnAlgorithm : public Algorithm {
+class DqnAlgorithm : public ReplayAlgorithm {
  public:
   DqnAlgorithm(const ExperimentConfig& config, VectorEnv& venv, torch::Device device)
-      : config_(config),
+      : ReplayAlgorithm(config, venv, "dqn", config.dqn.train_freq, config.dqn.learning_starts, config.dqn.batch_size,
+                        replay_buffer_bytes(config, venv.spec())),
         c_(config.dqn),
-        venv_(venv),
-        n_(venv.num_envs()),
         dqn_(venv.spec(), config.dqn, config.run.seed, device),
         actions_(static_cast<std::size_t>(n_)) {
     const ReplayBufferConfig rc = dqn_replay_config(config, venv.spec());
@@ -51,25 +50,9 @@ class DqnAlgorithm : public Algorithm {
       buffer_ = std::make_unique<ReplayBuffer>(rc);
     }
     buffer_->observe_reset(venv_);
-    const int64_t round = c_.train_freq * n_;
-    rounds_per_iterate_ = std::max<int64_t>(1, (1000 + round - 1) / round);
-    save_replay_ = replay_saved_with_checkpoints(config.save_replay_buffer, replay_buffer_bytes(config, venv.spec()));
   }
 
   Agent& agent() override { return dqn_; }
-
-  void iterate() override {
-    loss_sum_ = q_sum_ = 0;
-    steps_this_iterate_ = 0;
-    for (int64_t r = 0; r < rounds_per_iterate_ && env_steps_ < config_.trainer.total_steps; ++r) round();
-  }
-
-  int64_t env_steps() const override { return env_steps_; }
-  std::vector<EpisodeSummary> take_finished_episodes() override {
-    std::vector<EpisodeSummary> out;
-    out.swap(finished_);
-    return out;
-  }
 
   std::vector<Column> metric_columns() const override {
     std::vector<Column> columns{{"loss", "loss/td"},
@@ -89,51 +72,29 @@ class DqnAlgorithm : public Algorithm {
                                c_.learning_rate,
                                static_cast<double>(gradient_steps_),
                                static_cast<double>(buffer_->size())};
-    if (c_.prioritized_replay) values.push_back(static_cast<PrioritizedReplayBuffer&>(*buffer_).beta());
+    if (c_.prioritized_replay) values.push_back(prioritized().beta());
     return values;
   }
 
-  std::vector<std::string> state_names() const override { return {"generator", "dqn"}; }
-
-  void save_state(std::map<std::string, torch::Tensor>& extras, const std::string& checkpoint_dir) override {
-    extras["generator"] = dqn_.generator().get_state();
-    YAML::Node n;
-    n["env_steps"] = env_steps_;
-    n["gradient_steps"] = gradient_steps_;
-    if (c_.prioritized_replay) n["beta"] = static_cast<PrioritizedReplayBuffer&>(*buffer_).beta();
-    save_replay(*buffer_, save_replay_, checkpoint_dir, n);
-    YAML::Emitter out;
-    out.SetDoublePrecision(17);
-    out << n;
-    extras["dqn"] = text_tensor(out.c_str());
-  }
-
-  void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t env_steps,
-                     const std::string& checkpoint_dir, std::ostream& log) override {
-    dqn_.generator().set_state(extras.at("generator"));
-    const YAML::Node n = YAML::Load(tensor_text(extras.at("dqn")));
-    env_steps_ = env_steps;
-    gradient_steps_ = n["gradient_steps"].as<int64_t>();
-    if (c_.prioritized_replay && n["beta"]) static_cast<PrioritizedReplayBuffer&>(*buffer_).set_beta(n["beta"].as<double>());
-    const int64_t refill = restore_replay(*buffer_, venv_, n, checkpoint_dir, c_.learning_starts, c_.batch_size, log);
-    if (refill > 0) min_fill_ = refill;
-  }
-
-  std::vector<std::pair<std::string, double>> time_seconds() const override {
-    return {{"env_steps", env_seconds_},
-            {"policy_and_storage", act_seconds_ + add_seconds_},
-            {"acting", act_seconds_},
-            {"replay_add", add_seconds_},
-            {"update", update_seconds_}};
-  }
-
  private:
-  using Clock = std::chrono::steady_clock;
-  static double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+  ReplayBuffer& replay() override { return *buffer_; }
+  PrioritizedReplayBuffer& prioritized() const { return static_cast<PrioritizedReplayBuffer&>(*buffer_); }
+
+  void save_extra(YAML::Node& state, std::map<std::string, torch::Tensor>& /*extras*/) override {
+    if (c_.prioritized_replay) state["beta"] = prioritized().beta();
+  }
+  void restore_extra(const YAML::Node& state, const std::map<std::string, torch::Tensor>& /*extras*/) override {
+    if (c_.prioritized_replay && state["beta"]) prioritized().set_beta(state["beta"].as<double>());
+  }
 
   double exploration_rate() const { return c_.exploration_rate(env_steps_, config_.trainer.total_steps); }
 
-  void round() {
+  void begin_iterate() override {
+    loss_sum_ = q_sum_ = 0;
+    steps_this_iterate_ = 0;
+  }
+
+  void round() override {
     int64_t* actions = actions_.data();
     for (int64_t t = 0; t < c_.train_freq; ++t) {
       const auto t0 = Clock::now();
@@ -147,23 +108,13 @@ class DqnAlgorithm : public Algorithm {
       const auto t2 = Clock::now();
       buffer_->add(venv_, actions);
       const int64_t before = env_steps_;
-      env_steps_ += n_;
+      step_done(t0, t1, t2);
       if (env_steps_ / c_.target_update_interval != before / c_.target_update_interval) dqn_.update_target();
-      for (int64_t i = 0; i < n_; ++i) {
-        if (venv_.terminated()[i] || venv_.truncated()[i]) {
-          finished_.push_back({venv_.episode_returns()[i], venv_.episode_lengths()[i]});
-        }
-      }
-      const auto t3 = Clock::now();
-      act_seconds_ += std::chrono::duration<double>(t1 - t0).count();
-      env_seconds_ += std::chrono::duration<double>(t2 - t1).count();
-      add_seconds_ += std::chrono::duration<double>(t3 - t2).count();
     }
-    if (env_steps_ <= c_.learning_starts || buffer_->size() < min_fill_) return;
+    if (!learning_due()) return;
     const auto start = Clock::now();
     if (c_.prioritized_replay) {
-      static_cast<PrioritizedReplayBuffer&>(*buffer_)
-          .set_beta(linear_schedule(c_.prioritized_replay_beta0, 1.0, env_steps_, config_.trainer.total_steps));
+      prioritized().set_beta(linear_schedule(c_.prioritized_replay_beta0, 1.0, env_steps_, config_.trainer.total_steps));
     }
     const int64_t steps = c_.gradient_steps == -1 ? c_.train_freq * n_ : c_.gradient_steps;
     const DqnMetrics m = dqn_.train(*buffer_, steps);
@@ -171,25 +122,15 @@ class DqnAlgorithm : public Algorithm {
     q_sum_ += m.q_mean * static_cast<double>(m.gradient_steps);
     steps_this_iterate_ += m.gradient_steps;
     gradient_steps_ += m.gradient_steps;
-    update_seconds_ += since(start);
+    add_update_time(start);
   }
 
-  const ExperimentConfig& config_;
   const DqnConfig& c_;
-  VectorEnv& venv_;
-  int64_t n_;
   Dqn dqn_;
   std::unique_ptr<ReplayBuffer> buffer_;
   std::vector<int64_t> actions_;
-  std::vector<EpisodeSummary> finished_;
-  int64_t env_steps_ = 0;
-  int64_t gradient_steps_ = 0;
-  int64_t rounds_per_iterate_ = 1;
-  int64_t min_fill_ = 1;
-  bool save_replay_ = false;
   double loss_sum_ = 0, q_sum_ = 0;
   int64_t steps_this_iterate_ = 0;
-  double act_seconds_ = 0, env_seconds_ = 0, add_seconds_ = 0, update_seconds_ = 0;
 };
 
 }  // namespace
