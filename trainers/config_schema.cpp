@@ -157,6 +157,25 @@ void policy_keys(std::vector<KeyBinding>& keys, const Algos& algos, Ref ref, con
           .min(1));
 }
 
+// The replay-learning keys DQN and the off-policy actor-critics share (SB3's names), bound to
+// the fields of the same names in their configs.
+template <class Ref>
+void replay_keys(std::vector<KeyBinding>& keys, const Algos& algos, Ref ref, const std::string& tau_help) {
+  auto add = [&](const Decl& d) { keys.push_back(d.b); };
+#define FIELD(name) [ref](C& c) -> auto& { return ref(c).name; }
+  add(number("agent.learning_rate", algos, FIELD(learning_rate), "Adam's step size").min(0, true));
+  add(integer("agent.buffer_size", algos, FIELD(buffer_size), "transitions the replay buffer keeps").min(1).max(std::ldexp(1.0, 40)));
+  add(integer("agent.learning_starts", algos, FIELD(learning_starts), "env steps of uniformly random actions before learning").min(0));
+  add(integer("agent.batch_size", algos, FIELD(batch_size), "transitions per gradient step").min(1));
+  add(number("agent.tau", algos, FIELD(tau), tau_help).min(0, true).max(1));
+  add(number("agent.gamma", algos, FIELD(gamma), "discount factor").min(0).max(1));
+  add(integer("agent.train_freq", algos, FIELD(train_freq), "vector-env steps between training rounds").min(1));
+  add(integer("agent.gradient_steps", algos, FIELD(gradient_steps), "updates per round (-1: as many as env steps of the round)")
+          .min(1)
+          .also(-1));
+#undef FIELD
+}
+
 std::vector<KeyBinding> declare() {
   std::vector<KeyBinding> k;
   auto add = [&](const Decl& d) { k.push_back(d.b); };
@@ -283,16 +302,7 @@ std::vector<KeyBinding> declare() {
           .min(0)
           .max(1));
   // DQN
-  add(number("agent.learning_rate", kDqn, AT(dqn.learning_rate), "Adam's step size").min(0, true));
-  add(integer("agent.buffer_size", kDqn, AT(dqn.buffer_size), "transitions the replay buffer keeps").min(1).max(std::ldexp(1.0, 40)));
-  add(integer("agent.learning_starts", kDqn, AT(dqn.learning_starts), "env steps of random actions before learning").min(0));
-  add(integer("agent.batch_size", kDqn, AT(dqn.batch_size), "transitions per gradient step").min(1));
-  add(number("agent.tau", kDqn, AT(dqn.tau), "target update: 1 copies, < 1 Polyak-averages").min(0, true).max(1));
-  add(number("agent.gamma", kDqn, AT(dqn.gamma), "discount factor").min(0).max(1));
-  add(integer("agent.train_freq", kDqn, AT(dqn.train_freq), "vector-env steps between training rounds").min(1));
-  add(integer("agent.gradient_steps", kDqn, AT(dqn.gradient_steps), "updates per round (-1: as many as env steps of the round)")
-          .min(1)
-          .also(-1));
+  replay_keys(k, kDqn, AT(dqn), "target update: 1 copies, < 1 Polyak-averages");
   add(integer("agent.target_update_interval", kDqn, AT(dqn.target_update_interval), "env steps between target updates").min(1));
   add(number("agent.exploration_fraction", kDqn, AT(dqn.exploration_fraction), "share of training over which epsilon falls").min(0).max(1));
   add(number("agent.exploration_initial_eps", kDqn, AT(dqn.exploration_initial_eps), "epsilon at the start").min(0).max(1));
@@ -319,19 +329,9 @@ std::vector<KeyBinding> declare() {
   add(boolean("agent.policy.ortho_init", kDqn, AT(dqn.policy.mlp.ortho_init), "orthogonal initialisation (false: LibTorch's default)"));
   add(integer("agent.policy.cnn_features", kDqn, AT(dqn.policy.cnn_features), "image observations: width of the Nature CNN's output").min(1));
   // SAC, TD3, TQC (defaults by algo: defaults_for)
-  add(number("agent.learning_rate", kOffPolicy, AT(off_policy.learning_rate), "Adam's step size (actor, critics, temperature)")
-          .min(0, true));
+  replay_keys(k, kOffPolicy, AT(off_policy), "Polyak factor of the target networks");
   add(schedule("agent.learning_rate_schedule", kOffPolicy, AT(off_policy.learning_rate_linear),
                "linear: the learning rate falls to 0 over training"));
-  add(integer("agent.buffer_size", kOffPolicy, AT(off_policy.buffer_size), "transitions the replay buffer keeps").min(1).max(std::ldexp(1.0, 40)));
-  add(integer("agent.learning_starts", kOffPolicy, AT(off_policy.learning_starts), "env steps of uniformly random actions before learning").min(0));
-  add(integer("agent.batch_size", kOffPolicy, AT(off_policy.batch_size), "transitions per gradient step").min(1));
-  add(number("agent.tau", kOffPolicy, AT(off_policy.tau), "Polyak factor of the target networks").min(0, true).max(1));
-  add(number("agent.gamma", kOffPolicy, AT(off_policy.gamma), "discount factor").min(0).max(1));
-  add(integer("agent.train_freq", kOffPolicy, AT(off_policy.train_freq), "vector-env steps between training rounds").min(1));
-  add(integer("agent.gradient_steps", kOffPolicy, AT(off_policy.gradient_steps), "updates per round (-1: as many as env steps of the round)")
-          .min(1)
-          .also(-1));
   add(number("agent.adam_eps", kOffPolicy, AT(off_policy.adam_eps), "Adam's epsilon").min(0, true));
   add(integer("agent.n_critics", kOffPolicy, AT(off_policy.n_critics), "critics (the target takes their minimum; TQC pools their quantiles)").min(1));
   // Text keys OffPolicyConfig::validate() judges: `expected` when it refuses the value.
