@@ -1,5 +1,4 @@
 #include "rlforge/agents/dqn.h"
-#include "vector_clones.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -25,32 +24,6 @@ torch::Dtype dtype_of(DType dtype) {
     case DType::Int64: return torch::kInt64;
   }
   return torch::kFloat32;
-}
-
-// Sum of squares in 16 independent float lanes (so the compiler vectorises it), added up in double.
-RLFORGE_VECTOR_CLONES double sum_of_squares(const float* x, int64_t n) {
-  float lanes[16] = {};
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    for (int k = 0; k < 16; ++k) lanes[k] += x[i + k] * x[i + k];
-  }
-  double total = 0;
-  for (; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
-  for (const float lane : lanes) total += lane;
-  return total;
-}
-
-// Adam's update of n parameters with gradient g * scale (LibTorch's arithmetic, in its order).
-RLFORGE_VECTOR_CLONES void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, float scale, float b1,
-                                    float one_b1, float b2, float one_b2, float step_size, float bias2_sqrt, float eps) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i] * scale;
-    const float mi = m[i] * b1 + gi * one_b1;
-    const float vi = v[i] * b2 + gi * gi * one_b2;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] -= step_size * mi / (__builtin_sqrtf(vi) / bias2_sqrt + eps);
-  }
 }
 
 std::string text(double v) {
@@ -390,47 +363,14 @@ double Dqn::autograd_step(const ReplaySample& batch, const torch::Tensor& target
 
 void Dqn::clip_and_step() {
   const torch::Tensor& param = parameters_.data();
-  const torch::Tensor& grad = parameters_.grad();
   if (!device_.is_cpu()) {
     torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{param}, config_.max_grad_norm);
     optimizer_.step();
     return;
   }
-  // The grad-norm clip and Adam in two passes over the flat parameters, without the temporaries
-  // (each as large as all the weights) that LibTorch's ops would allocate. The state is Adam's
-  // own, so saving and loading the optimiser is unchanged; the arithmetic is LibTorch's Adam
-  // (no weight decay, no amsgrad) in the same order.
-  auto& states = optimizer_.state();
-  const std::string key = c10::guts::to_string(param.unsafeGetTensorImpl());
-  if (states.find(key) == states.end()) {
-    auto state = std::make_unique<torch::optim::AdamParamState>();
-    state->step(0);
-    state->exp_avg(torch::zeros_like(param, torch::MemoryFormat::Preserve));
-    state->exp_avg_sq(torch::zeros_like(param, torch::MemoryFormat::Preserve));
-    states[key] = std::move(state);
-  }
-  auto& state = static_cast<torch::optim::AdamParamState&>(*states[key]);
-  const auto& options = static_cast<const torch::optim::AdamOptions&>(optimizer_.param_groups().front().options());
-  const int64_t n = param.numel();
-  float* p = param.data_ptr<float>();
-  const float* g = grad.data_ptr<float>();
-  float* m = state.exp_avg().data_ptr<float>();
-  float* v = state.exp_avg_sq().data_ptr<float>();
-
-  const double norm = std::sqrt(sum_of_squares(g, n));
-  const double clip = config_.max_grad_norm / (norm + 1e-6);
-  const float scale = clip < 1.0 ? static_cast<float>(clip) : 1.0f;
-
-  state.step(state.step() + 1);
-  const double beta1 = std::get<0>(options.betas()), beta2 = std::get<1>(options.betas());
-  const double bias1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
-  const double bias2 = 1 - std::pow(beta2, static_cast<double>(state.step()));
-  const float step_size = static_cast<float>(options.lr() / bias1);
-  const float bias2_sqrt = static_cast<float>(std::sqrt(bias2));
-  const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
-  const float one_b1 = static_cast<float>(1 - beta1), one_b2 = static_cast<float>(1 - beta2);
-  const float eps = static_cast<float>(options.eps());
-  adam_update(p, g, m, v, n, scale, b1, one_b1, b2, one_b2, step_size, bias2_sqrt, eps);
+  // The grad-norm clip folded into the fused Adam pass (no weight-sized temporaries).
+  const double clip = config_.max_grad_norm / (gradient_norm(parameters_) + 1e-6);
+  adam_step(parameters_, optimizer_, clip < 1.0 ? static_cast<float>(clip) : 1.0f);
 }
 
 DqnMetrics Dqn::train(ReplayBuffer& buffer, int64_t gradient_steps) {

@@ -1,8 +1,41 @@
 #include "rlforge/agents/flat_parameters.h"
 
+#include <cmath>
 #include <stdexcept>
 
+#include "vector_clones.h"
+
 namespace rlforge {
+
+namespace {
+
+// Sum of squares in 16 independent float lanes (so the compiler vectorises it), added up in double.
+RLFORGE_VECTOR_CLONES double sum_of_squares(const float* x, int64_t n) {
+  float lanes[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 16; ++k) lanes[k] += x[i + k] * x[i + k];
+  }
+  double total = 0;
+  for (; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
+  for (const float lane : lanes) total += lane;
+  return total;
+}
+
+// Adam's update of n parameters with gradient g * scale (LibTorch's arithmetic, in its order).
+RLFORGE_VECTOR_CLONES void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, float scale, float b1,
+                                    float one_b1, float b2, float one_b2, float step_size, float bias2_sqrt, float eps) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i] * scale;
+    const float mi = m[i] * b1 + gi * one_b1;
+    const float vi = v[i] * b2 + gi * gi * one_b2;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= step_size * mi / (__builtin_sqrtf(vi) / bias2_sqrt + eps);
+  }
+}
+
+}  // namespace
 
 FlatParameters::FlatParameters(std::vector<torch::Tensor> parameters) : parameters_(std::move(parameters)) {
   if (parameters_.empty()) throw std::invalid_argument("FlatParameters: no parameters");
@@ -31,6 +64,44 @@ void FlatParameters::rebind() {
     p.mutable_grad() = grad_.narrow(0, offset, n).view(p.sizes());
     offset += n;
   }
+}
+
+double gradient_norm(const FlatParameters& parameters) {
+  const torch::Tensor& grad = parameters.grad();
+  return std::sqrt(sum_of_squares(grad.data_ptr<float>(), grad.numel()));
+}
+
+void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float grad_scale) {
+  const torch::Tensor& param = parameters.data();
+  const torch::Tensor& grad = parameters.grad();
+  if (!param.device().is_cpu()) {
+    if (grad_scale != 1.0f) grad.mul_(grad_scale);
+    optimizer.step();
+    return;
+  }
+  auto& states = optimizer.state();
+  const std::string key = c10::guts::to_string(param.unsafeGetTensorImpl());
+  if (states.find(key) == states.end()) {
+    auto state = std::make_unique<torch::optim::AdamParamState>();
+    state->step(0);
+    state->exp_avg(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+    state->exp_avg_sq(torch::zeros_like(param, torch::MemoryFormat::Preserve));
+    states[key] = std::move(state);
+  }
+  auto& state = static_cast<torch::optim::AdamParamState&>(*states[key]);
+  const auto& options = static_cast<const torch::optim::AdamOptions&>(optimizer.param_groups().front().options());
+  state.step(state.step() + 1);
+  const double beta1 = std::get<0>(options.betas()), beta2 = std::get<1>(options.betas());
+  const double bias1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
+  const double bias2 = 1 - std::pow(beta2, static_cast<double>(state.step()));
+  const float step_size = static_cast<float>(options.lr() / bias1);
+  const float bias2_sqrt = static_cast<float>(std::sqrt(bias2));
+  const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+  const float one_b1 = static_cast<float>(1 - beta1), one_b2 = static_cast<float>(1 - beta2);
+  const float eps = static_cast<float>(options.eps());
+  adam_update(param.data_ptr<float>(), grad.data_ptr<float>(), state.exp_avg().data_ptr<float>(),
+              state.exp_avg_sq().data_ptr<float>(), param.numel(), grad_scale, b1, one_b1, b2, one_b2, step_size,
+              bias2_sqrt, eps);
 }
 
 }  // namespace rlforge

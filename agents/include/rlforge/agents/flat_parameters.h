@@ -30,4 +30,14 @@ class FlatParameters {
   torch::Tensor data_, grad_;
 };
 
+// The L2 norm of all gradients (CPU).
+double gradient_norm(const FlatParameters& parameters);
+
+// One step of `optimizer` (LibTorch's Adam over exactly parameters.data(); no weight decay, no
+// amsgrad) with the gradients scaled by `grad_scale`, in one vectorised pass on the CPU instead
+// of LibTorch's ops, each of which allocates a weight-sized temporary (fresh pages every step
+// at these sizes). The state stays Adam's own, so saving and loading the optimiser is unchanged;
+// the arithmetic is LibTorch's, in its order. Other devices: grad scaled, then optimizer.step().
+void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float grad_scale = 1.0f);
+
 }  // namespace rlforge
