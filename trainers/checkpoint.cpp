@@ -46,10 +46,15 @@ void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& in
   verify_zip_archive(tmp);  // what was written reads back whole before it replaces anything
   std::error_code ec;
   // One generation back stays (NAME.prev.pt), so that damage to the newest file never leaves a
-  // run without a checkpoint.
+  // run without a checkpoint. It is a second link to the current file, put in place by rename, and
+  // the new file replaces the current one by rename: at every moment, also when the process is
+  // killed in between, NAME exists whole (the old or the new).
   if (fs::exists(path)) {
-    fs::rename(path, previous_checkpoint(path), ec);
-    if (ec) throw std::runtime_error("cannot move " + path + " to " + previous_checkpoint(path) + ": " + ec.message());
+    const std::string previous = previous_checkpoint(path), link = previous + ".tmp";
+    fs::remove(link, ec);
+    fs::create_hard_link(path, link, ec);
+    if (!ec) fs::rename(link, previous, ec);
+    if (ec) throw std::runtime_error("cannot keep " + path + " as " + previous + ": " + ec.message());
   }
   fs::rename(tmp, path, ec);
   if (ec) throw std::runtime_error("cannot move " + tmp + " to " + path + ": " + ec.message());

@@ -91,6 +91,9 @@ TrainResult Trainer::run(const RunControl& control) {
   run.result.run_dir = run_dir_;
   run.result.env_steps = run.steps();
   for (const auto& callback : callbacks) callback->on_train_end(run);
+  // last.pt again, now holding the final evaluation: a run killed before its summary resumes at
+  // the last step without evaluating (and logging) it twice.
+  if (!run.result.stopped) write_last_checkpoint(run);
   run.result.wall_seconds = run.elapsed_seconds();
   if (run.lead() && !run.result.stopped) write_summary(run);
   return run.result;

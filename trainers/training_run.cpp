@@ -1,4 +1,6 @@
 // A run's set-up and resume, and what callbacks see of it (callback.h).
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "rlforge/envs/seeds.h"
@@ -48,8 +50,38 @@ TrainingRun::TrainingRun(const ExperimentConfig& config, std::string run_dir, st
 
 TrainingRun::~TrainingRun() = default;
 
+namespace {
+
+// A write that a killed process left half done: the temporary names rlforge's atomic writers use
+// ("NAME.tmp" for checkpoints and replay buffers, "NAME.tmp<pid>" for images, ".NAME.tmp-<suffix>"
+// for data files).
+bool interrupted_write(const fs::path& file) {
+  const std::string name = file.filename().string();
+  const std::size_t at = name.rfind(".tmp");
+  if (at == std::string::npos || at == 0) return false;
+  const std::string rest = name.substr(at + 4);
+  if (rest.empty()) return true;
+  if (rest[0] == '-') return name[0] == '.';
+  return std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+}  // namespace
+
+void TrainingRun::remove_interrupted_writes() {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(run_dir_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec) && interrupted_write(it->path())) {
+      log() << "removing " << it->path().string() << " (a write the previous session did not finish)" << std::endl;
+      fs::remove(it->path(), ec);
+    }
+  }
+}
+
 // The learner from last.pt, and the callbacks' state for on_start.
 void TrainingRun::resume() {
+  // A resumed run owns its directory: what a killed session was writing is of no use.
+  if (lead()) remove_interrupted_writes();
   std::vector<std::string> names{"loop"};
   for (const std::string& name : learner_->state_names()) names.push_back(name);
   const Checkpoint info = load_checkpoint(last_checkpoint(), learner_->agent(), names);

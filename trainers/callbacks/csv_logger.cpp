@@ -30,7 +30,8 @@ void truncate_log(const fs::path& path, int64_t steps) {
 void write_header(std::ofstream& out, const std::string& unit, const std::vector<Learner::Column>& columns) {
   out << unit;
   for (const auto& column : columns) out << "," << column.name;
-  out << "\n";
+  // On disk before the first checkpoint: a run killed before its first row resumes with the header.
+  out << "\n" << std::flush;
 }
 
 }  // namespace

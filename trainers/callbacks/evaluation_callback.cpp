@@ -65,6 +65,13 @@ void EvaluationCallback::on_start(TrainingRun& run) {
     run.result.best_eval = episodes_of(columns_, *best_);
     run.result.best_eval_steps = best_steps_;
   }
+  // The latest evaluation: a run killed after its final evaluation and last.pt, before the
+  // summary, resumes at its last step and must not evaluate (and log) that step again.
+  if (state["last"]) {
+    last_evaluated_ = state["last"]["steps"].as<int64_t>();
+    final_values_ = state["last"]["values"].as<std::vector<double>>();
+    if (const auto e = episodes_of(columns_, final_values_)) run.result.final_eval = *e;
+  }
 }
 
 void EvaluationCallback::on_iteration(TrainingRun& run, const MetricsRow& row) {
@@ -94,6 +101,10 @@ void EvaluationCallback::evaluate(TrainingRun& run, bool final) {
 
 void EvaluationCallback::on_checkpoint(TrainingRun& /*run*/, YAML::Node& state) {
   state["next_eval"] = next_eval_;
+  if (last_evaluated_ >= 0 && !final_values_.empty()) {
+    state["last"]["steps"] = last_evaluated_;
+    state["last"]["values"] = final_values_;
+  }
   if (best_) {
     state["best"]["values"] = *best_;
     state["best"]["score"] = best_score_;

@@ -167,6 +167,7 @@ class TrainingRun {
   friend class Trainer;
   void attach(std::vector<std::shared_ptr<Callback>> callbacks);
   void resume();
+  void remove_interrupted_writes();
 
   const ExperimentConfig& config_;
   const RunControl& control_;
