@@ -1,6 +1,7 @@
 // rlforge: train, evaluate and inspect learning agents from the command line.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@
 int main(int argc, char** argv) {
   rlforge::cli::ensure_blas_core_type(argv);
   rlforge::cli::keep_freed_memory_mapped();
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG, which the writers report and
+  // recover from, instead of SIGXFSZ ending the process mid-file.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   CLI::App app{"rlforge: fast simulators, vectorized rollouts and learning agents in one toolkit"};
   app.require_subcommand(1);

@@ -1,6 +1,9 @@
 // Checkpoint files: atomic writes, and reads that name the file and what is wrong with it.
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/trainer.h"
@@ -10,15 +13,33 @@ namespace fs = std::filesystem;
 
 namespace rlforge {
 
+namespace {
+
+// Why the last write failed (a full disk, a file-size limit, a read-only directory), then the
+// half-written file removed: nothing half-written stays behind.
+[[noreturn]] void fail_write(const std::string& tmp, const std::string& path) {
+  const std::string reason = errno != 0 ? std::strerror(errno) : "write failed";
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  throw std::runtime_error("cannot write " + path + ": " + reason + " (the previous " +
+                           fs::path(path).filename().string() + ", if any, is unchanged)");
+}
+
+// `bytes` into `tmp` (the temporary file of `path`), whole or not at all.
+void write_temporary(const std::string& tmp, const std::string& path, const std::string& bytes) {
+  errno = 0;
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) fail_write(tmp, path);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) fail_write(tmp, path);
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-  }
+  write_temporary(tmp, path, text);
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) throw std::runtime_error("cannot move " + tmp + " to " + path + ": " + ec.message());
@@ -41,8 +62,12 @@ void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& in
   root.write("env_steps", torch::tensor(info.env_steps));
   root.write("config", text_tensor(info.config_yaml));
   for (const auto& [name, tensor] : info.extras) root.write("extra." + name, tensor);
+  // Serialised in memory first: LibTorch's file writer, failing mid-file (a full disk), throws
+  // again from its destructor, which ends the process.
+  std::ostringstream archive;
+  root.save_to(archive);
   const std::string tmp = path + ".tmp";
-  root.save_to(tmp);
+  write_temporary(tmp, path, archive.str());
   verify_zip_archive(tmp);  // what was written reads back whole before it replaces anything
   std::error_code ec;
   // One generation back stays (NAME.prev.pt), so that damage to the newest file never leaves a
