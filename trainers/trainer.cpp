@@ -73,8 +73,10 @@ TrainResult Trainer::run(const RunControl& control) {
 
     const bool interrupt = run.stop_requested(StopKind::interrupt) && run.steps() < run.total_steps();
     const bool finish = run.stop_requested(StopKind::finish);
-    // The checkpoint comes after the callbacks: everything logged so far belongs to it.
-    if (interrupt || finish || checkpoint_due(run)) write_last_checkpoint(run);
+    // The checkpoint comes after the callbacks: everything logged so far belongs to it. The last
+    // one waits for the end of the run (below).
+    const bool last = finish || run.steps() >= run.total_steps();
+    if (interrupt || (!last && checkpoint_due(run))) write_last_checkpoint(run);
     if (interrupt) {
       const std::string& reason = run.stop_reason(StopKind::interrupt);
       run.message((reason.empty() ? "" : reason + "; ") + "stopped at " + std::to_string(run.steps()) + " " +
@@ -91,8 +93,8 @@ TrainResult Trainer::run(const RunControl& control) {
   run.result.run_dir = run_dir_;
   run.result.env_steps = run.steps();
   for (const auto& callback : callbacks) callback->on_train_end(run);
-  // last.pt again, now holding the final evaluation: a run killed before its summary resumes at
-  // the last step without evaluating (and logging) it twice.
+  // The final last.pt comes after the final evaluation and holds it: a run killed before its
+  // summary resumes at the last step without evaluating (and logging) it twice.
   if (!run.result.stopped) write_last_checkpoint(run);
   run.result.wall_seconds = run.elapsed_seconds();
   if (run.lead() && !run.result.stopped) write_summary(run);

@@ -56,6 +56,7 @@ run_learner() {
   fi
   local resumes
   resumes=$(grep -c "^resuming\|resumed from" "$log")
+  ! grep -q "resuming without the replay buffer" "$log" || fail "$name: a resume lost the replay buffer: $(grep "without the replay" "$log" | head -1)"
   for file in metrics.csv eval.csv; do
     cmp -s "$work/$name-ref/$file" "$dir/$file" ||
       fail "$name: $file differs from the uninterrupted run's after $k kills: $(diff "$work/$name-ref/$file" "$dir/$file" | head -5)"

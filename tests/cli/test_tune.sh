@@ -14,7 +14,9 @@ tune=("$rlforge" tune "$configs/ppo_cartpole.yaml" --param agent.learning_rate=l
       --param agent.n_epochs=int:2:20 --param agent.gae_lambda=choice:0.8,0.95
       --set trainer.total_steps=6000 --set trainer.eval_every=1000 --set trainer.eval_episodes=5
       --set trainer.test_episodes=0 --jobs 2 --trial-seeds 2 --startup-trials 2 --out "$work/tune")
-"${tune[@]}" --trials 6 >"$work/out" 2>"$work/err" || fail "tune exited $?: $(cat "$work/err")"
+# A failed trial's own log says why its training failed.
+trial_logs() { grep -o "[^ ']*/trials/trial-[0-9]*/seed-[0-9]*\.log" "$work/err" | sort -u | while read -r log; do echo "--- $log:"; tail -5 "$log"; done; }
+"${tune[@]}" --trials 6 >"$work/out" 2>"$work/err" || fail "tune exited $?: $(cat "$work/err") $(trial_logs)"
 cat "$work/out"
 /usr/bin/python3 - "$work/tune" 6 <<'PY' || fail "tune's outputs"
 import csv, sys, yaml
