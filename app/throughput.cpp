@@ -12,7 +12,7 @@ ThroughputResult measure_throughput(const VectorEnvConfig& config, int64_t env_s
   const int n = venv.num_envs();
   std::vector<unsigned char> actions(space.byte_size() * static_cast<std::size_t>(n));
   const ActionRef batch{actions.data(), space.dtype(), space.size() * static_cast<std::size_t>(n)};
-  Rng rng(seed ^ 0x5eedULL);
+  NumpyGenerator rng(seed ^ 0x5eedULL);
   auto one_step = [&] {
     space.sample_batch(rng, actions.data(), static_cast<std::size_t>(n));
     venv.step(batch);

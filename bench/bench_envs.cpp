@@ -29,7 +29,7 @@ void single_env_step(benchmark::State& state, const std::string& id) {
   std::vector<unsigned char> obs(env->spec().observation_space.byte_size());
   std::vector<unsigned char> action(action_space.byte_size());
   const ActionRef ref{action.data(), action_space.dtype(), action_space.size()};
-  Rng rng(1);
+  NumpyGenerator rng(1);
   env->reset(0, obs.data());
   int64_t length = 0;
   for (auto _ : state) {
@@ -51,7 +51,7 @@ void vector_env_step(benchmark::State& state, const std::string& id) {
   const Space& action_space = venv.spec().action_space;
   std::vector<unsigned char> actions(action_space.byte_size() * static_cast<std::size_t>(num_envs));
   const ActionRef batch{actions.data(), action_space.dtype(), action_space.size() * static_cast<std::size_t>(num_envs)};
-  Rng rng(1);
+  NumpyGenerator rng(1);
   venv.reset(0);
   for (auto _ : state) {
     action_space.sample_batch(rng, actions.data(), static_cast<std::size_t>(num_envs));

@@ -100,7 +100,7 @@ class Checker {
     return env.spec().max_episode_steps > 0 ? env.spec().max_episode_steps : 1000;
   }
 
-  Bytes random_action(Rng& rng) const {
+  Bytes random_action(NumpyGenerator& rng) const {
     Bytes a(action_bytes_);
     probe_->spec().action_space.sample(rng, a.data());
     return a;
@@ -113,7 +113,7 @@ class Checker {
   // Plays `steps` random steps (actions from `action_seed`) from a reset with `seed`; see
   // continue_play.
   std::vector<Transition> play(Env& env, uint64_t seed, uint64_t action_seed, int64_t steps) const {
-    Rng rng(action_seed);
+    NumpyGenerator rng(action_seed);
     Bytes obs(obs_bytes_);
     env.reset(seed, obs.data());
     std::vector<Transition> out{{obs, 0.0, false, false}};
@@ -124,7 +124,7 @@ class Checker {
 
   // Plays `steps` random steps from where `env` is, resetting without a seed when an episode
   // ends (and after episode_limit steps, for envs without a limit of their own).
-  std::vector<Transition> continue_play(Env& env, Rng& rng, int64_t steps) const {
+  std::vector<Transition> continue_play(Env& env, NumpyGenerator& rng, int64_t steps) const {
     std::vector<Transition> out;
     Bytes obs(obs_bytes_);
     int64_t length = 0;
@@ -223,7 +223,7 @@ class Checker {
 
   std::string step_before_reset_rejected() const {
     auto env = make();
-    Rng rng(1);
+    NumpyGenerator rng(1);
     Bytes obs(obs_bytes_);
     try {
       env->step(ref(random_action(rng)), obs.data());
@@ -235,7 +235,7 @@ class Checker {
 
   std::string step_after_end_rejected() const {
     auto env = std::make_unique<TimeLimit>(make(), std::min<int64_t>(episode_limit(*probe_), 200));
-    Rng rng(settings_.seed + 5);
+    NumpyGenerator rng(settings_.seed + 5);
     Bytes obs(obs_bytes_);
     env->reset(settings_.seed, obs.data());
     for (;;) {
@@ -276,7 +276,7 @@ class Checker {
     Bytes ro(obs_bytes_), eo(obs_bytes_);
     reference->reset(settings_.seed, ro.data());
     env->reset(settings_.seed, eo.data());
-    Rng rng(settings_.seed + 2);
+    NumpyGenerator rng(settings_.seed + 2);
     for (const auto& [name, fn] : cases) {
       try {
         fn(*env, eo.data());
@@ -304,7 +304,7 @@ class Checker {
   std::string state_round_trip() const {
     auto env = make();
     if (!env->has_state()) return "note: the env exposes no state";
-    Rng rng(settings_.seed + 9);
+    NumpyGenerator rng(settings_.seed + 9);
     Bytes obs(obs_bytes_);
     env->reset(settings_.seed, obs.data());
     for (int i = 0; i < 3; ++i) {
@@ -342,10 +342,10 @@ class Checker {
     if (!a->has_state()) return "note: the env exposes no state, so it cannot be snapshotted";
     Bytes obs(obs_bytes_);
     a->reset(settings_.seed + 21, obs.data());
-    Rng warmup(settings_.seed + 22);
+    NumpyGenerator warmup(settings_.seed + 22);
     continue_play(*a, warmup, 7);
     const std::string snap = a->snapshot();
-    Rng r1(settings_.seed + 23), r2(settings_.seed + 23);
+    NumpyGenerator r1(settings_.seed + 23), r2(settings_.seed + 23);
     const auto first = continue_play(*a, r1, 300);
     auto b = make();
     b->restore(snap);
@@ -359,14 +359,14 @@ class Checker {
     VectorEnv v1([&](int) { return make(); }, n, 1), v2([&](int) { return make(); }, n, 2);
     v1.reset(settings_.seed);
     Bytes batch(action_bytes_ * n);
-    Rng ra(settings_.seed + 24);
-    auto step_random = [&](VectorEnv& v, Rng& rng) {
+    NumpyGenerator ra(settings_.seed + 24);
+    auto step_random = [&](VectorEnv& v, NumpyGenerator& rng) {
       for (int i = 0; i < n; ++i) space.sample(rng, batch.data() + static_cast<std::size_t>(i) * action_bytes_);
       v.step(ActionRef{batch.data(), space.dtype(), space.size() * n});
     };
     for (int t = 0; t < 10; ++t) step_random(v1, ra);
     v2.restore(v1.snapshot());
-    Rng rb = ra;
+    NumpyGenerator rb = ra;
     for (int t = 0; t < 100; ++t) {
       step_random(v1, ra);
       step_random(v2, rb);
@@ -400,7 +400,7 @@ class Checker {
     }
     if (venv.spec().max_episode_steps != limit) return "the max_episode_steps option did not set the limit";
     venv.reset(settings_.seed);
-    Rng rng(settings_.seed + 13);
+    NumpyGenerator rng(settings_.seed + 13);
     Bytes batch(action_bytes_ * n);
     const Space& space = probe_->spec().action_space;
     int64_t truncations = 0, terminations = 0;
@@ -444,7 +444,7 @@ class Checker {
     const int n = 8;
     VectorEnv venv([&](int) { return make(); }, n, threads);
     venv.reset(settings_.seed);
-    Rng rng(settings_.seed + 17);
+    NumpyGenerator rng(settings_.seed + 17);
     const Space& space = probe_->spec().action_space;
     Bytes batch(action_bytes_ * n), out;
     auto append = [&out](const void* p, std::size_t bytes) {
@@ -484,7 +484,7 @@ class Checker {
     VectorEnv b([&](int) { return make(); }, n, 2);
     a.reset(settings_.seed);
     b.reset(settings_.seed);
-    Rng rng(settings_.seed + 19);
+    NumpyGenerator rng(settings_.seed + 19);
     Bytes batch(action_bytes_ * n);
     for (int i = 0; i < n; ++i) space.sample(rng, batch.data() + static_cast<std::size_t>(i) * action_bytes_);
     Bytes bad = batch;

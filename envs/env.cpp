@@ -5,6 +5,11 @@
 
 namespace rlforge {
 
+namespace {
+// A snapshot's first word. 2: the generator is NumPy's PCG64 (format 1 held xoshiro256**).
+constexpr uint32_t kSnapshotFormat = 2;
+}  // namespace
+
 void Env::reset(std::optional<uint64_t> seed, void* obs) {
   if (seed) {
     rng_.seed_with(*seed);
@@ -77,7 +82,8 @@ void Env::set_state_impl(const std::vector<double>&) {
 
 std::string Env::snapshot() const {
   SnapshotWriter out;
-  out.put(rng_.state());
+  out.put(kSnapshotFormat);
+  out.put_generator(rng_.state());
   out.put(static_cast<uint8_t>(seeded_ | started_ << 1 | needs_reset_ << 2));
   snapshot_impl(out);
   return out.bytes();
@@ -85,7 +91,12 @@ std::string Env::snapshot() const {
 
 void Env::restore(const std::string& bytes) {
   SnapshotReader in(bytes, spec_.id);
-  const auto rng_state = in.get<std::array<uint64_t, 4>>();
+  const auto format = in.get<uint32_t>();
+  if (format != kSnapshotFormat) {
+    in.fail("it was written by another version of rlforge (format " + std::to_string(format) + ", expected " +
+            std::to_string(kSnapshotFormat) + "; before NumPy's generator the envs drew from another one)");
+  }
+  const auto rng_state = in.get_generator();
   const auto flags = in.get<uint8_t>();
   try {
     restore_impl(in);

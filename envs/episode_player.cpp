@@ -61,10 +61,10 @@ RecordedEpisodes record_episodes(EpisodePlayer& player, const ActionChooser& cho
 ActionChooser random_actions(const Space& action_space, uint64_t seed) {
   struct State {
     Space space;
-    Rng rng;
+    NumpyGenerator rng;
     std::vector<unsigned char> action;
   };
-  auto state = std::make_shared<State>(State{action_space, Rng(seed), std::vector<unsigned char>(action_space.byte_size())});
+  auto state = std::make_shared<State>(State{action_space, NumpyGenerator(seed), std::vector<unsigned char>(action_space.byte_size())});
   return [state](const void*) {
     state->space.sample(state->rng, state->action.data());
     return ActionRef{state->action.data(), state->space.dtype(), state->space.size()};

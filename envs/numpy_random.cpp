@@ -1,6 +1,5 @@
 #include "rlforge/envs/numpy_random.h"
 
-#include <vector>
 
 namespace rlforge {
 
@@ -28,22 +27,19 @@ uint32_t mix(uint32_t x, uint32_t y) {
 
 // SeedSequence(seed).generate_state(4, uint64).
 std::array<uint64_t, 4> seed_sequence_state(uint64_t seed) {
-  // The seed as little-endian 32-bit words (0 is one word).
-  std::vector<uint32_t> entropy;
-  for (uint64_t n = seed; n > 0; n >>= 32) entropy.push_back(static_cast<uint32_t>(n));
-  if (entropy.empty()) entropy.push_back(0);
+  // The seed as little-endian 32-bit words (0 is one word); no allocation, as envs reseed on reset.
+  std::array<uint32_t, 2> entropy{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+  const std::size_t entropy_words = (seed >> 32) != 0 ? 2 : 1;
 
   std::array<uint32_t, kPoolSize> pool{};
   uint32_t hash_const = kInitA;
-  for (std::size_t i = 0; i < kPoolSize; ++i) pool[i] = hashmix(i < entropy.size() ? entropy[i] : 0, hash_const);
+  for (std::size_t i = 0; i < kPoolSize; ++i) pool[i] = hashmix(i < entropy_words ? entropy[i] : 0, hash_const);
   for (std::size_t src = 0; src < kPoolSize; ++src) {
     for (std::size_t dst = 0; dst < kPoolSize; ++dst) {
       if (src != dst) pool[dst] = mix(pool[dst], hashmix(pool[src], hash_const));
     }
   }
-  for (std::size_t src = kPoolSize; src < entropy.size(); ++src) {
-    for (std::size_t dst = 0; dst < kPoolSize; ++dst) pool[dst] = mix(pool[dst], hashmix(entropy[src], hash_const));
-  }
+  // (SeedSequence mixes words beyond the pool's four in a second pass; a 64-bit seed has at most two.)
 
   // Eight 32-bit words from the pool, read as four little-endian 64-bit words.
   std::array<uint64_t, 4> words{};

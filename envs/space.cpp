@@ -1,5 +1,6 @@
 #include "rlforge/envs/space.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -107,42 +108,68 @@ int64_t Space::first_violation(const void* value) const {
 
 bool Space::contains(const void* value) const { return first_violation(value) < 0; }
 
-void Space::sample(Rng& rng, void* out) const {
+namespace {
+
+// Not NumPy's ziggurat draws (see space.h): Box-Muller and inversion on the generator's doubles.
+double standard_normal(NumpyGenerator& rng) {
+  double u1 = rng.random();
+  while (u1 <= 0.0) u1 = rng.random();
+  const double u2 = rng.random();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+double standard_exponential(NumpyGenerator& rng) { return -std::log1p(-rng.random()); }
+
+}  // namespace
+
+void Space::sample(NumpyGenerator& rng, void* out) const {
   if (is_discrete()) {
-    *static_cast<int64_t*>(out) = static_cast<int64_t>(rng.below(static_cast<uint64_t>(n_)));
+    *static_cast<int64_t*>(out) = rng.integers(n_);
     return;
   }
-  for (std::size_t i = 0; i < size_; ++i) {
-    const double lo = low_[i], hi = high_[i];
-    double x;
-    if (dtype_ == DType::UInt8) {
-      x = lo + static_cast<double>(rng.below(static_cast<uint64_t>(hi - lo) + 1));
-      static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(x);
-      continue;
+  if (dtype_ == DType::UInt8) {
+    // Gymnasium widens an integer Box's high by one and floors a uniform draw.
+    for (std::size_t i = 0; i < size_; ++i) {
+      const double x = std::floor(rng.uniform(low_[i], static_cast<double>(high_[i]) + 1.0));
+      static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(std::min<double>(x, high_[i]));
     }
-    const bool lo_inf = std::isinf(lo), hi_inf = std::isinf(hi);
-    if (!lo_inf && !hi_inf) {
-      x = rng.uniform(lo, hi);
-    } else if (lo_inf && hi_inf) {
-      x = rng.normal();
-    } else if (lo_inf) {
-      x = hi - rng.exponential();
-    } else {
-      x = lo + rng.exponential();
+    return;
+  }
+  auto* values = static_cast<float*>(out);
+  // Gymnasium fills the unbounded elements, then the lower-bounded, the upper-bounded and last
+  // the bounded ones, each group in element order.
+  enum Group { kUnbounded, kLowerBounded, kUpperBounded, kBounded };
+  auto group_of = [&](std::size_t i) {
+    const bool lo_inf = std::isinf(low_[i]), hi_inf = std::isinf(high_[i]);
+    if (lo_inf && hi_inf) return kUnbounded;
+    if (hi_inf) return kLowerBounded;
+    if (lo_inf) return kUpperBounded;
+    return kBounded;
+  };
+  for (Group group : {kUnbounded, kLowerBounded, kUpperBounded, kBounded}) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (group_of(i) != group) continue;
+      const double lo = low_[i], hi = high_[i];
+      double x = 0.0;
+      switch (group) {
+        case kUnbounded: x = standard_normal(rng); break;
+        case kLowerBounded: x = lo + standard_exponential(rng); break;
+        case kUpperBounded: x = hi - standard_exponential(rng); break;
+        case kBounded: x = rng.uniform(lo, hi); break;
+      }
+      auto f = static_cast<float>(x);
+      // Rounding to float32 can step just past a bound.
+      if (f < low_[i]) f = low_[i];
+      if (f > high_[i]) f = high_[i];
+      values[i] = f;
     }
-    auto f = static_cast<float>(x);
-    // Rounding to float32 can step just past a bound.
-    if (f < low_[i]) f = low_[i];
-    if (f > high_[i]) f = high_[i];
-    static_cast<float*>(out)[i] = f;
   }
 }
 
-void Space::sample_batch(Rng& rng, void* out, std::size_t count) const {
+void Space::sample_batch(NumpyGenerator& rng, void* out, std::size_t count) const {
   if (is_discrete()) {
     auto* a = static_cast<int64_t*>(out);
-    const auto n = static_cast<uint64_t>(n_);
-    for (std::size_t i = 0; i < count; ++i) a[i] = static_cast<int64_t>(rng.below(n));
+    const auto n = static_cast<double>(n_);
+    for (std::size_t i = 0; i < count; ++i) a[i] = static_cast<int64_t>(rng.random() * n);
     return;
   }
   auto* bytes = static_cast<unsigned char*>(out);

@@ -69,11 +69,6 @@ double BipedalWalker::finish_x() { return (kTerrainLength - kTerrainGrass) * kTe
 
 double BipedalWalker::hull_x() const { return hull_ != nullptr ? hull_->GetPosition().x : 0.0; }
 
-int64_t BipedalWalker::integers(int64_t low, int64_t high) {
-  if (high - low == 1) return low;  // numpy draws nothing for a single value
-  return low + static_cast<int64_t>(rng().below(static_cast<uint64_t>(high - low)));
-}
-
 b2Body* BipedalWalker::static_polygon(const std::vector<std::array<double, 2>>& points) {
   b2BodyDef def;
   b2Body* body = world_->CreateBody(&def);
@@ -93,7 +88,7 @@ b2Body* BipedalWalker::static_polygon(const std::vector<std::array<double, 2>>& 
 // grass stretch a stump, stairs or a pit, drawing from the generator in Gymnasium's order.
 void BipedalWalker::generate_terrain() {
   enum State : int64_t { kGrassState, kStump, kStairs, kPit, kStates };
-  Rng& r = rng();
+  NumpyGenerator& r = rng();
   int64_t state = kGrassState;
   double velocity = 0.0, y = kTerrainHeight, original_y = 0.0;
   int64_t counter = kTerrainStartpad;
@@ -112,7 +107,7 @@ void BipedalWalker::generate_terrain() {
       if (i > kTerrainStartpad) velocity += r.uniform(-1.0, 1.0) / kScale;
       y += velocity;
     } else if (state == kPit && oneshot) {
-      counter = integers(3, 5);
+      counter = r.integers(3, 5);
       const double c = ts * static_cast<double>(counter);
       static_polygon({{{x, y}, {x + ts, y}, {x + ts, y - 4 * ts}, {x, y - 4 * ts}}});
       static_polygon({{{x + c, y}, {x + ts + c, y}, {x + ts + c, y - 4 * ts}, {x + c, y - 4 * ts}}});
@@ -122,13 +117,13 @@ void BipedalWalker::generate_terrain() {
       y = original_y;
       if (counter > 1) y -= 4 * ts;
     } else if (state == kStump && oneshot) {
-      counter = integers(1, 3);
+      counter = r.integers(1, 3);
       const double c = static_cast<double>(counter) * ts;
       static_polygon({{{x, y}, {x + c, y}, {x + c, y + c}, {x, y + c}}});
     } else if (state == kStairs && oneshot) {
-      stair_height = r.uniform() > 0.5 ? 1 : -1;
-      stair_width = integers(4, 5);
-      stair_steps = integers(3, 5);
+      stair_height = r.random() > 0.5 ? 1 : -1;
+      stair_width = r.integers(4, 5);
+      stair_steps = r.integers(3, 5);
       original_y = y;
       for (int64_t s = 0; s < stair_steps; ++s) {
         const auto sw = static_cast<double>(stair_width), sh = static_cast<double>(stair_height);
@@ -148,9 +143,9 @@ void BipedalWalker::generate_terrain() {
     terrain_y_.push_back(y);
     counter -= 1;
     if (counter == 0) {
-      counter = integers(kTerrainGrass / 2, kTerrainGrass);
+      counter = r.integers(kTerrainGrass / 2, kTerrainGrass);
       if (state == kGrassState && params_.hardcore) {
-        state = integers(1, kStates);
+        state = r.integers(1, kStates);
       } else {
         state = kGrassState;
       }

@@ -111,18 +111,18 @@ void CarRacing::pick_colors(bool randomize) {
     grass_color_ = {102, 230, 102};
     return;
   }
-  Rng& r = rng();
+  NumpyGenerator& r = rng();
   for (double& c : road_color_) c = r.uniform(0.0, 210.0);
   for (double& c : bg_color_) c = r.uniform(0.0, 210.0);
   grass_color_ = bg_color_;
-  grass_color_[r.below(3)] += 20;
+  grass_color_[r.integers(3)] += 20;
 }
 
 // Gymnasium's generator: 12 checkpoints at random radii around a circle; a pen steers from one
 // to the next in steps of kTrackDetailStep, turning at most kTrackTurnRate per step, for up to
 // five laps; one lap between two passes of the start angle is the track, kept if its ends meet.
 bool CarRacing::create_track() {
-  Rng& r = rng();
+  NumpyGenerator& r = rng();
   std::array<std::array<double, 3>, kCheckpoints> checkpoints{};  // alpha, x, y
   for (int c = 0; c < kCheckpoints; ++c) {
     const double noise = r.uniform(0.0, 2 * M_PI * 1 / kCheckpoints);
@@ -660,6 +660,13 @@ std::array<double, 4> CarRacing::wheel_omegas() const {
 }
 
 Color CarRacing::road_color() const { return to_color(road_color_); }
+
+std::vector<std::array<double, 4>> CarRacing::track() const {
+  std::vector<std::array<double, 4>> out;
+  out.reserve(track_.size());
+  for (const TrackPoint& p : track_) out.push_back({p.alpha, p.beta, p.x, p.y});
+  return out;
+}
 
 std::vector<std::array<double, 2>> CarRacing::track_points() const {
   std::vector<std::array<double, 2>> out;

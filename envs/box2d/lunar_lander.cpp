@@ -63,7 +63,7 @@ LunarLander::~LunarLander() {
 }
 
 void LunarLander::build_world() {
-  Rng& r = rng();
+  NumpyGenerator& r = rng();
   world_.reset();  // a fresh world per episode, as Gymnasium v3 (no state leaks between episodes)
   world_ = std::make_unique<b2World>(b2Vec2(0.0f, static_cast<float>(params_.gravity)));
   world_->SetContactListener(contacts_.get());
@@ -127,8 +127,8 @@ void LunarLander::build_world() {
   const double fy = r.uniform(-kInitialRandom, kInitialRandom);
   lander_->ApplyForceToCenter(b2Vec2(static_cast<float>(fx), static_cast<float>(fy)), true);
   if (params_.enable_wind) {
-    wind_idx_ = -9999 + static_cast<int64_t>(r.below(19998));
-    torque_idx_ = -9999 + static_cast<int64_t>(r.below(19998));
+    wind_idx_ = r.integers(-9999, 9999);
+    torque_idx_ = r.integers(-9999, 9999);
   }
 
   // Legs on motorised hinges that hold them spread; legs_[0] is the right (+x) one.
@@ -198,7 +198,7 @@ StepResult LunarLander::step_impl(const void* action, void* obs) {
 }
 
 StepResult LunarLander::advance(double main_power, double side_direction, double side_power, void* obs) {
-  Rng& r = rng();
+  NumpyGenerator& r = rng();
   if (params_.enable_wind && !leg_contact_[0] && !leg_contact_[1]) {
     const double wind = gust(wind_idx_++) * params_.wind_power;
     lander_->ApplyForceToCenter(b2Vec2(static_cast<float>(wind), 0.0f), true);

@@ -31,14 +31,14 @@ void ReplaySnapshotEnv::record_action(const void* action) {
 
 void ReplaySnapshotEnv::snapshot_impl(SnapshotWriter& out) const {
   out.put<uint8_t>(started_ ? 1 : 0);
-  out.put(start_rng_);
+  out.put_generator(start_rng_);
   out.put_vector(discrete_actions_);
   out.put_vector(box_actions_);
 }
 
 void ReplaySnapshotEnv::restore_impl(SnapshotReader& in) {
   const bool started = in.get<uint8_t>() != 0;
-  const auto start_rng = in.get<std::array<uint64_t, 4>>();
+  const auto start_rng = in.get_generator();
   const auto discrete = in.get_vector<int64_t>();
   const auto box = in.get_vector<float>();
   if (!started) return;

@@ -45,7 +45,7 @@ void CartPole::write_observation(void* obs) const {
 }
 
 void CartPole::reset_impl(std::optional<uint64_t>, void* obs) {
-  Rng& r = rng();
+  NumpyGenerator& r = rng();
   x_ = r.uniform(-0.05, 0.05);
   x_dot_ = r.uniform(-0.05, 0.05);
   theta_ = r.uniform(-0.05, 0.05);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "rlforge/envs/rng.h"
 #include "rlforge/envs/box2d/bipedal_walker.h"
 #include "rlforge/envs/registry.h"
 

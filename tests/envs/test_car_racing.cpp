@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "rlforge/envs/rng.h"
 #include "rlforge/envs/box2d/car_racing.h"
 #include "rlforge/envs/registry.h"
 

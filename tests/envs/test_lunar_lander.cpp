@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "rlforge/envs/rng.h"
 #include "rlforge/envs/box2d/lunar_lander.h"
 #include "rlforge/envs/registry.h"
 

@@ -2,6 +2,7 @@
 // numpy.random.Generator(PCG64(SeedSequence(seed))), each row from a fresh generator.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "rlforge/envs/numpy_random.h"
+#include "rlforge/envs/space.h"
 
 using namespace rlforge;
 
@@ -74,6 +76,36 @@ TEST_CASE("NumpyGenerator draws what NumPy's PCG64(SeedSequence(seed)) draws", "
     ++checked;
   }
   CHECK(checked == 60);  // 12 seeds x 5 methods, the large seeds (two 32-bit words) among them
+}
+
+TEST_CASE("Space::sample draws what Gymnasium's seeded spaces draw", "[envs][numpy][space]") {
+  // Gymnasium's Discrete(n).sample() is np_random.integers(n); a bounded float Box's is
+  // np_random.uniform(low, high) element by element, cast to float32.
+  int checked = 0;
+  for (const Row& row : read_rows()) {
+    INFO("seed " << row.seed << ", " << row.method);
+    NumpyGenerator g(row.seed);
+    if (row.method == "integers(3) x8") {
+      const Space discrete = Space::discrete(3);
+      for (const std::string& v : row.values) {
+        int64_t a = -1;
+        discrete.sample(g, &a);
+        CHECK(a == std::stoll(v));
+      }
+      ++checked;
+    } else if (row.method == "uniform(-0.05,0.05,size=4)") {
+      // Bounds that float32 holds exactly, so the draws are those of the file's row.
+      const Space box = Space::box({4}, -0.25f, 0.5f);
+      std::array<float, 4> a{};
+      box.sample(g, a.data());
+      for (std::size_t i = 0; i < 4; ++i) {
+        const double u = (std::stod(row.values[i]) + 0.05) / 0.1;  // back to random()
+        CHECK(a[i] == Approx(static_cast<float>(-0.25 + 0.75 * u)).margin(1e-7));
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked == 24);
 }
 
 TEST_CASE("NumpyGenerator's state round-trips, the buffered 32-bit half included", "[envs][numpy]") {

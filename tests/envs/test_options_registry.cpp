@@ -84,7 +84,7 @@ TEST_CASE("make_env builds each classic-control env", "[registry]") {
     std::vector<unsigned char> obs(env->spec().observation_space.byte_size());
     env->reset(0, obs.data());
     CHECK(env->spec().observation_space.contains(obs.data()));
-    Rng rng(1);
+    NumpyGenerator rng(1);
     std::vector<unsigned char> action(env->spec().action_space.byte_size());
     env->spec().action_space.sample(rng, action.data());
     const Space& a = env->spec().action_space;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "rlforge/envs/numpy_random.h"
 #include "rlforge/envs/rng.h"
 #include "rlforge/envs/errors.h"
 #include "rlforge/envs/space.h"
@@ -169,7 +170,7 @@ TEST_CASE("uint8 Box contains compares bytes against the bounds", "[space]") {
 
 TEST_CASE("Discrete sample covers every value and nothing else", "[space][sample]") {
   const Space s = Space::discrete(5);
-  Rng rng(7);
+  NumpyGenerator rng(7);
   std::array<int, 5> counts{};
   for (int i = 0; i < 5000; ++i) {
     int64_t v = -1;
@@ -185,7 +186,7 @@ TEST_CASE("Discrete sample covers every value and nothing else", "[space][sample
 
 TEST_CASE("Box sample stays in a bounded box and spreads over it", "[space][sample]") {
   const Space s = Space::box({3}, {-2.0f, 0.0f, 10.0f}, {2.0f, 1e-3f, 10.0f});
-  Rng rng(11);
+  NumpyGenerator rng(11);
   std::array<float, 3> v{};
   double sum0 = 0.0;
   float min0 = kInf, max0 = -kInf;
@@ -206,7 +207,7 @@ TEST_CASE("Box sample stays in a bounded box and spreads over it", "[space][samp
 
 TEST_CASE("Box sample of an unbounded box is standard normal", "[space][sample]") {
   const Space s = Space::box({2}, -kInf, kInf);
-  Rng rng(3);
+  NumpyGenerator rng(3);
   std::array<float, 2> v{};
   const int n = 20000;
   double sum = 0.0, sum_sq = 0.0;
@@ -228,7 +229,7 @@ TEST_CASE("Box sample of an unbounded box is standard normal", "[space][sample]"
 TEST_CASE("Box sample of half-bounded boxes is a shifted exponential", "[space][sample]") {
   // Element 0 bounded below at 1, element 1 bounded above at -2.
   const Space s = Space::box({2}, {1.0f, -kInf}, {kInf, -2.0f});
-  Rng rng(5);
+  NumpyGenerator rng(5);
   std::array<float, 2> v{};
   const int n = 20000;
   double sum0 = 0.0, sum1 = 0.0;
@@ -247,7 +248,7 @@ TEST_CASE("Box sample of half-bounded boxes is a shifted exponential", "[space][
 
 TEST_CASE("uint8 Box sample stays in bounds and reaches both ends", "[space][sample]") {
   const Space s = Space::box({2}, {3.0f, 0.0f}, {6.0f, 255.0f}, DType::UInt8);
-  Rng rng(9);
+  NumpyGenerator rng(9);
   std::array<uint8_t, 2> v{};
   std::set<int> seen0;
   bool saw_0 = false, saw_255 = false;
@@ -265,7 +266,7 @@ TEST_CASE("uint8 Box sample stays in bounds and reaches both ends", "[space][sam
 
 TEST_CASE("sampling is reproducible from the seed", "[space][sample]") {
   const Space s = Space::box({4}, -1.0f, 1.0f);
-  Rng a(42), b(42), c(43);
+  NumpyGenerator a(42), b(42), c(43);
   std::array<float, 4> va{}, vb{}, vc{};
   bool any_different = false;
   for (int i = 0; i < 10; ++i) {
@@ -421,12 +422,25 @@ TEST_CASE("Rng::below(n) is in range and uniform (chi-square)", "[rng]") {
   }
 }
 
-TEST_CASE("sample_batch draws the same values as repeated sample calls", "[space]") {
-  for (const Space& space : {Space::discrete(5), Space::box({3}, -1.0f, 2.0f), Space::box({2}, 0.0f, 255.0f, DType::UInt8)}) {
-    Rng a(7), b(7);
+TEST_CASE("sample_batch of a Box draws the same values as repeated sample calls", "[space]") {
+  for (const Space& space : {Space::box({3}, -1.0f, 2.0f), Space::box({2}, 0.0f, 255.0f, DType::UInt8)}) {
+    NumpyGenerator a(7), b(7);
     std::vector<unsigned char> batch(space.byte_size() * 10), one(space.byte_size() * 10);
     space.sample_batch(a, batch.data(), 10);
     for (std::size_t i = 0; i < 10; ++i) space.sample(b, one.data() + i * space.byte_size());
     CHECK(batch == one);
   }
+}
+
+TEST_CASE("sample_batch of a Discrete draws as Gymnasium's batched MultiDiscrete: floor(random() * n)", "[space]") {
+  const Space space = Space::discrete(5);
+  NumpyGenerator a(7), b(7);
+  std::vector<int64_t> batch(1000);
+  space.sample_batch(a, batch.data(), batch.size());
+  std::set<int64_t> seen;
+  for (int64_t v : batch) {
+    CHECK(v == static_cast<int64_t>(b.random() * 5.0));
+    seen.insert(v);
+  }
+  CHECK(seen == std::set<int64_t>{0, 1, 2, 3, 4});
 }

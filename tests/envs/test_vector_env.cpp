@@ -225,7 +225,7 @@ TEST_CASE("VectorEnv outputs are bit-identical for 1, 2 and 4 threads", "[vector
       threads_used.push_back(v.threads());
       v.reset(123);
       std::vector<unsigned char> trace = snapshot(v);
-      Rng action_rng(5);  // the same actions for every thread count
+      NumpyGenerator action_rng(5);  // the same actions for every thread count
       const Space& a = v.spec().action_space;
       std::vector<unsigned char> actions(16 * a.byte_size());
       for (int t = 0; t < 200; ++t) {

@@ -61,7 +61,7 @@ TEST_CASE("vector env steps, autoresets included, allocate nothing", "[vector][a
       venv.reset(0);
       const Space& space = venv.spec().action_space;
       std::vector<unsigned char> actions(space.byte_size() * 8);
-      Rng rng(3);
+      NumpyGenerator rng(3);
       const ActionRef batch{actions.data(), space.dtype(), space.size() * 8};
       long ended = 0;
       const long count = allocations_during([&] {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rlforge/envs/rng.h"
 #include "rlforge/envs/classic/pendulum.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/envs/running_mean_std.h"

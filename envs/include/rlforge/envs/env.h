@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "rlforge/envs/errors.h"
-#include "rlforge/envs/rng.h"
+#include "rlforge/envs/numpy_random.h"
 #include "rlforge/envs/snapshot.h"
 #include "rlforge/envs/space.h"
 
@@ -120,7 +120,9 @@ class Env {
   virtual void snapshot_impl(SnapshotWriter& out) const;
   virtual void restore_impl(SnapshotReader& in);
 
-  Rng& rng() { return rng_; }
+  // NumPy's generator, as Gymnasium's `np_random`: an env that draws in Gymnasium's order starts
+  // the episode Gymnasium starts for the same seed.
+  NumpyGenerator& rng() { return rng_; }
   EnvSpec& mutable_spec() { return spec_; }
   // Throws when `state` does not hold exactly `expected` values.
   void check_state_size(const std::vector<double>& state, std::size_t expected) const;
@@ -131,7 +133,7 @@ class Env {
   friend class Wrapper;
 
   EnvSpec spec_;
-  Rng rng_;
+  NumpyGenerator rng_;
   bool seeded_ = false;
   bool started_ = false;  // an episode has begun (reset or set_state) at least once
   bool needs_reset_ = true;

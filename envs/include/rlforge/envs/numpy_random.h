@@ -12,7 +12,11 @@
 //                  the next 32-bit draw its high half;
 //   random()       the top 53 bits of a 64-bit output, times 2^-53;
 //   integers       Lemire's multiply-shift with rejection, on 32-bit draws when the range fits.
-// Not provided: normal() (NumPy's ziggurat tables), which no built-in env needs.
+// Not provided: normal() and exponential() (NumPy's ziggurat tables), which no built-in env
+// needs; Space::sample draws unbounded Box elements another way (see space.h).
+//
+// Every built-in env draws from this generator (Env::rng()), in Gymnasium's order, so that
+// reset(seed) starts the episode Gymnasium starts; Space::sample draws as Gymnasium's spaces do.
 
 #include <array>
 #include <cstdint>

@@ -2,6 +2,7 @@
 // Byte streams for env snapshots: everything needed to continue an episode stream exactly
 // (physical state, generator, counters), for checkpoints that resume a run bit for bit.
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "rlforge/envs/errors.h"
+#include "rlforge/envs/numpy_random.h"
 
 namespace rlforge {
 
@@ -27,6 +29,12 @@ class SnapshotWriter {
   void put_bytes(const std::string& bytes) {
     put<uint64_t>(bytes.size());
     bytes_ += bytes;
+  }
+  // Field by field, so that no padding bytes reach the snapshot.
+  void put_generator(const NumpyGenerator::State& state) {
+    put(state.words);
+    put<uint8_t>(state.has_u32 ? 1 : 0);
+    put(state.u32);
   }
   const std::string& bytes() const { return bytes_; }
 
@@ -64,6 +72,17 @@ class SnapshotReader {
     std::string out = bytes_.substr(pos_, n);
     pos_ += n;
     return out;
+  }
+  NumpyGenerator::State get_generator() {
+    NumpyGenerator::State state;
+    state.words = get<std::array<uint64_t, 4>>();
+    const auto has_u32 = get<uint8_t>();
+    if (has_u32 > 1) fail("the generator's state is damaged");
+    state.has_u32 = has_u32 == 1;
+    state.u32 = get<uint32_t>();
+    // PCG64's increment is always odd; an even one is not a generator's state.
+    if ((state.words[3] & 1) == 0) fail("the generator's state is damaged");
+    return state;
   }
   bool done() const { return pos_ == bytes_.size(); }
   [[noreturn]] void fail(const std::string& why) const { throw EnvError(what_ + ": snapshot does not fit: " + why); }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "rlforge/envs/rng.h"
+#include "rlforge/envs/numpy_random.h"
 
 namespace rlforge {
 
@@ -51,11 +51,16 @@ class Space {
   bool contains(const void* value) const;
   // Index of the first element outside the space, or -1.
   int64_t first_violation(const void* value) const;
-  // Draws a value as Gymnasium does: uniform where bounded, normal where unbounded on both sides,
-  // shifted exponential where bounded on one side.
-  void sample(Rng& rng, void* out) const;
-  // `count` values back to back, the same as `count` calls of sample().
-  void sample_batch(Rng& rng, void* out, std::size_t count) const;
+  // Draws a value as Gymnasium's space.sample() does from a generator seeded alike: Discrete
+  // `integers(n)`; a Box's bounded elements `uniform(low, high)` in element order (uint8:
+  // `floor(uniform(low, high + 1))`), so that random-action baselines match Gymnasium's draw for
+  // draw. Unbounded elements are drawn first, as Gymnasium does (normal where unbounded on both
+  // sides, then shifted exponentials where bounded on one), but not with NumPy's ziggurat, so
+  // those values are not NumPy's.
+  void sample(NumpyGenerator& rng, void* out) const;
+  // `count` values back to back, as the action space of Gymnasium's vector env samples them:
+  // a Box as `count` calls of sample(); a Discrete as a MultiDiscrete, `floor(random() * n)`.
+  void sample_batch(NumpyGenerator& rng, void* out, std::size_t count) const;
 
   // "Discrete(3)", "Box(-1.0, 1.0, (1,), float32)", "Box([-4.8 -inf ...], [...], (4,), float32)".
   std::string describe() const;

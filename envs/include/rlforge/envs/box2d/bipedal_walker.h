@@ -41,6 +41,9 @@ class BipedalWalker final : public ReplaySnapshotEnv {
   void render(Canvas& canvas) const override;
 
   double hull_x() const;
+  // The terrain's polyline, as Gymnasium's `env.terrain_x` and `env.terrain_y`.
+  const std::vector<double>& terrain_x() const { return terrain_x_; }
+  const std::vector<double>& terrain_y() const { return terrain_y_; }
   // x where the walker has finished the course.
   static double finish_x();
 
@@ -55,7 +58,6 @@ class BipedalWalker final : public ReplaySnapshotEnv {
   };
   void generate_terrain();
   void consume_cloud_draws();
-  int64_t integers(int64_t low, int64_t high);  // numpy's Generator.integers: [low, high)
   b2Body* static_polygon(const std::vector<std::array<double, 2>>& points);
   StepResult advance(const float* action, void* obs);
 

@@ -1,8 +1,9 @@
 #pragma once
 // CarRacing-v3 with Gymnasium 1.x's track generator, car dynamics (car_dynamics.py: rear-wheel
 // drive, per-wheel friction limits, steering motors), tile rewards and termination rules, on
-// Box2D 2.4 (Gymnasium runs 2.3, and our generator is not NumPy's: tracks differ per seed,
-// episode statistics agree; tests/envs/test_car_racing.cpp).
+// Box2D 2.4 (Gymnasium runs 2.3). The generator and its draws are Gymnasium's, so a seed gives
+// Gymnasium's track and colours (tests/envs/test_gymnasium_parity.cpp); trajectories drift apart
+// with the Box2D version, episode statistics agree (tests/envs/test_car_racing.cpp).
 //
 // Observation: a 96x96x3 uint8 RGB picture, Gymnasium's "state_pixels": the 1000x800 window
 // (grass, road, car, the bottom bar with speed, wheel speeds, steering and gyro indicators and
@@ -69,6 +70,8 @@ class CarRacing final : public ReplaySnapshotEnv {
   Color road_color() const;
   // Centre line points (x, y) of the track, one per tile.
   std::vector<std::array<double, 2>> track_points() const;
+  // The track as Gymnasium's `env.track` holds it: (alpha, beta, x, y) per tile.
+  std::vector<std::array<double, 4>> track() const;
 
   static constexpr int kStateW = 96, kStateH = 96;
   static constexpr double kScale = 6.0;

@@ -24,7 +24,7 @@ class ReplaySnapshotEnv : public Env {
  private:
   int action_floats_;  // floats per Box action; 0 for Discrete (one int64)
   bool started_ = false;
-  std::array<uint64_t, 4> start_rng_{};
+  NumpyGenerator::State start_rng_{};
   std::vector<int64_t> discrete_actions_;
   std::vector<float> box_actions_;
 };
