@@ -1,7 +1,8 @@
 // CarRacing against Gymnasium's episode statistics (shared/reference/box2d-stats.md: Gymnasium
 // 1.4 on Box2D 2.3, seeds 10000 + episode) and its rules: pixels, tile rewards, lap and
-// playfield termination, actions. Our tracks differ from Gymnasium's for a seed (our generator
-// is not NumPy's), so statistics are compared, not trajectories.
+// playfield termination, actions. A seed gives Gymnasium's track (test_gymnasium_parity.cpp), but
+// Box2D 2.4 drives the car otherwise than Gymnasium's 2.3, so statistics are compared, not
+// trajectories.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

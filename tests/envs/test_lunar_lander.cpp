@@ -1,6 +1,7 @@
 // LunarLander against Gymnasium's episode statistics (shared/reference/box2d-stats.md: Gymnasium
-// 1.4 on Box2D 2.3, seeds 10000 + episode) and its mechanics. Box2D 2.4 and our generator give
-// other single trajectories, so the tests compare means: each tolerance is three standard errors
+// 1.4 on Box2D 2.3, seeds 10000 + episode) and its mechanics. A seed starts Gymnasium's episode
+// (test_gymnasium_parity.cpp), but Box2D 2.4 gives other single trajectories after a few dozen
+// steps, so the tests compare means: each tolerance is three standard errors
 // of the difference of two independent means (the reference's std over its episodes, ours over
 // ours), unless said otherwise.
 #include <catch2/catch.hpp>

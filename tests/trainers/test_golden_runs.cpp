@@ -1,6 +1,8 @@
 // The same config and seed give byte-identical metrics.csv and eval.csv and bit-identical weights
 // from one version of the trainer to the next: tests/data/golden-runs/ holds what the trainer
 // wrote before its loop became a list of callbacks, for a PPO, a DQN and a supervised config.
+// The PPO and DQN files were written again when the envs moved to NumPy's generator (Gymnasium
+// parity): the same seed now starts other CartPole episodes; the supervised files were unchanged.
 //
 // Floating-point results depend on the CPU's kernels (OpenBLAS, oneDNN): the files were written
 // on the CI machine's kind (2-vCPU AMD EPYC with AVX-512, this workplace's preset OPENBLAS_CORETYPE,

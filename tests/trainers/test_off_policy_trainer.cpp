@@ -139,9 +139,11 @@ TEST_CASE("an off-policy resume without the buffer refills it", "[off_policy][tr
   fs::remove_all(dir);
 }
 
-TEST_CASE("SAC and TD3 learn Pendulum-v1 within 6k steps", "[learning][off_policy]") {
+TEST_CASE("SAC and TD3 learn Pendulum-v1 within 6k and 10k steps", "[learning][off_policy]") {
   // configs/sac_pendulum.yaml and td3_pendulum.yaml with 64-64 networks (16x less arithmetic
-  // than the Zoo's) and fewer random steps, so that each run takes seconds.
+  // than the Zoo's) and fewer random steps, so that each run takes seconds. Measured over seeds
+  // 1-6 (10 test episodes each): SAC after 6k steps -136 to -209; TD3 after 6k steps only half
+  // the seeds above -400 (-180 to -548), after 10k steps -158 to -265.
   for (const std::string algo : {"sac", "td3"}) {
     DYNAMIC_SECTION(algo) {
       const std::string config =
@@ -153,7 +155,8 @@ TEST_CASE("SAC and TD3 learn Pendulum-v1 within 6k steps", "[learning][off_polic
           (algo == "td3" ? "  gamma: 0.98\n  learning_starts: 1000\n  action_noise: normal\n  action_noise_std: 0.1\n"
                          : "") +
           "  policy: {net_arch: {pi: [64, 64], qf: [64, 64]}}\n"
-          "trainer: {total_steps: 6000, eval_every: 0, eval_episodes: 10, test_episodes: 10}\n";
+          "trainer: {total_steps: " + (algo == "td3" ? "10000" : "6000") +
+          ", eval_every: 0, eval_episodes: 10, test_episodes: 10}\n";
       const fs::path dir = testing::fresh_dir(algo + "-learning");
       const TrainResult r = train(config, dir);
       const std::string summary = testing::read_text(dir / "summary.yaml");

@@ -78,12 +78,12 @@ class LitSideEnv final : public Env {
     return spec;
   }
   void draw(void* obs) {
-    lit_ = static_cast<int64_t>(rng().below(2));
+    lit_ = static_cast<int64_t>(rng().integers(2));
     auto* pixels = static_cast<uint8_t*>(obs);
     for (int y = 0; y < 36; ++y) {
       for (int x = 0; x < 36; ++x) {
         const bool lit = (x < 18) == (lit_ == 0);
-        pixels[y * 36 + x] = static_cast<uint8_t>((lit ? 160 : 40) + rng().below(64));
+        pixels[y * 36 + x] = static_cast<uint8_t>((lit ? 160 : 40) + rng().integers(64));
       }
     }
   }

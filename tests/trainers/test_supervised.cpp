@@ -166,7 +166,10 @@ TEST_CASE("behaviour cloning of a CartPole controller balances the pole", "[supe
     return ActionRef::discrete(action);
   };
   DatasetRecordingSettings settings;
-  settings.min_steps = 6000;
+  // Whole 500-step episodes, one in ten held out for the test split. Measured over recording
+  // seeds 0-4: with 6,000 steps (one test episode) the test accuracy ranged 0.76-0.90, with
+  // 12,000 (two) 0.84-0.92.
+  settings.min_steps = 12000;
   settings.policy_description = "angle controller";
   const DatasetRecordingResult recorded = record_dataset(player, expert, (root / "expert").string(), settings);
   REQUIRE(recorded.returns.mean >= 400);
@@ -300,8 +303,8 @@ class MovingSquareEnv final : public Env {
  protected:
   void reset_impl(std::optional<uint64_t>, void* obs) override {
     t_ = 0;
-    x_ = 8 + static_cast<int>(rng().below(13));
-    y_ = 8 + static_cast<int>(rng().below(13));
+    x_ = 8 + static_cast<int>(rng().integers(13));
+    y_ = 8 + static_cast<int>(rng().integers(13));
     draw(obs);
   }
   StepResult step_impl(const void* action, void* obs) override {
@@ -331,7 +334,7 @@ class MovingSquareEnv final : public Env {
   }
   void draw(void* obs) {
     auto* pixels = static_cast<uint8_t*>(obs);
-    for (int i = 0; i < 36 * 36; ++i) pixels[i] = static_cast<uint8_t>(rng().below(48));
+    for (int i = 0; i < 36 * 36; ++i) pixels[i] = static_cast<uint8_t>(rng().integers(48));
     for (int y = y_; y < y_ + 8; ++y) {
       for (int x = x_; x < x_ + 8; ++x) pixels[y * 36 + x] = 220;
     }
