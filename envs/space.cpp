@@ -71,6 +71,7 @@ Space Space::box(std::vector<int64_t> shape, std::vector<float> low, std::vector
                      number_text(s.low_[i]) + " and high " + number_text(s.high_[i]));
     }
   }
+  s.bounded_ = s.is_bounded();
   return s;
 }
 
@@ -135,6 +136,13 @@ void Space::sample(NumpyGenerator& rng, void* out) const {
     return;
   }
   auto* values = static_cast<float*>(out);
+  if (bounded_) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      // Rounding to float32 can step just past a bound.
+      values[i] = std::clamp(static_cast<float>(rng.uniform(low_[i], high_[i])), low_[i], high_[i]);
+    }
+    return;
+  }
   // Gymnasium fills the unbounded elements, then the lower-bounded, the upper-bounded and last
   // the bounded ones, each group in element order.
   enum Group { kUnbounded, kLowerBounded, kUpperBounded, kBounded };

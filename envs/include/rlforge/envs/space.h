@@ -77,6 +77,7 @@ class Space {
   std::size_t size_ = 1;
   DType dtype_ = DType::Int64;
   std::vector<float> low_, high_;
+  bool bounded_ = true;  // is_bounded(), kept for sample()'s common case
 };
 
 }  // namespace rlforge
