@@ -22,8 +22,8 @@ void set_counters(benchmark::State& state, int64_t steps_per_iteration) {
   state.SetItemsProcessed(state.iterations() * steps_per_iteration);
 }
 
-void single_env_step(benchmark::State& state, const std::string& id) {
-  auto env = make_env(id);
+void single_env_step(benchmark::State& state, const std::string& id, const Options& options) {
+  auto env = make_env(id, options);
   const Space& action_space = env->spec().action_space;
   const int64_t limit = env->spec().max_episode_steps;
   std::vector<unsigned char> obs(env->spec().observation_space.byte_size());
@@ -110,7 +110,7 @@ void numpy_seed(benchmark::State& state) {
 
 int main(int argc, char** argv) {
   for (const std::string& id : env_registry().ids()) {
-    benchmark::RegisterBenchmark(("EnvStep/" + id).c_str(), single_env_step, id);
+    benchmark::RegisterBenchmark(("EnvStep/" + id).c_str(), single_env_step, id, Options{});
     benchmark::RegisterBenchmark(("VectorEnvStep/" + id).c_str(), vector_env_step, id)
         ->ArgNames({"num_envs", "threads"})
         ->Args({1, 1})
@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
         ->Args({256, 2})
         ->UseRealTime();
   }
+  // CarRacing's observation drawn directly at 96x96 instead of Gymnasium's way (EnvStep/CarRacing-v3).
+  benchmark::RegisterBenchmark("EnvStep/CarRacing-v3/observation_render:fast", single_env_step, "CarRacing-v3",
+                               Options{{"observation_render", std::string("fast")}});
   benchmark::RegisterBenchmark("WorkerPoolRoundTrip", worker_pool_round_trip)
       ->ArgNames({"threads", "items"})
       ->Args({2, 2})

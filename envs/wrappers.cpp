@@ -378,76 +378,22 @@ ResizeObservation::ResizeObservation(std::unique_ptr<Env> inner, int height, int
         std::vector<int64_t> shape{height, width};
         if (o.shape().size() == 3) shape.push_back(o.shape()[2]);
         return with_image_space(env, std::move(shape));
-      }()) {
-  const std::vector<int64_t>& in = inner_->spec().observation_space.shape();
-  rows_ = make_axis(in[0], height);
-  cols_ = make_axis(in[1], width);
+      }()),
+      resizer_(make_resizer(*inner_, height, width)) {
+  latest_.resize(inner_->spec().observation_space.byte_size());
+}
+
+ImageResizer ResizeObservation::make_resizer(const Env& inner, int height, int width) {
+  const std::vector<int64_t>& in = inner.spec().observation_space.shape();
+  const int channels = in.size() == 3 ? static_cast<int>(in[2]) : 1;
   // Ties round to even, as OpenCV does, except when halving both ways, where its 2x2 box
   // average rounds halves up: this matches Gymnasium's bytes in both cases.
-  halves_up_ = in[0] == 2 * int64_t{height} && in[1] == 2 * int64_t{width};
-  in_height_ = static_cast<std::size_t>(in[0]);
-  in_width_ = static_cast<std::size_t>(in[1]);
-  channels_ = in.size() == 3 ? static_cast<std::size_t>(in[2]) : 1;
-  latest_.resize(inner_->spec().observation_space.byte_size());
-  col_pass_.resize(in_height_ * static_cast<std::size_t>(width) * channels_);
+  const bool halving = in[0] == 2 * int64_t{height} && in[1] == 2 * int64_t{width};
+  return ImageResizer(static_cast<int>(in[0]), static_cast<int>(in[1]), height, width, channels,
+                      halving ? ImageResizer::Rounding::kHalfUp : ImageResizer::Rounding::kNearestEven);
 }
 
-ResizeObservation::Axis ResizeObservation::make_axis(int64_t in, int64_t out) {
-  Axis axis;
-  axis.taps.resize(static_cast<std::size_t>(out));
-  if (out <= in) {
-    // In units of 1/out of an input pixel, input pixel i spans [i out, (i+1) out) and output
-    // pixel j spans [j in, (j+1) in): every overlap is a whole number of units.
-    axis.denominator = in;
-    for (int64_t j = 0; j < out; ++j) {
-      const int64_t begin = j * in, end = (j + 1) * in;
-      for (int64_t i = begin / out; i * out < end; ++i) {
-        const int64_t overlap = std::min((i + 1) * out, end) - std::max(i * out, begin);
-        if (overlap > 0) axis.taps[j].push_back({static_cast<std::size_t>(i), overlap});
-      }
-    }
-  } else {
-    // Pixel centres: output j samples input position (j + 1/2) in/out - 1/2, which in units of
-    // 1/(2 out) is the integer (2j + 1) in - out; clamped to the edge pixels.
-    axis.denominator = 2 * out;
-    for (int64_t j = 0; j < out; ++j) {
-      const int64_t pos = std::max<int64_t>((2 * j + 1) * in - out, 0);
-      const int64_t i = std::min(pos / (2 * out), in - 1);
-      const int64_t frac = i + 1 < in ? pos - i * 2 * out : 0;
-      axis.taps[j].push_back({static_cast<std::size_t>(i), 2 * out - frac});
-      if (frac > 0) axis.taps[j].push_back({static_cast<std::size_t>(i + 1), frac});
-    }
-  }
-  return axis;
-}
-
-void ResizeObservation::resize(void* obs) {
-  const std::size_t width = cols_.taps.size(), c = channels_;
-  for (std::size_t y = 0; y < in_height_; ++y) {
-    const uint8_t* in_row = latest_.data() + y * in_width_ * c;
-    int64_t* out_row = col_pass_.data() + y * width * c;
-    for (std::size_t j = 0; j < width; ++j) {
-      for (std::size_t k = 0; k < c; ++k) {
-        int64_t sum = 0;
-        for (const Tap& t : cols_.taps[j]) sum += t.weight * in_row[t.index * c + k];
-        out_row[j * c + k] = sum;
-      }
-    }
-  }
-  const int64_t denominator = rows_.denominator * cols_.denominator;
-  auto* out = static_cast<uint8_t*>(obs);
-  const std::size_t row_values = width * c;
-  for (std::size_t i = 0; i < rows_.taps.size(); ++i) {
-    for (std::size_t v = 0; v < row_values; ++v) {
-      int64_t sum = 0;
-      for (const Tap& t : rows_.taps[i]) sum += t.weight * col_pass_[t.index * row_values + v];
-      const int64_t q = sum / denominator, twice_rest = 2 * (sum % denominator);
-      const bool up = twice_rest > denominator ||
-                      (twice_rest == denominator && (halves_up_ || q % 2 == 1));
-      out[i * row_values + v] = static_cast<uint8_t>(q + (up ? 1 : 0));
-    }
-  }
-}
+void ResizeObservation::resize(void* obs) { resizer_.resize(latest_.data(), static_cast<uint8_t*>(obs)); }
 
 void ResizeObservation::reset_impl(std::optional<uint64_t> seed, void* obs) {
   inner_->reset(seed, latest_.data());

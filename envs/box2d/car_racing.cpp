@@ -96,7 +96,13 @@ CarRacing::CarRacing(Params params) : ReplaySnapshotEnv(car_spec(params.continuo
                    std::to_string(params.lap_complete_percent));
   }
   contacts_ = std::make_unique<Contacts>(*this);
-  obs_canvas_ = std::make_unique<OffscreenCanvas>(kStateW, kStateH);
+  if (params.observation_render == Params::ObservationRender::kGymnasium) {
+    obs_canvas_ = std::make_unique<OffscreenCanvas>(static_cast<int>(kWindowW), static_cast<int>(kWindowH));
+    obs_resizer_ = std::make_unique<ImageResizer>(static_cast<int>(kWindowH), static_cast<int>(kWindowW), kStateH,
+                                                  kStateW, 3, ImageResizer::Rounding::kDown);
+  } else {
+    obs_canvas_ = std::make_unique<OffscreenCanvas>(kStateW, kStateH);
+  }
   pick_colors(false);  // randomised colours are drawn by each reset, after seeding
 }
 
@@ -479,7 +485,13 @@ StepResult CarRacing::advance(bool has_action, void* obs) {
   t_ += dt;
 
   draw(*obs_canvas_, false);
-  obs_canvas_->read_rgb(frame_);
+  if (obs_resizer_) {
+    obs_canvas_->read_rgb(window_frame_);
+    frame_.resize(obs_resizer_->out_bytes());
+    obs_resizer_->resize(window_frame_.data(), frame_.data());
+  } else {
+    obs_canvas_->read_rgb(frame_);
+  }
   std::memcpy(obs, frame_.data(), frame_.size());
 
   StepResult result;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 #include "rlforge/envs/box2d/car_racing.h"
 #include "rlforge/envs/box2d/lunar_lander.h"
 #include "rlforge/envs/registry.h"
+#include "rlforge/render/image_files.h"
 
 using namespace rlforge;
 
@@ -261,4 +263,67 @@ TEST_CASE("LunarLander steps agree with Gymnasium's until the leg hinges reach t
   REQUIRE(recorded.size() == 50);
   CHECK(counts[1e-4].front() >= 20);
   CHECK(counts[1e-2][counts[1e-2].size() / 2] >= 50);
+}
+
+namespace {
+
+// The share of CarRacing's observation pixels within `levels` of Gymnasium's frames in every channel
+// (tests/data/gymnasium-seeded/carracing/: seeds 0-2, the reset frame and 40 steps each).
+struct PixelAgreement {
+  double all = 0.0;                  // over every frame
+  std::vector<double> per_frame;     // in file order
+};
+
+PixelAgreement carracing_pixel_agreement(const std::string& observation_render, int levels) {
+  const std::string dir = std::string(RLFORGE_TEST_DATA_DIR) + "/gymnasium-seeded/carracing/";
+  std::map<uint64_t, std::vector<std::array<float, 3>>> actions;
+  for (const Fields& row : read_rows("carracing/actions.csv")) {
+    const std::vector<double> a = numbers(row, 2, 3);
+    actions[std::stoull(row[0])].push_back({static_cast<float>(a[0]), static_cast<float>(a[1]), static_cast<float>(a[2])});
+  }
+  REQUIRE(actions.size() == 3);
+  auto env = make_env("CarRacing-v3", {{"observation_render", observation_render}});
+  std::vector<uint8_t> obs(env->spec().observation_space.byte_size());
+  PixelAgreement result;
+  std::size_t close = 0, total = 0;
+  auto compare = [&](uint64_t seed, int step) {
+    const Image frame = read_image(dir + "frames/seed" + std::to_string(seed) + "_step" + std::to_string(step) + ".png");
+    REQUIRE(frame.rgb.size() == obs.size());
+    // A pixel agrees when each of its three channels does.
+    std::size_t frame_close = 0;
+    const std::size_t pixels = obs.size() / 3;
+    for (std::size_t p = 0; p < pixels; ++p) {
+      bool agree = true;
+      for (std::size_t k = 0; k < 3; ++k) agree = agree && std::abs(int{obs[3 * p + k]} - int{frame.rgb[3 * p + k]}) <= levels;
+      frame_close += agree;
+    }
+    result.per_frame.push_back(static_cast<double>(frame_close) / static_cast<double>(pixels));
+    close += frame_close;
+    total += pixels;
+  };
+  for (const auto& [seed, steps] : actions) {
+    env->reset(seed, obs.data());
+    compare(seed, -1);
+    for (std::size_t t = 0; t < steps.size(); ++t) {
+      env->step(ActionRef::box(steps[t].data(), 3), obs.data());
+      compare(seed, static_cast<int>(t));
+    }
+  }
+  result.all = static_cast<double>(close) / static_cast<double>(total);
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("CarRacing's pixels are Gymnasium's: drawn at 1000x800 and shrunk by area averaging",
+          "[envs][gymnasium][parity][carracing]") {
+  const PixelAgreement gymnasium = carracing_pixel_agreement("gymnasium", 8);
+  const PixelAgreement fast = carracing_pixel_agreement("fast", 8);
+  std::ostringstream text;
+  text << "CarRacing-v3, seeds 0-2, reset and 40 steps: pixels within 8 levels of Gymnasium's in each channel: gymnasium "
+       << gymnasium.all << " (worst frame " << *std::min_element(gymnasium.per_frame.begin(), gymnasium.per_frame.end())
+       << "), fast " << fast.all << " (worst frame " << *std::min_element(fast.per_frame.begin(), fast.per_frame.end()) << ")";
+  WARN(text.str());
+  CHECK(gymnasium.all >= 0.95);
+  CHECK(gymnasium.all > fast.all);
 }

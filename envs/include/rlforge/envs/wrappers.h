@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "rlforge/envs/env.h"
+#include "rlforge/envs/image_resize.h"
 #include "rlforge/envs/options.h"
 #include "rlforge/envs/running_mean_std.h"
 
@@ -239,23 +240,10 @@ class ResizeObservation : public Wrapper {
   StepResult step_impl(const void* action, void* obs) override;
 
  private:
-  // An output row's or column's input pixels. Weights are integers over the axis' denominator,
-  // so a step sums exactly: a constant image stays constant, rounding is reproducible.
-  struct Tap {
-    std::size_t index;
-    int64_t weight;
-  };
-  struct Axis {
-    std::vector<std::vector<Tap>> taps;  // per output row or column
-    int64_t denominator = 1;
-  };
-  static Axis make_axis(int64_t in, int64_t out);
+  static ImageResizer make_resizer(const Env& inner, int height, int width);
   void resize(void* obs);
-  Axis rows_, cols_;
-  std::size_t in_height_, in_width_, channels_;
-  bool halves_up_;
-  std::vector<uint8_t> latest_;    // the inner frame
-  std::vector<int64_t> col_pass_;  // [inner height, width, channels]
+  ImageResizer resizer_;
+  std::vector<uint8_t> latest_;  // the inner frame
 };
 
 class ActionRepeat : public Wrapper {
