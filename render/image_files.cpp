@@ -322,7 +322,13 @@ std::vector<Image> read_gif_frames(const std::string& path) {
     // Each frame draws over the previous one (rlforge writes only 'do not dispose' frames).
     for (int y = 0; y < d.Height; ++y) {
       for (int x = 0; x < d.Width; ++x) {
-        const GifColorType c = map->Colors[image.RasterBits[static_cast<size_t>(y) * d.Width + x]];
+        const int index = image.RasterBits[static_cast<size_t>(y) * d.Width + x];
+        // A damaged file can name a colour past the end of its map (found by fuzzing).
+        if (index >= map->ColorCount) {
+          throw std::runtime_error("cannot decode the GIF " + path + ": frame " + std::to_string(i) + " uses colour " +
+                                   std::to_string(index) + " of a " + std::to_string(map->ColorCount) + "-colour map");
+        }
+        const GifColorType c = map->Colors[index];
         uint8_t* p = &canvas.rgb[(static_cast<size_t>(d.Top + y) * canvas.width + d.Left + x) * 3];
         p[0] = c.Red, p[1] = c.Green, p[2] = c.Blue;
       }

@@ -9,32 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_snapshot_envs.h"
 #include "rlforge/envs/env.h"
 #include "rlforge/envs/errors.h"
 #include "rlforge/envs/registry.h"
 
 namespace {
 
-struct Candidate {
-  const char* id;
-  bool steps;  // Box2D envs are not stepped from arbitrary states: Box2D asserts on NaN bodies.
-};
-const Candidate kEnvs[] = {
-    {"CartPole-v1", true},         {"MountainCar-v0", true},
-    {"MountainCarContinuous-v0", true}, {"Pendulum-v1", true},
-    {"Acrobot-v1", true},          {"LunarLander-v3", false},
-    {"LunarLanderContinuous-v3", false}, {"BipedalWalker-v3", false},
-    {"CarRacing-v3", false},
-};
-constexpr size_t kCount = sizeof(kEnvs) / sizeof(kEnvs[0]);
+using rlforge::fuzz::kEnvs;
+using rlforge::fuzz::kEnvCount;
 
 std::vector<std::unique_ptr<rlforge::Env>>& envs() {
   static std::vector<std::unique_ptr<rlforge::Env>> made = [] {
     std::vector<std::unique_ptr<rlforge::Env>> v;
-    for (const Candidate& c : kEnvs) {
-      v.push_back(rlforge::make_env(c.id, c.id == std::string("CarRacing-v3")
-                                              ? rlforge::Options{{"observation_render", "fast"}}
-                                              : rlforge::Options{}));
+    for (const rlforge::fuzz::SnapshotEnv& c : kEnvs) {
+      v.push_back(rlforge::fuzz::make_snapshot_env(c));
       std::vector<unsigned char> obs(v.back()->spec().observation_space.byte_size());
       v.back()->reset(0, obs.data());
     }
@@ -52,7 +41,7 @@ std::vector<std::unique_ptr<rlforge::Env>>& envs() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const size_t which = data[0] % kCount;
+  const size_t which = data[0] % kEnvCount;
   rlforge::Env& env = *envs()[which];
   const std::string before = env.snapshot();
   const std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);

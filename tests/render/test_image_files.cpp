@@ -119,6 +119,12 @@ TEST_CASE("a GIF of a moving shape replays exactly", "[render]") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("a GIF whose pixels name colours past its colour map is refused", "[render]") {
+  // Found by fuzz_gif: a 2-colour frame whose raster uses index 3 was read past the map.
+  const std::string path = std::string(RLFORGE_TEST_DATA_DIR) + "/../fuzz/corpus/gif/crash-colour-past-map";
+  CHECK_THROWS_WITH(read_gif_frames(path), Catch::Contains("crash-colour-past-map") && Catch::Contains("-colour map"));
+}
+
 TEST_CASE("a GIF abandoned before finish leaves no file", "[render]") {
   const fs::path dir = scratch_dir("gif-abandoned");
   {
