@@ -90,26 +90,42 @@ std::string Env::snapshot() const {
 }
 
 void Env::restore(const std::string& bytes) {
-  SnapshotReader in(bytes, spec_.id);
-  const auto format = in.get<uint32_t>();
-  if (format != kSnapshotFormat) {
-    in.fail("it was written by another version of rlforge (format " + std::to_string(format) + ", expected " +
-            std::to_string(kSnapshotFormat) + "; before NumPy's generator the envs drew from another one)");
-  }
-  const auto rng_state = in.get_generator();
-  const auto flags = in.get<uint8_t>();
+  const auto restore_from = [this](const std::string& from) {
+    SnapshotReader in(from, spec_.id);
+    const auto format = in.get<uint32_t>();
+    if (format != kSnapshotFormat) {
+      in.fail("it was written by another version of rlforge (format " + std::to_string(format) + ", expected " +
+              std::to_string(kSnapshotFormat) + "; before NumPy's generator the envs drew from another one)");
+    }
+    const auto rng_state = in.get_generator();
+    const auto flags = in.get<uint8_t>();
+    try {
+      restore_impl(in);
+    } catch (const EnvError& e) {
+      const std::string what = e.what();
+      if (what.find("snapshot does not fit") != std::string::npos) throw;
+      in.fail(what);
+    }
+    if (!in.done()) in.fail("it is longer than expected (from another env?)");
+    rng_.set_state(rng_state);
+    seeded_ = flags & 1;
+    started_ = flags & 2;
+    needs_reset_ = flags & 4;
+  };
+  // A refused snapshot leaves the env as it was: restore_impl may have set part of the state
+  // before the damage shows (found by fuzz_env_snapshot), so the state before is put back.
+  std::optional<std::string> before;
   try {
-    restore_impl(in);
-  } catch (const EnvError& e) {
-    const std::string what = e.what();
-    if (what.find("snapshot does not fit") != std::string::npos) throw;
-    in.fail(what);
+    before = snapshot();
+  } catch (const EnvError&) {
+    // an env that cannot be snapshotted now (no state yet) has nothing to lose
   }
-  if (!in.done()) in.fail("it is longer than expected (from another env?)");
-  rng_.set_state(rng_state);
-  seeded_ = flags & 1;
-  started_ = flags & 2;
-  needs_reset_ = flags & 4;
+  try {
+    restore_from(bytes);
+  } catch (const EnvError&) {
+    if (before) restore_from(*before);
+    throw;
+  }
 }
 
 void Env::snapshot_impl(SnapshotWriter& out) const {
