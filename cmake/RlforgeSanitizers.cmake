@@ -6,10 +6,12 @@
 #                                          address,undefined, every target is also built with
 #                                          coverage for the fuzzer, so one build serves both)
 #
-# The flags go on every target, so they are set before any folder is added. The sanitizer
+# The flags go on every target, so they are set before any folder is added. ASan and UBSan's
 # runtime is linked as a shared library (-shared-libsan): plugins are modules linked with
-# --no-undefined, and they and the program must share one runtime. Its folder is put in the
-# rpath, so the programs run without LD_LIBRARY_PATH.
+# --no-undefined, and they and the program must share one runtime; its folder is put in the
+# rpath, so the programs run without LD_LIBRARY_PATH. TSan's shared runtime cannot start before
+# the system libraries' initialisers allocate (it crashes in malloc), so under TSan the runtime
+# is linked statically into programs and plugins resolve it when loaded.
 
 set(RLFORGE_SANITIZE "" CACHE STRING "Sanitizers to build with: address,undefined | thread | empty for none")
 option(RLFORGE_BUILD_FUZZERS "Build the libFuzzer targets in tests/fuzz/ (needs Clang)" OFF)
@@ -30,10 +32,15 @@ if(RLFORGE_SANITIZE)
     # A finding stops the program, so that a test run cannot pass over it.
     add_compile_options(-fno-sanitize-recover=undefined)
   endif()
-  execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-resource-dir
-                  OUTPUT_VARIABLE rlforge_clang_resource_dir OUTPUT_STRIP_TRAILING_WHITESPACE)
-  add_link_options(-fsanitize=${RLFORGE_SANITIZE} -shared-libsan
-                   "-Wl,-rpath,${rlforge_clang_resource_dir}/lib/linux")
+  if(RLFORGE_SANITIZE STREQUAL "thread")
+    add_link_options(-fsanitize=thread)
+    set(RLFORGE_PLUGIN_ALLOW_UNDEFINED ON)
+  else()
+    execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-resource-dir
+                    OUTPUT_VARIABLE rlforge_clang_resource_dir OUTPUT_STRIP_TRAILING_WHITESPACE)
+    add_link_options(-fsanitize=${RLFORGE_SANITIZE} -shared-libsan
+                     "-Wl,-rpath,${rlforge_clang_resource_dir}/lib/linux")
+  endif()
 endif()
 
 if(RLFORGE_BUILD_FUZZERS)

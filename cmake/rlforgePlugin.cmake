@@ -12,5 +12,10 @@ function(rlforge_add_env_plugin target)
     PREFIX "lib"
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL" "LINKER:--no-undefined")
+  target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL")
+  # A ThreadSanitizer build links its runtime into the program only, so a plugin's references to
+  # it are resolved when the program loads it (cmake/RlforgeSanitizers.cmake).
+  if(NOT RLFORGE_PLUGIN_ALLOW_UNDEFINED)
+    target_link_options(${target} PRIVATE "LINKER:--no-undefined")
+  endif()
 endfunction()
