@@ -292,6 +292,14 @@ DecodedGif decode_gif(const std::string& path) {
   int error = 0;
   DecodedGif gif(DGifOpenFileName(path.c_str(), &error));
   if (gif == nullptr) throw std::runtime_error("cannot read the GIF " + path + ": " + gif_error(error));
+  // The screen size comes from the header: a damaged one must not make the reader allocate
+  // gigabytes (found by fuzz_gif: a 200-byte file asked for a 30464x24832 canvas). rlforge
+  // records at window sizes, far below this.
+  constexpr int64_t kMaxPixels = int64_t{1} << 24;  // 4096 x 4096
+  if (int64_t{gif->SWidth} * gif->SHeight > kMaxPixels) {
+    throw std::runtime_error("cannot read the GIF " + path + ": its screen of " + std::to_string(gif->SWidth) + "x" +
+                             std::to_string(gif->SHeight) + " is larger than the 4096x4096 pixels rlforge reads");
+  }
   if (DGifSlurp(gif.get()) != GIF_OK) throw std::runtime_error("cannot decode the GIF " + path + ": " + gif_error(gif->Error));
   return gif;
 }
@@ -310,6 +318,14 @@ GifSummary read_gif_summary(const std::string& path) {
 
 std::vector<Image> read_gif_frames(const std::string& path) {
   const DecodedGif gif = decode_gif(path);
+  // Every frame is kept whole: refuse what would not fit in memory rather than fail inside.
+  constexpr int64_t kMaxBytes = int64_t{1} << 32;
+  const int64_t frame_bytes = int64_t{gif->SWidth} * gif->SHeight * 3;
+  if (frame_bytes * gif->ImageCount > kMaxBytes) {
+    throw std::runtime_error("cannot read the GIF " + path + ": its " + std::to_string(gif->ImageCount) + " frames of " +
+                             std::to_string(gif->SWidth) + "x" + std::to_string(gif->SHeight) +
+                             " would take more than 4 GiB decoded");
+  }
   std::vector<Image> frames;
   Image canvas{gif->SWidth, gif->SHeight, std::vector<uint8_t>(static_cast<size_t>(gif->SWidth) * gif->SHeight * 3, 0)};
   for (int i = 0; i < gif->ImageCount; ++i) {

@@ -6,7 +6,9 @@
 #   tsan  ThreadSanitizer over the threaded parts: the vector env and its worker pool
 #         (rlforge_tests "[vector],[worker_pool],[threads]")
 #   fuzz  every libFuzzer target in tests/fuzz/ for FUZZ_SECONDS (default 30) each, from its seed
-#         corpus (tests/fuzz/corpus/NAME/, which also holds every input that once crashed it)
+#         corpus (tests/fuzz/corpus/NAME/, which also holds every input that once crashed it),
+#         with libFuzzer's seed FUZZ_SEED (default 1, so that CI repeats itself). Memory limit
+#         4 GiB: one GIF frame may rightly ask giflib for up to 65535 x 65535 bytes.
 #
 # Usage: scripts/sanitize.sh [asan] [tsan] [fuzz]   (none: all three)
 # Builds go to build-asan/ (also the fuzzers: the same flags plus fuzzer coverage) and
@@ -64,7 +66,7 @@ for part in "${parts[@]}"; do
         # New inputs go to a scratch folder; the corpus in the tree is only read. A crash is
         # written to crash-* in that folder: the run fails with libFuzzer's whole report.
         if ! (cd "$found" && "$dir/tests/fuzz/fuzz_$name" -max_total_time="${FUZZ_SECONDS:-30}" \
-                -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+                -rss_limit_mb=4096 -timeout=10 -seed="${FUZZ_SEED:-1}" -print_final_stats=1 \
                 "$found" "$RLFORGE_ROOT/tests/fuzz/corpus/$name" >"$found.log" 2>&1); then
           cat "$found.log" >&2
           echo "sanitize: fuzz_$name failed; the input is $found/crash-* (add it to tests/fuzz/corpus/$name/ once fixed)" >&2

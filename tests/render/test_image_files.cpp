@@ -125,6 +125,13 @@ TEST_CASE("a GIF whose pixels name colours past its colour map is refused", "[re
   CHECK_THROWS_WITH(read_gif_frames(path), Catch::Contains("crash-colour-past-map") && Catch::Contains("-colour map"));
 }
 
+TEST_CASE("a GIF whose header claims a huge screen is refused before anything is allocated", "[render]") {
+  // Found by fuzz_gif: 200 bytes whose header asked for a 30464x24832 canvas (2.3 GB).
+  const std::string path = std::string(RLFORGE_TEST_DATA_DIR) + "/../fuzz/corpus/gif/oom-huge-screen";
+  CHECK_THROWS_WITH(read_gif_frames(path), Catch::Contains("30464x24832") && Catch::Contains("larger than"));
+  CHECK_THROWS_WITH(read_gif_summary(path), Catch::Contains("larger than"));
+}
+
 TEST_CASE("a GIF abandoned before finish leaves no file", "[render]") {
   const fs::path dir = scratch_dir("gif-abandoned");
   {
