@@ -60,6 +60,11 @@ State5 axpy(const State5& y, double h, const State5& k) {
 
 double wrap(double x, double m, double big_m) {
   const double diff = big_m - m;
+  // Gymnasium's loops, which the dynamics only ever run once or twice. A state set from outside
+  // can be far off (found by fuzz_env_snapshot: 1e300 - 2 pi == 1e300, so the loop never ended):
+  // such values are first brought near the range, and infinities are left to give NaN.
+  if (!std::isfinite(x)) return x;
+  if (x > big_m + 64 * diff || x < m - 64 * diff) x = m + std::fmod(x - m, diff);
   while (x > big_m) x = x - diff;
   while (x < m) x = x + diff;
   return x;

@@ -487,3 +487,18 @@ TEST_CASE("a snapshot of one env does not restore into another kind", "[classic]
   CHECK_THAT(error_of([&] { pendulum->restore(snap); }), Catch::Contains("snapshot does not fit"));
   CHECK_THAT(error_of([&] { cartpole->restore(snap.substr(0, 10)); }), Catch::Contains("shorter than expected"));
 }
+
+TEST_CASE("Acrobot steps from a state set far outside its angle range", "[classic][acrobot]") {
+  // Found by fuzz_env_snapshot: wrapping 1e300 by subtracting 2 pi never ended.
+  const auto env = make_env("Acrobot-v1");
+  std::vector<float> obs(6);
+  env->reset(0, obs.data());
+  env->set_state({1e300, -1e300, 0.0, 0.0});
+  env->step(int64_t{1}, obs.data());
+  const std::vector<double> state = env->state();
+  CHECK(std::abs(state[0]) <= M_PI);
+  CHECK(std::abs(state[1]) <= M_PI);
+  env->set_state({std::numeric_limits<double>::infinity(), 0.0, 0.0, 0.0});
+  env->step(int64_t{1}, obs.data());
+  CHECK(std::isnan(env->state()[0]));
+}
