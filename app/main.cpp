@@ -9,6 +9,7 @@
 #include "cli_errors.h"
 #include "dataset_commands.h"
 #include "env_commands.h"
+#include "privacy_commands.h"
 #include "render_commands.h"
 #if RLFORGE_WITH_TORCH
 #include "config_commands.h"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   rlforge::cli::add_tune_commands(app, exit_code);
 #endif
   rlforge::cli::add_env_commands(app, exit_code);
+  rlforge::cli::add_privacy_commands(app, exit_code);
 #if RLFORGE_WITH_TORCH
   rlforge::cli::add_render_commands(app, exit_code, rlforge::cli::trained_policy_loader());
   rlforge::cli::add_dataset_commands(app, exit_code, rlforge::cli::trained_policy_loader());

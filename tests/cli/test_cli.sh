@@ -173,6 +173,20 @@ check "wrongly typed option: one line naming option and value" one_error_line "o
 check "malformed --set fails" run 1 check-env Pendulum-v1 --set g
 check "malformed --set: one line" one_error_line "not of the form key=value"
 
+# Privacy planning (the RDP accountant; tests/stats/test_privacy_accountant.cpp checks its values).
+check "privacy epsilon runs" run 0 privacy epsilon --sample-rate 0.01 --noise-multiplier 1.1 --steps 1000 --delta 1e-5
+check "privacy epsilon prints the accountant's epsilon" bash -c "grep -Eq '^epsilon: 1\.711' '$out' && grep -q '^steps: 1000$' '$out'"
+check "privacy epsilon counts epochs as ceil(epochs / rate) steps" run 0 privacy epsilon --sample-rate 0.01 --noise-multiplier 1.1 --epochs 10
+check "epochs to steps" bash -c "grep -Eq '^epsilon: 1\.711' '$out' && grep -q '^steps: 1000$' '$out'"
+check "privacy noise runs" run 0 privacy noise --sample-rate 0.01 --steps 1000 --target-epsilon 1.71177009122
+check "privacy noise finds the noise multiplier back" bash -c "grep -Eq '^noise_multiplier: 1\.10' '$out'"
+check "privacy noise refuses a target no noise can meet" run 1 privacy noise --sample-rate 1 --steps 1 --target-epsilon 0.05
+check "unreachable target: one line" one_error_line "no noise multiplier up to 10000 reaches epsilon 0.05"
+check "privacy epsilon refuses a sample rate over 1" run 1 privacy epsilon --sample-rate 2 --noise-multiplier 1 --steps 10
+check "bad sample rate: one line" one_error_line "sample rate must be in .0, 1., got 2"
+check "privacy epsilon needs steps or epochs" run 1 privacy epsilon --sample-rate 0.1 --noise-multiplier 1
+check "no steps: one line" one_error_line "give one of --steps and --epochs"
+
 check "bench env runs" run 0 bench env --env CartPole-v1 --num-envs 4 --threads 2 --steps 20000
 check "bench env ends with steps_per_second" bash -c "tail -n 1 '$out' | grep -Eq '^steps_per_second: [0-9]+$'"
 check "bench env table covers every env" run 0 bench env --steps 2000
