@@ -111,6 +111,11 @@ torch::Tensor PredictorImpl::forward(torch::Tensor x) {
   return head_->forward(body_->forward((x - input_mean_) / input_std_));
 }
 
+torch::Tensor PredictorImpl::forward(torch::Tensor x, LinearTape& tape) {
+  x = x.to(torch::kFloat32).flatten(1);
+  return tape.linear(*head_, forward_recorded(body_, (x - input_mean_) / input_std_, tape));
+}
+
 void PredictorImpl::set_input_statistics(const torch::Tensor& mean, const torch::Tensor& std) {
   torch::NoGradGuard no_grad;
   input_mean_.copy_(mean);

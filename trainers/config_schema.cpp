@@ -397,6 +397,16 @@ std::vector<KeyBinding> declare() {
   add(number("agent.optimizer.beta2", kData, AT(supervised.optimizer.beta2), "adam, adamw").min(0).max(1, true));
   add(number("agent.optimizer.eps", kData, AT(supervised.optimizer.eps), "the optimiser's epsilon").min(0, true));
   add(number("agent.optimizer.alpha", kData, AT(supervised.optimizer.alpha), "rmsprop's smoothing constant").min(0).max(1));
+  add(number("agent.optimizer.dp.noise_multiplier", kSupervised, AT(supervised.optimizer.dp.noise_multiplier),
+             "DP-SGD: noise std / max_grad_norm (or give target_epsilon)")
+          .min(0, true));
+  add(number("agent.optimizer.dp.target_epsilon", kSupervised, AT(supervised.optimizer.dp.target_epsilon),
+             "DP-SGD: the epsilon to spend over trainer.epochs; the noise multiplier is solved for it")
+          .min(0, true));
+  add(number("agent.optimizer.dp.max_grad_norm", kSupervised, AT(supervised.optimizer.dp.max_grad_norm),
+             "DP-SGD: every sample's gradient is clipped to this norm").min(0, true));
+  add(number("agent.optimizer.dp.delta", kSupervised, AT(supervised.optimizer.dp.delta),
+             "DP-SGD: the delta of the (epsilon, delta) guarantee").min(0, true).max(1, true));
   std::vector<std::string> network_tasks;
   for (const auto& t : tasks) {
     if (t != "behaviour_cloning") network_tasks.push_back(t);
@@ -552,6 +562,24 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     }
     const OptimizerConfig& o = s.optimizer;
     if (o.nesterov && (o.name != "sgd" || o.momentum <= 0)) at.fail("agent.optimizer.nesterov", "needs name: sgd and momentum > 0");
+    // By value, not by presence: a run's resolved config.yaml writes every key.
+    DpSgdConfig& dp = s.optimizer.dp;
+    const bool by_noise = dp.noise_multiplier > 0, by_target = dp.target_epsilon > 0;
+    if (by_noise && by_target) {
+      at.fail("agent.optimizer.dp.target_epsilon", "give one of noise_multiplier and target_epsilon, not both");
+    }
+    dp.enabled = by_noise || by_target;
+    const DpSgdConfig defaults;
+    if (!dp.enabled && dp.max_grad_norm != defaults.max_grad_norm) {
+      at.fail("agent.optimizer.dp.max_grad_norm", "needs agent.optimizer.dp.noise_multiplier or target_epsilon");
+    }
+    if (!dp.enabled && dp.delta != defaults.delta) {
+      at.fail("agent.optimizer.dp.delta", "needs agent.optimizer.dp.noise_multiplier or target_epsilon");
+    }
+    if (dp.enabled && s.task != "classification" && s.task != "regression") {
+      at.fail(by_noise ? "agent.optimizer.dp.noise_multiplier" : "agent.optimizer.dp.target_epsilon",
+              "DP-SGD trains table predictors (task classification or regression) in this version, not " + s.task);
+    }
   } else if (c.env.id.empty()) {
     at.fail("env.id", "is required (see `rlforge envs`)");
   }

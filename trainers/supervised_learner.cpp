@@ -11,6 +11,7 @@
 #include "rlforge/data/episode_dataset.h"
 #include "rlforge/data/splits.h"
 #include "rlforge/data/tabular.h"
+#include "rlforge/stats/privacy_accountant.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/learner.h"
 #include "rlforge/trainers/metrics.h"
@@ -26,6 +27,22 @@ torch::Tensor regression_loss(const std::string& loss, const torch::Tensor& pred
   // Huber with delta 1 is smooth L1 with beta 1.
   if (loss == "huber") return torch::nn::functional::smooth_l1_loss(prediction, target);
   return torch::nn::functional::mse_loss(prediction, target);
+}
+
+// The loss of each sample, [B] (DP-SGD clips per sample): the mean over a sample's elements, so
+// that their mean over samples is regression_loss.
+torch::Tensor regression_loss_per_sample(const std::string& loss, const torch::Tensor& prediction,
+                                         const torch::Tensor& target) {
+  namespace F = torch::nn::functional;
+  torch::Tensor elements;
+  if (loss == "mae") {
+    elements = F::l1_loss(prediction, target, F::L1LossFuncOptions().reduction(torch::kNone));
+  } else if (loss == "huber") {
+    elements = F::smooth_l1_loss(prediction, target, F::SmoothL1LossFuncOptions().reduction(torch::kNone));
+  } else {
+    elements = F::mse_loss(prediction, target, F::MSELossFuncOptions().reduction(torch::kNone));
+  }
+  return elements.flatten(1).mean(1);
 }
 
 // The sum of |w| over weight matrices and filters (not biases), for the L1 penalty.
@@ -88,11 +105,13 @@ class SupervisedLearner : public Learner {
     predictor_ = std::dynamic_pointer_cast<PredictorImpl>(module);
     policy_ = std::dynamic_pointer_cast<ActorCriticImpl>(module);
     pretext_net_ = std::dynamic_pointer_cast<SelfSupervisedNetImpl>(module);
-    if (predictor_) {
-      // Inputs are standardised with the training split's statistics (kept in the model).
+    if (predictor_ && !s_.optimizer.dp.enabled) {
+      // Inputs are standardised with the training split's statistics (kept in the model). Not
+      // under DP-SGD: statistics of the private rows would be released unaccounted.
       const torch::Tensor x = data_.table_inputs.index_select(0, data_.split.train);
       predictor_->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
     }
+    if (s_.optimizer.dp.enabled) setup_privacy();
     if (cloning() && !config.env.id.empty()) {
       eval_env_ = config.env;
       eval_env_.num_envs = static_cast<int>(std::min<int64_t>(config.trainer.eval_episodes, 8));
@@ -113,6 +132,12 @@ class SupervisedLearner : public Learner {
       learning_rate *= 1.0 - static_cast<double>(epoch_) / static_cast<double>(config_.trainer.total_steps);
     }
     set_learning_rate(model_->optimizer(), learning_rate);
+    learning_rate_ = learning_rate;
+    if (privacy_) {
+      iterate_private();
+      train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      return;
+    }
     const torch::Tensor& train = data_.split.train;
     const int64_t n = train.numel();
     const torch::Tensor order = train.index_select(0, torch::randperm(n, model_->generator(), torch::kInt64));
@@ -148,7 +173,6 @@ class SupervisedLearner : public Learner {
     ++epoch_;
     train_loss_ = loss_sum / static_cast<double>(n);
     train_accuracy_ = classes() > 0 ? static_cast<double>(correct) / static_cast<double>(n) : NAN;
-    learning_rate_ = learning_rate;
     train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
@@ -156,12 +180,18 @@ class SupervisedLearner : public Learner {
     std::vector<Column> columns{{"train_loss", "train/loss"}};
     if (classes() > 0) columns.push_back({"train_accuracy", "train/accuracy"});
     columns.push_back({"learning_rate", "schedule/learning_rate"});
+    if (privacy_) {
+      columns.push_back({"epsilon", "privacy/epsilon"});
+      columns.push_back({"clipped_fraction", "privacy/clipped_fraction"});
+      columns.push_back({"grad_norm", "privacy/per_sample_grad_norm"});
+    }
     return columns;
   }
   std::vector<double> metric_values() const override {
     std::vector<double> values{train_loss_};
     if (classes() > 0) values.push_back(train_accuracy_);
     values.push_back(learning_rate_);
+    if (privacy_) values.insert(values.end(), {privacy_->epsilon, privacy_->clipped_fraction, privacy_->grad_norm});
     return values;
   }
   std::pair<std::string, double> headline() const override { return {"loss", train_loss_}; }
@@ -209,6 +239,10 @@ class SupervisedLearner : public Learner {
     n["train_loss"] = train_loss_;
     n["train_accuracy"] = train_accuracy_;
     n["learning_rate"] = learning_rate_;
+    if (privacy_) {
+      n["clipped_fraction"] = privacy_->clipped_fraction;
+      n["grad_norm"] = privacy_->grad_norm;
+    }
     YAML::Emitter out;
     out.SetDoublePrecision(17);
     out << n;
@@ -224,6 +258,13 @@ class SupervisedLearner : public Learner {
     train_accuracy_ = n["train_accuracy"].as<double>();
     learning_rate_ = n["learning_rate"].as<double>();
     epoch_ = steps;
+    if (privacy_) {
+      // Every epoch takes the same number of steps: what was spent follows from the epoch.
+      privacy_->steps = epoch_ * privacy_->steps_per_epoch;
+      privacy_->epsilon = spent_epsilon();
+      if (n["clipped_fraction"]) privacy_->clipped_fraction = n["clipped_fraction"].as<double>();
+      if (n["grad_norm"]) privacy_->grad_norm = n["grad_norm"].as<double>();
+    }
   }
 
   std::vector<std::pair<std::string, double>> time_seconds() const override {
@@ -236,6 +277,21 @@ class SupervisedLearner : public Learner {
     summary["data"]["validation"] = data_.split.validation.numel();
     summary["data"]["test"] = data_.split.test.numel();
     summary["data"]["unit"] = data_.episodes ? "steps (split by episode)" : "rows";
+    if (privacy_) {
+      YAML::Node p = summary["privacy"];
+      p["mechanism"] = "DP-SGD (Poisson sampling, per-sample clipping, Gaussian noise)";
+      p["accountant"] = "RDP of the sampled Gaussian mechanism, Balle et al. 2020 conversion";
+      p["epsilon"] = privacy_->epsilon;
+      p["delta"] = s_.optimizer.dp.delta;
+      p["noise_multiplier"] = privacy_->noise_multiplier;
+      if (s_.optimizer.dp.target_epsilon > 0) p["target_epsilon"] = s_.optimizer.dp.target_epsilon;
+      p["max_grad_norm"] = s_.optimizer.dp.max_grad_norm;
+      p["sample_rate"] = privacy_->sample_rate;
+      p["steps"] = privacy_->steps;
+      p["protects"] = "each row of the training split; validation and test rows are not protected";
+      log << "privacy: (epsilon " << privacy_->epsilon << ", delta " << s_.optimizer.dp.delta << ") after "
+          << privacy_->steps << " DP-SGD steps, noise multiplier " << privacy_->noise_multiplier << std::endl;
+    }
     if (data_.split.test.numel() == 0) return;
     load_checkpoint(best_checkpoint, *model_);
     const Scores scores = score(data_.split.test);
@@ -264,6 +320,96 @@ class SupervisedLearner : public Learner {
     torch::Tensor scores;           // class probabilities [B, C]
     torch::Tensor prediction;       // regression and continuous cloning [B, d]
   };
+
+  // DP-SGD's plan and what it has spent.
+  struct Privacy {
+    double sample_rate = 0;
+    double noise_multiplier = 0;
+    int64_t steps_per_epoch = 0;
+    int64_t steps = 0;
+    double epsilon = 0;
+    double clipped_fraction = NAN, grad_norm = NAN;  // last epoch's
+  };
+
+  // Poisson sampling at rate batch_size / rows, steps_per_epoch = ceil(rows / batch_size); with
+  // target_epsilon, the smallest noise multiplier that spends at most it over trainer.epochs.
+  void setup_privacy() {
+    const DpSgdConfig& dp = s_.optimizer.dp;
+    const int64_t n = data_.split.train.numel();
+    if (n < 1) throw std::invalid_argument("DP-SGD needs training rows");
+    Privacy p;
+    p.sample_rate = std::min(1.0, static_cast<double>(s_.batch_size) / static_cast<double>(n));
+    p.steps_per_epoch = (n + s_.batch_size - 1) / s_.batch_size;
+    p.noise_multiplier = dp.noise_multiplier;
+    if (dp.target_epsilon > 0) {
+      p.noise_multiplier =
+          stats::dp_sgd_noise_multiplier(p.sample_rate, p.steps_per_epoch * config_.trainer.total_steps, dp.delta, dp.target_epsilon);
+    }
+    privacy_ = p;
+  }
+
+  double spent_epsilon() const {
+    return stats::dp_sgd_epsilon(privacy_->sample_rate, privacy_->noise_multiplier, privacy_->steps, s_.optimizer.dp.delta)
+        .epsilon;
+  }
+
+  // One epoch of DP-SGD on a table predictor: each step samples every training row with
+  // probability q, clips each row's gradient, adds noise, and lets the optimiser step.
+  void iterate_private() {
+    Privacy& p = *privacy_;
+    DpSgdConfig dp = s_.optimizer.dp;
+    dp.noise_multiplier = p.noise_multiplier;
+    const torch::Tensor& train = data_.split.train;
+    const int64_t n = train.numel();
+    const double expected_batch = p.sample_rate * static_cast<double>(n);
+    std::vector<torch::Tensor> parameters = model_->module().parameters();
+    double loss_sum = 0, norm_sum = 0, clipped = 0;
+    int64_t seen = 0, correct = 0;
+    for (int64_t step = 0; step < p.steps_per_epoch; ++step) {
+      const torch::Tensor chosen = torch::rand({n}, model_->generator()).lt(p.sample_rate).nonzero().flatten();
+      const torch::Tensor rows = train.index_select(0, chosen);
+      const Batch batch = data_.batch(rows, device_);
+      LinearTape tape;
+      const torch::Tensor output = predictor_->forward(batch.inputs, tape);
+      torch::Tensor losses;
+      if (classes() > 0) {
+        losses = torch::nn::functional::cross_entropy(
+            output, batch.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+      } else {
+        losses = regression_loss_per_sample(s_.loss, output, batch.targets);
+      }
+      model_->optimizer().zero_grad();
+      const DpGradientStats g = dp_sgd_gradient(losses, tape, parameters, dp, expected_batch, model_->generator());
+      if (s_.l1 > 0) {
+        // The penalty depends on the weights only, not on any row: its gradient needs no clipping.
+        const torch::Tensor l1 = s_.l1 * l1_norm(model_->module());
+        const std::vector<torch::Tensor> grads = torch::autograd::grad({l1}, parameters, {}, false, false, true);
+        torch::NoGradGuard no_grad;
+        for (std::size_t k = 0; k < parameters.size(); ++k) {
+          if (grads[k].defined()) parameters[k].mutable_grad() += grads[k];
+        }
+      }
+      model_->optimizer().step();
+      ++p.steps;
+      const double batch_loss = losses.detach().sum().item<double>();
+      if (!std::isfinite(batch_loss)) {
+        throw std::runtime_error("the training loss became " + std::to_string(batch_loss) +
+                                 " (lower optimizer.learning_rate?)");
+      }
+      loss_sum += batch_loss;
+      norm_sum += g.mean_norm * static_cast<double>(g.samples);
+      clipped += g.clipped_fraction * static_cast<double>(g.samples);
+      seen += g.samples;
+      if (classes() > 0) correct += output.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    }
+    ++epoch_;
+    const double count = static_cast<double>(std::max<int64_t>(seen, 1));
+    train_loss_ = loss_sum / count;
+    train_accuracy_ = classes() > 0 ? static_cast<double>(correct) / count : NAN;
+    p.grad_norm = norm_sum / count;
+    p.clipped_fraction = clipped / count;
+    p.epsilon = spent_epsilon();
+  }
 
   bool cloning() const { return s_.task == "behaviour_cloning"; }
   int64_t classes() const { return data_.classes; }
@@ -403,6 +549,7 @@ class SupervisedLearner : public Learner {
   std::shared_ptr<SelfSupervisedNetImpl> pretext_net_;
   std::optional<ImageLayout> frame_layout_;  // recorded image observations (random_shift)
   VectorEnvConfig eval_env_;
+  std::optional<Privacy> privacy_;  // DP-SGD
   int64_t epoch_ = 0;
   double train_loss_ = NAN, train_accuracy_ = NAN, learning_rate_ = NAN;
   double train_seconds_ = 0, eval_seconds_ = 0;

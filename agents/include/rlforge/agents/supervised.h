@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rlforge/agents/agent.h"
+#include "rlforge/agents/dp_sgd.h"
 #include "rlforge/agents/networks.h"
 #include "rlforge/envs/space.h"
 
@@ -27,6 +28,9 @@ struct OptimizerConfig {
   double beta1 = 0.9, beta2 = 0.999;  // adam, adamw
   double eps = 1e-8;
   double alpha = 0.99;  // rmsprop's smoothing constant
+  // Differentially private gradients (agent.optimizer.dp): the learner clips and noises them, then
+  // this optimiser steps.
+  DpSgdConfig dp;
 };
 
 // The optimiser `config` names over `parameters`; std::invalid_argument for an unknown name or
@@ -49,6 +53,8 @@ class PredictorImpl : public torch::nn::Module {
  public:
   PredictorImpl(int64_t in, int64_t out, const PredictorConfig& config);
   torch::Tensor forward(torch::Tensor x);
+  // The same, with every linear layer recorded for DP-SGD's per-sample gradient norms.
+  torch::Tensor forward(torch::Tensor x, LinearTape& tape);
   void set_input_statistics(const torch::Tensor& mean, const torch::Tensor& std);
   // The hidden layers (the encoder a transfer can take) and the output layer.
   torch::nn::Sequential& body() { return body_; }
