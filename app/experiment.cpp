@@ -273,9 +273,12 @@ int run_experiment(const ExperimentArgs& args) {
   m.overrides = args.overrides;
   m.plugins = args.plugins;
   const ExperimentConfig config = load_config(args.config, args.overrides);
-  if (config.learns_from_data() || config.trainer.test_episodes < 1) {
+  const bool table = config.algo == "supervised" &&
+                     (config.supervised.task == "classification" || config.supervised.task == "regression");
+  if (table ? config.data.test_fraction <= 0 : (config.learns_from_data() || config.trainer.test_episodes < 1)) {
     throw ConfigError(args.config + ": --seeds reports each seed's held-out test score: it needs an RL config (ppo, "
-                      "dqn) with trainer.test_episodes >= 1");
+                      "dqn, sac, td3, tqc) with trainer.test_episodes >= 1, or a supervised classification or "
+                      "regression config with data.test_fraction > 0");
   }
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
   const int64_t threads = static_cast<int64_t>(args.jobs) * std::max(config.trainer.torch_threads, config.env.threads);

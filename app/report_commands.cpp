@@ -170,9 +170,7 @@ class Report {
     YAML::Emitter out;
     out.SetDoublePrecision(10);  // 0.95, not 0.94999999999999996
     out << YAML::BeginMap;
-    out << YAML::Key << "score" << YAML::Value
-        << (score_ == "best" ? "held-out test return of each run's best.pt (summary.yaml: test.best.mean_return)"
-                             : "held-out test return of each run's final model (summary.yaml: test.final.mean_return)");
+    out << YAML::Key << "score" << YAML::Value << score_description();
     out << YAML::Key << "bootstrap" << YAML::Value << YAML::BeginMap << YAML::Key << "method" << YAML::Value
         << "stratified percentile" << YAML::Key << "resamples" << YAML::Value << options_.resamples << YAML::Key
         << "confidence" << YAML::Value << options_.confidence << YAML::Key << "seed" << YAML::Value << options_.seed
@@ -336,8 +334,12 @@ class Report {
       for (const auto& [env_id, runs] : g.by_env) envs.insert(env_id);
     }
     for (const std::string& env_id : envs) {
-      PlotSpec curve{"Sample efficiency on " + env_id + " (IQM over runs, 95% CI)", "env steps",
-                     "evaluation return (validation seeds)", {}};
+      const bool tables = table_task(env_id);
+      PlotSpec curve{(tables ? "Learning curve on " : "Sample efficiency on ") + env_id + " (IQM over runs, 95% CI)",
+                     tables ? "epoch" : "env steps",
+                     !tables ? "evaluation return (validation seeds)"
+                     : env_id.substr(env_id.rfind(':') + 1) == "classification" ? "validation accuracy" : "validation R^2",
+                     {}};
       for (std::size_t g = 0; g < groups_.size(); ++g) {
         const auto it = groups_[g].by_env.find(env_id);
         if (it == groups_[g].by_env.end()) continue;
@@ -358,6 +360,36 @@ class Report {
       files.push_back(name);
     }
     return files;
+  }
+
+  // Supervised runs on tables (run_results.cpp names them "TABLE:TASK").
+  bool table_task(const std::string& env_id) const {
+    for (const Group& g : groups_) {
+      const auto it = g.by_env.find(env_id);
+      if (it != g.by_env.end() && !it->second.empty()) return it->second.front().score_name != RunResult().score_name;
+    }
+    return false;
+  }
+
+  // What the scores are: held-out test returns for RL runs, test-split metrics for tables.
+  std::string score_description() const {
+    std::set<std::string> names;
+    for (const Group& g : groups_) {
+      for (const auto& [env_id, runs] : g.by_env) {
+        for (const RunResult& r : runs) names.insert(r.score_name);
+      }
+    }
+    std::string text;
+    for (const std::string& name : names) {
+      if (!text.empty()) text += "; ";
+      if (name == RunResult().score_name) {
+        text += score_ == "best" ? "held-out test return of each run's best.pt (summary.yaml: test.best.mean_return)"
+                                 : "held-out test return of each run's final model (summary.yaml: test.final.mean_return)";
+      } else {
+        text += name + " of each run's best checkpoint (summary.yaml: test.accuracy or test.r2)";
+      }
+    }
+    return text;
   }
 
   PlotSeries series(std::size_t group, bool markers) const {

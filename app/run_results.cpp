@@ -25,6 +25,41 @@ YAML::Node load_yaml(const fs::path& path) {
 YAML::Node child(const YAML::Node& node, const char* key) { return node && node.IsMap() ? node[key] : YAML::Node(); }
 bool scalar(const YAML::Node& node) { return node && node.IsScalar(); }
 
+// A supervised run on a table: best.pt's test-split accuracy or R^2.
+RunResult read_table_run_result(const fs::path& dir, const YAML::Node& config, const YAML::Node& summary) {
+  const YAML::Node data = child(config, "data");
+  const YAML::Node task = child(child(config, "agent"), "task");
+  const YAML::Node seed = child(child(config, "run"), "seed");
+  const bool classification = scalar(task) && task.Scalar() == "classification";
+  const bool regression = scalar(task) && task.Scalar() == "regression";
+  if (!classification && !regression) {
+    throw std::runtime_error((dir / "config.yaml").string() + ": a supervised run scores on its test split for tasks " +
+                             "classification and regression, not '" + (scalar(task) ? task.Scalar() : "") + "'");
+  }
+  const char* metric = classification ? "accuracy" : "r2";
+  const YAML::Node score = child(child(summary, "test"), metric);
+  if (!scalar(score) || !scalar(seed)) {
+    throw std::runtime_error((dir / "summary.yaml").string() + ": no test." + metric +
+                             " (a run with data.test_fraction 0 has no test split) or no run.seed");
+  }
+  const YAML::Node csv = child(data, "csv");
+  RunResult run;
+  run.run_dir = dir.string();
+  run.algo = "supervised";
+  run.env_id = (scalar(csv) && !csv.Scalar().empty() ? fs::path(csv.Scalar()).filename().string() : std::string("table")) +
+               ":" + task.Scalar();
+  run.score_name = classification ? "test-split accuracy" : "test-split R^2";
+  try {
+    run.seed = seed.as<int64_t>();
+    run.score = run.best_score = score.as<double>();
+  } catch (const YAML::Exception&) {
+    throw std::runtime_error(dir.string() + ": run.seed or test." + metric + " is not a number");
+  }
+  // Its validation curve: the validation split's metric against epochs.
+  read_csv_columns((dir / "eval.csv").string(), "epoch", metric, run.eval_steps, run.eval_returns);
+  return run;
+}
+
 }  // namespace
 
 bool is_finished_run(const fs::path& dir) { return fs::exists(dir / "summary.yaml") && fs::exists(dir / "config.yaml"); }
@@ -35,6 +70,7 @@ RunResult read_run_result(const fs::path& dir) {
   const YAML::Node env_id = child(child(config, "env"), "id");
   const YAML::Node seed = child(child(config, "run"), "seed");
   const YAML::Node algo = child(child(config, "agent"), "algo");
+  if (scalar(algo) && algo.Scalar() == "supervised") return read_table_run_result(dir, config, summary);
   const YAML::Node score = child(child(child(summary, "test"), "final"), "mean_return");
   const YAML::Node best = child(child(child(summary, "test"), "best"), "mean_return");
   if (!scalar(env_id) || !scalar(seed) || !scalar(algo)) {

@@ -19,9 +19,12 @@ struct RunResult {
   std::string algo;
   int64_t seed = 0;
   // The final model's mean return on the held-out test seeds (summary.yaml's test.final), and
-  // best.pt's (test.best; NaN when the run has none).
+  // best.pt's (test.best; NaN when the run has none). A supervised run on a table: best.pt's
+  // test-split accuracy (classification) or R^2 (regression), both scores; env_id then names the
+  // table and the task ("table:classification" for a generated one, "houses.csv:regression").
   double score = 0;
   double best_score = 0;
+  std::string score_name = "held-out test return";
   // The in-training evaluations (eval.csv): env steps and mean return, the validation seeds'.
   std::vector<double> eval_steps, eval_returns;
 };

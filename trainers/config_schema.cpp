@@ -398,11 +398,11 @@ std::vector<KeyBinding> declare() {
   add(number("agent.optimizer.eps", kData, AT(supervised.optimizer.eps), "the optimiser's epsilon").min(0, true));
   add(number("agent.optimizer.alpha", kData, AT(supervised.optimizer.alpha), "rmsprop's smoothing constant").min(0).max(1));
   add(number("agent.optimizer.dp.noise_multiplier", kSupervised, AT(supervised.optimizer.dp.noise_multiplier),
-             "DP-SGD: noise std / max_grad_norm (or give target_epsilon)")
-          .min(0, true));
+             "DP-SGD: noise std / max_grad_norm (or give target_epsilon); 0: off")
+          .min(0));
   add(number("agent.optimizer.dp.target_epsilon", kSupervised, AT(supervised.optimizer.dp.target_epsilon),
-             "DP-SGD: the epsilon to spend over trainer.epochs; the noise multiplier is solved for it")
-          .min(0, true));
+             "DP-SGD: the epsilon to spend over trainer.epochs; the noise multiplier is solved for it; 0: off")
+          .min(0));
   add(number("agent.optimizer.dp.max_grad_norm", kSupervised, AT(supervised.optimizer.dp.max_grad_norm),
              "DP-SGD: every sample's gradient is clipped to this norm").min(0, true));
   add(number("agent.optimizer.dp.delta", kSupervised, AT(supervised.optimizer.dp.delta),

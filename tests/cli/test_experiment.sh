@@ -57,6 +57,33 @@ refuse train "$configs/ppo_cartpole.yaml" --seeds 1,x --out "$work/bad" "'x' is 
 refuse train "$configs/ppo_cartpole.yaml" --seeds 1-2 --resume "$exp" "does not combine with --resume"
 refuse train "$configs/ppo_cartpole.yaml" --seeds 1-2 --set trainer.test_episodes=0 --out "$work/bad" "trainer.test_episodes >= 1"
 refuse train "$configs/ppo_cartpole.yaml" --resume "$exp" "resumes with the config it started with"
+refuse train "$configs/supervised_tabular.yaml" --seeds 1-2 --set data.test_fraction=0 --out "$work/bad" "data.test_fraction > 0"
 [[ -e "$work/bad" ]] && fail "a refused experiment leaves no folder"
+
+# Supervised tables: seeds of the tabular config, with and without DP-SGD, scored on their test
+# splits; the report compares the two groups.
+"$rlforge" train "$configs/supervised_tabular.yaml" --seeds 1-3 --jobs 2 --out "$work/tables" >"$work/out" 2>"$work/err" ||
+  fail "the table experiment exited $?: $(cat "$work/err")"
+"$rlforge" train "$configs/supervised_tabular.yaml" --seeds 1-3 --jobs 2 --out "$work/tables" \
+  --set run.name=private --set agent.optimizer.dp.target_epsilon=8 >"$work/out" 2>"$work/err" ||
+  fail "the DP-SGD table experiment exited $?: $(cat "$work/err")"
+plain=$(ls -d "$work"/tables/supervised_tabular-seeds-*)
+private=$(ls -d "$work"/tables/private-seeds-*)
+"$rlforge" report "plain=$plain" "private=$private" >"$work/out" 2>"$work/err" || fail "report of tables exited $?: $(cat "$work/err")"
+grep -q "^P(plain > private) on 1 env" "$work/out" || fail "the report compares the groups: $(cat "$work/out")"
+/usr/bin/python3 - "$plain" "$private" <<'PY' || fail "table experiments score each seed's test accuracy: $(cat "$plain/report.yaml")"
+import sys, yaml
+for d in sys.argv[1:]:
+    r = yaml.safe_load(open(d + "/report.yaml"))
+    (group,) = r["groups"].values()
+    env = group["envs"]["table:classification"]
+    scores = [run["score"] for run in env["runs"]]
+    for run in env["runs"]:
+        s = yaml.safe_load(open(d + "/seed-%d/summary.yaml" % run["seed"]))
+        assert abs(run["score"] - s["test"]["accuracy"]) < 1e-9, (run, s["test"])
+        assert ("privacy" in s) == d.endswith(sys.argv[2]), d
+    assert len(scores) == 3 and min(scores) > 0.7, scores
+    assert "test-split accuracy" in r["score"], r["score"]
+PY
 
 finish

@@ -120,8 +120,11 @@ TEST_CASE("a DP-SGD run stopped and resumed ends like an uninterrupted one", "[s
 TEST_CASE("DP-SGD settings are checked before anything runs", "[supervised][privacy][config]") {
   CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.target_epsilon=3"}),
              Catch::Contains("agent.optimizer.dp.target_epsilon") && Catch::Contains("not both"));
-  CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.noise_multiplier=0"}),
-             Catch::Contains("agent.optimizer.dp.noise_multiplier") && Catch::Contains("> 0"));
+  CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.noise_multiplier=-1"}),
+             Catch::Contains("agent.optimizer.dp.noise_multiplier") && Catch::Contains(">= 0"));
+  // A run's resolved config.yaml writes every key, the unused one as 0: it must load again.
+  CHECK(parse_config(private_table("noise_multiplier: 0, target_epsilon: 2"), "resolved.yaml", {}).supervised.optimizer.dp.enabled);
+  CHECK_FALSE(parse_config(private_table("noise_multiplier: 0, target_epsilon: 0"), "resolved.yaml", {}).supervised.optimizer.dp.enabled);
   CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.delta=1"}), Catch::Contains("agent.optimizer.dp.delta"));
   CHECK_THAT(error_of(private_table("max_grad_norm: 2"), {}),
              Catch::Contains("agent.optimizer.dp.max_grad_norm") && Catch::Contains("needs agent.optimizer.dp.noise_multiplier"));
