@@ -106,6 +106,24 @@ std::pair<torch::Tensor, torch::Tensor> ActorCriticImpl::heads(const torch::Tens
   return {actor_->forward(x), critic_->forward(x).squeeze(-1)};
 }
 
+torch::Tensor ActorCriticImpl::policy_output_recorded(const torch::Tensor& features, LinearTape& tape) {
+  if (image_ || config_.use_sde) {
+    throw std::invalid_argument("DP-SGD clips per-sample gradients of MLP policies on vector observations without gSDE");
+  }
+  if (config_.shared) {
+    const torch::Tensor h = trunk_->is_empty() ? features : forward_recorded(trunk_, features, tape);
+    return tape.linear(*policy_head_, h);
+  }
+  return forward_recorded(actor_, features, tape);
+}
+
+std::vector<torch::Tensor> ActorCriticImpl::policy_parameters() const {
+  if (!config_.shared) return actor_->parameters();
+  std::vector<torch::Tensor> p = trunk_->parameters();
+  for (const torch::Tensor& t : policy_head_->parameters()) p.push_back(t);
+  return p;
+}
+
 ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& input) {
   if (!config_.use_sde) {
     auto [mean, value] = heads(input);

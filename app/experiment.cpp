@@ -275,9 +275,13 @@ int run_experiment(const ExperimentArgs& args) {
   const ExperimentConfig config = load_config(args.config, args.overrides);
   const bool table = config.algo == "supervised" &&
                      (config.supervised.task == "classification" || config.supervised.task == "regression");
-  if (table ? config.data.test_fraction <= 0 : (config.learns_from_data() || config.trainer.test_episodes < 1)) {
-    throw ConfigError(args.config + ": --seeds reports each seed's held-out test score: it needs an RL config (ppo, "
-                      "dqn, sac, td3, tqc) with trainer.test_episodes >= 1, or a supervised classification or "
+  const bool cloning = config.algo == "supervised" && config.supervised.task == "behaviour_cloning";
+  const bool scored = table ? config.data.test_fraction > 0
+                            : (cloning || !config.learns_from_data()) && config.trainer.test_episodes >= 1 &&
+                                  !config.env.id.empty();
+  if (!scored) {
+    throw ConfigError(args.config + ": --seeds reports each seed's held-out test score: it needs an RL or behaviour "
+                      "cloning config with env.id and trainer.test_episodes >= 1, or a supervised classification or "
                       "regression config with data.test_fraction > 0");
   }
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());

@@ -25,11 +25,35 @@ YAML::Node load_yaml(const fs::path& path) {
 YAML::Node child(const YAML::Node& node, const char* key) { return node && node.IsMap() ? node[key] : YAML::Node(); }
 bool scalar(const YAML::Node& node) { return node && node.IsScalar(); }
 
+// A cloned policy: best.pt's mean return on the held-out test seeds, as an RL run's.
+RunResult read_cloning_run_result(const fs::path& dir, const YAML::Node& config, const YAML::Node& summary) {
+  const YAML::Node env_id = child(child(config, "env"), "id");
+  const YAML::Node seed = child(child(config, "run"), "seed");
+  const YAML::Node score = child(child(child(summary, "test"), "held_out"), "mean_return");
+  if (!scalar(env_id) || !scalar(seed) || !scalar(score)) {
+    throw std::runtime_error((dir / "summary.yaml").string() +
+                             ": no test.held_out.mean_return (a behaviour cloning run without env.id or with "
+                             "trainer.test_episodes 0) or no run.seed");
+  }
+  RunResult run;
+  run.run_dir = dir.string();
+  run.algo = "behaviour_cloning";
+  run.env_id = env_id.Scalar();
+  try {
+    run.seed = seed.as<int64_t>();
+    run.score = run.best_score = score.as<double>();
+  } catch (const YAML::Exception&) {
+    throw std::runtime_error(dir.string() + ": run.seed or test.held_out.mean_return is not a number");
+  }
+  return run;
+}
+
 // A supervised run on a table: best.pt's test-split accuracy or R^2.
 RunResult read_table_run_result(const fs::path& dir, const YAML::Node& config, const YAML::Node& summary) {
   const YAML::Node data = child(config, "data");
   const YAML::Node task = child(child(config, "agent"), "task");
   const YAML::Node seed = child(child(config, "run"), "seed");
+  if (scalar(task) && task.Scalar() == "behaviour_cloning") return read_cloning_run_result(dir, config, summary);
   const bool classification = scalar(task) && task.Scalar() == "classification";
   const bool regression = scalar(task) && task.Scalar() == "regression";
   if (!classification && !regression) {

@@ -47,6 +47,7 @@ const Algos kAll{}, kPpo{"ppo"}, kDqn{"dqn"}, kRl{"ppo", "dqn", "sac", "td3", "t
 const Algos kOffPolicy{"sac", "td3", "tqc"}, kEntropy{"sac", "tqc"}, kTd3{"td3"}, kTqc{"tqc"};
 const Algos kReplay{"dqn", "sac", "td3", "tqc"};
 const Algos kSupervised{"supervised"};
+const Algos kRlAndCloning{"ppo", "dqn", "sac", "td3", "tqc", "supervised"};
 // The tasks of each kind of learning from data; the first is the default.
 const std::vector<std::string> kSupervisedTasks{"classification", "regression", "behaviour_cloning"};
 const std::vector<std::string> kSelfSupervisedTasks{"forward_dynamics", "inverse_dynamics", "masked_reconstruction",
@@ -436,7 +437,9 @@ std::vector<KeyBinding> declare() {
   add(integer("trainer.eval_every", kData, AT(trainer.eval_every), "epochs between evaluations (0: only at the end)").min(0));
   add(integer("trainer.eval_episodes", kAll, AT(trainer.eval_episodes), "episodes per evaluation").min(1));
   add(boolean("trainer.eval_deterministic", kAll, AT(trainer.eval_deterministic), "evaluate the policy's mode"));
-  add(integer("trainer.test_episodes", kRl, AT(trainer.test_episodes), "held-out test episodes of the final and the best model at the end (0: none)").min(0));
+  add(integer("trainer.test_episodes", kRlAndCloning, AT(trainer.test_episodes),
+              "held-out test episodes at the end (0: none): the final and the best model (RL), best.pt (behaviour cloning)")
+          .min(0));
   add(integer("trainer.log_every", kRl, AT(trainer.log_every), "env steps between progress lines").min(1));
   add(integer("trainer.log_every", kData, AT(trainer.log_every), "epochs between progress lines").min(1));
   add(integer("trainer.checkpoint_every", kRl, AT(trainer.checkpoint_every), "env steps between writes of last.pt").min(1));
@@ -576,9 +579,8 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     if (!dp.enabled && dp.delta != defaults.delta) {
       at.fail("agent.optimizer.dp.delta", "needs agent.optimizer.dp.noise_multiplier or target_epsilon");
     }
-    if (dp.enabled && s.task != "classification" && s.task != "regression") {
-      at.fail(by_noise ? "agent.optimizer.dp.noise_multiplier" : "agent.optimizer.dp.target_epsilon",
-              "DP-SGD trains table predictors (task classification or regression) in this version, not " + s.task);
+    if (dp.enabled && s.loss == "nll") {
+      at.fail("agent.loss", "nll also fits the policy's log-std, which DP-SGD cannot clip per sample: use mse, mae or huber");
     }
   } else if (c.env.id.empty()) {
     at.fail("env.id", "is required (see `rlforge envs`)");
@@ -662,6 +664,10 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
   }
   if (c.learns_from_data()) {
     SupervisedConfig& s = c.supervised;
+    if (s.optimizer.dp.enabled && image) {
+      at.fail(s.optimizer.dp.noise_multiplier > 0 ? "agent.optimizer.dp.noise_multiplier" : "agent.optimizer.dp.target_epsilon",
+              "DP-SGD clips per-sample gradients of MLPs on vector observations; the observations are " + obs.describe());
+    }
     if (s.random_shift > 0 && !image) {
       at.fail("agent.random_shift", "shifts uint8 image frames ([H, W], [H, W, C], [C, H, W] or stacked [k, H, W, C]); the observations are " +
                                         (env ? obs.describe() : std::string("a table")));

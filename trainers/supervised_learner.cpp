@@ -11,6 +11,7 @@
 #include "rlforge/data/episode_dataset.h"
 #include "rlforge/data/splits.h"
 #include "rlforge/data/tabular.h"
+#include "rlforge/envs/seeds.h"
 #include "rlforge/stats/privacy_accountant.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/learner.h"
@@ -218,7 +219,7 @@ class SupervisedLearner : public Learner {
     text << "validation " << scores.text;
     if (!eval_env_.id.empty()) {
       const EvaluationResult r = evaluate_agent(*model_, eval_env_, config_.trainer.eval_episodes,
-                                                config_.run.seed + 1'000'000, config_.trainer.eval_deterministic,
+                                                seeds::validation(config_.run.seed), config_.trainer.eval_deterministic,
                                                 model_->generator());
       e.values.insert(e.values.end(), {r.mean_return, r.std_return, r.mean_length, static_cast<double>(r.episodes)});
       e.episodes = r;
@@ -288,7 +289,10 @@ class SupervisedLearner : public Learner {
       p["max_grad_norm"] = s_.optimizer.dp.max_grad_norm;
       p["sample_rate"] = privacy_->sample_rate;
       p["steps"] = privacy_->steps;
-      p["protects"] = "each row of the training split; validation and test rows are not protected";
+      p["protects"] = data_.episodes
+                          ? "each recorded step of the training split (an episode of T steps: group privacy over T); "
+                            "validation and test episodes are not protected"
+                          : "each row of the training split; validation and test rows are not protected";
       log << "privacy: (epsilon " << privacy_->epsilon << ", delta " << s_.optimizer.dp.delta << ") after "
           << privacy_->steps << " DP-SGD steps, noise multiplier " << privacy_->noise_multiplier << std::endl;
     }
@@ -298,6 +302,22 @@ class SupervisedLearner : public Learner {
     const std::vector<std::string> names = score_names();
     for (std::size_t i = 0; i < names.size(); ++i) summary["test"][names[i]] = scores.values[i];
     log << "test (best checkpoint): " << scores.text << std::endl;
+    if (!eval_env_.id.empty() && config_.trainer.test_episodes > 0) {
+      // The cloned policy on held-out env seeds (rlforge/envs/seeds.h), which neither the data nor
+      // the validation episodes that selected best.pt used.
+      const uint64_t seed = seeds::test(config_.run.seed);
+      torch::Generator generator = at::detail::createCPUGenerator(seed);
+      const EvaluationResult r = evaluate_agent(*model_, eval_env_, config_.trainer.test_episodes, seed,
+                                                config_.trainer.eval_deterministic, generator);
+      YAML::Node held_out = summary["test"]["held_out"];
+      held_out["first_seed"] = seed;
+      held_out["episodes"] = r.episodes;
+      held_out["mean_return"] = r.mean_return;
+      held_out["std_return"] = r.std_return;
+      held_out["mean_length"] = r.mean_length;
+      log << "test (held-out seeds from " << seed << ", " << r.episodes << " episodes): best.pt " << r.mean_return
+          << " +- " << r.std_return << std::endl;
+    }
     if (scores.report) {
       std::vector<std::vector<int64_t>> confusion = scores.report->confusion;
       summary["test"]["confusion"] = confusion;
@@ -353,8 +373,8 @@ class SupervisedLearner : public Learner {
         .epsilon;
   }
 
-  // One epoch of DP-SGD on a table predictor: each step samples every training row with
-  // probability q, clips each row's gradient, adds noise, and lets the optimiser step.
+  // One epoch of DP-SGD: each step samples every training row (a table's row, a recorded step)
+  // with probability q, clips each row's gradient, adds noise, and lets the optimiser step.
   void iterate_private() {
     Privacy& p = *privacy_;
     DpSgdConfig dp = s_.optimizer.dp;
@@ -362,7 +382,8 @@ class SupervisedLearner : public Learner {
     const torch::Tensor& train = data_.split.train;
     const int64_t n = train.numel();
     const double expected_batch = p.sample_rate * static_cast<double>(n);
-    std::vector<torch::Tensor> parameters = model_->module().parameters();
+    // A cloned policy trains its actor only (the critic is left as it is).
+    const std::vector<torch::Tensor> parameters = policy_ ? policy_->policy_parameters() : model_->module().parameters();
     double loss_sum = 0, norm_sum = 0, clipped = 0;
     int64_t seen = 0, correct = 0;
     for (int64_t step = 0; step < p.steps_per_epoch; ++step) {
@@ -370,7 +391,8 @@ class SupervisedLearner : public Learner {
       const torch::Tensor rows = train.index_select(0, chosen);
       const Batch batch = data_.batch(rows, device_);
       LinearTape tape;
-      const torch::Tensor output = predictor_->forward(batch.inputs, tape);
+      const torch::Tensor output = policy_ ? policy_->policy_output_recorded(policy_->prepare(batch.inputs, false), tape)
+                                           : predictor_->forward(batch.inputs, tape);
       torch::Tensor losses;
       if (classes() > 0) {
         losses = torch::nn::functional::cross_entropy(

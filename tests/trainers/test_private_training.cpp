@@ -129,8 +129,8 @@ TEST_CASE("DP-SGD settings are checked before anything runs", "[supervised][priv
   CHECK_THAT(error_of(private_table("max_grad_norm: 2"), {}),
              Catch::Contains("agent.optimizer.dp.max_grad_norm") && Catch::Contains("needs agent.optimizer.dp.noise_multiplier"));
   CHECK_THAT(error_of("data: {dataset: /nonexistent}\n"
-                      "agent: {algo: supervised, task: behaviour_cloning, optimizer: {dp: {noise_multiplier: 1}}}\n",
+                      "agent: {algo: supervised, task: behaviour_cloning, loss: nll, optimizer: {dp: {noise_multiplier: 1}}}\n",
                       {}),
-             Catch::Contains("DP-SGD trains table predictors"));
+             Catch::Contains("agent.loss") && Catch::Contains("cannot clip per sample"));
   CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.epsilon=3"}), Catch::Contains("unknown key"));
 }

@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "rlforge/agents/dp_sgd.h"
 #include "rlforge/agents/networks.h"
 #include "rlforge/agents/running_norm.h"
 #include "rlforge/envs/space.h"
@@ -74,6 +75,12 @@ class ActorCriticImpl : public torch::nn::Module {
   // A copy of the noise weights, and putting such a copy back (use_sde only).
   torch::Tensor noise() const;
   void set_noise(const torch::Tensor& noise);
+
+  // DP-SGD on the policy alone (behaviour cloning): the logits (Discrete) or the Gaussian's mean
+  // (Box) for prepared vector features, every linear layer on the way recorded on `tape`; and
+  // the parameters of those layers. Vector observations without gSDE only (std::invalid_argument).
+  torch::Tensor policy_output_recorded(const torch::Tensor& features, LinearTape& tape);
+  std::vector<torch::Tensor> policy_parameters() const;
 
   // The Gaussian's log standard deviation: [d], or [features, d] with gSDE (undefined for
   // Discrete actions).
