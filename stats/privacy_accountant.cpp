@@ -13,9 +13,9 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// A value as a message shows it (6 significant digits).
 std::string text(double value) {
   std::ostringstream out;
-  out.precision(17);
   out << value;
   return out.str();
 }
