@@ -273,9 +273,9 @@ int run_experiment(const ExperimentArgs& args) {
   m.overrides = args.overrides;
   m.plugins = args.plugins;
   const ExperimentConfig config = load_config(args.config, args.overrides);
-  const bool table = config.algo == "supervised" &&
-                     (config.supervised.task == "classification" || config.supervised.task == "regression");
-  const bool cloning = config.algo == "supervised" && config.supervised.task == "behaviour_cloning";
+  const bool labels = config.algo == "supervised" || config.algo == "semi_supervised";
+  const bool table = labels && (config.supervised.task == "classification" || config.supervised.task == "regression");
+  const bool cloning = labels && config.supervised.task == "behaviour_cloning";
   const bool scored = table ? config.data.test_fraction > 0
                             : (cloning || !config.learns_from_data()) && config.trainer.test_episodes >= 1 &&
                                   !config.env.id.empty();

@@ -37,7 +37,7 @@ RunResult read_cloning_run_result(const fs::path& dir, const YAML::Node& config,
   }
   RunResult run;
   run.run_dir = dir.string();
-  run.algo = "behaviour_cloning";
+  run.algo = child(child(config, "agent"), "algo").Scalar();
   run.env_id = env_id.Scalar();
   try {
     run.seed = seed.as<int64_t>();
@@ -69,7 +69,7 @@ RunResult read_table_run_result(const fs::path& dir, const YAML::Node& config, c
   const YAML::Node csv = child(data, "csv");
   RunResult run;
   run.run_dir = dir.string();
-  run.algo = "supervised";
+  run.algo = child(child(config, "agent"), "algo").Scalar();
   run.env_id = (scalar(csv) && !csv.Scalar().empty() ? fs::path(csv.Scalar()).filename().string() : std::string("table")) +
                ":" + task.Scalar();
   run.score_name = classification ? "test-split accuracy" : "test-split R^2";
@@ -94,7 +94,9 @@ RunResult read_run_result(const fs::path& dir) {
   const YAML::Node env_id = child(child(config, "env"), "id");
   const YAML::Node seed = child(child(config, "run"), "seed");
   const YAML::Node algo = child(child(config, "agent"), "algo");
-  if (scalar(algo) && algo.Scalar() == "supervised") return read_table_run_result(dir, config, summary);
+  if (scalar(algo) && (algo.Scalar() == "supervised" || algo.Scalar() == "semi_supervised")) {
+    return read_table_run_result(dir, config, summary);
+  }
   const YAML::Node score = child(child(child(summary, "test"), "final"), "mean_return");
   const YAML::Node best = child(child(child(summary, "test"), "best"), "mean_return");
   if (!scalar(env_id) || !scalar(seed) || !scalar(algo)) {

@@ -42,14 +42,15 @@ YAML::Node document_section(const C& c, const char* name) {
 }
 using Algos = std::vector<std::string>;
 const Algos kAll{}, kPpo{"ppo"}, kDqn{"dqn"}, kRl{"ppo", "dqn", "sac", "td3", "tqc"},
-    kData{"supervised", "self_supervised"};
+    kData{"supervised", "semi_supervised", "self_supervised"};
 // The off-policy actor-critics for Box actions, and their subsets.
 const Algos kOffPolicy{"sac", "td3", "tqc"}, kEntropy{"sac", "tqc"}, kTd3{"td3"}, kTqc{"tqc"};
 const Algos kReplay{"dqn", "sac", "td3", "tqc"};
-const Algos kSupervised{"supervised"};
-const Algos kRlAndCloning{"ppo", "dqn", "sac", "td3", "tqc", "supervised"};
+const Algos kSupervised{"supervised"}, kSemi{"semi_supervised"}, kLabels{"supervised", "semi_supervised"};
+const Algos kRlAndCloning{"ppo", "dqn", "sac", "td3", "tqc", "supervised", "semi_supervised"};
 // The tasks of each kind of learning from data; the first is the default.
 const std::vector<std::string> kSupervisedTasks{"classification", "regression", "behaviour_cloning"};
+const std::vector<std::string> kSemiSupervisedTasks{"classification", "behaviour_cloning"};
 const std::vector<std::string> kSelfSupervisedTasks{"forward_dynamics", "inverse_dynamics", "masked_reconstruction",
                                                     "denoising"};
 const std::vector<std::string> kActivations{"tanh", "relu", "elu", "gelu"};
@@ -265,9 +266,13 @@ std::vector<KeyBinding> declare() {
           .min(2)
           .also(0));
   add(integer("data.fold", kData, AT(data.fold), "the fold that validates (rlforge train --all-folds runs each)").min(0));
+  add(number("data.labeled_fraction", kLabels, AT(data.labeled_fraction),
+             "share of the training split whose labels are used (seeded); semi_supervised learns from the rest unlabelled")
+          .min(0, true)
+          .max(1));
 
   // agent
-  add(choice("agent.algo", kAll, AT(algo), {"ppo", "dqn", "sac", "td3", "tqc", "supervised", "self_supervised"},
+  add(choice("agent.algo", kAll, AT(algo), {"ppo", "dqn", "sac", "td3", "tqc", "supervised", "semi_supervised", "self_supervised"},
              "the learning algorithm"));
   // PPO
   add(integer("agent.n_steps", kPpo, AT(ppo.n_steps), "steps per env per rollout").min(1));
@@ -376,7 +381,7 @@ std::vector<KeyBinding> declare() {
   tasks.insert(tasks.end(), kSelfSupervisedTasks.begin(), kSelfSupervisedTasks.end());
   add(choice("agent.task", kData, AT(supervised.task), tasks, "what to learn (supervised: the first three)")
           .dynamic("classification (supervised), forward_dynamics (self_supervised)", [](const C& c) {
-            return YAML::Node(c.algo == "supervised" ? kSupervisedTasks.front() : kSelfSupervisedTasks.front());
+            return YAML::Node(c.algo == "self_supervised" ? kSelfSupervisedTasks.front() : kSupervisedTasks.front());
           }));
   add(choice("agent.loss", kData, AT(supervised.loss), {"", "cross_entropy", "mse", "mae", "huber", "nll"},
              "by task: cross_entropy for classes, mse otherwise; nll (Box actions) for cloning")
@@ -398,6 +403,18 @@ std::vector<KeyBinding> declare() {
   add(number("agent.optimizer.beta2", kData, AT(supervised.optimizer.beta2), "adam, adamw").min(0).max(1, true));
   add(number("agent.optimizer.eps", kData, AT(supervised.optimizer.eps), "the optimiser's epsilon").min(0, true));
   add(number("agent.optimizer.alpha", kData, AT(supervised.optimizer.alpha), "rmsprop's smoothing constant").min(0).max(1));
+  add(number("agent.semi_supervised.threshold", kSemi, AT(supervised.semi.threshold),
+             "confidence (top class probability on the weak copy) a pseudo-label needs").min(0).max(1));
+  add(number("agent.semi_supervised.unlabeled_weight", kSemi, AT(supervised.semi.unlabeled_weight),
+             "weight of the unlabelled loss (lambda_u)").min(0));
+  add(integer("agent.semi_supervised.unlabeled_ratio", kSemi, AT(supervised.semi.unlabeled_ratio),
+              "unlabelled rows per labelled row in a step (mu)").min(1));
+  add(number("agent.semi_supervised.weak_noise", kSemi, AT(supervised.semi.weak_noise),
+             "weak augmentation: Gaussian noise, in feature standard deviations").min(0));
+  add(number("agent.semi_supervised.strong_noise", kSemi, AT(supervised.semi.strong_noise),
+             "strong augmentation: Gaussian noise, in feature standard deviations").min(0));
+  add(number("agent.semi_supervised.strong_mask", kSemi, AT(supervised.semi.strong_mask),
+             "strong augmentation: share of features replaced by their mean").min(0).max(1, true));
   add(number("agent.optimizer.dp.noise_multiplier", kSupervised, AT(supervised.optimizer.dp.noise_multiplier),
              "DP-SGD: noise std / max_grad_norm (or give target_epsilon); 0: off")
           .min(0));
@@ -422,7 +439,7 @@ std::vector<KeyBinding> declare() {
           .when("agent.task", network_tasks));
   add(choice("agent.network.init", kData, AT(supervised.network.init), {"orthogonal", "xavier", "kaiming", "default"}, "weight initialisation")
           .when("agent.task", network_tasks));
-  policy_keys(k, kSupervised, AT(supervised.policy), "agent.task", {"behaviour_cloning"});
+  policy_keys(k, kLabels, AT(supervised.policy), "agent.task", {"behaviour_cloning"});
   add(number("agent.mask_fraction", kData, AT(supervised.mask_fraction), "share of entries zeroed")
           .min(0)
           .max(0.95)
@@ -497,7 +514,9 @@ const std::vector<KeyBinding>& key_bindings() {
   return bindings;
 }
 
-bool learns_from_data(const std::string& algo) { return algo == "supervised" || algo == "self_supervised"; }
+bool learns_from_data(const std::string& algo) {
+  return algo == "supervised" || algo == "semi_supervised" || algo == "self_supervised";
+}
 
 ExperimentConfig defaults_for(const std::string& algo) {
   ExperimentConfig c;
@@ -532,7 +551,9 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       at.fail("data.fold", "expected a fold in [0, " + std::to_string(d.k_folds - 1) + "], got " + std::to_string(d.fold));
     }
     SupervisedConfig& s = c.supervised;
-    const auto& tasks = c.algo == "supervised" ? kSupervisedTasks : kSelfSupervisedTasks;
+    const auto& tasks = c.algo == "supervised"        ? kSupervisedTasks
+                        : c.algo == "semi_supervised" ? kSemiSupervisedTasks
+                                                      : kSelfSupervisedTasks;
     if (std::find(tasks.begin(), tasks.end(), s.task) == tasks.end()) {
       at.fail("agent.task", "expected one of " + join_names(tasks) + " for algo " + c.algo + ", got '" + s.task + "'");
     }
@@ -565,6 +586,12 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     }
     const OptimizerConfig& o = s.optimizer;
     if (o.nesterov && (o.name != "sgd" || o.momentum <= 0)) at.fail("agent.optimizer.nesterov", "needs name: sgd and momentum > 0");
+    if (c.algo == "semi_supervised" && !(d.labeled_fraction < 1)) {
+      at.fail("data.labeled_fraction", "semi_supervised needs unlabelled rows: a fraction below 1");
+    }
+    if (c.algo == "semi_supervised" && d.k_folds > 0) {
+      at.fail("data.k_folds", "semi_supervised keeps a test split: no k-fold cross-validation");
+    }
     // By value, not by presence: a run's resolved config.yaml writes every key.
     DpSgdConfig& dp = s.optimizer.dp;
     const bool by_noise = dp.noise_multiplier > 0, by_target = dp.target_epsilon > 0;
@@ -632,7 +659,8 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
   const bool env = !c.env.id.empty();
   const std::optional<ImageLayout> image = env ? image_layout(obs) : std::nullopt;
   // The Nature CNN's three convolutions need 36x36 pixels (PPO, DQN, self-supervised frames).
-  if (image && (image->height < 36 || image->width < 36) && (c.algo != "supervised" || c.supervised.task == "behaviour_cloning")) {
+  if (image && (image->height < 36 || image->width < 36) &&
+      ((c.algo != "supervised" && c.algo != "semi_supervised") || c.supervised.task == "behaviour_cloning")) {
     at.fail("env.id", "the Nature CNN needs images of at least 36x36 pixels, got " + obs.describe() +
                           " (resize them with the ResizeObservation wrapper)");
   }
@@ -664,6 +692,12 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
   }
   if (c.learns_from_data()) {
     SupervisedConfig& s = c.supervised;
+    if (c.algo == "semi_supervised" && image) {
+      at.fail("agent.algo", "semi_supervised augments vectors (noise, masking); the observations are " + obs.describe());
+    }
+    if (c.algo == "semi_supervised" && env && !actions.is_discrete()) {
+      at.fail("agent.algo", "semi_supervised pseudo-labels classes: the actions must be Discrete, got " + actions.describe());
+    }
     if (s.optimizer.dp.enabled && image) {
       at.fail(s.optimizer.dp.noise_multiplier > 0 ? "agent.optimizer.dp.noise_multiplier" : "agent.optimizer.dp.target_epsilon",
               "DP-SGD clips per-sample gradients of MLPs on vector observations; the observations are " + obs.describe());
@@ -795,7 +829,7 @@ bool ConfigKey::applies_to(const std::string& algo) const {
 }
 
 const std::vector<std::string>& config_algos() {
-  static const std::vector<std::string> algos{"ppo", "dqn", "sac", "td3", "tqc", "supervised", "self_supervised"};
+  static const std::vector<std::string> algos{"ppo", "dqn", "sac", "td3", "tqc", "supervised", "semi_supervised", "self_supervised"};
   return algos;
 }
 

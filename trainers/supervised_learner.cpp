@@ -3,6 +3,7 @@
 // over the training split in shuffled minibatches; evaluation scores the validation split with
 // the shared metrics (and, when cloning, runs episodes on the env); at the end the best
 // checkpoint is scored on the test split.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -112,6 +113,13 @@ class SupervisedLearner : public Learner {
       const torch::Tensor x = data_.table_inputs.index_select(0, data_.split.train);
       predictor_->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
     }
+    if (semi_supervised()) {
+      // Augmentations scale with each feature's spread over the training inputs (labelled or not).
+      const torch::Tensor x = data_.batch(data_.split.train, torch::kCPU).inputs.to(torch::kFloat32).flatten(1);
+      feature_mean_ = x.mean(0).to(device_);
+      feature_std_ = x.std(0, /*unbiased=*/false).to(device_);
+    }
+    if (config.data.labeled_fraction < 1) keep_labels();
     if (s_.optimizer.dp.enabled) setup_privacy();
     if (cloning() && !config.env.id.empty()) {
       eval_env_ = config.env;
@@ -134,6 +142,11 @@ class SupervisedLearner : public Learner {
     }
     set_learning_rate(model_->optimizer(), learning_rate);
     learning_rate_ = learning_rate;
+    if (semi_supervised()) {
+      iterate_semi_supervised();
+      train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      return;
+    }
     if (privacy_) {
       iterate_private();
       train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -181,6 +194,10 @@ class SupervisedLearner : public Learner {
     std::vector<Column> columns{{"train_loss", "train/loss"}};
     if (classes() > 0) columns.push_back({"train_accuracy", "train/accuracy"});
     columns.push_back({"learning_rate", "schedule/learning_rate"});
+    if (semi_supervised()) {
+      columns.push_back({"pseudo_label_fraction", "semi_supervised/pseudo_label_fraction"});
+      columns.push_back({"pseudo_label_accuracy", "semi_supervised/pseudo_label_accuracy"});
+    }
     if (privacy_) {
       columns.push_back({"epsilon", "privacy/epsilon"});
       columns.push_back({"clipped_fraction", "privacy/clipped_fraction"});
@@ -192,6 +209,7 @@ class SupervisedLearner : public Learner {
     std::vector<double> values{train_loss_};
     if (classes() > 0) values.push_back(train_accuracy_);
     values.push_back(learning_rate_);
+    if (semi_supervised()) values.insert(values.end(), {pseudo_label_fraction_, pseudo_label_accuracy_});
     if (privacy_) values.insert(values.end(), {privacy_->epsilon, privacy_->clipped_fraction, privacy_->grad_norm});
     return values;
   }
@@ -240,6 +258,10 @@ class SupervisedLearner : public Learner {
     n["train_loss"] = train_loss_;
     n["train_accuracy"] = train_accuracy_;
     n["learning_rate"] = learning_rate_;
+    if (semi_supervised()) {
+      n["pseudo_label_fraction"] = pseudo_label_fraction_;
+      n["pseudo_label_accuracy"] = pseudo_label_accuracy_;
+    }
     if (privacy_) {
       n["clipped_fraction"] = privacy_->clipped_fraction;
       n["grad_norm"] = privacy_->grad_norm;
@@ -259,6 +281,10 @@ class SupervisedLearner : public Learner {
     train_accuracy_ = n["train_accuracy"].as<double>();
     learning_rate_ = n["learning_rate"].as<double>();
     epoch_ = steps;
+    if (n["pseudo_label_fraction"]) {
+      pseudo_label_fraction_ = n["pseudo_label_fraction"].as<double>();
+      pseudo_label_accuracy_ = n["pseudo_label_accuracy"].as<double>();
+    }
     if (privacy_) {
       // Every epoch takes the same number of steps: what was spent follows from the epoch.
       privacy_->steps = epoch_ * privacy_->steps_per_epoch;
@@ -278,6 +304,11 @@ class SupervisedLearner : public Learner {
     summary["data"]["validation"] = data_.split.validation.numel();
     summary["data"]["test"] = data_.split.test.numel();
     summary["data"]["unit"] = data_.episodes ? "steps (split by episode)" : "rows";
+    if (unlabeled_.defined()) {
+      summary["data"]["labeled"] = data_.split.train.numel();
+      summary["data"]["unlabeled"] = unlabeled_.numel();
+      summary["data"]["unlabeled_used"] = semi_supervised();
+    }
     if (privacy_) {
       YAML::Node p = summary["privacy"];
       p["mechanism"] = "DP-SGD (Poisson sampling, per-sample clipping, Gaussian noise)";
@@ -433,6 +464,97 @@ class SupervisedLearner : public Learner {
     p.epsilon = spent_epsilon();
   }
 
+  bool semi_supervised() const { return config_.algo == "semi_supervised"; }
+
+  // data.labeled_fraction: a seeded share of the training split keeps its labels and becomes the
+  // split trained on; the rest is kept apart as unlabelled (semi_supervised learns from it).
+  void keep_labels() {
+    const torch::Tensor train = data_.split.train;
+    const int64_t n = train.numel();
+    const int64_t kept = std::clamp<int64_t>(std::llround(config_.data.labeled_fraction * static_cast<double>(n)), 1, n);
+    // A stream of its own, so that the choice is the same whatever the model draws.
+    torch::Generator generator = at::detail::createCPUGenerator(config_.run.seed + 0x5eed1abe1ULL);
+    const torch::Tensor order = torch::randperm(n, generator, torch::kInt64);
+    data_.split.train = std::get<0>(train.index_select(0, order.narrow(0, 0, kept)).sort());
+    unlabeled_ = std::get<0>(train.index_select(0, order.narrow(0, kept, n - kept)).sort());
+  }
+
+  // Class scores for inputs as the data gives them (a table's rows, or observations).
+  torch::Tensor class_logits(const torch::Tensor& inputs) {
+    if (predictor_) return predictor_->forward(inputs);
+    LinearTape unused;
+    return policy_->policy_output_recorded(policy_->prepare(inputs, false), unused);
+  }
+
+  // Gaussian noise of `noise` feature standard deviations; with `mask` > 0, that share of
+  // features replaced by their mean.
+  torch::Tensor augment(const torch::Tensor& inputs, double noise, double mask) {
+    const torch::Tensor x = inputs.to(torch::kFloat32).flatten(1);
+    torch::Generator& g = model_->generator();
+    torch::Tensor out = x + noise * feature_std_ * torch::randn(x.sizes(), g).to(device_);
+    if (mask > 0) {
+      const torch::Tensor replaced = torch::rand(x.sizes(), g).lt(mask).to(device_);
+      out = torch::where(replaced, feature_mean_.expand_as(out), out);
+    }
+    return out.reshape(inputs.sizes());
+  }
+
+  // One epoch of FixMatch (Sohn et al. 2020): a pass over the unlabelled rows in batches of
+  // mu x batch_size, each step with batch_size labelled rows drawn with replacement. Labelled rows
+  // are trained on a weak copy; an unlabelled row whose weak copy the model labels with
+  // confidence >= threshold trains the strong copy towards that pseudo-label.
+  void iterate_semi_supervised() {
+    const SemiSupervisedConfig& c = s_.semi;
+    torch::Generator& g = model_->generator();
+    const int64_t labeled = data_.split.train.numel(), unlabeled = unlabeled_.numel();
+    const int64_t per_step = c.unlabeled_ratio * s_.batch_size;
+    const torch::Tensor order = unlabeled_.index_select(0, torch::randperm(unlabeled, g, torch::kInt64));
+    double loss_sum = 0, confident = 0, pseudo_correct = 0;
+    int64_t seen = 0, correct = 0, steps = 0;
+    namespace F = torch::nn::functional;
+    for (int64_t begin = 0; begin < unlabeled; begin += per_step, ++steps) {
+      const torch::Tensor u_rows = order.narrow(0, begin, std::min(per_step, unlabeled - begin));
+      const torch::Tensor l_rows =
+          data_.split.train.index_select(0, torch::randint(0, labeled, {s_.batch_size}, g, torch::kInt64));
+      const Batch l = data_.batch(l_rows, device_), u = data_.batch(u_rows, device_);
+      const torch::Tensor logits = class_logits(augment(l.inputs, c.weak_noise, 0));
+      const torch::Tensor supervised_loss = F::cross_entropy(logits, l.labels);
+      torch::Tensor pseudo, keep;
+      {
+        torch::NoGradGuard no_grad;
+        const auto [confidence, label] = class_logits(augment(u.inputs, c.weak_noise, 0)).softmax(1).max(1);
+        pseudo = label;
+        keep = confidence.ge(c.threshold).to(torch::kFloat32);
+      }
+      const torch::Tensor unlabeled_loss =
+          (F::cross_entropy(class_logits(augment(u.inputs, c.strong_noise, c.strong_mask)), pseudo,
+                            F::CrossEntropyFuncOptions().reduction(torch::kNone)) *
+           keep)
+              .mean();
+      torch::Tensor loss = supervised_loss + c.unlabeled_weight * unlabeled_loss;
+      if (s_.l1 > 0) loss = loss + s_.l1 * l1_norm(model_->module());
+      model_->optimizer().zero_grad();
+      loss.backward();
+      model_->optimizer().step();
+      const double batch_loss = supervised_loss.item<double>();
+      if (!std::isfinite(batch_loss)) {
+        throw std::runtime_error("the training loss became " + std::to_string(batch_loss) +
+                                 " (lower optimizer.learning_rate?)");
+      }
+      loss_sum += batch_loss * static_cast<double>(s_.batch_size);
+      seen += s_.batch_size;
+      correct += logits.argmax(1).eq(l.labels).sum().item<int64_t>();
+      // A diagnostic only: the hidden labels of the unlabelled rows never reach the loss.
+      confident += keep.sum().item<double>();
+      pseudo_correct += (pseudo.eq(u.labels).to(torch::kFloat32) * keep).sum().item<double>();
+    }
+    ++epoch_;
+    train_loss_ = loss_sum / static_cast<double>(std::max<int64_t>(seen, 1));
+    train_accuracy_ = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(seen, 1));
+    pseudo_label_fraction_ = confident / static_cast<double>(std::max<int64_t>(unlabeled, 1));
+    pseudo_label_accuracy_ = confident > 0 ? pseudo_correct / confident : NAN;
+  }
+
   bool cloning() const { return s_.task == "behaviour_cloning"; }
   int64_t classes() const { return data_.classes; }
 
@@ -572,6 +694,9 @@ class SupervisedLearner : public Learner {
   std::optional<ImageLayout> frame_layout_;  // recorded image observations (random_shift)
   VectorEnvConfig eval_env_;
   std::optional<Privacy> privacy_;  // DP-SGD
+  torch::Tensor unlabeled_;          // training rows without their labels (data.labeled_fraction)
+  torch::Tensor feature_mean_, feature_std_;  // semi_supervised's augmentations
+  double pseudo_label_fraction_ = NAN, pseudo_label_accuracy_ = NAN;
   int64_t epoch_ = 0;
   double train_loss_ = NAN, train_accuracy_ = NAN, learning_rate_ = NAN;
   double train_seconds_ = 0, eval_seconds_ = 0;

@@ -86,6 +86,25 @@ struct DataSection {
   double validation_fraction = 0.15, test_fraction = 0.15;
   // k-fold cross-validation: fold `fold` of `k_folds` validates, the rest trains (no test split).
   int64_t k_folds = 0, fold = 0;
+  // The share of the training split whose labels are used (seeded choice); the rest is unlabelled
+  // (semi_supervised learns from it, supervised leaves it out).
+  double labeled_fraction = 1.0;
+};
+
+// agent.algo: semi_supervised (FixMatch, Sohn et al. 2020, for vectors): unlabelled rows are
+// pseudo-labelled by the model's prediction on a weakly augmented copy when it is confident, and
+// the prediction on a strongly augmented copy is trained towards that label.
+struct SemiSupervisedConfig {
+  double threshold = 0.95;       // confidence a pseudo-label needs
+  double unlabeled_weight = 1.0;  // lambda_u
+  int64_t unlabeled_ratio = 7;    // mu: unlabelled rows per labelled row in a step
+  // Augmentations of vectors, in units of each feature's training standard deviation: weak adds
+  // Gaussian noise; strong adds more and can replace a random share of features by their mean.
+  // Defaults measured on generated tables (docs/privacy.md): masking, or weak noise of 0.1,
+  // turned the pseudo-labels against the labels (confirmation bias).
+  double weak_noise = 0.05;
+  double strong_noise = 0.3;
+  double strong_mask = 0.0;
 };
 
 // Supervised learning (agent.algo: supervised) and self-supervised learning on observations
@@ -106,13 +125,14 @@ struct SupervisedConfig {
   // cropped back at a random offset (random-shift augmentation, Kostrikov et al. 2020); 0: off.
   int64_t random_shift = 0;
   ActorCriticConfig policy;           // behaviour cloning: PPO's policy, so PPO can start from it
+  SemiSupervisedConfig semi;          // agent.algo: semi_supervised
 };
 
 struct ExperimentConfig {
   std::string source;  // the file it came from
   RunSection run;
   VectorEnvConfig env{/*id=*/{}, /*options=*/{}, /*wrappers=*/{}, /*num_envs=*/8, /*threads=*/1};
-  // ppo | dqn | sac | td3 | tqc (reinforcement), supervised | self_supervised (from `data`)
+  // ppo | dqn | sac | td3 | tqc (reinforcement), supervised | semi_supervised | self_supervised (from `data`)
   std::string algo = "ppo";
   PpoConfig ppo;
   DqnConfig dqn;
@@ -122,7 +142,7 @@ struct ExperimentConfig {
   // PPO: start from layers of a pretrained checkpoint (agent.init_from, init_layers, freeze,
   // init_learning_rate_scale).
   TransferConfig transfer;
-  bool learns_from_data() const { return algo == "supervised" || algo == "self_supervised"; }
+  bool learns_from_data() const { return algo == "supervised" || algo == "semi_supervised" || algo == "self_supervised"; }
   // DQN, SAC, TD3, TQC: write the replay buffer (checkpoints/replay.bin) with every last.pt, so that --resume
   // is exact: "true", "false", or "auto" (when the buffer takes at most 256 MiB).
   std::string save_replay_buffer = "auto";
