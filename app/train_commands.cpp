@@ -81,6 +81,12 @@ int train(const TrainArgs& args) {
   if ((args.nproc > 1 || dist_env.world_size > 1) && uses_replay_buffer(config.algo)) {
     throw ConfigError(replay_one_process_message(config.algo, args.nproc > 1 ? args.nproc : dist_env.world_size));
   }
+  const int ranks = args.nproc > 1 ? args.nproc : dist_env.world_size;
+  if (ranks > 1 && config.learns_from_data() && !(config.algo == "supervised" && config.supervised.federated.enabled)) {
+    throw ConfigError("agent.algo " + config.algo + " runs in one process (" + std::to_string(ranks) +
+                      " ranks asked for); data-parallel training is for PPO, federated averaging for supervised tables "
+                      "(agent.federated.enabled)");
+  }
   if (args.nproc > 1) {
     if (!distributed_supported()) {
       throw ConfigError("--nproc: this rlforge was built without Gloo (install libgloo-dev and rebuild)");

@@ -415,6 +415,16 @@ std::vector<KeyBinding> declare() {
              "strong augmentation: Gaussian noise, in feature standard deviations").min(0));
   add(number("agent.semi_supervised.strong_mask", kSemi, AT(supervised.semi.strong_mask),
              "strong augmentation: share of features replaced by their mean").min(0).max(1, true));
+  add(boolean("agent.federated.enabled", kSupervised, AT(supervised.federated.enabled),
+              "federated averaging: each rank (--nproc N) a client with its own shard of the training split"));
+  add(integer("agent.federated.local_epochs", kSupervised, AT(supervised.federated.local_epochs),
+              "passes over a client's shard per round (a round is an epoch of the run)").min(1));
+  add(number("agent.federated.proximal_mu", kSupervised, AT(supervised.federated.proximal_mu),
+             "FedProx: mu / 2 |w - w_global|^2 added to the local loss (0: FedAvg)").min(0));
+  add(choice("agent.federated.partition", kSupervised, AT(supervised.federated.partition), {"iid", "dirichlet"},
+             "how the training split is shared out: evenly at random, or by label with Dirichlet(alpha) proportions"));
+  add(number("agent.federated.dirichlet_alpha", kSupervised, AT(supervised.federated.dirichlet_alpha),
+             "Dirichlet concentration: small values give each client few labels").min(0, true));
   add(number("agent.optimizer.dp.noise_multiplier", kSupervised, AT(supervised.optimizer.dp.noise_multiplier),
              "DP-SGD: noise std / max_grad_norm (or give target_epsilon); 0: off")
           .min(0));
@@ -605,6 +615,16 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     }
     if (!dp.enabled && dp.delta != defaults.delta) {
       at.fail("agent.optimizer.dp.delta", "needs agent.optimizer.dp.noise_multiplier or target_epsilon");
+    }
+    const FederatedConfig& fed = s.federated;
+    if (fed.enabled && s.task != "classification" && s.task != "regression") {
+      at.fail("agent.federated.enabled", "federated averaging trains table predictors (classification or regression), not " + s.task);
+    }
+    if (fed.enabled && fed.partition == "dirichlet" && s.task != "classification") {
+      at.fail("agent.federated.partition", "dirichlet shares out rows by label: it needs task classification");
+    }
+    if (fed.enabled && dp.enabled) {
+      at.fail("agent.federated.enabled", "does not combine with agent.optimizer.dp in this version (no client-level DP yet)");
     }
     if (dp.enabled && s.loss == "nll") {
       at.fail("agent.loss", "nll also fits the policy's log-std, which DP-SGD cannot clip per sample: use mse, mae or huber");

@@ -44,11 +44,14 @@ std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec&
 
 std::unique_ptr<Learner> make_learner(const ExperimentConfig& config, torch::Device device, Distributed* distributed) {
   if (config.learns_from_data()) {
-    if (distributed != nullptr && distributed->active()) {
+    const bool federated = config.algo == "supervised" && config.supervised.federated.enabled;
+    if (!federated && distributed != nullptr && distributed->active()) {
       throw ConfigError("agent.algo " + config.algo + " runs in one process (WORLD_SIZE is " +
-                        std::to_string(distributed->world_size()) + "); data-parallel training is for PPO");
+                        std::to_string(distributed->world_size()) +
+                        "); data-parallel training is for PPO, federated averaging for supervised tables "
+                        "(agent.federated.enabled)");
     }
-    return make_supervised_learner(config, device);
+    return make_supervised_learner(config, device, distributed);
   }
   return make_rl_learner(config, device, distributed);
 }

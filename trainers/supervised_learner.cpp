@@ -15,6 +15,7 @@
 #include "rlforge/envs/seeds.h"
 #include "rlforge/stats/privacy_accountant.h"
 #include "rlforge/trainers/algorithm.h"
+#include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/learner.h"
 #include "rlforge/trainers/metrics.h"
 #include "rlforge/trainers/supervised_data.h"
@@ -91,8 +92,13 @@ torch::Tensor random_shift(const torch::Tensor& frames, const ImageLayout& layou
 
 class SupervisedLearner : public Learner {
  public:
-  SupervisedLearner(const ExperimentConfig& config, torch::Device device)
-      : config_(config), s_(config.supervised), device_(device), data_(load_supervised_data(config)) {
+  SupervisedLearner(const ExperimentConfig& config, torch::Device device, Distributed* distributed)
+      : config_(config),
+        s_(config.supervised),
+        device_(device),
+        data_(load_supervised_data(shared_data_config(config, distributed))) {
+    if (s_.federated.enabled) federation_ = Federation{distributed != nullptr && distributed->active() ? distributed : nullptr};
+    if (federation_) take_shard();
     EnvSpec spec;
     if (data_.episodes) {
       spec.id = data_.episodes->env_id();
@@ -111,7 +117,11 @@ class SupervisedLearner : public Learner {
       // Inputs are standardised with the training split's statistics (kept in the model). Not
       // under DP-SGD: statistics of the private rows would be released unaccounted.
       const torch::Tensor x = data_.table_inputs.index_select(0, data_.split.train);
-      predictor_->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
+      if (federation_ && federation_->group != nullptr) {
+        set_federated_input_statistics(x);
+      } else {
+        predictor_->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
+      }
     }
     if (semi_supervised()) {
       // Augmentations scale with each feature's spread over the training inputs (labelled or not).
@@ -121,6 +131,15 @@ class SupervisedLearner : public Learner {
     }
     if (config.data.labeled_fraction < 1) keep_labels();
     if (s_.optimizer.dp.enabled) setup_privacy();
+    if (federation_ && federation_->group != nullptr) {
+      // Every client starts from the same global weights: rank 0's.
+      for (torch::Tensor p : model_->module().parameters()) {
+        torch::NoGradGuard no_grad;
+        torch::Tensor copy = p.detach().clone();
+        federation_->group->broadcast(copy);
+        p.copy_(copy);
+      }
+    }
     if (cloning() && !config.env.id.empty()) {
       eval_env_ = config.env;
       eval_env_.num_envs = static_cast<int>(std::min<int64_t>(config.trainer.eval_episodes, 8));
@@ -152,6 +171,19 @@ class SupervisedLearner : public Learner {
       train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       return;
     }
+    if (federation_) {
+      federated_round();
+    } else {
+      train_epoch(nullptr);
+    }
+    ++epoch_;
+    train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  // One pass over the training split in shuffled minibatches; with `anchor` (FedProx), the
+  // proximal term mu / 2 |w - anchor|^2 joins the loss.
+  void train_epoch(const std::vector<torch::Tensor>* anchor) {
+    torch::nn::Module& module = model_->module();
     const torch::Tensor& train = data_.split.train;
     const int64_t n = train.numel();
     const torch::Tensor order = train.index_select(0, torch::randperm(n, model_->generator(), torch::kInt64));
@@ -173,6 +205,7 @@ class SupervisedLearner : public Learner {
       Output out = forward(batch);
       torch::Tensor loss = out.loss;
       if (s_.l1 > 0) loss = loss + s_.l1 * l1_norm(module);
+      if (anchor != nullptr) loss = loss + 0.5 * s_.federated.proximal_mu * proximal_term(*anchor);
       model_->optimizer().zero_grad();
       loss.backward();
       model_->optimizer().step();
@@ -184,16 +217,18 @@ class SupervisedLearner : public Learner {
       loss_sum += batch_loss * static_cast<double>(rows.numel());
       if (out.predicted_class.defined()) correct += out.predicted_class.eq(batch.labels).sum().item<int64_t>();
     }
-    ++epoch_;
     train_loss_ = loss_sum / static_cast<double>(n);
     train_accuracy_ = classes() > 0 ? static_cast<double>(correct) / static_cast<double>(n) : NAN;
-    train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
   std::vector<Column> metric_columns() const override {
     std::vector<Column> columns{{"train_loss", "train/loss"}};
     if (classes() > 0) columns.push_back({"train_accuracy", "train/accuracy"});
     columns.push_back({"learning_rate", "schedule/learning_rate"});
+    if (federation_) {
+      columns.push_back({"client_rows", "federated/client_rows"});
+      columns.push_back({"bytes_sent", "federated/bytes_sent"});
+    }
     if (semi_supervised()) {
       columns.push_back({"pseudo_label_fraction", "semi_supervised/pseudo_label_fraction"});
       columns.push_back({"pseudo_label_accuracy", "semi_supervised/pseudo_label_accuracy"});
@@ -209,6 +244,7 @@ class SupervisedLearner : public Learner {
     std::vector<double> values{train_loss_};
     if (classes() > 0) values.push_back(train_accuracy_);
     values.push_back(learning_rate_);
+    if (federation_) values.insert(values.end(), {static_cast<double>(federation_->rows), federation_->bytes_sent});
     if (semi_supervised()) values.insert(values.end(), {pseudo_label_fraction_, pseudo_label_accuracy_});
     if (privacy_) values.insert(values.end(), {privacy_->epsilon, privacy_->clipped_fraction, privacy_->grad_norm});
     return values;
@@ -464,6 +500,98 @@ class SupervisedLearner : public Learner {
     p.epsilon = spent_epsilon();
   }
 
+  // Federated averaging: what this client holds and has sent.
+  struct Federation {
+    Distributed* group = nullptr;  // null: one client (nothing to average)
+    int64_t rows = 0;              // this client's training rows
+    double bytes_sent = 0;         // per round, by this client
+  };
+
+  // Every client reads the same table (the run's seed, not its rank's) and keeps its own shard.
+  static ExperimentConfig shared_data_config(const ExperimentConfig& config, Distributed* distributed) {
+    ExperimentConfig shared = config;
+    if (config.supervised.federated.enabled && distributed != nullptr && distributed->active()) {
+      shared.run.seed = config.run.seed - static_cast<uint64_t>(distributed->rank()) * seeds::kRankStride;
+    }
+    return shared;
+  }
+
+  // This client's rows of the training split: an even random share (iid), or per class a
+  // Dirichlet(alpha) share (label skew). One client keeps the whole split, in its order.
+  void take_shard() {
+    Federation& f = *federation_;
+    const int clients = f.group != nullptr ? f.group->world_size() : 1;
+    const int me = f.group != nullptr ? f.group->rank() : 0;
+    if (clients > 1) {
+      const torch::Tensor train = data_.split.train;
+      // Seeded alike on every client, so that the shares are disjoint and cover the split.
+      torch::Generator g = at::detail::createCPUGenerator(shared_data_config(config_, f.group).run.seed + 0xfeda11ULL);
+      std::vector<torch::Tensor> mine;
+      if (s_.federated.partition == "dirichlet") {
+        const torch::Tensor labels = data_.table_labels.index_select(0, train);
+        for (int64_t c = 0; c < data_.classes; ++c) {
+          const torch::Tensor rows = train.index_select(0, labels.eq(c).nonzero().flatten());
+          const torch::Tensor shuffled = rows.index_select(0, torch::randperm(rows.numel(), g, torch::kInt64));
+          const torch::Tensor gamma =
+              at::_standard_gamma(torch::full({clients}, s_.federated.dirichlet_alpha, torch::kFloat64), g);
+          const torch::Tensor cuts = (gamma.cumsum(0) / gamma.sum() * static_cast<double>(rows.numel())).round().to(torch::kInt64);
+          const int64_t begin = me == 0 ? 0 : cuts[me - 1].item<int64_t>();
+          const int64_t end = me == clients - 1 ? rows.numel() : cuts[me].item<int64_t>();
+          if (end > begin) mine.push_back(shuffled.narrow(0, begin, end - begin));
+        }
+      } else {
+        const torch::Tensor shuffled = train.index_select(0, torch::randperm(train.numel(), g, torch::kInt64));
+        const int64_t n = train.numel();
+        const int64_t begin = n * me / clients, end = n * (me + 1) / clients;
+        mine.push_back(shuffled.narrow(0, begin, end - begin));
+      }
+      if (mine.empty()) {
+        throw std::runtime_error("federated client " + std::to_string(me) + " got no training rows (dirichlet_alpha " +
+                                 std::to_string(s_.federated.dirichlet_alpha) + " is too small for " +
+                                 std::to_string(clients) + " clients)");
+      }
+      data_.split.train = std::get<0>(torch::cat(mine).sort());
+    }
+    f.rows = data_.split.train.numel();
+  }
+
+  // The input statistics over all clients' rows, from each client's count, sum and sum of squares
+  // (aggregates, never rows).
+  void set_federated_input_statistics(const torch::Tensor& x) {
+    const torch::Tensor xd = x.to(torch::kFloat64);
+    torch::Tensor moments = torch::cat({xd.sum(0), xd.pow(2).sum(0), torch::full({1}, static_cast<double>(x.size(0)), torch::kFloat64)});
+    federation_->group->allreduce_sum(moments);
+    const int64_t d = x.size(1);
+    const torch::Tensor count = moments[2 * d];
+    const torch::Tensor mean = moments.narrow(0, 0, d) / count;
+    const torch::Tensor var = (moments.narrow(0, d, d) / count - mean.pow(2)).clamp_min(0);
+    predictor_->set_input_statistics(mean.to(torch::kFloat32), var.sqrt().to(torch::kFloat32));
+  }
+
+  // |w - anchor|^2 over the parameters.
+  torch::Tensor proximal_term(const std::vector<torch::Tensor>& anchor) {
+    const std::vector<torch::Tensor> params = model_->module().parameters();
+    torch::Tensor total = torch::zeros({}, params.front().options());
+    for (std::size_t k = 0; k < params.size(); ++k) total = total + (params[k] - anchor[k]).pow(2).sum();
+    return total;
+  }
+
+  // One round: local_epochs passes over this client's shard from the global weights, then the
+  // global weights become the mean of the clients' weights, weighted by their rows (McMahan et al.
+  // 2017). Only the weighted parameters and the row count cross ranks.
+  void federated_round() {
+    std::vector<torch::Tensor> anchor;
+    if (s_.federated.proximal_mu > 0) {
+      for (const torch::Tensor& p : model_->module().parameters()) anchor.push_back(p.detach().clone());
+    }
+    for (int64_t e = 0; e < s_.federated.local_epochs; ++e) train_epoch(anchor.empty() ? nullptr : &anchor);
+    Federation& f = *federation_;
+    if (f.group == nullptr) return;
+    std::vector<torch::Tensor> params = model_->module().parameters();
+    f.bytes_sent = static_cast<double>(average_weighted(params, static_cast<double>(f.rows),
+                                                        [&](torch::Tensor& t) { f.group->allreduce_sum(t); }));
+  }
+
   bool semi_supervised() const { return config_.algo == "semi_supervised"; }
 
   // data.labeled_fraction: a seeded share of the training split keeps its labels and becomes the
@@ -694,6 +822,7 @@ class SupervisedLearner : public Learner {
   std::optional<ImageLayout> frame_layout_;  // recorded image observations (random_shift)
   VectorEnvConfig eval_env_;
   std::optional<Privacy> privacy_;  // DP-SGD
+  std::optional<Federation> federation_;  // agent.federated
   torch::Tensor unlabeled_;          // training rows without their labels (data.labeled_fraction)
   torch::Tensor feature_mean_, feature_std_;  // semi_supervised's augmentations
   double pseudo_label_fraction_ = NAN, pseudo_label_accuracy_ = NAN;
@@ -704,8 +833,26 @@ class SupervisedLearner : public Learner {
 
 }  // namespace
 
-std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config, torch::Device device) {
-  return std::make_unique<SupervisedLearner>(config, device);
+std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config, torch::Device device,
+                                                 Distributed* distributed) {
+  return std::make_unique<SupervisedLearner>(config, device, distributed);
+}
+
+int64_t average_weighted(std::vector<torch::Tensor>& parameters, double weight,
+                         const std::function<void(torch::Tensor&)>& sum_over_clients) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (const torch::Tensor& p : parameters) parts.push_back(p.detach().to(torch::kCPU, torch::kFloat32).flatten() * weight);
+  parts.push_back(torch::full({1}, weight, torch::kFloat32));
+  torch::Tensor flat = torch::cat(parts);
+  sum_over_clients(flat);
+  const torch::Tensor total = flat[flat.size(0) - 1];
+  int64_t offset = 0;
+  for (torch::Tensor& p : parameters) {
+    p.copy_((flat.narrow(0, offset, p.numel()) / total).view_as(p));
+    offset += p.numel();
+  }
+  return flat.numel() * static_cast<int64_t>(sizeof(float));
 }
 
 }  // namespace rlforge

@@ -391,6 +391,32 @@ if [[ $section == distributed ]]; then
   check "RANK >= WORLD_SIZE: one line" one_error_line "RANK=5 is out of range for WORLD_SIZE=2"
   check "a non-numeric port fails" bash -c "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=abc '$rlforge' train '$config' >'$out' 2>'$err'; [[ \$? -ne 0 ]]"
   check "non-numeric port: one line" one_error_line "MASTER_PORT='abc' is not a whole number"
+  # Federated averaging: each rank a client with its own shard of the table; only the weighted
+  # parameters and a row count cross ranks each round.
+  table_config=$(dirname "$0")/../../configs/supervised_tabular.yaml
+  check "federated averaging over 2 clients trains" run 0 train "$table_config" --nproc 2 --out "$runs" --set agent.federated.enabled=true --set trainer.epochs=10
+  fed_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
+  check "federated: each client holds half of the 3,500 training rows" bash -c "tail -n 1 '$fed_dir/metrics.csv' | cut -d, -f5 | grep -qx 1750"
+  # 20-64-64-4 MLP: 5,764 float32 parameters and the row count.
+  check "federated: a client sends its parameters and a count per round, nothing more" bash -c "tail -n 1 '$fed_dir/metrics.csv' | cut -d, -f6 | grep -qx 23060"
+  check "federated: the global model scores on the test split" bash -c "awk '/^test:/ {t=1} t && /accuracy:/ { exit !(\$2 >= 0.8) }' '$fed_dir/summary.yaml'"
+  check "federated with label skew trains" run 0 train "$table_config" --nproc 2 --out "$runs" --set agent.federated.enabled=true --set agent.federated.partition=dirichlet --set trainer.epochs=3
+  check "supervised without federated refuses --nproc 2" run 1 train "$table_config" --nproc 2 --out "$runs"
+  check "supervised --nproc 2: one line" one_error_line "federated averaging for supervised tables"
+  dead=$runs/dead-client
+  mkdir -p "$dead"
+  "$rlforge" train "$table_config" --nproc 2 --out "$dead" --set agent.federated.enabled=true --set trainer.epochs=100000 \
+    --set trainer.early_stopping.patience=0 --set trainer.dist_timeout_seconds=20 >"$out" 2>"$err" &
+  launcher=$!
+  check "federated: training begins" wait_for_training "$dead" "$launcher"
+  ranks=$(children_of "$launcher")
+  rank1=$(rank_among 1 $ranks)
+  [[ -n $rank1 ]] && kill -9 "$rank1"
+  wait_for_exit "$launcher" 60
+  status=$?
+  ((status == 124)) && kill_leftovers $ranks
+  check "federated: a dead client fails the round in time (status $status)" test "$status" -ne 0 -a "$status" -ne 124
+  check "federated: the launcher names the dead client" grep -q "^rlforge: error: rank 1 of 2 was killed by signal 9" "$err"
   check "DQN refuses --nproc 2" run 1 train "$dqn_config" --nproc 2
   check "DQN refuses --nproc 2: one line" one_error_line "dqn runs in one process: "
   rm -rf "$runs"

@@ -91,6 +91,17 @@ struct DataSection {
   double labeled_fraction = 1.0;
 };
 
+// Federated averaging of a table predictor (McMahan et al. 2017) over the ranks of `rlforge train
+// --nproc N` (or torchrun's variables): each rank is a client training on its own shard of the
+// training split; only parameters cross ranks.
+struct FederatedConfig {
+  bool enabled = false;
+  int64_t local_epochs = 1;      // E: passes over the client's shard per round
+  double proximal_mu = 0.0;      // FedProx (Li et al. 2020): mu / 2 |w - w_global|^2 in the local loss
+  std::string partition = "iid";  // iid | dirichlet (label skew, Hsu et al. 2019)
+  double dirichlet_alpha = 0.5;
+};
+
 // agent.algo: semi_supervised (FixMatch, Sohn et al. 2020, for vectors): unlabelled rows are
 // pseudo-labelled by the model's prediction on a weakly augmented copy when it is confident, and
 // the prediction on a strongly augmented copy is trained towards that label.
@@ -126,6 +137,7 @@ struct SupervisedConfig {
   int64_t random_shift = 0;
   ActorCriticConfig policy;           // behaviour cloning: PPO's policy, so PPO can start from it
   SemiSupervisedConfig semi;          // agent.algo: semi_supervised
+  FederatedConfig federated;          // agent.federated
 };
 
 struct ExperimentConfig {

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,15 @@ std::unique_ptr<SupervisedModel> make_supervised_model(const ExperimentConfig& c
                                                        int64_t inputs, int64_t outputs, uint64_t seed,
                                                        torch::Device device);
 
-std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config, torch::Device device);
+class Distributed;
+// `distributed`: the clients of federated averaging (agent.federated); null or inactive: one process.
+std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config, torch::Device device,
+                                                 Distributed* distributed = nullptr);
+
+// Federated averaging's step: `parameters` become sum_k w_k p_k / sum_k w_k, where
+// `sum_over_clients` sums a flat float32 buffer over the clients in place (an all-reduce; the
+// identity for one client). Returns the bytes this client contributes to the sum.
+int64_t average_weighted(std::vector<torch::Tensor>& parameters, double weight,
+                         const std::function<void(torch::Tensor&)>& sum_over_clients);
 
 }  // namespace rlforge

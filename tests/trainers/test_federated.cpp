@@ -1,0 +1,99 @@
+// Federated averaging: the weighted mean, one client against centralised training, and the config's
+// rules. Several clients run as processes (`rlforge train --nproc N`): tests/cli/test_cli.sh's
+// distributed section.
+#include <catch2/catch.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "../test_files.h"
+#include "rlforge/trainers/supervised_data.h"
+#include "rlforge/trainers/trainer.h"
+
+using namespace rlforge;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kTable =
+    "run: {seed: 6}\n"
+    "data: {generate: classification, rows: 1200, features: 6, classes: 3, class_separation: 1.5}\n"
+    "agent:\n"
+    "  algo: supervised\n"
+    "  task: classification\n"
+    "  batch_size: 64\n"
+    "  optimizer: {name: adam, learning_rate: 0.003}\n"
+    "  network: {hidden: [16, 16], dropout: 0.1}\n"
+    "trainer: {epochs: 4}\n";
+
+void train(const std::vector<std::string>& overrides, const fs::path& dir) {
+  std::ostringstream progress;
+  Trainer trainer(parse_config(kTable, "federated_test.yaml", overrides), dir.string(), progress);
+  trainer.run();
+}
+
+torch::Tensor checkpoint_tensor(const fs::path& checkpoint, const std::string& group, const std::string& name) {
+  torch::serialize::InputArchive root, model, part;
+  root.load_from(checkpoint.string());
+  root.read("model", model);
+  model.read(group, part);
+  torch::Tensor t;
+  part.read(name, t);
+  return t;
+}
+
+std::string error_of(const std::vector<std::string>& overrides) {
+  try {
+    parse_config(kTable, "bad.yaml", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("federated averaging takes the mean of the clients' weights, weighted by their rows", "[federated]") {
+  // Two clients with hand-set weights: 300 rows with w = a, 100 rows with w = b.
+  const torch::Tensor a_weight = torch::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}}), a_bias = torch::tensor({0.5f, -1.0f});
+  const torch::Tensor b_weight = torch::tensor({{5.0f, -2.0f}, {7.0f, 0.0f}}), b_bias = torch::tensor({2.5f, 3.0f});
+  std::vector<torch::Tensor> b{b_weight.clone(), b_bias.clone()};
+  torch::Tensor b_contribution;
+  // Client b's side of the all-reduce, as it would send it.
+  average_weighted(b, 100.0, [&](torch::Tensor& flat) { b_contribution = flat.clone(); });
+  std::vector<torch::Tensor> a{a_weight.clone(), a_bias.clone()};
+  const int64_t bytes = average_weighted(a, 300.0, [&](torch::Tensor& flat) { flat += b_contribution; });
+  CHECK(torch::allclose(a[0], (300 * a_weight + 100 * b_weight) / 400));
+  CHECK(torch::allclose(a[1], (300 * a_bias + 100 * b_bias) / 400));
+  // What crosses ranks: the weighted parameters and the row count, nothing of the data.
+  CHECK(bytes == (4 + 2 + 1) * 4);
+}
+
+TEST_CASE("federated averaging with one client is centralised training, bit for bit", "[federated]") {
+  const fs::path central = testing::fresh_dir("federated-central"), one = testing::fresh_dir("federated-one");
+  train({}, central);
+  train({"agent.federated.enabled=true"}, one);
+  CHECK(testing::read_text(one / "eval.csv") == testing::read_text(central / "eval.csv"));
+  for (const char* name : {"weight", "bias"}) {
+    CHECK(checkpoint_tensor(one / "checkpoints" / "last.pt", "head", name)
+              .equal(checkpoint_tensor(central / "checkpoints" / "last.pt", "head", name)));
+  }
+  // Its metrics say what the client held and sent (nothing, alone).
+  CHECK_THAT(testing::read_text(one / "metrics.csv"), Catch::StartsWith("epoch,train_loss,train_accuracy,learning_rate,client_rows,bytes_sent\n"));
+}
+
+TEST_CASE("federated settings are checked before anything runs", "[federated][config]") {
+  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.federated.local_epochs=0"}),
+             Catch::Contains("agent.federated.local_epochs"));
+  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.federated.partition=shards"}),
+             Catch::Contains("agent.federated.partition"));
+  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.federated.dirichlet_alpha=0"}),
+             Catch::Contains("agent.federated.dirichlet_alpha"));
+  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.optimizer.dp.noise_multiplier=1"}),
+             Catch::Contains("agent.federated.enabled") && Catch::Contains("does not combine"));
+  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.task=regression", "data.generate=regression",
+                       "agent.federated.partition=dirichlet"}),
+             Catch::Contains("dirichlet shares out rows by label"));
+}
