@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "../test_files.h"
+#include "config_error.h"
 #include "rlforge/trainers/supervised_data.h"
 #include "rlforge/trainers/trainer.h"
 
@@ -44,14 +45,6 @@ torch::Tensor checkpoint_tensor(const fs::path& checkpoint, const std::string& g
   return t;
 }
 
-std::string error_of(const std::vector<std::string>& overrides) {
-  try {
-    parse_config(kTable, "bad.yaml", overrides);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 }  // namespace
 
@@ -85,15 +78,15 @@ TEST_CASE("federated averaging with one client is centralised training, bit for 
 }
 
 TEST_CASE("federated settings are checked before anything runs", "[federated][config]") {
-  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.federated.local_epochs=0"}),
+  CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.federated.local_epochs=0"}),
              Catch::Contains("agent.federated.local_epochs"));
-  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.federated.partition=shards"}),
+  CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.federated.partition=shards"}),
              Catch::Contains("agent.federated.partition"));
-  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.federated.dirichlet_alpha=0"}),
+  CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.federated.dirichlet_alpha=0"}),
              Catch::Contains("agent.federated.dirichlet_alpha"));
-  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.optimizer.dp.noise_multiplier=1"}),
+  CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.optimizer.dp.noise_multiplier=1"}),
              Catch::Contains("agent.federated.enabled") && Catch::Contains("does not combine"));
-  CHECK_THAT(error_of({"agent.federated.enabled=true", "agent.task=regression", "data.generate=regression",
+  CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.task=regression", "data.generate=regression",
                        "agent.federated.partition=dirichlet"}),
              Catch::Contains("dirichlet shares out rows by label"));
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../test_files.h"
+#include "config_error.h"
 #include "rlforge/stats/privacy_accountant.h"
 #include "rlforge/trainers/trainer.h"
 
@@ -37,14 +38,6 @@ TrainResult train(const std::string& yaml, const fs::path& dir, const std::vecto
   return trainer.run(control);
 }
 
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides) {
-  try {
-    parse_config(yaml, "bad.yaml", overrides);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 }  // namespace
 
@@ -118,19 +111,19 @@ TEST_CASE("a DP-SGD run stopped and resumed ends like an uninterrupted one", "[s
 }
 
 TEST_CASE("DP-SGD settings are checked before anything runs", "[supervised][privacy][config]") {
-  CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.target_epsilon=3"}),
+  CHECK_THAT(testing::config_error_of(kPrivateTable, {"agent.optimizer.dp.target_epsilon=3"}),
              Catch::Contains("agent.optimizer.dp.target_epsilon") && Catch::Contains("not both"));
-  CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.noise_multiplier=-1"}),
+  CHECK_THAT(testing::config_error_of(kPrivateTable, {"agent.optimizer.dp.noise_multiplier=-1"}),
              Catch::Contains("agent.optimizer.dp.noise_multiplier") && Catch::Contains(">= 0"));
   // A run's resolved config.yaml writes every key, the unused one as 0: it must load again.
   CHECK(parse_config(private_table("noise_multiplier: 0, target_epsilon: 2"), "resolved.yaml", {}).supervised.optimizer.dp.enabled);
   CHECK_FALSE(parse_config(private_table("noise_multiplier: 0, target_epsilon: 0"), "resolved.yaml", {}).supervised.optimizer.dp.enabled);
-  CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.delta=1"}), Catch::Contains("agent.optimizer.dp.delta"));
-  CHECK_THAT(error_of(private_table("max_grad_norm: 2"), {}),
+  CHECK_THAT(testing::config_error_of(kPrivateTable, {"agent.optimizer.dp.delta=1"}), Catch::Contains("agent.optimizer.dp.delta"));
+  CHECK_THAT(testing::config_error_of(private_table("max_grad_norm: 2"), {}),
              Catch::Contains("agent.optimizer.dp.max_grad_norm") && Catch::Contains("needs agent.optimizer.dp.noise_multiplier"));
-  CHECK_THAT(error_of("data: {dataset: /nonexistent}\n"
+  CHECK_THAT(testing::config_error_of("data: {dataset: /nonexistent}\n"
                       "agent: {algo: supervised, task: behaviour_cloning, loss: nll, optimizer: {dp: {noise_multiplier: 1}}}\n",
                       {}),
              Catch::Contains("agent.loss") && Catch::Contains("cannot clip per sample"));
-  CHECK_THAT(error_of(kPrivateTable, {"agent.optimizer.dp.epsilon=3"}), Catch::Contains("unknown key"));
+  CHECK_THAT(testing::config_error_of(kPrivateTable, {"agent.optimizer.dp.epsilon=3"}), Catch::Contains("unknown key"));
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../test_files.h"
+#include "config_error.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
@@ -39,14 +40,6 @@ YAML::Node train(const std::string& yaml, const fs::path& dir, RunControl contro
   return fs::exists(dir / "summary.yaml") ? YAML::LoadFile((dir / "summary.yaml").string()) : YAML::Node();
 }
 
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides) {
-  try {
-    parse_config(yaml, "bad.yaml", overrides);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 }  // namespace
 
@@ -94,12 +87,12 @@ TEST_CASE("a semi-supervised run stopped and resumed ends like an uninterrupted 
 
 TEST_CASE("semi-supervised settings are checked before anything runs", "[supervised][semi][config]") {
   const std::string semi = table("semi_supervised", 3);
-  CHECK_THAT(error_of(semi, {"data.labeled_fraction=1"}), Catch::Contains("data.labeled_fraction") && Catch::Contains("below 1"));
-  CHECK_THAT(error_of(semi, {"data.labeled_fraction=0"}), Catch::Contains("data.labeled_fraction"));
-  CHECK_THAT(error_of(semi, {"agent.task=regression"}), Catch::Contains("agent.task"));
-  CHECK_THAT(error_of(semi, {"agent.semi_supervised.threshold=1.5"}), Catch::Contains("agent.semi_supervised.threshold"));
+  CHECK_THAT(testing::config_error_of(semi, {"data.labeled_fraction=1"}), Catch::Contains("data.labeled_fraction") && Catch::Contains("below 1"));
+  CHECK_THAT(testing::config_error_of(semi, {"data.labeled_fraction=0"}), Catch::Contains("data.labeled_fraction"));
+  CHECK_THAT(testing::config_error_of(semi, {"agent.task=regression"}), Catch::Contains("agent.task"));
+  CHECK_THAT(testing::config_error_of(semi, {"agent.semi_supervised.threshold=1.5"}), Catch::Contains("agent.semi_supervised.threshold"));
   // Keys of the other algorithm are unknown to this one.
-  CHECK_THAT(error_of(semi, {"agent.optimizer.dp.noise_multiplier=1"}), Catch::Contains("unknown key 'agent.optimizer.dp'"));
-  CHECK_THAT(error_of(table("supervised", 3), {"agent.semi_supervised.threshold=0.9"}),
+  CHECK_THAT(testing::config_error_of(semi, {"agent.optimizer.dp.noise_multiplier=1"}), Catch::Contains("unknown key 'agent.optimizer.dp'"));
+  CHECK_THAT(testing::config_error_of(table("supervised", 3), {"agent.semi_supervised.threshold=0.9"}),
              Catch::Contains("unknown key 'agent.semi_supervised'"));
 }
