@@ -425,6 +425,12 @@ std::vector<KeyBinding> declare() {
              "how the training split is shared out: evenly at random, or by label with Dirichlet(alpha) proportions"));
   add(number("agent.federated.dirichlet_alpha", kSupervised, AT(supervised.federated.dirichlet_alpha),
              "Dirichlet concentration: small values give each client few labels").min(0, true));
+  add(number("agent.federated.client_noise_multiplier", kSupervised, AT(supervised.federated.client_noise_multiplier),
+             "DP-FedAvg: noise std / client_clip on the sum of clipped client updates (0: off)").min(0));
+  add(number("agent.federated.client_clip", kSupervised, AT(supervised.federated.client_clip),
+             "DP-FedAvg: every client's update is clipped to this norm").min(0, true));
+  add(number("agent.federated.client_delta", kSupervised, AT(supervised.federated.client_delta),
+             "DP-FedAvg: the delta of the client-level (epsilon, delta) guarantee").min(0, true).max(1, true));
   add(number("agent.optimizer.dp.noise_multiplier", kSupervised, AT(supervised.optimizer.dp.noise_multiplier),
              "DP-SGD: noise std / max_grad_norm (or give target_epsilon); 0: off")
           .min(0));
@@ -624,7 +630,15 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       at.fail("agent.federated.partition", "dirichlet shares out rows by label: it needs task classification");
     }
     if (fed.enabled && dp.enabled) {
-      at.fail("agent.federated.enabled", "does not combine with agent.optimizer.dp in this version (no client-level DP yet)");
+      at.fail("agent.federated.enabled",
+              "does not combine with agent.optimizer.dp (record-level DP); for client-level DP set "
+              "agent.federated.client_noise_multiplier");
+    }
+    if (!fed.enabled && fed.client_noise_multiplier > 0) {
+      at.fail("agent.federated.client_noise_multiplier", "needs agent.federated.enabled: true");
+    }
+    if (fed.client_noise_multiplier > 0 && fed.proximal_mu > 0) {
+      at.fail("agent.federated.proximal_mu", "FedProx does not combine with DP-FedAvg's clipped updates in this version");
     }
     if (dp.enabled && s.loss == "nll") {
       at.fail("agent.loss", "nll also fits the policy's log-std, which DP-SGD cannot clip per sample: use mse, mae or huber");

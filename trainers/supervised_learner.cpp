@@ -229,6 +229,10 @@ class SupervisedLearner : public Learner {
       columns.push_back({"client_rows", "federated/client_rows"});
       columns.push_back({"bytes_sent", "federated/bytes_sent"});
     }
+    if (federation_ && s_.federated.client_noise_multiplier > 0) {
+      columns.push_back({"client_epsilon", "privacy/client_epsilon"});
+      columns.push_back({"client_update_norm", "privacy/client_update_norm"});
+    }
     if (semi_supervised()) {
       columns.push_back({"pseudo_label_fraction", "semi_supervised/pseudo_label_fraction"});
       columns.push_back({"pseudo_label_accuracy", "semi_supervised/pseudo_label_accuracy"});
@@ -245,6 +249,9 @@ class SupervisedLearner : public Learner {
     if (classes() > 0) values.push_back(train_accuracy_);
     values.push_back(learning_rate_);
     if (federation_) values.insert(values.end(), {static_cast<double>(federation_->rows), federation_->bytes_sent});
+    if (federation_ && s_.federated.client_noise_multiplier > 0) {
+      values.insert(values.end(), {federation_->epsilon, federation_->update_norm});
+    }
     if (semi_supervised()) values.insert(values.end(), {pseudo_label_fraction_, pseudo_label_accuracy_});
     if (privacy_) values.insert(values.end(), {privacy_->epsilon, privacy_->clipped_fraction, privacy_->grad_norm});
     return values;
@@ -317,6 +324,13 @@ class SupervisedLearner : public Learner {
     train_accuracy_ = n["train_accuracy"].as<double>();
     learning_rate_ = n["learning_rate"].as<double>();
     epoch_ = steps;
+    if (federation_) {
+      federation_->rounds = epoch_;
+      if (s_.federated.client_noise_multiplier > 0) {
+        federation_->epsilon =
+            stats::dp_sgd_epsilon(1.0, s_.federated.client_noise_multiplier, epoch_, s_.federated.client_delta).epsilon;
+      }
+    }
     if (n["pseudo_label_fraction"]) {
       pseudo_label_fraction_ = n["pseudo_label_fraction"].as<double>();
       pseudo_label_accuracy_ = n["pseudo_label_accuracy"].as<double>();
@@ -344,6 +358,20 @@ class SupervisedLearner : public Learner {
       summary["data"]["labeled"] = data_.split.train.numel();
       summary["data"]["unlabeled"] = unlabeled_.numel();
       summary["data"]["unlabeled_used"] = semi_supervised();
+    }
+    if (federation_ && s_.federated.client_noise_multiplier > 0) {
+      YAML::Node p = summary["privacy"];
+      p["mechanism"] = "DP-FedAvg (client updates clipped, Gaussian noise on their sum; every client every round)";
+      p["accountant"] = "RDP of the Gaussian mechanism (sampling rate 1), Balle et al. 2020 conversion";
+      p["epsilon"] = federation_->epsilon;
+      p["delta"] = s_.federated.client_delta;
+      p["noise_multiplier"] = s_.federated.client_noise_multiplier;
+      p["client_clip"] = s_.federated.client_clip;
+      p["rounds"] = federation_->rounds;
+      p["clients"] = federation_->group != nullptr ? federation_->group->world_size() : 1;
+      p["protects"] = "each client's whole shard (client-level); the clients see the exact sum of clipped updates";
+      log << "privacy: client-level (epsilon " << federation_->epsilon << ", delta " << s_.federated.client_delta
+          << ") after " << federation_->rounds << " rounds" << std::endl;
     }
     if (privacy_) {
       YAML::Node p = summary["privacy"];
@@ -505,6 +533,9 @@ class SupervisedLearner : public Learner {
     Distributed* group = nullptr;  // null: one client (nothing to average)
     int64_t rows = 0;              // this client's training rows
     double bytes_sent = 0;         // per round, by this client
+    // DP-FedAvg: rounds taken, this client's last update norm (before clipping), epsilon spent.
+    int64_t rounds = 0;
+    double update_norm = NAN, epsilon = NAN;
   };
 
   // Every client reads the same table (the run's seed, not its rank's) and keeps its own shard.
@@ -580,16 +611,54 @@ class SupervisedLearner : public Learner {
   // global weights become the mean of the clients' weights, weighted by their rows (McMahan et al.
   // 2017). Only the weighted parameters and the row count cross ranks.
   void federated_round() {
+    const FederatedConfig& c = s_.federated;
+    const bool private_clients = c.client_noise_multiplier > 0;
     std::vector<torch::Tensor> anchor;
-    if (s_.federated.proximal_mu > 0) {
+    if (c.proximal_mu > 0 || private_clients) {
       for (const torch::Tensor& p : model_->module().parameters()) anchor.push_back(p.detach().clone());
     }
-    for (int64_t e = 0; e < s_.federated.local_epochs; ++e) train_epoch(anchor.empty() ? nullptr : &anchor);
+    for (int64_t e = 0; e < c.local_epochs; ++e) train_epoch(c.proximal_mu > 0 ? &anchor : nullptr);
     Federation& f = *federation_;
-    if (f.group == nullptr) return;
+    ++f.rounds;
     std::vector<torch::Tensor> params = model_->module().parameters();
+    if (private_clients) {
+      private_average(params, anchor);
+      return;
+    }
+    if (f.group == nullptr) return;
     f.bytes_sent = static_cast<double>(average_weighted(params, static_cast<double>(f.rows),
                                                         [&](torch::Tensor& t) { f.group->allreduce_sum(t); }));
+  }
+
+  // DP-FedAvg (McMahan et al. 2018): each client's update, clipped to norm S, is summed over the
+  // K clients; Gaussian noise of std z * S joins the sum, and the global weights move by it / K.
+  // Every client takes part in every round, so each round is a Gaussian mechanism on the clients'
+  // updates (sampling rate 1 in the accountant): the guarantee protects a whole client's data.
+  void private_average(std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& global) {
+    const FederatedConfig& c = s_.federated;
+    Federation& f = *federation_;
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> parts;
+    for (std::size_t k = 0; k < params.size(); ++k) parts.push_back((params[k] - global[k]).to(torch::kCPU, torch::kFloat32).flatten());
+    torch::Tensor update = torch::cat(parts);
+    f.update_norm = update.norm().item<double>();
+    update = update * std::min(1.0, c.client_clip / (f.update_norm + 1e-12));
+    if (f.group != nullptr) f.group->allreduce_sum(update);
+    f.bytes_sent = static_cast<double>(update.numel() * static_cast<int64_t>(sizeof(float)));
+    const int clients = f.group != nullptr ? f.group->world_size() : 1;
+    // The server's noise, drawn alike on every client from the run's seed and round (rank 0 plays
+    // the server; no client sees a noiseless model, though each sees the noiseless sum, as the
+    // server does: there is no secure aggregation).
+    torch::Generator noise_generator =
+        at::detail::createCPUGenerator(shared_data_config(config_, f.group).run.seed * 1'000'003ULL + static_cast<uint64_t>(f.rounds));
+    update += c.client_noise_multiplier * c.client_clip * torch::randn(update.sizes(), noise_generator);
+    update /= static_cast<double>(clients);
+    int64_t offset = 0;
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      params[k].copy_(global[k] + update.narrow(0, offset, params[k].numel()).view_as(params[k]).to(params[k].device()));
+      offset += params[k].numel();
+    }
+    f.epsilon = stats::dp_sgd_epsilon(1.0, c.client_noise_multiplier, f.rounds, c.client_delta).epsilon;
   }
 
   bool semi_supervised() const { return config_.algo == "semi_supervised"; }

@@ -5,11 +5,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
 #include "../test_files.h"
 #include "config_error.h"
+#include "rlforge/stats/privacy_accountant.h"
 #include "rlforge/trainers/supervised_data.h"
 #include "rlforge/trainers/trainer.h"
 
@@ -77,6 +79,35 @@ TEST_CASE("federated averaging with one client is centralised training, bit for 
   CHECK_THAT(testing::read_text(one / "metrics.csv"), Catch::StartsWith("epoch,train_loss,train_accuracy,learning_rate,client_rows,bytes_sent\n"));
 }
 
+TEST_CASE("DP-FedAvg clips each client's update and accounts for every round", "[federated][privacy]") {
+  const fs::path one = testing::fresh_dir("dp-fedavg-1"), two = testing::fresh_dir("dp-fedavg-2");
+  // Noise this small leaves the clipping to see: a round moves the weights by at most client_clip.
+  const std::vector<std::string> dp{"agent.federated.enabled=true", "agent.federated.client_noise_multiplier=1e-6",
+                                    "agent.federated.client_clip=0.05"};
+  std::vector<std::string> first = dp, second = dp;
+  first.push_back("trainer.epochs=1");
+  second.push_back("trainer.epochs=2");
+  train(first, one);
+  train(second, two);
+  double moved_squared = 0;
+  for (const char* name : {"weight", "bias"}) {
+    const torch::Tensor a = checkpoint_tensor(one / "checkpoints" / "last.pt", "head", name);
+    const torch::Tensor b = checkpoint_tensor(two / "checkpoints" / "last.pt", "head", name);
+    moved_squared += (b - a).pow(2).sum().item<double>();
+  }
+  // The head alone is part of the update, so it moved no more than the whole did.
+  CHECK(moved_squared > 0);
+  CHECK(std::sqrt(moved_squared) <= 0.05 * (1 + 1e-3));
+  const YAML::Node privacy = YAML::LoadFile((two / "summary.yaml").string())["privacy"];
+  INFO(testing::read_text(two / "summary.yaml"));
+  CHECK(privacy["rounds"].as<int64_t>() == 2);
+  CHECK(privacy["clients"].as<int64_t>() == 1);
+  // Every client in every round: the Gaussian mechanism composed twice (sampling rate 1).
+  CHECK(privacy["epsilon"].as<double>() == Approx(stats::dp_sgd_epsilon(1.0, 1e-6, 2, 1e-5).epsilon));
+  const std::string metrics = testing::read_text(two / "metrics.csv");
+  CHECK_THAT(metrics, Catch::StartsWith("epoch,train_loss,train_accuracy,learning_rate,client_rows,bytes_sent,client_epsilon,client_update_norm\n"));
+}
+
 TEST_CASE("federated settings are checked before anything runs", "[federated][config]") {
   CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.federated.local_epochs=0"}),
              Catch::Contains("agent.federated.local_epochs"));
@@ -86,6 +117,8 @@ TEST_CASE("federated settings are checked before anything runs", "[federated][co
              Catch::Contains("agent.federated.dirichlet_alpha"));
   CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.optimizer.dp.noise_multiplier=1"}),
              Catch::Contains("agent.federated.enabled") && Catch::Contains("does not combine"));
+  CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.client_noise_multiplier=1"}),
+             Catch::Contains("agent.federated.client_noise_multiplier") && Catch::Contains("needs agent.federated.enabled"));
   CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.task=regression", "data.generate=regression",
                        "agent.federated.partition=dirichlet"}),
              Catch::Contains("dirichlet shares out rows by label"));

@@ -100,6 +100,12 @@ struct FederatedConfig {
   double proximal_mu = 0.0;      // FedProx (Li et al. 2020): mu / 2 |w - w_global|^2 in the local loss
   std::string partition = "iid";  // iid | dirichlet (label skew, Hsu et al. 2019)
   double dirichlet_alpha = 0.5;
+  // Client-level DP (DP-FedAvg, McMahan et al. 2018): each client's update clipped to norm
+  // `client_clip`, the unweighted mean of the clipped updates noised with std
+  // client_noise_multiplier * client_clip / clients. Off while client_noise_multiplier is 0.
+  double client_clip = 1.0;
+  double client_noise_multiplier = 0.0;
+  double client_delta = 1e-5;
 };
 
 // agent.algo: semi_supervised (FixMatch, Sohn et al. 2020, for vectors): unlabelled rows are
