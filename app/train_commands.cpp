@@ -82,10 +82,15 @@ int train(const TrainArgs& args) {
     throw ConfigError(replay_one_process_message(config.algo, args.nproc > 1 ? args.nproc : dist_env.world_size));
   }
   const int ranks = args.nproc > 1 ? args.nproc : dist_env.world_size;
-  if (ranks > 1 && config.learns_from_data() && !(config.algo == "supervised" && config.supervised.federated.enabled)) {
+  if (ranks > 1 && config.learns_from_data() && !(config.algo == "supervised" && config.federated.enabled)) {
     throw ConfigError("agent.algo " + config.algo + " runs in one process (" + std::to_string(ranks) +
                       " ranks asked for); data-parallel training is for PPO, federated averaging for supervised tables "
                       "(agent.federated.enabled)");
+  }
+  const std::size_t client_envs = config.federated.client_env_options.size();
+  if (config.federated.enabled && client_envs > 0 && client_envs != static_cast<std::size_t>(ranks)) {
+    throw ConfigError("agent.federated.client_env_options: " + std::to_string(client_envs) + " entries for " +
+                      std::to_string(ranks) + " clients (ranks); give one per rank");
   }
   if (args.nproc > 1) {
     if (!distributed_supported()) {
@@ -233,6 +238,7 @@ struct EvalArgs {
   bool render = false;
   bool random = false;  // RUN is an env id: uniform random actions (the baseline normalised scores start from)
   std::vector<std::string> plugins;
+  std::vector<std::string> env_options;  // KEY=VALUE: the env as the agent meets it, changed
 };
 
 // A run directory's best checkpoint (else its last), or the checkpoint file itself.
@@ -337,6 +343,13 @@ int eval(const EvalArgs& args) {
   const Checkpoint& info = agent.info;
   Agent& trained = *agent.agent;
   VectorEnvConfig env = agent.config.env;
+  for (const std::string& option : args.env_options) {
+    const std::size_t eq = option.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw std::invalid_argument("--env-option '" + option + "': expected KEY=VALUE");
+    }
+    env.options.set(option.substr(0, eq), option.substr(eq + 1));
+  }
   env.num_envs = static_cast<int>(std::min<int64_t>(args.episodes, 8));
   env.threads = 1;
   const EvaluationResult r = evaluate_agent(trained, env, args.episodes, agent.seed,
@@ -391,6 +404,8 @@ void add_train_commands(CLI::App& app, int& exit_code) {
                        "2000000, which neither training nor the in-training evaluations use")
       ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   eval_cmd->add_flag("--stochastic", eargs->stochastic, "Sample actions instead of taking the most likely");
+  eval_cmd->add_option("--env-option", eargs->env_options,
+                       "Evaluate on the run's env with this option changed, KEY=VALUE (repeatable), e.g. gravity=-6");
   eval_cmd->add_flag("--render", eargs->render,
                      "Watch the episodes in a window (space pauses, right arrow steps, + and - change speed, r resets, "
                      "q quits); needs a display, else use `rlforge record`");

@@ -47,6 +47,7 @@ const Algos kAll{}, kPpo{"ppo"}, kDqn{"dqn"}, kRl{"ppo", "dqn", "sac", "td3", "t
 const Algos kOffPolicy{"sac", "td3", "tqc"}, kEntropy{"sac", "tqc"}, kTd3{"td3"}, kTqc{"tqc"};
 const Algos kReplay{"dqn", "sac", "td3", "tqc"};
 const Algos kSupervised{"supervised"}, kSemi{"semi_supervised"}, kLabels{"supervised", "semi_supervised"};
+const Algos kFederated{"supervised", "ppo"};
 const Algos kRlAndCloning{"ppo", "dqn", "sac", "td3", "tqc", "supervised", "semi_supervised"};
 // The tasks of each kind of learning from data; the first is the default.
 const std::vector<std::string> kSupervisedTasks{"classification", "regression", "behaviour_cloning"};
@@ -415,21 +416,26 @@ std::vector<KeyBinding> declare() {
              "strong augmentation: Gaussian noise, in feature standard deviations").min(0));
   add(number("agent.semi_supervised.strong_mask", kSemi, AT(supervised.semi.strong_mask),
              "strong augmentation: share of features replaced by their mean").min(0).max(1, true));
-  add(boolean("agent.federated.enabled", kSupervised, AT(supervised.federated.enabled),
-              "federated averaging: each rank (--nproc N) a client with its own shard of the training split"));
-  add(integer("agent.federated.local_epochs", kSupervised, AT(supervised.federated.local_epochs),
+  add(boolean("agent.federated.enabled", kFederated, AT(federated.enabled),
+              "federated averaging: each rank (--nproc N) a client with its own shard of the training split (supervised) "
+              "or its own env (ppo)"));
+  add(integer("agent.federated.average_every", kPpo, AT(federated.average_every),
+              "PPO: updates each client makes between averagings").min(1));
+  add(string_list("agent.federated.client_env_options", kPpo, AT(federated.client_env_options),
+                  "PPO: each client's env options, one \"key=value,key=value\" entry per rank (empty: the config's env)"));
+  add(integer("agent.federated.local_epochs", kSupervised, AT(federated.local_epochs),
               "passes over a client's shard per round (a round is an epoch of the run)").min(1));
-  add(number("agent.federated.proximal_mu", kSupervised, AT(supervised.federated.proximal_mu),
+  add(number("agent.federated.proximal_mu", kSupervised, AT(federated.proximal_mu),
              "FedProx: mu / 2 |w - w_global|^2 added to the local loss (0: FedAvg)").min(0));
-  add(choice("agent.federated.partition", kSupervised, AT(supervised.federated.partition), {"iid", "dirichlet"},
+  add(choice("agent.federated.partition", kSupervised, AT(federated.partition), {"iid", "dirichlet"},
              "how the training split is shared out: evenly at random, or by label with Dirichlet(alpha) proportions"));
-  add(number("agent.federated.dirichlet_alpha", kSupervised, AT(supervised.federated.dirichlet_alpha),
+  add(number("agent.federated.dirichlet_alpha", kSupervised, AT(federated.dirichlet_alpha),
              "Dirichlet concentration: small values give each client few labels").min(0, true));
-  add(number("agent.federated.client_noise_multiplier", kSupervised, AT(supervised.federated.client_noise_multiplier),
+  add(number("agent.federated.client_noise_multiplier", kSupervised, AT(federated.client_noise_multiplier),
              "DP-FedAvg: noise std / client_clip on the sum of clipped client updates (0: off)").min(0));
-  add(number("agent.federated.client_clip", kSupervised, AT(supervised.federated.client_clip),
+  add(number("agent.federated.client_clip", kSupervised, AT(federated.client_clip),
              "DP-FedAvg: every client's update is clipped to this norm").min(0, true));
-  add(number("agent.federated.client_delta", kSupervised, AT(supervised.federated.client_delta),
+  add(number("agent.federated.client_delta", kSupervised, AT(federated.client_delta),
              "DP-FedAvg: the delta of the client-level (epsilon, delta) guarantee").min(0, true).max(1, true));
   add(number("agent.optimizer.dp.noise_multiplier", kSupervised, AT(supervised.optimizer.dp.noise_multiplier),
              "DP-SGD: noise std / max_grad_norm (or give target_epsilon); 0: off")
@@ -622,7 +628,7 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     if (!dp.enabled && dp.delta != defaults.delta) {
       at.fail("agent.optimizer.dp.delta", "needs agent.optimizer.dp.noise_multiplier or target_epsilon");
     }
-    const FederatedConfig& fed = s.federated;
+    const FederatedConfig& fed = c.federated;
     if (fed.enabled && s.task != "classification" && s.task != "regression") {
       at.fail("agent.federated.enabled", "federated averaging trains table predictors (classification or regression), not " + s.task);
     }
@@ -649,6 +655,18 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
 
   if (c.algo == "ppo") {
     const PpoConfig& p = c.ppo;
+    // By value: a run's resolved config.yaml writes the empty list.
+    if (!c.federated.enabled && !c.federated.client_env_options.empty()) {
+      at.fail("agent.federated.client_env_options", "needs agent.federated.enabled: true");
+    }
+    for (const std::string& options : c.federated.client_env_options) {
+      std::stringstream items(options);
+      for (std::string item; std::getline(items, item, ',');) {
+        if (item.find('=') == std::string::npos || item.front() == '=') {
+          at.fail("agent.federated.client_env_options", "'" + options + "': expected key=value[,key=value...]");
+        }
+      }
+    }
     if (p.policy.use_sde && p.policy.actor.hidden.empty()) {
       at.fail("agent.use_sde", "gSDE needs at least one hidden actor layer (agent.policy.actor)");
     }

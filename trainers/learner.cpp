@@ -44,7 +44,7 @@ std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec&
 
 std::unique_ptr<Learner> make_learner(const ExperimentConfig& config, torch::Device device, Distributed* distributed) {
   if (config.learns_from_data()) {
-    const bool federated = config.algo == "supervised" && config.supervised.federated.enabled;
+    const bool federated = config.algo == "supervised" && config.federated.enabled;
     if (!federated && distributed != nullptr && distributed->active()) {
       throw ConfigError("agent.algo " + config.algo + " runs in one process (WORLD_SIZE is " +
                         std::to_string(distributed->world_size()) +

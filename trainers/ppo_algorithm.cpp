@@ -40,6 +40,12 @@ class PpoAlgorithm : public Algorithm {
     for (const auto& module : ppo_.policy()->modules(/*include_self=*/false)) {
       if (auto norm = std::dynamic_pointer_cast<RunningNormImpl>(module)) norms_.push_back(norm);
     }
+    if (config.federated.enabled) {
+      // Federated: each client learns from its own env; weights are averaged every
+      // average_every updates (iterate), gradients are not.
+      federated_ = true;
+      return;
+    }
     const int64_t size = ppo_.flat_parameters().grad().numel();
     reduce_buffer_ = torch::zeros({size + 5}, torch::kFloat32);
     reduce_ = distributed_->sum_reducer(reduce_buffer_);
@@ -71,6 +77,15 @@ class PpoAlgorithm : public Algorithm {
     metrics_ = ppo_.update({buffer_.observations(), buffer_.actions(), buffer_.log_probs(), buffer_.values(),
                             buffer_.advantages(), buffer_.returns()},
                            progress_remaining);
+    if (federated_) {
+      // Updates so far on this client (all clients take the same number).
+      const int64_t rollout = config_.ppo.n_steps * static_cast<int64_t>(config_.env.num_envs);
+      if ((collector_.env_steps() / rollout) % config_.federated.average_every == 0) {
+        torch::NoGradGuard no_grad;
+        torch::Tensor weights = ppo_.flat_parameters().data().detach();
+        distributed_->allreduce_mean(weights);
+      }
+    }
     update_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
@@ -120,6 +135,7 @@ class PpoAlgorithm : public Algorithm {
   double update_seconds_ = 0;
   Distributed* distributed_ = nullptr;
   int world_size_ = 1;
+  bool federated_ = false;  // agent.federated: weights averaged every average_every updates
   std::vector<std::shared_ptr<RunningNormImpl>> norms_;
   torch::Tensor reduce_buffer_;
   std::function<void()> reduce_;  // sums reduce_buffer_ over the ranks

@@ -97,7 +97,7 @@ class SupervisedLearner : public Learner {
         s_(config.supervised),
         device_(device),
         data_(load_supervised_data(shared_data_config(config, distributed))) {
-    if (s_.federated.enabled) federation_ = Federation{distributed != nullptr && distributed->active() ? distributed : nullptr};
+    if (config_.federated.enabled) federation_ = Federation{distributed != nullptr && distributed->active() ? distributed : nullptr};
     if (federation_) take_shard();
     EnvSpec spec;
     if (data_.episodes) {
@@ -205,7 +205,7 @@ class SupervisedLearner : public Learner {
       Output out = forward(batch);
       torch::Tensor loss = out.loss;
       if (s_.l1 > 0) loss = loss + s_.l1 * l1_norm(module);
-      if (anchor != nullptr) loss = loss + 0.5 * s_.federated.proximal_mu * proximal_term(*anchor);
+      if (anchor != nullptr) loss = loss + 0.5 * config_.federated.proximal_mu * proximal_term(*anchor);
       model_->optimizer().zero_grad();
       loss.backward();
       model_->optimizer().step();
@@ -229,7 +229,7 @@ class SupervisedLearner : public Learner {
       columns.push_back({"client_rows", "federated/client_rows"});
       columns.push_back({"bytes_sent", "federated/bytes_sent"});
     }
-    if (federation_ && s_.federated.client_noise_multiplier > 0) {
+    if (federation_ && config_.federated.client_noise_multiplier > 0) {
       columns.push_back({"client_epsilon", "privacy/client_epsilon"});
       columns.push_back({"client_update_norm", "privacy/client_update_norm"});
     }
@@ -249,7 +249,7 @@ class SupervisedLearner : public Learner {
     if (classes() > 0) values.push_back(train_accuracy_);
     values.push_back(learning_rate_);
     if (federation_) values.insert(values.end(), {static_cast<double>(federation_->rows), federation_->bytes_sent});
-    if (federation_ && s_.federated.client_noise_multiplier > 0) {
+    if (federation_ && config_.federated.client_noise_multiplier > 0) {
       values.insert(values.end(), {federation_->epsilon, federation_->update_norm});
     }
     if (semi_supervised()) values.insert(values.end(), {pseudo_label_fraction_, pseudo_label_accuracy_});
@@ -326,9 +326,9 @@ class SupervisedLearner : public Learner {
     epoch_ = steps;
     if (federation_) {
       federation_->rounds = epoch_;
-      if (s_.federated.client_noise_multiplier > 0) {
+      if (config_.federated.client_noise_multiplier > 0) {
         federation_->epsilon =
-            stats::dp_sgd_epsilon(1.0, s_.federated.client_noise_multiplier, epoch_, s_.federated.client_delta).epsilon;
+            stats::dp_sgd_epsilon(1.0, config_.federated.client_noise_multiplier, epoch_, config_.federated.client_delta).epsilon;
       }
     }
     if (n["pseudo_label_fraction"]) {
@@ -359,18 +359,18 @@ class SupervisedLearner : public Learner {
       summary["data"]["unlabeled"] = unlabeled_.numel();
       summary["data"]["unlabeled_used"] = semi_supervised();
     }
-    if (federation_ && s_.federated.client_noise_multiplier > 0) {
+    if (federation_ && config_.federated.client_noise_multiplier > 0) {
       YAML::Node p = summary["privacy"];
       p["mechanism"] = "DP-FedAvg (client updates clipped, Gaussian noise on their sum; every client every round)";
       p["accountant"] = "RDP of the Gaussian mechanism (sampling rate 1), Balle et al. 2020 conversion";
       p["epsilon"] = federation_->epsilon;
-      p["delta"] = s_.federated.client_delta;
-      p["noise_multiplier"] = s_.federated.client_noise_multiplier;
-      p["client_clip"] = s_.federated.client_clip;
+      p["delta"] = config_.federated.client_delta;
+      p["noise_multiplier"] = config_.federated.client_noise_multiplier;
+      p["client_clip"] = config_.federated.client_clip;
       p["rounds"] = federation_->rounds;
       p["clients"] = federation_->group != nullptr ? federation_->group->world_size() : 1;
       p["protects"] = "each client's whole shard (client-level); the clients see the exact sum of clipped updates";
-      log << "privacy: client-level (epsilon " << federation_->epsilon << ", delta " << s_.federated.client_delta
+      log << "privacy: client-level (epsilon " << federation_->epsilon << ", delta " << config_.federated.client_delta
           << ") after " << federation_->rounds << " rounds" << std::endl;
     }
     if (privacy_) {
@@ -541,7 +541,7 @@ class SupervisedLearner : public Learner {
   // Every client reads the same table (the run's seed, not its rank's) and keeps its own shard.
   static ExperimentConfig shared_data_config(const ExperimentConfig& config, Distributed* distributed) {
     ExperimentConfig shared = config;
-    if (config.supervised.federated.enabled && distributed != nullptr && distributed->active()) {
+    if (config.federated.enabled && distributed != nullptr && distributed->active()) {
       shared.run.seed = config.run.seed - static_cast<uint64_t>(distributed->rank()) * seeds::kRankStride;
     }
     return shared;
@@ -558,13 +558,13 @@ class SupervisedLearner : public Learner {
       // Seeded alike on every client, so that the shares are disjoint and cover the split.
       torch::Generator g = at::detail::createCPUGenerator(shared_data_config(config_, f.group).run.seed + 0xfeda11ULL);
       std::vector<torch::Tensor> mine;
-      if (s_.federated.partition == "dirichlet") {
+      if (config_.federated.partition == "dirichlet") {
         const torch::Tensor labels = data_.table_labels.index_select(0, train);
         for (int64_t c = 0; c < data_.classes; ++c) {
           const torch::Tensor rows = train.index_select(0, labels.eq(c).nonzero().flatten());
           const torch::Tensor shuffled = rows.index_select(0, torch::randperm(rows.numel(), g, torch::kInt64));
           const torch::Tensor gamma =
-              at::_standard_gamma(torch::full({clients}, s_.federated.dirichlet_alpha, torch::kFloat64), g);
+              at::_standard_gamma(torch::full({clients}, config_.federated.dirichlet_alpha, torch::kFloat64), g);
           const torch::Tensor cuts = (gamma.cumsum(0) / gamma.sum() * static_cast<double>(rows.numel())).round().to(torch::kInt64);
           const int64_t begin = me == 0 ? 0 : cuts[me - 1].item<int64_t>();
           const int64_t end = me == clients - 1 ? rows.numel() : cuts[me].item<int64_t>();
@@ -578,7 +578,7 @@ class SupervisedLearner : public Learner {
       }
       if (mine.empty()) {
         throw std::runtime_error("federated client " + std::to_string(me) + " got no training rows (dirichlet_alpha " +
-                                 std::to_string(s_.federated.dirichlet_alpha) + " is too small for " +
+                                 std::to_string(config_.federated.dirichlet_alpha) + " is too small for " +
                                  std::to_string(clients) + " clients)");
       }
       data_.split.train = std::get<0>(torch::cat(mine).sort());
@@ -611,7 +611,7 @@ class SupervisedLearner : public Learner {
   // global weights become the mean of the clients' weights, weighted by their rows (McMahan et al.
   // 2017). Only the weighted parameters and the row count cross ranks.
   void federated_round() {
-    const FederatedConfig& c = s_.federated;
+    const FederatedConfig& c = config_.federated;
     const bool private_clients = c.client_noise_multiplier > 0;
     std::vector<torch::Tensor> anchor;
     if (c.proximal_mu > 0 || private_clients) {
@@ -635,7 +635,7 @@ class SupervisedLearner : public Learner {
   // Every client takes part in every round, so each round is a Gaussian mechanism on the clients'
   // updates (sampling rate 1 in the accountant): the guarantee protects a whole client's data.
   void private_average(std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& global) {
-    const FederatedConfig& c = s_.federated;
+    const FederatedConfig& c = config_.federated;
     Federation& f = *federation_;
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> parts;

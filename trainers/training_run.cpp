@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <sstream>
 
 #include "rlforge/envs/seeds.h"
 #include "rlforge/trainers/algorithm.h"
@@ -38,6 +39,19 @@ TrainingRun::TrainingRun(const ExperimentConfig& config, std::string run_dir, st
   // that rank 0 trains exactly as a single process would.
   rank_config_ = config_;
   rank_config_.run.seed = seeds::rank(config_.run.seed, rank_);
+  // Federated PPO: this client's own env options.
+  const std::vector<std::string>& clients = config_.federated.client_env_options;
+  if (config_.federated.enabled && !clients.empty()) {
+    if (static_cast<int>(clients.size()) != world_size_) {
+      throw ConfigError("agent.federated.client_env_options: " + std::to_string(clients.size()) + " entries for " +
+                        std::to_string(world_size_) + " clients (ranks); give one per rank");
+    }
+    std::stringstream items(clients[static_cast<std::size_t>(rank_)]);
+    for (std::string item; std::getline(items, item, ',');) {
+      const std::size_t eq = item.find('=');
+      rank_config_.env.options.set(item.substr(0, eq), item.substr(eq + 1));
+    }
+  }
   learner_ = make_learner(rank_config_, device, distributed_);
   unit_ = learner_->step_unit();
   if (control.resume) resume();

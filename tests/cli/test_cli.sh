@@ -417,6 +417,19 @@ if [[ $section == distributed ]]; then
   ((status == 124)) && kill_leftovers $ranks
   check "federated: a dead client fails the round in time (status $status)" test "$status" -ne 0 -a "$status" -ne 124
   check "federated: the launcher names the dead client" grep -q "^rlforge: error: rank 1 of 2 was killed by signal 9" "$err"
+  # Federated PPO: two clients on CartPoles of different episode limits, weights averaged after
+  # every update; both clients end with the same policy.
+  check "federated PPO over 2 clients trains" run 0 train "$config" --nproc 2 --out "$runs" --set env.num_envs=4 --set agent.batch_size=128 \
+    --set trainer.total_steps=16384 --set trainer.eval_every=0 --set agent.federated.enabled=true \
+    --set "agent.federated.client_env_options=[max_episode_steps=400, max_episode_steps=500]"
+  fppo_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
+  "$rlforge" eval "$fppo_dir/checkpoints/last.pt" --episodes 4 --seed 7 --env-option max_episode_steps=450 >"$out.a" 2>&1
+  "$rlforge" eval "$fppo_dir/checkpoints/rank_1.pt" --episodes 4 --seed 7 --env-option max_episode_steps=450 >"$out.b" 2>&1
+  check "federated PPO: both clients hold the averaged policy" bash -c "grep -q '^mean_return: ' '$out.a' && diff <(grep -v '^checkpoint:' '$out.a') <(grep -v '^checkpoint:' '$out.b')"
+  rm -f "$out.a" "$out.b"
+  check "federated PPO: one env per client" run 1 train "$config" --nproc 2 --out "$runs" --set agent.federated.enabled=true \
+    --set "agent.federated.client_env_options=[max_episode_steps=400]"
+  check "federated PPO: one env per client, one line" one_error_line "1 entries for 2 clients (ranks); give one per rank"
   check "DQN refuses --nproc 2" run 1 train "$dqn_config" --nproc 2
   check "DQN refuses --nproc 2: one line" one_error_line "dqn runs in one process: "
   rm -rf "$runs"

@@ -91,9 +91,10 @@ struct DataSection {
   double labeled_fraction = 1.0;
 };
 
-// Federated averaging of a table predictor (McMahan et al. 2017) over the ranks of `rlforge train
-// --nproc N` (or torchrun's variables): each rank is a client training on its own shard of the
-// training split; only parameters cross ranks.
+// Federated averaging (McMahan et al. 2017) over the ranks of `rlforge train --nproc N` (or
+// torchrun's variables), each rank a client: a table predictor's clients train on their own
+// shards of the training split; PPO's clients on envs of their own options. Only parameters
+// (and normaliser statistics) cross ranks.
 struct FederatedConfig {
   bool enabled = false;
   int64_t local_epochs = 1;      // E: passes over the client's shard per round
@@ -106,6 +107,10 @@ struct FederatedConfig {
   double client_clip = 1.0;
   double client_noise_multiplier = 0.0;
   double client_delta = 1e-5;
+  // PPO: updates between averagings, and each client's env options ("gravity=-8,enable_wind=true"),
+  // one entry per rank (empty: every client the config's env).
+  int64_t average_every = 1;
+  std::vector<std::string> client_env_options;
 };
 
 // agent.algo: semi_supervised (FixMatch, Sohn et al. 2020, for vectors): unlabelled rows are
@@ -143,7 +148,6 @@ struct SupervisedConfig {
   int64_t random_shift = 0;
   ActorCriticConfig policy;           // behaviour cloning: PPO's policy, so PPO can start from it
   SemiSupervisedConfig semi;          // agent.algo: semi_supervised
-  FederatedConfig federated;          // agent.federated
 };
 
 struct ExperimentConfig {
@@ -160,6 +164,7 @@ struct ExperimentConfig {
   // PPO: start from layers of a pretrained checkpoint (agent.init_from, init_layers, freeze,
   // init_learning_rate_scale).
   TransferConfig transfer;
+  FederatedConfig federated;  // agent.federated: supervised tables and PPO
   bool learns_from_data() const { return algo == "supervised" || algo == "semi_supervised" || algo == "self_supervised"; }
   // DQN, SAC, TD3, TQC: write the replay buffer (checkpoints/replay.bin) with every last.pt, so that --resume
   // is exact: "true", "false", or "auto" (when the buffer takes at most 256 MiB).
