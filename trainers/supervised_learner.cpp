@@ -16,6 +16,7 @@
 #include "rlforge/stats/privacy_accountant.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/distributed.h"
+#include "rlforge/trainers/federated.h"
 #include "rlforge/trainers/learner.h"
 #include "rlforge/trainers/metrics.h"
 #include "rlforge/trainers/supervised_data.h"
@@ -118,7 +119,9 @@ class SupervisedLearner : public Learner {
       // under DP-SGD: statistics of the private rows would be released unaccounted.
       const torch::Tensor x = data_.table_inputs.index_select(0, data_.split.train);
       if (federation_ && federation_->group != nullptr) {
-        set_federated_input_statistics(x);
+        // Over all clients' rows, from their counts and moments.
+        const auto [mean, std] = federated_moments(x, [this](torch::Tensor& t) { federation_->group->allreduce_sum(t); });
+        predictor_->set_input_statistics(mean, std);
       } else {
         predictor_->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
       }
@@ -551,53 +554,17 @@ class SupervisedLearner : public Learner {
   // Dirichlet(alpha) share (label skew). One client keeps the whole split, in its order.
   void take_shard() {
     Federation& f = *federation_;
-    const int clients = f.group != nullptr ? f.group->world_size() : 1;
-    const int me = f.group != nullptr ? f.group->rank() : 0;
-    if (clients > 1) {
-      const torch::Tensor train = data_.split.train;
+    if (f.group != nullptr && f.group->world_size() > 1) {
       // Seeded alike on every client, so that the shares are disjoint and cover the split.
       torch::Generator g = at::detail::createCPUGenerator(shared_data_config(config_, f.group).run.seed + 0xfeda11ULL);
-      std::vector<torch::Tensor> mine;
-      if (config_.federated.partition == "dirichlet") {
-        const torch::Tensor labels = data_.table_labels.index_select(0, train);
-        for (int64_t c = 0; c < data_.classes; ++c) {
-          const torch::Tensor rows = train.index_select(0, labels.eq(c).nonzero().flatten());
-          const torch::Tensor shuffled = rows.index_select(0, torch::randperm(rows.numel(), g, torch::kInt64));
-          const torch::Tensor gamma =
-              at::_standard_gamma(torch::full({clients}, config_.federated.dirichlet_alpha, torch::kFloat64), g);
-          const torch::Tensor cuts = (gamma.cumsum(0) / gamma.sum() * static_cast<double>(rows.numel())).round().to(torch::kInt64);
-          const int64_t begin = me == 0 ? 0 : cuts[me - 1].item<int64_t>();
-          const int64_t end = me == clients - 1 ? rows.numel() : cuts[me].item<int64_t>();
-          if (end > begin) mine.push_back(shuffled.narrow(0, begin, end - begin));
-        }
-      } else {
-        const torch::Tensor shuffled = train.index_select(0, torch::randperm(train.numel(), g, torch::kInt64));
-        const int64_t n = train.numel();
-        const int64_t begin = n * me / clients, end = n * (me + 1) / clients;
-        mine.push_back(shuffled.narrow(0, begin, end - begin));
-      }
-      if (mine.empty()) {
-        throw std::runtime_error("federated client " + std::to_string(me) + " got no training rows (dirichlet_alpha " +
-                                 std::to_string(config_.federated.dirichlet_alpha) + " is too small for " +
-                                 std::to_string(clients) + " clients)");
-      }
-      data_.split.train = std::get<0>(torch::cat(mine).sort());
+      data_.split.train = client_shard(data_.split.train, data_.table_labels, data_.classes, f.group->world_size(),
+                                       f.group->rank(), config_.federated.partition, config_.federated.dirichlet_alpha, g);
     }
     f.rows = data_.split.train.numel();
   }
 
-  // The input statistics over all clients' rows, from each client's count, sum and sum of squares
-  // (aggregates, never rows).
-  void set_federated_input_statistics(const torch::Tensor& x) {
-    const torch::Tensor xd = x.to(torch::kFloat64);
-    torch::Tensor moments = torch::cat({xd.sum(0), xd.pow(2).sum(0), torch::full({1}, static_cast<double>(x.size(0)), torch::kFloat64)});
-    federation_->group->allreduce_sum(moments);
-    const int64_t d = x.size(1);
-    const torch::Tensor count = moments[2 * d];
-    const torch::Tensor mean = moments.narrow(0, 0, d) / count;
-    const torch::Tensor var = (moments.narrow(0, d, d) / count - mean.pow(2)).clamp_min(0);
-    predictor_->set_input_statistics(mean.to(torch::kFloat32), var.sqrt().to(torch::kFloat32));
-  }
+
+
 
   // |w - anchor|^2 over the parameters.
   torch::Tensor proximal_term(const std::vector<torch::Tensor>& anchor) {
@@ -637,29 +604,21 @@ class SupervisedLearner : public Learner {
   void private_average(std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& global) {
     const FederatedConfig& c = config_.federated;
     Federation& f = *federation_;
-    torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> parts;
-    for (std::size_t k = 0; k < params.size(); ++k) parts.push_back((params[k] - global[k]).to(torch::kCPU, torch::kFloat32).flatten());
-    torch::Tensor update = torch::cat(parts);
-    f.update_norm = update.norm().item<double>();
-    update = update * std::min(1.0, c.client_clip / (f.update_norm + 1e-12));
-    if (f.group != nullptr) f.group->allreduce_sum(update);
-    f.bytes_sent = static_cast<double>(update.numel() * static_cast<int64_t>(sizeof(float)));
     const int clients = f.group != nullptr ? f.group->world_size() : 1;
     // The server's noise, drawn alike on every client from the run's seed and round (rank 0 plays
     // the server; no client sees a noiseless model, though each sees the noiseless sum, as the
     // server does: there is no secure aggregation).
-    torch::Generator noise_generator =
-        at::detail::createCPUGenerator(shared_data_config(config_, f.group).run.seed * 1'000'003ULL + static_cast<uint64_t>(f.rounds));
-    update += c.client_noise_multiplier * c.client_clip * torch::randn(update.sizes(), noise_generator);
-    update /= static_cast<double>(clients);
-    int64_t offset = 0;
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      params[k].copy_(global[k] + update.narrow(0, offset, params[k].numel()).view_as(params[k]).to(params[k].device()));
-      offset += params[k].numel();
-    }
+    torch::Generator noise = at::detail::createCPUGenerator(shared_data_config(config_, f.group).run.seed * 1'000'003ULL +
+                                                            static_cast<uint64_t>(f.rounds));
+    const ClippedUpdate u = private_mean_update(params, global, c.client_clip, c.client_noise_multiplier, clients, noise,
+                                                [&](torch::Tensor& t) {
+                                                  if (f.group != nullptr) f.group->allreduce_sum(t);
+                                                });
+    f.update_norm = u.norm;
+    f.bytes_sent = static_cast<double>(u.bytes);
     f.epsilon = stats::dp_sgd_epsilon(1.0, c.client_noise_multiplier, f.rounds, c.client_delta).epsilon;
   }
+
 
   bool semi_supervised() const { return config_.algo == "semi_supervised"; }
 
@@ -907,21 +866,5 @@ std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config,
   return std::make_unique<SupervisedLearner>(config, device, distributed);
 }
 
-int64_t average_weighted(std::vector<torch::Tensor>& parameters, double weight,
-                         const std::function<void(torch::Tensor&)>& sum_over_clients) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> parts;
-  for (const torch::Tensor& p : parameters) parts.push_back(p.detach().to(torch::kCPU, torch::kFloat32).flatten() * weight);
-  parts.push_back(torch::full({1}, weight, torch::kFloat32));
-  torch::Tensor flat = torch::cat(parts);
-  sum_over_clients(flat);
-  const torch::Tensor total = flat[flat.size(0) - 1];
-  int64_t offset = 0;
-  for (torch::Tensor& p : parameters) {
-    p.copy_((flat.narrow(0, offset, p.numel()) / total).view_as(p));
-    offset += p.numel();
-  }
-  return flat.numel() * static_cast<int64_t>(sizeof(float));
-}
 
 }  // namespace rlforge

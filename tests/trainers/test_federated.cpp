@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -12,7 +13,7 @@
 #include "../test_files.h"
 #include "config_error.h"
 #include "rlforge/stats/privacy_accountant.h"
-#include "rlforge/trainers/supervised_data.h"
+#include "rlforge/trainers/federated.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
@@ -64,6 +65,64 @@ TEST_CASE("federated averaging takes the mean of the clients' weights, weighted 
   CHECK(torch::allclose(a[1], (300 * a_bias + 100 * b_bias) / 400));
   // What crosses ranks: the weighted parameters and the row count, nothing of the data.
   CHECK(bytes == (4 + 2 + 1) * 4);
+}
+
+TEST_CASE("client shards are disjoint, cover the split, and follow the partition", "[federated]") {
+  const torch::Tensor train = torch::arange(0, 4000, 2, torch::kInt64);  // 2,000 rows, even indices
+  const torch::Tensor labels = torch::arange(0, 4000, torch::kInt64).remainder(8).div(2, "floor");  // 4 classes
+  for (const std::string partition : {"iid", "dirichlet"}) {
+    INFO(partition);
+    std::vector<torch::Tensor> shards;
+    for (int client = 0; client < 4; ++client) {
+      torch::Generator g = at::detail::createCPUGenerator(11);  // alike on every client
+      shards.push_back(client_shard(train, labels, 4, 4, client, partition, 0.3, g));
+    }
+    const torch::Tensor all = std::get<0>(torch::cat(shards).sort());
+    CHECK(all.equal(train));  // disjoint and complete
+    if (partition == "iid") {
+      for (const auto& shard : shards) CHECK(shard.numel() == 500);
+    } else {
+      // Label skew: some client holds far more than its even share of some class.
+      double largest_share = 0;
+      for (const auto& shard : shards) {
+        const torch::Tensor counts = torch::bincount(labels.index_select(0, shard), {}, 4).to(torch::kFloat64);
+        largest_share = std::max(largest_share, (counts / 500.0).max().item<double>());
+      }
+      CHECK(largest_share > 0.5);  // an even split gives each client 0.25 of a class
+    }
+  }
+}
+
+TEST_CASE("federated input statistics are those of all the clients' rows", "[federated]") {
+  const torch::Tensor a = torch::randn({30, 3}) * 2 + 1, b = torch::randn({10, 3}) - 4;
+  torch::Tensor b_moments;
+  federated_moments(b, [&](torch::Tensor& t) { b_moments = t.clone(); });
+  const auto [mean, std] = federated_moments(a, [&](torch::Tensor& t) { t += b_moments; });
+  const torch::Tensor both = torch::cat({a, b});
+  CHECK(torch::allclose(mean, both.mean(0), 1e-5, 1e-5));
+  CHECK(torch::allclose(std, both.std(0, /*unbiased=*/false), 1e-5, 1e-5));
+}
+
+TEST_CASE("DP-FedAvg's mean of clipped updates moves the weights by at most the clip", "[federated][privacy]") {
+  const std::vector<torch::Tensor> global{torch::zeros({4, 4}), torch::zeros({4})};
+  // Two clients, one with a huge update: each counts for at most the clip.
+  std::vector<torch::Tensor> other{torch::full({4, 4}, 100.0f), torch::full({4}, -100.0f)};
+  torch::Tensor other_sum;
+  torch::Generator unused = at::detail::createCPUGenerator(1);
+  private_mean_update(other, global, 0.5, 0.0, 2, unused, [&](torch::Tensor& t) { other_sum = t.clone(); });
+  std::vector<torch::Tensor> mine{torch::full({4, 4}, 0.01f), torch::full({4}, 0.01f)};
+  torch::Generator noise = at::detail::createCPUGenerator(2);
+  const ClippedUpdate u = private_mean_update(mine, global, 0.5, 0.0, 2, noise, [&](torch::Tensor& t) { t += other_sum; });
+  CHECK(u.norm == Approx(0.01 * std::sqrt(20.0)));
+  CHECK(u.bytes == 20 * 4);
+  const double moved = std::sqrt(mine[0].pow(2).sum().item<double>() + mine[1].pow(2).sum().item<double>());
+  CHECK(moved <= (0.5 + 0.01 * std::sqrt(20.0)) / 2 + 1e-6);
+  // With noise, the same step draws N(0, (z clip)^2) / clients per element.
+  std::vector<torch::Tensor> noisy{torch::zeros({100, 100})};
+  const std::vector<torch::Tensor> zero{torch::zeros({100, 100})};
+  torch::Generator g = at::detail::createCPUGenerator(3);
+  private_mean_update(noisy, zero, 0.5, 2.0, 4, g, [](torch::Tensor&) {});
+  CHECK(noisy[0].std().item<double>() == Approx(2.0 * 0.5 / 4).epsilon(0.03));
 }
 
 TEST_CASE("federated averaging with one client is centralised training, bit for bit", "[federated]") {

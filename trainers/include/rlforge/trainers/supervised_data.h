@@ -65,10 +65,5 @@ class Distributed;
 std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config, torch::Device device,
                                                  Distributed* distributed = nullptr);
 
-// Federated averaging's step: `parameters` become sum_k w_k p_k / sum_k w_k, where
-// `sum_over_clients` sums a flat float32 buffer over the clients in place (an all-reduce; the
-// identity for one client). Returns the bytes this client contributes to the sum.
-int64_t average_weighted(std::vector<torch::Tensor>& parameters, double weight,
-                         const std::function<void(torch::Tensor&)>& sum_over_clients);
 
 }  // namespace rlforge
