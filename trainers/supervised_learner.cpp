@@ -17,6 +17,7 @@
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/federated.h"
+#include "rlforge/trainers/semi_supervised.h"
 #include "rlforge/trainers/learner.h"
 #include "rlforge/trainers/metrics.h"
 #include "rlforge/trainers/supervised_data.h"
@@ -129,8 +130,7 @@ class SupervisedLearner : public Learner {
     if (semi_supervised()) {
       // Augmentations scale with each feature's spread over the training inputs (labelled or not).
       const torch::Tensor x = data_.batch(data_.split.train, torch::kCPU).inputs.to(torch::kFloat32).flatten(1);
-      feature_mean_ = x.mean(0).to(device_);
-      feature_std_ = x.std(0, /*unbiased=*/false).to(device_);
+      augment_ = VectorAugmenter(x.mean(0).to(device_), x.std(0, /*unbiased=*/false).to(device_));
     }
     if (config.data.labeled_fraction < 1) keep_labels();
     if (s_.optimizer.dp.enabled) setup_privacy();
@@ -642,19 +642,6 @@ class SupervisedLearner : public Learner {
     return policy_->policy_output_recorded(policy_->prepare(inputs, false), unused);
   }
 
-  // Gaussian noise of `noise` feature standard deviations; with `mask` > 0, that share of
-  // features replaced by their mean.
-  torch::Tensor augment(const torch::Tensor& inputs, double noise, double mask) {
-    const torch::Tensor x = inputs.to(torch::kFloat32).flatten(1);
-    torch::Generator& g = model_->generator();
-    torch::Tensor out = x + noise * feature_std_ * torch::randn(x.sizes(), g).to(device_);
-    if (mask > 0) {
-      const torch::Tensor replaced = torch::rand(x.sizes(), g).lt(mask).to(device_);
-      out = torch::where(replaced, feature_mean_.expand_as(out), out);
-    }
-    return out.reshape(inputs.sizes());
-  }
-
   // One epoch of FixMatch (Sohn et al. 2020): a pass over the unlabelled rows in batches of
   // mu x batch_size, each step with batch_size labelled rows drawn with replacement. Labelled rows
   // are trained on a weak copy; an unlabelled row whose weak copy the model labels with
@@ -667,27 +654,18 @@ class SupervisedLearner : public Learner {
     const torch::Tensor order = unlabeled_.index_select(0, torch::randperm(unlabeled, g, torch::kInt64));
     double loss_sum = 0, confident = 0, pseudo_correct = 0;
     int64_t seen = 0, correct = 0, steps = 0;
-    namespace F = torch::nn::functional;
     for (int64_t begin = 0; begin < unlabeled; begin += per_step, ++steps) {
       const torch::Tensor u_rows = order.narrow(0, begin, std::min(per_step, unlabeled - begin));
       const torch::Tensor l_rows =
           data_.split.train.index_select(0, torch::randint(0, labeled, {s_.batch_size}, g, torch::kInt64));
       const Batch l = data_.batch(l_rows, device_), u = data_.batch(u_rows, device_);
-      const torch::Tensor logits = class_logits(augment(l.inputs, c.weak_noise, 0));
-      const torch::Tensor supervised_loss = F::cross_entropy(logits, l.labels);
-      torch::Tensor pseudo, keep;
-      {
-        torch::NoGradGuard no_grad;
-        const auto [confidence, label] = class_logits(augment(u.inputs, c.weak_noise, 0)).softmax(1).max(1);
-        pseudo = label;
-        keep = confidence.ge(c.threshold).to(torch::kFloat32);
-      }
-      const torch::Tensor unlabeled_loss =
-          (F::cross_entropy(class_logits(augment(u.inputs, c.strong_noise, c.strong_mask)), pseudo,
-                            F::CrossEntropyFuncOptions().reduction(torch::kNone)) *
-           keep)
-              .mean();
-      torch::Tensor loss = supervised_loss + c.unlabeled_weight * unlabeled_loss;
+      const FixMatchStep step = fixmatch_step([this](const torch::Tensor& x) { return class_logits(x); }, l.inputs,
+                                              l.labels, u.inputs, c, augment_, g);
+      const torch::Tensor& supervised_loss = step.supervised_loss;
+      const torch::Tensor& logits = step.labeled_logits;
+      const torch::Tensor& pseudo = step.pseudo_labels;
+      const torch::Tensor& keep = step.confident;
+      torch::Tensor loss = step.loss;
       if (s_.l1 > 0) loss = loss + s_.l1 * l1_norm(model_->module());
       model_->optimizer().zero_grad();
       loss.backward();
@@ -852,7 +830,7 @@ class SupervisedLearner : public Learner {
   std::optional<Privacy> privacy_;  // DP-SGD
   std::optional<Federation> federation_;  // agent.federated
   torch::Tensor unlabeled_;          // training rows without their labels (data.labeled_fraction)
-  torch::Tensor feature_mean_, feature_std_;  // semi_supervised's augmentations
+  VectorAugmenter augment_;          // semi_supervised's augmentations
   double pseudo_label_fraction_ = NAN, pseudo_label_accuracy_ = NAN;
   int64_t epoch_ = 0;
   double train_loss_ = NAN, train_accuracy_ = NAN, learning_rate_ = NAN;

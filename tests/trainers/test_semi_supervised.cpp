@@ -9,6 +9,7 @@
 
 #include "../test_files.h"
 #include "config_error.h"
+#include "rlforge/trainers/semi_supervised.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
@@ -42,6 +43,44 @@ YAML::Node train(const std::string& yaml, const fs::path& dir, RunControl contro
 
 
 }  // namespace
+
+TEST_CASE("vector augmentations scale with each feature's spread and mask to its mean", "[semi]") {
+  const VectorAugmenter augment(torch::tensor({1.0f, -2.0f}), torch::tensor({0.5f, 3.0f}));
+  torch::Generator g = at::detail::createCPUGenerator(5);
+  const torch::Tensor x = torch::zeros({20000, 2});
+  const torch::Tensor noisy = augment(x, 0.2, 0, g);
+  CHECK(noisy.std(0)[0].item<double>() == Approx(0.1).epsilon(0.03));
+  CHECK(noisy.std(0)[1].item<double>() == Approx(0.6).epsilon(0.03));
+  // Masking alone: a share of the entries becomes the feature's mean, the rest stay.
+  const torch::Tensor masked = augment(x, 0, 0.25, g);
+  const double replaced = masked.ne(0).to(torch::kFloat64).mean().item<double>();
+  CHECK(replaced == Approx(0.25).epsilon(0.03));
+  CHECK(masked.select(1, 1).masked_select(masked.select(1, 1).ne(0)).eq(-2.0f).all().item<bool>());
+}
+
+TEST_CASE("a FixMatch step pseudo-labels only the confident unlabelled rows", "[semi]") {
+  // A fixed linear model: class 1 when x > 0, confident far from 0.
+  const auto logits_of = [](const torch::Tensor& x) { return torch::cat({-4 * x, 4 * x}, 1); };
+  const VectorAugmenter augment(torch::zeros({1}), torch::ones({1}));
+  SemiSupervisedConfig config;
+  config.weak_noise = 0;
+  config.strong_noise = 0;
+  config.threshold = 0.95;
+  torch::Generator g = at::detail::createCPUGenerator(1);
+  const torch::Tensor labeled = torch::tensor({{-1.0f}, {1.0f}}), labels = torch::tensor({0L, 1L});
+  // Confident at |x| = 1 (softmax of 8 apart), not at |x| = 0.1 (0.8 apart).
+  const torch::Tensor unlabeled = torch::tensor({{-1.0f}, {0.1f}, {1.0f}, {-0.1f}});
+  const FixMatchStep step = fixmatch_step(logits_of, labeled, labels, unlabeled, config, augment, g);
+  CHECK(step.pseudo_labels.equal(torch::tensor({0L, 1L, 1L, 0L})));
+  CHECK(step.confident.equal(torch::tensor({1.0f, 0.0f, 1.0f, 0.0f})));
+  // Without noise the strong copies agree with their pseudo-labels: the unlabelled loss is the
+  // confident rows' cross-entropy, as the labelled one is.
+  CHECK(step.loss.item<double>() == Approx(step.supervised_loss.item<double>() * (1 + 2.0 / 4)));
+  config.threshold = 1.0;  // nothing is that confident
+  const FixMatchStep none = fixmatch_step(logits_of, labeled, labels, unlabeled, config, augment, g);
+  CHECK(none.confident.sum().item<double>() == 0);
+  CHECK(none.loss.item<double>() == Approx(none.supervised_loss.item<double>()));
+}
 
 TEST_CASE("semi-supervised learning beats supervised training on the same few labels", "[supervised][semi]") {
   const fs::path plain = testing::fresh_dir("semi-plain"), semi = testing::fresh_dir("semi-fixmatch");
