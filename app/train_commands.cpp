@@ -344,11 +344,8 @@ int eval(const EvalArgs& args) {
   Agent& trained = *agent.agent;
   VectorEnvConfig env = agent.config.env;
   for (const std::string& option : args.env_options) {
-    const std::size_t eq = option.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw std::invalid_argument("--env-option '" + option + "': expected KEY=VALUE");
-    }
-    env.options.set(option.substr(0, eq), option.substr(eq + 1));
+    const auto [name, value] = Options::parse_assignment(option);
+    env.options.set(name, value);
   }
   env.num_envs = static_cast<int>(std::min<int64_t>(args.episodes, 8));
   env.threads = 1;

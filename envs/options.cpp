@@ -1,5 +1,6 @@
 #include "rlforge/envs/options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -113,6 +114,17 @@ std::pair<std::string, std::string> Options::parse_assignment(const std::string&
     throw EnvError("option '" + text + "' is not of the form key=value");
   }
   return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Options& Options::set_assignments(const std::string& text) {
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', begin), text.size());
+    const auto [name, value] = parse_assignment(text.substr(begin, comma - begin));
+    set(name, value);
+    begin = comma + 1;
+  }
+  return *this;
 }
 
 ResolvedOptions::ResolvedOptions(const std::string& owner, const std::vector<OptionDecl>& declared,

@@ -273,7 +273,7 @@ std::vector<KeyBinding> declare() {
           .max(1));
 
   // agent
-  add(choice("agent.algo", kAll, AT(algo), {"ppo", "dqn", "sac", "td3", "tqc", "supervised", "semi_supervised", "self_supervised"},
+  add(choice("agent.algo", kAll, AT(algo), config_algos(),
              "the learning algorithm"));
   // PPO
   add(integer("agent.n_steps", kPpo, AT(ppo.n_steps), "steps per env per rollout").min(1));
@@ -536,10 +536,6 @@ const std::vector<KeyBinding>& key_bindings() {
   return bindings;
 }
 
-bool learns_from_data(const std::string& algo) {
-  return algo == "supervised" || algo == "semi_supervised" || algo == "self_supervised";
-}
-
 ExperimentConfig defaults_for(const std::string& algo) {
   ExperimentConfig c;
   c.algo = algo;
@@ -660,11 +656,10 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       at.fail("agent.federated.client_env_options", "needs agent.federated.enabled: true");
     }
     for (const std::string& options : c.federated.client_env_options) {
-      std::stringstream items(options);
-      for (std::string item; std::getline(items, item, ',');) {
-        if (item.find('=') == std::string::npos || item.front() == '=') {
-          at.fail("agent.federated.client_env_options", "'" + options + "': expected key=value[,key=value...]");
-        }
+      try {
+        Options().set_assignments(options);
+      } catch (const EnvError& e) {
+        at.fail("agent.federated.client_env_options", "'" + options + "': " + e.what() + " (expected key=value[,key=value...])");
       }
     }
     if (p.policy.use_sde && p.policy.actor.hidden.empty()) {

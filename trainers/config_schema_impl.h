@@ -31,7 +31,6 @@ struct KeyBinding {
 const std::vector<KeyBinding>& key_bindings();
 // A default-constructed config for one agent.algo (with the trainer's epoch defaults for data).
 ExperimentConfig defaults_for(const std::string& algo);
-bool learns_from_data(const std::string& algo);
 // A path in a config file, relative to the file's directory (also when it comes from --set),
 // made absolute so that the resolved config finds it from anywhere. Reads no file but the config.
 std::string config_relative_path(const std::string& path, const std::string& source);

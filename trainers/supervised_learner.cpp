@@ -27,27 +27,21 @@ namespace rlforge {
 
 namespace {
 
-torch::Tensor regression_loss(const std::string& loss, const torch::Tensor& prediction, const torch::Tensor& target) {
-  if (loss == "mae") return torch::nn::functional::l1_loss(prediction, target);
-  // Huber with delta 1 is smooth L1 with beta 1.
-  if (loss == "huber") return torch::nn::functional::smooth_l1_loss(prediction, target);
-  return torch::nn::functional::mse_loss(prediction, target);
-}
-
-// The loss of each sample, [B] (DP-SGD clips per sample): the mean over a sample's elements, so
-// that their mean over samples is regression_loss.
-torch::Tensor regression_loss_per_sample(const std::string& loss, const torch::Tensor& prediction,
-                                         const torch::Tensor& target) {
+// The regression loss of a batch: the mean over every element, or with `per_sample` each
+// sample's mean over its elements, [B] (DP-SGD clips per sample; their mean is the batch's).
+torch::Tensor regression_loss(const std::string& loss, const torch::Tensor& prediction, const torch::Tensor& target,
+                              bool per_sample = false) {
   namespace F = torch::nn::functional;
   torch::Tensor elements;
   if (loss == "mae") {
     elements = F::l1_loss(prediction, target, F::L1LossFuncOptions().reduction(torch::kNone));
   } else if (loss == "huber") {
+    // Huber with delta 1 is smooth L1 with beta 1.
     elements = F::smooth_l1_loss(prediction, target, F::SmoothL1LossFuncOptions().reduction(torch::kNone));
   } else {
     elements = F::mse_loss(prediction, target, F::MSELossFuncOptions().reduction(torch::kNone));
   }
-  return elements.flatten(1).mean(1);
+  return per_sample ? elements.flatten(1).mean(1) : elements.mean();
 }
 
 // The sum of |w| over weight matrices and filters (not biases), for the L1 penalty.
@@ -99,7 +93,10 @@ class SupervisedLearner : public Learner {
         s_(config.supervised),
         device_(device),
         data_(load_supervised_data(shared_data_config(config, distributed))) {
-    if (config_.federated.enabled) federation_ = Federation{distributed != nullptr && distributed->active() ? distributed : nullptr};
+    if (config_.federated.enabled) {
+      federation_ = Federation{distributed != nullptr && distributed->active() ? distributed : nullptr,
+                               shared_data_config(config, distributed).run.seed};
+    }
     if (federation_) take_shard();
     EnvSpec spec;
     if (data_.episodes) {
@@ -166,15 +163,9 @@ class SupervisedLearner : public Learner {
     learning_rate_ = learning_rate;
     if (semi_supervised()) {
       iterate_semi_supervised();
-      train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      return;
-    }
-    if (privacy_) {
+    } else if (privacy_) {
       iterate_private();
-      train_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      return;
-    }
-    if (federation_) {
+    } else if (federation_) {
       federated_round();
     } else {
       train_epoch(nullptr);
@@ -253,10 +244,10 @@ class SupervisedLearner : public Learner {
     values.push_back(learning_rate_);
     if (federation_) values.insert(values.end(), {static_cast<double>(federation_->rows), federation_->bytes_sent});
     if (federation_ && config_.federated.client_noise_multiplier > 0) {
-      values.insert(values.end(), {federation_->epsilon, federation_->update_norm});
+      values.insert(values.end(), {client_epsilon(), federation_->update_norm});
     }
     if (semi_supervised()) values.insert(values.end(), {pseudo_label_fraction_, pseudo_label_accuracy_});
-    if (privacy_) values.insert(values.end(), {privacy_->epsilon, privacy_->clipped_fraction, privacy_->grad_norm});
+    if (privacy_) values.insert(values.end(), {spent_epsilon(), privacy_->clipped_fraction, privacy_->grad_norm});
     return values;
   }
   std::pair<std::string, double> headline() const override { return {"loss", train_loss_}; }
@@ -327,21 +318,11 @@ class SupervisedLearner : public Learner {
     train_accuracy_ = n["train_accuracy"].as<double>();
     learning_rate_ = n["learning_rate"].as<double>();
     epoch_ = steps;
-    if (federation_) {
-      federation_->rounds = epoch_;
-      if (config_.federated.client_noise_multiplier > 0) {
-        federation_->epsilon =
-            stats::dp_sgd_epsilon(1.0, config_.federated.client_noise_multiplier, epoch_, config_.federated.client_delta).epsilon;
-      }
-    }
     if (n["pseudo_label_fraction"]) {
       pseudo_label_fraction_ = n["pseudo_label_fraction"].as<double>();
       pseudo_label_accuracy_ = n["pseudo_label_accuracy"].as<double>();
     }
     if (privacy_) {
-      // Every epoch takes the same number of steps: what was spent follows from the epoch.
-      privacy_->steps = epoch_ * privacy_->steps_per_epoch;
-      privacy_->epsilon = spent_epsilon();
       if (n["clipped_fraction"]) privacy_->clipped_fraction = n["clipped_fraction"].as<double>();
       if (n["grad_norm"]) privacy_->grad_norm = n["grad_norm"].as<double>();
     }
@@ -366,33 +347,33 @@ class SupervisedLearner : public Learner {
       YAML::Node p = summary["privacy"];
       p["mechanism"] = "DP-FedAvg (client updates clipped, Gaussian noise on their sum; every client every round)";
       p["accountant"] = "RDP of the Gaussian mechanism (sampling rate 1), Balle et al. 2020 conversion";
-      p["epsilon"] = federation_->epsilon;
+      p["epsilon"] = client_epsilon();
       p["delta"] = config_.federated.client_delta;
       p["noise_multiplier"] = config_.federated.client_noise_multiplier;
       p["client_clip"] = config_.federated.client_clip;
-      p["rounds"] = federation_->rounds;
+      p["rounds"] = epoch_;
       p["clients"] = federation_->group != nullptr ? federation_->group->world_size() : 1;
       p["protects"] = "each client's whole shard (client-level); the clients see the exact sum of clipped updates";
-      log << "privacy: client-level (epsilon " << federation_->epsilon << ", delta " << config_.federated.client_delta
-          << ") after " << federation_->rounds << " rounds" << std::endl;
+      log << "privacy: client-level (epsilon " << client_epsilon() << ", delta " << config_.federated.client_delta
+          << ") after " << epoch_ << " rounds" << std::endl;
     }
     if (privacy_) {
       YAML::Node p = summary["privacy"];
       p["mechanism"] = "DP-SGD (Poisson sampling, per-sample clipping, Gaussian noise)";
       p["accountant"] = "RDP of the sampled Gaussian mechanism, Balle et al. 2020 conversion";
-      p["epsilon"] = privacy_->epsilon;
+      p["epsilon"] = spent_epsilon();
       p["delta"] = s_.optimizer.dp.delta;
       p["noise_multiplier"] = privacy_->noise_multiplier;
       if (s_.optimizer.dp.target_epsilon > 0) p["target_epsilon"] = s_.optimizer.dp.target_epsilon;
       p["max_grad_norm"] = s_.optimizer.dp.max_grad_norm;
       p["sample_rate"] = privacy_->sample_rate;
-      p["steps"] = privacy_->steps;
+      p["steps"] = private_steps();
       p["protects"] = data_.episodes
                           ? "each recorded step of the training split (an episode of T steps: group privacy over T); "
                             "validation and test episodes are not protected"
                           : "each row of the training split; validation and test rows are not protected";
-      log << "privacy: (epsilon " << privacy_->epsilon << ", delta " << s_.optimizer.dp.delta << ") after "
-          << privacy_->steps << " DP-SGD steps, noise multiplier " << privacy_->noise_multiplier << std::endl;
+      log << "privacy: (epsilon " << spent_epsilon() << ", delta " << s_.optimizer.dp.delta << ") after "
+          << private_steps() << " DP-SGD steps, noise multiplier " << privacy_->noise_multiplier << std::endl;
     }
     if (data_.split.test.numel() == 0) return;
     load_checkpoint(best_checkpoint, *model_);
@@ -443,9 +424,7 @@ class SupervisedLearner : public Learner {
   struct Privacy {
     double sample_rate = 0;
     double noise_multiplier = 0;
-    int64_t steps_per_epoch = 0;
-    int64_t steps = 0;
-    double epsilon = 0;
+    int64_t steps_per_epoch = 0;  // every epoch takes as many: the steps taken follow from the epoch
     double clipped_fraction = NAN, grad_norm = NAN;  // last epoch's
   };
 
@@ -466,8 +445,9 @@ class SupervisedLearner : public Learner {
     privacy_ = p;
   }
 
+  int64_t private_steps() const { return epoch_ * privacy_->steps_per_epoch; }
   double spent_epsilon() const {
-    return stats::dp_sgd_epsilon(privacy_->sample_rate, privacy_->noise_multiplier, privacy_->steps, s_.optimizer.dp.delta)
+    return stats::dp_sgd_epsilon(privacy_->sample_rate, privacy_->noise_multiplier, private_steps(), s_.optimizer.dp.delta)
         .epsilon;
   }
 
@@ -496,7 +476,7 @@ class SupervisedLearner : public Learner {
         losses = torch::nn::functional::cross_entropy(
             output, batch.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
       } else {
-        losses = regression_loss_per_sample(s_.loss, output, batch.targets);
+        losses = regression_loss(s_.loss, output, batch.targets, /*per_sample=*/true);
       }
       model_->optimizer().zero_grad();
       const DpGradientStats g = dp_sgd_gradient(losses, tape, parameters, dp, expected_batch, model_->generator());
@@ -510,7 +490,6 @@ class SupervisedLearner : public Learner {
         }
       }
       model_->optimizer().step();
-      ++p.steps;
       const double batch_loss = losses.detach().sum().item<double>();
       if (!std::isfinite(batch_loss)) {
         throw std::runtime_error("the training loss became " + std::to_string(batch_loss) +
@@ -522,24 +501,27 @@ class SupervisedLearner : public Learner {
       seen += g.samples;
       if (classes() > 0) correct += output.argmax(1).eq(batch.labels).sum().item<int64_t>();
     }
-    ++epoch_;
     const double count = static_cast<double>(std::max<int64_t>(seen, 1));
     train_loss_ = loss_sum / count;
     train_accuracy_ = classes() > 0 ? static_cast<double>(correct) / count : NAN;
     p.grad_norm = norm_sum / count;
     p.clipped_fraction = clipped / count;
-    p.epsilon = spent_epsilon();
   }
 
   // Federated averaging: what this client holds and has sent.
   struct Federation {
     Distributed* group = nullptr;  // null: one client (nothing to average)
+    uint64_t shared_seed = 0;      // the run's seed, alike on every client (its rank's is not)
     int64_t rows = 0;              // this client's training rows
     double bytes_sent = 0;         // per round, by this client
-    // DP-FedAvg: rounds taken, this client's last update norm (before clipping), epsilon spent.
-    int64_t rounds = 0;
-    double update_norm = NAN, epsilon = NAN;
+    double update_norm = NAN;      // DP-FedAvg: this client's last update, before clipping
   };
+
+  // DP-FedAvg's client-level epsilon after the rounds taken (one per epoch, every client in each).
+  double client_epsilon() const {
+    const FederatedConfig& c = config_.federated;
+    return stats::dp_sgd_epsilon(1.0, c.client_noise_multiplier, epoch_, c.client_delta).epsilon;
+  }
 
   // Every client reads the same table (the run's seed, not its rank's) and keeps its own shard.
   static ExperimentConfig shared_data_config(const ExperimentConfig& config, Distributed* distributed) {
@@ -556,15 +538,12 @@ class SupervisedLearner : public Learner {
     Federation& f = *federation_;
     if (f.group != nullptr && f.group->world_size() > 1) {
       // Seeded alike on every client, so that the shares are disjoint and cover the split.
-      torch::Generator g = at::detail::createCPUGenerator(shared_data_config(config_, f.group).run.seed + 0xfeda11ULL);
+      torch::Generator g = at::detail::createCPUGenerator(f.shared_seed + 0xfeda11ULL);
       data_.split.train = client_shard(data_.split.train, data_.table_labels, data_.classes, f.group->world_size(),
                                        f.group->rank(), config_.federated.partition, config_.federated.dirichlet_alpha, g);
     }
     f.rows = data_.split.train.numel();
   }
-
-
-
 
   // |w - anchor|^2 over the parameters.
   torch::Tensor proximal_term(const std::vector<torch::Tensor>& anchor) {
@@ -586,7 +565,6 @@ class SupervisedLearner : public Learner {
     }
     for (int64_t e = 0; e < c.local_epochs; ++e) train_epoch(c.proximal_mu > 0 ? &anchor : nullptr);
     Federation& f = *federation_;
-    ++f.rounds;
     std::vector<torch::Tensor> params = model_->module().parameters();
     if (private_clients) {
       private_average(params, anchor);
@@ -608,17 +586,15 @@ class SupervisedLearner : public Learner {
     // The server's noise, drawn alike on every client from the run's seed and round (rank 0 plays
     // the server; no client sees a noiseless model, though each sees the noiseless sum, as the
     // server does: there is no secure aggregation).
-    torch::Generator noise = at::detail::createCPUGenerator(shared_data_config(config_, f.group).run.seed * 1'000'003ULL +
-                                                            static_cast<uint64_t>(f.rounds));
+    const uint64_t round = static_cast<uint64_t>(epoch_) + 1;  // this one, counted from 1
+    torch::Generator noise = at::detail::createCPUGenerator(f.shared_seed * 1'000'003ULL + round);
     const ClippedUpdate u = private_mean_update(params, global, c.client_clip, c.client_noise_multiplier, clients, noise,
                                                 [&](torch::Tensor& t) {
                                                   if (f.group != nullptr) f.group->allreduce_sum(t);
                                                 });
     f.update_norm = u.norm;
     f.bytes_sent = static_cast<double>(u.bytes);
-    f.epsilon = stats::dp_sgd_epsilon(1.0, c.client_noise_multiplier, f.rounds, c.client_delta).epsilon;
   }
-
 
   bool semi_supervised() const { return config_.algo == "semi_supervised"; }
 
@@ -682,7 +658,6 @@ class SupervisedLearner : public Learner {
       confident += keep.sum().item<double>();
       pseudo_correct += (pseudo.eq(u.labels).to(torch::kFloat32) * keep).sum().item<double>();
     }
-    ++epoch_;
     train_loss_ = loss_sum / static_cast<double>(std::max<int64_t>(seen, 1));
     train_accuracy_ = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(seen, 1));
     pseudo_label_fraction_ = confident / static_cast<double>(std::max<int64_t>(unlabeled, 1));
@@ -843,6 +818,5 @@ std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config,
                                                  Distributed* distributed) {
   return std::make_unique<SupervisedLearner>(config, device, distributed);
 }
-
 
 }  // namespace rlforge

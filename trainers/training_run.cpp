@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <sstream>
 
 #include "rlforge/envs/seeds.h"
 #include "rlforge/trainers/algorithm.h"
@@ -46,11 +45,7 @@ TrainingRun::TrainingRun(const ExperimentConfig& config, std::string run_dir, st
       throw ConfigError("agent.federated.client_env_options: " + std::to_string(clients.size()) + " entries for " +
                         std::to_string(world_size_) + " clients (ranks); give one per rank");
     }
-    std::stringstream items(clients[static_cast<std::size_t>(rank_)]);
-    for (std::string item; std::getline(items, item, ',');) {
-      const std::size_t eq = item.find('=');
-      rank_config_.env.options.set(item.substr(0, eq), item.substr(eq + 1));
-    }
+    rank_config_.env.options.set_assignments(clients[static_cast<std::size_t>(rank_)]);
   }
   learner_ = make_learner(rank_config_, device, distributed_);
   unit_ = learner_->step_unit();

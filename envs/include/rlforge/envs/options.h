@@ -37,6 +37,8 @@ class Options {
 
   // Parses "key=value" (the value stays text and is converted against the declaration).
   static std::pair<std::string, std::string> parse_assignment(const std::string& text);
+  // Sets each assignment of "key=value,key=value" (EnvError naming a malformed one).
+  Options& set_assignments(const std::string& text);
 
  private:
   std::map<std::string, OptionValue> values_;

@@ -150,6 +150,12 @@ struct SupervisedConfig {
   SemiSupervisedConfig semi;          // agent.algo: semi_supervised
 };
 
+// Whether `algo` learns from `data` (supervised, semi_supervised, self_supervised) rather than
+// from rewards: it counts epochs, not env steps.
+inline bool learns_from_data(const std::string& algo) {
+  return algo == "supervised" || algo == "semi_supervised" || algo == "self_supervised";
+}
+
 struct ExperimentConfig {
   std::string source;  // the file it came from
   RunSection run;
@@ -165,7 +171,7 @@ struct ExperimentConfig {
   // init_learning_rate_scale).
   TransferConfig transfer;
   FederatedConfig federated;  // agent.federated: supervised tables and PPO
-  bool learns_from_data() const { return algo == "supervised" || algo == "semi_supervised" || algo == "self_supervised"; }
+  bool learns_from_data() const { return rlforge::learns_from_data(algo); }
   // DQN, SAC, TD3, TQC: write the replay buffer (checkpoints/replay.bin) with every last.pt, so that --resume
   // is exact: "true", "false", or "auto" (when the buffer takes at most 256 MiB).
   std::string save_replay_buffer = "auto";
