@@ -215,8 +215,48 @@ class Tuner:
                  f"sampler TPE (seed {a.seed}), pruner {a.prune}")
         start = time.monotonic()
         if left > 0:
-            study.optimize(self.objective, n_trials=left, n_jobs=a.jobs, catch=(RuntimeError,))
+            self.run_trials(study, left, a.jobs)
         self.write_outputs(study, time.monotonic() - start)
+
+    def run_trials(self, study, count, jobs):
+        """COUNT trials, JOBS at a time, through ask and tell. Optuna 3.1's study.optimize with
+        n_jobs > 1 can hand the one enqueued trial (CONFIG's values) to two threads at once, which
+        then train into the same directory; here a lock makes each ask() take a trial of its own."""
+        lock = threading.Lock()
+        left = [count]
+        errors = []  # an unexpected error in a worker, raised again here once the others finish
+
+        def worker():
+            while True:
+                with lock:
+                    if left[0] == 0:
+                        return
+                    left[0] -= 1
+                    trial = study.ask()
+                try:
+                    value = self.objective(trial)
+                except optuna.TrialPruned:
+                    outcome = {"state": optuna.trial.TrialState.PRUNED}
+                except RuntimeError:  # the objective said which trial failed and where its log is
+                    outcome = {"state": optuna.trial.TrialState.FAIL}
+                except BaseException as error:
+                    with lock:
+                        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                        errors.append(error)
+                        left[0] = 0
+                    return
+                else:
+                    outcome = {"values": value}
+                with lock:
+                    study.tell(trial, **outcome)
+
+        threads = [threading.Thread(target=worker) for _ in range(max(1, min(jobs, count)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
 
     def write_outputs(self, study, session_seconds):
         a = self.args
