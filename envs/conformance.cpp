@@ -339,7 +339,7 @@ class Checker {
 
   std::string snapshot_continues() const {
     auto a = make();
-    if (!a->has_state()) return "note: the env exposes no state, so it cannot be snapshotted";
+    if (!a->can_snapshot()) return "note: the env cannot be snapshotted";
     Bytes obs(obs_bytes_);
     a->reset(settings_.seed + 21, obs.data());
     NumpyGenerator warmup(settings_.seed + 22);

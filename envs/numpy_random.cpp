@@ -1,5 +1,6 @@
 #include "rlforge/envs/numpy_random.h"
 
+#include <cmath>
 
 namespace rlforge {
 
@@ -85,6 +86,13 @@ void NumpyGenerator::set_state(const State& s) {
   increment_ = (static_cast<u128>(s.words[2]) << 64) | s.words[3];
   has_u32_ = s.has_u32;
   buffered_u32_ = s.u32;
+}
+
+double box_muller_normal(NumpyGenerator& rng) {
+  double u1 = rng.random();
+  while (u1 <= 0.0) u1 = rng.random();
+  const double u2 = rng.random();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
 }  // namespace rlforge

@@ -111,13 +111,6 @@ bool Space::contains(const void* value) const { return first_violation(value) < 
 
 namespace {
 
-// Not NumPy's ziggurat draws (see space.h): Box-Muller and inversion on the generator's doubles.
-double standard_normal(NumpyGenerator& rng) {
-  double u1 = rng.random();
-  while (u1 <= 0.0) u1 = rng.random();
-  const double u2 = rng.random();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-}
 double standard_exponential(NumpyGenerator& rng) { return -std::log1p(-rng.random()); }
 
 }  // namespace
@@ -159,7 +152,7 @@ void Space::sample(NumpyGenerator& rng, void* out) const {
       const double lo = low_[i], hi = high_[i];
       double x = 0.0;
       switch (group) {
-        case kUnbounded: x = standard_normal(rng); break;
+        case kUnbounded: x = box_muller_normal(rng); break;
         case kLowerBounded: x = lo + standard_exponential(rng); break;
         case kUpperBounded: x = hi - standard_exponential(rng); break;
         case kBounded: x = rng.uniform(lo, hi); break;

@@ -1,7 +1,10 @@
 #include "rlforge/envs/wrappers.h"
 
+#include "rlforge/envs/perturbations.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -441,6 +444,25 @@ int int_option(const ResolvedOptions& o, const std::string& name) {
   return static_cast<int>(v);
 }
 
+// A comma-separated list of numbers ("" is an empty list).
+std::vector<double> number_list(const ResolvedOptions& o, const std::string& name) {
+  std::vector<double> values;
+  const std::string& text = o.get_string(name);
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    char* parsed_end = nullptr;
+    const double v = std::strtod(item.c_str(), &parsed_end);
+    if (item.empty() || parsed_end != item.c_str() + item.size() || !std::isfinite(v)) {
+      throw EnvError(o.owner() + ": option '" + name + "' holds '" + item + "'; expected comma-separated numbers");
+    }
+    values.push_back(v);
+    start = end + 1;
+  }
+  return values;
+}
+
 struct WrapperEntry {
   std::vector<OptionDecl> options;
   std::function<std::unique_ptr<Env>(std::unique_ptr<Env>, const ResolvedOptions&)> make;
@@ -504,6 +526,53 @@ const std::map<std::string, WrapperEntry>& wrapper_table() {
         [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
           return std::make_unique<ResizeObservation>(std::move(env), int_option(o, "height"),
                                                      int_option(o, "width"));
+        }}},
+      // Perturbations (perturbations.h): the stress tests' and robust training's conditions.
+      {"ObservationNoise",
+       {{{"std", 0.1, "noise standard deviation, in units of `scale` (pixel levels for uint8 images)"},
+         {"scale", std::string(), "comma-separated per-element factors (empty: 1 for every element)"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<ObservationNoise>(std::move(env), o.get_double("std"),
+                                                    number_list(o, "scale"));
+        }}},
+      {"SensorFailure",
+       {{{"index", int64_t{0}, "observation element that fails"},
+         {"mode", std::string("stuck"), "stuck: held at its first value of the episode; dropped: replaced by `value`"},
+         {"value", 0.0, "what a dropped element reads"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          const std::string& mode = o.get_string("mode");
+          if (mode != "stuck" && mode != "dropped") {
+            throw EnvError(o.owner() + ": option 'mode' is '" + mode + "'; expected stuck or dropped");
+          }
+          return std::make_unique<SensorFailure>(std::move(env), o.get_int("index"),
+                                                 mode == "stuck" ? SensorFailure::Mode::Stuck
+                                                                 : SensorFailure::Mode::Dropped,
+                                                 static_cast<float>(o.get_double("value")));
+        }}},
+      {"ObservationDelay",
+       {{{"delay", int64_t{1}, "steps by which observations arrive late (>= 0)"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<ObservationDelay>(std::move(env), int_option(o, "delay"));
+        }}},
+      {"FrameDrop",
+       {{{"probability", 0.1, "chance in [0, 1] that a new observation is lost and the last one repeats"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<FrameDrop>(std::move(env), o.get_double("probability"));
+        }}},
+      {"ActionNoise",
+       {{{"scale", 0.1, "Box: noise std in half action ranges; Discrete: chance in [0, 1] of a random action"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<ActionNoise>(std::move(env), o.get_double("scale"));
+        }}},
+      {"ActionDelay",
+       {{{"delay", int64_t{1}, "steps by which actions take effect late (>= 0); a no-op before"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<ActionDelay>(std::move(env), int_option(o, "delay"));
+        }}},
+      {"StickyActions",
+       {{{"probability", 0.25, "chance in [0, 1] that the previous action is applied again"}},
+        [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
+          return std::make_unique<StickyActions>(std::move(env), o.get_double("probability"));
         }}},
   };
   return table;

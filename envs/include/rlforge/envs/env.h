@@ -86,8 +86,13 @@ class Env {
   bool needs_reset() const { return needs_reset_; }
 
   // Full physical state (Gymnasium's `env.state`), for debugging, planning and reference tests.
-  // Envs without one throw EnvError.
+  // Envs without one throw EnvError. has_state() also promises that the state holds everything
+  // step() depends on (set_state then replays the same steps); a wrapper with memory or draws of
+  // its own (a delay, noise) says false while still forwarding its inner env's state().
   virtual bool has_state() const { return false; }
+  // Whether snapshot() works: envs with a state, and envs that save more (ReplaySnapshotEnv,
+  // wrappers around envs that can).
+  virtual bool can_snapshot() const { return has_state(); }
   virtual std::vector<double> state() const;
   // Sets the state and makes the episode steppable, as if it had been reset into that state.
   void set_state(const std::vector<double>& state);

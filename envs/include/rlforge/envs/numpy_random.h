@@ -13,7 +13,7 @@
 //   random()       the top 53 bits of a 64-bit output, times 2^-53;
 //   integers       Lemire's multiply-shift with rejection, on 32-bit draws when the range fits.
 // Not provided: normal() and exponential() (NumPy's ziggurat tables), which no built-in env
-// needs; Space::sample draws unbounded Box elements another way (see space.h).
+// needs; Space::sample and the perturbation wrappers draw normals with box_muller_normal below.
 //
 // Every built-in env draws from this generator (Env::rng()), in Gymnasium's order, so that
 // reset(seed) starts the episode Gymnasium starts; Space::sample draws as Gymnasium's spaces do.
@@ -114,5 +114,9 @@ class NumpyGenerator {
   bool has_u32_ = false;
   uint32_t buffered_u32_ = 0;
 };
+
+// A standard normal by Box-Muller on two random() draws: not NumPy's ziggurat, so not Gymnasium's
+// numbers, but reproducible from the generator's state.
+double box_muller_normal(NumpyGenerator& rng);
 
 }  // namespace rlforge

@@ -31,6 +31,7 @@ class Wrapper : public Env {
   const Env& inner() const { return *inner_; }
   Env& unwrapped() override { return inner_->unwrapped(); }
   bool has_state() const override { return inner_->has_state(); }
+  bool can_snapshot() const override { return inner_->can_snapshot(); }
   std::vector<double> state() const override { return inner_->state(); }
   bool can_render() const override { return inner_->can_render(); }
   void render(Canvas& canvas) const override { inner_->render(canvas); }

@@ -14,6 +14,9 @@
 namespace rlforge {
 
 class ReplaySnapshotEnv : public Env {
+ public:
+  bool can_snapshot() const override { return true; }
+
  protected:
   explicit ReplaySnapshotEnv(EnvSpec spec);
   void begin_episode();
