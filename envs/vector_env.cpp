@@ -57,7 +57,8 @@ VectorEnv::VectorEnv(const VectorEnvConfig& config)
 VectorEnv::~VectorEnv() = default;
 
 std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config) {
-  std::unique_ptr<Env> env = make_env(config.id, config.options);
+  std::unique_ptr<Env> env = config.randomize.empty() ? make_env(config.id, config.options)
+                                                     : make_randomized_env(config.id, config.options, config.randomize);
   for (const auto& w : config.wrappers) env = wrap_env(std::move(env), w);
   return env;
 }

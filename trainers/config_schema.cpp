@@ -217,6 +217,26 @@ std::vector<KeyBinding> declare() {
     for (const auto& kv : v) c.env.options.set(kv.first.as<std::string>(), kv.second.Scalar());
   };
   add(options);
+  Decl randomize = field("env.randomize", kAll, ConfigType::Mapping, AT(env.id),
+                         "domain randomisation: env options drawn every episode, option: uniform:LOW:HIGH, "
+                         "loguniform:LOW:HIGH, int:LOW:HIGH or choice:A,B,...");
+  randomize.b.key.default_text = "{}";
+  randomize.b.get = [](const C& c) {
+    YAML::Node out(YAML::NodeType::Map);
+    for (const OptionDistribution& d : c.env.randomize) out[d.option] = d.text();
+    return out;
+  };
+  randomize.b.set = [](C& c, const YAML::Node& v) {
+    c.env.randomize.clear();
+    for (const auto& kv : v) {
+      try {
+        c.env.randomize.push_back(OptionDistribution::parse(kv.first.as<std::string>(), kv.second.Scalar()));
+      } catch (const EnvError&) {
+        // check_rules names the key and its line
+      }
+    }
+  };
+  add(randomize);
   add(integer("env.num_envs", kAll, AT(env.num_envs), "envs stepped together").min(1).max(INT_MAX));
   add(integer("env.threads", kAll, AT(env.threads), "threads stepping them (at most num_envs are used)").min(1).max(INT_MAX));
   Decl wrappers = field("env.wrappers", kAll, ConfigType::Wrappers, AT(env.id),
@@ -553,6 +573,17 @@ std::string misplaced_hint(const std::string& path, const std::string& algo) {
 }
 
 void check_rules(ExperimentConfig& c, const Locator& at) {
+  const YAML::Node randomize = at.node("env.randomize");
+  if (randomize.IsMap()) {
+    for (const auto& kv : randomize) {
+      const std::string option = kv.first.as<std::string>();
+      try {
+        OptionDistribution::parse(option, kv.second.Scalar());
+      } catch (const EnvError& e) {
+        at.fail_at(kv.second, "env.randomize." + option, e.what());
+      }
+    }
+  }
   if (c.learns_from_data()) {
     DataSection& d = c.data;
     const int sources = !d.dataset.empty() + !d.csv.empty() + !d.generate.empty();

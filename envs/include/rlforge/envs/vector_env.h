@@ -22,6 +22,7 @@
 
 #include "rlforge/envs/env.h"
 #include "rlforge/envs/options.h"
+#include "rlforge/envs/randomization.h"
 #include "rlforge/envs/wrappers.h"
 
 namespace rlforge {
@@ -34,6 +35,8 @@ struct VectorEnvConfig {
   std::vector<WrapperSpec> wrappers;
   int num_envs = 1;
   int threads = 1;
+  // Options drawn afresh every episode (domain randomisation, randomization.h), inside the wrappers.
+  std::vector<OptionDistribution> randomize = {};
 };
 
 // One env as the vector env builds each of its own: the registered simulator, then the wrappers.

@@ -1,0 +1,81 @@
+#pragma once
+// Domain randomisation (Tobin et al. 2017): env options drawn afresh for every episode, so that a
+// policy trained across them holds up when the deployed env differs from the default one.
+//
+//   uniform:LOW:HIGH      a number uniform in [LOW, HIGH)
+//   loguniform:LOW:HIGH   exp of a uniform in [ln LOW, ln HIGH), LOW > 0
+//   int:LOW:HIGH          an integer uniform in [LOW, HIGH], both included
+//   choice:A,B,...        one of the values (text, converted to the option's type by the env)
+//
+// `RandomizedEnv` builds a new simulator with freshly drawn options at every reset. Its own
+// generator draws the options; a seeded reset reseeds it from the seed (mixed, so its draws are
+// not the simulator's) and resets the simulator with that seed; an unseeded reset gives the new
+// simulator a seed drawn from the generator, so a stream of episodes is reproducible from its
+// first seed, in a vector env whatever the number of threads. Snapshots carry the drawn options.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rlforge/envs/env.h"
+#include "rlforge/envs/options.h"
+
+namespace rlforge {
+
+struct OptionDistribution {
+  enum class Kind { Uniform, LogUniform, Integer, Choice };
+  std::string option;
+  Kind kind = Kind::Uniform;
+  double low = 0, high = 0;          // Uniform, LogUniform, Integer
+  std::vector<std::string> choices;  // Choice
+
+  // Throws EnvError naming the option and the text when `text` is not one of the forms above.
+  static OptionDistribution parse(const std::string& option, const std::string& text);
+  std::string text() const;
+  // One draw, as a number: the value, or the index of a choice.
+  double draw(NumpyGenerator& rng) const;
+  // The option's value for a number draw() returned.
+  OptionValue value(double drawn) const;
+};
+
+class RandomizedEnv final : public Env {
+ public:
+  using Factory = std::function<std::unique_ptr<Env>(const Options&)>;
+  // `make` builds the simulator from options: `fixed` plus one value drawn from each distribution.
+  // Every draw must keep the spaces of the first env (an option that changes a bound, such as
+  // Pendulum's max_torque, cannot be randomised): EnvError otherwise.
+  RandomizedEnv(Factory make, Options fixed, std::vector<OptionDistribution> distributions);
+
+  // The options of the current episode (the fixed ones and the drawn ones).
+  const Options& current_options() const { return current_; }
+  Env& unwrapped() override { return inner_->unwrapped(); }
+  bool has_state() const override { return false; }  // the next episode's draws are not in the state
+  bool can_snapshot() const override { return inner_->can_snapshot(); }
+  std::vector<double> state() const override { return inner_->state(); }
+  bool can_render() const override { return inner_->can_render(); }
+  void render(Canvas& canvas) const override { inner_->render(canvas); }
+  RenderHints render_hints() const override { return inner_->render_hints(); }
+
+ protected:
+  void reset_impl(std::optional<uint64_t> seed, void* obs) override;
+  StepResult step_impl(const void* action, void* obs) override;
+  void snapshot_impl(SnapshotWriter& out) const override;
+  void restore_impl(SnapshotReader& in) override;
+
+ private:
+  void rebuild(const std::vector<double>& drawn);
+  Factory make_;
+  Options fixed_, current_;
+  std::vector<OptionDistribution> distributions_;
+  std::vector<double> drawn_;  // this episode's draws, one per distribution
+  std::unique_ptr<Env> inner_;
+};
+
+// The registered env `id` with `fixed` options, randomised over `distributions`.
+std::unique_ptr<Env> make_randomized_env(const std::string& id, const Options& fixed,
+                                         const std::vector<OptionDistribution>& distributions);
+
+}  // namespace rlforge
