@@ -124,6 +124,17 @@ std::vector<torch::Tensor> ActorCriticImpl::policy_parameters() const {
   return p;
 }
 
+ActorCriticImpl::Heads ActorCriticImpl::raw_outputs(const torch::Tensor& observations) {
+  const torch::AutoGradMode grad(true);
+  const torch::Tensor x = prepare(observations.to(torch::kFloat32), false);
+  if (discrete_) {
+    auto [head, value] = heads(x);
+    return {head, value};
+  }
+  const Policy p = gaussian(x);
+  return {p.mean, p.value};
+}
+
 ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& input) {
   if (!config_.use_sde) {
     auto [mean, value] = heads(input);

@@ -266,6 +266,12 @@ torch::Tensor Dqn::act(const torch::Tensor& observations, bool deterministic, to
   return torch::where(explore.to(greedy.device()), random.to(greedy.device()), greedy);
 }
 
+Agent::Outputs Dqn::differentiable_outputs(const torch::Tensor& observations) {
+  const torch::AutoGradMode grad(true);
+  const torch::Tensor q = q_->forward(q_->prepare(observations.to(device_, torch::kFloat32)));
+  return {q, std::get<0>(q.max(1))};
+}
+
 bool Dqn::uses_manual_gradient() const {
   return config_.manual_gradient && q_->manual_supported() && device_.is_cpu();
 }

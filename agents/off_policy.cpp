@@ -369,6 +369,15 @@ torch::Tensor OffPolicyAgent::act(const torch::Tensor& observations, bool determ
   return to_env_actions(act_scaled(observations, deterministic, generator));
 }
 
+Agent::Outputs OffPolicyAgent::differentiable_outputs(const torch::Tensor& observations) {
+  const torch::AutoGradMode grad(true);
+  const torch::Tensor obs = prepare(observations);
+  const torch::Tensor scaled = actor_->deterministic(obs);
+  // The first critic's estimate (the mean over its quantiles for TQC) of the action taken.
+  const torch::Tensor q = critic_->forward_one(critic_input(obs, scaled), 0);
+  return {to_env_actions(scaled), q.mean(-1)};
+}
+
 torch::Tensor OffPolicyAgent::td_targets(const ReplaySample& batch) {
   torch::NoGradGuard no_grad;
   const torch::Tensor next_obs = prepare(batch.next_observations);

@@ -104,6 +104,11 @@ torch::Tensor Ppo::act(const torch::Tensor& observations, bool deterministic, to
   return policy_->act(policy_->prepare(observations.to(device_), false), deterministic, generator).action;
 }
 
+Agent::Outputs Ppo::differentiable_outputs(const torch::Tensor& observations) {
+  const ActorCriticImpl::Heads h = policy_->raw_outputs(observations.to(device_));
+  return {h.head, h.value};
+}
+
 torch::Tensor Ppo::exploration_state() const { return policy_->noise(); }
 void Ppo::restore_exploration_state(const torch::Tensor& state) { policy_->set_noise(state); }
 void Ppo::reset_exploration(int64_t batch, torch::Generator& generator) { policy_->reset_noise(batch, generator); }

@@ -1,5 +1,7 @@
 #include "train_commands.h"
 
+#include "loaded_agent.h"
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -20,7 +22,7 @@
 #include "render_commands.h"
 #include "rlforge/envs/seeds.h"
 #include "rlforge/trainers/algorithm.h"
-#include "rlforge/trainers/evaluation.h"
+#include "rlforge/evaluation/evaluation.h"
 #include "rlforge/trainers/compute_threads.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/progress.h"
@@ -241,45 +243,6 @@ struct EvalArgs {
   std::vector<std::string> env_options;  // KEY=VALUE: the env as the agent meets it, changed
 };
 
-// A run directory's best checkpoint (else its last), or the checkpoint file itself.
-std::string checkpoint_of(const std::string& target) {
-  const fs::path p(target);
-  if (fs::is_directory(p)) {
-    for (const char* name : {"best.pt", "last.pt"}) {
-      if (fs::exists(p / "checkpoints" / name)) return (p / "checkpoints" / name).string();
-    }
-    throw std::runtime_error(target + ": no checkpoints/best.pt or checkpoints/last.pt in this directory");
-  }
-  if (!fs::exists(p)) throw std::runtime_error(target + ": no such run directory or checkpoint");
-  return target;
-}
-
-// A trained agent with the config it was trained with.
-struct LoadedAgent {
-  std::string checkpoint;
-  Checkpoint info;
-  ExperimentConfig config;
-  uint64_t seed = 0;             // of the agent's generator and of the evaluation envs
-  std::unique_ptr<Agent> agent;  // PPO's or DQN's, as the run's config says
-};
-
-// Without a seed, the run's held-out test seeds (rlforge/envs/seeds.h).
-LoadedAgent load_agent(const std::string& target, std::optional<uint64_t> seed) {
-  LoadedAgent agent;
-  agent.checkpoint = checkpoint_of(target);
-  agent.info = read_checkpoint_info(agent.checkpoint);
-  agent.config = parse_config(agent.info.config_yaml, agent.checkpoint + " (its config)");
-  agent.seed = seed.value_or(seeds::test(agent.config.run.seed));
-  set_compute_threads(agent.config.trainer.torch_threads);
-  VectorEnvConfig probe = agent.config.env;
-  probe.num_envs = 1;
-  // A run on a table has no env; make_agent says it has no policy.
-  const EnvSpec spec = probe.id.empty() ? EnvSpec{} : VectorEnv(probe).spec();
-  agent.agent = make_agent(agent.config, spec, agent.seed, resolve_device(agent.config.run.device));
-  load_checkpoint(agent.checkpoint, *agent.agent);
-  return agent;
-}
-
 PolicySource loaded_policy(const std::shared_ptr<LoadedAgent>& agent, bool stochastic) {
   PolicySource source;
   source.env = agent->config.env;
@@ -411,6 +374,36 @@ void add_train_commands(CLI::App& app, int& exit_code) {
                      "score of normalised reports)");
   add_plugin_option(*eval_cmd, eargs->plugins);
   eval_cmd->callback([&exit_code, eargs] { exit_code = run_reporting_errors([&] { return eval(*eargs); }); });
+}
+
+// A run directory's best checkpoint (else its last), or the checkpoint file itself.
+std::string checkpoint_of(const std::string& target) {
+  const fs::path p(target);
+  if (fs::is_directory(p)) {
+    for (const char* name : {"best.pt", "last.pt"}) {
+      if (fs::exists(p / "checkpoints" / name)) return (p / "checkpoints" / name).string();
+    }
+    throw std::runtime_error(target + ": no checkpoints/best.pt or checkpoints/last.pt in this directory");
+  }
+  if (!fs::exists(p)) throw std::runtime_error(target + ": no such run directory or checkpoint");
+  return target;
+}
+
+// Without a seed, the run's held-out test seeds (rlforge/envs/seeds.h).
+LoadedAgent load_agent(const std::string& target, std::optional<uint64_t> seed) {
+  LoadedAgent agent;
+  agent.checkpoint = checkpoint_of(target);
+  agent.info = read_checkpoint_info(agent.checkpoint);
+  agent.config = parse_config(agent.info.config_yaml, agent.checkpoint + " (its config)");
+  agent.seed = seed.value_or(seeds::test(agent.config.run.seed));
+  set_compute_threads(agent.config.trainer.torch_threads);
+  VectorEnvConfig probe = agent.config.env;
+  probe.num_envs = 1;
+  // A run on a table has no env; make_agent says it has no policy.
+  const EnvSpec spec = probe.id.empty() ? EnvSpec{} : VectorEnv(probe).spec();
+  agent.agent = make_agent(agent.config, spec, agent.seed, resolve_device(agent.config.run.device));
+  load_checkpoint(agent.checkpoint, *agent.agent);
+  return agent;
 }
 
 }  // namespace rlforge::cli

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 
+#include "rlforge/data/atomic_file.h"
 #include "rlforge/data/errors.h"
 
 namespace fs = std::filesystem;
@@ -151,3 +152,11 @@ void StagedDirectory::publish() {
 }
 
 }  // namespace rlforge::detail
+
+namespace rlforge {
+
+void write_data_file_atomically(const std::string& path, const std::string& content) {
+  detail::write_file_atomically(path, content);
+}
+
+}  // namespace rlforge

@@ -10,7 +10,7 @@
 #include "checkpoint_digest.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/vector_env.h"
-#include "rlforge/trainers/evaluation.h"
+#include "rlforge/evaluation/evaluation.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;

@@ -4,7 +4,7 @@
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/trainers/compute_threads.h"
-#include "rlforge/trainers/evaluation.h"
+#include "rlforge/evaluation/evaluation.h"
 #include "rlforge/trainers/rollout_collector.h"
 
 using namespace rlforge;

@@ -82,6 +82,7 @@ class ActorCriticImpl : public torch::nn::Module {
   torch::Tensor policy_output_recorded(const torch::Tensor& features, LinearTape& tape);
   std::vector<torch::Tensor> policy_parameters() const;
 
+
   // The Gaussian's log standard deviation: [d], or [features, d] with gSDE (undefined for
   // Discrete actions).
   const torch::Tensor& log_std() const { return log_std_; }
@@ -94,6 +95,9 @@ class ActorCriticImpl : public torch::nn::Module {
     torch::Tensor value;  // [B]
   };
   Heads forward_manual(const torch::Tensor& features);
+  // The policy head (logits, or the Gaussian's mean) and the value for raw observations, with
+  // autograd on whatever the caller's mode (Agent::differentiable_outputs).
+  Heads raw_outputs(const torch::Tensor& observations);
   // Given dLoss/dHead and dLoss/dValue at the last forward_manual(), overwrites the gradient of
   // every network parameter (log_std's is the caller's: the networks do not produce it).
   void backward_manual(const torch::Tensor& head_grad, const torch::Tensor& value_grad);

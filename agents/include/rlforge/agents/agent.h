@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <stdexcept>
+
 namespace rlforge {
 
 class Agent {
@@ -22,15 +24,30 @@ class Agent {
 
   // Exploration noise the agent keeps between calls to act() (PPO's gSDE weights; none by
   // default). An evaluation that samples actions takes it out, draws its own with
-  // reset_exploration() and puts it back (ExplorationScope, trainers/evaluation.h), so that
+  // reset_exploration() and puts it back (ExplorationScope, rlforge/evaluation/evaluation.h), so that
   // evaluating never changes what training draws next.
   virtual torch::Tensor exploration_state() const { return {}; }
   virtual void restore_exploration_state(const torch::Tensor& /*state*/) {}
   virtual void reset_exploration(int64_t /*batch*/, torch::Generator& /*generator*/) {}
 
+  // What the agent chooses its action from, as a function of raw observations [B, ...] converted
+  // to float32 (pixel levels for images), with autograd on: observation attacks and attributions
+  // differentiate it with respect to the observation. `action`: the logits (PPO) or Q-values (DQN)
+  // [B, n] for Discrete actions, the deterministic action before clipping [B, d] for Box ones;
+  // `value`: the critic's estimate [B] (DQN: the largest Q-value). Agents without a policy to
+  // attack throw std::logic_error.
+  struct Outputs {
+    torch::Tensor action, value;
+  };
+  virtual Outputs differentiable_outputs(const torch::Tensor& observations);
+
   // The agent's own random numbers (training's exploration, replay sampling, minibatch order).
   virtual torch::Generator& generator() = 0;
   virtual torch::Device device() const = 0;
 };
+
+inline Agent::Outputs Agent::differentiable_outputs(const torch::Tensor& /*observations*/) {
+  throw std::logic_error("this agent exposes no differentiable policy (attacks and attributions need PPO, DQN, SAC, TD3 or TQC)");
+}
 
 }  // namespace rlforge

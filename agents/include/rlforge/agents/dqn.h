@@ -128,6 +128,7 @@ class Dqn : public Agent {
 
   // Greedy actions (deterministic), or epsilon-greedy with exploration_final_eps.
   torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
+  Outputs differentiable_outputs(const torch::Tensor& observations) override;
   // Epsilon-greedy actions for `n` observations in the env's layout (`observations`: n rows of
   // the observation space's bytes, on the CPU): each row explores with probability `epsilon`
   // (a uniformly drawn action), else takes argmax Q. Draws from generator(); the network runs

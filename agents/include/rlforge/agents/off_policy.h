@@ -181,6 +181,7 @@ class OffPolicyAgent : public Agent {
   // squashed Gaussian sample (SAC, TQC) or the deterministic action (TD3, whose exploration
   // noise the trainer adds).
   torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
+  Outputs differentiable_outputs(const torch::Tensor& observations) override;
   // The same in the agent's [-1, 1] scale, for float observations [n, obs] on the CPU.
   torch::Tensor act_scaled(const torch::Tensor& observations, bool deterministic, torch::Generator& generator);
   // [-1, 1] actions -> the action space's bounds.

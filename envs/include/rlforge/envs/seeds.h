@@ -5,6 +5,7 @@
 //   validation      the in-training evaluations, which select best.pt: s + 1,000,000 + i;
 //   held-out test   the test evaluation at the end of a run (summary.yaml's `test`) and
 //                   `rlforge eval` unless --seed is given: s + 2,000,000 + i;
+//   stress          `rlforge stress` (every cell of a suite): s + 3,000,000 + i;
 //   rank K > 0      of a data-parallel run trains its env i on s + K * 10,000,019 + i.
 // The ranges stay disjoint for runs of fewer than a million envs or evaluation episodes.
 
@@ -14,12 +15,14 @@ namespace rlforge::seeds {
 
 inline constexpr std::uint64_t kValidationOffset = 1'000'000;
 inline constexpr std::uint64_t kTestOffset = 2'000'000;
+inline constexpr std::uint64_t kStressOffset = 3'000'000;
 // Past the test range, and prime, so that ranks' seeds do not line up with other runs' ranges.
 inline constexpr std::uint64_t kRankStride = 10'000'019;
 
 constexpr std::uint64_t training(std::uint64_t run_seed) { return run_seed; }
 constexpr std::uint64_t validation(std::uint64_t run_seed) { return run_seed + kValidationOffset; }
 constexpr std::uint64_t test(std::uint64_t run_seed) { return run_seed + kTestOffset; }
+constexpr std::uint64_t stress(std::uint64_t run_seed) { return run_seed + kStressOffset; }
 // The seed rank K of a data-parallel run trains with (rank 0: the run's own).
 constexpr std::uint64_t rank(std::uint64_t run_seed, int rank) {
   return run_seed + static_cast<std::uint64_t>(rank) * kRankStride;

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "rlforge/trainers/config.h"
-#include "rlforge/trainers/evaluation.h"
+#include "rlforge/evaluation/evaluation.h"
 #include "rlforge/trainers/learner.h"
 #include "rlforge/trainers/progress.h"
 

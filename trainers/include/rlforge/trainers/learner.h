@@ -23,7 +23,7 @@
 
 #include "rlforge/agents/agent.h"
 #include "rlforge/trainers/config.h"
-#include "rlforge/trainers/evaluation.h"
+#include "rlforge/evaluation/evaluation.h"
 #include "rlforge/trainers/learning_curve.h"
 
 namespace rlforge {

@@ -9,7 +9,7 @@
 
 #include "rlforge/agents/actor_critic.h"
 #include "rlforge/envs/vector_env.h"
-#include "rlforge/trainers/env_tensors.h"
+#include "rlforge/evaluation/env_tensors.h"
 #include "rlforge/replay/rollout_buffer.h"
 
 namespace rlforge {

@@ -17,7 +17,7 @@
 
 #include "rlforge/trainers/callback.h"
 #include "rlforge/trainers/config.h"
-#include "rlforge/trainers/evaluation.h"
+#include "rlforge/evaluation/evaluation.h"
 
 namespace rlforge {
 

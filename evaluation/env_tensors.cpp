@@ -1,4 +1,4 @@
-#include "rlforge/trainers/env_tensors.h"
+#include "rlforge/evaluation/env_tensors.h"
 
 namespace rlforge {
 

@@ -1,10 +1,10 @@
-#include "rlforge/trainers/evaluation.h"
+#include "rlforge/evaluation/evaluation.h"
 
 #include <cmath>
 #include <stdexcept>
 #include <vector>
 
-#include "rlforge/trainers/env_tensors.h"
+#include "rlforge/evaluation/env_tensors.h"
 
 #include <algorithm>
 #include <memory>
@@ -40,7 +40,8 @@ EvaluationResult evaluate_agent(Agent& agent, const VectorEnvConfig& config, int
                   config, episodes, seed);
 }
 
-EvaluationResult evaluate(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes, uint64_t seed) {
+EpisodeOutcomes run_episodes(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes,
+                             uint64_t seed, const ObservationHook& hook) {
   if (episodes <= 0) throw std::invalid_argument("evaluation needs episodes > 0");
   torch::NoGradGuard no_grad;
   VectorEnvConfig c = config;
@@ -50,39 +51,41 @@ EvaluationResult evaluate(const BatchPolicy& policy, const VectorEnvConfig& conf
   const int64_t n = venv.num_envs();
   EnvTensors env(venv);
 
-  // Env i runs episodes i, i + n, ... so that exactly `episodes` are counted.
-  std::vector<double> returns;
-  std::vector<int64_t> lengths;
-  int64_t running = std::min<int64_t>(episodes, n);
-  std::vector<bool> counting(static_cast<std::size_t>(n));
-  for (int64_t i = 0; i < n; ++i) counting[static_cast<std::size_t>(i)] = i < episodes;
-  int64_t next_episode = n;
+  // Env k runs episodes k, k + n, ... so that exactly `episodes` are counted.
+  EpisodeOutcomes out;
+  out.returns.assign(static_cast<std::size_t>(episodes), 0.0);
+  out.lengths.assign(static_cast<std::size_t>(episodes), 0);
+  std::vector<int64_t> episode_of(static_cast<std::size_t>(n));
+  for (int64_t k = 0; k < n; ++k) episode_of[static_cast<std::size_t>(k)] = k;
+  int64_t running = n;
   while (running > 0) {
-    env.step(policy(env.observations()));
-    for (int64_t i = 0; i < n; ++i) {
-      const auto k = static_cast<std::size_t>(i);
-      if (!(venv.terminated()[i] || venv.truncated()[i])) continue;
-      if (counting[k]) {
-        returns.push_back(venv.episode_returns()[i]);
-        lengths.push_back(venv.episode_lengths()[i]);
-        --running;
-      }
-      counting[k] = next_episode < episodes;
-      if (counting[k]) {
-        ++next_episode;
-        ++running;
-      }
+    const torch::Tensor observations = env.observations();
+    if (hook) hook(observations);
+    env.step(policy(observations));
+    for (int64_t k = 0; k < n; ++k) {
+      const auto slot = static_cast<std::size_t>(k);
+      if (!(venv.terminated()[k] || venv.truncated()[k]) || episode_of[slot] >= episodes) continue;
+      const auto e = static_cast<std::size_t>(episode_of[slot]);
+      out.returns[e] = venv.episode_returns()[k];
+      out.lengths[e] = venv.episode_lengths()[k];
+      episode_of[slot] += n;
+      if (episode_of[slot] >= episodes) --running;
     }
   }
+  return out;
+}
+
+EvaluationResult evaluate(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes, uint64_t seed) {
+  const EpisodeOutcomes outcomes = run_episodes(policy, config, episodes, seed);
   EvaluationResult r;
-  r.episodes = static_cast<int64_t>(returns.size());
-  for (std::size_t i = 0; i < returns.size(); ++i) {
-    r.mean_return += returns[i];
-    r.mean_length += static_cast<double>(lengths[i]);
+  r.episodes = static_cast<int64_t>(outcomes.returns.size());
+  for (std::size_t i = 0; i < outcomes.returns.size(); ++i) {
+    r.mean_return += outcomes.returns[i];
+    r.mean_length += static_cast<double>(outcomes.lengths[i]);
   }
   r.mean_return /= static_cast<double>(r.episodes);
   r.mean_length /= static_cast<double>(r.episodes);
-  for (double v : returns) r.std_return += (v - r.mean_return) * (v - r.mean_return);
+  for (double v : outcomes.returns) r.std_return += (v - r.mean_return) * (v - r.mean_return);
   r.std_return = std::sqrt(r.std_return / static_cast<double>(r.episodes));
   return r;
 }

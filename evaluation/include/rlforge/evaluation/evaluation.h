@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "rlforge/agents/actor_critic.h"
 #include "rlforge/agents/agent.h"
@@ -23,8 +24,22 @@ struct EvaluationResult {
 // Actions for a batch of raw observations [B, ...] (the env's dtype, CPU): [B] or [B, d], any device.
 using BatchPolicy = std::function<torch::Tensor(const torch::Tensor& observations)>;
 
-// Runs exactly `episodes` episodes (the first `episodes` to start, so the result does not
-// favour short ones) on a vector env built from `config`, seeded `seed`.
+// Every episode's return and length, in the order the episodes started: episode i of env k of the
+// vector env is episode k + i * num_envs, so that two runs with the same seed pair episode for
+// episode (the same start), whatever differs between them (a perturbation, an attack).
+struct EpisodeOutcomes {
+  std::vector<double> returns;
+  std::vector<int64_t> lengths;
+};
+// Sees every batch of observations before the policy does (statistics of what the policy saw).
+using ObservationHook = std::function<void(const torch::Tensor& observations)>;
+
+// Runs exactly `episodes` episodes on a vector env built from `config`, seeded `seed`; each env
+// runs its share whatever their lengths, so the result does not favour short episodes.
+EpisodeOutcomes run_episodes(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes,
+                             uint64_t seed, const ObservationHook& hook = {});
+
+// The mean and spread of run_episodes.
 EvaluationResult evaluate(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes, uint64_t seed);
 // The same for any agent (PPO, DQN): its most likely action when `deterministic`.
 EvaluationResult evaluate_agent(Agent& agent, const VectorEnvConfig& config, int64_t episodes, uint64_t seed,

@@ -1,0 +1,105 @@
+#include "stress_commands.h"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "cli_errors.h"
+#include "env_commands.h"
+#include "loaded_agent.h"
+#include "rlforge/data/atomic_file.h"
+#include "rlforge/envs/seeds.h"
+#include "rlforge/evaluation/stress.h"
+
+namespace fs = std::filesystem;
+
+namespace rlforge::cli {
+
+namespace {
+
+struct StressArgs {
+  std::string target;
+  std::string suite;
+  std::string out;
+  int64_t episodes = 0;  // 0: the suite's
+  int64_t seed = -1;     // -1: the run's stress seeds
+  double threshold = std::numeric_limits<double>::quiet_NaN();
+  int envs = 16;
+  int threads = 1;
+  bool stochastic = false;
+  bool print_suite = false;
+  std::vector<std::string> plugins;
+};
+
+int stress(const StressArgs& args) {
+  load_plugins(args.plugins);
+  const bool given_seed = args.seed >= 0;
+  LoadedAgent loaded = load_agent(args.target, std::nullopt);
+  if (loaded.config.env.id.empty()) {
+    throw std::runtime_error(args.target + ": the run learned from a table; stress tests need an env");
+  }
+  const uint64_t seed = given_seed ? static_cast<uint64_t>(args.seed) : seeds::stress(loaded.config.run.seed);
+  VectorEnvConfig probe = loaded.config.env;
+  probe.randomize.clear();
+  probe.num_envs = 1;
+  probe.threads = 1;
+  const EnvSpec spec = VectorEnv(probe).spec();
+  StressSuite suite = args.suite.empty() ? default_stress_suite(spec) : read_stress_suite(args.suite);
+  if (args.episodes > 0) suite.episodes = args.episodes;
+  if (args.print_suite) {
+    std::cout << stress_suite_yaml(suite);
+    return 0;
+  }
+  const fs::path out = !args.out.empty()                  ? fs::path(args.out)
+                       : fs::is_directory(args.target)   ? fs::path(args.target) / "stress"
+                                                         : fs::path("stress");
+  fs::create_directories(out);
+  StressSettings settings;
+  settings.seed = seed;
+  settings.episodes = suite.episodes;
+  settings.num_envs = args.envs;
+  settings.threads = args.threads;
+  settings.deterministic = !args.stochastic;
+  if (!std::isnan(args.threshold)) settings.threshold = args.threshold;
+  settings.progress = [](const std::string& line) { std::cout << line << std::endl; };
+  std::cout << "stress: " << loaded.checkpoint << " (" << loaded.info.env_steps << " env steps) on " << spec.id << ", "
+            << suite.source << ": " << suite.perturbations.size() << " perturbations, " << suite.episodes
+            << " episodes per cell, seeds " << seed << " + i" << (given_seed ? "" : " (the run's stress seeds)")
+            << std::endl;
+  const StressReport report = run_stress(*loaded.agent, loaded.config.env, suite, settings);
+  write_data_file_atomically((out / "suite.yaml").string(), stress_suite_yaml(suite));
+  const std::vector<std::string> plots = write_stress_report(report, out.string());
+  std::cout << "stress: " << report.perturbations.size() << " perturbations in " << report.seconds << " s\n"
+            << "results: " << (out / "stress.yaml").string() << ", " << (out / "stress.csv").string() << ", "
+            << plots.size() << " plots, the suite in " << (out / "suite.yaml").string() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void add_stress_commands(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<StressArgs>();
+  auto* cmd = app.add_subcommand(
+      "stress", "Stress-test a trained policy: returns under env parameter shifts, observation noise, sensor "
+                "failures, delays, action noise, sticky actions and FGSM/PGD observation attacks, with IQM intervals");
+  cmd->add_option("RUN", args->target, "Run directory (its best checkpoint) or checkpoint file")->required();
+  cmd->add_option("--suite", args->suite, "A suite file (YAML, see docs/robustness.md); default: the env's own suite");
+  cmd->add_option("--episodes", args->episodes, "Episodes per cell (default: the suite's, 20)")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cmd->add_option("--out", args->out, "Where the results go (default: RUN/stress)");
+  cmd->add_option("--seed", args->seed,
+                  "First seed of the stress episodes (>= 0); default: the run's run.seed + 3000000, which training "
+                  "and its evaluations never use")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threshold", args->threshold, "Return a cell must keep (default: the env's reward threshold)");
+  cmd->add_option("--envs", args->envs, "Episodes run at once")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--threads", args->threads, "Threads stepping them")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_flag("--stochastic", args->stochastic, "Sample actions instead of taking the most likely");
+  cmd->add_flag("--print-suite", args->print_suite, "Print the suite (the default one, or --suite's) as YAML and stop");
+  add_plugin_option(*cmd, args->plugins);
+  cmd->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return stress(*args); }); });
+}
+
+}  // namespace rlforge::cli

@@ -1,0 +1,116 @@
+#pragma once
+// Stress tests: how a trained policy's return holds up under distribution shift and attack.
+//
+// A suite lists perturbations; each is a grid of settings (the product of its axes) run on top of
+// the run's env. An axis is one of
+//   env.OPTION       an env option (physical parameters: gravity, masses, engine power, ...)
+//   wrapper.OPTION   an option of the perturbation's wrapper (rlforge/envs/perturbations.h:
+//                    observation noise, sensor failures, delays, sticky actions, frame drops)
+//   attack.epsilon   the radius of an observation attack (attacks.h)
+// Every cell plays the same held-out stress seeds (common random numbers: the cells differ only
+// in the perturbation), and reports the mean return and the IQM with a 95% bootstrap interval
+// over its episodes. Observation noise and attack radii on vector observations are in units of
+// the per-element standard deviation of the observations the policy saw on its clean episodes.
+//
+// Suite files (YAML):
+//   episodes: 20                   # per cell (optional; `rlforge stress --episodes` overrides)
+//   perturbations:
+//     - name: gravity and wind
+//       env_options: {enable_wind: true}
+//       grid: {env.gravity: [-11.9, -8, -4], env.wind_power: [0, 10, 20]}
+//     - name: observation noise
+//       wrapper: ObservationNoise    # or {name: SensorFailure, options: {mode: stuck}}
+//       grid: {wrapper.std: [0, 0.1, 0.3, 1]}
+//     - name: pgd
+//       attack: {method: pgd, objective: action, steps: 10, step_size: 0}
+//       grid: {attack.epsilon: [0, 0.05, 0.1, 0.2]}
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rlforge/agents/agent.h"
+#include "rlforge/envs/vector_env.h"
+#include "rlforge/evaluation/attacks.h"
+#include "rlforge/stats/bootstrap.h"
+
+namespace rlforge {
+
+struct StressAxis {
+  std::string key;                  // env.OPTION, wrapper.OPTION or attack.epsilon
+  std::vector<std::string> values;  // as written (the env or wrapper converts them)
+};
+
+struct StressPerturbation {
+  std::string name;
+  Options env_options;                 // fixed for every cell
+  std::optional<WrapperSpec> wrapper;  // with its fixed options
+  std::optional<AttackSettings> attack;
+  std::vector<StressAxis> grid;
+};
+
+struct StressSuite {
+  std::string source;  // the file, or "default suite for ID"
+  int64_t episodes = 20;
+  std::vector<StressPerturbation> perturbations;
+};
+
+// Throws std::runtime_error "FILE:LINE: what" for a malformed suite (unknown keys, an axis that
+// names no env option, wrapper option or attack radius, an empty grid).
+StressSuite read_stress_suite(const std::string& path);
+// The suite `rlforge stress` runs without --suite: the env's physical parameters (where it
+// declares them), observation noise, stuck and dropped sensors, observation and action delays,
+// action noise, sticky actions, frame drops (images) and FGSM/PGD attacks on action and value.
+StressSuite default_stress_suite(const EnvSpec& spec);
+// The suite as a suite file (written beside the results, so that a run can be repeated).
+std::string stress_suite_yaml(const StressSuite& suite);
+
+struct StressCell {
+  std::vector<std::pair<std::string, std::string>> setting;  // axis key -> value
+  std::vector<double> returns;                               // one per episode, in seed order
+  double mean_return = 0, mean_length = 0;
+  stats::Interval iqm;  // point and 95% stratified-bootstrap interval over episodes
+};
+
+struct StressPerturbationResult {
+  std::string name, description;
+  std::vector<StressCell> cells;
+  int64_t cells_below = 0;  // IQM below the threshold (when there is one)
+  std::string summary;      // one line: where the return first falls below the threshold
+};
+
+struct StressReport {
+  std::string env_id, suite_source;
+  uint64_t seed = 0;
+  int64_t episodes = 0;
+  std::optional<double> threshold;  // the env's reward threshold, or --threshold
+  StressCell clean;
+  std::vector<float> observation_std;  // what noise and attack radii are measured in (vectors)
+  std::vector<StressPerturbationResult> perturbations;
+  double seconds = 0;
+};
+
+struct StressSettings {
+  uint64_t seed = 0;  // of the stress episodes (rlforge/envs/seeds.h: seeds::stress)
+  int64_t episodes = 20;
+  int num_envs = 16;  // episodes at once
+  int threads = 1;
+  bool deterministic = true;
+  std::optional<double> threshold;
+  std::function<void(const std::string&)> progress;  // one line per perturbation
+};
+
+// Runs every cell of `suite` with `agent` on `env` (its randomisation, if any, is dropped: each
+// cell is one fixed condition).
+StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSuite& suite,
+                        const StressSettings& settings);
+
+// stress.yaml (every cell: setting, mean, IQM and its interval, episodes; the summaries), stress.csv
+// (one row per cell) and one PNG per perturbation (IQM against the grid, with interval bands and
+// the threshold), all written atomically into `dir`. Returns the PNG paths.
+std::vector<std::string> write_stress_report(const StressReport& report, const std::string& dir);
+
+}  // namespace rlforge
