@@ -197,8 +197,8 @@ std::vector<ShiftSpec> physical_shifts(const std::string& id) {
         {"hull_density", {"2.5", "5", "7.5", "10"}, {}},
         {"terrain_roughness", {"0", "1", "2", "3"}, {}}}},
       {"CarRacing-v3",
-       {{"engine_power", {"50000000", "75000000", "100000000", "125000000"}, {}},
-        {"friction_limit", {"500000", "750000", "1000000", "1250000"}, {}}}},
+       {{"engine_power", {"20000", "30000", "40000", "50000"}, {}},
+        {"friction_limit", {"200", "300", "400", "500"}, {}}}},
   };
   std::string key = id;
   if (id == "LunarLanderContinuous-v3") key = "LunarLander-v3";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../param_checks.h"
 #include "ground_contacts.h"
 #include "rlforge/render/canvas.h"
 
@@ -12,6 +13,7 @@ namespace rlforge {
 
 namespace {
 constexpr double kFps = 50.0, kScale = 30.0;
+// kMotorsTorque is the default motor torque; the reward's torque cost keeps it (see the header).
 constexpr double kMotorsTorque = 80.0, kSpeedHip = 4.0, kSpeedKnee = 6.0;
 constexpr double kLidarRange = 160.0 / kScale;
 constexpr double kInitialRandom = 5.0;
@@ -60,6 +62,9 @@ BipedalWalker::BipedalWalker(Params params)
     : ReplaySnapshotEnv(walker_spec(params.hardcore)),
       params_(params),
       contacts_(std::make_unique<detail::GroundContacts>(&hull_, &game_over_)) {
+  detail::require_non_negative_float(id(), "motor_torque", params.motor_torque);
+  detail::require_positive_float(id(), "hull_density", params.hull_density);
+  detail::require_non_negative(id(), "terrain_roughness", params.terrain_roughness);
   for (int k : {1, 3}) contacts_->watch(&legs_[k], &ground_contact_[k]);  // the lower legs
 }
 
@@ -104,7 +109,9 @@ void BipedalWalker::generate_terrain() {
     if (state == kGrassState && !oneshot) {
       const double d = kTerrainHeight - y;
       velocity = 0.8 * velocity + 0.01 * (d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0);
-      if (i > kTerrainStartpad) velocity += r.uniform(-1.0, 1.0) / kScale;
+      // Drawn at every roughness, so that the draws after it stay the same.
+      if (i > kTerrainStartpad)
+        velocity += params_.terrain_roughness * (r.uniform(-1.0, 1.0) / kScale);
       y += velocity;
     } else if (state == kPit && oneshot) {
       counter = r.integers(3, 5);
@@ -200,7 +207,7 @@ void BipedalWalker::reset_impl(std::optional<uint64_t>, void* obs) {
     shape.Set(v, 5);
     b2FixtureDef fd;
     fd.shape = &shape;
-    fd.density = 5.0f;
+    fd.density = static_cast<float>(params_.hull_density);
     fd.friction = 0.1f;
     fd.restitution = 0.0f;
     fd.filter.categoryBits = kWalker;
@@ -234,7 +241,7 @@ void BipedalWalker::reset_impl(std::optional<uint64_t>, void* obs) {
     hip.referenceAngle = upper->GetAngle() - hull_->GetAngle();  // pybox2d sets it; C++ does not
     hip.enableMotor = true;
     hip.enableLimit = true;
-    hip.maxMotorTorque = static_cast<float>(kMotorsTorque);
+    hip.maxMotorTorque = static_cast<float>(params_.motor_torque);
     hip.motorSpeed = static_cast<float>(i);
     hip.lowerAngle = -0.8f;
     hip.upperAngle = 1.1f;
@@ -259,7 +266,7 @@ void BipedalWalker::reset_impl(std::optional<uint64_t>, void* obs) {
     knee.referenceAngle = lower->GetAngle() - upper->GetAngle();
     knee.enableMotor = true;
     knee.enableLimit = true;
-    knee.maxMotorTorque = static_cast<float>(kMotorsTorque);
+    knee.maxMotorTorque = static_cast<float>(params_.motor_torque);
     knee.motorSpeed = 1.0f;
     knee.lowerAngle = -1.6f;
     knee.upperAngle = -0.1f;
@@ -287,7 +294,8 @@ StepResult BipedalWalker::advance(const float* action, void* obs) {
       if (!b->IsAwake()) b->SetAwake(true);
     }
     joints_[j]->SetMotorSpeed(static_cast<float>((j % 2 == 0 ? kSpeedHip : kSpeedKnee) * sign));
-    joints_[j]->SetMaxMotorTorque(static_cast<float>(kMotorsTorque * std::min(1.0, std::abs(a[j]))));
+    joints_[j]->SetMaxMotorTorque(
+        static_cast<float>(params_.motor_torque * std::min(1.0, std::abs(a[j]))));
   }
   world_->Step(static_cast<float>(1.0 / kFps), 6 * 30, 2 * 30);
 

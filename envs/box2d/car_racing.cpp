@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "../param_checks.h"
 #include "rlforge/render/offscreen_canvas.h"
 
 namespace rlforge {
@@ -33,6 +34,9 @@ constexpr double kSize = 0.02;
 constexpr double kEnginePower = 100000000 * kSize * kSize;
 constexpr double kWheelMomentOfInertia = 4000 * kSize * kSize;
 constexpr double kFrictionLimit = 1000000 * kSize * kSize;  // on road; 60% of it on grass
+// The parameters' defaults are Gymnasium's constants, to the bit.
+static_assert(CarRacing::Params{}.engine_power == kEnginePower);
+static_assert(CarRacing::Params{}.friction_limit == kFrictionLimit);
 constexpr double kWheelR = 27, kWheelW = 14;
 constexpr double kWheelPos[4][2] = {{-55, +80}, {+55, +80}, {-55, -82}, {+55, -82}};
 constexpr double kHullPoly1[4][2] = {{-60, +130}, {+60, +130}, {+60, +110}, {-60, +110}};
@@ -95,6 +99,9 @@ CarRacing::CarRacing(Params params) : ReplaySnapshotEnv(car_spec(params.continuo
     throw EnvError(id() + ": lap_complete_percent must be in (0, 1], got " +
                    std::to_string(params.lap_complete_percent));
   }
+  detail::require_non_negative(id(), "engine_power", params.engine_power);
+  detail::require_positive(id(), "friction_limit", params.friction_limit);
+  detail::require_positive(id(), "road_friction", params.road_friction);
   contacts_ = std::make_unique<Contacts>(*this);
   if (params.observation_render == Params::ObservationRender::kGymnasium) {
     obs_canvas_ = std::make_unique<OffscreenCanvas>(static_cast<int>(kWindowW), static_cast<int>(kWindowH));
@@ -380,8 +387,12 @@ void CarRacing::car_step(double dt) {
     const double diff = w.steer - w.joint->GetJointAngle();
     w.joint->SetMotorSpeed(static_cast<float>(sign(diff) * std::min(50.0 * std::abs(diff), 3.0)));
 
+    // Gymnasium: the grass limit, or the largest of it and the road's (every tile has the same
+    // road_friction).
     const bool grass = w.tiles_touched == 0;
-    const double friction_limit = grass ? kFrictionLimit * 0.6 : kFrictionLimit;  // road friction 1.0
+    const double grass_limit = params_.friction_limit * 0.6;
+    const double friction_limit =
+        grass ? grass_limit : std::max(grass_limit, params_.friction_limit * params_.road_friction);
 
     const b2Vec2 forw = w.body->GetWorldVector(b2Vec2(0.0f, 1.0f));
     const b2Vec2 side = w.body->GetWorldVector(b2Vec2(1.0f, 0.0f));
@@ -390,7 +401,8 @@ void CarRacing::car_step(double dt) {
     const double vs = static_cast<double>(side.x) * v.x + static_cast<double>(side.y) * v.y;
 
     // Engine power into the wheel's rotational energy (5 keeps it finite at rest).
-    w.omega += dt * kEnginePower * w.gas / kWheelMomentOfInertia / (std::abs(w.omega) + 5.0);
+    w.omega +=
+        dt * params_.engine_power * w.gas / kWheelMomentOfInertia / (std::abs(w.omega) + 5.0);
     if (w.brake >= 0.9) {
       w.omega = 0;
     } else if (w.brake > 0) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../param_checks.h"
 #include "ground_contacts.h"
 #include "rlforge/render/canvas.h"
 
@@ -12,8 +13,6 @@ namespace rlforge {
 
 namespace {
 constexpr double kFps = 50.0;
-constexpr double kMainEnginePower = 13.0;
-constexpr double kSideEnginePower = 0.6;
 constexpr double kInitialRandom = 1000.0;
 constexpr double kLegAway = 20.0, kLegDown = 18.0, kLegW = 2.0, kLegH = 8.0;
 constexpr double kLegSpringTorque = 40.0;
@@ -54,6 +53,8 @@ LunarLander::LunarLander(Params params) : ReplaySnapshotEnv(lander_spec(params.c
   if (!(params.turbulence_power >= 0.0)) {
     throw EnvError(id() + ": turbulence_power must be >= 0, got " + std::to_string(params.turbulence_power));
   }
+  detail::require_non_negative(id(), "main_engine_power", params.main_engine_power);
+  detail::require_non_negative(id(), "side_engine_power", params.side_engine_power);
   contacts_ = std::make_unique<detail::GroundContacts>(&lander_, &game_over_);
   for (int i = 0; i < 2; ++i) contacts_->watch(&legs_[i], &leg_contact_[i]);
 }
@@ -219,9 +220,10 @@ StepResult LunarLander::advance(double main_power, double side_direction, double
     const double ox = tip_x * k + side_x * d1;
     const double oy = -tip_y * k - side_y * d1;
     const b2Vec2 at(static_cast<float>(p.x + ox), static_cast<float>(p.y + oy));
-    lander_->ApplyLinearImpulse(b2Vec2(static_cast<float>(-ox * kMainEnginePower * main_power),
-                                       static_cast<float>(-oy * kMainEnginePower * main_power)),
-                                at, true);
+    lander_->ApplyLinearImpulse(
+        b2Vec2(static_cast<float>(-ox * params_.main_engine_power * main_power),
+               static_cast<float>(-oy * params_.main_engine_power * main_power)),
+        at, true);
   }
   if (side_power > 0.0) {
     const double l = 3 * d1 + side_direction * kSideEngineAway / kScale;
@@ -230,9 +232,10 @@ StepResult LunarLander::advance(double main_power, double side_direction, double
     // Gymnasium's application point mixes 17 px (x) and 14 px (y); kept for fidelity.
     const b2Vec2 at(static_cast<float>(p.x + ox - tip_x * 17 / kScale),
                     static_cast<float>(p.y + oy + tip_y * kSideEngineHeight / kScale));
-    lander_->ApplyLinearImpulse(b2Vec2(static_cast<float>(-ox * kSideEnginePower * side_power),
-                                       static_cast<float>(-oy * kSideEnginePower * side_power)),
-                                at, true);
+    lander_->ApplyLinearImpulse(
+        b2Vec2(static_cast<float>(-ox * params_.side_engine_power * side_power),
+               static_cast<float>(-oy * params_.side_engine_power * side_power)),
+        at, true);
   }
   main_power_ = main_power;
   side_power_ = side_direction * side_power;

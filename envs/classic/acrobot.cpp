@@ -3,16 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../param_checks.h"
+
 namespace rlforge {
 
 namespace {
 constexpr double kDt = 0.2;
-constexpr double kLinkLength1 = 1.0;
-constexpr double kLinkMass1 = 1.0;
-constexpr double kLinkMass2 = 1.0;
-constexpr double kLinkComPos1 = 0.5;
-constexpr double kLinkComPos2 = 0.5;
-constexpr double kLinkMoi = 1.0;
 constexpr double kMaxVel1 = 4 * M_PI;
 constexpr double kMaxVel2 = 9 * M_PI;
 constexpr double kAvailableTorque[3] = {-1.0, 0.0, 1.0};
@@ -33,9 +29,9 @@ EnvSpec acrobot_spec() {
 using State5 = std::array<double, 5>;  // theta1, theta2, dtheta1, dtheta2, torque
 
 // Equations of motion ("book" variant), with Gymnasium's order of operations.
-State5 derivatives(const State5& s) {
-  const double m1 = kLinkMass1, m2 = kLinkMass2, l1 = kLinkLength1;
-  const double lc1 = kLinkComPos1, lc2 = kLinkComPos2, i1 = kLinkMoi, i2 = kLinkMoi;
+State5 derivatives(const Acrobot::Params& p, const State5& s) {
+  const double m1 = p.link_mass_1, m2 = p.link_mass_2, l1 = p.link_length_1;
+  const double lc1 = p.link_com_pos_1, lc2 = p.link_com_pos_2, i1 = p.link_moi, i2 = p.link_moi;
   const double a = s[4];
   const double theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3];
   const double cos_t2 = std::cos(theta2), sin_t2 = std::sin(theta2);
@@ -71,7 +67,17 @@ double wrap(double x, double m, double big_m) {
 }
 }  // namespace
 
-Acrobot::Acrobot() : Env(acrobot_spec()) {}
+Acrobot::Acrobot() : Acrobot(Params{}) {}
+
+Acrobot::Acrobot(Params params) : Env(acrobot_spec()), params_(params) {
+  detail::require_positive(id(), "link_length_1", params.link_length_1);
+  detail::require_positive(id(), "link_length_2", params.link_length_2);
+  detail::require_positive(id(), "link_mass_1", params.link_mass_1);
+  detail::require_positive(id(), "link_mass_2", params.link_mass_2);
+  detail::require_non_negative(id(), "link_com_pos_1", params.link_com_pos_1);
+  detail::require_non_negative(id(), "link_com_pos_2", params.link_com_pos_2);
+  detail::require_positive(id(), "link_moi", params.link_moi);
+}
 
 void Acrobot::write_observation(void* obs) const {
   auto* o = static_cast<float*>(obs);
@@ -94,10 +100,10 @@ StepResult Acrobot::step_impl(const void* action, void* obs) {
   const State5 y0 = {s_[0], s_[1], s_[2], s_[3], torque};
   // One classical RK4 step over [0, dt].
   const double dt = kDt, dt2 = kDt / 2.0;
-  const State5 k1 = derivatives(y0);
-  const State5 k2 = derivatives(axpy(y0, dt2, k1));
-  const State5 k3 = derivatives(axpy(y0, dt2, k2));
-  const State5 k4 = derivatives(axpy(y0, dt, k3));
+  const State5 k1 = derivatives(params_, y0);
+  const State5 k2 = derivatives(params_, axpy(y0, dt2, k1));
+  const State5 k3 = derivatives(params_, axpy(y0, dt2, k2));
+  const State5 k4 = derivatives(params_, axpy(y0, dt, k3));
   State5 y1;
   for (int i = 0; i < 4; ++i) y1[i] = y0[i] + dt / 6.0 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
 

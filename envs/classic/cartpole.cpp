@@ -3,17 +3,12 @@
 #include <cmath>
 #include <limits>
 
+#include "../param_checks.h"
+
 namespace rlforge {
 
 namespace {
-// Gymnasium's constants, and its derived ones computed the same way so the doubles agree.
-constexpr double kGravity = 9.8;
-constexpr double kMassCart = 1.0;
-constexpr double kMassPole = 0.1;
-constexpr double kTotalMass = kMassPole + kMassCart;
-constexpr double kLength = 0.5;  // half the pole's length
-constexpr double kPoleMassLength = kMassPole * kLength;
-constexpr double kForceMag = 10.0;
+// Gymnasium's constants (the physical ones are Params).
 constexpr double kTau = 0.02;
 const double kThetaThreshold = 12 * 2 * M_PI / 360;
 constexpr double kXThreshold = 2.4;
@@ -34,7 +29,18 @@ EnvSpec cartpole_spec() {
 
 CartPole::CartPole() : CartPole(Params{}) {}
 
-CartPole::CartPole(Params params) : Env(cartpole_spec()), params_(params) {}
+CartPole::CartPole(Params params)
+    : Env(cartpole_spec()),
+      params_(params),
+      // Gymnasium: total_mass = masspole + masscart, polemass_length = masspole * length.
+      total_mass_(params.masspole + params.masscart),
+      polemass_length_(params.masspole * params.length) {
+  detail::require_non_negative(id(), "gravity", params.gravity);
+  detail::require_positive(id(), "masscart", params.masscart);
+  detail::require_positive(id(), "masspole", params.masspole);
+  detail::require_positive(id(), "length", params.length);
+  detail::require_non_negative(id(), "force_mag", params.force_mag);
+}
 
 void CartPole::write_observation(void* obs) const {
   auto* o = static_cast<float*>(obs);
@@ -54,14 +60,16 @@ void CartPole::reset_impl(std::optional<uint64_t>, void* obs) {
 }
 
 StepResult CartPole::step_impl(const void* action, void* obs) {
-  const double force = *static_cast<const int64_t*>(action) == 1 ? kForceMag : -kForceMag;
+  const Params& p = params_;
+  const double force = *static_cast<const int64_t*>(action) == 1 ? p.force_mag : -p.force_mag;
   const double costheta = std::cos(theta_);
   const double sintheta = std::sin(theta_);
-  const double temp = (force + kPoleMassLength * (theta_dot_ * theta_dot_) * sintheta) / kTotalMass;
+  const double temp =
+      (force + polemass_length_ * (theta_dot_ * theta_dot_) * sintheta) / total_mass_;
   const double thetaacc =
-      (kGravity * sintheta - costheta * temp) /
-      (kLength * (4.0 / 3.0 - kMassPole * (costheta * costheta) / kTotalMass));
-  const double xacc = temp - kPoleMassLength * thetaacc * costheta / kTotalMass;
+      (p.gravity * sintheta - costheta * temp) /
+      (p.length * (4.0 / 3.0 - p.masspole * (costheta * costheta) / total_mass_));
+  const double xacc = temp - polemass_length_ * thetaacc * costheta / total_mass_;
 
   x_ = x_ + kTau * x_dot_;
   x_dot_ = x_dot_ + kTau * xacc;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../param_checks.h"
+
 namespace rlforge {
 
 namespace {
@@ -10,8 +12,6 @@ constexpr double kMinPosition = -1.2;
 constexpr double kMaxPosition = 0.6;
 constexpr double kMaxSpeed = 0.07;
 constexpr double kGoalPosition = 0.5;
-constexpr double kForce = 0.001;
-constexpr double kGravity = 0.0025;
 
 EnvSpec mountain_car_spec() {
   EnvSpec spec;
@@ -28,7 +28,10 @@ EnvSpec mountain_car_spec() {
 
 MountainCar::MountainCar() : MountainCar(Params{}) {}
 
-MountainCar::MountainCar(Params params) : Env(mountain_car_spec()), params_(params) {}
+MountainCar::MountainCar(Params params) : Env(mountain_car_spec()), params_(params) {
+  detail::require_non_negative(id(), "force", params.force);
+  detail::require_non_negative(id(), "gravity", params.gravity);
+}
 
 void MountainCar::write_observation(void* obs) const {
   auto* o = static_cast<float*>(obs);
@@ -44,7 +47,7 @@ void MountainCar::reset_impl(std::optional<uint64_t>, void* obs) {
 
 StepResult MountainCar::step_impl(const void* action, void* obs) {
   const auto a = static_cast<double>(*static_cast<const int64_t*>(action));
-  velocity_ += (a - 1) * kForce + std::cos(3 * position_) * (-kGravity);
+  velocity_ += (a - 1) * params_.force + std::cos(3 * position_) * (-params_.gravity);
   velocity_ = std::clamp(velocity_, -kMaxSpeed, kMaxSpeed);
   position_ += velocity_;
   position_ = std::clamp(position_, kMinPosition, kMaxPosition);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../param_checks.h"
+
 namespace rlforge {
 
 namespace {
@@ -12,7 +14,6 @@ constexpr double kMinPosition = -1.2;
 constexpr double kMaxPosition = 0.6;
 constexpr double kMaxSpeed = 0.07;
 constexpr double kGoalPosition = 0.45;  // 0.45 as in Gymnasium (0.5 in the discrete env)
-constexpr double kPower = 0.0015;
 
 EnvSpec mountain_car_continuous_spec() {
   EnvSpec spec;
@@ -30,7 +31,9 @@ EnvSpec mountain_car_continuous_spec() {
 MountainCarContinuous::MountainCarContinuous() : MountainCarContinuous(Params{}) {}
 
 MountainCarContinuous::MountainCarContinuous(Params params)
-    : Env(mountain_car_continuous_spec()), params_(params) {}
+    : Env(mountain_car_continuous_spec()), params_(params) {
+  detail::require_non_negative(id(), "power", params.power);
+}
 
 void MountainCarContinuous::write_observation(void* obs) const {
   auto* o = static_cast<float*>(obs);
@@ -49,15 +52,16 @@ StepResult MountainCarContinuous::step_impl(const void* action, void* obs) {
   // Gymnasium mixes float32 state and actions with Python floats; under NumPy 2 a Python float
   // meeting a float32 is rounded to float32 first. Reproduce that order of roundings.
   const bool clipped = a < kMinAction || a > kMaxAction;
+  const double power = params_.power;
   const auto p = static_cast<float>(position_);
   const double slope = 0.0025 * std::cos(static_cast<double>(3.0f * p));
   float delta;
   if (clipped) {
     // The force is then the Python float -1.0 or 1.0 and the sum is formed in double.
     const double force = a < kMinAction ? kMinAction : kMaxAction;
-    delta = static_cast<float>(force * kPower - slope);
+    delta = static_cast<float>(force * power - slope);
   } else {
-    delta = a * static_cast<float>(kPower) - static_cast<float>(slope);
+    delta = a * static_cast<float>(power) - static_cast<float>(slope);
   }
   float v = static_cast<float>(velocity_) + delta;
   if (v > static_cast<float>(kMaxSpeed)) v = static_cast<float>(kMaxSpeed);

@@ -2,22 +2,23 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "../param_checks.h"
 
 namespace rlforge {
 
 namespace {
-constexpr double kMaxSpeed = 8.0;
-constexpr float kMaxTorque = 2.0f;
 constexpr double kDt = 0.05;
-constexpr double kMass = 1.0;
-constexpr double kLength = 1.0;
 
-EnvSpec pendulum_spec() {
+// Gymnasium's bounds are float32 arrays made from the Python floats.
+EnvSpec pendulum_spec(const Pendulum::Params& p) {
+  const auto max_speed = static_cast<float>(p.max_speed),
+             max_torque = static_cast<float>(p.max_torque);
   EnvSpec spec;
   spec.id = "Pendulum-v1";
-  spec.observation_space = Space::box({3}, {-1.0f, -1.0f, static_cast<float>(-kMaxSpeed)},
-                                      {1.0f, 1.0f, static_cast<float>(kMaxSpeed)});
-  spec.action_space = Space::box({1}, -kMaxTorque, kMaxTorque);
+  spec.observation_space = Space::box({3}, {-1.0f, -1.0f, -max_speed}, {1.0f, 1.0f, max_speed});
+  spec.action_space = Space::box({1}, -max_torque, max_torque);
   spec.max_episode_steps = 200;
   return spec;
 }
@@ -34,7 +35,19 @@ double angle_normalize(double x) { return python_mod(x + M_PI, 2 * M_PI) - M_PI;
 
 Pendulum::Pendulum() : Pendulum(Params{}) {}
 
-Pendulum::Pendulum(Params params) : Env(pendulum_spec()), params_(params) {}
+// The checks run before the spec is made, so that a bad max_speed or max_torque is refused with
+// its name rather than as a malformed space.
+Pendulum::Params Pendulum::checked(Params p) {
+  const std::string env = "Pendulum-v1";
+  detail::require_non_negative(env, "g", p.g);
+  detail::require_positive(env, "m", p.m);
+  detail::require_positive(env, "l", p.l);
+  detail::require_positive_float(env, "max_torque", p.max_torque);
+  detail::require_positive_float(env, "max_speed", p.max_speed);
+  return p;
+}
+
+Pendulum::Pendulum(Params params) : Env(pendulum_spec(checked(params))), params_(params) {}
 
 void Pendulum::write_observation(void* obs) const {
   auto* o = static_cast<float*>(obs);
@@ -53,17 +66,17 @@ void Pendulum::reset_impl(std::optional<uint64_t>, void* obs) {
 StepResult Pendulum::step_impl(const void* action, void* obs) {
   // The action is clipped in float32 (Gymnasium clips the float32 array); the arithmetic after
   // that is float64, which is what the reference trajectories agree with.
-  const float u = std::clamp(*static_cast<const float*>(action), -kMaxTorque, kMaxTorque);
+  const auto max_torque = static_cast<float>(params_.max_torque);
+  const float u = std::clamp(*static_cast<const float*>(action), -max_torque, max_torque);
   last_torque_ = u;
-  const double g = params_.g;
+  const double g = params_.g, m = params_.m, l = params_.l, max_speed = params_.max_speed;
   const double th = theta_;
   const double thdot = theta_dot_;
   const double an = angle_normalize(th);
   const double torque = u;
   const double costs = an * an + 0.1 * (thdot * thdot) + 0.001 * (torque * torque);
-  double newthdot =
-      thdot + (3 * g / (2 * kLength) * std::sin(th) + 3.0 / (kMass * kLength * kLength) * torque) * kDt;
-  newthdot = std::clamp(newthdot, -kMaxSpeed, kMaxSpeed);
+  double newthdot = thdot + (3 * g / (2 * l) * std::sin(th) + 3.0 / (m * (l * l)) * torque) * kDt;
+  newthdot = std::clamp(newthdot, -max_speed, max_speed);
   theta_ = th + newthdot * kDt;
   theta_dot_ = newthdot;
   write_observation(obs);

@@ -1,5 +1,6 @@
 // How the classic-control envs look: the pictures Gymnasium's renderers draw, in world units.
 #include <cmath>
+#include <tuple>
 
 #include "rlforge/envs/classic/acrobot.h"
 #include "rlforge/envs/classic/cartpole.h"
@@ -58,8 +59,9 @@ void CartPole::render(Canvas& canvas) const {
   canvas.line({-2.4, 0}, {2.4, 0}, kBlack);
   canvas.fill_polygon({{x_ - 0.2, -0.12}, {x_ + 0.2, -0.12}, {x_ + 0.2, 0.12}, {x_ - 0.2, 0.12}}, kBlack);
   const Point axle{x_, 0.06};
-  // theta is the lean from upright, positive to the right; the pole is 1 m long, 8 cm wide.
-  canvas.fill_polygon(bar(axle, M_PI / 2 - theta_, 1.0, 0.08), Color{202, 152, 101});
+  // theta is the lean from upright, positive to the right; the pole is 2 x length long (1 m by
+  // default; `length` is half the pole, as in Gymnasium), 8 cm wide.
+  canvas.fill_polygon(bar(axle, M_PI / 2 - theta_, 2 * params_.length, 0.08), Color{202, 152, 101});
   canvas.fill_circle(axle, 0.04, Color{129, 132, 203});
 }
 
@@ -84,15 +86,19 @@ void Pendulum::render(Canvas& canvas) const {
 }
 
 void Acrobot::render(Canvas& canvas) const {
-  canvas.set_view(-2.2, 2.2, -2.2, 2.2);
+  // As Gymnasium: the view spans both links and 0.2 more each way (2.2 by default).
+  const double l1 = params_.link_length_1, l2 = params_.link_length_2;
+  const double bound = l1 + l2 + 0.2;
+  canvas.set_view(-bound, bound, -bound, bound);
   canvas.clear(kWhite);
-  canvas.line({-2.2, 1.0}, {2.2, 1.0}, kBlack);  // the height the tip must reach
+  canvas.line({-bound, 1.0}, {bound, 1.0}, kBlack);  // the height the tip must reach
   // Angles from straight down; link 1 from the pivot, link 2 from its end.
   const Point p0{0, 0};
-  const Point p1{std::sin(s_[0]), -std::cos(s_[0])};
-  const Point p2{p1.x + std::sin(s_[0] + s_[1]), p1.y - std::cos(s_[0] + s_[1])};
-  for (const auto& [from, to] : {std::pair{p0, p1}, {p1, p2}}) {
-    canvas.fill_polygon(bar(from, std::atan2(to.y - from.y, to.x - from.x), 1.0, 0.2), Color{0, 204, 204});
+  const Point p1{l1 * std::sin(s_[0]), -(l1 * std::cos(s_[0]))};
+  const Point p2{p1.x + l2 * std::sin(s_[0] + s_[1]), p1.y - l2 * std::cos(s_[0] + s_[1])};
+  for (const auto& [from, to, length] : {std::tuple{p0, p1, l1}, {p1, p2, l2}}) {
+    canvas.fill_polygon(bar(from, std::atan2(to.y - from.y, to.x - from.x), length, 0.2),
+                        Color{0, 204, 204});
     canvas.fill_circle(from, 0.1, Color{204, 204, 0});
   }
 }

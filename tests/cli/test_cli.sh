@@ -167,7 +167,7 @@ check "not a plugin: one line" one_error_line "is not an rlforge plugin: it expo
 check "unknown env id fails" run 1 check-env NoSuchEnv-v0
 check "unknown env id: one line listing the ids" one_error_line "unknown environment id 'NoSuchEnv-v0'; registered ids: Acrobot-v1, BipedalWalker-v3"
 check "unknown option fails" run 1 check-env Pendulum-v1 --set gravity=3
-check "unknown option: one line listing valid options" one_error_line "has no option 'gravity'; valid options: g, max_episode_steps"
+check "unknown option: one line listing valid options" one_error_line "has no option 'gravity'; valid options: g, m, l, max_torque, max_speed, max_episode_steps"
 check "wrongly typed option fails" run 1 check-env Pendulum-v1 --set g=strong
 check "wrongly typed option: one line naming option and value" one_error_line "option 'g' expects a number, got \"strong\""
 check "malformed --set fails" run 1 check-env Pendulum-v1 --set g

@@ -4,11 +4,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "rlforge/envs/env.h"
+#include "rlforge/envs/numpy_random.h"
 
 namespace rlforge::testing {
 
@@ -72,6 +75,58 @@ inline EpisodeStats play_episodes(Env& env, int episodes, uint64_t first_seed,
   s.min_return = *std::min_element(returns.begin(), returns.end());
   s.max_return = *std::max_element(returns.begin(), returns.end());
   return s;
+}
+
+// Everything a seeded rollout produced, byte for byte: the observations (the first of each
+// episode included), the rewards and the flags.
+struct Trajectory {
+  std::vector<unsigned char> observations;
+  std::vector<double> rewards;
+  std::vector<unsigned char> flags;  // terminated | truncated << 1, per step
+};
+
+// `steps` steps of actions drawn from the action space by a generator of its own (seeded
+// `action_seed`), reset with `seed` first and without a seed after an episode ends.
+inline Trajectory seeded_rollout(Env& env, uint64_t seed, int steps, uint64_t action_seed = 1) {
+  const Space& actions = env.spec().action_space;
+  const std::size_t obs_bytes = env.spec().observation_space.byte_size();
+  std::vector<unsigned char> obs(obs_bytes);
+  std::vector<int64_t> discrete(1);
+  std::vector<float> box(actions.is_box() ? actions.size() : 0);
+  NumpyGenerator action_rng(action_seed);
+  Trajectory t;
+  auto keep = [&] { t.observations.insert(t.observations.end(), obs.begin(), obs.end()); };
+  env.reset(seed, obs.data());
+  keep();
+  for (int i = 0; i < steps; ++i) {
+    StepResult r;
+    if (actions.is_box()) {
+      actions.sample(action_rng, box.data());
+      r = env.step(box, obs.data());
+    } else {
+      actions.sample(action_rng, discrete.data());
+      r = env.step(discrete[0], obs.data());
+    }
+    keep();
+    t.rewards.push_back(r.reward);
+    t.flags.push_back(static_cast<unsigned char>(r.terminated | r.truncated << 1));
+    if (r.terminated || r.truncated) {
+      env.reset(std::nullopt, obs.data());
+      keep();
+    }
+  }
+  return t;
+}
+
+// Where two vectors first differ (the shorter one's size when one is a prefix of the other), or
+// -1 when they are equal: a failure message that points at the difference, not at two long lists.
+template <class T>
+long first_difference(const std::vector<T>& a, const std::vector<T>& b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0) return static_cast<long>(i);
+  }
+  return a.size() == b.size() ? -1 : static_cast<long>(n);
 }
 
 // Three standard errors of the difference between our mean return and a reference mean.

@@ -136,3 +136,121 @@ TEST_CASE("BipedalWalker episode statistics agree with Gymnasium's", "[box2d][wa
     CHECK(s.max_return > 250);  // it walks the whole course at least once
   }
 }
+
+TEST_CASE(
+    "BipedalWalker physical options at Gymnasium's values give the same trajectory as no options",
+    "[box2d][walker][options][physics]") {
+  using rlforge::testing::first_difference;
+  using rlforge::testing::seeded_rollout;
+  for (const std::string id : {"BipedalWalker-v3", "BipedalWalkerHardcore-v3"}) {
+    INFO(id);
+    auto plain = make_env(id);
+    auto given =
+        make_env(id, {{"motor_torque", 80.0}, {"hull_density", 5.0}, {"terrain_roughness", 1.0}});
+    const auto a = seeded_rollout(*plain, 9, 1200);
+    const auto b = seeded_rollout(*given, 9, 1200);
+    CHECK(first_difference(a.observations, b.observations) == -1);
+    CHECK(first_difference(a.rewards, b.rewards) == -1);
+    CHECK(first_difference(a.flags, b.flags) == -1);
+  }
+}
+
+TEST_CASE("BipedalWalker terrain_roughness scales the grass's bumps and keeps the draws",
+          "[box2d][walker][options][physics]") {
+  auto terrain_after_reset = [](const std::string& id, double roughness,
+                                std::string* snapshot = nullptr) {
+    auto env = make_env(id, {{"terrain_roughness", roughness}});
+    std::vector<float> obs(24);
+    env->reset(4, obs.data());
+    if (snapshot != nullptr) *snapshot = env->snapshot();
+    return dynamic_cast<BipedalWalker&>(env->unwrapped()).terrain_y();
+  };
+  auto spread = [](const std::vector<double>& y) {
+    const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+    return *hi - *lo;
+  };
+  std::string flat_snapshot, normal_snapshot, rough_snapshot;
+  const auto flat = terrain_after_reset("BipedalWalker-v3", 0.0, &flat_snapshot);
+  const auto normal = terrain_after_reset("BipedalWalker-v3", 1.0, &normal_snapshot);
+  const auto rough = terrain_after_reset("BipedalWalker-v3", 2.0, &rough_snapshot);
+  // 0: flat grass at the start height everywhere.
+  REQUIRE(flat.size() == 200);
+  CHECK(spread(flat) == 0.0);
+  CHECK(flat[0] == Approx(400.0 / 30 / 4));
+  CHECK(spread(normal) > 0.1);
+  CHECK(spread(rough) > spread(normal));
+  // Every roughness draws the same numbers: the generators stand at the same place after reset
+  // (a snapshot begins with the generator's state; nothing else in it differs after a reset).
+  CHECK(flat_snapshot == normal_snapshot);
+  CHECK(rough_snapshot == normal_snapshot);
+  // Hardcore too: its obstacles are drawn after the grass's bumps.
+  std::string hardcore_flat, hardcore_normal;
+  const auto hardcore = terrain_after_reset("BipedalWalkerHardcore-v3", 0.0, &hardcore_flat);
+  terrain_after_reset("BipedalWalkerHardcore-v3", 1.0, &hardcore_normal);
+  CHECK(hardcore_flat == hardcore_normal);
+  CHECK(spread(hardcore) > 0.0);  // stairs and pits remain
+}
+
+TEST_CASE("BipedalWalker motor_torque and hull_density change the dynamics the way physics says",
+          "[box2d][walker][options][physics]") {
+  SECTION("weaker motors turn the hip more slowly") {
+    auto hip_speed = [](double torque) {  // three steps of the first hip at full command
+      auto env = make_env("BipedalWalker-v3", {{"motor_torque", torque}});
+      std::vector<float> obs(24);
+      env->reset(5, obs.data());
+      for (int i = 0; i < 3; ++i) env->step(std::vector<float>{1, 0, 0, 0}, obs.data());
+      return obs[5];  // the hip's speed over its motor speed
+    };
+    const float none = hip_speed(0.0), weak = hip_speed(10.0), normal = hip_speed(80.0);
+    CHECK(none < weak);
+    CHECK(weak < normal);
+    CHECK(normal == Approx(1.0).margin(0.01));  // 80 reaches the motor speed
+  }
+  SECTION("a denser hull: the same random push at reset moves it less") {
+    auto push_speed = [](double density) {
+      auto env = make_env("BipedalWalker-v3", {{"hull_density", density}});
+      std::vector<float> obs(24);
+      env->reset(5, obs.data());
+      return std::abs(obs[2]);  // horizontal speed after the push and the settling step
+    };
+    const float light = push_speed(2.5), normal = push_speed(5.0), heavy = push_speed(10.0);
+    CHECK(normal > 0);
+    CHECK(heavy < normal);
+    CHECK(normal < light);
+  }
+  SECTION("the reward's torque cost is of the command, whatever the motors") {
+    auto first_reward = [](double torque) {
+      auto env = make_env("BipedalWalker-v3", {{"motor_torque", torque}});
+      std::vector<float> obs(24);
+      env->reset(5, obs.data());
+      return env->step(std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f}, obs.data()).reward;
+    };
+    // No motors: the walker moves as it would with no command, so the reward is the shaping of
+    // that motion minus 4 x 0.00035 x 80 x 0.5.
+    auto env = make_env("BipedalWalker-v3", {{"motor_torque", 0.0}});
+    std::vector<float> obs(24);
+    env->reset(5, obs.data());
+    const double idle = env->step(std::vector<float>{0, 0, 0, 0}, obs.data()).reward;
+    CHECK(first_reward(0.0) == Approx(idle - 4 * 0.00035 * 80 * 0.5).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("BipedalWalker refuses physical options outside their range, naming the option",
+          "[box2d][walker][options][errors]") {
+  using rlforge::testing::error_of;
+  for (const std::string id : {"BipedalWalker-v3", "BipedalWalkerHardcore-v3"}) {
+    CHECK_THAT(error_of([&] {
+                 make_env(id, {{"motor_torque", -80.0}});
+               }),
+               Catch::Contains(id + ": motor_torque must be >= 0") && Catch::Contains("got -80"));
+    CHECK_THAT(error_of([&] {
+                 make_env(id, {{"hull_density", 0.0}});
+               }),
+               Catch::Contains(id + ": hull_density must be > 0") && Catch::Contains("got 0"));
+    CHECK_THAT(error_of([&] {
+                 make_env(id, {{"terrain_roughness", -1.0}});
+               }),
+               Catch::Contains(id + ": terrain_roughness must be >= 0, got -1"));
+  }
+  CHECK_NOTHROW(make_env("BipedalWalker-v3", {{"motor_torque", 0.0}, {"terrain_roughness", 0.0}}));
+}

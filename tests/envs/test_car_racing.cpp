@@ -312,3 +312,89 @@ TEST_CASE("CarRacing snapshots continue exactly", "[box2d][car_racing]") {
   CHECK(obs == again);
   CHECK_THROWS_WITH(car_of(*env).state(), Catch::Contains("does not expose"));
 }
+
+TEST_CASE("CarRacing car parameters at Gymnasium's values give the same trajectory as no options",
+          "[box2d][car_racing][options][physics]") {
+  using rlforge::testing::first_difference;
+  using rlforge::testing::seeded_rollout;
+  const Options gymnasium = {
+      {"engine_power", 40000.0}, {"friction_limit", 400.0}, {"road_friction", 1.0}};
+  // Drawn at 96x96 for 400 steps, and Gymnasium's way (1000x800 shrunk) for 40.
+  for (const auto& [render, steps] :
+       std::vector<std::pair<std::string, int>>{{"fast", 400}, {"gymnasium", 40}}) {
+    INFO(render);
+    Options given = gymnasium;
+    given.set("observation_render", render);
+    auto plain = make_env("CarRacing-v3", {{"observation_render", render}});
+    auto with_options = make_env("CarRacing-v3", given);
+    const auto a = seeded_rollout(*plain, 6, steps);
+    const auto b = seeded_rollout(*with_options, 6, steps);
+    CHECK(first_difference(a.observations, b.observations) == -1);
+    CHECK(first_difference(a.rewards, b.rewards) == -1);
+    CHECK(first_difference(a.flags, b.flags) == -1);
+  }
+}
+
+TEST_CASE("CarRacing engine power and friction change the car the way physics says",
+          "[box2d][car_racing][options][physics]") {
+  // Full gas for 40 steps from the start of track 2; the car's speed and a rear wheel's spin.
+  struct Run {
+    double speed, rear_omega;
+    std::vector<double> rewards;
+  };
+  auto full_gas = [](Options options) {
+    options.set("observation_render", std::string("fast"));
+    auto env = make_env("CarRacing-v3", options);
+    Frame obs(kFrameBytes);
+    env->reset(2, obs.data());
+    Run run{};
+    for (int i = 0; i < 40; ++i)
+      run.rewards.push_back(env->step(std::vector<float>{0, 1, 0}, obs.data()).reward);
+    run.speed = car_of(*env).car_pose().speed;
+    run.rear_omega = car_of(*env).wheel_omegas()[2];
+    return run;
+  };
+  const Run normal = full_gas({});
+  CHECK(normal.speed > 10);
+  SECTION("less engine power: slower") {
+    const Run weak = full_gas({{"engine_power", 5000.0}});
+    CHECK(weak.speed < normal.speed);
+    CHECK(weak.rear_omega < normal.rear_omega);
+    CHECK(full_gas({{"engine_power", 0.0}}).speed < 1e-3);  // no engine, no motion
+  }
+  SECTION("less grip: the wheels spin and the car gains less speed") {
+    const Run slippery = full_gas({{"friction_limit", 100.0}}),
+              grippy = full_gas({{"friction_limit", 1600.0}});
+    CHECK(slippery.speed < normal.speed);
+    CHECK(normal.speed < grippy.speed);
+    CHECK(slippery.rear_omega > normal.rear_omega);
+  }
+  SECTION("road_friction: less grip on the road, never less than on grass (Gymnasium's max)") {
+    const Run icy = full_gas({{"road_friction", 0.7}}), sticky = full_gas({{"road_friction", 2.0}});
+    CHECK(icy.speed < normal.speed);
+    CHECK(normal.speed < sticky.speed);
+    const Run below_grass = full_gas({{"road_friction", 0.3}}),
+              grass = full_gas({{"road_friction", 0.6}});
+    CHECK(below_grass.speed == grass.speed);
+    CHECK(below_grass.rewards == grass.rewards);
+    CHECK(grass.speed < icy.speed);
+  }
+}
+
+TEST_CASE("CarRacing refuses car parameters outside their range, naming the option",
+          "[box2d][car_racing][options][errors]") {
+  CHECK_THAT(error_of([] {
+               make_env("CarRacing-v3", {{"engine_power", -1.0}});
+             }),
+             Catch::Contains("CarRacing-v3: engine_power must be >= 0, got -1"));
+  CHECK_THAT(error_of([] {
+               make_env("CarRacing-v3", {{"friction_limit", 0.0}});
+             }),
+             Catch::Contains("CarRacing-v3: friction_limit must be > 0, got 0"));
+  CHECK_THAT(error_of([] {
+               make_env("CarRacing-v3", {{"road_friction", -0.5}});
+             }),
+             Catch::Contains("CarRacing-v3: road_friction must be > 0, got -0.5"));
+  CHECK_NOTHROW(make_env("CarRacing-v3",
+                         {{"engine_power", 0.0}, {"observation_render", std::string("fast")}}));
+}

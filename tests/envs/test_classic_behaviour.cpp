@@ -10,6 +10,7 @@
 
 #include "rlforge/envs/classic/pendulum.h"
 #include "rlforge/envs/registry.h"
+#include "rlforge/render/offscreen_canvas.h"
 
 #include "env_test_helpers.h"
 
@@ -501,4 +502,266 @@ TEST_CASE("Acrobot steps from a state set far outside its angle range", "[classi
   env->set_state({std::numeric_limits<double>::infinity(), 0.0, 0.0, 0.0});
   env->step(int64_t{1}, obs.data());
   CHECK(std::isnan(env->state()[0]));
+}
+
+// ---- physical parameters (distribution shifts) ----
+
+namespace {
+
+// `steps` steps from `state` with the same discrete `action`; returns the state after them.
+std::vector<double> steps_from(const std::string& id, const Options& options,
+                               const std::vector<double>& state, int64_t action, int steps = 1) {
+  auto env = make_env(id, options);
+  std::vector<float> obs(env->spec().observation_space.size());
+  env->set_state(state);
+  for (int i = 0; i < steps; ++i) env->step(action, obs.data());
+  return env->state();
+}
+
+// One step from `state` with the continuous `action`; returns the state after it.
+std::vector<double> step_from(const std::string& id, const Options& options,
+                              const std::vector<double>& state, float action) {
+  auto env = make_env(id, options);
+  std::vector<float> obs(env->spec().observation_space.size());
+  env->set_state(state);
+  env->step(std::vector<float>{action}, obs.data());
+  return env->state();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "classic envs: physical options at Gymnasium's values give the same trajectory as no options",
+    "[classic][options][physics]") {
+  using rlforge::testing::first_difference;
+  using rlforge::testing::seeded_rollout;
+  const std::vector<std::pair<std::string, Options>> cases = {
+      {"CartPole-v1",
+       {{"gravity", 9.8},
+        {"masscart", 1.0},
+        {"masspole", 0.1},
+        {"length", 0.5},
+        {"force_mag", 10.0}}},
+      // Given as text, as from YAML or --set.
+      {"CartPole-v1",
+       {{"gravity", std::string("9.8")},
+        {"masspole", std::string("0.1")},
+        {"length", std::string("0.5")}}},
+      {"Pendulum-v1",
+       {{"g", 10.0}, {"m", 1.0}, {"l", 1.0}, {"max_torque", 2.0}, {"max_speed", 8.0}}},
+      {"Acrobot-v1",
+       {{"link_length_1", 1.0},
+        {"link_length_2", 1.0},
+        {"link_mass_1", 1.0},
+        {"link_mass_2", 1.0},
+        {"link_com_pos_1", 0.5},
+        {"link_com_pos_2", 0.5},
+        {"link_moi", 1.0}}},
+      {"MountainCar-v0", {{"force", 0.001}, {"gravity", 0.0025}}},
+      {"MountainCarContinuous-v0", {{"power", 0.0015}}},
+  };
+  for (const auto& [id, options] : cases) {
+    INFO(id);
+    auto plain = make_env(id);
+    auto given = make_env(id, options);
+    CHECK(given->spec().observation_space == plain->spec().observation_space);
+    CHECK(given->spec().action_space == plain->spec().action_space);
+    const auto a = seeded_rollout(*plain, 11, 3000);
+    const auto b = seeded_rollout(*given, 11, 3000);
+    CHECK(first_difference(a.observations, b.observations) == -1);
+    CHECK(first_difference(a.rewards, b.rewards) == -1);
+    CHECK(first_difference(a.flags, b.flags) == -1);
+    // The rollout covered several episodes (every env but Pendulum ends some within 3000 random
+    // steps).
+    CHECK(a.observations.size() > 3001 * plain->spec().observation_space.byte_size());
+  }
+}
+
+TEST_CASE("CartPole physical options change the dynamics the way physics says",
+          "[classic][options][physics]") {
+  const std::vector<double> tilted = {0.0, 0.0, 0.05, 0.0};
+  auto theta_after = [&](const Options& o) {  // ten steps of alternating pushes
+    auto env = make_env("CartPole-v1", o);
+    std::vector<float> obs(4);
+    env->set_state(tilted);
+    for (int i = 0; i < 10; ++i) env->step(int64_t{i % 2}, obs.data());
+    return env->state()[2];
+  };
+  SECTION("more gravity: the pole falls faster from the same tilt") {
+    const double earth = theta_after({}), weak = theta_after({{"gravity", 0.0}}),
+                 strong = theta_after({{"gravity", 20.0}});
+    CHECK(weak < earth);
+    CHECK(earth < strong);
+  }
+  SECTION("a longer pole falls more slowly") {
+    CHECK(theta_after({{"length", 1.0}}) < theta_after({}));
+    CHECK(theta_after({}) < theta_after({{"length", 0.25}}));
+  }
+  SECTION("a stronger push or a lighter cart: more acceleration") {
+    const double x_dot = steps_from("CartPole-v1", {}, {0, 0, 0, 0}, 1)[1];
+    CHECK(x_dot > 0);
+    CHECK(steps_from("CartPole-v1", {{"force_mag", 20.0}}, {0, 0, 0, 0}, 1)[1] > x_dot);
+    CHECK(steps_from("CartPole-v1", {{"masscart", 2.0}}, {0, 0, 0, 0}, 1)[1] < x_dot);
+    CHECK(steps_from("CartPole-v1", {{"force_mag", 0.0}}, {0, 0, 0, 0}, 1)[1] == 0.0);
+  }
+  SECTION("Gymnasium's equations with the given constants") {
+    // Upright and at rest, a push right: theta_acc = -temp / (l (4/3 - mp / M)), temp = F / M.
+    const double mc = 2.0, mp = 0.3, l = 0.8, f = 7.0, total = mp + mc;
+    const auto s = steps_from(
+        "CartPole-v1",
+        {{"masscart", mc}, {"masspole", mp}, {"length", l}, {"force_mag", f}, {"gravity", 3.0}},
+        {0, 0, 0, 0}, 1);
+    const double temp = f / total;
+    const double thetaacc = -temp / (l * (4.0 / 3.0 - mp / total));
+    CHECK(s[3] == Approx(0.02 * thetaacc).epsilon(1e-12));
+    CHECK(s[1] == Approx(0.02 * (temp - mp * l * thetaacc / total)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("Pendulum physical options change the dynamics and the spaces",
+          "[classic][options][physics]") {
+  // Upright and at rest, a torque of 2: theta_dot' = 3 / (m l^2) u dt (sin 0 = 0).
+  SECTION("a heavier mass or a longer rod: the same torque turns it less") {
+    CHECK(step_from("Pendulum-v1", {}, {0.0, 0.0}, 2.0f)[1] == Approx(3.0 * 2.0 * 0.05));
+    CHECK(step_from("Pendulum-v1", {{"m", 2.0}}, {0.0, 0.0}, 2.0f)[1] ==
+          Approx(3.0 / 2.0 * 2.0 * 0.05));
+    CHECK(step_from("Pendulum-v1", {{"l", 2.0}}, {0.0, 0.0}, 2.0f)[1] ==
+          Approx(3.0 / 4.0 * 2.0 * 0.05));
+  }
+  SECTION("a longer rod falls more slowly: 3 g / (2 l) sin(theta)") {
+    const double fall = step_from("Pendulum-v1", {}, {1.0, 0.0}, 0.0f)[1];
+    const double longer = step_from("Pendulum-v1", {{"l", 2.0}}, {1.0, 0.0}, 0.0f)[1];
+    CHECK(longer == Approx(fall / 2));
+    CHECK(longer > 0);
+  }
+  SECTION("max_torque sets the action space and the clipping") {
+    auto env = make_env("Pendulum-v1", {{"max_torque", 3.0}});
+    CHECK(env->spec().action_space == Space::box({1}, -3.0f, 3.0f));
+    // 2.5 is clipped to 2 by default, applied as it is with max_torque 3.
+    CHECK(step_from("Pendulum-v1", {}, {0.0, 0.0}, 2.5f)[1] == Approx(3.0 * 2.0 * 0.05));
+    CHECK(step_from("Pendulum-v1", {{"max_torque", 3.0}}, {0.0, 0.0}, 2.5f)[1] ==
+          Approx(3.0 * 2.5 * 0.05));
+    CHECK(step_from("Pendulum-v1", {{"max_torque", 1.0}}, {0.0, 0.0}, 2.5f)[1] ==
+          Approx(3.0 * 1.0 * 0.05));
+  }
+  SECTION("max_speed sets the observation bound and the speed clipping") {
+    auto env = make_env("Pendulum-v1", {{"max_speed", 12.0}});
+    CHECK(env->spec().observation_space ==
+          Space::box({3}, {-1.0f, -1.0f, -12.0f}, {1.0f, 1.0f, 12.0f}));
+    CHECK(step_from("Pendulum-v1", {}, {0.0, 7.9}, 2.0f)[1] == 8.0);
+    CHECK(step_from("Pendulum-v1", {{"max_speed", 12.0}}, {0.0, 7.9}, 2.0f)[1] ==
+          Approx(7.9 + 0.3));
+  }
+}
+
+TEST_CASE("Acrobot physical options change the dynamics as in Gymnasium",
+          "[classic][options][physics]") {
+  const std::vector<double> hanging = {0.0, 0.0, 0.0, 0.0};
+  const std::vector<double> swung = {0.5, 0.2, 0.0, 0.0};
+  SECTION("more inertia: the same torque turns the links less") {
+    const auto light = steps_from("Acrobot-v1", {{"link_moi", 0.5}}, hanging, 2);
+    const auto normal = steps_from("Acrobot-v1", {}, hanging, 2);
+    const auto heavy = steps_from("Acrobot-v1", {{"link_moi", 2.0}}, hanging, 2);
+    CHECK(std::abs(heavy[3]) < std::abs(normal[3]));
+    CHECK(std::abs(normal[3]) < std::abs(light[3]));
+    CHECK(normal[3] > 0);  // a positive torque turns link 2 forwards
+  }
+  SECTION("link 1's length, the masses and the centres of mass enter the dynamics") {
+    const auto base = steps_from("Acrobot-v1", {}, swung, 1, 5);
+    for (const auto& [name, value] :
+         std::vector<std::pair<std::string, double>>{{"link_length_1", 1.5},
+                                                     {"link_mass_1", 2.0},
+                                                     {"link_mass_2", 2.0},
+                                                     {"link_com_pos_1", 0.3},
+                                                     {"link_com_pos_2", 0.7}}) {
+      INFO(name);
+      CHECK(steps_from("Acrobot-v1", {{name, value}}, swung, 1, 5) != base);
+    }
+  }
+  SECTION("link_length_2 is only drawn, as in Gymnasium") {
+    CHECK(steps_from("Acrobot-v1", {{"link_length_2", 2.0}}, swung, 1, 5) ==
+          steps_from("Acrobot-v1", {}, swung, 1, 5));
+    auto picture = [&](const Options& o) {
+      auto env = make_env("Acrobot-v1", o);
+      env->set_state(swung);
+      OffscreenCanvas canvas(64, 64);
+      env->render(canvas);
+      return canvas.rgb();
+    };
+    CHECK(picture({{"link_length_2", 2.0}}) != picture({}));
+  }
+}
+
+TEST_CASE("MountainCar physical options: force and gravity", "[classic][options][physics]") {
+  const double bottom = -M_PI / 6;  // cos(3 x) = 0: no pull from the slope
+  SECTION("a push changes the velocity by force") {
+    CHECK(steps_from("MountainCar-v0", {}, {bottom, 0.0}, 2)[1] == Approx(0.001));
+    CHECK(steps_from("MountainCar-v0", {{"force", 0.002}}, {bottom, 0.0}, 2)[1] == Approx(0.002));
+    CHECK(steps_from("MountainCar-v0", {{"force", 0.002}}, {bottom, 0.0}, 0)[1] == Approx(-0.002));
+  }
+  SECTION("more gravity: the slope pulls harder") {
+    // At x = -0.9 the slope pulls towards the valley (positive velocity) by -cos(3 x) gravity.
+    const double pull = steps_from("MountainCar-v0", {}, {-0.9, 0.0}, 1)[1];
+    CHECK(pull == Approx(-std::cos(-2.7) * 0.0025));
+    CHECK(steps_from("MountainCar-v0", {{"gravity", 0.005}}, {-0.9, 0.0}, 1)[1] ==
+          Approx(2 * pull));
+    CHECK(steps_from("MountainCar-v0", {{"gravity", 0.0}}, {-0.9, 0.0}, 1)[1] == 0.0);
+  }
+  SECTION("MountainCarContinuous: power scales the push") {
+    const float v =
+        static_cast<float>(step_from("MountainCarContinuous-v0", {}, {bottom, 0.0}, 1.0f)[1]);
+    CHECK(v == Approx(0.0015).epsilon(1e-5));
+    const double stronger =
+        step_from("MountainCarContinuous-v0", {{"power", 0.003}}, {bottom, 0.0}, 1.0f)[1];
+    CHECK(stronger == Approx(0.003).epsilon(1e-5));
+    CHECK(step_from("MountainCarContinuous-v0", {{"power", 0.003}}, {bottom, 0.0}, -0.5f)[1] ==
+          Approx(-0.0015).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("classic envs refuse physical options outside their range, naming the option",
+          "[classic][options][errors]") {
+  struct Bad {
+    std::string id, option;
+    double value;
+    std::string range;
+  };
+  const std::vector<Bad> cases = {
+      {"CartPole-v1", "gravity", -9.8, ">= 0"},
+      {"CartPole-v1", "masscart", 0.0, "> 0"},
+      {"CartPole-v1", "masspole", -0.1, "> 0"},
+      {"CartPole-v1", "length", 0.0, "> 0"},
+      {"CartPole-v1", "force_mag", -10.0, ">= 0"},
+      {"Pendulum-v1", "g", -10.0, ">= 0"},
+      {"Pendulum-v1", "m", 0.0, "> 0"},
+      {"Pendulum-v1", "l", -1.0, "> 0"},
+      {"Pendulum-v1", "max_torque", 0.0, "> 0"},
+      {"Pendulum-v1", "max_speed", -8.0, "> 0"},
+      {"Pendulum-v1", "max_speed", 1e39, "at most 3.4e38 (the largest float)"},
+      {"Acrobot-v1", "link_length_1", 0.0, "> 0"},
+      {"Acrobot-v1", "link_length_2", -1.0, "> 0"},
+      {"Acrobot-v1", "link_mass_1", 0.0, "> 0"},
+      {"Acrobot-v1", "link_mass_2", -1.0, "> 0"},
+      {"Acrobot-v1", "link_com_pos_1", -0.5, ">= 0"},
+      {"Acrobot-v1", "link_com_pos_2", -0.5, ">= 0"},
+      {"Acrobot-v1", "link_moi", 0.0, "> 0"},
+      {"MountainCar-v0", "force", -0.001, ">= 0"},
+      {"MountainCar-v0", "gravity", -0.0025, ">= 0"},
+      {"MountainCarContinuous-v0", "power", -0.0015, ">= 0"},
+  };
+  for (const Bad& bad : cases) {
+    INFO(bad.id << " " << bad.option << " = " << bad.value);
+    const std::string message = error_of([&] { make_env(bad.id, {{bad.option, bad.value}}); });
+    CHECK_THAT(message, Catch::Contains(bad.id + ": " + bad.option + " must be " + bad.range +
+                                        ", got " + option_value_text(bad.value)));
+  }
+  // Zero where zero makes sense: no gravity, a dead actuator, a centre of mass at the pivot.
+  CHECK_NOTHROW(make_env("CartPole-v1", {{"gravity", 0.0}, {"force_mag", 0.0}}));
+  CHECK_NOTHROW(make_env("Pendulum-v1", {{"g", 0.0}}));
+  CHECK_NOTHROW(make_env("Acrobot-v1", {{"link_com_pos_1", 0.0}, {"link_com_pos_2", 0.0}}));
+  CHECK_NOTHROW(make_env("MountainCar-v0", {{"force", 0.0}, {"gravity", 0.0}}));
+  CHECK_NOTHROW(make_env("MountainCarContinuous-v0", {{"power", 0.0}}));
+  // Parameters set in C++ are checked as well as options.
+  CHECK_THROWS_WITH(Pendulum(Pendulum::Params{10.0, std::nan("")}),
+                    Catch::Contains("m must be > 0"));
 }

@@ -178,3 +178,87 @@ TEST_CASE("LunarLander episode statistics agree with Gymnasium's", "[box2d][luna
     CHECK(std::abs(s.mean_return - 101.4) < three_standard_errors(s, 166.0, 50));
   }
 }
+
+TEST_CASE("LunarLander engine powers at Gymnasium's values give the same trajectory as no options",
+          "[box2d][lunar][options][physics]") {
+  using rlforge::testing::first_difference;
+  using rlforge::testing::seeded_rollout;
+  for (const std::string id : {"LunarLander-v3", "LunarLanderContinuous-v3"}) {
+    INFO(id);
+    auto plain = make_env(id);
+    auto given = make_env(id, {{"main_engine_power", 13.0}, {"side_engine_power", 0.6}});
+    const auto a = seeded_rollout(*plain, 5, 1500);
+    const auto b = seeded_rollout(*given, 5, 1500);
+    CHECK(first_difference(a.observations, b.observations) == -1);
+    CHECK(first_difference(a.rewards, b.rewards) == -1);
+    CHECK(first_difference(a.flags, b.flags) == -1);
+  }
+}
+
+TEST_CASE("LunarLander engine powers push harder or not at all",
+          "[box2d][lunar][options][physics]") {
+  // Ten steps of one engine from the same start (seed 3), for each power.
+  auto after = [](const Options& options, int64_t action) {
+    auto env = make_env("LunarLander-v3", options);
+    std::vector<float> obs(8);
+    env->reset(3, obs.data());
+    for (int i = 0; i < 10; ++i) env->step(action, obs.data());
+    return obs;
+  };
+  const auto coasting = after({}, 0);
+  SECTION("more main engine power: more upward velocity after firing") {
+    const auto weak = after({{"main_engine_power", 6.5}}, 2), normal = after({}, 2),
+               strong = after({{"main_engine_power", 26.0}}, 2);
+    CHECK(coasting[3] < weak[3]);
+    CHECK(weak[3] < normal[3]);
+    CHECK(normal[3] < strong[3]);
+    CHECK(strong[3] > 0);  // twice the power lifts the lander
+    // A dead main engine: firing it moves nothing.
+    CHECK(after({{"main_engine_power", 0.0}}, 2) == coasting);
+  }
+  SECTION("more side engine power: a faster turn") {
+    const auto weak = after({{"side_engine_power", 0.3}}, 1), normal = after({}, 1),
+               strong = after({{"side_engine_power", 1.2}}, 1);
+    CHECK(coasting[5] < weak[5]);
+    CHECK(weak[5] < normal[5]);
+    CHECK(normal[5] < strong[5]);
+    CHECK(after({{"side_engine_power", 0.0}}, 1) == coasting);
+  }
+  SECTION("the fuel cost is of the throttle, whatever the power") {
+    auto first_reward = [](const Options& options) {
+      auto env = make_env("LunarLander-v3", options);
+      std::vector<float> obs(8);
+      env->reset(3, obs.data());
+      env->step(int64_t{0}, obs.data());  // the first step only sets the shaping's reference
+      return env->step(int64_t{2}, obs.data()).reward;
+    };
+    // With a dead engine the step moves as coasting does, so its reward is coasting's minus 0.3.
+    auto coast_reward = [] {
+      auto env = make_env("LunarLander-v3");
+      std::vector<float> obs(8);
+      env->reset(3, obs.data());
+      env->step(int64_t{0}, obs.data());
+      return env->step(int64_t{0}, obs.data()).reward;
+    };
+    CHECK(first_reward({{"main_engine_power", 0.0}}) ==
+          Approx(coast_reward() - 0.3).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("LunarLander refuses negative engine powers, naming the option",
+          "[box2d][lunar][options][errors]") {
+  for (const std::string id : {"LunarLander-v3", "LunarLanderContinuous-v3"}) {
+    CHECK_THAT(error_of([&] {
+                 make_env(id, {{"main_engine_power", -13.0}});
+               }),
+               Catch::Contains(id + ": main_engine_power must be >= 0, got -13"));
+    CHECK_THAT(error_of([&] {
+                 make_env(id, {{"side_engine_power", -0.6}});
+               }),
+               Catch::Contains(id + ": side_engine_power must be >= 0, got -0.6"));
+  }
+  CHECK_THAT(error_of([] {
+               make_env("LunarLander-v3", {{"main_engine_power", std::string("strong")}});
+             }),
+             Catch::Contains("option 'main_engine_power' expects a number"));
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "rlforge/envs/classic/cartpole.h"
@@ -143,10 +144,13 @@ TEST_CASE("unknown option lists the valid options", "[registry][options][errors]
   const std::string msg = error_of([] { make_env("Pendulum-v1", {{"gravity", 9.81}}); });
   CHECK_THAT(msg, Catch::Contains("env 'Pendulum-v1'"));
   CHECK_THAT(msg, Catch::Contains("'gravity'"));
-  CHECK_THAT(msg, Catch::Contains("valid options: g, max_episode_steps"));
+  CHECK_THAT(msg,
+             Catch::Contains("valid options: g, m, l, max_torque, max_speed, max_episode_steps"));
 
   const std::string acro = error_of([] { make_env("Acrobot-v1", {{"torque", 1.0}}); });
-  CHECK_THAT(acro, Catch::Contains("valid options: max_episode_steps"));
+  CHECK_THAT(acro, Catch::Contains(
+                       "valid options: link_length_1, link_length_2, link_mass_1, link_mass_2, "
+                       "link_com_pos_1, link_com_pos_2, link_moi, max_episode_steps"));
 }
 
 TEST_CASE("wrongly typed option values name the option and the value", "[registry][options][errors]") {
@@ -266,9 +270,87 @@ TEST_CASE("max_episode_steps overrides the spec's limit", "[registry][options]")
                       Catch::Contains("-5"));
 
   const auto options = env_registry().options_of("Pendulum-v1");
-  REQUIRE(options.size() == 2);
+  REQUIRE(options.size() == 6);
   CHECK(options[0].name == "g");
-  CHECK(options[1].name == "max_episode_steps");
+  CHECK(options[5].name == "max_episode_steps");
+}
+
+TEST_CASE(
+    "physical parameters are options with Gymnasium's names, defaults and a range in their help",
+    "[registry][options][physics]") {
+  struct Declared {
+    std::string id, name;
+    double gymnasium_default;
+    std::string range;  // as the help text and the error message give it
+  };
+  const std::vector<Declared> declared = {
+      {"CartPole-v1", "gravity", 9.8, ">= 0"},
+      {"CartPole-v1", "masscart", 1.0, "> 0"},
+      {"CartPole-v1", "masspole", 0.1, "> 0"},
+      {"CartPole-v1", "length", 0.5, "> 0"},
+      {"CartPole-v1", "force_mag", 10.0, ">= 0"},
+      {"Pendulum-v1", "g", 10.0, ">= 0"},
+      {"Pendulum-v1", "m", 1.0, "> 0"},
+      {"Pendulum-v1", "l", 1.0, "> 0"},
+      {"Pendulum-v1", "max_torque", 2.0, "> 0"},
+      {"Pendulum-v1", "max_speed", 8.0, "> 0"},
+      {"Acrobot-v1", "link_length_1", 1.0, "> 0"},
+      {"Acrobot-v1", "link_length_2", 1.0, "> 0"},
+      {"Acrobot-v1", "link_mass_1", 1.0, "> 0"},
+      {"Acrobot-v1", "link_mass_2", 1.0, "> 0"},
+      {"Acrobot-v1", "link_com_pos_1", 0.5, ">= 0"},
+      {"Acrobot-v1", "link_com_pos_2", 0.5, ">= 0"},
+      {"Acrobot-v1", "link_moi", 1.0, "> 0"},
+      {"MountainCar-v0", "force", 0.001, ">= 0"},
+      {"MountainCar-v0", "gravity", 0.0025, ">= 0"},
+      {"MountainCarContinuous-v0", "power", 0.0015, ">= 0"},
+      {"LunarLander-v3", "main_engine_power", 13.0, ">= 0"},
+      {"LunarLander-v3", "side_engine_power", 0.6, ">= 0"},
+      {"LunarLanderContinuous-v3", "main_engine_power", 13.0, ">= 0"},
+      {"LunarLanderContinuous-v3", "side_engine_power", 0.6, ">= 0"},
+      {"BipedalWalker-v3", "motor_torque", 80.0, ">= 0"},
+      {"BipedalWalker-v3", "hull_density", 5.0, "> 0"},
+      {"BipedalWalker-v3", "terrain_roughness", 1.0, ">= 0"},
+      {"BipedalWalkerHardcore-v3", "motor_torque", 80.0, ">= 0"},
+      {"BipedalWalkerHardcore-v3", "hull_density", 5.0, "> 0"},
+      {"BipedalWalkerHardcore-v3", "terrain_roughness", 1.0, ">= 0"},
+      // car_dynamics.py: ENGINE_POWER = 100000000 * SIZE**2, FRICTION_LIMIT = 1000000 * SIZE**2.
+      {"CarRacing-v3", "engine_power", 100000000 * 0.02 * 0.02, ">= 0"},
+      {"CarRacing-v3", "friction_limit", 1000000 * 0.02 * 0.02, "> 0"},
+      {"CarRacing-v3", "road_friction", 1.0, "> 0"},
+  };
+  for (const Declared& d : declared) {
+    INFO(d.id << " " << d.name);
+    const auto options = env_registry().options_of(d.id);
+    const auto it = std::find_if(options.begin(), options.end(),
+                                 [&](const OptionDecl& o) { return o.name == d.name; });
+    REQUIRE(it != options.end());
+    REQUIRE(std::holds_alternative<double>(it->default_value));
+    CHECK(std::get<double>(it->default_value) == d.gymnasium_default);
+    CHECK_THAT(it->help, Catch::Contains(d.range));
+    // Just outside the range (below 0, or 0 where 0 is excluded) is refused, naming all of it;
+    // the edge of a ">= 0" range is accepted.
+    const double outside = d.range == "> 0" ? 0.0 : -1.0;
+    const std::string message = error_of([&] { make_env(d.id, {{d.name, outside}}); });
+    CHECK_THAT(message, Catch::Contains(d.id + ": " + d.name + " must be " + d.range) &&
+                            Catch::Contains("got " + option_value_text(outside)));
+    if (d.range == ">= 0") CHECK_NOTHROW(make_env(d.id, {{d.name, 0.0}}));
+  }
+}
+
+TEST_CASE("the envs listing shows every option of every env with its default",
+          "[registry][options]") {
+  // What `rlforge envs` prints: each env built with its defaults, each option's default as text.
+  for (const std::string& id : env_registry().ids()) {
+    if (!env_registry().find(id).source.empty()) continue;  // a test plugin's env
+    INFO(id);
+    CHECK_NOTHROW(env_registry().make(id));
+    for (const OptionDecl& o : env_registry().options_of(id)) {
+      INFO(o.name);
+      CHECK_FALSE(o.help.empty());
+      CHECK_FALSE(option_value_text(o.default_value).empty());
+    }
+  }
 }
 
 TEST_CASE("Options::parse_assignment splits key=value", "[options]") {

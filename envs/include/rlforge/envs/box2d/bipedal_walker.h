@@ -31,7 +31,15 @@ class BipedalWalker final : public ReplaySnapshotEnv {
  public:
   struct Params {
     bool hardcore = false;
+    // Gymnasium's MOTORS_TORQUE: the largest torque of each hip and knee motor. The torque cost
+    // in the reward is of the command (0.00035 x 80 x |action|), so it does not change with it.
+    double motor_torque = 80.0;  // >= 0
+    double hull_density = 5.0;   // > 0: the density of the hull's fixture
+    // Multiplies the random term of the grass terrain's slope change; 0 gives flat grass. The
+    // generator draws the same numbers at every value (hardcore's obstacles stay where they are).
+    double terrain_roughness = 1.0;  // >= 0
   };
+  // Throws EnvError for a parameter outside its range.
   explicit BipedalWalker(Params params);
   ~BipedalWalker() override;
 

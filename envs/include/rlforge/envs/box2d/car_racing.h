@@ -50,8 +50,16 @@ class CarRacing final : public ReplaySnapshotEnv {
     // at 96x96 directly, sharper edges and other pixels, several times cheaper.
     enum class ObservationRender { kGymnasium, kFast };
     ObservationRender observation_render = ObservationRender::kGymnasium;
+    // Car dynamics (Gymnasium's car_dynamics.py): ENGINE_POWER, the power driving each rear
+    // wheel at full gas, and FRICTION_LIMIT, the largest force a tyre transmits on road; on grass
+    // it is 0.6 x friction_limit. road_friction is Gymnasium's per-tile road_friction (1 on every
+    // tile): on road the limit is max(0.6, road_friction) x friction_limit, as in Gymnasium.
+    double engine_power = 40000.0;  // >= 0; 100000000 x SIZE^2, SIZE = 0.02
+    double friction_limit = 400.0;  // > 0; 1000000 x SIZE^2
+    double road_friction = 1.0;     // > 0
   };
-  // Throws EnvError for a lap_complete_percent outside (0, 1].
+  // Throws EnvError for a lap_complete_percent outside (0, 1] or a car parameter outside its
+  // range.
   explicit CarRacing(Params params);
   ~CarRacing() override;
 

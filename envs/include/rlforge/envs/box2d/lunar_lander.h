@@ -37,8 +37,15 @@ class LunarLander final : public ReplaySnapshotEnv {
     bool enable_wind = false;
     double wind_power = 15.0;    // peak wind force; Gymnasium advises [0, 20]
     double turbulence_power = 1.5;  // peak torque; Gymnasium advises [0, 2]
+    // Gymnasium's MAIN_ENGINE_POWER and SIDE_ENGINE_POWER: the impulse of an engine at full
+    // throttle. The fuel cost in the reward is of the throttle, so it does not change with them.
+    // The angle is not wrapped (as in Gymnasium), so a lander that spins past a full turn leaves
+    // the observation space's [-2 pi, 2 pi]; stronger side engines make that likelier.
+    double main_engine_power = 13.0;  // >= 0
+    double side_engine_power = 0.6;   // >= 0
   };
-  // Throws EnvError for a gravity outside (-12, 0) or a negative wind or turbulence power.
+  // Throws EnvError for a gravity outside (-12, 0) or a negative wind, turbulence or engine
+  // power.
   explicit LunarLander(Params params);
   ~LunarLander() override;
 

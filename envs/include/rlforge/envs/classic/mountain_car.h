@@ -1,6 +1,7 @@
 #pragma once
 // MountainCar-v0 (Moore 1990) with Gymnasium 1.x dynamics: three discrete pushes, float64 state,
-// float32 observation [position, velocity].
+// float32 observation [position, velocity]. Per step: velocity += (action - 1) * force
+// - cos(3 position) * gravity, with Gymnasium's force and gravity as parameters.
 
 #include "rlforge/envs/env.h"
 
@@ -10,8 +11,11 @@ class MountainCar final : public Env {
  public:
   struct Params {
     double goal_velocity = 0.0;
+    double force = 0.001;     // >= 0: the push of actions 0 and 2
+    double gravity = 0.0025;  // >= 0: the slope's pull
   };
   MountainCar();
+  // Throws EnvError for a parameter outside its range.
   explicit MountainCar(Params params);
 
   bool has_state() const override { return true; }
