@@ -1,0 +1,135 @@
+// Stress suites (rlforge/evaluation/stress.h): suite files are read with file:line errors, a run
+// covers every cell on the same seeds, and the report says what the cells measured.
+#include <catch2/catch.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../test_files.h"
+#include "rlforge/agents/ppo.h"
+#include "rlforge/envs/registry.h"
+#include "rlforge/evaluation/stress.h"
+
+using namespace rlforge;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string suite_error(const std::string& text) {
+  const fs::path dir = testing::fresh_dir("stress-suite");
+  const fs::path file = dir / "suite.yaml";
+  std::ofstream(file) << text;
+  try {
+    read_stress_suite(file.string());
+  } catch (const std::exception& e) {
+    return std::string(e.what()).substr(file.string().size());
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("stress suite files are checked with the line of each mistake", "[evaluation][stress]") {
+  CHECK(suite_error("perturbations:\n  - name: g\n    grid: {env.gravity: [1, 2]}\n") == "");
+  CHECK(suite_error("episodes: 5\nperturbation: []\n") ==
+        ":2: unknown key 'perturbation' in the suite; valid: episodes, perturbations");
+  CHECK(suite_error("perturbations:\n  - name: g\n    grid: {gravity: [1, 2]}\n") ==
+        ":3: perturbation 'g': unknown axis 'gravity'; expected env.OPTION, wrapper.OPTION or attack.epsilon");
+  CHECK(suite_error("perturbations:\n  - name: n\n    wrapper: ObservationNoise\n    grid: {wrapper.sigma: [1]}\n") ==
+        ":4: perturbation 'n': ObservationNoise has no option 'sigma'");
+  CHECK_THAT(suite_error("perturbations:\n  - name: n\n    wrapper: Blur\n    grid: {wrapper.x: [1]}\n"),
+             Catch::StartsWith(":3: perturbation 'n': unknown wrapper 'Blur'"));
+  CHECK(suite_error("perturbations:\n  - name: a\n    attack: {method: pgd}\n    grid:\n      attack.epsilon: [0, -1]\n") ==
+        ":5: perturbation 'a': attack.epsilon values must be numbers >= 0, got '-1'");
+  CHECK(suite_error("perturbations:\n  - name: a\n    attack: {method: cw}\n    grid: {attack.epsilon: [1]}\n") ==
+        ":3: perturbation 'a': attack: unknown attack method 'cw'; expected fgsm or pgd");
+  CHECK(suite_error("perturbations:\n  - name: g\n    grid: {env.gravity: []}\n") ==
+        ":3: perturbation 'g': env.gravity: expected a list of values");
+  CHECK(suite_error("episodes: 0\nperturbations:\n  - name: g\n    grid: {env.gravity: [1]}\n") ==
+        ":1: episodes must be >= 1");
+}
+
+TEST_CASE("the default suites name real options and read back from their YAML", "[evaluation][stress]") {
+  for (const std::string id : {"CartPole-v1", "LunarLander-v3", "Pendulum-v1", "BipedalWalker-v3", "CarRacing-v3"}) {
+    INFO(id);
+    const StressSuite suite = default_stress_suite(make_env(id)->spec());
+    REQUIRE(suite.perturbations.size() >= 8);
+    // Every env axis is an option the env declares.
+    std::set<std::string> declared;
+    for (const OptionDecl& d : env_registry().options_of(id)) declared.insert(d.name);
+    int shifts = 0;
+    for (const StressPerturbation& p : suite.perturbations) {
+      for (const StressAxis& axis : p.grid) {
+        if (axis.key.rfind("env.", 0) == 0) {
+          CHECK(declared.count(axis.key.substr(4)) == 1);
+          ++shifts;
+        }
+      }
+    }
+    CHECK(shifts >= 2);
+    const fs::path file = testing::fresh_dir("stress-default") / "suite.yaml";
+    std::ofstream(file) << stress_suite_yaml(suite);
+    const StressSuite again = read_stress_suite(file.string());
+    REQUIRE(again.perturbations.size() == suite.perturbations.size());
+    CHECK(stress_suite_yaml(again).substr(stress_suite_yaml(again).find('\n')) ==
+          stress_suite_yaml(suite).substr(stress_suite_yaml(suite).find('\n')));
+  }
+}
+
+TEST_CASE("a stress run covers every cell on the same seeds and reports them", "[evaluation][stress]") {
+  VectorEnvConfig env;
+  env.id = "CartPole-v1";
+  Ppo agent(make_env(env.id)->spec(), PpoConfig{}, 11);
+  StressSuite suite;
+  suite.source = "test";
+  StressPerturbation shift;
+  shift.name = "pole";
+  shift.grid = {{"env.length", {"0.5", "2"}}, {"env.force_mag", {"10", "2"}}};
+  StressPerturbation noise;
+  noise.name = "noise";
+  noise.wrapper = WrapperSpec{"ObservationNoise", {}};
+  noise.grid = {{"wrapper.std", {"0", "0.5"}}};
+  StressPerturbation attack;
+  attack.name = "pgd";
+  attack.attack = AttackSettings{};
+  attack.grid = {{"attack.epsilon", {"0", "0.3"}}};
+  suite.perturbations = {shift, noise, attack};
+  StressSettings settings;
+  settings.seed = 3000000;
+  settings.episodes = 6;
+  settings.num_envs = 4;
+  const StressReport report = run_stress(agent, env, suite, settings);
+
+  REQUIRE(report.perturbations.size() == 3);
+  CHECK(report.perturbations[0].cells.size() == 4);
+  CHECK(report.threshold == Approx(475.0));
+  CHECK(report.observation_std.size() == 4);
+  for (const auto& r : report.perturbations) {
+    for (const StressCell& c : r.cells) CHECK(c.returns.size() == 6);
+  }
+  // The defaults of the shift, noise of std 0 and a radius of 0 are the clean cell, episode for
+  // episode: the cells share their seeds.
+  CHECK(report.perturbations[0].cells[0].returns == report.clean.returns);
+  CHECK(report.perturbations[1].cells[0].returns == report.clean.returns);
+  CHECK(report.perturbations[2].cells[0].returns == report.clean.returns);
+  CHECK(report.perturbations[0].cells[3].setting ==
+        std::vector<std::pair<std::string, std::string>>{{"env.length", "2"}, {"env.force_mag", "2"}});
+  CHECK(report.perturbations[0].cells[3].returns != report.clean.returns);
+  // An untrained policy stays far below CartPole's 475 everywhere.
+  CHECK(report.perturbations[0].cells_below == 4);
+  CHECK_THAT(report.perturbations[1].summary, Catch::StartsWith("IQM falls below 475 first at wrapper.std = 0"));
+
+  const fs::path dir = testing::fresh_dir("stress-report");
+  const std::vector<std::string> plots = write_stress_report(report, dir.string());
+  CHECK(plots.size() == 3);
+  for (const std::string& p : plots) CHECK(fs::file_size(p) > 1000);
+  const YAML::Node yaml = YAML::LoadFile((dir / "stress.yaml").string());
+  CHECK(yaml["perturbations"].size() == 3);
+  CHECK(yaml["perturbations"][0]["cells"][3]["iqm"].as<double>() == Approx(report.perturbations[0].cells[3].iqm.point));
+  CHECK(yaml["perturbations"][0]["cells"][3]["setting"]["env.force_mag"].as<std::string>() == "2");
+  CHECK(yaml["clean"]["episodes"].as<int>() == 6);
+  const std::string csv = testing::read_text(dir / "stress.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 1 + 4 + 2 + 2);
+}
