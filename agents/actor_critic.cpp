@@ -135,6 +135,11 @@ ActorCriticImpl::Heads ActorCriticImpl::raw_outputs(const torch::Tensor& observa
   return {p.mean, p.value};
 }
 
+torch::Tensor ActorCriticImpl::policy_head(const torch::Tensor& features) {
+  const torch::AutoGradMode grad(true);
+  return discrete_ ? heads(features).first : gaussian(features).mean;
+}
+
 ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& input) {
   if (!config_.use_sde) {
     auto [mean, value] = heads(input);

@@ -32,6 +32,10 @@ void PpoConfig::validate() const {
   positive("learning_rate", learning_rate);
   non_negative("target_kl", target_kl);
   positive("adam_eps", adam_eps);
+  non_negative("adversarial.epsilon", adversarial.epsilon);
+  non_negative("adversarial.coef", adversarial.coef);
+  non_negative("adversarial.step_size", adversarial.step_size);
+  positive("adversarial.steps", static_cast<double>(adversarial.steps));
 }
 
 PpoLoss ppo_loss(const torch::Tensor& log_probs, const torch::Tensor& old_log_probs,
@@ -114,7 +118,8 @@ void Ppo::restore_exploration_state(const torch::Tensor& state) { policy_->set_n
 void Ppo::reset_exploration(int64_t batch, torch::Generator& generator) { policy_->reset_noise(batch, generator); }
 
 bool Ppo::uses_manual_gradient() const {
-  return config_.manual_gradient && policy_->manual_gradient_supported() && device_.is_cpu();
+  return config_.manual_gradient && !config_.adversarial.enabled() && policy_->manual_gradient_supported() &&
+         device_.is_cpu();
 }
 
 torch::Tensor Ppo::compute_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit) {
@@ -139,6 +144,8 @@ torch::Tensor Ppo::autograd_gradient(const Minibatch& mb, double clip_range, dou
   const auto eval = policy_->evaluate(take(mb.features), take(mb.actions));
   const PpoLoss l = ppo_loss(eval.log_prob, take(mb.old_log_probs), advantages, eval.value, take(mb.old_values),
                              take(mb.returns), eval.entropy, clip_range, c.clip_range_vf, c.ent_coef, c.vf_coef);
+  const torch::Tensor total = c.adversarial.enabled() ? l.total + c.adversarial.coef * adversarial_kl(take(mb.features))
+                                                      : l.total;
   torch::NoGradGuard no_grad;
   // Schulman's low-variance estimator of KL(old || new), and the share of clipped ratios.
   const torch::Tensor kl = ((l.ratio - 1) - l.log_ratio).mean();
@@ -150,8 +157,42 @@ torch::Tensor Ppo::autograd_gradient(const Minibatch& mb, double clip_range, dou
     return stats;
   }
   parameters_.grad().zero_();  // backward() adds into the gradients
-  l.total.backward();
+  total.backward();
   return stats;
+}
+
+torch::Tensor Ppo::adversarial_kl(const torch::Tensor& features) {
+  const AdversarialConfig& a = config_.adversarial;
+  if (policy_->image()) throw std::invalid_argument("SA-PPO's regulariser supports vector observations only");
+  const torch::Tensor x = features.detach();
+  // The radius per feature: normalised features are in std units already; raw ones are scaled
+  // by their spread in this minibatch.
+  const torch::Tensor unit = policy_->config().normalize_observation
+                                 ? torch::ones({x.size(1)}, x.options())
+                                 : std::get<0>(torch::std_mean(x, 0, /*unbiased=*/false)).clamp_min(1e-6);
+  const torch::Tensor radius = unit * a.epsilon;
+  const torch::Tensor clean_head = policy_->policy_head(x);
+  // KL(pi(s) || pi(s')) per row: categorical over logits, or Gaussians sharing their log-std.
+  auto divergence = [&](const torch::Tensor& reference, const torch::Tensor& perturbed_head) {
+    if (policy_->discrete()) {
+      const torch::Tensor p_log = torch::log_softmax(reference, 1), q_log = torch::log_softmax(perturbed_head, 1);
+      return (p_log.exp() * (p_log - q_log)).sum(1);
+    }
+    const torch::Tensor variance = (2 * policy_->log_std()).exp();
+    return ((reference - perturbed_head).pow(2) / (2 * variance)).sum(1);
+  };
+  // PGD from a uniform start, the policy held fixed.
+  torch::Tensor adv = x + (torch::rand(x.sizes(), generator_).to(x.device()) * 2 - 1) * radius;
+  const double step = (a.step_size > 0 ? a.step_size : 2.5 / std::max(1, a.steps));
+  const torch::Tensor reference = clean_head.detach();
+  for (int k = 0; k < a.steps; ++k) {
+    const torch::AutoGradMode grad(true);
+    const torch::Tensor leaf = adv.detach().requires_grad_(true);
+    const torch::Tensor kl = divergence(reference, policy_->policy_head(leaf)).sum();
+    const torch::Tensor g = torch::autograd::grad({kl}, {leaf})[0];
+    adv = torch::max(torch::min(leaf.detach() + step * radius * g.sign(), x + radius), x - radius);
+  }
+  return divergence(clean_head, policy_->policy_head(adv.detach())).mean();
 }
 
 torch::Tensor Ppo::manual_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit) {

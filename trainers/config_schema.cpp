@@ -315,6 +315,13 @@ std::vector<KeyBinding> declare() {
   add(boolean("agent.normalize_advantage", kPpo, AT(ppo.normalize_advantage), "normalise advantages per minibatch"));
   add(boolean("agent.manual_gradient", kPpo, AT(ppo.manual_gradient), "hand-derived backward pass for tanh/relu MLPs (false: autograd)"));
   add(boolean("agent.use_sde", kPpo, AT(ppo.policy.use_sde), "gSDE exploration (Box actions)"));
+  add(number("agent.adversarial.epsilon", kPpo, AT(ppo.adversarial.epsilon),
+             "SA-PPO: radius of the state perturbation, in feature stds (0: off)").min(0));
+  add(number("agent.adversarial.coef", kPpo, AT(ppo.adversarial.coef),
+             "SA-PPO: weight of KL(pi(s) || pi(s_adv)) in the loss (0: off)").min(0));
+  add(integer("agent.adversarial.steps", kPpo, AT(ppo.adversarial.steps), "SA-PPO: PGD steps finding s_adv").min(1).max(1000));
+  add(number("agent.adversarial.step_size", kPpo, AT(ppo.adversarial.step_size),
+             "SA-PPO: PGD step as a fraction of epsilon (0: 2.5 / steps)").min(0));
   add(integer("agent.sde_sample_freq", kPpo, AT(ppo.policy.sde_sample_freq), "steps between gSDE noise draws (-1: once per rollout)")
           .min(1)
           .also(-1));
@@ -693,6 +700,13 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
         at.fail("agent.federated.client_env_options", "'" + options + "': " + e.what() + " (expected key=value[,key=value...])");
       }
     }
+    if ((p.adversarial.epsilon > 0) != (p.adversarial.coef > 0)) {
+      at.fail(p.adversarial.epsilon > 0 ? "agent.adversarial.coef" : "agent.adversarial.epsilon",
+              "SA-PPO needs both agent.adversarial.epsilon and agent.adversarial.coef > 0");
+    }
+    if (p.adversarial.enabled() && p.policy.use_sde) {
+      at.fail("agent.adversarial.epsilon", "SA-PPO's regulariser does not combine with gSDE (agent.use_sde) in this version");
+    }
     if (p.policy.use_sde && p.policy.actor.hidden.empty()) {
       at.fail("agent.use_sde", "gSDE needs at least one hidden actor layer (agent.policy.actor)");
     }
@@ -749,6 +763,10 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
     if (c.ppo.policy.normalize_observation && image) {
       at.fail("agent.normalize_observation",
               "applies to vector observations; images (" + obs.describe() + ") are scaled by 1/255");
+    }
+    if (c.ppo.adversarial.enabled() && image) {
+      at.fail("agent.adversarial.epsilon", "SA-PPO's regulariser perturbs vector observations; the observations are " +
+                                               obs.describe());
     }
   }
   if (c.algo == "dqn") {

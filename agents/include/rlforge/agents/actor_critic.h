@@ -98,6 +98,8 @@ class ActorCriticImpl : public torch::nn::Module {
   // The policy head (logits, or the Gaussian's mean) and the value for raw observations, with
   // autograd on whatever the caller's mode (Agent::differentiable_outputs).
   Heads raw_outputs(const torch::Tensor& observations);
+  // The policy head alone for prepared features, with autograd (SA-PPO's regulariser).
+  torch::Tensor policy_head(const torch::Tensor& features);
   // Given dLoss/dHead and dLoss/dValue at the last forward_manual(), overwrites the gradient of
   // every network parameter (log_std's is the caller's: the networks do not produce it).
   void backward_manual(const torch::Tensor& head_grad, const torch::Tensor& value_grad);

@@ -17,6 +17,20 @@
 
 namespace rlforge {
 
+// SA-PPO's state-adversarial smoothness regulariser (Zhang et al., NeurIPS 2020): for each
+// minibatch, PGD finds features within an L-infinity ball of radius epsilon (in units of each
+// feature's spread in the minibatch, or of the running std when observations are normalised)
+// that most change the policy, and coef x KL(pi(s) || pi(s_adv)) joins the loss. Enabled when
+// both epsilon and coef are > 0; the update then runs on autograd (the hand-derived path has no
+// second forward pass).
+struct AdversarialConfig {
+  double epsilon = 0.0;
+  double coef = 0.0;
+  int steps = 5;           // PGD steps that look for s_adv
+  double step_size = 0.0;  // as a fraction of epsilon; 0: 2.5 / steps
+  bool enabled() const { return epsilon > 0 && coef > 0; }
+};
+
 struct PpoConfig {
   int64_t n_steps = 2048;     // steps per env per rollout
   int64_t batch_size = 64;    // minibatch size
@@ -37,6 +51,7 @@ struct PpoConfig {
   // Hand-derived backward pass for tanh/relu MLP policies (the same gradients as autograd, in
   // a fraction of the time); false, or another activation, uses autograd.
   bool manual_gradient = true;
+  AdversarialConfig adversarial;
   ActorCriticConfig policy;
 
   // Throws std::invalid_argument naming the first bad value.
@@ -128,6 +143,8 @@ class Ppo : public Agent {
  private:
   torch::Tensor manual_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
   torch::Tensor autograd_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
+  // SA-PPO's regulariser on prepared features [B, F]: the mean KL(pi(s) || pi(s_adv)).
+  torch::Tensor adversarial_kl(const torch::Tensor& features);
 
   PpoConfig config_;
   torch::Device device_;
