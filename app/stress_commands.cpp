@@ -31,10 +31,49 @@ struct StressArgs {
   int threads = 1;
   bool stochastic = false;
   bool print_suite = false;
+  std::vector<std::string> compare;  // LABEL=DIR[,DIR...]
   std::vector<std::string> plugins;
 };
 
+// Several agents' stress results side by side (compare_stress).
+int compare(const StressArgs& args) {
+  if (!args.target.empty()) throw std::runtime_error("stress --compare takes no RUN: give LABEL=DIR[,DIR...] groups");
+  std::vector<StressGroup> groups;
+  for (const std::string& text : args.compare) {
+    const std::size_t eq = text.find('=');
+    if (eq == 0 || eq == std::string::npos || eq + 1 == text.size()) {
+      throw std::runtime_error("--compare " + text + ": expected LABEL=DIR[,DIR...] (each DIR holds a stress.yaml)");
+    }
+    StressGroup g;
+    g.label = text.substr(0, eq);
+    std::size_t start = eq + 1;
+    while (start <= text.size()) {
+      const std::size_t end = std::min(text.find(',', start), text.size());
+      if (end > start) g.dirs.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+    groups.push_back(std::move(g));
+  }
+  const StressComparison comparison = compare_stress(groups);
+  const std::string out = args.out.empty() ? "stress-compare" : args.out;
+  const std::vector<std::string> plots = write_stress_comparison(comparison, out);
+  for (const StressComparisonPerturbation& p : comparison.perturbations) {
+    std::cout << p.name << ":";
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      if (comparison.threshold) {
+        std::cout << "  " << groups[g].label << " keeps IQM >= " << *comparison.threshold << " on " << p.cells_kept[g]
+                  << " of " << p.cells.size() << " cells";
+      }
+    }
+    std::cout << "\n";
+  }
+  std::cout << "results: " << (fs::path(out) / "compare.yaml").string() << ", " << plots.size() << " plots" << std::endl;
+  return 0;
+}
+
 int stress(const StressArgs& args) {
+  if (!args.compare.empty()) return compare(args);
+  if (args.target.empty()) throw std::runtime_error("stress: give RUN (a run directory or checkpoint), or --compare");
   load_plugins(args.plugins);
   const bool given_seed = args.seed >= 0;
   LoadedAgent loaded = load_agent(args.target, std::nullopt);
@@ -85,7 +124,11 @@ void add_stress_commands(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "stress", "Stress-test a trained policy: returns under env parameter shifts, observation noise, sensor "
                 "failures, delays, action noise, sticky actions and FGSM/PGD observation attacks, with IQM intervals");
-  cmd->add_option("RUN", args->target, "Run directory (its best checkpoint) or checkpoint file")->required();
+  cmd->add_option("RUN", args->target, "Run directory (its best checkpoint) or checkpoint file");
+  cmd->add_option("--compare", args->compare,
+                  "Instead of a run: LABEL=DIR[,DIR...] (repeatable), the stress results of each group's runs side by "
+                  "side: per cell the IQM over runs with a 95% bootstrap interval, the share of cells kept above the "
+                  "threshold, plots");
   cmd->add_option("--suite", args->suite, "A suite file (YAML, see docs/robustness.md); default: the env's own suite");
   cmd->add_option("--episodes", args->episodes, "Episodes per cell (default: the suite's, 20)")->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_option("--out", args->out, "Where the results go (default: RUN/stress)");

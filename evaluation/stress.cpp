@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -664,6 +665,224 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
     const std::string path = (fs::path(dir) / ("stress_" + std::to_string(k + 1) + "_" + file + ".png")).string();
     write_plot_png(plot, path, 800, 500);
     pngs.push_back(path);
+  }
+  return pngs;
+}
+
+namespace {
+
+struct RunCells {
+  std::string env_id;
+  std::optional<double> threshold;
+  int64_t episodes = 0;
+  // perturbation -> (axes, cells in order: setting text, axis values, mean return)
+  struct Cell {
+    std::string setting;
+    std::vector<std::string> values;
+    double mean_return = 0;
+  };
+  std::vector<std::pair<std::string, std::pair<std::vector<std::string>, std::vector<Cell>>>> perturbations;
+};
+
+RunCells read_stress_results(const std::string& dir) {
+  fs::path file = fs::path(dir) / "stress.yaml";
+  if (!fs::exists(file) && fs::exists(fs::path(dir) / "stress" / "stress.yaml")) file = fs::path(dir) / "stress" / "stress.yaml";
+  if (!fs::exists(file)) throw std::runtime_error(dir + ": no stress.yaml here (run `rlforge stress` on the run first)");
+  RunCells run;
+  try {
+    const YAML::Node root = YAML::LoadFile(file.string());
+    run.env_id = root["env"].as<std::string>();
+    if (root["threshold"]) run.threshold = root["threshold"].as<double>();
+    run.episodes = root["episodes_per_cell"].as<int64_t>();
+    for (const auto& p : root["perturbations"]) {
+      std::vector<std::string> axes;
+      std::vector<RunCells::Cell> cells;
+      for (const auto& c : p["cells"]) {
+        RunCells::Cell cell;
+        std::vector<std::pair<std::string, std::string>> setting;
+        for (const auto& kv : c["setting"]) setting.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+        if (axes.empty()) {
+          for (const auto& [k, v] : setting) axes.push_back(k);
+        }
+        for (const auto& [k, v] : setting) cell.values.push_back(v);
+        cell.setting = cell_text(setting);
+        cell.mean_return = c["mean_return"].as<double>();
+        cells.push_back(std::move(cell));
+      }
+      run.perturbations.push_back({p["name"].as<std::string>(), {axes, cells}});
+    }
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error(file.string() + ": not a stress.yaml that rlforge stress wrote (" + e.what() + ")");
+  }
+  return run;
+}
+
+}  // namespace
+
+StressComparison compare_stress(const std::vector<StressGroup>& groups) {
+  if (groups.empty()) throw std::runtime_error("stress comparison: no groups of runs given");
+  StressComparison out;
+  std::vector<std::vector<RunCells>> runs;
+  for (const StressGroup& g : groups) {
+    if (g.dirs.empty()) throw std::runtime_error("stress comparison: group '" + g.label + "' has no runs");
+    out.labels.push_back(g.label);
+    out.runs.push_back(static_cast<int64_t>(g.dirs.size()));
+    runs.emplace_back();
+    for (const std::string& dir : g.dirs) runs.back().push_back(read_stress_results(dir));
+  }
+  const RunCells& first = runs.front().front();
+  out.env_id = first.env_id;
+  out.threshold = first.threshold;
+  out.episodes_per_cell = first.episodes;
+  for (std::size_t gi = 0; gi < runs.size(); ++gi) {
+    for (std::size_t ri = 0; ri < runs[gi].size(); ++ri) {
+      if (runs[gi][ri].env_id != out.env_id) {
+        throw std::runtime_error(groups[gi].dirs[ri] + ": stressed on " + runs[gi][ri].env_id + ", the others on " + out.env_id);
+      }
+    }
+  }
+  stats::BootstrapOptions options;
+  for (const auto& entry : first.perturbations) {
+    const std::string& name = entry.first;
+    const auto& layout = entry.second;
+    StressComparisonPerturbation p;
+    p.name = name;
+    p.axes = layout.first;
+    p.cells_kept.assign(groups.size(), 0);
+    for (const RunCells::Cell& reference : layout.second) {
+      StressComparisonCell cell;
+      cell.setting = reference.setting;
+      cell.axis_values = reference.values;
+      for (std::size_t gi = 0; gi < runs.size(); ++gi) {
+        std::vector<double> values;
+        for (std::size_t ri = 0; ri < runs[gi].size(); ++ri) {
+          const RunCells& run = runs[gi][ri];
+          const auto it = std::find_if(run.perturbations.begin(), run.perturbations.end(),
+                                       [&](const auto& q) { return q.first == name; });
+          const RunCells::Cell* found = nullptr;
+          if (it != run.perturbations.end()) {
+            for (const RunCells::Cell& c : it->second.second) {
+              if (c.setting == reference.setting) found = &c;
+            }
+          }
+          if (found == nullptr) {
+            throw std::runtime_error(groups[gi].dirs[ri] + ": has no cell '" + name + ": " + reference.setting +
+                                     "' (stress every run with the same suite)");
+          }
+          values.push_back(found->mean_return);
+        }
+        cell.iqm.push_back(stats::iqm_interval({values}, options));
+        if (out.threshold && cell.iqm.back().point >= *out.threshold) ++p.cells_kept[gi];
+        cell.runs.push_back(std::move(values));
+      }
+      p.cells.push_back(std::move(cell));
+    }
+    out.perturbations.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<std::string> write_stress_comparison(const StressComparison& comparison, const std::string& dir) {
+  fs::create_directories(dir);
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "env" << YAML::Value << comparison.env_id;
+  if (comparison.threshold) out << YAML::Key << "threshold" << YAML::Value << *comparison.threshold;
+  out << YAML::Key << "episodes_per_cell" << YAML::Value << comparison.episodes_per_cell;
+  out << YAML::Key << "statistic" << YAML::Value
+      << "per cell: the IQM over runs of each run's mean return, 95% stratified bootstrap interval over runs";
+  out << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq;
+  for (std::size_t g = 0; g < comparison.labels.size(); ++g) {
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "label" << YAML::Value << comparison.labels[g] << YAML::Key
+        << "runs" << YAML::Value << comparison.runs[g] << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::Key << "perturbations" << YAML::Value << YAML::BeginSeq;
+  for (const StressComparisonPerturbation& p : comparison.perturbations) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << p.name;
+    if (comparison.threshold) {
+      out << YAML::Key << "share_of_cells_kept" << YAML::Value << YAML::BeginMap;
+      for (std::size_t g = 0; g < comparison.labels.size(); ++g) {
+        out << YAML::Key << comparison.labels[g] << YAML::Value
+            << static_cast<double>(p.cells_kept[g]) / static_cast<double>(p.cells.size());
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::Key << "cells" << YAML::Value << YAML::BeginSeq;
+    for (const StressComparisonCell& c : p.cells) {
+      out << YAML::BeginMap << YAML::Key << "setting" << YAML::Value << c.setting;
+      for (std::size_t g = 0; g < comparison.labels.size(); ++g) {
+        out << YAML::Key << comparison.labels[g] << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "iqm"
+            << YAML::Value << c.iqm[g].point << YAML::Key << "ci95" << YAML::Value << YAML::BeginSeq << c.iqm[g].lower
+            << c.iqm[g].upper << YAML::EndSeq << YAML::Key << "runs" << YAML::Value << YAML::BeginSeq;
+        for (const double v : c.runs[g]) out << v;
+        out << YAML::EndSeq << YAML::EndMap;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  write_data_file_atomically((fs::path(dir) / "compare.yaml").string(), std::string(out.c_str()) + "\n");
+
+  // Plots: the first axis along x, one series per group; a grid of several axes gets one plot per
+  // combination of its later axes' values.
+  const std::vector<Color> palette = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40}, {148, 103, 189}};
+  std::vector<std::string> pngs;
+  for (std::size_t k = 0; k < comparison.perturbations.size(); ++k) {
+    const StressComparisonPerturbation& p = comparison.perturbations[k];
+    std::vector<std::string> panels;  // the later axes' values, as text, in grid order
+    for (const StressComparisonCell& c : p.cells) {
+      std::string rest;
+      for (std::size_t a = 1; a < c.axis_values.size(); ++a) {
+        rest += (rest.empty() ? "" : ", ") + p.axes[a] + " = " + c.axis_values[a];
+      }
+      if (std::find(panels.begin(), panels.end(), rest) == panels.end()) panels.push_back(rest);
+    }
+    for (std::size_t panel = 0; panel < panels.size(); ++panel) {
+      PlotSpec plot;
+      plot.title = comparison.env_id + ": " + p.name + (panels[panel].empty() ? "" : " at " + panels[panel]) +
+                   " (IQM over runs, 95% CI)";
+      plot.x_label = p.axes.empty() ? "" : p.axes.front();
+      plot.y_label = "return";
+      bool numeric = true;
+      double x_min = 1e300, x_max = -1e300;
+      for (std::size_t g = 0; g < comparison.labels.size(); ++g) {
+        PlotSeries s;
+        s.name = comparison.labels[g] + " (" + std::to_string(comparison.runs[g]) + " runs)";
+        s.color = palette[g % palette.size()];
+        s.markers = true;
+        for (const StressComparisonCell& c : p.cells) {
+          std::string rest;
+          for (std::size_t a = 1; a < c.axis_values.size(); ++a) {
+            rest += (rest.empty() ? "" : ", ") + p.axes[a] + " = " + c.axis_values[a];
+          }
+          if (rest != panels[panel]) continue;
+          char* end = nullptr;
+          const double v = std::strtod(c.axis_values.front().c_str(), &end);
+          numeric = numeric && *end == '\0' && end != c.axis_values.front().c_str();
+          const double x = numeric ? v : static_cast<double>(s.x.size());
+          x_min = std::min(x_min, x);
+          x_max = std::max(x_max, x);
+          s.x.push_back(x);
+          s.y.push_back(c.iqm[g].point);
+          s.lower.push_back(c.iqm[g].lower);
+          s.upper.push_back(c.iqm[g].upper);
+        }
+        plot.series.push_back(std::move(s));
+      }
+      if (!numeric) plot.x_label += " (grid index)";
+      if (comparison.threshold) {
+        PlotSeries t;
+        t.name = "threshold";
+        t.x = {x_min, x_max};
+        t.y = {*comparison.threshold, *comparison.threshold};
+        plot.series.push_back(t);
+      }
+      std::string file = "compare_" + std::to_string(k + 1);
+      if (panels.size() > 1) file += "_" + std::to_string(panel + 1);
+      const std::string path = (fs::path(dir) / (file + ".png")).string();
+      write_plot_png(plot, path, 800, 500);
+      pngs.push_back(path);
+    }
   }
   return pngs;
 }

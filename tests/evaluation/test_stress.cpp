@@ -132,4 +132,27 @@ TEST_CASE("a stress run covers every cell on the same seeds and reports them", "
   CHECK(yaml["clean"]["episodes"].as<int>() == 6);
   const std::string csv = testing::read_text(dir / "stress.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 1 + 4 + 2 + 2);
+
+  // Runs side by side: the IQM over runs of their cell means, and cells that differ refused.
+  const fs::path other = testing::fresh_dir("stress-report-2");
+  write_stress_report(report, other.string());
+  const StressComparison comparison = compare_stress({{"a", {dir.string(), other.string()}}, {"b", {dir.string()}}});
+  REQUIRE(comparison.perturbations.size() == 3);
+  const StressComparisonCell& cell = comparison.perturbations[0].cells[3];
+  CHECK(cell.setting == "env.length = 2, env.force_mag = 2");
+  CHECK(cell.runs[0] == std::vector<double>{report.perturbations[0].cells[3].mean_return,
+                                            report.perturbations[0].cells[3].mean_return});
+  CHECK(cell.iqm[0].point == Approx(report.perturbations[0].cells[3].mean_return));
+  CHECK(comparison.perturbations[0].cells_kept == std::vector<int64_t>{0, 0});
+  const std::vector<std::string> compared = write_stress_comparison(comparison, (dir / "compare").string());
+  CHECK(compared.size() == 2 + 1 + 1);  // the two-axis grid gets a plot per force_mag
+  CHECK(YAML::LoadFile((dir / "compare" / "compare.yaml").string())["groups"].size() == 2);
+
+  StressReport fewer = report;
+  fewer.perturbations[0].cells.pop_back();
+  const fs::path partial = testing::fresh_dir("stress-report-3");
+  write_stress_report(fewer, partial.string());
+  CHECK_THROWS_WITH(compare_stress({{"a", {dir.string(), partial.string()}}}),
+                    Catch::Contains("has no cell 'pole: env.length = 2, env.force_mag = 2'"));
+  CHECK_THROWS_WITH(compare_stress({{"a", {(dir / "nowhere").string()}}}), Catch::Contains("no stress.yaml here"));
 }

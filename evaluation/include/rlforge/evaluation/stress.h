@@ -114,3 +114,45 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
 std::vector<std::string> write_stress_report(const StressReport& report, const std::string& dir);
 
 }  // namespace rlforge
+
+namespace rlforge {
+
+// Stress results of several agents (one stress.yaml per run, several runs per agent) side by side:
+// per cell and agent, the IQM over runs of each run's mean return, with a 95% stratified bootstrap
+// interval over runs, and per perturbation the share of cells whose IQM keeps the threshold.
+struct StressGroup {
+  std::string label;
+  std::vector<std::string> dirs;  // each holds a stress.yaml (or RUN/stress/stress.yaml)
+};
+
+struct StressComparisonCell {
+  std::string setting;                     // "env.gravity = -10, env.wind_power = 5"
+  std::vector<std::string> axis_values;    // the setting's values, axis by axis
+  std::vector<stats::Interval> iqm;        // per group
+  std::vector<std::vector<double>> runs;   // per group: each run's mean return
+};
+
+struct StressComparisonPerturbation {
+  std::string name;
+  std::vector<std::string> axes;
+  std::vector<StressComparisonCell> cells;
+  std::vector<int64_t> cells_kept;  // per group: cells with IQM >= threshold
+};
+
+struct StressComparison {
+  std::vector<std::string> labels;
+  std::vector<int64_t> runs;  // per group
+  std::string env_id;
+  std::optional<double> threshold;
+  int64_t episodes_per_cell = 0;
+  std::vector<StressComparisonPerturbation> perturbations;  // those every run has, cell for cell
+};
+
+// Throws std::runtime_error naming the file when a stress.yaml is missing or damaged, or when runs
+// were stressed on other envs or other cells.
+StressComparison compare_stress(const std::vector<StressGroup>& groups);
+// compare.yaml and one PNG per perturbation (per value of its later axes, for grids of several
+// axes), written atomically into `dir`. Returns the PNG paths.
+std::vector<std::string> write_stress_comparison(const StressComparison& comparison, const std::string& dir);
+
+}  // namespace rlforge
