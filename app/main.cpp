@@ -15,6 +15,7 @@
 #include "config_commands.h"
 #include "report_commands.h"
 #include "train_commands.h"
+#include "explain_commands.h"
 #include "stress_commands.h"
 #include "tune_commands.h"
 #endif
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   rlforge::cli::add_report_commands(app, exit_code);
   rlforge::cli::add_tune_commands(app, exit_code);
   rlforge::cli::add_stress_commands(app, exit_code);
+  rlforge::cli::add_explain_commands(app, exit_code);
 #endif
   rlforge::cli::add_env_commands(app, exit_code);
   rlforge::cli::add_privacy_commands(app, exit_code);

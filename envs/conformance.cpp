@@ -36,7 +36,7 @@ class Checker {
     obs_bytes_ = probe_->spec().observation_space.byte_size();
     action_bytes_ = probe_->spec().action_space.byte_size();
     // Each check with the usual cause of its failure, told to the env's author.
-    check("spec is well formed (id, spaces, episode limit)", [&] { return spec_well_formed(); },
+    check("spec is well formed (id, spaces, episode limit, observation names)", [&] { return spec_well_formed(); },
           "the EnvSpec given to Env's constructor needs non-empty spaces and float32 Box actions");
     check("reset observations lie in the observation space", [&] { return reset_in_space(); },
           "the observation space's bounds must hold every observation the env writes: widen them or clip");
@@ -148,6 +148,10 @@ class Checker {
     if (s.max_episode_steps < 0) return "max_episode_steps is negative";
     if (s.action_space.is_box() && s.action_space.dtype() != DType::Float32) {
       return "Box actions must be float32, got " + std::string(dtype_name(s.action_space.dtype()));
+    }
+    if (!s.observation_names.empty() && s.observation_names.size() != s.observation_space.size()) {
+      return std::to_string(s.observation_names.size()) + " observation names for " +
+             std::to_string(s.observation_space.size()) + " observation elements";
     }
     return "";
   }

@@ -276,6 +276,17 @@ FrameStack::FrameStack(std::unique_ptr<Env> inner, int num_stack)
         }
         EnvSpec spec = require_inner(inner).spec();
         spec.observation_space = Space::box(shape, low, high, o.dtype());
+        // Oldest frame first: "x[t-3]", ..., "x[t]".
+        std::vector<std::string> names;
+        if (!spec.observation_names.empty()) {
+          for (int k = 0; k < num_stack; ++k) {
+            const int age = num_stack - 1 - k;
+            for (const std::string& n : spec.observation_names) {
+              names.push_back(n + (age == 0 ? "[t]" : "[t-" + std::to_string(age) + "]"));
+            }
+          }
+        }
+        spec.observation_names = std::move(names);
         return spec;
       }()),
       num_stack_(num_stack),
@@ -317,6 +328,7 @@ namespace {
 EnvSpec with_image_space(const Env& inner, std::vector<int64_t> shape) {
   EnvSpec spec = inner.spec();
   spec.observation_space = Space::box(std::move(shape), 0.0f, 255.0f, DType::UInt8);
+  spec.observation_names.clear();
   return spec;
 }
 

@@ -38,6 +38,7 @@ EnvSpec walker_spec(bool hardcore) {
   spec.observation_space = Space::box({24}, low, high);
   spec.action_space = Space::box({4}, -1.0f, 1.0f);
   spec.max_episode_steps = hardcore ? 2000 : 1600;
+  spec.observation_names = {"hull_angle", "hull_angular_velocity", "vel_x", "vel_y", "hip1_angle", "hip1_speed", "knee1_angle", "knee1_speed", "leg1_contact", "hip2_angle", "hip2_speed", "knee2_angle", "knee2_speed", "leg2_contact", "lidar0", "lidar1", "lidar2", "lidar3", "lidar4", "lidar5", "lidar6", "lidar7", "lidar8", "lidar9"};
   spec.reward_threshold = 300.0;
   return spec;
 }

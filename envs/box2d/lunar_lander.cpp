@@ -32,6 +32,7 @@ EnvSpec lander_spec(bool continuous) {
                                       {2.5f, 2.5f, 10.0f, 10.0f, two_pi, 10.0f, 1.0f, 1.0f});
   spec.action_space = continuous ? Space::box({2}, -1.0f, 1.0f) : Space::discrete(4);
   spec.max_episode_steps = 1000;
+  spec.observation_names = {"x", "y", "vx", "vy", "angle", "angular_velocity", "left_leg_contact", "right_leg_contact"};
   spec.reward_threshold = 200.0;
   return spec;
 }

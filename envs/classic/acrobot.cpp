@@ -22,6 +22,7 @@ EnvSpec acrobot_spec() {
       Space::box({6}, {-1, -1, -1, -1, -v1, -v2}, {1, 1, 1, 1, v1, v2});
   spec.action_space = Space::discrete(3);
   spec.max_episode_steps = 500;
+  spec.observation_names = {"cos_theta1", "sin_theta1", "cos_theta2", "sin_theta2", "theta1_dot", "theta2_dot"};
   spec.reward_threshold = -100.0;
   return spec;
 }

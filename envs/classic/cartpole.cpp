@@ -22,6 +22,7 @@ EnvSpec cartpole_spec() {
   spec.observation_space = Space::box({4}, {-x, -inf, -th, -inf}, {x, inf, th, inf});
   spec.action_space = Space::discrete(2);
   spec.max_episode_steps = 500;
+  spec.observation_names = {"x", "x_dot", "theta", "theta_dot"};
   spec.reward_threshold = 475.0;
   return spec;
 }

@@ -21,6 +21,7 @@ EnvSpec mountain_car_spec() {
                  {static_cast<float>(kMaxPosition), static_cast<float>(kMaxSpeed)});
   spec.action_space = Space::discrete(3);
   spec.max_episode_steps = 200;
+  spec.observation_names = {"position", "velocity"};
   spec.reward_threshold = -110.0;
   return spec;
 }

@@ -23,6 +23,7 @@ EnvSpec mountain_car_continuous_spec() {
                  {static_cast<float>(kMaxPosition), static_cast<float>(kMaxSpeed)});
   spec.action_space = Space::box({1}, -1.0f, 1.0f);
   spec.max_episode_steps = 999;
+  spec.observation_names = {"position", "velocity"};
   spec.reward_threshold = 90.0;
   return spec;
 }

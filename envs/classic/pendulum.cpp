@@ -20,6 +20,7 @@ EnvSpec pendulum_spec(const Pendulum::Params& p) {
   spec.observation_space = Space::box({3}, {-1.0f, -1.0f, -max_speed}, {1.0f, 1.0f, max_speed});
   spec.action_space = Space::box({1}, -max_torque, max_torque);
   spec.max_episode_steps = 200;
+  spec.observation_names = {"cos_theta", "sin_theta", "theta_dot"};
   return spec;
 }
 

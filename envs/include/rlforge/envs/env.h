@@ -35,6 +35,9 @@ struct EnvSpec {
   // Episode limit applied by the vector env / TimeLimit; 0 means none.
   int64_t max_episode_steps = 0;
   std::optional<double> reward_threshold;
+  // Names of the observation's elements, flattened (Gymnasium's documented meanings: x, x_dot,
+  // theta, theta_dot for CartPole), for attributions and reports; empty where the env gives none.
+  std::vector<std::string> observation_names = {};
 };
 
 // How an env is best watched: Gymnasium's window size and frame rate (metadata render_fps).

@@ -1,0 +1,118 @@
+#include "explain_commands.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "cli_errors.h"
+#include "env_commands.h"
+#include "loaded_agent.h"
+#include "rlforge/envs/seeds.h"
+#include "rlforge/evaluation/explain.h"
+#include "rlforge/trainers/algorithm.h"
+
+namespace fs = std::filesystem;
+
+namespace rlforge::cli {
+
+namespace {
+
+struct ExplainArgs {
+  std::string target;
+  std::string out;
+  std::vector<std::string> methods;
+  std::string baseline = "mean";
+  int ig_steps = 32;
+  int64_t episodes = 10;
+  int64_t permutation_episodes = 20;
+  int64_t seed = -1;
+  bool stochastic = false;
+  std::vector<std::string> plugins;
+};
+
+int explain(const ExplainArgs& args) {
+  load_plugins(args.plugins);
+  LoadedAgent loaded = load_agent(args.target, std::nullopt);
+  if (loaded.config.env.id.empty()) {
+    throw std::runtime_error(args.target + ": the run learned from a table; explain needs a policy acting in an env");
+  }
+  VectorEnvConfig probe = loaded.config.env;
+  probe.randomize.clear();
+  probe.num_envs = 1;
+  const EnvSpec spec = VectorEnv(probe).spec();
+  // The sanity check's network: the same architecture, freshly initialised from another seed.
+  const std::unique_ptr<Agent> randomized =
+      make_agent(loaded.config, spec, loaded.config.run.seed + 7919, loaded.agent->device());
+
+  ExplainSettings settings;
+  if (!args.methods.empty()) settings.methods = args.methods;
+  settings.baseline = args.baseline;
+  settings.ig_steps = args.ig_steps;
+  settings.episodes = args.episodes;
+  settings.permutation_episodes = args.permutation_episodes;
+  // Held-out seeds: the run's test range unless --seed.
+  settings.seed = args.seed >= 0 ? static_cast<uint64_t>(args.seed) : seeds::test(loaded.config.run.seed);
+  settings.deterministic = !args.stochastic;
+  std::cout << "explain: " << loaded.checkpoint << " (" << loaded.info.env_steps << " env steps) on " << spec.id << ", "
+            << settings.episodes << " episodes from seed " << settings.seed << std::endl;
+  const ExplainReport report = explain_policy(*loaded.agent, *randomized, loaded.config.env, settings);
+  const fs::path out = !args.out.empty()                 ? fs::path(args.out)
+                       : fs::is_directory(args.target)  ? fs::path(args.target) / "explain"
+                                                        : fs::path("explain");
+  const std::vector<std::string> plots = write_explain_report(report, out.string());
+
+  std::cout << report.states << " states; integrated gradients' completeness error "
+            << report.ig_completeness_error << " (relative)\n";
+  for (const Importance& imp : report.importances) {
+    if (imp.target != "action") continue;
+    std::vector<std::size_t> order(imp.mean_abs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return imp.mean_abs[a] > imp.mean_abs[b]; });
+    std::cout << std::left << std::setw(22) << imp.method << " top:";
+    for (std::size_t k = 0; k < std::min<std::size_t>(3, order.size()); ++k) std::cout << " " << report.names[order[k]];
+    std::cout << "  (rank correlation with random weights " << std::setprecision(3) << imp.randomization_correlation
+              << ")\n";
+  }
+  if (!report.permutation_drop.empty()) {
+    std::cout << "permutation importance (return lost):";
+    for (std::size_t i = 0; i < report.permutation_drop.size(); ++i) {
+      std::cout << " " << report.names[i] << " " << std::setprecision(4) << report.permutation_drop[i].point;
+    }
+    std::cout << "\n";
+  }
+  std::cout << "results: " << (out / "explain.yaml").string() << ", " << plots.size() << " plots" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void add_explain_commands(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ExplainArgs>();
+  auto* cmd = app.add_subcommand(
+      "explain", "Attribute a trained policy's decisions to its observation elements: saliency, gradient x input, "
+                 "integrated gradients, occlusion, permutation importance, with sanity checks");
+  cmd->add_option("RUN", args->target, "Run directory (its best checkpoint) or checkpoint file")->required();
+  cmd->add_option("--method", args->methods,
+                  "saliency, gradient_x_input, integrated_gradients or occlusion (repeatable; default: all four)")
+      ->check(CLI::IsMember({"saliency", "gradient_x_input", "integrated_gradients", "occlusion"}));
+  cmd->add_option("--baseline", args->baseline, "Integrated gradients' and occlusion's baseline: mean (of the visited "
+                                                "states) or zeros")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mean", "zeros"}));
+  cmd->add_option("--ig-steps", args->ig_steps, "Integrated gradients' steps")->capture_default_str()->check(CLI::Range(1, 10000));
+  cmd->add_option("--episodes", args->episodes, "Episodes whose states are explained")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd->add_option("--permutation-episodes", args->permutation_episodes,
+                  "Episodes per element for permutation importance (0: skip it)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{100000}));
+  cmd->add_option("--out", args->out, "Where the results go (default: RUN/explain)");
+  cmd->add_option("--seed", args->seed, "First seed of the episodes (default: the run's held-out test seeds)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--stochastic", args->stochastic, "Sample actions instead of taking the most likely");
+  add_plugin_option(*cmd, args->plugins);
+  cmd->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return explain(*args); }); });
+}
+
+}  // namespace rlforge::cli
