@@ -11,6 +11,7 @@
 #include "loaded_agent.h"
 #include "rlforge/envs/seeds.h"
 #include "rlforge/evaluation/explain.h"
+#include "rlforge/evaluation/model_card.h"
 #include "rlforge/trainers/algorithm.h"
 
 namespace fs = std::filesystem;
@@ -113,6 +114,16 @@ void add_explain_commands(CLI::App& app, int& exit_code) {
   cmd->add_flag("--stochastic", args->stochastic, "Sample actions instead of taking the most likely");
   add_plugin_option(*cmd, args->plugins);
   cmd->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return explain(*args); }); });
+
+  auto run_dir = std::make_shared<std::string>();
+  auto* card = app.add_subcommand("card", "Write RUN/MODEL_CARD.md again from the run's files (after stress or explain)");
+  card->add_option("RUN", *run_dir, "Run directory")->required()->check(CLI::ExistingDirectory);
+  card->callback([&exit_code, run_dir] {
+    exit_code = run_reporting_errors([&] {
+      std::cout << "model card: " << write_model_card(*run_dir) << std::endl;
+      return 0;
+    });
+  });
 }
 
 }  // namespace rlforge::cli

@@ -1,6 +1,7 @@
 #pragma once
 // `rlforge explain RUN`: which observation elements a trained policy's decisions rest on
-// (rlforge/evaluation/explain.h), with its results written into the run directory.
+// (rlforge/evaluation/explain.h), with its results written into the run directory; and
+// `rlforge card RUN`, the run's model card (rlforge/evaluation/model_card.h).
 
 #include <CLI/CLI.hpp>
 

@@ -193,6 +193,8 @@ std::vector<KeyBinding> declare() {
   add(text("run.out_dir", kAll, AT(run.out_dir), "where run directories are made"));
   add(choice("run.backend", kAll, AT(run.backend), {"gloo", "nccl"},
              "collectives of data-parallel runs (nccl needs a CUDA device)"));
+  add(text("run.card.intended_use", kAll, AT(run.card_intended_use), "MODEL_CARD.md: what the model is for"));
+  add(text("run.card.out_of_scope", kAll, AT(run.card_out_of_scope), "MODEL_CARD.md: uses it is not meant or tested for"));
 
   // env
   // Not kept in ExperimentConfig: stage 2 loads it, and the resolved config keeps the absolute path

@@ -1,5 +1,7 @@
 #include "rlforge/trainers/trainer.h"
 
+#include "rlforge/evaluation/model_card.h"
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -139,6 +141,7 @@ void Trainer::write_summary(TrainingRun& run) {
   YAML::Emitter out;
   out << summary;
   write_file_atomically((fs::path(run_dir_) / "summary.yaml").string(), std::string(out.c_str()) + "\n");
+  write_model_card(run_dir_);
 }
 
 }  // namespace rlforge

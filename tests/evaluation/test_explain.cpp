@@ -12,6 +12,7 @@
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/evaluation/explain.h"
+#include "rlforge/evaluation/model_card.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/config.h"
 #include "rlforge/trainers/trainer.h"
@@ -159,5 +160,22 @@ TEST_CASE("a policy rewarded for one element gets that element ranked first", "[
   CHECK(pngs.size() == 8 + 2);  // 4 methods x 2 targets, permutation, one episode
   const YAML::Node yaml_out = YAML::LoadFile((dir / "explain" / "explain.yaml").string());
   CHECK(yaml_out["permutation_importance"]["obs[2]"]["drop"].as<double>() == Approx(report.permutation_drop[2].point));
+
+  // The model card the training wrote carries the run's own figures in its front matter.
+  const std::string card = testing::read_text(dir / "run" / "MODEL_CARD.md");
+  REQUIRE(card.rfind("---\n", 0) == 0);
+  const YAML::Node front = YAML::Load(card.substr(4, card.find("\n---\n", 4) - 4));
+  const YAML::Node summary = YAML::LoadFile((dir / "run" / "summary.yaml").string());
+  CHECK(front["environment"].as<std::string>() == "test/OneSignal-v0");
+  CHECK(front["algorithm"].as<std::string>() == "ppo");
+  CHECK(front["env_steps"].as<int64_t>() == summary["env_steps"].as<int64_t>());
+  CHECK(front["held_out_mean_return"].as<double>() == Approx(summary["test"]["final"]["mean_return"].as<double>()));
+  CHECK_THAT(card, Catch::Contains("Not explained yet") && Catch::Contains("Not stress-tested yet"));
+  // Written again after explain, it names the element that matters.
+  fs::create_directories(dir / "run" / "explain");
+  fs::copy_file(dir / "explain" / "explain.yaml", dir / "run" / "explain" / "explain.yaml");
+  write_model_card((dir / "run").string());
+  CHECK_THAT(testing::read_text(dir / "run" / "MODEL_CARD.md"),
+             Catch::Contains("Return lost when one observation element is shuffled over time (`rlforge explain`): `obs[2]`"));
   fs::remove_all(dir);
 }

@@ -33,6 +33,8 @@ struct RunSection {
   std::string out_dir = "runs";
   // Collectives of data-parallel runs (WORLD_SIZE > 1): gloo (CPU), or nccl with a CUDA device.
   std::string backend = "gloo";
+  // MODEL_CARD.md's intended and out-of-scope uses (Mitchell et al. 2019), in the author's words.
+  std::string card_intended_use, card_out_of_scope;
 };
 
 struct TrainerSection {
