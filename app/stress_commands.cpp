@@ -32,6 +32,7 @@ struct StressArgs {
   bool stochastic = false;
   bool print_suite = false;
   std::vector<std::string> compare;  // LABEL=DIR[,DIR...]
+  std::string unit_from;             // a stress.yaml whose observation stds are the unit
   std::vector<std::string> plugins;
 };
 
@@ -103,6 +104,7 @@ int stress(const StressArgs& args) {
   settings.threads = args.threads;
   settings.deterministic = !args.stochastic;
   if (!std::isnan(args.threshold)) settings.threshold = args.threshold;
+  if (!args.unit_from.empty()) settings.observation_std = stress_observation_std(args.unit_from);
   settings.progress = [](const std::string& line) { std::cout << line << std::endl; };
   std::cout << "stress: " << loaded.checkpoint << " (" << loaded.info.env_steps << " env steps) on " << spec.id << ", "
             << suite.source << ": " << suite.perturbations.size() << " perturbations, " << suite.episodes
@@ -139,6 +141,10 @@ void add_stress_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--threshold", args->threshold, "Return a cell must keep (default: the env's reward threshold)");
   cmd->add_option("--envs", args->envs, "Episodes run at once")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", args->threads, "Threads stepping them")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--unit-from", args->unit_from,
+                  "A stress.yaml whose observation stds are the unit of noise and attack radii (so that several "
+                  "agents meet the same perturbations); default: this policy's own clean episodes")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--stochastic", args->stochastic, "Sample actions instead of taking the most likely");
   cmd->add_flag("--print-suite", args->print_suite, "Print the suite (the default one, or --suite's) as YAML and stop");
   add_plugin_option(*cmd, args->plugins);

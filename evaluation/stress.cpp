@@ -470,7 +470,13 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
                                                if (float_vector) moments.add(obs);
                                              });
   report.clean = summarise({}, clean, settings.seed);
-  if (float_vector) report.observation_std = moments.std();
+  if (float_vector) {
+    report.observation_std = settings.observation_std.empty() ? moments.std() : settings.observation_std;
+    if (report.observation_std.size() != o.size()) {
+      throw std::runtime_error("the given observation stds hold " + std::to_string(report.observation_std.size()) +
+                               " values for " + std::to_string(o.size()) + " observation elements");
+    }
+  }
   if (settings.progress) {
     settings.progress("clean: IQM " + number_text(report.clean.iqm.point) + " [" + number_text(report.clean.iqm.lower) +
                       ", " + number_text(report.clean.iqm.upper) + "], mean " + number_text(report.clean.mean_return));
@@ -718,6 +724,20 @@ RunCells read_stress_results(const std::string& dir) {
 }
 
 }  // namespace
+
+std::vector<float> stress_observation_std(const std::string& stress_yaml) {
+  std::vector<float> stds;
+  try {
+    const YAML::Node root = YAML::LoadFile(stress_yaml);
+    if (!root["observation_std"] || !root["observation_std"].IsSequence()) {
+      throw std::runtime_error(stress_yaml + ": holds no observation_std (a stress run on vector observations writes it)");
+    }
+    for (const auto& v : root["observation_std"]) stds.push_back(v.as<float>());
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error(stress_yaml + ": cannot read it as a stress.yaml (" + e.what() + ")");
+  }
+  return stds;
+}
 
 StressComparison compare_stress(const std::vector<StressGroup>& groups) {
   if (groups.empty()) throw std::runtime_error("stress comparison: no groups of runs given");

@@ -133,6 +133,16 @@ TEST_CASE("a stress run covers every cell on the same seeds and reports them", "
   const std::string csv = testing::read_text(dir / "stress.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 1 + 4 + 2 + 2);
 
+  // A given unit replaces the policy's own stds (so that agents meet the same perturbations).
+  CHECK(stress_observation_std((dir / "stress.yaml").string()) == report.observation_std);
+  StressSettings fixed_unit = settings;
+  fixed_unit.observation_std = {1.0f, 2.0f, 3.0f, 4.0f};
+  StressSuite noise_only = suite;
+  noise_only.perturbations = {noise};
+  CHECK(run_stress(agent, env, noise_only, fixed_unit).observation_std == fixed_unit.observation_std);
+  fixed_unit.observation_std = {1.0f};
+  CHECK_THROWS_WITH(run_stress(agent, env, noise_only, fixed_unit), Catch::Contains("hold 1 values for 4 observation elements"));
+
   // Runs side by side: the IQM over runs of their cell means, and cells that differ refused.
   const fs::path other = testing::fresh_dir("stress-report-2");
   write_stress_report(report, other.string());

@@ -100,8 +100,14 @@ struct StressSettings {
   int threads = 1;
   bool deterministic = true;
   std::optional<double> threshold;
+  // The unit of noise and radii on vector observations; empty: the stds of this policy's own clean
+  // episodes. Comparing agents needs one unit for all of them (`rlforge stress --unit-from`).
+  std::vector<float> observation_std;
   std::function<void(const std::string&)> progress;  // one line per perturbation
 };
+
+// The observation stds a stress.yaml was measured in (its `observation_std`).
+std::vector<float> stress_observation_std(const std::string& stress_yaml);
 
 // Runs every cell of `suite` with `agent` on `env` (its randomisation, if any, is dropped: each
 // cell is one fixed condition).
