@@ -71,6 +71,13 @@ std::string flow(const YAML::Node& node) {
 // yaml-cpp throws when a missing key's node is asked its type; these ask IsDefined first.
 bool is_map(const YAML::Node& node) { return node.IsDefined() && node.IsMap(); }
 
+// node[key], undefined (false, IsDefined() false) where `node` is no map or has no `key`: a table
+// run has no env, an older run no run.card.
+YAML::Node get(const YAML::Node& node, const char* key) {
+  static const YAML::Node empty = YAML::Load("{}");
+  return is_map(node) ? static_cast<const YAML::Node&>(node)[key] : empty[key];
+}
+
 // node[a][b] without the exception when `a` is missing (runs from before the key existed).
 YAML::Node child(const YAML::Node& node, const char* a, const char* b) {
   if (!is_map(node) || !is_map(node[a])) return YAML::Node();
@@ -88,12 +95,12 @@ std::string model_card_markdown(const std::string& run_dir) {
   const std::string config_text = read_text(dir / "config.yaml");
   const YAML::Node config = load(dir / "config.yaml");
   const YAML::Node summary = load(dir / "summary.yaml");
-  const YAML::Node run = config["run"], env = config["env"], agent = config["agent"], trainer = config["trainer"];
-  const std::string name = text_or(run["name"], dir.filename().string());
-  const std::string algo = text_or(agent["algo"], "unknown");
-  const std::string env_id = text_or(env["id"], "");
-  const YAML::Node test = summary["test"];
-  const bool rl = is_map(test) && is_map(test["final"]) && test["final"]["mean_return"].IsDefined();
+  const YAML::Node run = get(config, "run"), env = get(config, "env"), agent = get(config, "agent");
+  const std::string name = text_or(get(run, "name"), dir.filename().string());
+  const std::string algo = text_or(get(agent, "algo"), "unknown");
+  const std::string env_id = text_or(get(env, "id"), "");
+  const YAML::Node test = get(summary, "test");
+  const bool rl = is_map(test) && is_map(get(test, "final")) && get(test, "final")["mean_return"].IsDefined();
   YAML::Node stress, explain;
   if (fs::exists(dir / "stress" / "stress.yaml")) stress = load(dir / "stress" / "stress.yaml");
   if (fs::exists(dir / "explain" / "explain.yaml")) explain = load(dir / "explain" / "explain.yaml");
@@ -103,18 +110,18 @@ std::string model_card_markdown(const std::string& run_dir) {
   front << YAML::BeginMap << YAML::Key << "model_name" << YAML::Value << name << YAML::Key << "library" << YAML::Value
         << std::string("rlforge ") + RLFORGE_VERSION_STRING << YAML::Key << "algorithm" << YAML::Value << algo;
   if (!env_id.empty()) front << YAML::Key << "environment" << YAML::Value << env_id;
-  front << YAML::Key << "seed" << YAML::Value << text_or(run["seed"], "0") << YAML::Key << "config_fnv1a64" << YAML::Value
+  front << YAML::Key << "seed" << YAML::Value << text_or(get(run, "seed"), "0") << YAML::Key << "config_fnv1a64" << YAML::Value
         << fnv1a_hex(config_text);
-  for (const char* unit : {"env_steps", "epochs"}) {
+  for (const char* unit : {"env_steps", "epoch"}) {
     if (summary[unit]) front << YAML::Key << unit << YAML::Value << summary[unit].as<std::string>();
   }
   if (rl) {
-    front << YAML::Key << "held_out_mean_return" << YAML::Value << test["final"]["mean_return"].as<double>()
-          << YAML::Key << "held_out_std_return" << YAML::Value << test["final"]["std_return"].as<double>() << YAML::Key
-          << "held_out_episodes" << YAML::Value << test["final"]["episodes"].as<int64_t>();
+    front << YAML::Key << "held_out_mean_return" << YAML::Value << get(test, "final")["mean_return"].as<double>()
+          << YAML::Key << "held_out_std_return" << YAML::Value << get(test, "final")["std_return"].as<double>() << YAML::Key
+          << "held_out_episodes" << YAML::Value << get(test, "final")["episodes"].as<int64_t>();
   }
-  if (is_map(stress) && stress["clean"]) {
-    front << YAML::Key << "stress_clean_iqm" << YAML::Value << stress["clean"]["iqm"].as<double>();
+  if (is_map(stress) && get(stress, "clean")) {
+    front << YAML::Key << "stress_clean_iqm" << YAML::Value << get(stress, "clean")["iqm"].as<double>();
   }
   front << YAML::EndMap;
 
@@ -126,14 +133,18 @@ std::string model_card_markdown(const std::string& run_dir) {
 
   md << "## Model details\n\n";
   md << "- Algorithm: `" << algo << "`";
-  if (agent["policy"]) md << "; network: `" << flow(agent["policy"]) << "`";
-  md << "\n- Trained with rlforge " << RLFORGE_VERSION_STRING << "; config `config.yaml` (FNV-1a 64: `"
-     << fnv1a_hex(config_text) << "`), seed " << text_or(run["seed"], "0") << ", device " << text_or(run["device"], "cpu")
-     << "\n";
-  for (const char* unit : {"env_steps", "epochs"}) {
-    if (summary[unit]) md << "- Trained for " << summary[unit].as<std::string>() << " " << (std::string(unit) == "epochs" ? "epochs" : "env steps");
+  if (get(agent, "policy")) {
+    md << "; network: `" << flow(get(agent, "policy")) << "`";
+  } else if (get(agent, "network")) {
+    md << "; network: `" << flow(get(agent, "network")) << "`";
   }
-  if (summary["wall_seconds"]) md << " in " << number(summary["wall_seconds"].as<double>(), 3) << " s";
+  md << "\n- Trained with rlforge " << RLFORGE_VERSION_STRING << "; config `config.yaml` (FNV-1a 64: `"
+     << fnv1a_hex(config_text) << "`), seed " << text_or(get(run, "seed"), "0") << ", device " << text_or(get(run, "device"), "cpu")
+     << "\n";
+  for (const char* unit : {"env_steps", "epoch"}) {
+    if (summary[unit]) md << "- Trained for " << summary[unit].as<std::string>() << " " << (std::string(unit) == "epoch" ? "epochs" : "env steps");
+  }
+  if (get(summary, "wall_seconds")) md << " in " << number(get(summary, "wall_seconds").as<double>(), 3) << " s";
   md << "\n- Weights: `checkpoints/best.pt` (selected on validation seeds) and `checkpoints/last.pt`\n\n";
 
   md << "## Intended use\n\n"
@@ -146,20 +157,20 @@ std::string model_card_markdown(const std::string& run_dir) {
 
   md << "## Training environment\n\n";
   if (!env_id.empty()) {
-    md << "- Environment: `" << env_id << "`, options " << flow(env["options"]) << ", wrappers " << flow(env["wrappers"])
-       << "\n- Domain randomisation: " << flow(env["randomize"]) << "\n- " << text_or(env["num_envs"], "1")
+    md << "- Environment: `" << env_id << "`, options " << flow(get(env, "options")) << ", wrappers " << flow(get(env, "wrappers"))
+       << "\n- Domain randomisation: " << flow(get(env, "randomize")) << "\n- " << text_or(get(env, "num_envs"), "1")
        << " envs stepped together; training seeds run.seed + i\n";
   }
-  if (is_map(config["data"])) {
+  if (is_map(get(config, "data"))) {
     for (const char* key : {"dataset", "csv", "generate"}) {
-      if (config["data"][key] && !config["data"][key].Scalar().empty()) {
-        md << "- Data (" << key << "): `" << config["data"][key].Scalar() << "`\n";
+      if (!text_or(get(get(config, "data"), key), "").empty()) {
+        md << "- Data (" << key << "): `" << get(get(config, "data"), key).Scalar() << "`\n";
       }
     }
   }
   md << "\n## Evaluation\n\n";
   if (rl) {
-    md << "Held-out test episodes start at seed " << text_or(test["first_seed"], "?")
+    md << "Held-out test episodes start at seed " << text_or(get(test, "first_seed"), "?")
        << "; neither training nor the choice of best.pt used them.\n\n";
     md << "| model | mean return | std | episodes |\n|---|---|---|---|\n";
     for (const char* which : {"final", "best"}) {
@@ -169,9 +180,9 @@ std::string model_card_markdown(const std::string& run_dir) {
          << number(r["mean_return"].as<double>()) << " | " << number(r["std_return"].as<double>()) << " | "
          << r["episodes"].as<int64_t>() << " |\n";
     }
-    if (is_map(summary["best_eval"])) {
-      md << "\nValidation score that selected best.pt: " << number(summary["best_eval"]["mean_return"].as<double>())
-         << " over " << summary["best_eval"]["episodes"].as<int64_t>() << " episodes.\n";
+    if (is_map(get(summary, "best_eval"))) {
+      md << "\nValidation score that selected best.pt: " << number(get(summary, "best_eval")["mean_return"].as<double>())
+         << " over " << get(summary, "best_eval")["episodes"].as<int64_t>() << " episodes.\n";
     }
     md << "\nOne run is one seed: for intervals over seeds, train with `--seeds` and read the experiment's "
           "report.yaml.\n\n";
@@ -185,11 +196,11 @@ std::string model_card_markdown(const std::string& run_dir) {
 
   md << "## Robustness\n\n";
   if (is_map(stress)) {
-    md << "`rlforge stress` (" << text_or(stress["suite"], "suite") << ", " << text_or(stress["episodes_per_cell"], "?")
-       << " episodes per cell, seeds " << text_or(stress["seeds"], "?") << "): clean IQM "
-       << number(stress["clean"]["iqm"].as<double>()) << " [" << number(stress["clean"]["iqm_ci95"][0].as<double>())
-       << ", " << number(stress["clean"]["iqm_ci95"][1].as<double>()) << "].\n\n";
-    for (const auto& p : stress["perturbations"]) {
+    md << "`rlforge stress` (" << text_or(get(stress, "suite"), "suite") << ", " << text_or(get(stress, "episodes_per_cell"), "?")
+       << " episodes per cell, seeds " << text_or(get(stress, "seeds"), "?") << "): clean IQM "
+       << number(get(stress, "clean")["iqm"].as<double>()) << " [" << number(get(stress, "clean")["iqm_ci95"][0].as<double>())
+       << ", " << number(get(stress, "clean")["iqm_ci95"][1].as<double>()) << "].\n\n";
+    for (const auto& p : get(stress, "perturbations")) {
       md << "- " << p["name"].as<std::string>() << ": " << p["summary"].as<std::string>() << "\n";
     }
     md << "\nEvery cell: `stress/stress.yaml`; plots in `stress/`.\n\n";
@@ -198,9 +209,9 @@ std::string model_card_markdown(const std::string& run_dir) {
   }
 
   md << "## Explanations\n\n";
-  if (is_map(explain) && is_map(explain["permutation_importance"])) {
+  if (is_map(explain) && is_map(get(explain, "permutation_importance"))) {
     std::vector<std::pair<double, std::string>> drops;
-    for (const auto& kv : explain["permutation_importance"]) {
+    for (const auto& kv : get(explain, "permutation_importance")) {
       drops.emplace_back(kv.second["drop"].as<double>(), kv.first.as<std::string>());
     }
     std::sort(drops.rbegin(), drops.rend());

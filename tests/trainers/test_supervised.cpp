@@ -87,6 +87,10 @@ TEST_CASE("a small classification run reaches its target accuracy", "[supervised
   CHECK(testing::read_text(dir / "metrics.csv").rfind("epoch,train_loss,train_accuracy,learning_rate\n", 0) == 0);
   CHECK(fs::exists(dir / "curve.png"));
   CHECK(fs::exists(dir / "checkpoints" / "best.pt"));
+  // A table run's model card: its epochs and its test split's figures, with no env.
+  const std::string card = testing::read_text(dir / "MODEL_CARD.md");
+  CHECK_THAT(card, Catch::Contains("- Trained for 12 epochs") && Catch::Contains("Held-out test split:") &&
+                       Catch::Contains("accuracy: " + summary["test"]["accuracy"].as<std::string>()));
 }
 
 TEST_CASE("regression on a generated table fits its linear target", "[supervised]") {
