@@ -136,9 +136,10 @@ OptionValue OptionDistribution::value(double drawn) const {
 // ---- RandomizedEnv ----
 
 RandomizedEnv::RandomizedEnv(Factory make, Options fixed, std::vector<OptionDistribution> distributions)
-    : Env([&] {
+    : Wrapper([&] {
         if (!make) throw EnvError("RandomizedEnv was given no env factory");
-        return make(fixed)->spec();
+        // Until the first reset draws, the env stands with the fixed options.
+        return make(fixed);
       }()),
       make_(std::move(make)),
       fixed_(std::move(fixed)),
@@ -148,10 +149,8 @@ RandomizedEnv::RandomizedEnv(Factory make, Options fixed, std::vector<OptionDist
       throw EnvError(id() + ": option '" + d.option + "' is both set and randomised; keep one");
     }
   }
-  // The first episode's options are drawn at the first reset; until then the env stands with the
-  // fixed ones, and each distribution's values are checked once now, at both ends (the largest
-  // double below HIGH for the continuous ones, which never draw HIGH itself).
-  inner_ = make_(fixed_);
+  // Each distribution's values are checked once now, at both ends (the largest double below
+  // HIGH for the continuous ones, which never draw HIGH itself).
   for (const OptionDistribution& d : distributions_) {
     const std::vector<double> ends = d.kind == OptionDistribution::Kind::Choice
                                          ? std::vector<double>{0.0, static_cast<double>(d.choices.size() - 1)}
@@ -189,11 +188,6 @@ void RandomizedEnv::reset_impl(std::optional<uint64_t> seed, void* obs) {
   const uint64_t simulator_seed = seed ? *seed : rng().next_u64();
   rebuild(drawn);
   inner_->reset(simulator_seed, obs);
-}
-
-StepResult RandomizedEnv::step_impl(const void* action, void* obs) {
-  const Space& a = spec().action_space;
-  return inner_->step(ActionRef{action, a.dtype(), a.size()}, obs);
 }
 
 void RandomizedEnv::snapshot_impl(SnapshotWriter& out) const {

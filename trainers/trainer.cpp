@@ -141,7 +141,13 @@ void Trainer::write_summary(TrainingRun& run) {
   YAML::Emitter out;
   out << summary;
   write_file_atomically((fs::path(run_dir_) / "summary.yaml").string(), std::string(out.c_str()) + "\n");
-  write_model_card(run_dir_);
+  // The run itself is done and saved: a card that cannot be written is a warning, not a failure.
+  try {
+    write_model_card(run_dir_);
+  } catch (const std::exception& e) {
+    run.log() << "warning: MODEL_CARD.md not written: " << e.what() << " (`rlforge card " << run_dir_
+              << "` tries again)" << std::endl;
+  }
 }
 
 }  // namespace rlforge

@@ -22,6 +22,7 @@
 
 #include "rlforge/envs/env.h"
 #include "rlforge/envs/options.h"
+#include "rlforge/envs/wrappers.h"
 
 namespace rlforge {
 
@@ -41,7 +42,7 @@ struct OptionDistribution {
   OptionValue value(double drawn) const;
 };
 
-class RandomizedEnv final : public Env {
+class RandomizedEnv final : public Wrapper {
  public:
   using Factory = std::function<std::unique_ptr<Env>(const Options&)>;
   // `make` builds the simulator from options: `fixed` plus one value drawn from each distribution.
@@ -51,17 +52,11 @@ class RandomizedEnv final : public Env {
 
   // The options of the current episode (the fixed ones and the drawn ones).
   const Options& current_options() const { return current_; }
-  Env& unwrapped() override { return inner_->unwrapped(); }
   bool has_state() const override { return false; }  // the next episode's draws are not in the state
-  bool can_snapshot() const override { return inner_->can_snapshot(); }
-  std::vector<double> state() const override { return inner_->state(); }
-  bool can_render() const override { return inner_->can_render(); }
-  void render(Canvas& canvas) const override { inner_->render(canvas); }
-  RenderHints render_hints() const override { return inner_->render_hints(); }
 
  protected:
   void reset_impl(std::optional<uint64_t> seed, void* obs) override;
-  StepResult step_impl(const void* action, void* obs) override;
+  // The draws, then the simulator's snapshot (restore rebuilds the simulator from the draws first).
   void snapshot_impl(SnapshotWriter& out) const override;
   void restore_impl(SnapshotReader& in) override;
 
@@ -71,7 +66,6 @@ class RandomizedEnv final : public Env {
   Options fixed_, current_;
   std::vector<OptionDistribution> distributions_;
   std::vector<double> drawn_;  // this episode's draws, one per distribution
-  std::unique_ptr<Env> inner_;
 };
 
 // The registered env `id` with `fixed` options, randomised over `distributions`.
