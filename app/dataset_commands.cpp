@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "cli_errors.h"
+#include "rlforge/data/datasheet.h"
 #include "env_commands.h"
 #include "rlforge/data/episode_dataset.h"
 #include "rlforge/data/recording.h"
@@ -114,6 +115,7 @@ int record(const RecordArgs& args, const RunLoader& load_run) {
             << (r.episodes == 1 ? " episode" : " episodes") << " of " << player.spec().id << " ("
             << source.description << "): mean return " << fixed(r.returns.mean, 2) << " +- "
             << fixed(r.returns.std, 2) << ", written to " << r.directory << std::endl;
+  std::cout << "datasheet: " << write_dataset_datasheet(r.directory) << std::endl;
   return 0;
 }
 
@@ -192,6 +194,17 @@ void add_dataset_commands(CLI::App& app, int& exit_code, RunLoader load_run) {
   info_cmd->add_option("DATASET", *target, "Dataset directory or its episodes.bin")->required();
   info_cmd->callback(
       [&exit_code, target] { exit_code = run_reporting_errors([&] { return info(*target); }); });
+
+  auto* sheet_cmd = dataset->add_subcommand(
+      "datasheet", "Write DATASET/DATASHEET.md again (Gebru et al.'s sections, filled from the dataset)");
+  auto sheet_target = std::make_shared<std::string>();
+  sheet_cmd->add_option("DATASET", *sheet_target, "Dataset directory or its episodes.bin")->required();
+  sheet_cmd->callback([&exit_code, sheet_target] {
+    exit_code = run_reporting_errors([&] {
+      std::cout << "datasheet: " << write_dataset_datasheet(*sheet_target) << std::endl;
+      return 0;
+    });
+  });
 }
 
 }  // namespace rlforge::cli

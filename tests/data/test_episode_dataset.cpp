@@ -1,12 +1,14 @@
 // Episode datasets: round trips, the next observation at episode ends, refused files, and a
 // writer that is abandoned leaving nothing behind.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 
 #include "../test_files.h"
+#include "rlforge/data/datasheet.h"
 #include "rlforge/data/episode_dataset.h"
 #include "rlforge/data/recording.h"
 #include "rlforge/data/splits.h"
@@ -341,5 +343,42 @@ TEST_CASE("record_dataset records whole episodes of an env", "[data]") {
   ds.gather_actions(all.data(), ds.num_steps(), a.data());
   ds2.gather_actions(all.data(), ds.num_steps(), b.data());
   CHECK(a == b);
+  fs::remove_all(root);
+}
+
+TEST_CASE("a dataset's datasheet holds its own figures", "[data][datasheet]") {
+  const fs::path root = testing::fresh_dir("episodes-datasheet");
+  VectorEnvConfig config;
+  config.id = "CartPole-v1";
+  EpisodePlayer player(config);
+  DatasetRecordingSettings settings;
+  settings.min_steps = 300;
+  settings.seed = 5;
+  settings.policy_description = "random actions";
+  record_dataset(player, random_actions(player.spec().action_space, 5), (root / "ds").string(), settings);
+  const std::string path = write_dataset_datasheet((root / "ds").string());
+  CHECK(path == (root / "ds" / "DATASHEET.md").string());
+  const std::string sheet = testing::read_text(path);
+  REQUIRE(sheet.rfind("---\n", 0) == 0);
+  const std::string front = sheet.substr(4, sheet.find("\n---\n", 4) - 4);
+  const EpisodeDataset ds = EpisodeDataset::open((root / "ds").string());
+  CHECK_THAT(front, Catch::Contains("env_id: CartPole-v1") &&
+                        Catch::Contains("episodes: " + std::to_string(ds.num_episodes())) &&
+                        Catch::Contains("steps: " + std::to_string(ds.num_steps())));
+  // The action histogram counts every step once.
+  std::vector<int64_t> all(static_cast<std::size_t>(ds.num_steps()));
+  std::iota(all.begin(), all.end(), 0);
+  std::vector<float> actions(all.size());
+  ds.gather_actions(all.data(), ds.num_steps(), actions.data());
+  const auto ones = std::count(actions.begin(), actions.end(), 1.0f);
+  CHECK_THAT(sheet, Catch::Contains(" 1: " + std::to_string(ones) + " ("));
+  CHECK_THAT(sheet, Catch::Contains("- Policy: random actions"));
+  // A damaged dataset gets no datasheet: the checksum is checked first.
+  {
+    std::fstream f(root / "ds" / "episodes.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-3, std::ios::end);
+    f.put('\x7f');
+  }
+  CHECK_THROWS_AS(dataset_datasheet((root / "ds").string()), DataError);
   fs::remove_all(root);
 }
