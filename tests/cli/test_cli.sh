@@ -292,6 +292,23 @@ if [[ $section == train ]]; then
   check "another --env: one line" one_error_line "--env Pendulum-v1 differs from the env the run was trained on, CartPole-v1"
   check "dataset record from a run with --set fails" run 1 dataset record --policy "$run_dir" --set g=1 --steps 10 --out "$runs/nope"
   check "a run's failed dataset leaves nothing" test ! -e "$runs/nope"
+  check "the run has a model card with its held-out score" bash -c "grep -q '^held_out_mean_return: ' '$run_dir/MODEL_CARD.md' && grep -q '^## Robustness' '$run_dir/MODEL_CARD.md'"
+  check "the dataset has a datasheet" bash -c "grep -q '^env_id: CartPole-v1' '$runs/dataset/DATASHEET.md'"
+  printf 'perturbations:\n  - name: g\n    grid: {gravity: [1, 2]}\n' > "$runs/bad_suite.yaml"
+  check "stress with a bad suite fails" run 1 stress "$run_dir" --suite "$runs/bad_suite.yaml"
+  check "bad suite: one line with its file and line" one_error_line "bad_suite.yaml:3: perturbation 'g': unknown axis 'gravity'"
+  printf 'perturbations:\n  - name: pole\n    grid: {env.length: [0.5, 1]}\n  - name: pgd\n    attack: {method: pgd}\n    grid: {attack.epsilon: [0, 0.2]}\n' > "$runs/suite.yaml"
+  check "stress runs a suite" run 0 stress "$run_dir" --suite "$runs/suite.yaml" --episodes 3
+  check "stress writes its results into the run" bash -c "[[ -s '$run_dir/stress/stress.yaml' && -s '$run_dir/stress/stress.csv' && -s '$run_dir/stress/suite.yaml' ]] && ls '$run_dir'/stress/*.png >/dev/null"
+  check "stress prints a summary per perturbation" bash -c "grep -q '^pole: ' '$out' && grep -q '^pgd: ' '$out'"
+  check "stress --print-suite prints the default suite" run 0 stress "$run_dir" --print-suite
+  check "the default CartPole suite shifts gravity and attacks" bash -c "grep -q 'env.gravity' '$out' && grep -q 'attack.epsilon' '$out'"
+  check "explain runs" run 0 explain "$run_dir" --episodes 2 --permutation-episodes 2 --ig-steps 4
+  check "explain writes explain.yaml with named elements" grep -q "theta_dot:" "$run_dir/explain/explain.yaml"
+  check "card writes the card again" run 0 card "$run_dir"
+  check "the card now holds the stress summary and the explanation" bash -c "grep -q '^- pole: ' '$run_dir/MODEL_CARD.md' && grep -q 'Return lost when one observation element' '$run_dir/MODEL_CARD.md'"
+  check "stress of a missing run fails" run 1 stress "$runs/nothing"
+  check "stress of a missing run: one line" one_error_line "no such run directory or checkpoint"
   check "eval of a missing run fails" run 1 eval "$runs/nothing"
   check "eval of a missing run: one line" one_error_line "no such run directory or checkpoint"
   printf 'not a checkpoint' > "$runs/bad.pt"
