@@ -9,7 +9,9 @@
 #include "cli_errors.h"
 #include "env_commands.h"
 #include "loaded_agent.h"
+#include "rlforge/data/atomic_file.h"
 #include "rlforge/envs/seeds.h"
+#include "rlforge/evaluation/drift.h"
 #include "rlforge/evaluation/explain.h"
 #include "rlforge/evaluation/model_card.h"
 #include "rlforge/trainers/algorithm.h"
@@ -87,6 +89,66 @@ int explain(const ExplainArgs& args) {
   return 0;
 }
 
+struct MonitorArgs {
+  std::string target;
+  int64_t fit_episodes = 50, episodes = 100;
+  std::vector<std::string> env_options;  // the shift to check, KEY=VALUE
+  double noise = 0;                      // observation noise to check, in the monitor's stds
+  bool refit = false;
+};
+
+// Fits RUN/monitor.yaml (training seeds to fit, validation seeds to set the alarm), then scores
+// held-out episodes as they are and under the given shift.
+int monitor(const MonitorArgs& args) {
+  LoadedAgent loaded = load_agent(args.target, std::nullopt);
+  if (loaded.config.env.id.empty()) throw std::runtime_error(args.target + ": the run learned from a table; no env to watch");
+  const fs::path run_dir = fs::is_directory(args.target) ? fs::path(args.target) : fs::path(args.target).parent_path().parent_path();
+  const fs::path file = run_dir / "monitor.yaml";
+  const uint64_t run_seed = loaded.config.run.seed;
+  DriftMonitor m;
+  if (fs::exists(file) && !args.refit) {
+    m = DriftMonitor::load(file.string());
+    std::cout << "monitor: " << file.string() << " (fitted on " << m.fit_episodes << " episodes)" << std::endl;
+  } else {
+    m = fit_drift_monitor(*loaded.agent, loaded.config.env, args.fit_episodes, seeds::training(run_seed),
+                          args.fit_episodes, seeds::validation(run_seed));
+    write_data_file_atomically(file.string(), m.yaml());
+    std::cout << "monitor: fitted on " << m.fit_episodes << " episodes (training seeds), alarm threshold "
+              << m.threshold << " (95th percentile of " << m.calibration_episodes << " validation episodes), "
+              << file.string() << std::endl;
+  }
+  auto alarms = [&](const std::vector<double>& scores) {
+    return static_cast<double>(std::count_if(scores.begin(), scores.end(), [&](double s) { return s > m.threshold; })) /
+           static_cast<double>(scores.size());
+  };
+  std::vector<double> clean;
+  for (const auto& e : monitored_episodes(*loaded.agent, loaded.config.env, args.episodes, seeds::test(run_seed))) {
+    clean.push_back(m.novelty(e));
+  }
+  std::cout << "held-out episodes: " << clean.size() << ", alarms " << 100 * alarms(clean) << "%" << std::endl;
+  if (args.env_options.empty() && args.noise <= 0) return 0;
+  VectorEnvConfig shifted = loaded.config.env;
+  std::string what;
+  for (const std::string& option : args.env_options) {
+    const auto [name, value] = Options::parse_assignment(option);
+    shifted.options.set(name, value);
+    what += (what.empty() ? "" : ", ") + option;
+  }
+  if (args.noise > 0) {
+    std::string scale;
+    for (const double s : m.std) scale += (scale.empty() ? "" : ",") + std::to_string(s);
+    shifted.wrappers.push_back({"ObservationNoise", Options{{"std", args.noise}, {"scale", scale}}});
+    what += (what.empty() ? "" : ", ") + std::string("observation noise ") + std::to_string(args.noise) + " std";
+  }
+  std::vector<double> drifted;
+  for (const auto& e : monitored_episodes(*loaded.agent, shifted, args.episodes, seeds::stress(run_seed))) {
+    drifted.push_back(m.novelty(e));
+  }
+  std::cout << "shifted episodes (" << what << "): " << drifted.size() << ", alarms " << 100 * alarms(drifted) << "%\n"
+            << "AUROC (shifted against held-out): " << auroc(clean, drifted) << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 void add_explain_commands(CLI::App& app, int& exit_code) {
@@ -114,6 +176,20 @@ void add_explain_commands(CLI::App& app, int& exit_code) {
   cmd->add_flag("--stochastic", args->stochastic, "Sample actions instead of taking the most likely");
   add_plugin_option(*cmd, args->plugins);
   cmd->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return explain(*args); }); });
+
+  auto margs = std::make_shared<MonitorArgs>();
+  auto* mon = app.add_subcommand("monitor", "Fit a drift monitor on a run's policy (RUN/monitor.yaml) and check "
+                                            "held-out episodes, and episodes under a shift, against it");
+  mon->add_option("RUN", margs->target, "Run directory (its best checkpoint) or checkpoint file")->required();
+  mon->add_option("--fit-episodes", margs->fit_episodes, "Episodes to fit on, and as many to set the alarm")
+      ->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{100000}));
+  mon->add_option("--episodes", margs->episodes, "Episodes to check, held-out and shifted each")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  mon->add_option("--env-option", margs->env_options, "A shift to check: KEY=VALUE (repeatable)");
+  mon->add_option("--noise", margs->noise, "Observation noise to check, in the monitor's per-element stds")
+      ->check(CLI::NonNegativeNumber);
+  mon->add_flag("--refit", margs->refit, "Fit again even when RUN/monitor.yaml exists");
+  mon->callback([&exit_code, margs] { exit_code = run_reporting_errors([&] { return monitor(*margs); }); });
 
   auto run_dir = std::make_shared<std::string>();
   auto* card = app.add_subcommand("card", "Write RUN/MODEL_CARD.md again from the run's files (after stress or explain)");
