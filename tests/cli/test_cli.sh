@@ -226,8 +226,8 @@ rm -rf "$media"
 data=$(mktemp -d)
 check "dataset record --help says episodes are whole" bash -c "\"$rlforge\" dataset record --help | grep -q 'at least --steps steps'"
 check "dataset record with random actions" run 0 dataset record --policy random --env CartPole-v1 --steps 500 --out "$data/cartpole" --seed 3
-check "dataset record prints one summary line" bash -c "[[ \$(wc -l < '$out') -eq 1 ]] && grep -Eq '^recorded [0-9]+ steps in [0-9]+ episodes of CartPole-v1 \\(random actions, seed 3\\): mean return [0-9.]+ \\+- [0-9.]+, written to $data/cartpole$' '$out'"
-check "the dataset directory holds episodes.bin and info.yaml" bash -c "[[ \$(ls -A '$data/cartpole' | tr '\\n' ' ') == 'episodes.bin info.yaml ' ]] && grep -q '^env_id: \"CartPole-v1\"' '$data/cartpole/info.yaml'"
+check "dataset record prints a summary line and its datasheet" bash -c "[[ \$(wc -l < '$out') -eq 2 ]] && grep -qx 'datasheet: $data/cartpole/DATASHEET.md' '$out' && grep -Eq '^recorded [0-9]+ steps in [0-9]+ episodes of CartPole-v1 \\(random actions, seed 3\\): mean return [0-9.]+ \\+- [0-9.]+, written to $data/cartpole$' '$out'"
+check "the dataset directory holds its datasheet, episodes.bin and info.yaml" bash -c "[[ \$(LC_ALL=C ls -A '$data/cartpole' | tr '\\n' ' ') == 'DATASHEET.md episodes.bin info.yaml ' ]] && grep -q '^env_id: \"CartPole-v1\"' '$data/cartpole/info.yaml'"
 check "dataset info reads it back" run 0 dataset info "$data/cartpole"
 check "dataset info: env, spaces, steps, episodes, return, checksum" bash -c "grep -q '^env: CartPole-v1$' '$out' && grep -q '^action_space: Discrete(2)$' '$out' && grep -q '^observation_space: Box(' '$out' && awk '/^steps:/ { exit !(\$2 >= 500) }' '$out' && grep -Eq '^episodes: [0-9]+ \\([0-9]+ terminated, 0 truncated\\)$' '$out' && grep -Eq '^mean_return: [0-9.]+$' '$out' && grep -q '^checksum: ok$' '$out'"
 check "dataset info takes the file too" run 0 dataset info "$data/cartpole/episodes.bin"
