@@ -41,10 +41,7 @@ int explain(const ExplainArgs& args) {
   if (loaded.config.env.id.empty()) {
     throw std::runtime_error(args.target + ": the run learned from a table; explain needs a policy acting in an env");
   }
-  VectorEnvConfig probe = loaded.config.env;
-  probe.randomize.clear();
-  probe.num_envs = 1;
-  const EnvSpec spec = VectorEnv(probe).spec();
+  const EnvSpec spec = make_configured_env(loaded.config.env)->spec();
   // The sanity check's network: the same architecture, freshly initialised from another seed.
   const std::unique_ptr<Agent> randomized =
       make_agent(loaded.config, spec, loaded.config.run.seed + 7919, loaded.agent->device());

@@ -82,11 +82,7 @@ int stress(const StressArgs& args) {
     throw std::runtime_error(args.target + ": the run learned from a table; stress tests need an env");
   }
   const uint64_t seed = given_seed ? static_cast<uint64_t>(args.seed) : seeds::stress(loaded.config.run.seed);
-  VectorEnvConfig probe = loaded.config.env;
-  probe.randomize.clear();
-  probe.num_envs = 1;
-  probe.threads = 1;
-  const EnvSpec spec = VectorEnv(probe).spec();
+  const EnvSpec spec = make_configured_env(loaded.config.env)->spec();
   StressSuite suite = args.suite.empty() ? default_stress_suite(spec) : read_stress_suite(args.suite);
   if (args.episodes > 0) suite.episodes = args.episodes;
   if (args.print_suite) {

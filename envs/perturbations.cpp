@@ -1,5 +1,7 @@
 #include "rlforge/envs/perturbations.h"
 
+#include "rlforge/envs/seeds.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,14 +10,6 @@
 namespace rlforge {
 
 namespace {
-
-// SplitMix64's finaliser: a seed mixed with a stream gives an unrelated seed.
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
 
 uint64_t stream_of(const std::string& name) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
@@ -48,7 +42,7 @@ DrawingWrapper::DrawingWrapper(std::unique_ptr<Env>&& inner, EnvSpec spec, std::
     : Wrapper(std::move(inner), std::move(spec)), stream_(stream_of(stream)) {}
 
 void DrawingWrapper::reset_inner(std::optional<uint64_t> seed, void* obs) {
-  if (seed) rng().seed_with(mix(*seed ^ stream_));
+  if (seed) rng().seed_with(seeds::mixed(*seed, stream_));
   inner_->reset(seed, obs);
 }
 

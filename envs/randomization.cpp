@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "rlforge/envs/registry.h"
+#include "rlforge/envs/seeds.h"
 
 namespace rlforge {
 
@@ -28,16 +29,6 @@ std::vector<std::string> split(const std::string& text, char separator) {
     if (end == std::string::npos) return parts;
     start = end + 1;
   }
-}
-
-// SplitMix64's finaliser of the seed and a fixed stream: the draws of the options are not the
-// simulator's, which resets with the seed itself.
-uint64_t options_seed(uint64_t seed) {
-  uint64_t x = seed ^ 0x52414E444F4D495AULL;  // "RANDOMIZ"
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
 }
 
 bool same_space(const Space& a, const Space& b) {
@@ -181,7 +172,7 @@ void RandomizedEnv::rebuild(const std::vector<double>& drawn) {
 }
 
 void RandomizedEnv::reset_impl(std::optional<uint64_t> seed, void* obs) {
-  if (seed) rng().seed_with(options_seed(*seed));
+  if (seed) rng().seed_with(seeds::mixed(*seed, 0x52414E444F4D495AULL));  // "RANDOMIZ": the draws of the options are not the simulator's
   std::vector<double> drawn(distributions_.size());
   for (std::size_t i = 0; i < distributions_.size(); ++i) drawn[i] = distributions_[i].draw(rng());
   // Unseeded resets continue reproducibly: the new simulator's seed comes from our generator.

@@ -160,10 +160,7 @@ std::vector<DriftMonitor::Episode> monitored_episodes(Agent& agent, const Vector
 
 DriftMonitor fit_drift_monitor(Agent& agent, const VectorEnvConfig& env, int64_t fit, uint64_t fit_seed,
                                int64_t calibration, uint64_t calibration_seed) {
-  VectorEnvConfig probe = env;
-  probe.randomize.clear();
-  probe.num_envs = 1;
-  const EnvSpec spec = VectorEnv(probe).spec();
+  const EnvSpec spec = make_configured_env(env)->spec();
   if (!spec.observation_space.is_box() || spec.observation_space.dtype() != DType::Float32) {
     throw std::invalid_argument("the drift monitor watches float vector observations; " + spec.id + " has " +
                                 spec.observation_space.describe());

@@ -158,11 +158,7 @@ ExplainReport explain_policy(Agent& agent, Agent& randomized, const VectorEnvCon
   base.randomize.clear();
   base.num_envs = settings.num_envs;
   base.threads = 1;
-  const EnvSpec spec = [&] {
-    VectorEnvConfig probe = base;
-    probe.num_envs = 1;
-    return VectorEnv(probe).spec();
-  }();
+  const EnvSpec spec = make_configured_env(base)->spec();
   const Space& o = spec.observation_space;
   if (!o.is_box() || o.dtype() != DType::Float32) {
     throw std::invalid_argument("rlforge explain supports float vector observations so far; " + spec.id + " has " +

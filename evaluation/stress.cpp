@@ -443,12 +443,7 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
   base.randomize.clear();
   base.num_envs = settings.num_envs;
   base.threads = settings.threads;
-  const EnvSpec spec = [&] {
-    VectorEnvConfig probe = base;
-    probe.num_envs = 1;
-    probe.threads = 1;
-    return VectorEnv(probe).spec();
-  }();
+  const EnvSpec spec = make_configured_env(base)->spec();
   StressReport report;
   report.env_id = base.id;
   report.suite_source = suite.source;
@@ -849,12 +844,17 @@ std::vector<std::string> write_stress_comparison(const StressComparison& compari
   std::vector<std::string> pngs;
   for (std::size_t k = 0; k < comparison.perturbations.size(); ++k) {
     const StressComparisonPerturbation& p = comparison.perturbations[k];
-    std::vector<std::string> panels;  // the later axes' values, as text, in grid order
-    for (const StressComparisonCell& c : p.cells) {
+    // The later axes' values of a cell, as text: one plot each.
+    auto later_axes = [&](const StressComparisonCell& c) {
       std::string rest;
       for (std::size_t a = 1; a < c.axis_values.size(); ++a) {
         rest += (rest.empty() ? "" : ", ") + p.axes[a] + " = " + c.axis_values[a];
       }
+      return rest;
+    };
+    std::vector<std::string> panels;  // in grid order
+    for (const StressComparisonCell& c : p.cells) {
+      const std::string rest = later_axes(c);
       if (std::find(panels.begin(), panels.end(), rest) == panels.end()) panels.push_back(rest);
     }
     for (std::size_t panel = 0; panel < panels.size(); ++panel) {
@@ -871,11 +871,7 @@ std::vector<std::string> write_stress_comparison(const StressComparison& compari
         s.color = palette[g % palette.size()];
         s.markers = true;
         for (const StressComparisonCell& c : p.cells) {
-          std::string rest;
-          for (std::size_t a = 1; a < c.axis_values.size(); ++a) {
-            rest += (rest.empty() ? "" : ", ") + p.axes[a] + " = " + c.axis_values[a];
-          }
-          if (rest != panels[panel]) continue;
+          if (later_axes(c) != panels[panel]) continue;
           char* end = nullptr;
           const double v = std::strtod(c.axis_values.front().c_str(), &end);
           numeric = numeric && *end == '\0' && end != c.axis_values.front().c_str();

@@ -23,6 +23,16 @@ constexpr std::uint64_t training(std::uint64_t run_seed) { return run_seed; }
 constexpr std::uint64_t validation(std::uint64_t run_seed) { return run_seed + kValidationOffset; }
 constexpr std::uint64_t test(std::uint64_t run_seed) { return run_seed + kTestOffset; }
 constexpr std::uint64_t stress(std::uint64_t run_seed) { return run_seed + kStressOffset; }
+// A seed mixed with a stream (SplitMix64's finaliser): generators that reseed from the same reset
+// seed (a perturbation wrapper, domain randomisation) draw neither the simulator's numbers nor
+// each other's.
+constexpr std::uint64_t mixed(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t x = seed ^ stream;
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
 // The seed rank K of a data-parallel run trains with (rank 0: the run's own).
 constexpr std::uint64_t rank(std::uint64_t run_seed, int rank) {
   return run_seed + static_cast<std::uint64_t>(rank) * kRankStride;
