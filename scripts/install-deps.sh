@@ -25,6 +25,14 @@ packages=(
   python3                 # tests: tests/trainers/check_tensorboard_events.py
   python3-yaml            # tests: reading report.yaml; the tuning driver (tools/tune.py)
   python3-optuna          # rlforge tune: TPE sampling and median pruning, studies in SQLite
+  pybind11-dev            # python/: the `rlforge` Python module
+  python3-dev             # python/: the headers the module compiles against
+  python3-numpy           # python/: observations and actions as NumPy arrays
+  python3-pytest          # python/tests, run by ctest
+  libonnx-dev             # export/: ONNX models written through ONNX's own protobuf messages
+  python3-onnx            # tests: onnx.checker validates exported models
+  python3-opencv          # tests: OpenCV's DNN module runs exported ONNX models (a runtime not ours)
+  python3-torch           # tests: torch.jit.load opens exported TorchScript policies in Python
 )
 
 missing=()
