@@ -10,7 +10,10 @@ namespace rlforge {
 
 ActorCriticImpl::ActorCriticImpl(const Space& observation_space, const Space& action_space,
                                  const ActorCriticConfig& config)
-    : config_(config), discrete_(action_space.is_discrete()), image_(image_layout(observation_space)) {
+    : config_(config),
+      observation_space_(observation_space),
+      action_space_(action_space),
+      discrete_(action_space.is_discrete()), image_(image_layout(observation_space)) {
   input_size_ = static_cast<int64_t>(observation_space.size());
   int64_t in = input_size_;
   if (image_) {
@@ -251,6 +254,49 @@ void ActorCriticImpl::backward_manual(const torch::Tensor& head_grad, const torc
   }
   actor_pass_.backward(head_grad, false);
   critic_pass_.backward(value_out_grad, false);
+}
+
+InferenceGraph ActorCriticImpl::inference_graph(const InferenceOptions& options, const std::string& algorithm) const {
+  using Op = GraphNode::Op;
+  GraphBuilder g(observation_space_, algorithm, action_space_);
+  GraphValue x;
+  if (image_) {
+    x = g.sequential(g.image_input(g.observation(), *image_), cnn_);
+  } else {
+    x = g.vector_input(g.observation());
+    if (config_.normalize_observation) {
+      const double epsilon = 1e-8;  // RunningNormImpl::normalize's
+      x = g.with_constant(Op::sub, x, observation_norm_->mean().to(torch::kFloat32));
+      x = g.with_constant(Op::div, x, (observation_norm_->var() + epsilon).sqrt().to(torch::kFloat32));
+      if (config_.norm_clip > 0) x = g.clip(x, -config_.norm_clip, config_.norm_clip);
+    }
+  }
+  GraphValue head, value, features = x;
+  if (config_.shared) {
+    if (!trunk_->is_empty()) features = g.sequential(x, trunk_);
+    head = g.linear(features, policy_head_);
+    value = g.linear(features, value_head_);
+  } else {
+    head = g.sequential(x, actor_);
+    value = g.sequential(x, critic_);
+  }
+  if (discrete_) {
+    g.output("action", g.unary(Op::argmax, head));
+  } else {
+    g.output("action", g.clip_to_box(head, action_space_));
+  }
+  if (options.value) g.output("value", g.unary(Op::squeeze, value));
+  if (options.distribution) {
+    if (discrete_) {
+      g.output("logits", head);
+    } else {
+      g.output("mean", head);
+      // gSDE's spread depends on the state through the noise weights drawn per rollout: there is
+      // no one log-std to export.
+      if (!config_.use_sde) g.output("log_std", g.rows(head, log_std_));
+    }
+  }
+  return g.finish();
 }
 
 }  // namespace rlforge

@@ -74,7 +74,7 @@ double DqnConfig::exploration_rate(int64_t steps, int64_t total_steps) const {
 // QNetwork
 
 QNetworkImpl::QNetworkImpl(const Space& observation_space, int64_t actions, const QNetworkConfig& config)
-    : actions_(actions), config_(config) {
+    : actions_(actions), observation_space_(observation_space), config_(config) {
   const int64_t outputs = actions + (config.dueling ? 1 : 0);
   const double gain = std::sqrt(2.0);
   const std::optional<ImageLayout> layout = image_layout(observation_space);
@@ -102,6 +102,22 @@ torch::Tensor QNetworkImpl::combine(const torch::Tensor& out) const {
   const torch::Tensor value = out.narrow(1, 0, 1);
   const torch::Tensor advantage = out.narrow(1, 1, actions_);
   return value + advantage - advantage.mean(1, /*keepdim=*/true);
+}
+
+InferenceGraph QNetworkImpl::inference_graph(const InferenceOptions& options) const {
+  using Op = GraphNode::Op;
+  GraphBuilder g(observation_space_, "dqn", Space::discrete(actions_));
+  GraphValue q = image_ ? g.sequential(g.sequential(g.image_input(g.observation(), layout_), cnn_), mlp_)
+                          : g.sequential(g.vector_input(g.observation()), mlp_);
+  if (config_.dueling) {
+    const GraphValue value = g.slice(q, 1, 0, 1);
+    const GraphValue advantage = g.slice(q, 1, 1, actions_);
+    q = g.binary(Op::sub, g.binary(Op::add, value, advantage), g.unary(Op::mean_keep, advantage));
+  }
+  g.output("action", g.unary(Op::argmax, q));
+  if (options.value) g.output("value", g.unary(Op::max_over, q));
+  if (options.distribution) g.output("q_values", q);
+  return g.finish();
 }
 
 torch::Tensor QNetworkImpl::forward(const torch::Tensor& input) {
@@ -265,6 +281,8 @@ torch::Tensor Dqn::act(const torch::Tensor& observations, bool deterministic, to
   const torch::Tensor random = torch::randint(actions_, {n}, generator, torch::kInt64);
   return torch::where(explore.to(greedy.device()), random.to(greedy.device()), greedy);
 }
+
+InferenceGraph Dqn::inference_graph(const InferenceOptions& options) { return q_->inference_graph(options); }
 
 Agent::Outputs Dqn::differentiable_outputs(const torch::Tensor& observations) {
   const torch::AutoGradMode grad(true);

@@ -273,6 +273,8 @@ OffPolicyAgent::OffPolicyAgent(const EnvSpec& spec, OffPolicyConfig config, uint
     throw std::invalid_argument(config_.algo + " needs float (vector) observations, got " + obs.describe() + " from " +
                                 spec.id);
   }
+  observation_space_ = obs;
+  action_space_ = actions;
   observation_dim_ = 1;
   for (const int64_t d : obs.shape()) observation_dim_ *= d;
   action_dim_ = actions.shape()[0];
@@ -376,6 +378,24 @@ Agent::Outputs OffPolicyAgent::differentiable_outputs(const torch::Tensor& obser
   // The first critic's estimate (the mean over its quantiles for TQC) of the action taken.
   const torch::Tensor q = critic_->forward_one(critic_input(obs, scaled), 0);
   return {to_env_actions(scaled), q.mean(-1)};
+}
+
+InferenceGraph OffPolicyAgent::inference_graph(const InferenceOptions& options) {
+  using Op = GraphNode::Op;
+  if (options.value) {
+    throw std::invalid_argument(config_.algo + "'s critics take the action as an input: there is no value output to export");
+  }
+  GraphBuilder g(observation_space_, config_.algo, action_space_);
+  const GraphValue out = g.sequential(g.vector_input(g.observation()), actor_->net());
+  const bool stochastic = config_.entropy_regularised();
+  const GraphValue mean = stochastic ? g.slice(out, 1, 0, action_dim_) : out;
+  const GraphValue scaled = g.unary(Op::tanh, mean);
+  g.output("action", g.with_constant(Op::add, g.with_constant(Op::mul, scaled, action_scale_), action_bias_));
+  if (options.distribution) {
+    g.output("mean", mean);
+    if (stochastic) g.output("log_std", g.clip(g.slice(out, 1, action_dim_, action_dim_), -20.0, 2.0));
+  }
+  return g.finish();
 }
 
 torch::Tensor OffPolicyAgent::td_targets(const ReplaySample& batch) {

@@ -113,6 +113,10 @@ Agent::Outputs Ppo::differentiable_outputs(const torch::Tensor& observations) {
   return {h.head, h.value};
 }
 
+InferenceGraph Ppo::inference_graph(const InferenceOptions& options) {
+  return policy_->inference_graph(options, "ppo");
+}
+
 torch::Tensor Ppo::exploration_state() const { return policy_->noise(); }
 void Ppo::restore_exploration_state(const torch::Tensor& state) { policy_->set_noise(state); }
 void Ppo::reset_exploration(int64_t batch, torch::Generator& generator) { policy_->reset_noise(batch, generator); }

@@ -1,6 +1,7 @@
 #include "rlforge/agents/supervised.h"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace rlforge {
@@ -123,15 +124,36 @@ void PredictorImpl::set_input_statistics(const torch::Tensor& mean, const torch:
   input_std_.copy_(torch::where(std > 1e-8, std, torch::ones_like(std)));
 }
 
+InferenceGraph PredictorImpl::inference_graph(bool classification, const InferenceOptions& options) const {
+  using Op = GraphNode::Op;
+  const int64_t in = input_mean_.numel(), out = head_->weight.size(0);
+  const float inf = std::numeric_limits<float>::infinity();
+  const Space action_space = classification ? Space::discrete(out) : Space::box({out}, -inf, inf);
+  GraphBuilder g(Space::box({in}, -inf, inf), classification ? "classifier" : "regressor", action_space);
+  GraphValue x = g.vector_input(g.observation());
+  x = g.with_constant(Op::div, g.with_constant(Op::sub, x, input_mean_), input_std_);
+  const GraphValue y = g.linear(g.sequential(x, body_), head_);
+  g.output("action", classification ? g.unary(Op::argmax, y) : y);
+  if (options.value) throw std::invalid_argument("a predictor has no value output to export");
+  if (options.distribution && classification) g.output("logits", y);
+  return g.finish();
+}
+
 SupervisedModel::SupervisedModel(std::shared_ptr<torch::nn::Module> module, OptimizerConfig optimizer, ActFn act,
-                                 uint64_t seed, torch::Device device)
+                                 uint64_t seed, torch::Device device, GraphFn graph)
     : module_(std::move(module)),
       optimizer_config_(std::move(optimizer)),
       act_(std::move(act)),
+      graph_(std::move(graph)),
       generator_(at::detail::createCPUGenerator(seed)),
       device_(device) {
   module_->to(device_);
   optimizer_ = make_optimizer(optimizer_config_, module_->parameters());
+}
+
+InferenceGraph SupervisedModel::inference_graph(const InferenceOptions& options) {
+  if (!graph_) throw std::logic_error("this model has no exportable policy (a self-supervised model predicts pairs)");
+  return graph_(options);
 }
 
 torch::Tensor SupervisedModel::act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) {

@@ -16,6 +16,7 @@
 #include "report_commands.h"
 #include "train_commands.h"
 #include "explain_commands.h"
+#include "export_commands.h"
 #include "stress_commands.h"
 #include "tune_commands.h"
 #endif
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   rlforge::cli::add_tune_commands(app, exit_code);
   rlforge::cli::add_stress_commands(app, exit_code);
   rlforge::cli::add_explain_commands(app, exit_code);
+  rlforge::cli::add_export_commands(app, exit_code);
 #endif
   rlforge::cli::add_env_commands(app, exit_code);
   rlforge::cli::add_privacy_commands(app, exit_code);

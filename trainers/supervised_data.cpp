@@ -138,7 +138,7 @@ std::unique_ptr<SupervisedModel> make_supervised_model(const ExperimentConfig& c
         [policy](const torch::Tensor& observations, bool deterministic, torch::Generator& generator) mutable {
           return policy->act(policy->prepare(observations, false), deterministic, generator).action;
         },
-        seed, device);
+        seed, device, [policy](const InferenceOptions& options) { return policy->inference_graph(options, "behaviour_cloning"); });
   }
   if (config.algo == "self_supervised") {
     SelfSupervisedNet net(spec.observation_space, spec.action_space, s.task, s.network);
@@ -157,7 +157,8 @@ std::unique_ptr<SupervisedModel> make_supervised_model(const ExperimentConfig& c
         const torch::Tensor out = predictor->forward(inputs);
         return classification ? out.argmax(1) : out;
       },
-      seed, device);
+      seed, device,
+      [predictor, classification](const InferenceOptions& options) { return predictor->inference_graph(classification, options); });
 }
 
 }  // namespace rlforge

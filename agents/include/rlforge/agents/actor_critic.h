@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "rlforge/agents/dp_sgd.h"
+#include "rlforge/agents/inference_graph.h"
 #include "rlforge/agents/networks.h"
 #include "rlforge/agents/running_norm.h"
 #include "rlforge/envs/space.h"
@@ -83,6 +84,10 @@ class ActorCriticImpl : public torch::nn::Module {
   std::vector<torch::Tensor> policy_parameters() const;
 
 
+  // The deterministic policy from raw observations (the mode; Box actions clipped to the action
+  // space's bounds), for export. `algorithm` names the learner in the export's metadata.
+  InferenceGraph inference_graph(const InferenceOptions& options, const std::string& algorithm) const;
+
   // The Gaussian's log standard deviation: [d], or [features, d] with gSDE (undefined for
   // Discrete actions).
   const torch::Tensor& log_std() const { return log_std_; }
@@ -106,6 +111,7 @@ class ActorCriticImpl : public torch::nn::Module {
 
  private:
   ActorCriticConfig config_;
+  Space observation_space_, action_space_;
   bool discrete_;
   RunningNorm observation_norm_{nullptr}, return_norm_{nullptr};
   // Heads on features: both networks whole, or trunk + linear heads when shared.

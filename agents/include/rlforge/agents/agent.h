@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 
+#include "rlforge/agents/inference_graph.h"
+
 namespace rlforge {
 
 class Agent {
@@ -41,6 +43,10 @@ class Agent {
   };
   virtual Outputs differentiable_outputs(const torch::Tensor& observations);
 
+  // The deterministic policy (what act(deterministic) computes) as a program that export/ writes
+  // as TorchScript or ONNX. Agents that cannot be exported throw std::logic_error.
+  virtual InferenceGraph inference_graph(const InferenceOptions& options);
+
   // The agent's own random numbers (training's exploration, replay sampling, minibatch order).
   virtual torch::Generator& generator() = 0;
   virtual torch::Device device() const = 0;
@@ -48,6 +54,10 @@ class Agent {
 
 inline Agent::Outputs Agent::differentiable_outputs(const torch::Tensor& /*observations*/) {
   throw std::logic_error("this agent exposes no differentiable policy (attacks and attributions need PPO, DQN, SAC, TD3 or TQC)");
+}
+
+inline InferenceGraph Agent::inference_graph(const InferenceOptions& /*options*/) {
+  throw std::logic_error("this agent has no exportable policy");
 }
 
 }  // namespace rlforge

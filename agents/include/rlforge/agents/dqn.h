@@ -91,11 +91,14 @@ class QNetworkImpl : public torch::nn::Module {
   // outputs preallocated per batch size, argmax read from memory; no autograd, no allocation
   // once warm.
   void greedy(const float* observations, int64_t n, int64_t* actions_out);
+  // Greedy actions from raw observations, for export (see Dqn::inference_graph).
+  InferenceGraph inference_graph(const InferenceOptions& options) const;
 
  private:
   torch::Tensor combine(const torch::Tensor& out) const;  // dueling V/A -> Q
 
   int64_t actions_;
+  Space observation_space_;
   QNetworkConfig config_;
   bool image_ = false;
   ImageLayout layout_;  // images only
@@ -129,6 +132,8 @@ class Dqn : public Agent {
   // Greedy actions (deterministic), or epsilon-greedy with exploration_final_eps.
   torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
   Outputs differentiable_outputs(const torch::Tensor& observations) override;
+  // Greedy actions; the value is the largest Q-value, the distribution the Q-values.
+  InferenceGraph inference_graph(const InferenceOptions& options) override;
   // Epsilon-greedy actions for `n` observations in the env's layout (`observations`: n rows of
   // the observation space's bytes, on the CPU): each row explores with probability `epsilon`
   // (a uniformly drawn action), else takes argmax Q. Draws from generator(); the network runs

@@ -208,6 +208,11 @@ class OffPolicyAgent : public Agent {
   void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) override;
   void load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) override;
 
+  // tanh(mean) rescaled to the action bounds; the distribution is the pre-squash Gaussian's mean
+  // and clamped log-std (SAC, TQC) or the pre-squash action (TD3). No value output: the critics
+  // take the action as an input.
+  InferenceGraph inference_graph(const InferenceOptions& options) override;
+
  private:
   torch::Tensor prepare(const torch::Tensor& observations) const;  // float [B, obs] on device
   torch::Tensor critic_input(const torch::Tensor& obs, const torch::Tensor& actions) const;
@@ -224,6 +229,7 @@ class OffPolicyAgent : public Agent {
   OffPolicyConfig config_;
   torch::Device device_;
   int64_t observation_dim_, action_dim_;
+  Space observation_space_, action_space_;
   torch::Tensor action_scale_, action_bias_;  // env = scaled * scale + bias
   torch::Generator generator_;
   OffPolicyActor actor_{nullptr}, actor_target_{nullptr};  // actor_target_: TD3 only

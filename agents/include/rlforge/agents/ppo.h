@@ -100,6 +100,7 @@ class Ppo : public Agent {
   // The policy's action (its mode when `deterministic`) for raw observations.
   torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
   Outputs differentiable_outputs(const torch::Tensor& observations) override;
+  InferenceGraph inference_graph(const InferenceOptions& options) override;
 
   // One PPO update: n_epochs over shuffled minibatches of `batch`. `progress_remaining` goes
   // from 1 at the start of training to 0 at the end, for the linear schedules.

@@ -56,6 +56,9 @@ class PredictorImpl : public torch::nn::Module {
   // The same, with every linear layer recorded for DP-SGD's per-sample gradient norms.
   torch::Tensor forward(torch::Tensor x, LinearTape& tape);
   void set_input_statistics(const torch::Tensor& mean, const torch::Tensor& std);
+  // The prediction from raw inputs [B, in] for export: the class (argmax) when `classification`,
+  // else the outputs; the distribution output is the logits.
+  InferenceGraph inference_graph(bool classification, const InferenceOptions& options) const;
   // The hidden layers (the encoder a transfer can take) and the output layer.
   torch::nn::Sequential& body() { return body_; }
   torch::nn::Linear& head() { return head_; }
@@ -76,8 +79,11 @@ void initialise_weights(torch::nn::Module& module, const std::string& scheme);
 class SupervisedModel : public Agent {
  public:
   using ActFn = std::function<torch::Tensor(const torch::Tensor& observations, bool deterministic, torch::Generator&)>;
+  // What act() computes, as a program to export; empty for models without one.
+  using GraphFn = std::function<InferenceGraph(const InferenceOptions&)>;
   SupervisedModel(std::shared_ptr<torch::nn::Module> module, OptimizerConfig optimizer, ActFn act, uint64_t seed,
-                  torch::Device device);
+                  torch::Device device, GraphFn graph = {});
+  InferenceGraph inference_graph(const InferenceOptions& options) override;
 
   torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
   void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) override;
@@ -95,6 +101,7 @@ class SupervisedModel : public Agent {
   OptimizerConfig optimizer_config_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   ActFn act_;
+  GraphFn graph_;
   torch::Generator generator_;
   torch::Device device_;
 };
