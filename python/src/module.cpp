@@ -36,4 +36,6 @@ PYBIND11_MODULE(_envs, m) {
       [](const std::string& path) { return rlforge::load_env_plugin(path).env_ids; }, py::arg("path"),
       "Loads an env plugin (a shared library built with rlforge_add_env_plugin); returns its env ids");
   m.attr("abi_tag") = rlforge::rlforge_abi_tag();
+  // A call that does nothing, for python/bench/bench_python.py: the pybind11 call's own cost.
+  m.def("_noop", [](py::handle) {});
 }
