@@ -110,9 +110,12 @@ InferenceGraph QNetworkImpl::inference_graph(const InferenceOptions& options) co
   GraphValue q = image_ ? g.sequential(g.sequential(g.image_input(g.observation(), layout_), cnn_), mlp_)
                           : g.sequential(g.vector_input(g.observation()), mlp_);
   if (config_.dueling) {
-    const GraphValue value = g.slice(q, 1, 0, 1);
-    const GraphValue advantage = g.slice(q, 1, 1, actions_);
-    q = g.binary(Op::sub, g.binary(Op::add, value, advantage), g.unary(Op::mean_keep, advantage));
+    // Q_j = V + A_j - mean(A) is linear in the head's [V, A]: one matrix, which every runtime
+    // runs (OpenCV's DNN module cannot import the slices and mean it would otherwise take).
+    torch::Tensor combine = torch::full({actions_, actions_ + 1}, -1.0f / static_cast<float>(actions_));
+    combine.select(1, 0).fill_(1.0f);
+    combine.narrow(1, 1, actions_).diagonal().add_(1.0f);
+    q = g.linear(q, combine, torch::zeros({actions_}));
   }
   g.output("action", g.unary(Op::argmax, q));
   if (options.value) g.output("value", g.unary(Op::max_over, q));

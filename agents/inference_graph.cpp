@@ -27,7 +27,6 @@ const char* op_name(GraphNode::Op op) {
     case Op::gelu: return "gelu";
     case Op::exp: return "exp";
     case Op::slice: return "slice";
-    case Op::mean_keep: return "mean_keep";
     case Op::max_over: return "max_over";
     case Op::argmax: return "argmax";
     case Op::squeeze: return "squeeze";
@@ -89,7 +88,6 @@ std::vector<torch::Tensor> InferenceGraph::run(const torch::Tensor& observations
       case Op::gelu: y = torch::gelu(x); break;
       case Op::exp: y = torch::exp(x); break;
       case Op::slice: y = x.narrow(n.ints.at(0), n.ints.at(1), n.ints.at(2)); break;
-      case Op::mean_keep: y = x.mean(1, /*keepdim=*/true); break;
       case Op::max_over: y = std::get<0>(x.max(1)); break;
       case Op::argmax: y = x.argmax(1); break;
       case Op::squeeze: y = x.reshape({-1}); break;
@@ -152,8 +150,11 @@ GraphValue GraphBuilder::slice(GraphValue x, int64_t axis, int64_t start, int64_
 }
 
 GraphValue GraphBuilder::linear(GraphValue x, const torch::nn::Linear& layer) {
-  const torch::Tensor bias = layer->bias.defined() ? layer->bias : torch::zeros({layer->weight.size(0)});
-  return add({GraphNode::Op::linear, {x}, {constant_of(layer->weight), constant_of(bias)}, {}});
+  return linear(x, layer->weight, layer->bias.defined() ? layer->bias : torch::zeros({layer->weight.size(0)}));
+}
+
+GraphValue GraphBuilder::linear(GraphValue x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  return add({GraphNode::Op::linear, {x}, {constant_of(weight), constant_of(bias)}, {}});
 }
 
 GraphValue GraphBuilder::rows(GraphValue like, const torch::Tensor& constant) {

@@ -111,12 +111,37 @@ void emit(OnnxWriter& w, const GraphNode& n, size_t index) {
     case Op::sub: w.node("Sub", {x, second()}, out); return;
     case Op::mul: w.node("Mul", {x, second()}, out); return;
     case Op::div: w.node("Div", {x, second()}, out); return;
-    case Op::minimum: w.node("Min", {x, second()}, out); return;
-    case Op::maximum: w.node("Max", {x, second()}, out); return;
+    // Bounds as max(x, lo) = relu(x - lo) + lo and min(x, hi) = hi - relu(hi - x): Clip with
+    // bounds as inputs (opset >= 11) and Min/Max with a constant are what OpenCV's DNN module
+    // (4.6) cannot import, while Sub, Relu and Add run everywhere; the result differs from an
+    // exact clip by float rounding at most.
+    case Op::minimum:
+    case Op::maximum: {
+      if (n.constants.empty()) {
+        w.node(n.op == Op::minimum ? "Min" : "Max", {x, value_name(n.inputs.at(1))}, out);
+        return;
+      }
+      const std::string bound = constant(0);
+      if (n.op == Op::maximum) {
+        w.node("Sub", {x, bound}, prefix + "above");
+        w.node("Relu", {prefix + "above"}, prefix + "excess");
+        w.node("Add", {prefix + "excess", bound}, out);
+      } else {
+        w.node("Sub", {bound, x}, prefix + "below");
+        w.node("Relu", {prefix + "below"}, prefix + "room");
+        w.node("Sub", {bound, prefix + "room"}, out);
+      }
+      return;
+    }
     case Op::clip:
       w.scalar_initializer(prefix + "lo", static_cast<float>(n.lo));
       w.scalar_initializer(prefix + "hi", static_cast<float>(n.hi));
-      w.node("Clip", {x, prefix + "lo", prefix + "hi"}, out);
+      w.node("Sub", {x, prefix + "lo"}, prefix + "above");
+      w.node("Relu", {prefix + "above"}, prefix + "excess");
+      w.node("Add", {prefix + "excess", prefix + "lo"}, prefix + "floored");
+      w.node("Sub", {prefix + "hi", prefix + "floored"}, prefix + "below");
+      w.node("Relu", {prefix + "below"}, prefix + "room");
+      w.node("Sub", {prefix + "hi", prefix + "room"}, out);
       return;
     case Op::linear: {
       const std::string weight = constant(0), bias = constant(1);
@@ -153,12 +178,6 @@ void emit(OnnxWriter& w, const GraphNode& n, size_t index) {
       w.int_initializer(prefix + "axes", {n.ints.at(0)});
       w.node("Slice", {x, prefix + "starts", prefix + "ends", prefix + "axes"}, out);
       return;
-    case Op::mean_keep: {
-      onnx::NodeProto& mean = w.node("ReduceMean", {x}, out);
-      OnnxWriter::ints_attribute(mean, "axes", {1});
-      OnnxWriter::int_attribute(mean, "keepdims", 1);
-      return;
-    }
     case Op::max_over: {
       onnx::NodeProto& max = w.node("ReduceMax", {x}, out);
       OnnxWriter::ints_attribute(max, "axes", {1});

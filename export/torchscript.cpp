@@ -68,7 +68,6 @@ std::string expression(const GraphNode& n, size_t index) {
     case Op::slice:
       return "torch.narrow(" + x + ", " + std::to_string(n.ints.at(0)) + ", " + std::to_string(n.ints.at(1)) + ", " +
              std::to_string(n.ints.at(2)) + ")";
-    case Op::mean_keep: return "torch.mean(" + x + ", [1], True)";
     case Op::max_over: return "torch.amax(" + x + ", [1])";
     case Op::argmax: return "torch.argmax(" + x + ", 1)";
     case Op::squeeze: return x + ".reshape([-1])";

@@ -39,7 +39,6 @@ struct GraphNode {
     conv2d,      // constants: weight [out, in, k, k], bias [out]; ints: {stride}; no padding
     relu, tanh, elu, gelu, exp,  // elu with alpha 1, gelu exact (erf)
     slice,       // ints: {axis, start, length}
-    mean_keep,   // mean over axis 1, kept: [B, n] -> [B, 1]
     max_over,    // largest over axis 1: [B, n] -> [B]
     argmax,      // index of the largest over axis 1: [B, n] -> [B] int64 (the first on ties)
     squeeze,     // [B, 1] -> [B]
@@ -85,6 +84,7 @@ class GraphBuilder {
   GraphValue clip(GraphValue x, double lo, double hi);
   GraphValue slice(GraphValue x, int64_t axis, int64_t start, int64_t length);
   GraphValue linear(GraphValue x, const torch::nn::Linear& layer);
+  GraphValue linear(GraphValue x, const torch::Tensor& weight, const torch::Tensor& bias);
   GraphValue rows(GraphValue like, const torch::Tensor& constant);
   // A Sequential of Linear, Conv2d (square kernel and stride, no padding, no dilation or
   // groups), ReLU, Tanh, ELU (alpha 1), GELU (exact), Flatten and Dropout (the identity at
