@@ -6,11 +6,14 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "policy_kinds.h"
 #include "rlforge/agents/supervised.h"
 #include "rlforge/export/policy_export.h"
+#include "rlforge/inference/policy.h"
 
 namespace fs = std::filesystem;
 using namespace rlforge;
@@ -130,5 +133,52 @@ TEST_CASE("write_export writes a TorchScript file with its metadata, and an ONNX
   torch::NoGradGuard no_grad;
   CHECK(loaded.forward({observations}).toTensor().equal(graph.run(observations)[0]));
   CHECK(fs::file_size(dir / "p.onnx") > 100);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("rlforge::Policy runs an exported file from caller memory, from many threads at once", "[export][inference]") {
+  const fs::path dir = fs::temp_directory_path() / "rlforge_test_policy";
+  fs::create_directories(dir);
+  for (const char* name : {"ppo_discrete", "sac", "ppo_cnn"}) {
+    DYNAMIC_SECTION(name) {
+      KindAgent k = make_kind_agent(policy_kind(name), 9);
+      // Extra outputs: the Policy takes the action from the tuple.
+      const InferenceGraph graph = k.agent->inference_graph({/*value=*/false, /*distribution=*/true});
+      const std::string path = (dir / (std::string(name) + ".pt")).string();
+      write_export(graph, ExportFormat::torchscript, path, export_metadata(graph, {{"env", k.spec.id}}));
+      const Policy policy = Policy::load(path);
+      CHECK(policy.observation_shape() == k.spec.observation_space.shape());
+      CHECK(policy.observation_dtype() == dtype_name(k.spec.observation_space.dtype()));
+      CHECK(policy.discrete() == k.spec.action_space.is_discrete());
+      CHECK(policy.action_size() == static_cast<int64_t>(k.spec.action_space.size()));
+      CHECK(policy.metadata().at("env") == k.spec.id);
+
+      const int64_t n = 48;
+      const torch::Tensor observations = held_out_observations(k.config.env, n, 2'000'009).contiguous();
+      const torch::Tensor expected = graph.run(observations)[0].contiguous();
+      const torch::Tensor batch = torch::empty_like(expected);
+      policy.act_batch(observations.data_ptr(), n, batch.data_ptr());
+      CHECK(max_abs_difference(batch, expected) <= 1e-6);
+
+      // Four threads, each acting on every observation one at a time.
+      std::vector<torch::Tensor> singles(4);
+      std::vector<std::thread> threads;
+      for (std::size_t t = 0; t < singles.size(); ++t) {
+        threads.emplace_back([&, t] {
+          singles[t] = torch::empty_like(expected);
+          const int64_t row = observations[0].nbytes(), out = expected[0].nbytes();
+          for (int64_t i = 0; i < n; ++i) {
+            policy.act(static_cast<const uint8_t*>(observations.data_ptr()) + i * row,
+                       static_cast<uint8_t*>(singles[t].data_ptr()) + i * out);
+          }
+        });
+      }
+      for (std::thread& t : threads) t.join();
+      for (const torch::Tensor& s : singles) CHECK(max_abs_difference(s, expected) <= 1e-5);
+    }
+  }
+  std::ofstream(dir / "junk.pt") << "not a policy";
+  CHECK_THROWS_WITH(Policy::load((dir / "junk.pt").string()), Catch::Contains("junk.pt: not a readable TorchScript file"));
+  CHECK_THROWS_WITH(Policy::load((dir / "missing.pt").string()), Catch::Contains("missing.pt"));
   fs::remove_all(dir);
 }
