@@ -307,6 +307,14 @@ if [[ $section == train ]]; then
   check "explain writes explain.yaml with named elements" grep -q "theta_dot:" "$run_dir/explain/explain.yaml"
   check "card writes the card again" run 0 card "$run_dir"
   check "the card now holds the stress summary and the explanation" bash -c "grep -q '^- pole: ' '$run_dir/MODEL_CARD.md' && grep -q 'Return lost when one observation element' '$run_dir/MODEL_CARD.md'"
+  check "export writes TorchScript into the run" run 0 export "$run_dir" --value --distribution
+  check "export checks itself and says so" bash -c "grep -q 'actions identical on 1000 of 1000' '$out' && grep -q 'outputs: action value logits' '$out' && test -s '$run_dir/policy.pt'"
+  check "export --format onnx" run 0 export "$run_dir" --format onnx --out "$runs/policy.onnx" --check-observations 200
+  check "the ONNX file passes ONNX's checker and names its env" /usr/bin/python3 -c "import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); assert {p.key: p.value for p in m.metadata_props}['env'] == 'CartPole-v1'" "$runs/policy.onnx"
+  check "the exported file acts in Python's torch.jit as rlforge does" /usr/bin/python3 -c "import torch, sys; p = torch.jit.load(sys.argv[1]); a, v, l = p(torch.zeros(3, 4)); assert a.dtype == torch.int64 and a.shape == (3,) and v.shape == (3,) and l.shape == (3, 2) and (a == l.argmax(1)).all()" "$run_dir/policy.pt"
+  check "export with an unknown format fails" run 1 export "$run_dir" --format tflite
+  check "export of a missing run fails" run 1 export "$runs/nothing"
+  check "export of a missing run: one line" one_error_line "no such run directory or checkpoint"
   check "stress of a missing run fails" run 1 stress "$runs/nothing"
   check "stress of a missing run: one line" one_error_line "no such run directory or checkpoint"
   check "eval of a missing run fails" run 1 eval "$runs/nothing"
