@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "rlforge/data/atomic_file.h"
+#include "rlforge/data/zip_archive.h"
 #include "rlforge/export/policy_export.h"
 
 namespace rlforge {
@@ -44,6 +45,8 @@ void write_export(const InferenceGraph& graph, ExportFormat format, const std::s
     bytes = out.str();
   }
   write_data_file_atomically(path, bytes);
+  // What was written reads back whole (a TorchScript file is a zip archive with CRC-32s).
+  if (format == ExportFormat::torchscript) verify_zip_archive(path, "exported policy");
 }
 
 }  // namespace rlforge

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "rlforge/data/zip_archive.h"
+
 namespace rlforge {
 
 struct Policy::Impl {
@@ -68,6 +70,8 @@ Policy::Policy(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Policy Policy::load(const std::string& path) {
   auto impl = std::make_shared<Impl>();
+  // LibTorch reads a zip entry without checking its CRC-32: a damaged weight would act silently.
+  verify_zip_archive(path, "exported policy");
   torch::jit::ExtraFilesMap extra{{"rlforge.yaml", ""}};
   try {
     impl->module = torch::jit::load(path, torch::kCPU, extra);

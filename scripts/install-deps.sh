@@ -16,7 +16,7 @@ packages=(
   fonts-dejavu-core       # the font that text is drawn with
   libgif-dev              # render/: animated GIF recordings
   libyaml-cpp-dev         # configs
-  zlib1g-dev              # CRC-32 checks of checkpoints (trainers/zip_integrity.cpp)
+  zlib1g-dev              # CRC-32 checks of checkpoints and exported policies (data/zip_archive.cpp)
   catch2                  # Catch2 v2 test suite
   libbenchmark-dev        # bench/
   libcli11-dev            # app/ command line

@@ -7,7 +7,7 @@
 
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/trainer.h"
-#include "zip_integrity.h"
+#include "rlforge/data/zip_archive.h"
 
 namespace fs = std::filesystem;
 

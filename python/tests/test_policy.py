@@ -58,7 +58,7 @@ def test_policy_takes_other_dtypes_and_rejects_other_shapes():
 def test_load_policy_errors(tmp_path):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a policy")
-    with pytest.raises(ValueError, match="junk.pt: not a readable TorchScript file"):
+    with pytest.raises(ValueError, match="junk.pt: not an rlforge exported policy"):
         rlforge.load_policy(junk)
     with pytest.raises(ValueError, match="missing.pt"):
         rlforge.load_policy(tmp_path / "missing.pt")

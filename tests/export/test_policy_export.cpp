@@ -177,8 +177,31 @@ TEST_CASE("rlforge::Policy runs an exported file from caller memory, from many t
       for (const torch::Tensor& s : singles) CHECK(max_abs_difference(s, expected) <= 1e-5);
     }
   }
+  // One flipped bit in every byte position of the middle half of an exported file: refused every time.
+  {
+    KindAgent k = make_kind_agent(policy_kind("ppo_discrete"), 9);
+    const InferenceGraph graph = k.agent->inference_graph({});
+    const fs::path good = dir / "good.pt";
+    write_export(graph, ExportFormat::torchscript, good.string(), export_metadata(graph, {}));
+    std::ifstream in(good, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    int refused = 0, tried = 0;
+    for (std::size_t at = bytes.size() / 4; at < 3 * bytes.size() / 4; at += 97) {
+      std::string damaged = bytes;
+      damaged[at] = static_cast<char>(damaged[at] ^ 0x10);
+      std::ofstream(dir / "damaged.pt", std::ios::binary) << damaged;
+      ++tried;
+      try {
+        Policy::load((dir / "damaged.pt").string());
+      } catch (const std::runtime_error& e) {
+        refused += std::string(e.what()).find("damaged.pt: damaged exported policy") != std::string::npos;
+      }
+    }
+    CHECK(tried > 10);
+    CHECK(refused == tried);
+  }
   std::ofstream(dir / "junk.pt") << "not a policy";
-  CHECK_THROWS_WITH(Policy::load((dir / "junk.pt").string()), Catch::Contains("junk.pt: not a readable TorchScript file"));
+  CHECK_THROWS_WITH(Policy::load((dir / "junk.pt").string()), Catch::Contains("junk.pt: not an rlforge exported policy"));
   CHECK_THROWS_WITH(Policy::load((dir / "missing.pt").string()), Catch::Contains("missing.pt"));
   fs::remove_all(dir);
 }

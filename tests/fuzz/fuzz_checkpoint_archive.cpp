@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz_input.h"
-#include "zip_integrity.h"
+#include "rlforge/data/zip_archive.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = rlforge::fuzz::write_input_file(data, size, ".pt");

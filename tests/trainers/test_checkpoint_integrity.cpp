@@ -12,7 +12,7 @@
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/vector_env.h"
 #include "rlforge/trainers/trainer.h"
-#include "../../trainers/zip_integrity.h"
+#include "rlforge/data/zip_archive.h"
 
 using namespace rlforge;
 namespace fs = std::filesystem;

@@ -61,7 +61,7 @@ struct Checkpoint {
 void save_checkpoint(const std::string& path, Agent& agent, const Checkpoint& info);
 // Reads the counters and config of a checkpoint without loading weights.
 Checkpoint read_checkpoint_info(const std::string& path);
-// The archive of a checkpoint, after its integrity check (trainers/zip_integrity.h): a missing,
+// The archive of a checkpoint, after its integrity check (rlforge/data/zip_archive.h): a missing,
 // damaged or unreadable file throws one line naming it.
 torch::serialize::InputArchive open_checkpoint(const std::string& path);
 // Where save_checkpoint keeps the file `path` replaced: checkpoints/last.prev.pt for last.pt.

@@ -1,4 +1,4 @@
-#include "zip_integrity.h"
+#include "rlforge/data/zip_archive.h"
 
 #include <zlib.h>
 
@@ -19,8 +19,8 @@ constexpr uint32_t kZip64EndOfDirectory = 0x06064b50, kZip64Locator = 0x07064b50
 
 class ZipFile {
  public:
-  explicit ZipFile(const std::string& path) : path_(path), in_(path, std::ios::binary) {
-    if (!in_) throw std::runtime_error(path + ": cannot open the checkpoint");
+  ZipFile(const std::string& path, const std::string& kind) : path_(path), kind_(kind), in_(path, std::ios::binary) {
+    if (!in_) throw std::runtime_error(path + ": cannot open the " + kind);
     in_.seekg(0, std::ios::end);
     size_ = static_cast<uint64_t>(in_.tellg());
   }
@@ -90,10 +90,10 @@ class ZipFile {
     return static_cast<uint32_t>(c);
   }
 
-  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(path_ + ": damaged checkpoint: " + what); }
+  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(path_ + ": damaged " + kind_ + ": " + what); }
 
  private:
-  std::string path_;
+  std::string path_, kind_;
   std::ifstream in_;
   uint64_t size_ = 0;
 };
@@ -106,11 +106,11 @@ uint64_t zip_le(const unsigned char* p, int bytes) {
 
 }  // namespace
 
-void verify_zip_archive(const std::string& path) {
-  ZipFile file(path);
+void verify_zip_archive(const std::string& path, const std::string& kind) {
+  ZipFile file(path, kind);
   // The end-of-directory record: the last 22 bytes, or earlier when a comment follows it.
   const auto not_a_zip = [&] {
-    throw std::runtime_error(path + ": not an rlforge checkpoint (not a zip archive, as LibTorch writes them)");
+    throw std::runtime_error(path + ": not an rlforge " + kind + " (not a zip archive, as LibTorch writes them)");
   };
   if (file.size() < 4 || zip_le(file.read(0, 4).data(), 4) != kLocalHeader) {
     // No zip archive at all, unless its end record survives (a damaged first header).
