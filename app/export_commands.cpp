@@ -17,6 +17,9 @@
 #include "rlforge/envs/vector_env.h"
 #include "rlforge/evaluation/env_tensors.h"
 #include "rlforge/export/policy_export.h"
+#include "rlforge/trainers/config.h"
+#include "rlforge/trainers/supervised_data.h"
+#include "rlforge/trainers/trainer.h"
 
 namespace fs = std::filesystem;
 
@@ -91,10 +94,35 @@ std::string agreement(const torch::Tensor& a, const torch::Tensor& b, double& ma
   return "max |difference| " + std::to_string(max_difference);
 }
 
+// A predictor trained on a table (no env, so load_agent has no policy to make): its input and
+// output widths are read from the checkpoint's own weights, then it loads as any agent does.
+LoadedAgent load_table_model(const std::string& target) {
+  LoadedAgent loaded;
+  loaded.checkpoint = checkpoint_of(target);
+  loaded.info = read_checkpoint_info(loaded.checkpoint);
+  loaded.config = parse_config(loaded.info.config_yaml, loaded.checkpoint + " (its config)");
+  if (loaded.config.algo == "self_supervised") {
+    throw std::runtime_error(loaded.checkpoint + ": a self-supervised model predicts observations of pairs; it has no policy to export");
+  }
+  torch::serialize::InputArchive archive = open_checkpoint(loaded.checkpoint), model, head;
+  torch::Tensor input_mean, head_weight;
+  archive.read("model", model);
+  model.read("input_mean", input_mean, /*is_buffer=*/true);
+  model.read("head", head);
+  head.read("weight", head_weight);
+  loaded.agent = make_supervised_model(loaded.config, EnvSpec{}, input_mean.numel(), head_weight.size(0),
+                                       loaded.config.run.seed, torch::kCPU);
+  load_checkpoint(loaded.checkpoint, *loaded.agent);
+  return loaded;
+}
+
 int export_policy(const ExportArgs& args) {
   load_plugins(args.plugins);
   const ExportFormat format = parse_export_format(args.format);
-  LoadedAgent loaded = load_agent(args.target, std::nullopt);
+  const ExperimentConfig config =
+      parse_config(read_checkpoint_info(checkpoint_of(args.target)).config_yaml, checkpoint_of(args.target) + " (its config)");
+  LoadedAgent loaded = config.learns_from_data() && config.env.id.empty() ? load_table_model(args.target)
+                                                                          : load_agent(args.target, std::nullopt);
   const InferenceGraph graph = loaded.agent->inference_graph({args.value, args.distribution});
 
   // The graph must act as the agent does before anything is written.
@@ -116,11 +144,13 @@ int export_policy(const ExportArgs& args) {
                           : (fs::is_directory(args.target) ? (fs::path(args.target) / "policy").string() : "policy") +
                                 std::string(format == ExportFormat::onnx ? ".onnx" : ".pt");
   write_export(graph, format, out, export_metadata(graph, extra));
+  const bool table = loaded.config.env.id.empty();
   std::cout << "export: " << graph.algorithm << " policy of " << loaded.checkpoint << " (" << loaded.info.env_steps
-            << " env steps), " << graph.nodes.size() << " operations, outputs:";
+            << (loaded.config.learns_from_data() ? " epochs), " : " env steps), ") << graph.nodes.size()
+            << " operations, outputs:";
   for (const InferenceGraph::Output& o : graph.outputs) std::cout << " " << o.name;
-  std::cout << "\nchecked on " << observations.size(0) << " held-out observations: actions " << graph_agreement
-            << " against rlforge's" << std::endl;
+  std::cout << "\nchecked on " << observations.size(0) << (table ? " standard normal inputs" : " held-out observations")
+            << ": actions " << graph_agreement << " against rlforge's" << std::endl;
 
   if (format == ExportFormat::torchscript) {
     // Read back as a user would, without rlforge's classes.

@@ -312,6 +312,9 @@ if [[ $section == train ]]; then
   check "export --format onnx" run 0 export "$run_dir" --format onnx --out "$runs/policy.onnx" --check-observations 200
   check "the ONNX file passes ONNX's checker and names its env" /usr/bin/python3 -c "import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); assert {p.key: p.value for p in m.metadata_props}['env'] == 'CartPole-v1'" "$runs/policy.onnx"
   check "the exported file acts in Python's torch.jit as rlforge does" /usr/bin/python3 -c "import torch, sys; p = torch.jit.load(sys.argv[1]); a, v, l = p(torch.zeros(3, 4)); assert a.dtype == torch.int64 and a.shape == (3,) and v.shape == (3,) and l.shape == (3, 2) and (a == l.argmax(1)).all()" "$run_dir/policy.pt"
+  check "a table's predictor trains" run 0 train "$(dirname "$0")/../../configs/supervised_tabular.yaml" --set trainer.epochs=2 --run-dir "$runs/table"
+  check "a table's predictor exports to ONNX" run 0 export "$runs/table" --format onnx
+  check "the table's export is a classifier on its 20 inputs" bash -c "grep -q 'classifier policy of' '$out' && grep -q 'standard normal inputs: actions identical on 1000 of 1000' '$out' && /usr/bin/python3 -c \"import onnx; m = onnx.load('$runs/table/policy.onnx'); assert m.graph.input[0].type.tensor_type.shape.dim[1].dim_value == 20\""
   check "export with an unknown format fails" run 1 export "$run_dir" --format tflite
   check "export of a missing run fails" run 1 export "$runs/nothing"
   check "export of a missing run: one line" one_error_line "no such run directory or checkpoint"
