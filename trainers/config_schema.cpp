@@ -460,6 +460,9 @@ std::vector<KeyBinding> declare() {
              "how the training split is shared out: evenly at random, or by label with Dirichlet(alpha) proportions"));
   add(number("agent.federated.dirichlet_alpha", kSupervised, AT(federated.dirichlet_alpha),
              "Dirichlet concentration: small values give each client few labels").min(0, true));
+  add(number("agent.federated.client_fraction", kSupervised, AT(federated.client_fraction),
+             "each client takes part in a round with this probability, drawn alike on every client (1: all, every round)")
+          .min(0, true).max(1));
   add(number("agent.federated.client_noise_multiplier", kSupervised, AT(federated.client_noise_multiplier),
              "DP-FedAvg: noise std / client_clip on the sum of clipped client updates (0: off)").min(0));
   add(number("agent.federated.client_clip", kSupervised, AT(federated.client_clip),
@@ -675,6 +678,9 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       at.fail("agent.federated.enabled",
               "does not combine with agent.optimizer.dp (record-level DP); for client-level DP set "
               "agent.federated.client_noise_multiplier");
+    }
+    if (!fed.enabled && fed.client_fraction < 1) {
+      at.fail("agent.federated.client_fraction", "needs agent.federated.enabled: true");
     }
     if (!fed.enabled && fed.client_noise_multiplier > 0) {
       at.fail("agent.federated.client_noise_multiplier", "needs agent.federated.enabled: true");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "rlforge/envs/seeds.h"
+
 namespace rlforge {
 
 torch::Tensor client_shard(const torch::Tensor& train, const torch::Tensor& labels, int64_t classes, int clients,
@@ -44,12 +46,19 @@ int64_t average_weighted(std::vector<torch::Tensor>& parameters, double weight, 
   torch::Tensor flat = torch::cat(parts);
   sum_over_clients(flat);
   const torch::Tensor total = flat[flat.size(0) - 1];
+  if (total.item<float>() <= 0) return flat.numel() * static_cast<int64_t>(sizeof(float));  // nobody took part
   int64_t offset = 0;
   for (torch::Tensor& p : parameters) {
     p.copy_((flat.narrow(0, offset, p.numel()) / total).view_as(p));
     offset += p.numel();
   }
   return flat.numel() * static_cast<int64_t>(sizeof(float));
+}
+
+bool client_takes_part(uint64_t seed, uint64_t round, int client, double fraction) {
+  if (fraction >= 1) return true;
+  const uint64_t bits = seeds::mixed(seeds::mixed(seed, round), static_cast<uint64_t>(client));
+  return static_cast<double>(bits >> 11) * 0x1.0p-53 < fraction;  // uniform in [0, 1), 53 bits
 }
 
 std::pair<torch::Tensor, torch::Tensor> federated_moments(const torch::Tensor& x, const SumOverClients& sum_over_clients) {
@@ -65,7 +74,7 @@ std::pair<torch::Tensor, torch::Tensor> federated_moments(const torch::Tensor& x
 }
 
 ClippedUpdate private_mean_update(std::vector<torch::Tensor>& parameters, const std::vector<torch::Tensor>& global,
-                                  double clip, double noise_multiplier, int clients, torch::Generator& noise,
+                                  double clip, double noise_multiplier, double expected_clients, torch::Generator& noise,
                                   const SumOverClients& sum_over_clients) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> parts;
@@ -79,7 +88,7 @@ ClippedUpdate private_mean_update(std::vector<torch::Tensor>& parameters, const 
   sum_over_clients(update);
   result.bytes = update.numel() * static_cast<int64_t>(sizeof(float));
   update += noise_multiplier * clip * torch::randn(update.sizes(), noise);
-  update /= static_cast<double>(clients);
+  update /= expected_clients;
   int64_t offset = 0;
   for (std::size_t k = 0; k < parameters.size(); ++k) {
     parameters[k].copy_(global[k] + update.narrow(0, offset, parameters[k].numel())

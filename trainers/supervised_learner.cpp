@@ -222,6 +222,7 @@ class SupervisedLearner : public Learner {
     if (federation_) {
       columns.push_back({"client_rows", "federated/client_rows"});
       columns.push_back({"bytes_sent", "federated/bytes_sent"});
+      columns.push_back({"round_clients", "federated/round_clients"});
     }
     if (federation_ && config_.federated.client_noise_multiplier > 0) {
       columns.push_back({"client_epsilon", "privacy/client_epsilon"});
@@ -242,7 +243,10 @@ class SupervisedLearner : public Learner {
     std::vector<double> values{train_loss_};
     if (classes() > 0) values.push_back(train_accuracy_);
     values.push_back(learning_rate_);
-    if (federation_) values.insert(values.end(), {static_cast<double>(federation_->rows), federation_->bytes_sent});
+    if (federation_) {
+      values.insert(values.end(), {static_cast<double>(federation_->rows), federation_->bytes_sent,
+                                   static_cast<double>(federation_->round_clients)});
+    }
     if (federation_ && config_.federated.client_noise_multiplier > 0) {
       values.insert(values.end(), {client_epsilon(), federation_->update_norm});
     }
@@ -345,8 +349,13 @@ class SupervisedLearner : public Learner {
     }
     if (federation_ && config_.federated.client_noise_multiplier > 0) {
       YAML::Node p = summary["privacy"];
-      p["mechanism"] = "DP-FedAvg (client updates clipped, Gaussian noise on their sum; every client every round)";
-      p["accountant"] = "RDP of the Gaussian mechanism (sampling rate 1), Balle et al. 2020 conversion";
+      const double q = config_.federated.client_fraction;
+      p["mechanism"] = q < 1 ? "DP-FedAvg (client updates clipped, Gaussian noise on their sum; clients Poisson-sampled per round)"
+                             : "DP-FedAvg (client updates clipped, Gaussian noise on their sum; every client every round)";
+      std::ostringstream accountant;
+      accountant << "RDP of the sampled Gaussian mechanism (sampling rate " << q << "), Balle et al. 2020 conversion";
+      p["accountant"] = accountant.str();
+      p["client_fraction"] = q;
       p["epsilon"] = client_epsilon();
       p["delta"] = config_.federated.client_delta;
       p["noise_multiplier"] = config_.federated.client_noise_multiplier;
@@ -515,12 +524,14 @@ class SupervisedLearner : public Learner {
     int64_t rows = 0;              // this client's training rows
     double bytes_sent = 0;         // per round, by this client
     double update_norm = NAN;      // DP-FedAvg: this client's last update, before clipping
+    int round_clients = 0;         // clients that took part in the last round (client sampling)
   };
 
-  // DP-FedAvg's client-level epsilon after the rounds taken (one per epoch, every client in each).
+  // DP-FedAvg's client-level epsilon after the rounds taken (one per epoch), each a Gaussian
+  // mechanism on a Poisson sample of the clients at rate client_fraction.
   double client_epsilon() const {
     const FederatedConfig& c = config_.federated;
-    return stats::dp_sgd_epsilon(1.0, c.client_noise_multiplier, epoch_, c.client_delta).epsilon;
+    return stats::dp_sgd_epsilon(c.client_fraction, c.client_noise_multiplier, epoch_, c.client_delta).epsilon;
   }
 
   // Every client reads the same table (the run's seed, not its rank's) and keeps its own shard.
@@ -556,23 +567,40 @@ class SupervisedLearner : public Learner {
   // One round: local_epochs passes over this client's shard from the global weights, then the
   // global weights become the mean of the clients' weights, weighted by their rows (McMahan et al.
   // 2017). Only the weighted parameters and the row count cross ranks.
+  // With client sampling, a client sitting a round out trains nothing and adds nothing to the
+  // mean: weight 0 (FedAvg), or an update of zero (DP-FedAvg). It still joins the all-reduce, which
+  // every rank of a process group must; a deployment's server would not hear from it at all.
   void federated_round() {
     const FederatedConfig& c = config_.federated;
+    Federation& f = *federation_;
     const bool private_clients = c.client_noise_multiplier > 0;
+    const int clients = f.group != nullptr ? f.group->world_size() : 1;
+    const int rank = f.group != nullptr ? f.group->rank() : 0;
+    const uint64_t round = static_cast<uint64_t>(epoch_) + 1;
+    const uint64_t sampling_seed = f.shared_seed + 0xc11e47ULL;
+    const bool takes_part = client_takes_part(sampling_seed, round, rank, c.client_fraction);
+    f.round_clients = 0;
+    for (int k = 0; k < clients; ++k) f.round_clients += client_takes_part(sampling_seed, round, k, c.client_fraction);
     std::vector<torch::Tensor> anchor;
     if (c.proximal_mu > 0 || private_clients) {
       for (const torch::Tensor& p : model_->module().parameters()) anchor.push_back(p.detach().clone());
     }
-    for (int64_t e = 0; e < c.local_epochs; ++e) train_epoch(c.proximal_mu > 0 ? &anchor : nullptr);
-    Federation& f = *federation_;
+    if (takes_part) {
+      for (int64_t e = 0; e < c.local_epochs; ++e) train_epoch(c.proximal_mu > 0 ? &anchor : nullptr);
+    } else {
+      train_loss_ = NAN;
+      train_accuracy_ = NAN;
+    }
     std::vector<torch::Tensor> params = model_->module().parameters();
     if (private_clients) {
       private_average(params, anchor);
+      if (!takes_part) f.bytes_sent = 0;
       return;
     }
     if (f.group == nullptr) return;
-    f.bytes_sent = static_cast<double>(average_weighted(params, static_cast<double>(f.rows),
-                                                        [&](torch::Tensor& t) { f.group->allreduce_sum(t); }));
+    const double bytes = static_cast<double>(average_weighted(params, takes_part ? static_cast<double>(f.rows) : 0.0,
+                                                              [&](torch::Tensor& t) { f.group->allreduce_sum(t); }));
+    f.bytes_sent = takes_part ? bytes : 0;
   }
 
   // DP-FedAvg (McMahan et al. 2018): each client's update, clipped to norm S, is summed over the
@@ -582,13 +610,13 @@ class SupervisedLearner : public Learner {
   void private_average(std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& global) {
     const FederatedConfig& c = config_.federated;
     Federation& f = *federation_;
-    const int clients = f.group != nullptr ? f.group->world_size() : 1;
+    const double expected_clients = c.client_fraction * (f.group != nullptr ? f.group->world_size() : 1);
     // The server's noise, drawn alike on every client from the run's seed and round (rank 0 plays
     // the server; no client sees a noiseless model, though each sees the noiseless sum, as the
     // server does: there is no secure aggregation).
     const uint64_t round = static_cast<uint64_t>(epoch_) + 1;  // this one, counted from 1
     torch::Generator noise = at::detail::createCPUGenerator(f.shared_seed * 1'000'003ULL + round);
-    const ClippedUpdate u = private_mean_update(params, global, c.client_clip, c.client_noise_multiplier, clients, noise,
+    const ClippedUpdate u = private_mean_update(params, global, c.client_clip, c.client_noise_multiplier, expected_clients, noise,
                                                 [&](torch::Tensor& t) {
                                                   if (f.group != nullptr) f.group->allreduce_sum(t);
                                                 });

@@ -429,6 +429,9 @@ if [[ $section == distributed ]]; then
   check "federated: a client sends its parameters and a count per round, nothing more" bash -c "tail -n 1 '$fed_dir/metrics.csv' | cut -d, -f6 | grep -qx 23060"
   check "federated: the global model scores on the test split" bash -c "awk '/^test:/ {t=1} t && /accuracy:/ { exit !(\$2 >= 0.8) }' '$fed_dir/summary.yaml'"
   check "federated with label skew trains" run 0 train "$table_config" --nproc 2 --out "$runs" --set agent.federated.enabled=true --set agent.federated.partition=dirichlet --set trainer.epochs=3
+  check "federated with client sampling trains" run 0 train "$table_config" --nproc 2 --out "$runs" --set agent.federated.enabled=true --set agent.federated.client_fraction=0.5 --set trainer.epochs=8 --set trainer.early_stopping.patience=0
+  sampled_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
+  check "client sampling: rounds with fewer than both clients, and a client sitting out sends nothing" bash -c "awk -F, 'NR > 1 { if (\$7 < 2) fewer++; if (\$7 > 2 || \$7 < 0) bad++ } END { exit !(fewer > 0 && bad == 0) }' '$sampled_dir/metrics.csv'"
   check "supervised without federated refuses --nproc 2" run 1 train "$table_config" --nproc 2 --out "$runs"
   check "supervised --nproc 2: one line" one_error_line "federated averaging for supervised tables"
   dead=$runs/dead-client

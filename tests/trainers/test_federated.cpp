@@ -135,7 +135,7 @@ TEST_CASE("federated averaging with one client is centralised training, bit for 
               .equal(checkpoint_tensor(central / "checkpoints" / "last.pt", "head", name)));
   }
   // Its metrics say what the client held and sent (nothing, alone).
-  CHECK_THAT(testing::read_text(one / "metrics.csv"), Catch::StartsWith("epoch,train_loss,train_accuracy,learning_rate,client_rows,bytes_sent\n"));
+  CHECK_THAT(testing::read_text(one / "metrics.csv"), Catch::StartsWith("epoch,train_loss,train_accuracy,learning_rate,client_rows,bytes_sent,round_clients\n"));
 }
 
 TEST_CASE("DP-FedAvg clips each client's update and accounts for every round", "[federated][privacy]") {
@@ -164,7 +164,71 @@ TEST_CASE("DP-FedAvg clips each client's update and accounts for every round", "
   // Every client in every round: the Gaussian mechanism composed twice (sampling rate 1).
   CHECK(privacy["epsilon"].as<double>() == Approx(stats::dp_sgd_epsilon(1.0, 1e-6, 2, 1e-5).epsilon));
   const std::string metrics = testing::read_text(two / "metrics.csv");
-  CHECK_THAT(metrics, Catch::StartsWith("epoch,train_loss,train_accuracy,learning_rate,client_rows,bytes_sent,client_epsilon,client_update_norm\n"));
+  CHECK_THAT(metrics, Catch::StartsWith("epoch,train_loss,train_accuracy,learning_rate,client_rows,bytes_sent,round_clients,client_epsilon,client_update_norm\n"));
+}
+
+TEST_CASE("client sampling: each client joins a round with the set probability, drawn alike everywhere", "[federated]") {
+  const uint64_t seed = 77;
+  int64_t first = 0, second = 0, both = 0;
+  const int64_t rounds = 40000;
+  for (uint64_t round = 1; round <= static_cast<uint64_t>(rounds); ++round) {
+    CHECK(client_takes_part(seed, round, 3, 1.0));
+    const bool a = client_takes_part(seed, round, 0, 0.3), b = client_takes_part(seed, round, 1, 0.3);
+    REQUIRE(a == client_takes_part(seed, round, 0, 0.3));  // any client computes any other's draw
+    first += a;
+    second += b;
+    both += a && b;
+  }
+  // Binomial(40000, 0.3): standard deviation 92 draws; five of them either way.
+  CHECK(std::abs(first - 12000) < 460);
+  CHECK(std::abs(second - 12000) < 460);
+  // Independent clients: both join in 9% of the rounds (standard deviation 57 draws).
+  CHECK(std::abs(both - 3600) < 290);
+  // Another run's seed draws other rounds.
+  int64_t differ = 0;
+  for (uint64_t round = 1; round <= 1000; ++round) differ += client_takes_part(seed, round, 0, 0.5) != client_takes_part(seed + 1, round, 0, 0.5);
+  CHECK(differ > 400);
+}
+
+TEST_CASE("a round nobody takes part in leaves the weights, and DP-FedAvg divides by the expected clients", "[federated]") {
+  std::vector<torch::Tensor> params{torch::tensor({1.0f, 2.0f})};
+  average_weighted(params, 0.0, [](torch::Tensor&) {});
+  CHECK(params[0].equal(torch::tensor({1.0f, 2.0f})));
+  // One client of an expected 0.5 x 4 = 2: its clipped update (norm 1 <= clip 2) is halved.
+  std::vector<torch::Tensor> mine{torch::tensor({1.0f, 0.0f})};
+  const std::vector<torch::Tensor> global{torch::zeros({2})};
+  torch::Generator noise = at::detail::createCPUGenerator(1);
+  private_mean_update(mine, global, 2.0, 0.0, 2.0, noise, [](torch::Tensor&) {});
+  CHECK(mine[0].equal(torch::tensor({0.5f, 0.0f})));
+}
+
+TEST_CASE("with client sampling a client sits rounds out and the accountant uses the sampling rate", "[federated][privacy]") {
+  const fs::path dir = testing::fresh_dir("fedavg-sampled");
+  train({"agent.federated.enabled=true", "agent.federated.client_fraction=0.5", "agent.federated.client_noise_multiplier=1",
+         "trainer.epochs=12"},
+        dir);
+  std::istringstream metrics(testing::read_text(dir / "metrics.csv"));
+  std::string line;
+  std::getline(metrics, line);
+  int took_part = 0, sat_out = 0;
+  while (std::getline(metrics, line)) {
+    std::vector<std::string> cells;
+    std::stringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    REQUIRE(cells.size() == 9);
+    const bool in_round = cells[6] == "1";
+    CHECK((in_round || cells[6] == "0"));
+    // A client sitting the round out trains nothing (no loss) and sends nothing.
+    CHECK((cells[1] == "nan") == !in_round);
+    CHECK((cells[5] == "0") == !in_round);
+    in_round ? ++took_part : ++sat_out;
+  }
+  CHECK(took_part > 0);
+  CHECK(sat_out > 0);
+  const YAML::Node privacy = YAML::LoadFile((dir / "summary.yaml").string())["privacy"];
+  CHECK(privacy["client_fraction"].as<double>() == 0.5);
+  CHECK(privacy["epsilon"].as<double>() == Approx(stats::dp_sgd_epsilon(0.5, 1.0, 12, 1e-5).epsilon));
+  CHECK(privacy["epsilon"].as<double>() < stats::dp_sgd_epsilon(1.0, 1.0, 12, 1e-5).epsilon);
 }
 
 TEST_CASE("federated settings are checked before anything runs", "[federated][config]") {

@@ -109,6 +109,10 @@ struct FederatedConfig {
   double client_clip = 1.0;
   double client_noise_multiplier = 0.0;
   double client_delta = 1e-5;
+  // Client sampling (FedAvg's C, McMahan et al. 2017): each client takes part in a round
+  // independently with this probability (Poisson sampling, which DP-FedAvg's accountant then
+  // uses as its sampling rate); 1: every client every round.
+  double client_fraction = 1.0;
   // PPO: updates between averagings, and each client's env options ("gravity=-8,enable_wind=true"),
   // one entry per rank (empty: every client the config's env).
   int64_t average_every = 1;

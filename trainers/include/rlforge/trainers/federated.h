@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -23,7 +24,14 @@ using SumOverClients = std::function<void(torch::Tensor&)>;
 torch::Tensor client_shard(const torch::Tensor& train, const torch::Tensor& labels, int64_t classes, int clients,
                            int client, const std::string& partition, double alpha, torch::Generator& generator);
 
-// `parameters` become sum_k w_k p_k / sum_k w_k over the clients (this one's weight: `weight`).
+// Whether client `client` takes part in round `round` (counted from 1) when each client joins
+// independently with probability `fraction` (Poisson sampling, as DP-FedAvg's accountant
+// assumes). Drawn from `seed`, the round and the client alone, so that every client knows every
+// other's draw without a message. Always true for a fraction of 1.
+bool client_takes_part(uint64_t seed, uint64_t round, int client, double fraction);
+
+// `parameters` become sum_k w_k p_k / sum_k w_k over the clients (this one's weight: `weight`;
+// 0 for a client sitting the round out). When every weight is 0 the parameters stay as they are.
 // Returns the bytes this client contributes to the sum: the parameters and the weight, as float32.
 int64_t average_weighted(std::vector<torch::Tensor>& parameters, double weight, const SumOverClients& sum_over_clients);
 
@@ -37,9 +45,12 @@ struct ClippedUpdate {
 };
 
 // DP-FedAvg's round: parameters = global + (sum_k clip(p_k - global, clip) + N(0, (z clip)^2)) /
-// clients, with the noise drawn from `noise` (seeded alike on every client: the server's draw).
+// expected_clients, with the noise drawn from `noise` (seeded alike on every client: the server's
+// draw). With client sampling the denominator is the expected number of clients, q K, as in
+// McMahan et al. (2018); a client sitting the round out has parameters equal to `global`, so its
+// update is zero.
 ClippedUpdate private_mean_update(std::vector<torch::Tensor>& parameters, const std::vector<torch::Tensor>& global,
-                                  double clip, double noise_multiplier, int clients, torch::Generator& noise,
+                                  double clip, double noise_multiplier, double expected_clients, torch::Generator& noise,
                                   const SumOverClients& sum_over_clients);
 
 }  // namespace rlforge
