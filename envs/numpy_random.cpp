@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "numpy_ziggurat_tables.h"
+
 namespace rlforge {
 
 namespace {
@@ -87,6 +89,50 @@ void NumpyGenerator::set_state(const State& s) {
   has_u32_ = s.has_u32;
   buffered_u32_ = s.u32;
 }
+
+double NumpyGenerator::standard_normal() {
+  using namespace ziggurat;
+  for (;;) {
+    const uint64_t bits = next_u64();
+    const unsigned layer = static_cast<unsigned>(bits & 0xFF);
+    const bool negative = ((bits >> 8) & 1) != 0;
+    const uint64_t magnitude = (bits >> 9) & 0x000FFFFFFFFFFFFFULL;  // 52 bits, exact as a double
+    double x = static_cast<double>(magnitude) * kNormalW[layer];
+    if (negative) x = -x;
+    if (magnitude < kNormalK[layer]) return x;  // inside the layer's rectangle: most draws
+    if (layer == 0) {
+      // The tail beyond r: Marsaglia's exponential rejection, on 1 - random() so that the log stays
+      // finite. Its sign comes from bit 8 of the magnitude (bit 17 of the output), not the sign bit.
+      for (;;) {
+        const double dx = -kNormalInvR * std::log1p(-random());
+        const double dy = -std::log1p(-random());
+        if (dy + dy > dx * dx) return ((magnitude >> 8) & 1) != 0 ? -(kNormalR + dx) : kNormalR + dx;
+      }
+    }
+    // The wedge between this layer's rectangle and the curve.
+    const double height = (kNormalF[layer - 1] - kNormalF[layer]) * random() + kNormalF[layer];
+    if (height < std::exp(-0.5 * x * x)) return x;
+  }
+}
+
+double NumpyGenerator::normal(double loc, double scale) { return loc + scale * standard_normal(); }
+
+double NumpyGenerator::standard_exponential() {
+  using namespace ziggurat;
+  for (;;) {
+    const uint64_t bits = next_u64() >> 3;
+    const unsigned layer = static_cast<unsigned>(bits & 0xFF);
+    const uint64_t value = bits >> 8;  // 53 bits, exact as a double
+    const double x = static_cast<double>(value) * kExponentialW[layer];
+    if (value < kExponentialK[layer]) return x;
+    // The tail beyond r is r plus an exponential (memorylessness).
+    if (layer == 0) return kExponentialR - std::log1p(-random());
+    const double height = (kExponentialF[layer - 1] - kExponentialF[layer]) * random() + kExponentialF[layer];
+    if (height < std::exp(-x)) return x;
+  }
+}
+
+double NumpyGenerator::exponential(double scale) { return scale * standard_exponential(); }
 
 double box_muller_normal(NumpyGenerator& rng) {
   double u1 = rng.random();

@@ -1,7 +1,8 @@
 #pragma once
 // NumPy's default generator, bit for bit: what Gymnasium's `np_random(seed)` returns,
 // `numpy.random.Generator(PCG64(SeedSequence(seed)))` (NumPy 1.17 and later), for the draws the
-// envs make: random(), uniform(low, high) and integers(low, high). With it an env can start the
+// envs and spaces make: random(), uniform(low, high), integers(low, high), standard_normal(),
+// normal(loc, scale), standard_exponential() and exponential(scale). With it an env can start the
 // episode Gymnasium starts for the same seed (issue: Gymnasium parity).
 //
 // Definitions followed (NumPy's public sources: numpy/random/bit_generator.pyx for SeedSequence,
@@ -11,9 +12,10 @@
 //   PCG64          a 128-bit LCG, XSL-RR output; a 32-bit draw is the low half of a 64-bit output,
 //                  the next 32-bit draw its high half;
 //   random()       the top 53 bits of a 64-bit output, times 2^-53;
-//   integers       Lemire's multiply-shift with rejection, on 32-bit draws when the range fits.
-// Not provided: normal() and exponential() (NumPy's ziggurat tables), which no built-in env
-// needs; Space::sample and the perturbation wrappers draw normals with box_muller_normal below.
+//   integers       Lemire's multiply-shift with rejection, on 32-bit draws when the range fits;
+//   standard_normal, standard_exponential
+//                  NumPy's ziggurat (256 layers, its tables: numpy_ziggurat_tables.cpp), one
+//                  64-bit output per try, with its tail and wedge fallbacks drawing random().
 //
 // Every built-in env draws from this generator (Env::rng()), in Gymnasium's order, so that
 // reset(seed) starts the episode Gymnasium starts; Space::sample draws as Gymnasium's spaces do.
@@ -55,6 +57,22 @@ class NumpyGenerator {
   double random() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }
   // Generator.uniform(low, high).
   double uniform(double low, double high) { return low + (high - low) * random(); }
+
+  // Generator.standard_normal(). One 64-bit output per try: its low 8 bits pick the layer, the
+  // next the sign, the next 52 the magnitude (the top 3 are unused). About 7 tries in 1000
+  // fall outside their layer's rectangle: a wedge test draws one random(), and a rejection tries
+  // again; about 1 in 3900 lands in the base layer's tail (|x| > 3.6541528853610088), which draws
+  // pairs of random() until one is accepted.
+  double standard_normal();
+  // Generator.normal(loc, scale): loc + scale * standard_normal().
+  double normal(double loc, double scale);
+  // Generator.standard_exponential() (method "zig"). One 64-bit output per try: bits 3-10 pick
+  // the layer, the top 53 the value. About 11 tries in 1000 need a wedge test (one
+  // random(); a rejection tries again); about 1 in 2200 lands in the tail (x > 7.6971174701310497),
+  // which takes one random().
+  double standard_exponential();
+  // Generator.exponential(scale): scale * standard_exponential().
+  double exponential(double scale);
 
   // Generator.integers(low, high): uniform in [low, high), int64 as NumPy's default dtype.
   int64_t integers(int64_t low, int64_t high) {
@@ -115,8 +133,10 @@ class NumpyGenerator {
   uint32_t buffered_u32_ = 0;
 };
 
-// A standard normal by Box-Muller on two random() draws: not NumPy's ziggurat, so not Gymnasium's
-// numbers, but reproducible from the generator's state.
+// A standard normal by Box-Muller on two random() draws: not NumPy's (standard_normal() is), but
+// reproducible from the generator's state. The perturbation wrappers (ObservationNoise,
+// ActionNoise) draw their noise with it, which keeps their streams as they were before
+// standard_normal() existed.
 double box_muller_normal(NumpyGenerator& rng);
 
 }  // namespace rlforge
