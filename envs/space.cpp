@@ -109,12 +109,6 @@ int64_t Space::first_violation(const void* value) const {
 
 bool Space::contains(const void* value) const { return first_violation(value) < 0; }
 
-namespace {
-
-double standard_exponential(NumpyGenerator& rng) { return -std::log1p(-rng.random()); }
-
-}  // namespace
-
 void Space::sample(NumpyGenerator& rng, void* out) const {
   if (is_discrete()) {
     *static_cast<int64_t*>(out) = rng.integers(n_);
@@ -136,8 +130,10 @@ void Space::sample(NumpyGenerator& rng, void* out) const {
     }
     return;
   }
-  // Gymnasium fills the unbounded elements, then the lower-bounded, the upper-bounded and last
-  // the bounded ones, each group in element order.
+  // Gymnasium's Box.sample fills the unbounded elements (normal(size=k)), then the lower-bounded
+  // (exponential(size=k) + low), the upper-bounded (-exponential(size=k) + high) and last the
+  // bounded ones (uniform(low, high)), each group in element order, in float64, then casts the
+  // whole to float32.
   enum Group { kUnbounded, kLowerBounded, kUpperBounded, kBounded };
   auto group_of = [&](std::size_t i) {
     const bool lo_inf = std::isinf(low_[i]), hi_inf = std::isinf(high_[i]);
@@ -152,9 +148,9 @@ void Space::sample(NumpyGenerator& rng, void* out) const {
       const double lo = low_[i], hi = high_[i];
       double x = 0.0;
       switch (group) {
-        case kUnbounded: x = box_muller_normal(rng); break;
-        case kLowerBounded: x = lo + standard_exponential(rng); break;
-        case kUpperBounded: x = hi - standard_exponential(rng); break;
+        case kUnbounded: x = rng.normal(0.0, 1.0); break;
+        case kLowerBounded: x = rng.exponential(1.0) + lo; break;
+        case kUpperBounded: x = -rng.exponential(1.0) + hi; break;
         case kBounded: x = rng.uniform(lo, hi); break;
       }
       auto f = static_cast<float>(x);

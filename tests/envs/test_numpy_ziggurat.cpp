@@ -1,6 +1,7 @@
-// NumpyGenerator's standard_normal / standard_exponential (NumPy's ziggurat) against NumPy
-// itself: tests/data/numpy-ziggurat/, written by make_reference.py there with Debian's Python and
-// NumPy 1.24.
+// NumpyGenerator's standard_normal / standard_exponential (NumPy's ziggurat) and Space::sample's
+// unbounded Box elements against NumPy itself: tests/data/numpy-ziggurat/, written by
+// make_reference.py there with Debian's Python and NumPy 1.24 (the Box samples emulate
+// Gymnasium's Box.sample with NumPy alone).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "rlforge/envs/numpy_random.h"
+#include "rlforge/envs/space.h"
 
 using namespace rlforge;
 
@@ -37,6 +39,12 @@ std::vector<std::vector<std::string>> read_csv(const std::string& name) {
 
 uint64_t bits_of(double v) {
   uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+uint32_t bits_of(float v) {
+  uint32_t b = 0;
   std::memcpy(&b, &v, sizeof b);
   return b;
 }
@@ -126,4 +134,39 @@ TEST_CASE("NumpyGenerator's standard_normal and standard_exponential are NumPy's
   // alone giving some 50 and 100.
   CHECK(normal_tails >= 50);
   CHECK(exponential_tails >= 100);
+}
+
+TEST_CASE("Space::sample of unbounded and half-bounded Boxes is Gymnasium's", "[envs][numpy][space]") {
+  const auto rows = read_csv("box_sample.csv");
+  std::map<std::string, Space> boxes;
+  std::map<std::string, NumpyGenerator> generators;  // "box,seed" -> one generator, sampled in order
+  int samples = 0;
+  for (const auto& row : rows) {
+    if (row[0] == "box") {
+      REQUIRE(row.size() == 4);
+      std::vector<float> low, high;
+      // Through double, as NumPy casts the bounds to float32.
+      for (const auto& [text, out] : {std::pair{row[2], &low}, std::pair{row[3], &high}}) {
+        std::stringstream ss(text);
+        for (std::string v; std::getline(ss, v, ';');) out->push_back(static_cast<float>(std::stod(v)));
+      }
+      boxes.emplace(row[1], Space::box({static_cast<int64_t>(low.size())}, low, high));
+      continue;
+    }
+    REQUIRE(row[0] == "sample");
+    const Space& space = boxes.at(row[1]);
+    REQUIRE(row.size() == 4 + space.size());
+    const std::string key = row[1] + "," + row[2];
+    auto g = generators.find(key);
+    if (g == generators.end()) g = generators.emplace(key, NumpyGenerator(std::stoull(row[2]))).first;
+    std::vector<float> value(space.size());
+    space.sample(g->second, value.data());
+    INFO(key << ", sample " << row[3] << ": " << space.format_value(value.data()));
+    for (std::size_t i = 0; i < space.size(); ++i) {
+      INFO("element " << i);
+      CHECK(bits_of(value[i]) == bits_of(std::stof(row[4 + i])));  // 9 significant digits: exact
+    }
+    ++samples;
+  }
+  CHECK(samples == 2 * 5 * 50);
 }

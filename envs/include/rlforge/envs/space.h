@@ -54,9 +54,10 @@ class Space {
   // Draws a value as Gymnasium's space.sample() does from a generator seeded alike: Discrete
   // `integers(n)`; a Box's bounded elements `uniform(low, high)` in element order (uint8:
   // `floor(uniform(low, high + 1))`), so that random-action baselines match Gymnasium's draw for
-  // draw. Unbounded elements are drawn first, as Gymnasium does (normal where unbounded on both
-  // sides, then shifted exponentials where bounded on one), but not with NumPy's ziggurat, so
-  // those values are not NumPy's.
+  // draw. Where a Box has unbounded elements it draws as Gymnasium does, bit for bit: first
+  // `normal()` for those unbounded on both sides, then `exponential() + low` for those bounded
+  // below only, `-exponential() + high` for those bounded above only, and last the bounded ones,
+  // each group in element order.
   void sample(NumpyGenerator& rng, void* out) const;
   // `count` values back to back, as the action space of Gymnasium's vector env samples them:
   // a Box as `count` calls of sample(); a Discrete as a MultiDiscrete, `floor(random() * n)`.
