@@ -98,6 +98,29 @@ void numpy_integers(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
 }
 
+// NumPy's ziggurat normal and exponential (Space::sample's unbounded Box elements), and the
+// Box-Muller normal the perturbation wrappers draw.
+void numpy_standard_normal(benchmark::State& state) {
+  NumpyGenerator g(42);
+  double sum = 0;
+  for (auto _ : state) sum += g.standard_normal();
+  benchmark::DoNotOptimize(sum);
+}
+
+void numpy_standard_exponential(benchmark::State& state) {
+  NumpyGenerator g(42);
+  double sum = 0;
+  for (auto _ : state) sum += g.standard_exponential();
+  benchmark::DoNotOptimize(sum);
+}
+
+void box_muller(benchmark::State& state) {
+  NumpyGenerator g(42);
+  double sum = 0;
+  for (auto _ : state) sum += box_muller_normal(g);
+  benchmark::DoNotOptimize(sum);
+}
+
 void numpy_seed(benchmark::State& state) {
   uint64_t seed = 0;
   for (auto _ : state) {
@@ -133,6 +156,9 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("Generator/Numpy/uniform", generator_uniform<NumpyGenerator>);
   benchmark::RegisterBenchmark("Generator/Rng/below(4)", rng_below);
   benchmark::RegisterBenchmark("Generator/Numpy/integers(0,4)", numpy_integers);
+  benchmark::RegisterBenchmark("Generator/Numpy/standard_normal", numpy_standard_normal);
+  benchmark::RegisterBenchmark("Generator/Numpy/standard_exponential", numpy_standard_exponential);
+  benchmark::RegisterBenchmark("Generator/Numpy/box_muller_normal", box_muller);
   benchmark::RegisterBenchmark("Generator/Numpy/seed", numpy_seed);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
