@@ -36,14 +36,13 @@ struct ExportArgs {
 
 // Observations the policy meets: its own deterministic episodes on held-out seeds, or, for a
 // model trained on a table, standard normal inputs (the model standardises them itself).
-torch::Tensor check_observations(LoadedAgent& loaded, const InferenceGraph& graph, int64_t count) {
+torch::Tensor check_observations(LoadedAgent& loaded, Env* env, const InferenceGraph& graph, int64_t count) {
   std::vector<int64_t> shape{count};
   shape.insert(shape.end(), graph.observation_shape.begin(), graph.observation_shape.end());
-  if (loaded.config.env.id.empty()) {
+  if (env == nullptr) {
     torch::Generator generator = at::detail::createCPUGenerator(seeds::test(loaded.config.run.seed));
     return torch::randn(shape, generator, torch::kFloat32);
   }
-  std::unique_ptr<Env> env = make_configured_env(loaded.config.env);
   const Space& space = env->spec().observation_space;
   torch::Tensor observations = torch::empty(shape, torch_dtype(space.dtype()));
   const int64_t row_bytes = static_cast<int64_t>(space.byte_size());
@@ -72,12 +71,12 @@ torch::Tensor check_observations(LoadedAgent& loaded, const InferenceGraph& grap
 }
 
 // The action rlforge's agent gives the env: Box actions clipped to the space, as the export does.
-torch::Tensor reference_actions(LoadedAgent& loaded, const torch::Tensor& observations) {
+torch::Tensor reference_actions(Agent& agent, const Env* env, const torch::Tensor& observations) {
   torch::NoGradGuard no_grad;
   torch::Generator generator = at::detail::createCPUGenerator(0);
-  torch::Tensor actions = loaded.agent->act(observations, true, generator).to(torch::kCPU);
-  if (actions.scalar_type() == torch::kInt64 || loaded.config.env.id.empty()) return actions;
-  const Space space = make_configured_env(loaded.config.env)->spec().action_space;
+  torch::Tensor actions = agent.act(observations, true, generator).to(torch::kCPU);
+  if (actions.scalar_type() == torch::kInt64 || env == nullptr) return actions;
+  const Space& space = env->spec().action_space;
   const torch::Tensor low = torch::tensor(space.low()), high = torch::tensor(space.high());
   return torch::maximum(torch::minimum(actions.to(torch::kFloat32), high), low);
 }
@@ -96,11 +95,11 @@ std::string agreement(const torch::Tensor& a, const torch::Tensor& b, double& ma
 
 // A predictor trained on a table (no env, so load_agent has no policy to make): its input and
 // output widths are read from the checkpoint's own weights, then it loads as any agent does.
-LoadedAgent load_table_model(const std::string& target) {
+LoadedAgent load_table_model(const std::string& checkpoint, const Checkpoint& info, const ExperimentConfig& config) {
   LoadedAgent loaded;
-  loaded.checkpoint = checkpoint_of(target);
-  loaded.info = read_checkpoint_info(loaded.checkpoint);
-  loaded.config = parse_config(loaded.info.config_yaml, loaded.checkpoint + " (its config)");
+  loaded.checkpoint = checkpoint;
+  loaded.info = info;
+  loaded.config = config;
   if (loaded.config.algo == "self_supervised") {
     throw std::runtime_error(loaded.checkpoint + ": a self-supervised model predicts observations of pairs; it has no policy to export");
   }
@@ -119,15 +118,18 @@ LoadedAgent load_table_model(const std::string& target) {
 int export_policy(const ExportArgs& args) {
   load_plugins(args.plugins);
   const ExportFormat format = parse_export_format(args.format);
-  const ExperimentConfig config =
-      parse_config(read_checkpoint_info(checkpoint_of(args.target)).config_yaml, checkpoint_of(args.target) + " (its config)");
-  LoadedAgent loaded = config.learns_from_data() && config.env.id.empty() ? load_table_model(args.target)
-                                                                          : load_agent(args.target, std::nullopt);
+  const std::string checkpoint = checkpoint_of(args.target);
+  const Checkpoint info = read_checkpoint_info(checkpoint);
+  const ExperimentConfig config = parse_config(info.config_yaml, checkpoint + " (its config)");
+  const bool table = config.env.id.empty();
+  LoadedAgent loaded = config.learns_from_data() && table ? load_table_model(checkpoint, info, config)
+                                                          : load_agent(args.target, std::nullopt);
   const InferenceGraph graph = loaded.agent->inference_graph({args.value, args.distribution});
 
   // The graph must act as the agent does before anything is written.
-  const torch::Tensor observations = check_observations(loaded, graph, args.check_observations);
-  const torch::Tensor expected = reference_actions(loaded, observations);
+  const std::unique_ptr<Env> env = table ? nullptr : make_configured_env(loaded.config.env);
+  const torch::Tensor observations = check_observations(loaded, env.get(), graph, args.check_observations);
+  const torch::Tensor expected = reference_actions(*loaded.agent, env.get(), observations);
   const torch::Tensor graph_actions = graph.run(observations).at(0);
   double difference = 0;
   int64_t mismatches = 0;
@@ -137,14 +139,13 @@ int export_policy(const ExportArgs& args) {
                              "'s own actions (" + graph_agreement + "); nothing written");
   }
 
-  ExportMetadata extra{{"env", loaded.config.env.id.empty() ? "(table)" : loaded.config.env.id},
+  ExportMetadata extra{{"env", table ? "(table)" : loaded.config.env.id},
                        {"checkpoint", fs::absolute(loaded.checkpoint).string()},
                        {"env_steps", std::to_string(loaded.info.env_steps)}};
   const std::string out = !args.out.empty() ? args.out
                           : (fs::is_directory(args.target) ? (fs::path(args.target) / "policy").string() : "policy") +
                                 std::string(format == ExportFormat::onnx ? ".onnx" : ".pt");
   write_export(graph, format, out, export_metadata(graph, extra));
-  const bool table = loaded.config.env.id.empty();
   std::cout << "export: " << graph.algorithm << " policy of " << loaded.checkpoint << " (" << loaded.info.env_steps
             << (loaded.config.learns_from_data() ? " epochs), " : " env steps), ") << graph.nodes.size()
             << " operations, outputs:";

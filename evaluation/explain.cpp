@@ -282,15 +282,19 @@ std::vector<std::string> write_explain_report(const ExplainReport& report, const
   write_data_file_atomically((fs::path(dir) / "explain.yaml").string(), std::string(out.c_str()) + "\n");
 
   std::vector<std::string> pngs;
+  // One bar per observation element, the chart as tall as the elements need.
+  const auto write_bars = [&](const BarChartSpec& bars, const std::string& file) {
+    const std::string path = (fs::path(dir) / file).string();
+    write_bar_chart_png(bars, path, 800, 120 + 28 * static_cast<int>(report.names.size()));
+    pngs.push_back(path);
+  };
   for (const Importance& imp : report.importances) {
     BarChartSpec bars;
     bars.title = report.env_id + ": " + imp.method + " of the " + imp.target + " (mean |attribution|)";
     bars.value_label = "mean |attribution| over " + std::to_string(report.states) + " states";
     bars.labels = report.names;
     bars.values = imp.mean_abs;
-    const std::string path = (fs::path(dir) / (imp.target + "_" + imp.method + ".png")).string();
-    write_bar_chart_png(bars, path, 800, 120 + 28 * static_cast<int>(report.names.size()));
-    pngs.push_back(path);
+    write_bars(bars, imp.target + "_" + imp.method + ".png");
   }
   if (!report.permutation_drop.empty()) {
     BarChartSpec bars;
@@ -303,9 +307,7 @@ std::vector<std::string> write_explain_report(const ExplainReport& report, const
       bars.upper.push_back(d.upper);
     }
     bars.color = {214, 39, 40};
-    const std::string path = (fs::path(dir) / "permutation_importance.png").string();
-    write_bar_chart_png(bars, path, 800, 120 + 28 * static_cast<int>(report.names.size()));
-    pngs.push_back(path);
+    write_bars(bars, "permutation_importance.png");
   }
   if (!report.episode_attributions.empty()) {
     HeatmapSpec map;

@@ -34,17 +34,23 @@ def timed(loop, steps):
     return steps / (time.perf_counter() - start)
 
 
-def cartpole_sample(steps):
-    env = rlforge.make("CartPole-v1")
-    env.reset(seed=0)
-    env.action_space.seed(0)
+def sampled_actions(env_id):
+    """The loop Gymnasium's figures are for: env.step(env.action_space.sample()), reset when done."""
+    def bench(steps):
+        env = rlforge.make(env_id)
+        env.reset(seed=0)
+        env.action_space.seed(0)
 
-    def loop(n):
-        for _ in range(n):
-            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
-            if terminated or truncated:
-                env.reset()
-    return timed(loop, steps)
+        def loop(n):
+            for _ in range(n):
+                obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+                if terminated or truncated:
+                    env.reset()
+        return timed(loop, steps)
+    return bench
+
+
+cartpole_sample = sampled_actions("CartPole-v1")
 
 
 def cartpole_fixed(steps):
@@ -80,17 +86,7 @@ def space_sample(steps):
     return timed(loop, steps)
 
 
-def lunar_single(steps):
-    env = rlforge.make("LunarLander-v3")
-    env.reset(seed=0)
-    env.action_space.seed(0)
-
-    def loop(n):
-        for _ in range(n):
-            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
-            if terminated or truncated:
-                env.reset()
-    return timed(loop, steps)
+lunar_single = sampled_actions("LunarLander-v3")
 
 
 def lunar_vec16(threads):

@@ -33,15 +33,11 @@ py::object act(const rlforge::Policy& policy, const py::handle& input) {
   const std::vector<int64_t>& shape = policy.observation_shape();
   const auto rank = static_cast<py::ssize_t>(shape.size());
   const bool single = in.ndim() == rank;
-  if (!single && in.ndim() != rank + 1) {
+  bool fits = single || in.ndim() == rank + 1;
+  for (py::ssize_t d = 0; fits && d < rank; ++d) fits = in.shape(d + (single ? 0 : 1)) == shape[static_cast<std::size_t>(d)];
+  if (!fits) {
     throw py::value_error("observations of shape " + shape_text({in.shape(), in.shape() + in.ndim()}) +
                           ": this policy takes one observation of shape " + shape_text(shape) + " or a batch [B, ...]");
-  }
-  for (py::ssize_t d = 0; d < rank; ++d) {
-    if (in.shape(d + (single ? 0 : 1)) != shape[static_cast<std::size_t>(d)]) {
-      throw py::value_error("observations of shape " + shape_text({in.shape(), in.shape() + in.ndim()}) +
-                            ": this policy takes one observation of shape " + shape_text(shape) + " or a batch [B, ...]");
-    }
   }
   const py::ssize_t batch = single ? 1 : in.shape(0);
   if (batch == 0) throw py::value_error("an empty batch of observations");
