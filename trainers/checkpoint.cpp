@@ -35,6 +35,13 @@ void write_temporary(const std::string& tmp, const std::string& path, const std:
   if (!out) fail_write(tmp, path);
 }
 
+// The first line of an exception's message (LibTorch's carry a backtrace after it).
+std::string first_line(const std::exception& e) {
+  const auto* error = dynamic_cast<const c10::Error*>(&e);
+  const std::string what = error != nullptr ? error->what_without_backtrace() : e.what();
+  return what.substr(0, what.find('\n'));
+}
+
 }  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& text) {
@@ -110,10 +117,13 @@ torch::serialize::InputArchive open_checkpoint(const std::string& path) {
                              ", is intact (copy it over " + fs::path(path).filename().string() + " to use it)");
   }
   torch::serialize::InputArchive archive;
+  // A file that passes the zip check but was not written by rlforge: LibTorch's reader (which also
+  // compiles the TorchScript code stored in the archive) throws c10::Error, or its compiler's
+  // exceptions; each becomes one line naming the file.
   try {
     archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": not a readable rlforge checkpoint (corrupt or truncated)");
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": not a readable rlforge checkpoint (" + first_line(e) + ")");
   }
   return archive;
 }
@@ -125,10 +135,12 @@ Checkpoint read_info(torch::serialize::InputArchive& archive, const std::string&
     torch::Tensor steps, config;
     archive.read("env_steps", steps);
     archive.read("config", config);
+    if (steps.numel() != 1) throw std::runtime_error("env_steps is not one number");
     info.env_steps = steps.item<int64_t>();
     info.config_yaml = tensor_text(config);
-  } catch (const c10::Error&) {
-    throw std::runtime_error(path + ": not an rlforge checkpoint (counters or config missing)");
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": not an rlforge checkpoint (counters or config missing or malformed: " +
+                             first_line(e) + ")");
   }
   return info;
 }
@@ -147,14 +159,18 @@ Checkpoint load_checkpoint(const std::string& path, Agent& agent, const std::vec
     archive.read("model", model);
     archive.read("optimizer", optimizer);
     agent.load(model, optimizer);
-  } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    what = what.substr(0, what.find('\n'));
-    throw std::runtime_error(path + ": the checkpoint does not fit this config's agent (" + what + ")");
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": the checkpoint does not fit this config's agent (" + first_line(e) + ")");
   }
   for (const auto& name : extras) {
     torch::Tensor t;
-    if (!archive.try_read("extra." + name, t)) {
+    bool found = false;
+    try {
+      found = archive.try_read("extra." + name, t);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(path + ": its '" + name + "' cannot be read (" + first_line(e) + ")");
+    }
+    if (!found) {
       throw std::runtime_error(path + ": holds no '" + name + "' (a best.pt, or from an older rlforge?); resume needs last.pt");
     }
     info.extras[name] = t;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <optional>
 #include <set>
@@ -198,6 +199,29 @@ YAML::Node resolve(const ExperimentConfig& c) {
   return out;
 }
 
+// A config's keys are names: a key that is a list, a mapping, null or empty names nothing in the
+// schema (and yaml-cpp cannot read it as text). YAML aliases can make a document contain itself
+// (`&a [*a]`), so the depth is bounded; configs nest a few levels. `where` gives a message's start.
+void check_structure(const YAML::Node& node, const std::function<std::string(const YAML::Node&)>& where,
+                     int depth = 0) {
+  constexpr int kMaxDepth = 32;
+  if (depth > kMaxDepth) {
+    throw ConfigError(where(node) + "nested more than " + std::to_string(kMaxDepth) +
+                      " levels deep (an alias that contains itself?)");
+  }
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar() || kv.first.Scalar().empty()) {
+        throw ConfigError(where(kv.first) + "a key must be a name, got " +
+                          (kv.first.IsScalar() ? std::string("an empty one") : "a " + kind(kv.first)));
+      }
+      check_structure(kv.second, where, depth + 1);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) check_structure(item, where, depth + 1);
+  }
+}
+
 YAML::Node without_marks(const YAML::Node& node) {
   if (node.IsScalar()) return YAML::Node(node.Scalar());
   if (node.IsSequence()) {
@@ -225,6 +249,7 @@ void apply_override(YAML::Node root, const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     throw ConfigError("--set '" + assignment + "': the value is not valid YAML: " + e.msg);
   }
+  check_structure(value, [&](const YAML::Node&) { return "--set '" + assignment + "': "; });
   // Rebuilt in memory, so that it carries no line of its own: errors about it say "(--set)".
   value = without_marks(value);
   std::vector<std::string> keys;
@@ -278,11 +303,12 @@ ExperimentConfig validate_config(const std::string& yaml_text, const std::string
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::Exception& e) {
     throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) throw ConfigError(source + ": expected a mapping with sections run, env, agent, trainer");
+  check_structure(root, [&](const YAML::Node& at) { return source + ":" + std::to_string(at.Mark().line + 1) + ": "; });
   for (const auto& o : overrides) apply_override(root, o);
 
   // agent.algo first: it decides which keys apply, and their defaults.

@@ -1,6 +1,7 @@
 // A damaged checkpoint is refused with one line naming it, never loaded silently: a flipped bit in
 // any entry's data, a truncation anywhere, a damaged header. The generation before it stays.
 #include <catch2/catch.hpp>
+#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -145,6 +146,52 @@ TEST_CASE("the checkpoint before the newest one stays, and a damaged newest one 
   CHECK(error.find((dir / "last.prev.pt").string() + ", is intact") != std::string::npos);
   CHECK(error.find('\n') == std::string::npos);
   fs::remove_all(dir);
+}
+
+// Found by fuzzing (tests/fuzz/fuzz_checkpoint.cpp): a file that passes the zip check but whose
+// records are not LibTorch's made its reader (which compiles the TorchScript code stored in the
+// archive) throw an error that named no file. Each entry's data is replaced by bytes that are
+// no valid record and its CRC-32 put right wherever the archive holds it.
+TEST_CASE("a checkpoint whose CRCs are right but whose records are not LibTorch's is refused, naming the file",
+          "[trainer][checkpoint]") {
+  const fs::path dir = testing::fresh_dir("checkpoint-records");
+  const EnvSpec spec = cartpole_spec();
+  Ppo agent(spec, PpoConfig{}, 1);
+  const fs::path good = dir / "last.pt";
+  save_checkpoint(good.string(), agent, {123, "run: {seed: 1}\n", {}});
+  const std::vector<unsigned char> zip = read_bytes(good);
+  const std::size_t end = zip.size() - 22;
+  int tried = 0;
+  for (const Entry& e : entries_of(zip)) {
+    const bool code = e.name.size() > 3 && e.name.compare(e.name.size() - 3, 3, ".py") == 0;
+    const bool pickle = e.name.size() > 4 && e.name.compare(e.name.size() - 4, 4, ".pkl") == 0;
+    if (!code && !pickle) continue;
+    // Only stored entries: their data is the record itself.
+    std::size_t at = le(zip, end + 16, 4);
+    while (std::string(reinterpret_cast<const char*>(&zip[at + 46]), le(zip, at + 28, 2)) != e.name) {
+      at += 46 + le(zip, at + 28, 2) + le(zip, at + 30, 2) + le(zip, at + 32, 2);
+    }
+    if (le(zip, at + 10, 2) != 0) continue;
+    std::vector<unsigned char> bad = zip;
+    std::fill(bad.begin() + static_cast<std::ptrdiff_t>(e.data), bad.begin() + static_cast<std::ptrdiff_t>(e.data + e.size),
+              static_cast<unsigned char>(code ? '@' : 0xFF));
+    const auto crc = static_cast<uint32_t>(crc32(0L, &bad[e.data], static_cast<uInt>(e.size)));
+    // The CRC is in the directory, and in the local header or (flag bit 3) the data descriptor.
+    const uint64_t local = le(zip, at + 42, 4), after = e.data + e.size;
+    const uint64_t second = (le(zip, local + 6, 2) & 0x8) == 0 ? local + 14 : after + (le(zip, after, 4) == 0x08074b50 ? 4 : 0);
+    for (uint64_t field : {at + 16, second}) {
+      for (int i = 0; i < 4; ++i) bad[field + static_cast<uint64_t>(i)] = static_cast<unsigned char>(crc >> (8 * i));
+    }
+    const fs::path path = dir / "bad.pt";
+    write_bytes(path, bad);
+    REQUIRE_NOTHROW(verify_zip_archive(path.string()));  // whole, as far as the zip check can tell
+    const std::string error = load_error(path, spec);
+    INFO(e.name << ": " << error);
+    CHECK(error.rfind(path.string() + ": ", 0) == 0);
+    CHECK(error.find('\n') == std::string::npos);
+    ++tried;
+  }
+  CHECK(tried >= 2);  // the model's TorchScript code and its data.pkl at least
 }
 
 TEST_CASE("a flipped bit anywhere in a checkpoint is refused", "[trainer][checkpoint]") {

@@ -92,6 +92,19 @@ TEST_CASE("config mistakes are one clear message with file, line and key", "[con
   CHECK_THROWS_WITH(load_config("/nonexistent/x.yaml"), Catch::Contains("/nonexistent/x.yaml: cannot read"));
 }
 
+// Found by fuzzing (tests/fuzz/fuzz_config.cpp): a key that is no name ended the program with
+// yaml-cpp's "bad conversion" instead of a ConfigError; an alias that contains itself recursed.
+TEST_CASE("keys that are not names, and documents that contain themselves, are one clear message", "[config][errors]") {
+  CHECK_THAT(error_of("env:\n  id: CartPole-v1\n  wrappers:\n    - {name: FrameStack,&options: {num_stack: 2}}\n"),
+             Catch::Contains("test.yaml:4: a key must be a name, got a mapping"));
+  CHECK_THAT(error_of("env: {id: CartPole-v1}\n[1, 2]: 3\n"), Catch::Contains("test.yaml:2: a key must be a name, got a list"));
+  CHECK_THAT(error_of("env: {id: CartPole-v1, options: {\"\": 1}}\n"),
+             Catch::Contains("test.yaml:1: a key must be a name, got an empty one"));
+  CHECK_THAT(error_of(kValid, {"env.options={[1]: 2}"}),
+             Catch::Contains("--set 'env.options={[1]: 2}': a key must be a name, got a list"));
+  CHECK_THAT(error_of("env: &a {id: CartPole-v1, wrappers: [*a]}\n"), Catch::Contains("nested more than 32 levels deep"));
+}
+
 TEST_CASE("a device that is not there is a clear error; auto falls back to the CPU", "[config][device]") {
   CHECK(resolve_device("cpu") == torch::Device(torch::kCPU));
   if (!torch::cuda::is_available()) {
