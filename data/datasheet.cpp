@@ -1,5 +1,7 @@
 #include "rlforge/data/datasheet.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,7 +10,6 @@
 #include <sstream>
 #include <vector>
 
-#include "crc32.h"
 #include "rlforge/data/atomic_file.h"
 #include "rlforge/data/episode_dataset.h"
 #include "rlforge/data/errors.h"
@@ -50,7 +51,7 @@ std::string file_crc32(const std::string& path) {
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     const auto n = static_cast<std::size_t>(in.gcount());
-    if (n > 0) crc = detail::crc32_update(crc, reinterpret_cast<const unsigned char*>(buffer.data()), n);
+    if (n > 0) crc = static_cast<uint32_t>(crc32_z(crc, reinterpret_cast<const Bytef*>(buffer.data()), n));
   }
   char hex[16];
   std::snprintf(hex, sizeof hex, "%08x", crc);

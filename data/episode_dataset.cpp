@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,7 +15,6 @@
 #include <filesystem>
 #include <sstream>
 
-#include "crc32.h"
 #include "files.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -140,8 +140,9 @@ class Encoder {
 
 class Decoder {
  public:
-  Decoder(const unsigned char* data, std::size_t size, const std::string& path)
-      : p_(data), end_(data + size), path_(path) {}
+  // `max_elements` bounds a space's size before its bounds are expanded to one value per element.
+  Decoder(const unsigned char* data, std::size_t size, const std::string& path, uint64_t max_elements)
+      : p_(data), end_(data + size), path_(path), max_elements_(max_elements) {}
   template <typename T>
   T get() {
     need(sizeof(T));
@@ -179,6 +180,10 @@ class Decoder {
       if (shape.back() <= 0 || shape.back() > (int64_t{1} << 40)) fail();
       if (__builtin_mul_overflow(size, static_cast<std::size_t>(shape.back()), &size)) fail();
     }
+    if (size > max_elements_) {
+      throw DataError(file_message(path_, std::string("corrupt header: the ") + what + " space has " +
+                                              std::to_string(size) + " elements, more than the file can hold"));
+    }
     try {
       if (kind == static_cast<uint8_t>(Space::Kind::Discrete)) return Space::discrete(n);
       if (kind != static_cast<uint8_t>(Space::Kind::Box) ||
@@ -203,6 +208,7 @@ class Decoder {
   const unsigned char* p_;
   const unsigned char* end_;
   std::string path_;
+  uint64_t max_elements_;
 };
 
 std::string utc_now() {
@@ -297,7 +303,7 @@ struct EpisodeDatasetWriter::Impl {
 
   void payload(const void* data, std::size_t size) {
     file.write(data, size);
-    payload_crc = detail::crc32_update(payload_crc, data, size);
+    payload_crc = static_cast<uint32_t>(crc32_z(payload_crc, reinterpret_cast<const Bytef*>(data), size));
   }
   void pad_payload() {
     static const char zeros[kAlign] = {};
@@ -422,7 +428,7 @@ void EpisodeDatasetWriter::finish() {
     h.description_bytes = w.description.size();
     std::memcpy(header.data(), &h, sizeof h);
     std::memcpy(header.data() + kFixedHeaderBytes, w.description.data(), w.description.size());
-    const uint32_t header_crc = detail::crc32_update(0, header.data(), header.size());
+    const uint32_t header_crc = static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(header.data()), header.size()));
     std::memcpy(header.data() + kHeaderCrcOffset, &header_crc, 4);
     std::memcpy(header.data() + kPayloadCrcOffset, &w.payload_crc, 4);
     w.file.write_at(0, header.data(), header.size());
@@ -605,7 +611,7 @@ EpisodeDataset EpisodeDataset::open(const std::string& dir_or_file, bool verify_
   if (!read_exactly(fd.fd, header.data(), header.size(), 0))
     throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
   std::memset(header.data() + kHeaderCrcOffset, 0, 8);
-  if (detail::crc32_update(0, header.data(), header.size()) != h.header_crc) {
+  if (static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(header.data()), header.size())) != h.header_crc) {
     throw DataError(file_message(path, "corrupt header: checksum mismatch"));
   }
   if (actual < h.file_bytes) {
@@ -617,7 +623,10 @@ EpisodeDataset EpisodeDataset::open(const std::string& dir_or_file, bool verify_
                                            " unexpected bytes after the " +
                                            std::to_string(h.file_bytes) + " the header announces"));
   }
-  Decoder d(header.data() + kFixedHeaderBytes, static_cast<std::size_t>(h.description_bytes), path);
+  // One observation of a dataset with any rows lies in the file, so a space cannot have more
+  // elements than the file has bytes (an empty dataset may still describe up to 2^24 of them).
+  Decoder d(header.data() + kFixedHeaderBytes, static_cast<std::size_t>(h.description_bytes), path,
+            std::max<uint64_t>(actual, uint64_t{1} << 24));
   impl->version = version;
   impl->env_id = d.get_string();
   impl->obs_space = d.get_space("observation");
@@ -651,7 +660,7 @@ EpisodeDataset EpisodeDataset::open(const std::string& dir_or_file, bool verify_
           static_cast<std::size_t>(std::min<uint64_t>(chunk.size(), h.file_bytes - offset));
       if (!read_exactly(fd.fd, chunk.data(), n, offset))
         throw DataError(file_message(path, "cannot read: " + detail::errno_text()));
-      crc = detail::crc32_update(crc, chunk.data(), n);
+      crc = static_cast<uint32_t>(crc32_z(crc, reinterpret_cast<const Bytef*>(chunk.data()), n));
       offset += n;
     }
     if (crc != h.payload_crc)

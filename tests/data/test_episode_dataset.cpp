@@ -1,6 +1,7 @@
 // Episode datasets: round trips, the next observation at episode ends, refused files, and a
 // writer that is abandoned leaving nothing behind.
 #include <catch2/catch.hpp>
+#include <zlib.h>
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -213,6 +214,25 @@ TEST_CASE("corrupt episode datasets are refused, each with its own message", "[d
     bad[100] = static_cast<char>(bad[100] ^ 0x01);
     write_bytes(file, bad);
     CHECK(open_error(dir) == file.string() + ": corrupt header: checksum mismatch");
+  }
+  SECTION("a whole header describing a space larger than the file") {
+    // Found by fuzzing (tests/fuzz/fuzz_episode_dataset.cpp, checksums put right): the observation
+    // space's shape said 2^40 elements, and its uniform bounds were expanded to 8 TB of floats
+    // before anything else was checked. Bytes 96 on: env id (u32 length, "Test-v0"), then the
+    // space: kind, dtype, uniform, pad (u8 each), rank (u32), n (i64), shape (i64 each).
+    std::string bad = good;
+    const int64_t elements = int64_t{1} << 40;
+    std::memcpy(&bad[96 + 4 + 7 + 4 + 4 + 8], &elements, 8);
+    uint32_t header_bytes = 0;
+    std::memcpy(&header_bytes, &bad[12], 4);
+    std::memset(&bad[40], 0, 4);  // the header's CRC-32 is computed with both CRC fields zero
+    std::string zeroed = bad;
+    std::memset(&zeroed[44], 0, 4);
+    const auto crc = static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(zeroed.data()), header_bytes));
+    std::memcpy(&bad[40], &crc, 4);
+    write_bytes(file, bad);
+    CHECK(open_error(dir) == file.string() + ": corrupt header: the observation space has 1099511627776 elements, "
+                                             "more than the file can hold");
   }
   SECTION("a truncated file") {
     write_bytes(file, good.substr(0, good.size() - 10));
