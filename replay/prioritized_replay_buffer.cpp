@@ -210,6 +210,12 @@ void PrioritizedReplayBuffer::check_extra_header(const std::string& header, cons
                              ", " + std::to_string(epsilon) + ", expected " + std::to_string(per_.alpha) + ", " +
                              std::to_string(per_.epsilon));
   }
+  // Read here, before anything is changed, so that after_load cannot fail.
+  const double max_priority = u.get<double>(), beta = u.get<double>();
+  if (!(std::isfinite(max_priority) && max_priority > 0.0) || !(beta >= 0.0 && beta <= 1.0)) {
+    throw std::runtime_error(path + " is inconsistent: largest priority " + std::to_string(max_priority) + ", beta " +
+                             std::to_string(beta) + " (expected a positive number and a value in [0, 1])");
+  }
 }
 
 void PrioritizedReplayBuffer::write_extra_slots(int64_t first, int64_t count, unsigned char* out) const {
@@ -223,8 +229,13 @@ void PrioritizedReplayBuffer::read_extra_slots(int64_t first, int64_t count, con
   for (int64_t i = 0; i < count; ++i) {
     double p;
     std::memcpy(&p, in + i * static_cast<int64_t>(sizeof(double)), sizeof(double));
-    // Only sampleable transitions carry a priority; anything else stays 0.
-    set_priority(first + i, is_valid(first + i) ? p : 0.0);
+    // Only sampleable transitions carry a priority, (|td| + epsilon)^alpha > 0; anything else stays 0.
+    if (!is_valid(first + i)) p = 0.0;
+    if (is_valid(first + i) && !(std::isfinite(p) && p > 0.0)) {
+      throw std::runtime_error("slot " + std::to_string(first + i) +
+                               " holds priority " + std::to_string(p) + " (expected a positive number)");
+    }
+    set_priority(first + i, p);
   }
 }
 

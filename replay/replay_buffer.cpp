@@ -642,7 +642,10 @@ void ReplayBuffer::load(const std::string& path) {
   for (std::size_t e = 0; e < head.size(); ++e) {
     head[e] = u.get<int64_t>();
     episode_steps[e] = u.get<int64_t>();
+    // Positions count steps: far below 2^62 in any run, and head + 1 must not overflow.
+    constexpr int64_t kMaxPosition = int64_t{1} << 62;
     if (head[e] < -1 || episode_steps[e] < 0) u.fail("negative position");
+    if (head[e] > kMaxPosition || episode_steps[e] > kMaxPosition) u.fail("impossible position");
     expected_size += static_cast<uint64_t>(std::min(head[e] + 1, slots_)) * per_slot;
   }
   const std::string extra = u.get_bytes();
@@ -655,9 +658,37 @@ void ReplayBuffer::load(const std::string& path) {
     throw std::runtime_error(where + " is corrupt: its checksum does not match its contents");
   }
 
-  // Verified: read the data into the buffer.
+  // Verified: read the data into the buffer. A file whose checksums match but whose contents do
+  // not hold together (valid flags that disagree with the header's count, a subclass's bad
+  // per-slot data) leaves the buffer empty, never half loaded.
   clear();
-  if (std::fseek(file, static_cast<long>(16 + header_size + 8), SEEK_SET) != 0) {
+  try {
+    read_slots(file, where, file_size, 16 + header_size + 8, head);
+  } catch (...) {
+    clear();
+    throw;
+  }
+  head_ = head;
+  episode_steps_ = episode_steps;
+  steps_added_ = steps_added;
+  size_ = 0;
+  for (int64_t g = 0; g < num_envs() * slots_; ++g) size_ += valid_flag(g) ? 1 : 0;
+  if (size_ != size) {
+    clear();
+    throw std::runtime_error(where + " is inconsistent: " + std::to_string(size_) + " valid transitions, header says " +
+                             std::to_string(size));
+  }
+  after_load(extra);
+}
+
+void ReplayBuffer::read_slots(std::FILE* file, const std::string& where, uint64_t file_size, uint64_t data_start,
+                              const std::vector<int64_t>& head) {
+  auto read = [&](void* dst, std::size_t n) {
+    if (std::fread(dst, 1, n, file) != n) {
+      throw std::runtime_error(where + " is truncated (" + std::to_string(file_size) + " bytes)");
+    }
+  };
+  if (std::fseek(file, static_cast<long>(data_start), SEEK_SET) != 0) {
     throw std::runtime_error("cannot read " + where);
   }
   std::vector<unsigned char> extra_slots;
@@ -672,20 +703,13 @@ void ReplayBuffer::load(const std::string& path) {
     if (extra_slot_bytes() > 0) {
       extra_slots.resize(n * static_cast<std::size_t>(extra_slot_bytes()));
       read(extra_slots.data(), extra_slots.size());
-      read_extra_slots(e * slots_, used, extra_slots.data());
+      try {
+        read_extra_slots(e * slots_, used, extra_slots.data());
+      } catch (const std::runtime_error& error) {
+        throw std::runtime_error(where + " is inconsistent: " + error.what());
+      }
     }
   }
-  head_ = head;
-  episode_steps_ = episode_steps;
-  steps_added_ = steps_added;
-  size_ = 0;
-  for (int64_t g = 0; g < num_envs() * slots_; ++g) size_ += valid_flag(g) ? 1 : 0;
-  if (size_ != size) {
-    clear();
-    throw std::runtime_error(where + " is inconsistent: " + std::to_string(size_) + " valid transitions, header says " +
-                             std::to_string(size));
-  }
-  after_load(extra);
 }
 
 }  // namespace rlforge

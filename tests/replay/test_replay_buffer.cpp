@@ -11,11 +11,14 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <tuple>
+#include <cstring>
 #include <unistd.h>
 
 #include "rlforge/envs/vector_env.h"
 #include "rlforge/replay/prioritized_replay_buffer.h"
 #include "rlforge/replay/replay_buffer.h"
+#include "replay_io.h"
 
 using namespace rlforge;
 
@@ -576,6 +579,71 @@ TEST_CASE("damaged or mismatched files are refused", "[replay][save]") {
   // A refused load leaves the buffer as it was.
   CHECK(target.size() == 1);
   CHECK(value_at(target.gather(target.valid_indices()).observations, 0) == 5.0f);
+  std::filesystem::remove(path);
+}
+
+namespace {
+
+// The file's bytes with its two checksums put right (replay_io.h's layout): what a file that is
+// whole but wrong looks like.
+void rewrite_with_checksums(const std::string& path, std::string bytes) {
+  uint32_t header = 0;
+  std::memcpy(&header, bytes.data() + 12, 4);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const uint64_t head = replay_io::checksum(p, 16 + header, 0);
+  std::memcpy(bytes.data() + 16 + header, &head, 8);
+  uint64_t all = 0;
+  for (std::size_t done = 0; done < bytes.size() - 8;) {
+    const std::size_t n = std::min(replay_io::kChunk, bytes.size() - 8 - done);
+    all = replay_io::checksum(p + done, n, all);
+    done += n;
+  }
+  std::memcpy(bytes.data() + bytes.size() - 8, &all, 8);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+}  // namespace
+
+// Found by fuzzing (tests/fuzz/fuzz_replay_buffer.cpp, checksums put right): a prioritized file
+// whose largest priority or beta was out of range was refused only after the buffer had taken
+// its positions and counters; a priority that is not a positive number went into the sum tree.
+TEST_CASE("a prioritized file whose checksums match but whose priorities cannot be is refused, leaving the buffer empty",
+          "[replay][save][per]") {
+  const ReplayBufferConfig c = scalar_config(10, 1, 0.9);
+  PrioritizedReplayBuffer buffer(c, PrioritizedReplayConfig{});
+  ScalarFeeder feed{buffer};
+  feed.reset(0);
+  for (int t = 0; t < 6; ++t) feed.step(t, 1, static_cast<float>(t + 1));
+  const std::string path = temp_path("priorities.bin");
+  buffer.save(path);
+  std::ifstream in(path, std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  uint32_t header = 0;
+  std::memcpy(&header, good.data() + 12, 4);
+  PrioritizedReplayBuffer target(c, PrioritizedReplayConfig{});
+  REQUIRE_NOTHROW(target.load(path));
+  REQUIRE(target.size() == buffer.size());
+
+  // The header ends with the subclass's fields: alpha, epsilon, largest priority, beta.
+  for (const auto& [at, value, expected] : {std::tuple{16 + header - 16, -1.0, "largest priority -1"},
+                                            std::tuple{16 + header - 8, 1.5, "beta 1.5"}}) {
+    std::string bad = good;
+    std::memcpy(bad.data() + at, &value, 8);
+    rewrite_with_checksums(path, bad);
+    CHECK_THROWS_WITH(target.load(path), Catch::Contains(path) && Catch::Contains(expected));
+    CHECK(target.size() == buffer.size());  // refused before anything changed
+  }
+  // Each written slot's priority is the last 8 bytes of its data; the valid ones hold 1.
+  const double one = 1.0, nan = std::nan("");
+  const auto last = good.rfind(std::string(reinterpret_cast<const char*>(&one), 8));
+  REQUIRE(last != std::string::npos);
+  std::string bad = good;
+  std::memcpy(bad.data() + last, &nan, 8);
+  rewrite_with_checksums(path, bad);
+  CHECK_THROWS_WITH(target.load(path), Catch::Contains(path) && Catch::Contains("holds priority nan"));
+  CHECK(target.size() == 0);
+  CHECK(target.steps_added() == 0);
+  CHECK(target.valid_indices().empty());
   std::filesystem::remove(path);
 }
 

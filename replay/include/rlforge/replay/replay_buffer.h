@@ -33,6 +33,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -132,7 +133,9 @@ class ReplayBuffer {
   void save(const std::string& path) const;
   // Reads a file written by save() of a buffer with the same config. Refuses a file that is not a
   // replay buffer, another version, a mismatched config, a truncated or corrupt file, with a
-  // message naming the file; the buffer is unchanged then.
+  // message naming the file; the buffer is unchanged then. A file whose checksums match but whose
+  // stored data does not hold together (valid transitions that disagree with the header's count,
+  // a priority that is not a positive number) is refused too, leaving the buffer empty.
   void load(const std::string& path);
 
  protected:
@@ -143,7 +146,8 @@ class ReplayBuffer {
   virtual uint8_t kind() const { return 0; }
   // Extra header fields and per-slot data of a subclass (its own bytes, little-endian).
   virtual std::string extra_header() const { return {}; }
-  // Throws std::runtime_error with a description when `header` does not match this buffer.
+  // Throws std::runtime_error with a description when `header` does not match this buffer or is
+  // malformed: after it, after_load must not fail.
   virtual void check_extra_header(const std::string& header, const std::string& path) const;
   virtual int64_t extra_slot_bytes() const { return 0; }
   virtual void write_extra_slots(int64_t /*first*/, int64_t /*count*/, unsigned char* /*out*/) const {}
@@ -169,6 +173,9 @@ class ReplayBuffer {
   void check_stack(int64_t env, int64_t step, const unsigned char* obs, int back,
                    const char* what) const;
   void copy_observation(int64_t env, int64_t slot, unsigned char* out) const;
+  // load()'s second half: each env's written slots, from `data_start` of a verified file.
+  void read_slots(std::FILE* file, const std::string& where, uint64_t file_size, uint64_t data_start,
+                  const std::vector<int64_t>& head);
   int64_t global(int64_t env, int64_t step) const { return env * slots_ + step % slots_; }
 
   ReplayBufferConfig config_;
