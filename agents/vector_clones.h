@@ -9,7 +9,18 @@
 // it gets feature names instead (avx512f implies AVX2 and FMA there; fma implies AVX).
 // The two compilers may fuse multiply-adds differently, so their results can differ in the last
 // bits: the same build is reproducible, a GCC and a Clang build need not agree bit for bit.
-#if defined(__x86_64__) && defined(__clang__)
+//
+// Under ThreadSanitizer there is one clone: the loader runs a clone's resolver (an ifunc) while
+// relocating the program, before TSan's runtime is initialised, and the instrumented resolver
+// crashes there.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RLFORGE_NO_VECTOR_CLONES 1
+#endif
+#endif
+#if defined(RLFORGE_NO_VECTOR_CLONES)
+#define RLFORGE_VECTOR_CLONES
+#elif defined(__x86_64__) && defined(__clang__)
 #define RLFORGE_VECTOR_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
 #elif defined(__x86_64__) && defined(__GNUC__)
 #define RLFORGE_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))

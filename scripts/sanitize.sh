@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Sanitizer and fuzzing runs of the LibTorch-free code (CI runs all of them after ./test.sh):
+# Sanitizer and fuzzing runs (CI runs all of them after ./test.sh):
 #
-#   asan  AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on) over the whole
-#         LibTorch-free suite (rlforge_tests: envs, render, data, stats, plugins)
-#   tsan  ThreadSanitizer over the threaded parts: the vector env and its worker pool
-#         (rlforge_tests "[vector],[worker_pool],[threads]")
-#   fuzz  every libFuzzer target in tests/fuzz/ for FUZZ_SECONDS (default 30) each, from its seed
-#         corpus (tests/fuzz/corpus/NAME/, which also holds every input that once crashed it),
-#         with libFuzzer's seed FUZZ_SEED (default 1, so that CI repeats itself). Memory limit
-#         4 GiB: one GIF frame may rightly ask giflib for up to 65535 x 65535 bytes.
+#   asan   AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on) over the whole
+#          LibTorch-free suite (rlforge_tests: envs, render, data, stats, plugins)
+#   tsan   ThreadSanitizer over the threaded parts: the vector env and its worker pool
+#          (rlforge_tests "[vector],[worker_pool],[threads]"), and the LibTorch half's threaded
+#          code (rlforge_torch_tests, the tests listed in torch_tsan_tests below)
+#   torch  ASan + UBSan over the LibTorch half's suite (rlforge_torch_tests: replay, agents,
+#          trainers, evaluation, export, inference), all but the tests listed in torch_tests below
+#   fuzz   every libFuzzer target in tests/fuzz/ for FUZZ_SECONDS (default 30) each, from its seed
+#          corpus (tests/fuzz/corpus/NAME/, which also holds every input that once crashed it),
+#          with libFuzzer's seed FUZZ_SEED (default 1, so that CI repeats itself). Memory limit
+#          4 GiB: one GIF frame may rightly ask giflib for up to 65535 x 65535 bytes.
 #
-# Usage: scripts/sanitize.sh [asan] [tsan] [fuzz]   (none: all three)
-# Builds go to build-asan/ (also the fuzzers: the same flags plus fuzzer coverage) and
-# build-tsan/. Exits non-zero at the first finding, with the sanitizer's report on stderr.
+# Usage: scripts/sanitize.sh [asan] [tsan] [torch] [fuzz]   (none: all four)
+# Builds go to build-asan/ (the LibTorch-free code; also its fuzzers: the same flags plus fuzzer
+# coverage), build-asan-torch/ (the same with LibTorch: the torch part and the fuzzers of the
+# LibTorch half), build-tsan/ and build-tsan-torch/. RLFORGE_WITH_TORCH=OFF leaves out the LibTorch half (the torch
+# part is then reported as skipped). Exits non-zero at the first finding, with the sanitizer's
+# report on stderr.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 "$RLFORGE_ROOT/scripts/install-deps.sh"
@@ -48,6 +54,11 @@ fuzz_targets=(csv_table episode_dataset gif checkpoint_archive env_snapshot)
 # (56,035 writes and checks of a file: over 8 minutes under ASan; the zip check it exercises is
 # fuzzed and tested in the asan part).
 torch_tests=("~[learning]" "~a flipped bit anywhere in a checkpoint is refused")
+# The LibTorch half's threaded code under TSan: replay sampling under its generator's mutex,
+# rlforge::Policy called from many threads, trainers driving the vector env on 1 and 2 threads,
+# the rollout collector. Not the data-parallel tests: LibTorch's and Gloo's code is not
+# instrumented, and TSan reports inside ProcessGroupGloo (docs/reliability.md).
+torch_tsan_tests=("[replay],[inference],[reproducible],[rollout]")
 torch_fuzz_targets=(config replay_buffer stress_suite checkpoint)
 
 run_fuzzer() {  # BUILD_DIR NAME
@@ -93,6 +104,12 @@ for part in "${parts[@]}"; do
       configure "$dir" thread OFF
       cmake --build "$dir" -j "$(nproc)" --target rlforge_tests
       "$dir/tests/rlforge_tests" "[vector],[worker_pool],[threads]"
+      if [[ "$with_torch" == ON ]]; then
+        dir="$RLFORGE_ROOT/build-tsan-torch"
+        configure "$dir" thread OFF ON
+        cmake --build "$dir" -j "$(nproc)" --target rlforge_torch_tests
+        OMP_NUM_THREADS=1 "$dir/tests/rlforge_torch_tests" "${torch_tsan_tests[@]}"
+      fi
       ;;
     fuzz)
       dir="$RLFORGE_ROOT/build-asan"
