@@ -5,11 +5,10 @@
 // back to itself: its resolved YAML (every key, defaults filled in) is accepted again and resolves
 // to the same text, as `rlforge config` and the run directory's config.yaml rely on.
 #include <cstdint>
-#include <cstdlib>
-#include <iostream>
 #include <string>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "rlforge/trainers/config.h"
 
 namespace {
@@ -38,17 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const rlforge::ConfigError&) {
     return 0;
   }
-  std::string second;
-  try {
-    second = resolved_text(rlforge::validate_config(first, "resolved.yaml"));
-  } catch (const rlforge::ConfigError& e) {
-    std::cerr << "fuzz_config: the resolved config is refused: " << e.what() << "\n--- resolved:\n" << first << "\n";
-    std::abort();
-  }
-  if (second != first) {
-    std::cerr << "fuzz_config: the resolved config does not read back to itself\n--- first:\n"
-              << first << "\n--- second:\n" << second << "\n";
-    std::abort();
-  }
+  rlforge::fuzz::require_fixed_point<rlforge::ConfigError>("fuzz_config", first, [](const std::string& text) {
+    return resolved_text(rlforge::validate_config(text, "resolved.yaml"));
+  });
   return 0;
 }
