@@ -8,6 +8,7 @@
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/trainer.h"
 #include "rlforge/data/zip_archive.h"
+#include "torch_errors.h"
 
 namespace fs = std::filesystem;
 
@@ -33,13 +34,6 @@ void write_temporary(const std::string& tmp, const std::string& path, const std:
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.flush();
   if (!out) fail_write(tmp, path);
-}
-
-// The first line of an exception's message (LibTorch's carry a backtrace after it).
-std::string first_line(const std::exception& e) {
-  const auto* error = dynamic_cast<const c10::Error*>(&e);
-  const std::string what = error != nullptr ? error->what_without_backtrace() : e.what();
-  return what.substr(0, what.find('\n'));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "rlforge/trainers/config.h"
+#include "torch_errors.h"
 
 // Gloo comes with libgloo-dev (trainers/CMakeLists.txt defines RLFORGE_HAVE_GLOO when it is
 // found); without it this build runs in one process only.
@@ -26,12 +27,6 @@
 namespace rlforge {
 
 namespace {
-
-std::string first_line(const std::exception& e) {
-  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
-  std::string what = c10 != nullptr ? c10->what_without_backtrace() : e.what();
-  return what.substr(0, what.find('\n'));
-}
 
 long parse_number(const char* name, const char* text) {
   errno = 0;

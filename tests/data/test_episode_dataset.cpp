@@ -1,13 +1,13 @@
 // Episode datasets: round trips, the next observation at episode ends, refused files, and a
 // writer that is abandoned leaving nothing behind.
 #include <catch2/catch.hpp>
-#include <zlib.h>
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 
+#include "../checksum_repair.h"
 #include "../test_files.h"
 #include "rlforge/data/datasheet.h"
 #include "rlforge/data/episode_dataset.h"
@@ -223,13 +223,7 @@ TEST_CASE("corrupt episode datasets are refused, each with its own message", "[d
     std::string bad = good;
     const int64_t elements = int64_t{1} << 40;
     std::memcpy(&bad[96 + 4 + 7 + 4 + 4 + 8], &elements, 8);
-    uint32_t header_bytes = 0;
-    std::memcpy(&header_bytes, &bad[12], 4);
-    std::memset(&bad[40], 0, 4);  // the header's CRC-32 is computed with both CRC fields zero
-    std::string zeroed = bad;
-    std::memset(&zeroed[44], 0, 4);
-    const auto crc = static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(zeroed.data()), header_bytes));
-    std::memcpy(&bad[40], &crc, 4);
+    REQUIRE(testing::put_dataset_crcs_right(bad));
     write_bytes(file, bad);
     CHECK(open_error(dir) == file.string() + ": corrupt header: the observation space has 1099511627776 elements, "
                                              "more than the file can hold");

@@ -3,37 +3,16 @@
 // with its header and payload CRC-32 put right, so that mutations also reach the descriptions,
 // the section table and the step data behind the checksums (damage is caught by the checksums;
 // this is what a file that is whole but wrong does).
-#include <zlib.h>
-
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "../checksum_repair.h"
 #include "fuzz_input.h"
 #include "rlforge/data/episode_dataset.h"
 #include "rlforge/data/errors.h"
 
 namespace {
-
-// The layout's fixed header: its size at byte 12, the two CRC-32s at bytes 40 and 44 (the header's
-// computed with both zero, the payload's over everything after the header).
-constexpr std::size_t kFixedHeader = 96, kHeaderBytesAt = 12, kHeaderCrcAt = 40, kPayloadCrcAt = 44;
-
-// False where the header size does not fit the file (nothing to put right then).
-bool fix_checksums(std::string& file) {
-  if (file.size() < kFixedHeader) return false;
-  uint32_t header_bytes = 0;
-  std::memcpy(&header_bytes, file.data() + kHeaderBytesAt, 4);
-  if (header_bytes < kFixedHeader || header_bytes > file.size()) return false;
-  std::memset(file.data() + kHeaderCrcAt, 0, 8);
-  const auto* bytes = reinterpret_cast<const Bytef*>(file.data());
-  const auto header = static_cast<uint32_t>(crc32_z(0, bytes, header_bytes));
-  const auto payload = static_cast<uint32_t>(crc32_z(0, bytes + header_bytes, file.size() - header_bytes));
-  std::memcpy(file.data() + kHeaderCrcAt, &header, 4);
-  std::memcpy(file.data() + kPayloadCrcAt, &payload, 4);
-  return true;
-}
 
 void read_dataset(const uint8_t* data, size_t size) {
   const std::string path = rlforge::fuzz::write_input_file(data, size, "_episodes.bin");
@@ -59,6 +38,6 @@ void read_dataset(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   read_dataset(data, size);
   std::string fixed(reinterpret_cast<const char*>(data), size);
-  if (fix_checksums(fixed)) read_dataset(reinterpret_cast<const uint8_t*>(fixed.data()), fixed.size());
+  if (rlforge::testing::put_dataset_crcs_right(fixed)) read_dataset(reinterpret_cast<const uint8_t*>(fixed.data()), fixed.size());
   return 0;
 }

@@ -15,28 +15,9 @@
 
 #include "fuzz_input.h"
 #include "fuzz_replay_buffers.h"
-#include "replay_io.h"
+#include "../replay/replay_checksum_repair.h"
 
 namespace {
-
-// Puts right the two checksums of a replay buffer file: after the header, and at the end.
-void fix_checksums(std::string& file) {
-  uint32_t header_size = 0;
-  if (file.size() < 16) return;
-  std::memcpy(&header_size, file.data() + 12, 4);
-  if (uint64_t{header_size} + 16 + 8 + 8 > file.size()) return;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(file.data());
-  const uint64_t head = rlforge::replay_io::checksum(bytes, 16 + header_size, 0);
-  std::memcpy(file.data() + 16 + header_size, &head, 8);
-  uint64_t hash = 0;
-  const std::size_t payload = file.size() - 8;
-  for (std::size_t done = 0; done < payload;) {
-    const std::size_t n = std::min(rlforge::replay_io::kChunk, payload - done);
-    hash = rlforge::replay_io::checksum(bytes + done, n, hash);
-    done += n;
-  }
-  std::memcpy(file.data() + payload, &hash, 8);
-}
 
 [[noreturn]] void finding(const std::string& what) {
   std::cerr << "fuzz_replay_buffer: " << what << "\n";
@@ -85,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::size_t which = data[0] & 0x7F;
   std::string file(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if ((data[0] & 0x80) != 0) fix_checksums(file);
+  if ((data[0] & 0x80) != 0) rlforge::testing::put_replay_checksums_right(file);
   const std::string path = rlforge::fuzz::write_input_file(reinterpret_cast<const uint8_t*>(file.data()),
                                                            file.size(), "_replay.bin");
   const auto buffer = rlforge::fuzz::make_replay_fuzz_buffer(which);

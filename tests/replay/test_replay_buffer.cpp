@@ -18,7 +18,7 @@
 #include "rlforge/envs/vector_env.h"
 #include "rlforge/replay/prioritized_replay_buffer.h"
 #include "rlforge/replay/replay_buffer.h"
-#include "replay_io.h"
+#include "replay_checksum_repair.h"
 
 using namespace rlforge;
 
@@ -584,21 +584,9 @@ TEST_CASE("damaged or mismatched files are refused", "[replay][save]") {
 
 namespace {
 
-// The file's bytes with its two checksums put right (replay_io.h's layout): what a file that is
-// whole but wrong looks like.
+// The file's bytes with its two checksums put right: what a file that is whole but wrong looks like.
 void rewrite_with_checksums(const std::string& path, std::string bytes) {
-  uint32_t header = 0;
-  std::memcpy(&header, bytes.data() + 12, 4);
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const uint64_t head = replay_io::checksum(p, 16 + header, 0);
-  std::memcpy(bytes.data() + 16 + header, &head, 8);
-  uint64_t all = 0;
-  for (std::size_t done = 0; done < bytes.size() - 8;) {
-    const std::size_t n = std::min(replay_io::kChunk, bytes.size() - 8 - done);
-    all = replay_io::checksum(p + done, n, all);
-    done += n;
-  }
-  std::memcpy(bytes.data() + bytes.size() - 8, &all, 8);
+  testing::put_replay_checksums_right(bytes);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 

@@ -1,7 +1,6 @@
 // A damaged checkpoint is refused with one line naming it, never loaded silently: a flipped bit in
 // any entry's data, a truncation anywhere, a damaged header. The generation before it stays.
 #include <catch2/catch.hpp>
-#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -9,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../checksum_repair.h"
 #include "../test_files.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/vector_env.h"
@@ -151,7 +151,7 @@ TEST_CASE("the checkpoint before the newest one stays, and a damaged newest one 
 // Found by fuzzing (tests/fuzz/fuzz_checkpoint.cpp): a file that passes the zip check but whose
 // records are not LibTorch's made its reader (which compiles the TorchScript code stored in the
 // archive) throw an error that named no file. Each entry's data is replaced by bytes that are
-// no valid record and its CRC-32 put right wherever the archive holds it.
+// no valid record and its CRC-32 put right.
 TEST_CASE("a checkpoint whose CRCs are right but whose records are not LibTorch's is refused, naming the file",
           "[trainer][checkpoint]") {
   const fs::path dir = testing::fresh_dir("checkpoint-records");
@@ -175,13 +175,7 @@ TEST_CASE("a checkpoint whose CRCs are right but whose records are not LibTorch'
     std::vector<unsigned char> bad = zip;
     std::fill(bad.begin() + static_cast<std::ptrdiff_t>(e.data), bad.begin() + static_cast<std::ptrdiff_t>(e.data + e.size),
               static_cast<unsigned char>(code ? '@' : 0xFF));
-    const auto crc = static_cast<uint32_t>(crc32(0L, &bad[e.data], static_cast<uInt>(e.size)));
-    // The CRC is in the directory, and in the local header or (flag bit 3) the data descriptor.
-    const uint64_t local = le(zip, at + 42, 4), after = e.data + e.size;
-    const uint64_t second = (le(zip, local + 6, 2) & 0x8) == 0 ? local + 14 : after + (le(zip, after, 4) == 0x08074b50 ? 4 : 0);
-    for (uint64_t field : {at + 16, second}) {
-      for (int i = 0; i < 4; ++i) bad[field + static_cast<uint64_t>(i)] = static_cast<unsigned char>(crc >> (8 * i));
-    }
+    testing::put_stored_zip_crcs_right(bad);
     const fs::path path = dir / "bad.pt";
     write_bytes(path, bad);
     REQUIRE_NOTHROW(verify_zip_archive(path.string()));  // whole, as far as the zip check can tell
