@@ -38,7 +38,7 @@ int list_config_keys(const ConfigArgs& args) {
 void add_config_commands(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ConfigArgs>();
   auto* config = app.add_subcommand("config", "List every config key with its type, default, allowed values and meaning");
-  config->add_option("--algo", args->algo, "Only the keys that apply to this agent.algo (ppo, dqn, sac, td3, tqc, supervised, semi_supervised, self_supervised)");
+  config->add_option("--algo", args->algo, "Only the keys that apply to this agent.algo (ppo, dqn, sac, td3, tqc, supervised, semi_supervised, self_supervised, unsupervised)");
   config->add_flag("--markdown", args->markdown, "Print docs/config.md");
   config->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return list_config_keys(*args); }); });
 }

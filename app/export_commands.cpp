@@ -103,6 +103,10 @@ LoadedAgent load_table_model(const std::string& checkpoint, const Checkpoint& in
   if (loaded.config.algo == "self_supervised") {
     throw std::runtime_error(loaded.checkpoint + ": a self-supervised model predicts observations of pairs; it has no policy to export");
   }
+  if (loaded.config.algo == "unsupervised") {
+    throw std::runtime_error(loaded.checkpoint + ": an unsupervised model (" + loaded.config.supervised.task +
+                             ") clusters or scores inputs; it has no policy or predictor to export");
+  }
   torch::serialize::InputArchive archive = open_checkpoint(loaded.checkpoint), model, head;
   torch::Tensor input_mean, head_weight;
   archive.read("model", model);

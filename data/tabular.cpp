@@ -144,16 +144,20 @@ TabularData read_csv(const std::string& path, const std::string& target_column,
     }
     names.push_back(c.text);
   }
-  const auto target_it = std::find(names.begin(), names.end(), target_column);
-  if (target_it == names.end()) {
-    std::string list;
-    for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-    throw DataError(where() + ": no column '" + target_column + "'; columns: " + list);
+  // Without a target column every column is a feature (unsupervised learning).
+  std::size_t target_index = names.size();
+  if (!target_column.empty()) {
+    const auto target_it = std::find(names.begin(), names.end(), target_column);
+    if (target_it == names.end()) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw DataError(where() + ": no column '" + target_column + "'; columns: " + list);
+    }
+    if (names.size() < 2)
+      throw DataError(where() + ": expected at least one feature column besides '" + target_column +
+                      "'");
+    target_index = static_cast<std::size_t>(target_it - names.begin());
   }
-  if (names.size() < 2)
-    throw DataError(where() + ": expected at least one feature column besides '" + target_column +
-                    "'");
-  const auto target_index = static_cast<std::size_t>(target_it - names.begin());
 
   TabularData data;
   data.target_name = target_column;

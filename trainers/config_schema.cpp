@@ -42,11 +42,12 @@ YAML::Node document_section(const C& c, const char* name) {
 }
 using Algos = std::vector<std::string>;
 const Algos kAll{}, kPpo{"ppo"}, kDqn{"dqn"}, kRl{"ppo", "dqn", "sac", "td3", "tqc"},
-    kData{"supervised", "semi_supervised", "self_supervised"};
+    kData{"supervised", "semi_supervised", "self_supervised", "unsupervised"};
 // The off-policy actor-critics for Box actions, and their subsets.
 const Algos kOffPolicy{"sac", "td3", "tqc"}, kEntropy{"sac", "tqc"}, kTd3{"td3"}, kTqc{"tqc"};
 const Algos kReplay{"dqn", "sac", "td3", "tqc"};
 const Algos kSupervised{"supervised"}, kSemi{"semi_supervised"}, kLabels{"supervised", "semi_supervised"};
+const Algos kUnsupervised{"unsupervised"};
 const Algos kFederated{"supervised", "ppo"};
 const Algos kRlAndCloning{"ppo", "dqn", "sac", "td3", "tqc", "supervised", "semi_supervised"};
 // The tasks of each kind of learning from data; the first is the default.
@@ -54,6 +55,9 @@ const std::vector<std::string> kSupervisedTasks{"classification", "regression", 
 const std::vector<std::string> kSemiSupervisedTasks{"classification", "behaviour_cloning"};
 const std::vector<std::string> kSelfSupervisedTasks{"forward_dynamics", "inverse_dynamics", "masked_reconstruction",
                                                     "denoising"};
+const std::vector<std::string> kUnsupervisedTasks{"kmeans", "gaussian_mixture", "autoencoder"};
+// The unsupervised tasks that fit by closed-form steps (Lloyd, EM): no network, loss or optimiser.
+const std::vector<std::string> kClusteringTasks{"kmeans", "gaussian_mixture"};
 const std::vector<std::string> kActivations{"tanh", "relu", "elu", "gelu"};
 
 #define AT(member) [](C& c) -> auto& { return c.member; }
@@ -267,7 +271,7 @@ std::vector<KeyBinding> declare() {
   // data
   add(path_key("data.dataset", kData, AT(data.dataset), "recorded episodes (rlforge dataset record), relative to the config file"));
   add(path_key("data.csv", kData, AT(data.csv), "a CSV table with a header row, relative to the config file"));
-  add(text("data.target", kData, AT(data.target), "the CSV column to predict").when("data.csv"));
+  add(text("data.target", kData, AT(data.target), "the CSV column to predict (unsupervised: optional class labels, used only to score the clusters)").when("data.csv"));
   add(choice("data.generate", kData, AT(data.generate), {"", "classification", "regression"},
              "a synthetic table made from run.seed"));
   add(integer("data.rows", kData, AT(data.rows), "rows of the generated table").min(1).when("data.generate"));
@@ -409,10 +413,42 @@ std::vector<KeyBinding> declare() {
   // Learning from data
   std::vector<std::string> tasks = kSupervisedTasks;
   tasks.insert(tasks.end(), kSelfSupervisedTasks.begin(), kSelfSupervisedTasks.end());
-  add(choice("agent.task", kData, AT(supervised.task), tasks, "what to learn (supervised: the first three)")
-          .dynamic("classification (supervised), forward_dynamics (self_supervised)", [](const C& c) {
-            return YAML::Node(c.algo == "self_supervised" ? kSelfSupervisedTasks.front() : kSupervisedTasks.front());
+  tasks.insert(tasks.end(), kUnsupervisedTasks.begin(), kUnsupervisedTasks.end());
+  // The tasks that train a network by gradient steps: every one but k-means and the mixture.
+  std::vector<std::string> gradient_tasks;
+  for (const auto& t : tasks) {
+    if (std::find(kClusteringTasks.begin(), kClusteringTasks.end(), t) == kClusteringTasks.end()) gradient_tasks.push_back(t);
+  }
+  add(choice("agent.task", kData, AT(supervised.task), tasks,
+             "what to learn (supervised: the first three; self_supervised: the next four; unsupervised: the last three)")
+          .dynamic("classification (supervised), forward_dynamics (self_supervised), kmeans (unsupervised)", [](const C& c) {
+            if (c.algo == "self_supervised") return YAML::Node(kSelfSupervisedTasks.front());
+            if (c.algo == "unsupervised") return YAML::Node(kUnsupervisedTasks.front());
+            return YAML::Node(kSupervisedTasks.front());
           }));
+  add(integer("agent.clusters", kUnsupervised, AT(unsupervised.clusters), "k: clusters (kmeans) or components (gaussian_mixture)")
+          .min(1)
+          .when("agent.task", kClusteringTasks));
+  add(int_list("agent.clusters_sweep", kUnsupervised, AT(unsupervised.clusters_sweep),
+               "fit each k and keep the best: kmeans by validation silhouette, gaussian_mixture by training BIC (empty: agent.clusters)")
+          .when("agent.task", kClusteringTasks));
+  add(choice("agent.covariance", kUnsupervised, AT(unsupervised.covariance), {"full", "diagonal"}, "each component's covariance")
+          .when("agent.task", {"gaussian_mixture"}));
+  add(number("agent.covariance_reg", kUnsupervised, AT(unsupervised.covariance_reg),
+             "added to every covariance's diagonal (standardised units), keeping collapsed components invertible")
+          .min(0)
+          .when("agent.task", {"gaussian_mixture"}));
+  add(number("agent.tolerance", kUnsupervised, AT(unsupervised.tolerance),
+             "converged when an EM step raises the mean log-likelihood by less (training stops)")
+          .min(0)
+          .when("agent.task", {"gaussian_mixture"}));
+  add(integer("agent.silhouette_rows", kUnsupervised, AT(unsupervised.silhouette_rows),
+              "validation rows sampled for the silhouette (its cost grows with their square)")
+          .min(10)
+          .when("agent.task", {"kmeans"}));
+  add(integer("agent.latent", kUnsupervised, AT(unsupervised.latent), "units of the autoencoder's bottleneck")
+          .min(1)
+          .when("agent.task", {"autoencoder"}));
   add(choice("agent.loss", kData, AT(supervised.loss), {"", "cross_entropy", "mse", "mae", "huber", "nll"},
              "by task: cross_entropy for classes, mse otherwise; nll (Box actions) for cloning")
           .dynamic("by task and action space", [](const C& c) {
@@ -420,19 +456,19 @@ std::vector<KeyBinding> declare() {
             if (t == "classification") return YAML::Node("cross_entropy");
             if (t == "behaviour_cloning" || t == "inverse_dynamics") return YAML::Node("");  // by the actions (stage 2)
             return YAML::Node("mse");
-          }));
-  add(integer("agent.batch_size", kData, AT(supervised.batch_size), "samples per gradient step").min(1));
-  add(number("agent.l1", kData, AT(supervised.l1), "L1 penalty on the weights (L2: optimizer.weight_decay)").min(0));
-  add(schedule("agent.learning_rate_schedule", kData, AT(supervised.learning_rate_linear), "linear: falls to 0 over the epochs"));
-  add(choice("agent.optimizer.name", kData, AT(supervised.optimizer.name), {"sgd", "adam", "adamw", "rmsprop"}, "the optimiser"));
-  add(number("agent.optimizer.learning_rate", kData, AT(supervised.optimizer.learning_rate), "step size").min(0, true));
-  add(number("agent.optimizer.momentum", kData, AT(supervised.optimizer.momentum), "sgd, rmsprop").min(0).max(1, true));
-  add(boolean("agent.optimizer.nesterov", kData, AT(supervised.optimizer.nesterov), "sgd with momentum > 0"));
-  add(number("agent.optimizer.weight_decay", kData, AT(supervised.optimizer.weight_decay), "L2 penalty (decoupled for adamw)").min(0));
-  add(number("agent.optimizer.beta1", kData, AT(supervised.optimizer.beta1), "adam, adamw").min(0).max(1, true));
-  add(number("agent.optimizer.beta2", kData, AT(supervised.optimizer.beta2), "adam, adamw").min(0).max(1, true));
-  add(number("agent.optimizer.eps", kData, AT(supervised.optimizer.eps), "the optimiser's epsilon").min(0, true));
-  add(number("agent.optimizer.alpha", kData, AT(supervised.optimizer.alpha), "rmsprop's smoothing constant").min(0).max(1));
+          }).when("agent.task", gradient_tasks));
+  add(integer("agent.batch_size", kData, AT(supervised.batch_size), "samples per gradient step").min(1).when("agent.task", gradient_tasks));
+  add(number("agent.l1", kData, AT(supervised.l1), "L1 penalty on the weights (L2: optimizer.weight_decay)").min(0).when("agent.task", gradient_tasks));
+  add(schedule("agent.learning_rate_schedule", kData, AT(supervised.learning_rate_linear), "linear: falls to 0 over the epochs").when("agent.task", gradient_tasks));
+  add(choice("agent.optimizer.name", kData, AT(supervised.optimizer.name), {"sgd", "adam", "adamw", "rmsprop"}, "the optimiser").when("agent.task", gradient_tasks));
+  add(number("agent.optimizer.learning_rate", kData, AT(supervised.optimizer.learning_rate), "step size").min(0, true).when("agent.task", gradient_tasks));
+  add(number("agent.optimizer.momentum", kData, AT(supervised.optimizer.momentum), "sgd, rmsprop").min(0).max(1, true).when("agent.task", gradient_tasks));
+  add(boolean("agent.optimizer.nesterov", kData, AT(supervised.optimizer.nesterov), "sgd with momentum > 0").when("agent.task", gradient_tasks));
+  add(number("agent.optimizer.weight_decay", kData, AT(supervised.optimizer.weight_decay), "L2 penalty (decoupled for adamw)").min(0).when("agent.task", gradient_tasks));
+  add(number("agent.optimizer.beta1", kData, AT(supervised.optimizer.beta1), "adam, adamw").min(0).max(1, true).when("agent.task", gradient_tasks));
+  add(number("agent.optimizer.beta2", kData, AT(supervised.optimizer.beta2), "adam, adamw").min(0).max(1, true).when("agent.task", gradient_tasks));
+  add(number("agent.optimizer.eps", kData, AT(supervised.optimizer.eps), "the optimiser's epsilon").min(0, true).when("agent.task", gradient_tasks));
+  add(number("agent.optimizer.alpha", kData, AT(supervised.optimizer.alpha), "rmsprop's smoothing constant").min(0).max(1).when("agent.task", gradient_tasks));
   add(number("agent.semi_supervised.threshold", kSemi, AT(supervised.semi.threshold),
              "confidence (top class probability on the weak copy) a pseudo-label needs").min(0).max(1));
   add(number("agent.semi_supervised.unlabeled_weight", kSemi, AT(supervised.semi.unlabeled_weight),
@@ -480,7 +516,7 @@ std::vector<KeyBinding> declare() {
   add(number("agent.optimizer.dp.delta", kSupervised, AT(supervised.optimizer.dp.delta),
              "DP-SGD: the delta of the (epsilon, delta) guarantee").min(0, true).max(1, true));
   std::vector<std::string> network_tasks;
-  for (const auto& t : tasks) {
+  for (const auto& t : gradient_tasks) {
     if (t != "behaviour_cloning") network_tasks.push_back(t);
   }
   add(int_list("agent.network.hidden", kData, AT(supervised.network.mlp.hidden), "hidden layers (frames: the last is the CNN's width)")
@@ -499,7 +535,7 @@ std::vector<KeyBinding> declare() {
           .max(0.95)
           .when("agent.task", {"masked_reconstruction"}));
   add(number("agent.noise_std", kData, AT(supervised.noise_std), "noise added to the observations").min(0).when("agent.task", {"denoising"}));
-  add(integer("agent.random_shift", kData, AT(supervised.random_shift), "frames: pad by N pixels and crop back at a random offset (0: off)").min(0));
+  add(integer("agent.random_shift", kData, AT(supervised.random_shift), "frames: pad by N pixels and crop back at a random offset (0: off)").min(0).when("agent.task", gradient_tasks));
 
   // trainer
   add(integer("trainer.total_steps", kRl, AT(trainer.total_steps), "env steps to train").min(1));
@@ -572,13 +608,15 @@ ExperimentConfig defaults_for(const std::string& algo) {
   ExperimentConfig c;
   c.algo = algo;
   if (learns_from_data(algo)) c.trainer = TrainerSection::counting_epochs();
+  // Lloyd's and EM's steps are cheap and stop when converged: sklearn's max_iter is 300 and 100.
+  if (algo == "unsupervised") c.trainer.total_steps = 100;
   if (algo == "sac" || algo == "td3" || algo == "tqc") c.off_policy = OffPolicyConfig::defaults(algo);
   return c;
 }
 
 std::string misplaced_hint(const std::string& path, const std::string& algo) {
   const bool data = learns_from_data(algo);
-  if (path == "data" && !data) return "only runs that learn from data (agent.algo: supervised or self_supervised) read it";
+  if (path == "data" && !data) return "only runs that learn from data (agent.algo: supervised, semi_supervised, self_supervised or unsupervised) read it";
   if (path == "trainer.total_steps" && data) return "learning from data counts epochs: use trainer.epochs";
   if (path == "trainer.epochs" && !data) return "reinforcement learning counts env steps: use trainer.total_steps";
   return "";
@@ -604,7 +642,10 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
               "expected exactly one data source: dataset (recorded episodes), csv (with target) or generate, got " +
                   std::to_string(sources));
     }
-    if (!d.csv.empty() && d.target.empty()) at.fail("data.target", "is required with csv: the column to predict");
+    // Unsupervised learning reads every column as a feature; a target column, if named, only scores the clusters.
+    if (!d.csv.empty() && d.target.empty() && c.algo != "unsupervised") {
+      at.fail("data.target", "is required with csv: the column to predict");
+    }
     if (d.validation_fraction + d.test_fraction >= 1.0) {
       at.fail("data.test_fraction", "validation_fraction + test_fraction must leave data to train on");
     }
@@ -614,6 +655,7 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     SupervisedConfig& s = c.supervised;
     const auto& tasks = c.algo == "supervised"        ? kSupervisedTasks
                         : c.algo == "semi_supervised" ? kSemiSupervisedTasks
+                        : c.algo == "unsupervised"    ? kUnsupervisedTasks
                                                       : kSelfSupervisedTasks;
     if (std::find(tasks.begin(), tasks.end(), s.task) == tasks.end()) {
       at.fail("agent.task", "expected one of " + join_names(tasks) + " for algo " + c.algo + ", got '" + s.task + "'");
@@ -628,11 +670,12 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       at.fail("agent.loss", "expected one of " + join_names(losses) + " for task " + s.task + ", got '" + s.loss + "'");
     }
     const bool table = d.dataset.empty();
-    const bool needs_episodes = s.task != "classification" && s.task != "regression";
+    const bool unsupervised = c.algo == "unsupervised";
+    const bool needs_episodes = !unsupervised && s.task != "classification" && s.task != "regression";
     if (needs_episodes && table) {
       at.fail("agent.task", s.task + " learns from recorded episodes: set data.dataset (rlforge dataset record)");
     }
-    if (!needs_episodes && !table) {
+    if (!unsupervised && !needs_episodes && !table) {
       at.fail("agent.task", s.task + " learns from a table: set data.csv or data.generate, not data.dataset");
     }
     if (s.task == "classification" && d.generate == "regression") {
@@ -644,6 +687,11 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     if (s.random_shift > 0 && table) {
       at.fail("agent.random_shift",
               "shifts uint8 image frames ([H, W], [H, W, C], [C, H, W] or stacked [k, H, W, C]); the observations are a table");
+    }
+    if (unsupervised && s.task == "kmeans") {
+      for (const int64_t k : c.unsupervised.clusters_sweep) {
+        if (k < 2) at.fail("agent.clusters_sweep", "the silhouette compares clusters: every k must be at least 2, got " + std::to_string(k));
+      }
     }
     const OptimizerConfig& o = s.optimizer;
     if (o.nesterov && (o.name != "sgd" || o.momentum <= 0)) at.fail("agent.optimizer.nesterov", "needs name: sgd and momentum > 0");
@@ -796,6 +844,10 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
   }
   if (c.learns_from_data()) {
     SupervisedConfig& s = c.supervised;
+    if (c.algo == "unsupervised" && image) {
+      at.fail("agent.algo", "unsupervised learning takes vector observations or table rows; the observations are " + obs.describe() +
+                                " (rlforge dataset cluster summarises frames)");
+    }
     if (c.algo == "semi_supervised" && image) {
       at.fail("agent.algo", "semi_supervised augments vectors (noise, masking); the observations are " + obs.describe());
     }
@@ -933,7 +985,8 @@ bool ConfigKey::applies_to(const std::string& algo) const {
 }
 
 const std::vector<std::string>& config_algos() {
-  static const std::vector<std::string> algos{"ppo", "dqn", "sac", "td3", "tqc", "supervised", "semi_supervised", "self_supervised"};
+  static const std::vector<std::string> algos{"ppo",        "dqn",        "sac", "td3", "tqc", "supervised", "semi_supervised",
+                                              "self_supervised", "unsupervised"};
   return algos;
 }
 

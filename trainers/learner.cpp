@@ -14,7 +14,7 @@ bool metric_lower_is_better(const std::string& name) {
     return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   return name == "loss" || ends_with("_loss") || name == "mse" || name == "mae" || ends_with("_mse") ||
-         ends_with("_mae");
+         ends_with("_mae") || name == "inertia" || name == "nll" || name == "bic";
 }
 
 // Every kind of learning is chosen here, from config.algo.
@@ -43,6 +43,13 @@ std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec&
 }
 
 std::unique_ptr<Learner> make_learner(const ExperimentConfig& config, torch::Device device, Distributed* distributed) {
+  if (config.algo == "unsupervised") {
+    if (distributed != nullptr && distributed->active()) {
+      throw ConfigError("agent.algo unsupervised runs in one process (WORLD_SIZE is " +
+                        std::to_string(distributed->world_size()) + ")");
+    }
+    return make_unsupervised_learner(config, device);
+  }
   if (config.learns_from_data()) {
     const bool federated = config.algo == "supervised" && config.federated.enabled;
     if (!federated && distributed != nullptr && distributed->active()) {

@@ -43,7 +43,10 @@ SupervisedData load_supervised_data(const ExperimentConfig& config) {
     }
     groups = ds.num_episodes();
   } else {
-    const bool classification = s.task == "classification";
+    // Unsupervised learning keeps class labels, when the table has them, only to score its clusters.
+    const bool unsupervised = config.algo == "unsupervised";
+    const bool classification =
+        s.task == "classification" || (unsupervised && (c.generate == "classification" || !c.target.empty()));
     TabularData t;
     if (!c.csv.empty()) {
       t = read_csv(c.csv, c.target, classification);
@@ -53,9 +56,13 @@ SupervisedData load_supervised_data(const ExperimentConfig& config) {
       t = make_regression(c.rows, c.features, c.noise, config.run.seed);
     }
     d.input_size = t.cols;
+    d.feature_names = t.feature_names;
     d.table_inputs = torch::from_blob(t.features.data(), {t.rows, t.cols}, torch::kFloat32).clone();
-    const torch::Tensor targets = torch::from_blob(t.targets.data(), {t.rows}, torch::kFloat32).clone();
-    if (classification) {
+    const torch::Tensor targets = t.targets.empty() ? torch::Tensor()
+                                                    : torch::from_blob(t.targets.data(), {t.rows}, torch::kFloat32).clone();
+    if (!targets.defined()) {
+      // A table without a target column (unsupervised learning): features only.
+    } else if (classification) {
       d.classes = static_cast<int64_t>(t.class_names.size());
       d.class_names = t.class_names;
       d.table_labels = targets.to(torch::kInt64);

@@ -73,6 +73,10 @@ TrainResult Trainer::run(const RunControl& control) {
                          static_cast<double>(run.steps() - run.first_steps()) / std::max(1e-9, run.session_seconds())};
     for (const auto& callback : callbacks) callback->on_iteration(run, row);
 
+    if (const std::string why = run.learner().converged(); !why.empty() && run.steps() < run.total_steps() &&
+                                                           !run.stop_requested(StopKind::finish)) {
+      run.request_stop(StopKind::finish, why);
+    }
     const bool interrupt = run.stop_requested(StopKind::interrupt) && run.steps() < run.total_steps();
     const bool finish = run.stop_requested(StopKind::finish);
     // The checkpoint comes after the callbacks: everything logged so far belongs to it. The last

@@ -77,7 +77,7 @@ TEST_CASE("config mistakes are one clear message with file, line and key", "[con
   CHECK_THAT(error_of(kValid, {"env.id=Nope-v0"}), Catch::Contains("env.id: unknown environment 'Nope-v0'") && Catch::Contains("CartPole-v1"));
   CHECK_THAT(error_of(kValid, {"env.options.nope=3"}), Catch::Contains("has no option 'nope'"));
   CHECK_THAT(error_of(kValid, {"agent.algo=a2c"}),
-             Catch::Contains("agent.algo: expected one of ppo, dqn, sac, td3, tqc, supervised, semi_supervised, self_supervised, got 'a2c'"));
+             Catch::Contains("agent.algo: expected one of ppo, dqn, sac, td3, tqc, supervised, semi_supervised, self_supervised, unsupervised, got 'a2c'"));
   CHECK_THAT(error_of(kValid, {"agent.batch_size=1000"}), Catch::Contains("batch_size (1000) is larger than a rollout"));
   CHECK_THAT(error_of(kValid, {"agent.policy.activation=swish"}), Catch::Contains("agent.policy.activation"));
   CHECK_THAT(error_of(kValid, {"agent.use_sde=true"}),

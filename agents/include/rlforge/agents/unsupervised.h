@@ -106,6 +106,8 @@ class UnsupervisedModelImpl : public torch::nn::Module {
   void set_input_statistics(const torch::Tensor& mean, const torch::Tensor& std);
   // Raw inputs [B, ...] flattened, as float64 in standardised units [B, F].
   torch::Tensor standardise(const torch::Tensor& inputs) const;
+  // Standardised rows [B, F] back to the inputs' units (float64).
+  torch::Tensor unstandardise(const torch::Tensor& z) const { return z * input_std_ + input_mean_; }
 
   // kmeans: set or read the centres; gaussian_mixture: the mixture (standardised units).
   void set_centres(const torch::Tensor& centres);

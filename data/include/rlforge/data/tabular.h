@@ -27,6 +27,7 @@ struct TabularData {
 // labels get the same indices in every file whatever the row order. Regression: the target is a
 // number. Errors (DataError) name file, line and column: "data.csv:7:12: column 'x': expected a
 // number, got 'abc'", a ragged row, an empty cell, a missing target column, no data rows.
+// An empty `target_column` reads every column as a feature and no target.
 TabularData read_csv(const std::string& path, const std::string& target_column,
                      bool classification);
 

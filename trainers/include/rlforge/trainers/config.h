@@ -156,22 +156,40 @@ struct SupervisedConfig {
   SemiSupervisedConfig semi;          // agent.algo: semi_supervised
 };
 
-// Whether `algo` learns from `data` (supervised, semi_supervised, self_supervised) rather than
-// from rewards: it counts epochs, not env steps.
+// agent.algo: unsupervised: structure in the inputs (table rows, or recorded observations)
+// without labels or rewards; agent.task picks kmeans, gaussian_mixture or autoencoder. One epoch
+// is one Lloyd iteration (k-means), one EM step (mixture) or one pass of minibatches (autoencoder).
+struct UnsupervisedConfig {
+  int64_t clusters = 8;  // k (kmeans), components (gaussian_mixture)
+  // Non-empty: fit every k listed and keep the best, before training: k-means by the silhouette
+  // of validation rows, the mixture by BIC on the training rows.
+  std::vector<int64_t> clusters_sweep;
+  std::string covariance = "full";  // gaussian_mixture: full | diagonal
+  double covariance_reg = 1e-6;     // added to every covariance's diagonal (standardised units)
+  // gaussian_mixture: converged when an EM step raises the mean log-likelihood by less.
+  double tolerance = 1e-3;
+  int64_t silhouette_rows = 2000;  // validation rows the silhouette is computed on (it is O(N^2))
+  int64_t latent = 2;              // autoencoder: units of the bottleneck
+};
+
+// Whether `algo` learns from `data` (supervised, semi_supervised, self_supervised,
+// unsupervised) rather than from rewards: it counts epochs, not env steps.
 inline bool learns_from_data(const std::string& algo) {
-  return algo == "supervised" || algo == "semi_supervised" || algo == "self_supervised";
+  return algo == "supervised" || algo == "semi_supervised" || algo == "self_supervised" || algo == "unsupervised";
 }
 
 struct ExperimentConfig {
   std::string source;  // the file it came from
   RunSection run;
   VectorEnvConfig env{/*id=*/{}, /*options=*/{}, /*wrappers=*/{}, /*num_envs=*/8, /*threads=*/1};
-  // ppo | dqn | sac | td3 | tqc (reinforcement), supervised | semi_supervised | self_supervised (from `data`)
+  // ppo | dqn | sac | td3 | tqc (reinforcement), supervised | semi_supervised | self_supervised |
+  // unsupervised (from `data`)
   std::string algo = "ppo";
   PpoConfig ppo;
   DqnConfig dqn;
   OffPolicyConfig off_policy;  // sac, td3, tqc
   SupervisedConfig supervised;
+  UnsupervisedConfig unsupervised;
   DataSection data;
   // PPO: start from layers of a pretrained checkpoint (agent.init_from, init_layers, freeze,
   // init_learning_rate_scale).

@@ -56,6 +56,10 @@ class Learner {
   // learning breaks down (a NaN loss).
   virtual void iterate() = 0;
 
+  // Non-empty once learning has nothing left to do (k-means whose centres no longer move): why,
+  // for the log. The run then ends as an early stop does, with its final evaluation.
+  virtual std::string converged() const { return {}; }
+
   // metrics.csv's columns after the step column, and their values after the last iterate().
   virtual std::vector<Column> metric_columns() const = 0;
   virtual std::vector<double> metric_values() const = 0;
@@ -92,7 +96,7 @@ class Learner {
 };
 
 // Whether lower values of an evaluation column are better: losses and errors (loss, *_loss, mse,
-// mae), not returns or accuracies.
+// mae; k-means inertia, negative log-likelihood, BIC), not returns, accuracies or silhouettes.
 bool metric_lower_is_better(const std::string& name);
 
 // The learner config.algo asks for. `config.run.seed` is this process's seed; an active

@@ -35,6 +35,7 @@ struct SupervisedData {
   std::shared_ptr<EpisodeDataset> episodes;
 
   int64_t input_size = 0;   // features, or observation elements
+  std::vector<std::string> feature_names;  // a table's columns (empty for recorded episodes)
   int64_t classes = 0;      // > 0: labels; 0: real-valued targets of `target_size` values
   int64_t target_size = 0;
   std::vector<std::string> class_names;
@@ -64,6 +65,9 @@ class Distributed;
 // `distributed`: the clients of federated averaging (agent.federated); null or inactive: one process.
 std::unique_ptr<Learner> make_supervised_learner(const ExperimentConfig& config, torch::Device device,
                                                  Distributed* distributed = nullptr);
+
+// agent.algo: unsupervised (k-means, a Gaussian mixture, an autoencoder) on config.data.
+std::unique_ptr<Learner> make_unsupervised_learner(const ExperimentConfig& config, torch::Device device);
 
 
 }  // namespace rlforge
