@@ -186,7 +186,7 @@ class Scheduler {
     }
     mark_finished(seed);
     std::cout << "seed " << seed << " finished";
-    if (scores_.count(seed) != 0) std::cout << ": held-out return " << scores_.at(seed);
+    if (scores_.count(seed) != 0) std::cout << ": held-out score " << scores_.at(seed);
     std::cout << " (" << finished_.size() << " of " << m_.seeds.size() << " finished, " << running_.size()
               << " running)" << so_far() << std::endl;
   }
@@ -276,13 +276,18 @@ int run_experiment(const ExperimentArgs& args) {
   const bool labels = config.algo == "supervised" || config.algo == "semi_supervised";
   const bool table = labels && (config.supervised.task == "classification" || config.supervised.task == "regression");
   const bool cloning = labels && config.supervised.task == "behaviour_cloning";
-  const bool scored = table ? config.data.test_fraction > 0
-                            : (cloning || !config.learns_from_data()) && config.trainer.test_episodes >= 1 &&
-                                  !config.env.id.empty();
+  // Clusters are scored against labels they never saw: a generated classification table's, or a
+  // CSV's data.target column.
+  const bool clusters = config.algo == "unsupervised" && config.supervised.task != "autoencoder" &&
+                        (config.data.generate == "classification" || !config.data.target.empty());
+  const bool scored = table || clusters ? config.data.test_fraction > 0
+                                        : (cloning || !config.learns_from_data()) && config.trainer.test_episodes >= 1 &&
+                                              !config.env.id.empty();
   if (!scored) {
     throw ConfigError(args.config + ": --seeds reports each seed's held-out test score: it needs an RL or behaviour "
                       "cloning config with env.id and trainer.test_episodes >= 1, or a supervised classification or "
-                      "regression config with data.test_fraction > 0");
+                      "regression config with data.test_fraction > 0, or an unsupervised kmeans or gaussian_mixture config whose table "
+                      "has labels to score its clusters against (data.generate: classification, or data.target)");
   }
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
   const int64_t threads = static_cast<int64_t>(args.jobs) * std::max(config.trainer.torch_threads, config.env.threads);

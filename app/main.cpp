@@ -13,6 +13,7 @@
 #include "render_commands.h"
 #if RLFORGE_WITH_TORCH
 #include "config_commands.h"
+#include "dataset_cluster_command.h"
 #include "report_commands.h"
 #include "train_commands.h"
 #include "explain_commands.h"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
 #if RLFORGE_WITH_TORCH
   rlforge::cli::add_render_commands(app, exit_code, rlforge::cli::trained_policy_loader());
   rlforge::cli::add_dataset_commands(app, exit_code, rlforge::cli::trained_policy_loader());
+  rlforge::cli::add_dataset_cluster_command(app, exit_code);
 #else
   rlforge::cli::add_render_commands(app, exit_code, nullptr);
   rlforge::cli::add_dataset_commands(app, exit_code, nullptr);

@@ -338,7 +338,7 @@ class Report {
       PlotSpec curve{(tables ? "Learning curve on " : "Sample efficiency on ") + env_id + " (IQM over runs, 95% CI)",
                      tables ? "epoch" : "env steps",
                      !tables ? "evaluation return (validation seeds)"
-                     : env_id.substr(env_id.rfind(':') + 1) == "classification" ? "validation accuracy" : "validation R^2",
+                     : curve_label(env_id.substr(env_id.rfind(':') + 1)),
                      {}};
       for (std::size_t g = 0; g < groups_.size(); ++g) {
         const auto it = groups_[g].by_env.find(env_id);
@@ -360,6 +360,14 @@ class Report {
       files.push_back(name);
     }
     return files;
+  }
+
+  // The validation figure a table run's curve shows, by its task (run_results.cpp).
+  static std::string curve_label(const std::string& task) {
+    if (task == "classification") return "validation accuracy";
+    if (task == "kmeans") return "validation silhouette";
+    if (task == "gaussian_mixture") return "validation negative log-likelihood per row";
+    return "validation R^2";
   }
 
   // Supervised runs on tables (run_results.cpp names them "TABLE:TASK").
@@ -386,7 +394,7 @@ class Report {
         text += score_ == "best" ? "held-out test return of each run's best.pt (summary.yaml: test.best.mean_return)"
                                  : "held-out test return of each run's final model (summary.yaml: test.final.mean_return)";
       } else {
-        text += name + " of each run's best checkpoint (summary.yaml: test.accuracy or test.r2)";
+        text += name + " of each run's best checkpoint (summary.yaml: test.accuracy, test.r2 or test.adjusted_rand_index)";
       }
     }
     return text;

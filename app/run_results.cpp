@@ -84,6 +84,35 @@ RunResult read_table_run_result(const fs::path& dir, const YAML::Node& config, c
   return run;
 }
 
+// An unsupervised run's clusters against the labels it never saw: the test split's adjusted Rand
+// index, with the validation silhouette (k-means) or negative log-likelihood (mixture) as its curve.
+RunResult read_cluster_run_result(const fs::path& dir, const YAML::Node& config, const YAML::Node& summary) {
+  const YAML::Node task = child(child(config, "agent"), "task");
+  const YAML::Node seed = child(child(config, "run"), "seed");
+  const YAML::Node score = child(child(summary, "test"), "adjusted_rand_index");
+  if (!scalar(score) || !scalar(seed) || !scalar(task)) {
+    throw std::runtime_error((dir / "summary.yaml").string() +
+                             ": no test.adjusted_rand_index (clusters are scored against a table's labels: "
+                             "data.generate: classification or data.target, and a test split) or no run.seed");
+  }
+  const YAML::Node csv = child(child(config, "data"), "csv");
+  RunResult run;
+  run.run_dir = dir.string();
+  run.algo = "unsupervised";
+  run.env_id = (scalar(csv) && !csv.Scalar().empty() ? fs::path(csv.Scalar()).filename().string() : std::string("table")) +
+               ":" + task.Scalar();
+  run.score_name = "test-split adjusted Rand index";
+  try {
+    run.seed = seed.as<int64_t>();
+    run.score = run.best_score = score.as<double>();
+  } catch (const YAML::Exception&) {
+    throw std::runtime_error(dir.string() + ": run.seed or test.adjusted_rand_index is not a number");
+  }
+  read_csv_columns((dir / "eval.csv").string(), "epoch", task.Scalar() == "kmeans" ? "silhouette" : "nll", run.eval_steps,
+                   run.eval_returns);
+  return run;
+}
+
 }  // namespace
 
 bool is_finished_run(const fs::path& dir) { return fs::exists(dir / "summary.yaml") && fs::exists(dir / "config.yaml"); }
@@ -97,6 +126,7 @@ RunResult read_run_result(const fs::path& dir) {
   if (scalar(algo) && (algo.Scalar() == "supervised" || algo.Scalar() == "semi_supervised")) {
     return read_table_run_result(dir, config, summary);
   }
+  if (scalar(algo) && algo.Scalar() == "unsupervised") return read_cluster_run_result(dir, config, summary);
   const YAML::Node score = child(child(child(summary, "test"), "final"), "mean_return");
   const YAML::Node best = child(child(child(summary, "test"), "best"), "mean_return");
   if (!scalar(env_id) || !scalar(seed) || !scalar(algo)) {

@@ -432,6 +432,10 @@ std::vector<KeyBinding> declare() {
   add(int_list("agent.clusters_sweep", kUnsupervised, AT(unsupervised.clusters_sweep),
                "fit each k and keep the best: kmeans by validation silhouette, gaussian_mixture by training BIC (empty: agent.clusters)")
           .when("agent.task", kClusteringTasks));
+  add(integer("agent.n_init", kUnsupervised, AT(unsupervised.n_init),
+              "fits of each k from their own k-means++ seeding; the best is kept (k-means: inertia, mixture: likelihood)")
+          .min(1)
+          .when("agent.task", kClusteringTasks));
   add(choice("agent.covariance", kUnsupervised, AT(unsupervised.covariance), {"full", "diagonal"}, "each component's covariance")
           .when("agent.task", {"gaussian_mixture"}));
   add(number("agent.covariance_reg", kUnsupervised, AT(unsupervised.covariance_reg),

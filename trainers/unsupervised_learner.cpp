@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "rlforge/agents/unsupervised.h"
@@ -28,10 +29,10 @@ using namespace clustering;
 // The inputs are held as float64; more than this is refused with a line saying so.
 constexpr double kMaxInputBytes = 4.0 * (1ULL << 30);
 
-// A generator for the fit of k clusters: a sweep's fit of k and the run's fit of the chosen k
-// start alike, so the run reproduces the fit that won the sweep.
-torch::Generator generator_for(uint64_t seed, int64_t k) {
-  return at::detail::createCPUGenerator(seed * 1'000'003ULL + static_cast<uint64_t>(k));
+// A generator for restart `restart` of the fit of k clusters: a sweep's fit of k and the run's fit
+// of the chosen k start alike, so the run reproduces the fit that won the sweep.
+torch::Generator generator_for(uint64_t seed, int64_t k, int64_t restart) {
+  return at::detail::createCPUGenerator(seed * 1'000'003ULL + static_cast<uint64_t>(k) + 7'919ULL * static_cast<uint64_t>(restart));
 }
 
 // Up to `count` of `rows` rows, drawn once without replacement (int64 indices, sorted).
@@ -315,13 +316,12 @@ class UnsupervisedLearner : public Learner {
     const torch::Tensor sample = x_validation_.index_select(0, silhouette_rows_);
     for (const int64_t k : u_.clusters_sweep) {
       if (k > x_train_.size(0)) break;
-      torch::Generator g = generator_for(config_.run.seed, k);
-      const KMeansFit fit = kmeans(x_train_, k, g);
+      const Start& s = best_start(k);
       SweepPoint p{k, NAN};
       if (kind_ == "kmeans") {
-        p.score = silhouette_or_nan(sample, nearest_centres(sample, fit.centres).labels);
+        p.score = silhouette_or_nan(sample, nearest_centres(sample, s.fit.centres).labels);
       } else {
-        p.score = bic(x_train_, fit_mixture(mixture_from_clusters(x_train_, fit.labels, k, diagonal(), u_.covariance_reg)));
+        p.score = bic(x_train_, s.mixture);
       }
       sweep_.push_back(p);
     }
@@ -352,16 +352,47 @@ class UnsupervisedLearner : public Learner {
     return g;
   }
 
-  // The run's starting point for k clusters: k-means++ centres (k-means); the clusters of a
-  // k-means fit from them as responsibilities (the mixture, as scikit-learn starts it).
+  // The best of agent.n_init fits of k clusters, each from its own k-means++ seeding: the lowest
+  // inertia (k-means) or the highest log-likelihood after EM from the k-means clusters (mixture).
+  struct Start {
+    int64_t restart = 0;
+    KMeansFit fit;
+    GaussianMixtureParams mixture;  // fitted to convergence (mixture only)
+    double objective = INFINITY;    // lower is better
+  };
+  const Start& best_start(int64_t k) {
+    if (const auto found = starts_.find(k); found != starts_.end()) return found->second;
+    Start best;
+    for (int64_t r = 0; r < u_.n_init; ++r) {
+      torch::Generator g = generator_for(config_.run.seed, k, r);
+      Start s;
+      s.restart = r;
+      s.fit = kmeans(x_train_, k, g);
+      s.objective = s.fit.inertia;
+      if (kind_ == "gaussian_mixture") {
+        s.mixture = fit_mixture(mixture_from_clusters(x_train_, s.fit.labels, k, diagonal(), u_.covariance_reg));
+        s.objective = -mixture_log_density(x_train_, s.mixture).mean().item<double>();
+      }
+      if (s.objective < best.objective || r == 0) best = s;
+    }
+    return starts_[k] = best;
+  }
+
+  // The run's starting point for k clusters, from the best restart: its k-means++ centres
+  // (k-means, whose epochs then replay that fit), or its k-means clusters as responsibilities
+  // (the mixture, as scikit-learn starts EM).
   void start(int64_t k) {
-    torch::Generator g = generator_for(config_.run.seed, k);
+    // One seeding and no sweep: nothing to compare, so no fit to run first.
+    const bool only = u_.n_init == 1 && starts_.find(k) == starts_.end();
     if (kind_ == "kmeans") {
+      torch::Generator g = generator_for(config_.run.seed, k, only ? 0 : best_start(k).restart);
       module_->set_centres(kmeans_plus_plus(x_train_, k, g));
     } else {
-      const KMeansFit fit = kmeans(x_train_, k, g);
-      module_->set_mixture(mixture_from_clusters(x_train_, fit.labels, k, diagonal(), u_.covariance_reg));
+      torch::Generator g = generator_for(config_.run.seed, k, 0);
+      const torch::Tensor labels = only ? kmeans(x_train_, k, g).labels : best_start(k).fit.labels;
+      module_->set_mixture(mixture_from_clusters(x_train_, labels, k, diagonal(), u_.covariance_reg));
     }
+    starts_.clear();
   }
 
   void train_autoencoder_epoch() {
@@ -448,6 +479,7 @@ class UnsupervisedLearner : public Learner {
   torch::Tensor x_train_, x_validation_, x_test_;  // standardised float64 rows
   torch::Tensor silhouette_rows_;                  // validation rows the silhouette uses
   std::vector<SweepPoint> sweep_;
+  std::map<int64_t, Start> starts_;  // by k, while the run chooses its start
   int64_t chosen_ = 0;
   int64_t epoch_ = 0;
   double train_score_ = NAN, centre_shift_ = NAN, gain_ = NAN;

@@ -86,4 +86,25 @@ for d in sys.argv[1:]:
     assert "test-split accuracy" in r["score"], r["score"]
 PY
 
+# Unsupervised clusters: seeds scored by the adjusted Rand index against the labels they never saw;
+# the autoencoder, which clusters nothing, is refused.
+refuse train "$configs/unsupervised_tabular.yaml" --seeds 1-2 --set "agent={algo: unsupervised, task: autoencoder}" \
+  --out "$work/bad" "unsupervised kmeans or gaussian_mixture"
+"$rlforge" train "$configs/unsupervised_tabular.yaml" --seeds 1-3 --jobs 2 --out "$work/clusters" >"$work/out" 2>"$work/err" ||
+  fail "the clustering experiment exited $?: $(cat "$work/err")"
+clusters=$(ls -d "$work"/clusters/unsupervised_tabular-seeds-*)
+/usr/bin/python3 - "$clusters" <<'PY' || fail "clustering experiments score each seed's adjusted Rand index: $(cat "$clusters/report.yaml")"
+import sys, yaml
+d = sys.argv[1]
+r = yaml.safe_load(open(d + "/report.yaml"))
+(group,) = r["groups"].values()
+runs = group["envs"]["table:kmeans"]["runs"]
+for run in runs:
+    s = yaml.safe_load(open(d + "/seed-%d/summary.yaml" % run["seed"]))
+    assert abs(run["score"] - s["test"]["adjusted_rand_index"]) < 1e-9, (run, s["test"])
+    assert s["unsupervised"]["sweep_chosen"] == 4, s["unsupervised"]
+assert len(runs) == 3 and min(run["score"] for run in runs) > 0.95, runs
+assert "adjusted Rand index" in r["score"], r["score"]
+PY
+
 finish

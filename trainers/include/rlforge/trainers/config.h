@@ -164,6 +164,9 @@ struct UnsupervisedConfig {
   // Non-empty: fit every k listed and keep the best, before training: k-means by the silhouette
   // of validation rows, the mixture by BIC on the training rows.
   std::vector<int64_t> clusters_sweep;
+  // Fits of each k from as many k-means++ seedings; the best (lowest inertia; for the mixture the
+  // highest log-likelihood after EM) is kept. Local optima are common in more dimensions.
+  int64_t n_init = 1;
   std::string covariance = "full";  // gaussian_mixture: full | diagonal
   double covariance_reg = 1e-6;     // added to every covariance's diagonal (standardised units)
   // gaussian_mixture: converged when an EM step raises the mean log-likelihood by less.
