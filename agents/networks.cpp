@@ -102,6 +102,24 @@ torch::Tensor to_channels_first(const torch::Tensor& observations, const ImageLa
   return observations.contiguous();
 }
 
+torch::Tensor from_channels_first(const torch::Tensor& images, const ImageLayout& layout,
+                                  c10::IntArrayRef observation_shape) {
+  const int64_t batch = images.size(0);
+  switch (layout.order) {
+    case ImageLayout::Order::single:
+      return images.squeeze(1).contiguous();
+    case ImageLayout::Order::channels_last:
+      return images.permute({0, 2, 3, 1}).contiguous();
+    case ImageLayout::Order::stacked_channels_last:
+      return images.reshape({batch, observation_shape[0], observation_shape[3], layout.height, layout.width})
+          .permute({0, 1, 3, 4, 2})
+          .contiguous();
+    case ImageLayout::Order::channels_first:
+      break;
+  }
+  return images.contiguous();
+}
+
 torch::Tensor cnn_input(const torch::Tensor& images) {
   return images.to(torch::kFloat32).mul(1.0 / 255.0).contiguous(torch::MemoryFormat::ChannelsLast);
 }

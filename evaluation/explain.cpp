@@ -95,6 +95,8 @@ std::vector<double> ranks(const std::vector<double>& v) {
   return r;
 }
 
+}  // namespace
+
 double spearman(const std::vector<double>& a, const std::vector<double>& b) {
   const std::vector<double> ra = ranks(a), rb = ranks(b);
   const double n = static_cast<double>(a.size());
@@ -107,6 +109,8 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
   }
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
 }
+
+namespace {
 
 // Mean over states (and action elements) of the Spearman correlation of two attribution maps.
 double mean_rank_correlation(const torch::Tensor& a, const torch::Tensor& b) {

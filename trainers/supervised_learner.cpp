@@ -71,19 +71,8 @@ torch::Tensor random_shift(const torch::Tensor& frames, const ImageLayout& layou
   std::vector<torch::Tensor> crops;
   crops.reserve(static_cast<std::size_t>(batch));
   for (int64_t b = 0; b < batch; ++b) crops.push_back(padded[b].narrow(1, o[b][0], height).narrow(2, o[b][1], width));
-  torch::Tensor shifted = torch::stack(crops).to(frames.scalar_type());  // [B, C, H, W]
-  // Back to the env's layout.
-  switch (layout.order) {
-    case ImageLayout::Order::single:
-      return shifted.squeeze(1).contiguous();
-    case ImageLayout::Order::channels_last:
-      return shifted.permute({0, 2, 3, 1}).contiguous();
-    case ImageLayout::Order::stacked_channels_last:
-      return shifted.reshape({batch, frames.size(1), frames.size(4), height, width}).permute({0, 1, 3, 4, 2}).contiguous();
-    case ImageLayout::Order::channels_first:
-      break;
-  }
-  return shifted.contiguous();
+  const torch::Tensor shifted = torch::stack(crops).to(frames.scalar_type());  // [B, C, H, W]
+  return from_channels_first(shifted, layout, frames.sizes().slice(1));
 }
 
 class SupervisedLearner : public Learner {

@@ -52,6 +52,10 @@ struct ImageLayout {
 std::optional<ImageLayout> image_layout(const Space& space);
 // Observations [B, ...] in `layout` -> [B, C, H, W], same dtype, contiguous.
 torch::Tensor to_channels_first(const torch::Tensor& observations, const ImageLayout& layout);
+// The inverse: [B, C, H, W] back to `layout`, where `observation_shape` is one observation's
+// shape (it tells a stack's frames from their channels).
+torch::Tensor from_channels_first(const torch::Tensor& images, const ImageLayout& layout,
+                                  c10::IntArrayRef observation_shape);
 // Image bytes [B, C, H, W] -> the float input of a CNN: scaled by 1/255, in channels-last memory
 // order (same shape), where LibTorch's CPU convolutions take oneDNN's path: the Nature CNN's
 // forward and backward on 128 frames of 2x64x64 take 33 ms instead of 81 ms on one core here.

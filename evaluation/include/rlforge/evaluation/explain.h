@@ -69,6 +69,10 @@ struct ExplainReport {
 torch::Tensor attribute_states(Agent& agent, const std::string& method, const std::string& target, bool discrete_actions,
                                const torch::Tensor& states, const torch::Tensor& baseline, int ig_steps = 32);
 
+// The Spearman rank correlation of two equally long vectors (ties take their mean rank); 0 when
+// either is constant.
+double spearman(const std::vector<double>& a, const std::vector<double>& b);
+
 // Names for the observation elements: the env's own, else "obs[i]".
 std::vector<std::string> observation_element_names(const EnvSpec& spec);
 
