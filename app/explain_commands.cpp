@@ -88,41 +88,22 @@ int explain(const ExplainArgs& args) {
 
 struct MonitorArgs {
   std::string target;
-  int64_t fit_episodes = 50, episodes = 100;
+  int64_t fit_episodes = kMonitorFitEpisodes, episodes = 100;
   std::vector<std::string> env_options;  // the shift to check, KEY=VALUE
   double noise = 0;                      // observation noise to check, in the monitor's stds
   bool refit = false;
 };
 
-// Fits RUN/monitor.yaml (training seeds to fit, validation seeds to set the alarm), then scores
-// held-out episodes as they are and under the given shift.
+// Scores held-out episodes as they are and under the given shift against RUN/monitor.yaml.
 int monitor(const MonitorArgs& args) {
   LoadedAgent loaded = load_agent(args.target, std::nullopt);
-  if (loaded.config.env.id.empty()) throw std::runtime_error(args.target + ": the run learned from a table; no env to watch");
-  const fs::path run_dir = fs::is_directory(args.target) ? fs::path(args.target) : fs::path(args.target).parent_path().parent_path();
-  const fs::path file = run_dir / "monitor.yaml";
+  const DriftMonitor m = run_drift_monitor(args.target, loaded, args.refit, args.fit_episodes, std::cout);
   const uint64_t run_seed = loaded.config.run.seed;
-  DriftMonitor m;
-  if (fs::exists(file) && !args.refit) {
-    m = DriftMonitor::load(file.string());
-    std::cout << "monitor: " << file.string() << " (fitted on " << m.fit_episodes << " episodes)" << std::endl;
-  } else {
-    m = fit_drift_monitor(*loaded.agent, loaded.config.env, args.fit_episodes, seeds::training(run_seed),
-                          args.fit_episodes, seeds::validation(run_seed));
-    write_data_file_atomically(file.string(), m.yaml());
-    std::cout << "monitor: fitted on " << m.fit_episodes << " episodes (training seeds), alarm threshold "
-              << m.threshold << " (95th percentile of " << m.calibration_episodes << " validation episodes), "
-              << file.string() << std::endl;
-  }
-  auto alarms = [&](const std::vector<double>& scores) {
-    return static_cast<double>(std::count_if(scores.begin(), scores.end(), [&](double s) { return s > m.threshold; })) /
-           static_cast<double>(scores.size());
-  };
   std::vector<double> clean;
   for (const auto& e : monitored_episodes(*loaded.agent, loaded.config.env, args.episodes, seeds::test(run_seed))) {
     clean.push_back(m.novelty(e));
   }
-  std::cout << "held-out episodes: " << clean.size() << ", alarms " << 100 * alarms(clean) << "%" << std::endl;
+  std::cout << "held-out episodes: " << clean.size() << ", alarms " << 100 * alarm_rate(m, clean) << "%" << std::endl;
   if (args.env_options.empty() && args.noise <= 0) return 0;
   VectorEnvConfig shifted = loaded.config.env;
   std::string what;
@@ -141,12 +122,46 @@ int monitor(const MonitorArgs& args) {
   for (const auto& e : monitored_episodes(*loaded.agent, shifted, args.episodes, seeds::stress(run_seed))) {
     drifted.push_back(m.novelty(e));
   }
-  std::cout << "shifted episodes (" << what << "): " << drifted.size() << ", alarms " << 100 * alarms(drifted) << "%\n"
+  std::cout << "shifted episodes (" << what << "): " << drifted.size() << ", alarms " << 100 * alarm_rate(m, drifted)
+            << "%\n"
             << "AUROC (shifted against held-out): " << auroc(clean, drifted) << std::endl;
   return 0;
 }
 
 }  // namespace
+
+fs::path run_monitor_file(const std::string& target) {
+  const fs::path run_dir =
+      fs::is_directory(target) ? fs::path(target) : fs::path(target).parent_path().parent_path();  // RUN/checkpoints/X.pt
+  return run_dir / "monitor.yaml";
+}
+
+DriftMonitor run_drift_monitor(const std::string& target, LoadedAgent& loaded, bool refit, int64_t fit_episodes,
+                               std::ostream& log) {
+  if (loaded.config.env.id.empty()) throw std::runtime_error(target + ": the run learned from a table; no env to watch");
+  const EnvSpec spec = make_configured_env(loaded.config.env)->spec();
+  std::string why;
+  if (!drift_monitor_applies(spec, &why)) throw std::runtime_error(why);
+  const fs::path file = run_monitor_file(target);
+  const uint64_t run_seed = loaded.config.run.seed;
+  if (fs::exists(file) && !refit) {
+    DriftMonitor m = DriftMonitor::load(file.string());
+    if (m.env_id != spec.id || m.mean.size() != spec.observation_space.size()) {
+      throw std::runtime_error(file.string() + ": a monitor of " + m.env_id + ", but the run acts in " + spec.id +
+                               "; fit it again with rlforge monitor RUN --refit");
+    }
+    log << "monitor: " << file.string() << " (fitted on " << m.fit_episodes << " episodes, alarm above "
+        << m.threshold << ")" << std::endl;
+    return m;
+  }
+  const DriftMonitor m = fit_drift_monitor(*loaded.agent, loaded.config.env, fit_episodes, seeds::training(run_seed),
+                                           fit_episodes, seeds::validation(run_seed));
+  write_data_file_atomically(file.string(), m.yaml());
+  log << "monitor: fitted on " << m.fit_episodes << " episodes (training seeds; " << m.regimes.size()
+      << " transition models), alarm threshold " << m.threshold << " (95th percentile of " << m.calibration_episodes
+      << " validation episodes), " << file.string() << std::endl;
+  return m;
+}
 
 void add_explain_commands(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ExplainArgs>();
