@@ -9,6 +9,7 @@
 
 #include "cli_errors.h"
 #include "env_commands.h"
+#include "explain_commands.h"
 #include "loaded_agent.h"
 #include "rlforge/data/atomic_file.h"
 #include "rlforge/envs/seeds.h"
@@ -31,6 +32,7 @@ struct StressArgs {
   int threads = 1;
   bool stochastic = false;
   bool print_suite = false;
+  bool monitor = false;  // fit RUN/monitor.yaml when missing (an existing one is always used)
   std::vector<std::string> compare;  // LABEL=DIR[,DIR...]
   std::string unit_from;             // a stress.yaml whose observation stds are the unit
   std::vector<std::string> plugins;
@@ -101,6 +103,17 @@ int stress(const StressArgs& args) {
   settings.deterministic = !args.stochastic;
   if (!std::isnan(args.threshold)) settings.threshold = args.threshold;
   if (!args.unit_from.empty()) settings.observation_std = stress_observation_std(args.unit_from);
+  // The run's drift monitor scores every cell's episodes when it has one (or --monitor fits it).
+  std::optional<DriftMonitor> monitor;
+  std::string not_watched;
+  if (!drift_monitor_applies(spec, &not_watched)) {
+    if (args.monitor || fs::exists(run_monitor_file(args.target))) {
+      std::cout << "monitor: does not apply (" << not_watched << ")" << std::endl;
+    }
+  } else if (args.monitor || fs::exists(run_monitor_file(args.target))) {
+    monitor = run_drift_monitor(args.target, loaded, false, kMonitorFitEpisodes, std::cout);
+    settings.monitor = &*monitor;
+  }
   settings.progress = [](const std::string& line) { std::cout << line << std::endl; };
   std::cout << "stress: " << loaded.checkpoint << " (" << loaded.info.env_steps << " env steps) on " << spec.id << ", "
             << suite.source << ": " << suite.perturbations.size() << " perturbations, " << suite.episodes
@@ -142,6 +155,9 @@ void add_stress_commands(CLI::App& app, int& exit_code) {
                   "agents meet the same perturbations); default: this policy's own clean episodes")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--stochastic", args->stochastic, "Sample actions instead of taking the most likely");
+  cmd->add_flag("--monitor", args->monitor,
+                "Score every episode's novelty with the run's drift monitor, fitting RUN/monitor.yaml first if "
+                "missing (an existing RUN/monitor.yaml is always used): each cell's mean novelty and alarm rate");
   cmd->add_flag("--print-suite", args->print_suite, "Print the suite (the default one, or --suite's) as YAML and stop");
   add_plugin_option(*cmd, args->plugins);
   cmd->callback([&exit_code, args] { exit_code = run_reporting_errors([&] { return stress(*args); }); });

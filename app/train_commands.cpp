@@ -19,9 +19,11 @@
 #include "launch.h"
 #include "env_commands.h"
 #include "experiment.h"
+#include "explain_commands.h"
 #include "render_commands.h"
 #include "rlforge/envs/seeds.h"
 #include "rlforge/trainers/algorithm.h"
+#include "rlforge/evaluation/drift.h"
 #include "rlforge/evaluation/evaluation.h"
 #include "rlforge/trainers/compute_threads.h"
 #include "rlforge/trainers/distributed.h"
@@ -239,6 +241,7 @@ struct EvalArgs {
   bool stochastic = false;
   bool render = false;
   bool random = false;  // RUN is an env id: uniform random actions (the baseline normalised scores start from)
+  bool monitor = false;  // each episode's novelty under RUN/monitor.yaml (fitted first if missing)
   std::vector<std::string> plugins;
   std::vector<std::string> env_options;  // KEY=VALUE: the env as the agent meets it, changed
 };
@@ -287,8 +290,37 @@ int eval_random(const EvalArgs& args) {
   return 0;
 }
 
+// The episodes of evaluate_agent(), each also scored by the run's drift monitor (printed one a
+// line; their novelties go into `novelties`).
+EvaluationResult evaluate_monitored(Agent& agent, const DriftMonitor& monitor, const VectorEnvConfig& env,
+                                    int64_t episodes, uint64_t seed, bool deterministic,
+                                    std::vector<double>& novelties) {
+  torch::Generator& generator = agent.generator();
+  const ExplorationScope own_noise(agent, deterministic, std::min<int64_t>(episodes, env.num_envs), generator);
+  const MonitoredEpisodes run = run_monitored_episodes(
+      [&](const torch::Tensor& observations) { return agent.act(observations, deterministic, generator); }, env,
+      episodes, seed);
+  EvaluationResult r;
+  r.episodes = static_cast<int64_t>(run.outcomes.returns.size());
+  for (std::size_t i = 0; i < run.episodes.size(); ++i) {
+    const double novelty = monitor.novelty(run.episodes[i]);
+    novelties.push_back(novelty);
+    std::cout << "episode " << i + 1 << ": return " << run.outcomes.returns[i] << ", length "
+              << run.outcomes.lengths[i] << ", novelty " << novelty << (monitor.alarm(novelty) ? ", ALARM" : "")
+              << "\n";
+    r.mean_return += run.outcomes.returns[i];
+    r.mean_length += static_cast<double>(run.outcomes.lengths[i]);
+  }
+  r.mean_return /= static_cast<double>(r.episodes);
+  r.mean_length /= static_cast<double>(r.episodes);
+  for (const double v : run.outcomes.returns) r.std_return += (v - r.mean_return) * (v - r.mean_return);
+  r.std_return = std::sqrt(r.std_return / static_cast<double>(r.episodes));
+  return r;
+}
+
 int eval(const EvalArgs& args) {
   load_plugins(args.plugins);
+  if (args.monitor && (args.random || args.render)) throw ConfigError("--monitor: drop --random and --render");
   if (args.random) return eval_random(args);
   const bool held_out = args.seed < 0;
   const auto loaded = std::make_shared<LoadedAgent>(
@@ -301,6 +333,8 @@ int eval(const EvalArgs& args) {
     settings.episodes = args.episodes;
     return watch_episodes(source.env, source.choose, settings);
   }
+  std::optional<DriftMonitor> monitor;
+  if (args.monitor) monitor = run_drift_monitor(args.target, *loaded, false, kMonitorFitEpisodes, std::cout);
   const LoadedAgent& agent = *loaded;
   const std::string& checkpoint = agent.checkpoint;
   const Checkpoint& info = agent.info;
@@ -312,8 +346,10 @@ int eval(const EvalArgs& args) {
   }
   env.num_envs = static_cast<int>(std::min<int64_t>(args.episodes, 8));
   env.threads = 1;
-  const EvaluationResult r = evaluate_agent(trained, env, args.episodes, agent.seed,
-                                            !args.stochastic, trained.generator());
+  std::vector<double> novelties;
+  const EvaluationResult r =
+      monitor ? evaluate_monitored(trained, *monitor, env, args.episodes, agent.seed, !args.stochastic, novelties)
+              : evaluate_agent(trained, env, args.episodes, agent.seed, !args.stochastic, trained.generator());
   std::cout << "checkpoint: " << checkpoint << " (" << info.env_steps << " env steps)\n"
             << "episodes: " << r.episodes << "\n"
             << "seed: " << agent.seed
@@ -322,6 +358,13 @@ int eval(const EvalArgs& args) {
             << "mean_length: " << r.mean_length << "\n"
             << "mean_return: " << r.mean_return << "\n"
             << "std_return: " << r.std_return << std::endl;
+  if (monitor) {
+    double mean_novelty = 0;
+    for (const double n : novelties) mean_novelty += n;
+    std::cout << "mean_novelty: " << mean_novelty / static_cast<double>(novelties.size()) << "\n"
+              << "alarm_rate: " << alarm_rate(*monitor, novelties) << " (episodes with novelty above "
+              << monitor->threshold << "; about 0.05 where the env is as the monitor learned it)" << std::endl;
+  }
   return 0;
 }
 
@@ -372,6 +415,9 @@ void add_train_commands(CLI::App& app, int& exit_code) {
   eval_cmd->add_flag("--random", eargs->random,
                      "RUN is an env id: evaluate uniform random actions, episode i seeded --seed + i (the random "
                      "score of normalised reports)");
+  eval_cmd->add_flag("--monitor", eargs->monitor,
+                     "Score each episode's novelty with the run's drift monitor (RUN/monitor.yaml, fitted first if "
+                     "missing, as `rlforge monitor` does) and flag the episodes above its alarm threshold");
   add_plugin_option(*eval_cmd, eargs->plugins);
   eval_cmd->callback([&exit_code, eargs] { exit_code = run_reporting_errors([&] { return eval(*eargs); }); });
 }

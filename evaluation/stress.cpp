@@ -245,6 +245,28 @@ StressCell summarise(std::vector<std::pair<std::string, std::string>> setting, c
   return cell;
 }
 
+// A cell's episodes; with a monitor, also each one's novelty (in `cell`, after summarise()).
+EpisodeOutcomes run_cell(const BatchPolicy& policy, const VectorEnvConfig& config, const StressSettings& settings,
+                         std::vector<double>& novelties, const ObservationHook& hook = {}) {
+  if (settings.monitor == nullptr) return run_episodes(policy, config, settings.episodes, settings.seed, hook);
+  const BatchPolicy seen = [&](const torch::Tensor& observations) {
+    if (hook) hook(observations);
+    return policy(observations);
+  };
+  const MonitoredEpisodes run = run_monitored_episodes(seen, config, settings.episodes, settings.seed);
+  novelties.clear();
+  for (const DriftMonitor::Episode& e : run.episodes) novelties.push_back(settings.monitor->novelty(e));
+  return run.outcomes;
+}
+
+void add_novelty(StressCell& cell, std::vector<double> novelties, const DriftMonitor* monitor) {
+  if (monitor == nullptr || novelties.empty()) return;
+  for (const double n : novelties) cell.mean_novelty += n;
+  cell.mean_novelty /= static_cast<double>(novelties.size());
+  cell.alarm_rate = alarm_rate(*monitor, novelties);
+  cell.novelties = std::move(novelties);
+}
+
 // Running per-element mean and variance of float observations (Chan et al.'s parallel update).
 struct ObservationMoments {
   torch::Tensor mean, m2;
@@ -296,6 +318,13 @@ std::string summary_line(const StressPerturbationResult& r, const std::optional<
 std::string number_text(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string novelty_text(const StressCell& c, const StressReport& report) {
+  if (!report.monitor_threshold) return "";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, ", novelty %.4g, alarms %.0f%%", c.mean_novelty, 100.0 * c.alarm_rate);
   return buf;
 }
 
@@ -444,6 +473,8 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
   base.num_envs = settings.num_envs;
   base.threads = settings.threads;
   const EnvSpec spec = make_configured_env(base)->spec();
+  std::string not_watched;
+  if (settings.monitor && !drift_monitor_applies(spec, &not_watched)) throw std::invalid_argument(not_watched);
   StressReport report;
   report.env_id = base.id;
   report.suite_source = suite.source;
@@ -460,11 +491,13 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
   const Space& o = spec.observation_space;
   const bool float_vector = o.is_box() && o.dtype() == DType::Float32;
   ObservationMoments moments;
-  const EpisodeOutcomes clean = run_episodes(policy, base, settings.episodes, settings.seed,
-                                             [&](const torch::Tensor& obs) {
-                                               if (float_vector) moments.add(obs);
-                                             });
+  std::vector<double> novelties;
+  const EpisodeOutcomes clean = run_cell(policy, base, settings, novelties, [&](const torch::Tensor& obs) {
+    if (float_vector) moments.add(obs);
+  });
   report.clean = summarise({}, clean, settings.seed);
+  add_novelty(report.clean, novelties, settings.monitor);
+  if (settings.monitor) report.monitor_threshold = settings.monitor->threshold;
   if (float_vector) {
     report.observation_std = settings.observation_std.empty() ? moments.std() : settings.observation_std;
     if (report.observation_std.size() != o.size()) {
@@ -474,7 +507,8 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
   }
   if (settings.progress) {
     settings.progress("clean: IQM " + number_text(report.clean.iqm.point) + " [" + number_text(report.clean.iqm.lower) +
-                      ", " + number_text(report.clean.iqm.upper) + "], mean " + number_text(report.clean.mean_return));
+                      ", " + number_text(report.clean.iqm.upper) + "], mean " + number_text(report.clean.mean_return) +
+                      novelty_text(report.clean, report));
   }
   torch::Tensor scale;
   std::string scale_text;
@@ -519,15 +553,15 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
       try {
         if (p.attack) {
           const AttackBall ball = AttackBall::for_spec(spec, float_vector ? scale : torch::Tensor());
-          outcomes = run_episodes(attacked_policy(agent, policy, attack, ball, generator), cell, settings.episodes,
-                                  settings.seed);
+          outcomes = run_cell(attacked_policy(agent, policy, attack, ball, generator), cell, settings, novelties);
         } else {
-          outcomes = run_episodes(policy, cell, settings.episodes, settings.seed);
+          outcomes = run_cell(policy, cell, settings, novelties);
         }
       } catch (const EnvError& e) {
         throw std::runtime_error(suite.source + ": perturbation '" + p.name + "' at " + cell_text(setting) + ": " + e.what());
       }
       result.cells.push_back(summarise(setting, outcomes, settings.seed));
+      add_novelty(result.cells.back(), novelties, settings.monitor);
       if (report.threshold && result.cells.back().iqm.point < *report.threshold) ++result.cells_below;
       // The next combination; done after the last.
       std::size_t a = p.grid.size();
@@ -543,7 +577,13 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
       if (!more) break;
     }
     result.summary = summary_line(result, report.threshold);
-    if (settings.progress) settings.progress(p.name + ": " + result.summary);
+    if (settings.progress) {
+      settings.progress(p.name + ": " + result.summary);
+      // With a monitor, the table of cells: how visible each setting is to it.
+      for (const StressCell& c : settings.monitor ? result.cells : std::vector<StressCell>{}) {
+        settings.progress("  " + cell_text(c.setting) + ": IQM " + number_text(c.iqm.point) + novelty_text(c, report));
+      }
+    }
     report.perturbations.push_back(std::move(result));
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -552,7 +592,7 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
 
 std::vector<std::string> write_stress_report(const StressReport& report, const std::string& dir) {
   fs::create_directories(dir);
-  auto emit_cell = [](YAML::Emitter& out, const StressCell& c) {
+  auto emit_cell = [&report](YAML::Emitter& out, const StressCell& c) {
     out << YAML::BeginMap;
     if (!c.setting.empty()) {
       out << YAML::Key << "setting" << YAML::Value << YAML::Flow << YAML::BeginMap;
@@ -562,7 +602,12 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
     out << YAML::Key << "mean_return" << YAML::Value << c.mean_return << YAML::Key << "iqm" << YAML::Value
         << c.iqm.point << YAML::Key << "iqm_ci95" << YAML::Value << YAML::Flow << YAML::BeginSeq << c.iqm.lower
         << c.iqm.upper << YAML::EndSeq << YAML::Key << "mean_length" << YAML::Value << c.mean_length << YAML::Key
-        << "episodes" << YAML::Value << c.returns.size() << YAML::EndMap;
+        << "episodes" << YAML::Value << c.returns.size();
+    if (report.monitor_threshold) {
+      out << YAML::Key << "mean_novelty" << YAML::Value << c.mean_novelty << YAML::Key << "alarm_rate" << YAML::Value
+          << c.alarm_rate;
+    }
+    out << YAML::EndMap;
   };
   YAML::Emitter out;
   out << YAML::BeginMap << YAML::Key << "env" << YAML::Value << report.env_id << YAML::Key << "suite" << YAML::Value
@@ -576,6 +621,10 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
         << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const float s : report.observation_std) out << s;
     out << YAML::EndSeq;
+  }
+  if (report.monitor_threshold) {
+    out << YAML::Key << "monitor_threshold" << YAML::Comment("a drift monitor's alarm: novelty above it")
+        << YAML::Value << *report.monitor_threshold;
   }
   out << YAML::Key << "clean" << YAML::Value;
   emit_cell(out, report.clean);
@@ -595,7 +644,8 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
   write_data_file_atomically((fs::path(dir) / "stress.yaml").string(), std::string(out.c_str()) + "\n");
 
   std::ostringstream csv;
-  csv << "perturbation,setting,mean_return,iqm,iqm_lower,iqm_upper,mean_length,episodes\n";
+  csv << "perturbation,setting,mean_return,iqm,iqm_lower,iqm_upper,mean_length,episodes"
+      << (report.monitor_threshold ? ",mean_novelty,alarm_rate" : "") << "\n";
   auto csv_row = [&](const std::string& name, const StressCell& c) {
     std::string setting = cell_text(c.setting);
     for (char& ch : setting) {
@@ -603,7 +653,9 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
     }
     csv << '"' << name << "\"," << '"' << setting << "\"," << number_text(c.mean_return) << ',' << number_text(c.iqm.point)
         << ',' << number_text(c.iqm.lower) << ',' << number_text(c.iqm.upper) << ',' << number_text(c.mean_length)
-        << ',' << c.returns.size() << '\n';
+        << ',' << c.returns.size();
+    if (report.monitor_threshold) csv << ',' << number_text(c.mean_novelty) << ',' << number_text(c.alarm_rate);
+    csv << '\n';
   };
   csv_row("clean", report.clean);
   for (const StressPerturbationResult& r : report.perturbations) {

@@ -294,6 +294,15 @@ if [[ $section == train ]]; then
   check "a run's failed dataset leaves nothing" test ! -e "$runs/nope"
   check "the run has a model card with its held-out score" bash -c "grep -q '^held_out_mean_return: ' '$run_dir/MODEL_CARD.md' && grep -q '^## Robustness' '$run_dir/MODEL_CARD.md'"
   check "the dataset has a datasheet" bash -c "grep -q '^env_id: CartPole-v1' '$runs/dataset/DATASHEET.md'"
+  check "eval --monitor fits the run's drift monitor" run 0 eval "$run_dir" --episodes 3 --monitor
+  check "eval --monitor prints each episode's novelty and the alarm rate" bash -c "grep -q '^monitor: fitted on 50 episodes' '$out' && [[ \$(grep -Ec '^episode [1-3]: return .*, novelty [0-9]' '$out') -eq 3 ]] && grep -Eq '^alarm_rate: [0-9.]+ ' '$out' && test -s '$run_dir/monitor.yaml'"
+  check "eval --monitor reads the monitor it wrote" run 0 eval "$run_dir" --episodes 1 --monitor
+  check "the second eval --monitor did not fit again" grep -q "^monitor: $run_dir/monitor.yaml (fitted on 50 episodes" "$out"
+  cp "$run_dir/monitor.yaml" "$runs/monitor.yaml"
+  sed -i 's/^kind: .*/kind: gaussian states and linear transitions/' "$run_dir/monitor.yaml"
+  check "eval --monitor with a monitor of an older kind fails" run 1 eval "$run_dir" --episodes 1 --monitor
+  check "older monitor: one line naming the file" one_error_line "$run_dir/monitor.yaml: a drift monitor of an older kind"
+  cp "$runs/monitor.yaml" "$run_dir/monitor.yaml"
   printf 'perturbations:\n  - name: g\n    grid: {gravity: [1, 2]}\n' > "$runs/bad_suite.yaml"
   check "stress with a bad suite fails" run 1 stress "$run_dir" --suite "$runs/bad_suite.yaml"
   check "bad suite: one line with its file and line" one_error_line "bad_suite.yaml:3: perturbation 'g': unknown axis 'gravity'"
@@ -301,6 +310,7 @@ if [[ $section == train ]]; then
   check "stress runs a suite" run 0 stress "$run_dir" --suite "$runs/suite.yaml" --episodes 3
   check "stress writes its results into the run" bash -c "[[ -s '$run_dir/stress/stress.yaml' && -s '$run_dir/stress/stress.csv' && -s '$run_dir/stress/suite.yaml' ]] && ls '$run_dir'/stress/*.png >/dev/null"
   check "stress prints a summary per perturbation" bash -c "grep -q '^pole: ' '$out' && grep -q '^pgd: ' '$out'"
+  check "stress scores every cell with the run's monitor" bash -c "grep -Eq '^  env.length = 1: IQM .*, novelty [0-9.e+-]+, alarms [0-9]+%' '$out' && grep -q 'mean_novelty:' '$run_dir/stress/stress.yaml' && grep -q '^perturbation,.*,mean_novelty,alarm_rate$' '$run_dir/stress/stress.csv'"
   check "stress --print-suite prints the default suite" run 0 stress "$run_dir" --print-suite
   check "the default CartPole suite shifts gravity and attacks" bash -c "grep -q 'env.gravity' '$out' && grep -q 'attack.epsilon' '$out'"
   check "explain runs" run 0 explain "$run_dir" --episodes 2 --permutation-episodes 2 --ig-steps 4

@@ -4,6 +4,8 @@
 // file round-tripping and refusing damaged or older files.
 #include <catch2/catch.hpp>
 
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -11,6 +13,7 @@
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/evaluation/drift.h"
+#include "rlforge/evaluation/stress.h"
 
 using namespace rlforge;
 namespace fs = std::filesystem;
@@ -200,4 +203,53 @@ TEST_CASE("image observations are not watched", "[evaluation][drift]") {
   CHECK_FALSE(drift_monitor_applies(make_env("CarRacing-v3")->spec(), &why));
   CHECK_THAT(why, Catch::StartsWith("the drift monitor watches float vector observations; CarRacing-v3 has"));
   CHECK(drift_monitor_applies(make_env("CartPole-v1")->spec()));
+}
+
+TEST_CASE("stress cells report their episodes' novelty and alarm rate", "[evaluation][drift][stress]") {
+  VectorEnvConfig env;
+  env.id = "CartPole-v1";
+  Ppo agent(make_env(env.id)->spec(), PpoConfig{}, 3);
+  const DriftMonitor m = fit_drift_monitor(agent, env, 60, 0, 60, 1000);
+  StressSuite suite;
+  suite.source = "test";
+  StressPerturbation heavy;
+  heavy.name = "heavy";
+  heavy.grid = {{"env.gravity", {"9.8", "29.4"}}};
+  suite.perturbations = {heavy};
+  StressSettings settings;
+  settings.seed = 3000000;
+  settings.episodes = 20;
+  settings.num_envs = 4;
+  settings.monitor = &m;
+  const StressReport report = run_stress(agent, env, suite, settings);
+  REQUIRE(report.monitor_threshold);
+  CHECK(*report.monitor_threshold == m.threshold);
+  const StressCell& same = report.perturbations[0].cells[0];
+  const StressCell& shifted = report.perturbations[0].cells[1];
+  CHECK(same.novelties == report.clean.novelties);  // the same seeds and physics: the same episodes
+  CHECK(report.clean.novelties.size() == 20);
+  CHECK(report.clean.alarm_rate <= 0.25);
+  CHECK(shifted.mean_novelty > 2 * report.clean.mean_novelty);
+  CHECK(shifted.alarm_rate > report.clean.alarm_rate);
+  double mean = 0;
+  for (const double n : shifted.novelties) mean += n;
+  CHECK(shifted.mean_novelty == Approx(mean / 20));
+
+  const fs::path dir = testing::fresh_dir("stress-novelty");
+  write_stress_report(report, dir.string());
+  const YAML::Node yaml = YAML::LoadFile((dir / "stress.yaml").string());
+  CHECK(yaml["monitor_threshold"].as<double>() == Approx(m.threshold));
+  CHECK(yaml["perturbations"][0]["cells"][1]["alarm_rate"].as<double>() == Approx(shifted.alarm_rate));
+  CHECK(yaml["clean"]["mean_novelty"].as<double>() == Approx(report.clean.mean_novelty));
+  CHECK_THAT(testing::read_text(dir / "stress.csv"), Catch::StartsWith("perturbation,setting,mean_return,iqm,iqm_lower,"
+                                                                       "iqm_upper,mean_length,episodes,mean_novelty,"
+                                                                       "alarm_rate\n"));
+  // Image observations cannot be watched: run_stress says so before it plays anything (so the
+  // CartPole agent never acts on CarRacing).
+  VectorEnvConfig cars;
+  cars.id = "CarRacing-v3";
+  StressSuite none;
+  none.source = "test";
+  CHECK_THROWS_WITH(run_stress(agent, cars, none, settings), Catch::Contains("float vector observations"));
+  fs::remove_all(dir);
 }

@@ -11,6 +11,8 @@
 // in the perturbation), and reports the mean return and the IQM with a 95% bootstrap interval
 // over its episodes. Observation noise and attack radii on vector observations are in units of
 // the per-element standard deviation of the observations the policy saw on its clean episodes.
+// Given a drift monitor (drift.h), every cell also reports its episodes' mean novelty and the share
+// of them that raise the monitor's alarm: how visible each shift is to the monitor.
 //
 // Suite files (YAML):
 //   episodes: 20                   # per cell (optional; `rlforge stress --episodes` overrides)
@@ -35,6 +37,7 @@
 #include "rlforge/agents/agent.h"
 #include "rlforge/envs/vector_env.h"
 #include "rlforge/evaluation/attacks.h"
+#include "rlforge/evaluation/drift.h"
 #include "rlforge/stats/bootstrap.h"
 
 namespace rlforge {
@@ -73,6 +76,9 @@ struct StressCell {
   std::vector<double> returns;                               // one per episode, in seed order
   double mean_return = 0, mean_length = 0;
   stats::Interval iqm;  // point and 95% stratified-bootstrap interval over episodes
+  // With a monitor: each episode's novelty (seed order), their mean, the share above its threshold.
+  std::vector<double> novelties;
+  double mean_novelty = 0, alarm_rate = 0;
 };
 
 struct StressPerturbationResult {
@@ -89,6 +95,7 @@ struct StressReport {
   std::optional<double> threshold;  // the env's reward threshold, or --threshold
   StressCell clean;
   std::vector<float> observation_std;  // what noise and attack radii are measured in (vectors)
+  std::optional<double> monitor_threshold;  // set when a drift monitor scored the episodes
   std::vector<StressPerturbationResult> perturbations;
   double seconds = 0;
 };
@@ -103,7 +110,9 @@ struct StressSettings {
   // The unit of noise and radii on vector observations; empty: the stds of this policy's own clean
   // episodes. Comparing agents needs one unit for all of them (`rlforge stress --unit-from`).
   std::vector<float> observation_std;
-  std::function<void(const std::string&)> progress;  // one line per perturbation
+  std::function<void(const std::string&)> progress;  // one line per perturbation (and per cell with a monitor)
+  // Scores every episode's novelty when set (float vector observations only); must outlive the run.
+  const DriftMonitor* monitor = nullptr;
 };
 
 // The observation stds a stress.yaml was measured in (its `observation_std`).
@@ -114,7 +123,8 @@ std::vector<float> stress_observation_std(const std::string& stress_yaml);
 StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSuite& suite,
                         const StressSettings& settings);
 
-// stress.yaml (every cell: setting, mean, IQM and its interval, episodes; the summaries), stress.csv
+// stress.yaml (every cell: setting, mean, IQM and its interval, episodes, and with a monitor the mean
+// novelty and alarm rate; the summaries), stress.csv
 // (one row per cell) and one PNG per perturbation (IQM against the grid, with interval bands and
 // the threshold), all written atomically into `dir`. Returns the PNG paths.
 std::vector<std::string> write_stress_report(const StressReport& report, const std::string& dir);
