@@ -13,6 +13,8 @@
 #include "rlforge/envs/seeds.h"
 #include "rlforge/evaluation/drift.h"
 #include "rlforge/evaluation/explain.h"
+#include "rlforge/evaluation/frame_saliency.h"
+#include "rlforge/agents/networks.h"
 #include "rlforge/evaluation/model_card.h"
 #include "rlforge/trainers/algorithm.h"
 
@@ -28,12 +30,42 @@ struct ExplainArgs {
   std::vector<std::string> methods;
   std::string baseline = "mean";
   int ig_steps = 32;
-  int64_t episodes = 10;
+  int64_t episodes = 0;  // 0: 10 for vector observations, 1 for images
   int64_t permutation_episodes = 20;
+  int64_t frames = 500;  // images: frames explained per episode
+  int64_t grid = 16;     // images: grid points per side
   int64_t seed = -1;
   bool stochastic = false;
   std::vector<std::string> plugins;
 };
+
+// Image observations: perturbation saliency over a grid, and the first episode as a GIF.
+int explain_frames_of(const ExplainArgs& args, LoadedAgent& loaded, Agent& randomized, const EnvSpec& spec) {
+  FrameSaliencySettings settings;
+  settings.episodes = args.episodes > 0 ? args.episodes : 1;
+  settings.max_frames = args.frames;
+  settings.grid = args.grid;
+  settings.seed = args.seed >= 0 ? static_cast<uint64_t>(args.seed) : seeds::test(loaded.config.run.seed);
+  settings.deterministic = !args.stochastic;
+  const fs::path out = !args.out.empty()                 ? fs::path(args.out)
+                       : fs::is_directory(args.target)  ? fs::path(args.target) / "explain"
+                                                        : fs::path("explain");
+  fs::create_directories(out);
+  std::cout << "explain: " << loaded.checkpoint << " (" << loaded.info.env_steps << " env steps) on " << spec.id
+            << ", frames " << spec.observation_space.describe() << ", " << settings.episodes << " episode(s) from seed "
+            << settings.seed << "; perturbation saliency on a " << settings.grid << "x" << settings.grid << " grid"
+            << std::endl;
+  const std::string gif = (out / "saliency.gif").string();
+  const FrameSaliencyReport r = explain_frames(*loaded.agent, randomized, loaded.config.env, settings, gif);
+  const std::vector<std::string> files = write_frame_saliency_report(r, out.string());
+  std::cout << r.frames << " frames (mean return " << r.mean_return << "); the most salient quarter of the grid holds "
+            << std::setprecision(3) << 100 * r.action_top_quarter_share
+            << "% of the action saliency (random weights: " << 100 * r.random_action_top_quarter_share
+            << "%); rank correlation with random weights: action "
+            << r.action_randomization_correlation << ", value " << r.value_randomization_correlation << "\n";
+  std::cout << "results: " << files.front() << ", " << files.back() << ", " << gif << std::endl;
+  return 0;
+}
 
 int explain(const ExplainArgs& args) {
   load_plugins(args.plugins);
@@ -45,12 +77,13 @@ int explain(const ExplainArgs& args) {
   // The sanity check's network: the same architecture, freshly initialised from another seed.
   const std::unique_ptr<Agent> randomized =
       make_agent(loaded.config, spec, loaded.config.run.seed + 7919, loaded.agent->device());
+  if (image_layout(spec.observation_space)) return explain_frames_of(args, loaded, *randomized, spec);
 
   ExplainSettings settings;
   if (!args.methods.empty()) settings.methods = args.methods;
   settings.baseline = args.baseline;
   settings.ig_steps = args.ig_steps;
-  settings.episodes = args.episodes;
+  settings.episodes = args.episodes > 0 ? args.episodes : 10;
   settings.permutation_episodes = args.permutation_episodes;
   // Held-out seeds: the run's test range unless --seed.
   settings.seed = args.seed >= 0 ? static_cast<uint64_t>(args.seed) : seeds::test(loaded.config.run.seed);
@@ -167,7 +200,8 @@ void add_explain_commands(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ExplainArgs>();
   auto* cmd = app.add_subcommand(
       "explain", "Attribute a trained policy's decisions to its observation elements: saliency, gradient x input, "
-                 "integrated gradients, occlusion, permutation importance, with sanity checks");
+                 "integrated gradients, occlusion, permutation importance, with sanity checks; for image observations, "
+                 "perturbation saliency over the picture and a GIF of an episode");
   cmd->add_option("RUN", args->target, "Run directory (its best checkpoint) or checkpoint file")->required();
   cmd->add_option("--method", args->methods,
                   "saliency, gradient_x_input, integrated_gradients or occlusion (repeatable; default: all four)")
@@ -177,8 +211,12 @@ void add_explain_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"mean", "zeros"}));
   cmd->add_option("--ig-steps", args->ig_steps, "Integrated gradients' steps")->capture_default_str()->check(CLI::Range(1, 10000));
-  cmd->add_option("--episodes", args->episodes, "Episodes whose states are explained")
+  cmd->add_option("--episodes", args->episodes, "Episodes whose states are explained (default: 10; images: 1)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd->add_option("--frames", args->frames, "Images: frames explained per episode (from its start)")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd->add_option("--grid", args->grid, "Images: grid points per side where the picture is blurred")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{256}));
   cmd->add_option("--permutation-episodes", args->permutation_episodes,
                   "Episodes per element for permutation importance (0: skip it)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{100000}));

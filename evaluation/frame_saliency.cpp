@@ -74,6 +74,14 @@ FrameMaps saliency(Agent& agent, const torch::Tensor& observation, const ImageLa
   return {0.5 * (a.narrow(0, 1, a.size(0) - 1) - a[0]).pow(2).sum(1), 0.5 * (v.narrow(0, 1, v.size(0) - 1) - v[0]).pow(2)};
 }
 
+// The share of a map's total in its largest quarter of points (0.25 when it is flat).
+double top_quarter_share(const torch::Tensor& map) {
+  const double total = map.sum().item<double>();
+  if (!(total > 0)) return 0.25;
+  const torch::Tensor sorted = std::get<0>(map.sort(0, /*descending=*/true));
+  return sorted.narrow(0, 0, std::max<int64_t>(1, sorted.numel() / 4)).sum().item<double>() / total;
+}
+
 std::vector<double> values_of(const torch::Tensor& t) {
   const torch::Tensor c = t.to(torch::kFloat64).contiguous();
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
@@ -151,7 +159,7 @@ FrameSaliencyReport explain_frames(Agent& agent, Agent& randomized, const Vector
   }
   std::vector<torch::Tensor> action_maps, value_maps;
   std::vector<torch::Tensor> gif_frames;
-  double action_correlation = 0, value_correlation = 0, top_quarter = 0;
+  double action_correlation = 0, value_correlation = 0, top_quarter = 0, random_top_quarter = 0;
   std::size_t next = 0;
   for (int64_t e = 0; e < r.episodes; ++e) {
     const auto length = static_cast<std::size_t>(outcomes.lengths[static_cast<std::size_t>(e)]);
@@ -162,9 +170,8 @@ FrameSaliencyReport explain_frames(Agent& agent, Agent& randomized, const Vector
       const FrameMaps random = saliency(randomized, observations[t], *layout, grid, settings.blur_sigma);
       action_correlation += spearman(values_of(trained.action), values_of(random.action));
       value_correlation += spearman(values_of(trained.value), values_of(random.value));
-      const torch::Tensor sorted = std::get<0>(trained.action.sort(0, /*descending=*/true));
-      const double total = trained.action.sum().item<double>();
-      top_quarter += total > 0 ? sorted.narrow(0, 0, std::max<int64_t>(1, sorted.numel() / 4)).sum().item<double>() / total : 0.25;
+      top_quarter += top_quarter_share(trained.action);
+      random_top_quarter += top_quarter_share(random.action);
       action_maps.push_back(trained.action);
       value_maps.push_back(trained.value);
       if (gif && e == 0) gif_frames.push_back(grey_frame(observations[t], *layout));
@@ -179,6 +186,7 @@ FrameSaliencyReport explain_frames(Agent& agent, Agent& randomized, const Vector
   r.action_randomization_correlation = action_correlation / static_cast<double>(r.frames);
   r.value_randomization_correlation = value_correlation / static_cast<double>(r.frames);
   r.action_top_quarter_share = top_quarter / static_cast<double>(r.frames);
+  r.random_action_top_quarter_share = random_top_quarter / static_cast<double>(r.frames);
 
   if (gif) {
     // One scale for the whole episode (its 99th percentile), so that frames compare.
@@ -218,6 +226,7 @@ std::vector<std::string> write_frame_saliency_report(const FrameSaliencyReport& 
   out << YAML::Key << "sanity" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "action_randomization_correlation" << YAML::Value << r.action_randomization_correlation;
   out << YAML::Key << "value_randomization_correlation" << YAML::Value << r.value_randomization_correlation;
+  out << YAML::Key << "random_action_top_quarter_share" << YAML::Value << r.random_action_top_quarter_share;
   out << YAML::EndMap;
   out << YAML::Key << "mean_action_saliency" << YAML::Value << YAML::BeginSeq;
   for (const auto& row : grid_rows(r.mean_action)) out << YAML::Flow << row;

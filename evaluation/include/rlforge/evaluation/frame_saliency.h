@@ -43,6 +43,7 @@ struct FrameSaliencyReport {
   // The share of the action saliency in the grid's most salient quarter of points, averaged over
   // frames (0.25 when the policy looks everywhere alike).
   double action_top_quarter_share = 0;
+  double random_action_top_quarter_share = 0;  // the same for the re-initialised network
 };
 
 // Explains `agent` (and, for the sanity check, `randomized`, the same network freshly initialised)
