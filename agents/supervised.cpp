@@ -140,11 +140,12 @@ InferenceGraph PredictorImpl::inference_graph(bool classification, const Inferen
 }
 
 SupervisedModel::SupervisedModel(std::shared_ptr<torch::nn::Module> module, OptimizerConfig optimizer, ActFn act,
-                                 uint64_t seed, torch::Device device, GraphFn graph)
+                                 uint64_t seed, torch::Device device, GraphFn graph, OutputsFn outputs)
     : module_(std::move(module)),
       optimizer_config_(std::move(optimizer)),
       act_(std::move(act)),
       graph_(std::move(graph)),
+      outputs_(std::move(outputs)),
       generator_(at::detail::createCPUGenerator(seed)),
       device_(device) {
   module_->to(device_);
@@ -154,6 +155,16 @@ SupervisedModel::SupervisedModel(std::shared_ptr<torch::nn::Module> module, Opti
 InferenceGraph SupervisedModel::inference_graph(const InferenceOptions& options) {
   if (!graph_) throw std::logic_error("this model has no exportable policy (a self-supervised model predicts pairs)");
   return graph_(options);
+}
+
+Agent::Outputs SupervisedModel::differentiable_outputs(const torch::Tensor& observations) {
+  if (!outputs_) return Agent::differentiable_outputs(observations);
+  // Attributions read the model as it predicts: dropout off.
+  const bool was_training = module_->is_training();
+  module_->eval();
+  Outputs out = outputs_(observations.to(device_));
+  module_->train(was_training);
+  return out;
 }
 
 torch::Tensor SupervisedModel::act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) {

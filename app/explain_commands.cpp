@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "rlforge/evaluation/drift.h"
 #include "rlforge/evaluation/explain.h"
 #include "rlforge/evaluation/frame_saliency.h"
+#include "rlforge/trainers/supervised_data.h"
 #include "rlforge/agents/networks.h"
 #include "rlforge/evaluation/model_card.h"
 #include "rlforge/trainers/algorithm.h"
@@ -39,6 +41,13 @@ struct ExplainArgs {
   std::vector<std::string> plugins;
 };
 
+// Where the results go: --out, else RUN/explain (or ./explain beside a checkpoint file).
+fs::path explain_out(const ExplainArgs& args) {
+  return !args.out.empty()                 ? fs::path(args.out)
+         : fs::is_directory(args.target)  ? fs::path(args.target) / "explain"
+                                          : fs::path("explain");
+}
+
 // Image observations: perturbation saliency over a grid, and the first episode as a GIF.
 int explain_frames_of(const ExplainArgs& args, LoadedAgent& loaded, Agent& randomized, const EnvSpec& spec) {
   FrameSaliencySettings settings;
@@ -47,9 +56,7 @@ int explain_frames_of(const ExplainArgs& args, LoadedAgent& loaded, Agent& rando
   settings.grid = args.grid;
   settings.seed = args.seed >= 0 ? static_cast<uint64_t>(args.seed) : seeds::test(loaded.config.run.seed);
   settings.deterministic = !args.stochastic;
-  const fs::path out = !args.out.empty()                 ? fs::path(args.out)
-                       : fs::is_directory(args.target)  ? fs::path(args.target) / "explain"
-                                                        : fs::path("explain");
+  const fs::path out = explain_out(args);
   fs::create_directories(out);
   std::cout << "explain: " << loaded.checkpoint << " (" << loaded.info.env_steps << " env steps) on " << spec.id
             << ", frames " << spec.observation_space.describe() << ", " << settings.episodes << " episode(s) from seed "
@@ -67,12 +74,84 @@ int explain_frames_of(const ExplainArgs& args, LoadedAgent& loaded, Agent& rando
   return 0;
 }
 
+// A table predictor: attributions to the columns on the held-out test rows, sanity checks against
+// a re-initialised predictor and one trained again on permuted labels, permutation importance.
+int explain_table_of(const ExplainArgs& args) {
+  const std::string checkpoint = checkpoint_of(args.target);
+  const Checkpoint info = read_checkpoint_info(checkpoint);
+  const ExperimentConfig config = parse_config(info.config_yaml, checkpoint + " (its config)");
+  const std::string& task = config.supervised.task;
+  if (config.algo != "supervised" || (task != "classification" && task != "regression")) {
+    throw std::runtime_error(args.target + ": explain takes a policy acting in an env, or a supervised table predictor "
+                             "(classification or regression); this run is " + config.algo + " " + task);
+  }
+  LoadedAgent loaded = load_table_model(checkpoint, info, config);
+  const SupervisedData data = load_supervised_data(config);
+  if (data.split.test.numel() < 2) throw std::runtime_error(args.target + ": the run has no test split to explain on");
+  const bool classification = task == "classification";
+  const torch::Tensor train = data.table_inputs.index_select(0, data.split.train);
+  const torch::Tensor rows = data.table_inputs.index_select(0, data.split.test);
+  const torch::Tensor truth = classification ? data.table_labels.index_select(0, data.split.test)
+                                             : data.table_targets.index_select(0, data.split.test);
+  const fs::path out = explain_out(args);
+  fs::create_directories(out);
+
+  // The model-randomisation check: the same predictor freshly initialised, inputs standardised alike.
+  const int64_t outputs = classification ? data.classes : 1;
+  std::unique_ptr<SupervisedModel> randomized =
+      make_supervised_model(config, EnvSpec{}, data.input_size, outputs, config.run.seed + 7919, torch::kCPU);
+  if (auto p = std::dynamic_pointer_cast<PredictorImpl>(randomized->module_ptr())) {
+    p->set_input_statistics(train.mean(0), train.std(0, /*unbiased=*/false));
+  }
+  // The data-randomisation check: the run's config trained again on permuted training labels.
+  const fs::path shuffled_dir = out / "permuted_labels";
+  fs::remove_all(shuffled_dir);
+  fs::create_directories(shuffled_dir);
+  std::cout << "explain: training the data-randomisation check's model (the run's config, labels permuted) in "
+            << shuffled_dir.string() << std::endl;
+  {
+    std::ofstream log(shuffled_dir / "train.log");
+    const ExperimentConfig shuffled = parse_config(info.config_yaml, checkpoint + " (its config)", {"data.permute_labels=true"});
+    Trainer(shuffled, shuffled_dir.string(), log).run();
+  }
+  LoadedAgent permuted = load_table_model((shuffled_dir / "checkpoints" / "best.pt").string(),
+                                          read_checkpoint_info((shuffled_dir / "checkpoints" / "best.pt").string()), config);
+
+  ExplainSettings settings;
+  if (!args.methods.empty()) settings.methods = args.methods;
+  settings.baseline = args.baseline;
+  settings.ig_steps = args.ig_steps;
+  settings.permutation_episodes = args.permutation_episodes;  // > 0: permutation importance
+  settings.seed = args.seed >= 0 ? static_cast<uint64_t>(args.seed) : config.run.seed;
+  const std::string table_id =
+      (config.data.csv.empty() ? std::string("table") : fs::path(config.data.csv).filename().string()) + ":" + task;
+  const ExplainReport report = explain_table(*loaded.agent, *randomized, permuted.agent.get(), rows, truth, classification,
+                                             train.mean(0, /*keepdim=*/true), data.feature_names, table_id, settings);
+  const std::vector<std::string> plots = write_explain_report(report, out.string());
+  std::cout << report.states << " held-out rows; test " << report.score_name << " " << report.clean_mean_return
+            << "; integrated gradients' completeness error " << report.ig_completeness_error << " (relative)\n";
+  for (const Importance& imp : report.importances) {
+    std::vector<std::size_t> order(imp.mean_abs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return imp.mean_abs[a] > imp.mean_abs[b]; });
+    std::cout << std::left << std::setw(22) << imp.method << " top:";
+    for (std::size_t k = 0; k < std::min<std::size_t>(3, order.size()); ++k) std::cout << " " << report.names[order[k]];
+    std::cout << "  (rank correlation with random weights " << std::setprecision(3) << imp.randomization_correlation
+              << ", with permuted labels " << imp.label_randomization_correlation << ")\n";
+  }
+  std::cout << "results: " << (out / "explain.yaml").string() << ", " << plots.size() << " plots" << std::endl;
+  return 0;
+}
+
 int explain(const ExplainArgs& args) {
   load_plugins(args.plugins);
-  LoadedAgent loaded = load_agent(args.target, std::nullopt);
-  if (loaded.config.env.id.empty()) {
-    throw std::runtime_error(args.target + ": the run learned from a table; explain needs a policy acting in an env");
+  {
+    const std::string checkpoint = checkpoint_of(args.target);
+    if (parse_config(read_checkpoint_info(checkpoint).config_yaml, checkpoint + " (its config)").env.id.empty()) {
+      return explain_table_of(args);
+    }
   }
+  LoadedAgent loaded = load_agent(args.target, std::nullopt);
   const EnvSpec spec = make_configured_env(loaded.config.env)->spec();
   // The sanity check's network: the same architecture, freshly initialised from another seed.
   const std::unique_ptr<Agent> randomized =
@@ -91,9 +170,7 @@ int explain(const ExplainArgs& args) {
   std::cout << "explain: " << loaded.checkpoint << " (" << loaded.info.env_steps << " env steps) on " << spec.id << ", "
             << settings.episodes << " episodes from seed " << settings.seed << std::endl;
   const ExplainReport report = explain_policy(*loaded.agent, *randomized, loaded.config.env, settings);
-  const fs::path out = !args.out.empty()                 ? fs::path(args.out)
-                       : fs::is_directory(args.target)  ? fs::path(args.target) / "explain"
-                                                        : fs::path("explain");
+  const fs::path out = explain_out(args);
   const std::vector<std::string> plots = write_explain_report(report, out.string());
 
   std::cout << report.states << " states; integrated gradients' completeness error "

@@ -93,6 +93,8 @@ std::string agreement(const torch::Tensor& a, const torch::Tensor& b, double& ma
   return "max |difference| " + std::to_string(max_difference);
 }
 
+}  // namespace
+
 // A predictor trained on a table (no env, so load_agent has no policy to make): its input and
 // output widths are read from the checkpoint's own weights, then it loads as any agent does.
 LoadedAgent load_table_model(const std::string& checkpoint, const Checkpoint& info, const ExperimentConfig& config) {
@@ -118,6 +120,8 @@ LoadedAgent load_table_model(const std::string& checkpoint, const Checkpoint& in
   load_checkpoint(loaded.checkpoint, *loaded.agent);
   return loaded;
 }
+
+namespace {
 
 int export_policy(const ExportArgs& args) {
   load_plugins(args.plugins);

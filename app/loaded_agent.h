@@ -25,5 +25,7 @@ struct LoadedAgent {
 std::string checkpoint_of(const std::string& target);
 // Without a seed, the run's held-out test seeds (rlforge/envs/seeds.h).
 LoadedAgent load_agent(const std::string& target, std::optional<uint64_t> seed);
+// A predictor trained on a table (export_commands.cpp): its widths read from the checkpoint.
+LoadedAgent load_table_model(const std::string& checkpoint, const Checkpoint& info, const ExperimentConfig& config);
 
 }  // namespace rlforge::cli

@@ -256,23 +256,105 @@ ExplainReport explain_policy(Agent& agent, Agent& randomized, const VectorEnvCon
   return report;
 }
 
+ExplainReport explain_table(Agent& model, Agent& randomized, Agent* label_randomized, const torch::Tensor& rows,
+                            const torch::Tensor& truth, bool classification, const torch::Tensor& train_mean,
+                            const std::vector<std::string>& names, const std::string& table_id,
+                            const ExplainSettings& settings) {
+  if (settings.baseline != "mean" && settings.baseline != "zeros") {
+    throw std::invalid_argument("unknown baseline '" + settings.baseline + "'; expected mean or zeros");
+  }
+  if (rows.size(0) < 2) throw std::invalid_argument("explaining a table needs at least 2 held-out rows");
+  ExplainReport report;
+  report.env_id = table_id;
+  report.names = names;
+  report.score_name = classification ? "accuracy" : "r2";
+  torch::Tensor states = rows.to(torch::kFloat32);
+  torch::Tensor expected = truth;
+  if (states.size(0) > kMaxStates) {
+    const torch::Tensor pick = torch::linspace(0, static_cast<double>(states.size(0) - 1), kMaxStates).to(torch::kInt64);
+    states = states.index_select(0, pick);
+    expected = expected.index_select(0, pick);
+  }
+  report.states = states.size(0);
+  const torch::Tensor baseline = settings.baseline == "mean" ? train_mean.to(torch::kFloat32).reshape({1, -1})
+                                                             : torch::zeros({1, states.size(1)});
+  // The predicted class is what classification attributions explain (as a policy's chosen action).
+  const torch::Tensor chosen = chosen_actions(model, classification, states);
+
+  for (const std::string& method : settings.methods) {
+    const torch::Tensor trained = attribute(model, method, "action", classification, states, baseline, chosen, settings.ig_steps);
+    Importance importance;
+    importance.method = method;
+    importance.target = "prediction";
+    importance.mean_abs = mean_abs(trained);
+    importance.randomization_correlation =
+        mean_rank_correlation(trained, attribute(randomized, method, "action", classification, states, baseline, chosen, settings.ig_steps));
+    if (label_randomized != nullptr) {
+      importance.label_randomization_correlation = mean_rank_correlation(
+          trained, attribute(*label_randomized, method, "action", classification, states, baseline, chosen, settings.ig_steps));
+    }
+    report.importances.push_back(std::move(importance));
+    if (method == "integrated_gradients") {
+      const torch::Tensor gap = values_of(model, "action", classification, states, chosen) -
+                                values_of(model, "action", classification, baseline.expand_as(states), chosen);
+      const double scale = gap.abs().mean().item<double>();
+      report.ig_completeness_error = (trained.sum(2).transpose(0, 1) - gap).abs().max().item<double>() / std::max(scale, 1e-12);
+    }
+  }
+
+  // Per row: right or wrong (classification), squared error (regression).
+  const auto per_row = [&](const torch::Tensor& x) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor out = model.differentiable_outputs(x).action.detach().to(torch::kCPU, torch::kFloat64);
+    if (classification) return out.argmax(1).eq(expected.to(torch::kInt64).reshape({-1})).to(torch::kFloat64);
+    return (out.reshape({-1}) - expected.to(torch::kFloat64).reshape({-1})).pow(2);
+  };
+  const torch::Tensor clean = per_row(states);
+  // R^2's denominator: the held-out targets' variance.
+  const double variance = classification ? 1.0 : std::max(1e-12, expected.to(torch::kFloat64).var(/*unbiased=*/false).item<double>());
+  report.clean_mean_return = classification ? clean.mean().item<double>() : 1.0 - clean.mean().item<double>() / variance;
+  if (settings.permutation_episodes > 0) {
+    for (int64_t i = 0; i < states.size(1); ++i) {
+      torch::Generator g = at::detail::createCPUGenerator(settings.seed * 1000003ULL + static_cast<uint64_t>(i));
+      torch::Tensor shuffled = states.clone();
+      shuffled.select(1, i).copy_(states.select(1, i).index_select(0, torch::randperm(states.size(0), g, torch::kInt64)));
+      // Each row's loss of the metric: a correct row turned wrong costs 1; a squared error's rise
+      // costs its share of the variance.
+      const torch::Tensor lost = classification ? clean - per_row(shuffled) : (per_row(shuffled) - clean) / variance;
+      const double* p = lost.contiguous().data_ptr<double>();
+      stats::BootstrapOptions options;
+      options.seed = settings.seed;
+      report.permutation_drop.push_back(stats::mean_interval({std::vector<double>(p, p + lost.numel())}, options));
+    }
+  }
+  return report;
+}
+
 std::vector<std::string> write_explain_report(const ExplainReport& report, const std::string& dir) {
   fs::create_directories(dir);
   YAML::Emitter out;
+  const bool episodes = report.score_name == "return";
   out << YAML::BeginMap << YAML::Key << "env" << YAML::Value << report.env_id << YAML::Key << "states" << YAML::Value
-      << report.states << YAML::Key << "clean_mean_return" << YAML::Value << report.clean_mean_return << YAML::Key
-      << "integrated_gradients_completeness_error" << YAML::Value << report.ig_completeness_error;
+      << report.states << YAML::Key << (episodes ? "clean_mean_return" : "test_" + report.score_name) << YAML::Value
+      << report.clean_mean_return << YAML::Key << "integrated_gradients_completeness_error" << YAML::Value
+      << report.ig_completeness_error;
   out << YAML::Key << "attributions" << YAML::Value << YAML::BeginSeq;
   for (const Importance& imp : report.importances) {
     out << YAML::BeginMap << YAML::Key << "method" << YAML::Value << imp.method << YAML::Key << "target" << YAML::Value
         << imp.target << YAML::Key << "sanity_rank_correlation_with_random_weights" << YAML::Value
-        << imp.randomization_correlation << YAML::Key << "mean_abs" << YAML::Value << YAML::BeginMap;
+        << imp.randomization_correlation;
+    if (!std::isnan(imp.label_randomization_correlation)) {
+      out << YAML::Key << "sanity_rank_correlation_with_permuted_labels" << YAML::Value << imp.label_randomization_correlation;
+    }
+    out << YAML::Key << "mean_abs" << YAML::Value << YAML::BeginMap;
     for (std::size_t i = 0; i < imp.mean_abs.size(); ++i) out << YAML::Key << report.names[i] << YAML::Value << imp.mean_abs[i];
     out << YAML::EndMap << YAML::EndMap;
   }
   out << YAML::EndSeq;
   if (!report.permutation_drop.empty()) {
-    out << YAML::Key << "permutation_importance" << YAML::Comment("mean return drop, 95% bootstrap CI over episodes")
+    out << YAML::Key << "permutation_importance"
+        << YAML::Comment(episodes ? "mean return drop, 95% bootstrap CI over episodes"
+                                  : report.score_name + " lost, 95% bootstrap CI over held-out rows")
         << YAML::Value << YAML::BeginMap;
     for (std::size_t i = 0; i < report.permutation_drop.size(); ++i) {
       const stats::Interval& d = report.permutation_drop[i];
@@ -302,8 +384,9 @@ std::vector<std::string> write_explain_report(const ExplainReport& report, const
   }
   if (!report.permutation_drop.empty()) {
     BarChartSpec bars;
-    bars.title = report.env_id + ": return lost when one element is shuffled over time";
-    bars.value_label = "mean return drop, 95% CI";
+    bars.title = report.env_id + (episodes ? ": return lost when one element is shuffled over time"
+                                           : ": " + report.score_name + " lost when one column is shuffled among the rows");
+    bars.value_label = episodes ? "mean return drop, 95% CI" : report.score_name + " lost, 95% CI";
     bars.labels = report.names;
     for (const stats::Interval& d : report.permutation_drop) {
       bars.values.push_back(d.point);

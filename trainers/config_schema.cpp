@@ -293,6 +293,8 @@ std::vector<KeyBinding> declare() {
           .min(2)
           .also(0));
   add(integer("data.fold", kData, AT(data.fold), "the fold that validates (rlforge train --all-folds runs each)").min(0));
+  add(boolean("data.permute_labels", kSupervised, AT(data.permute_labels),
+              "tables: shuffle the training split's labels among its rows (a sanity check's model; validation and test keep theirs)"));
   add(number("data.labeled_fraction", kLabels, AT(data.labeled_fraction),
              "share of the training split whose labels are used (seeded); semi_supervised learns from the rest unlabelled")
           .min(0, true)
@@ -681,6 +683,9 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     }
     if (!unsupervised && !needs_episodes && !table) {
       at.fail("agent.task", s.task + " learns from a table: set data.csv or data.generate, not data.dataset");
+    }
+    if (d.permute_labels && s.task != "classification" && s.task != "regression") {
+      at.fail("data.permute_labels", "shuffles a table's labels: it needs task classification or regression, not " + s.task);
     }
     if (s.task == "classification" && d.generate == "regression") {
       at.fail("agent.task", "classification needs labels: data.generate: classification");

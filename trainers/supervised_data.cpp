@@ -87,6 +87,13 @@ SupervisedData load_supervised_data(const ExperimentConfig& config) {
   d.split.train = rows_of(split.train);
   d.split.validation = rows_of(split.validation);
   d.split.test = rows_of(split.test);
+  if (c.permute_labels && !d.episodes) {
+    // Each training row takes another training row's label; the features stay.
+    torch::Generator g = at::detail::createCPUGenerator(config.run.seed + 104'729);
+    const torch::Tensor from = d.split.train.index_select(0, torch::randperm(d.split.train.numel(), g, torch::kInt64));
+    torch::Tensor& labels = d.table_labels.defined() ? d.table_labels : d.table_targets;
+    labels.index_copy_(0, d.split.train, labels.index_select(0, from));
+  }
   if (d.split.validation.numel() == 0) {
     throw ConfigError(config.source + ": data: the validation split is empty (" + std::to_string(groups) +
                       (d.episodes ? " episodes" : " rows") +
@@ -165,7 +172,11 @@ std::unique_ptr<SupervisedModel> make_supervised_model(const ExperimentConfig& c
         return classification ? out.argmax(1) : out;
       },
       seed, device,
-      [predictor, classification](const InferenceOptions& options) { return predictor->inference_graph(classification, options); });
+      [predictor, classification](const InferenceOptions& options) { return predictor->inference_graph(classification, options); },
+      // Attributions go to the table's columns: the logits (classification) or the prediction.
+      [predictor](const torch::Tensor& inputs) mutable {
+        return Agent::Outputs{predictor->forward(inputs.to(torch::kFloat32)), torch::Tensor()};
+      });
 }
 
 }  // namespace rlforge

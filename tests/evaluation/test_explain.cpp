@@ -5,7 +5,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <filesystem>
+#include <numeric>
+#include <set>
 #include <sstream>
 
 #include "../test_files.h"
@@ -15,6 +18,7 @@
 #include "rlforge/evaluation/model_card.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/config.h"
+#include "rlforge/trainers/supervised_data.h"
 #include "rlforge/trainers/trainer.h"
 
 using namespace rlforge;
@@ -178,4 +182,107 @@ TEST_CASE("a policy rewarded for one element gets that element ranked first", "[
   CHECK_THAT(testing::read_text(dir / "run" / "MODEL_CARD.md"),
              Catch::Contains("Return lost when one observation element is shuffled over time (`rlforge explain`): `obs[2]`"));
   fs::remove_all(dir);
+}
+
+TEST_CASE("a table predictor's attributions go to the columns that carry the classes", "[evaluation][explain]") {
+  const std::string yaml =
+      "run: {seed: 4}\n"
+      "data: {generate: classification, rows: 2000, features: 8, classes: 4, class_separation: 2.0}\n"
+      "agent: {algo: supervised, task: classification, batch_size: 64, optimizer: {learning_rate: 0.003},\n"
+      "        network: {hidden: [32, 32]}}\n"
+      "trainer: {epochs: 10}\n";
+  auto train = [&](const std::vector<std::string>& overrides, const std::string& name) {
+    const ExperimentConfig config = parse_config(yaml, "table.yaml", overrides);
+    const fs::path dir = testing::fresh_dir(name);
+    std::ostringstream log;
+    Trainer(config, dir.string(), log).run();
+    const SupervisedData data = load_supervised_data(config);
+    std::unique_ptr<SupervisedModel> model = make_supervised_model(config, EnvSpec{}, data.input_size, data.classes, 4, torch::kCPU);
+    load_checkpoint((dir / "checkpoints" / "best.pt").string(), *model);
+    return model;
+  };
+  const ExperimentConfig config = parse_config(yaml, "table.yaml");
+  const SupervisedData data = load_supervised_data(config);
+  const std::unique_ptr<SupervisedModel> model = train({}, "explain-table");
+  const std::unique_ptr<SupervisedModel> permuted = train({"data.permute_labels=true"}, "explain-table-permuted");
+  std::unique_ptr<SupervisedModel> fresh = make_supervised_model(config, EnvSpec{}, data.input_size, data.classes, 11, torch::kCPU);
+  const torch::Tensor train_rows = data.table_inputs.index_select(0, data.split.train);
+  std::dynamic_pointer_cast<PredictorImpl>(fresh->module_ptr())->set_input_statistics(train_rows.mean(0), train_rows.std(0, false));
+
+  // The informative columns, from the data: those whose class means differ most.
+  const torch::Tensor labels = data.table_labels.index_select(0, data.split.train);
+  std::vector<std::pair<double, std::size_t>> spread;
+  for (int64_t j = 0; j < data.input_size; ++j) {
+    std::vector<double> means;
+    for (int64_t c = 0; c < 4; ++c) {
+      means.push_back(train_rows.select(1, j).index_select(0, torch::nonzero(labels.eq(c)).squeeze(1)).mean().item<double>());
+    }
+    const double m = (means[0] + means[1] + means[2] + means[3]) / 4;
+    double v = 0;
+    for (const double x : means) v += (x - m) * (x - m);
+    spread.emplace_back(v, static_cast<std::size_t>(j));
+  }
+  std::sort(spread.rbegin(), spread.rend());
+  const std::set<std::size_t> informative{spread[0].second, spread[1].second};
+
+  ExplainSettings settings;
+  settings.seed = 1;
+  const ExplainReport r = explain_table(*model, *fresh, permuted.get(), data.table_inputs.index_select(0, data.split.test),
+                                        data.table_labels.index_select(0, data.split.test), true, train_rows.mean(0, true),
+                                        data.feature_names, "table:classification", settings);
+  INFO(data.feature_names[*informative.begin()] << ", " << data.feature_names[*informative.rbegin()] << " carry the classes");
+  CHECK(r.score_name == "accuracy");
+  CHECK(r.clean_mean_return > 0.8);
+  for (const Importance& imp : r.importances) {
+    INFO(imp.method);
+    std::vector<std::size_t> order(imp.mean_abs.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return imp.mean_abs[a] > imp.mean_abs[b]; });
+    CHECK(std::set<std::size_t>{order[0], order[1]} == informative);
+    CHECK(std::isfinite(imp.label_randomization_correlation));
+  }
+  // Saliency does not survive either randomisation.
+  CHECK(r.importances.front().method == "saliency");
+  CHECK(r.importances.front().randomization_correlation < 0.5);
+  CHECK(r.importances.front().label_randomization_correlation < 0.5);
+  // Shuffling an informative column costs accuracy (its whole interval above 0.1); a noise column
+  // costs next to nothing.
+  for (std::size_t j = 0; j < r.permutation_drop.size(); ++j) {
+    if (informative.count(j) != 0) {
+      CHECK(r.permutation_drop[j].lower > 0.1);
+    } else {
+      CHECK(std::abs(r.permutation_drop[j].point) < 0.03);
+    }
+  }
+  const fs::path out = testing::fresh_dir("explain-table-out");
+  write_explain_report(r, out.string());
+  const YAML::Node written = YAML::LoadFile((out / "explain.yaml").string());
+  CHECK(written["test_accuracy"].as<double>() == Approx(r.clean_mean_return));
+  CHECK(written["attributions"][0]["sanity_rank_correlation_with_permuted_labels"].IsDefined());
+  CHECK(written["permutation_importance"][data.feature_names[0]]["drop"].IsDefined());
+}
+
+TEST_CASE("permuted labels stay within the training split", "[evaluation][explain]") {
+  const std::string yaml = "run: {seed: 2}\ndata: {generate: classification, rows: 600, features: 4, classes: 3}\n"
+                           "agent: {algo: supervised, task: classification}\n";
+  const SupervisedData plain = load_supervised_data(parse_config(yaml, "t.yaml"));
+  const SupervisedData shuffled = load_supervised_data(parse_config(yaml, "t.yaml", {"data.permute_labels=true"}));
+  const torch::Tensor train = plain.split.train;
+  CHECK(torch::equal(shuffled.table_inputs, plain.table_inputs));
+  // Validation and test keep their labels; the training labels are the same multiset, reordered.
+  for (const torch::Tensor& rows : {plain.split.validation, plain.split.test}) {
+    CHECK(torch::equal(shuffled.table_labels.index_select(0, rows), plain.table_labels.index_select(0, rows)));
+  }
+  const torch::Tensor a = plain.table_labels.index_select(0, train), b = shuffled.table_labels.index_select(0, train);
+  CHECK(torch::equal(std::get<0>(a.sort()), std::get<0>(b.sort())));
+  CHECK(a.ne(b).to(torch::kFloat32).mean().item<double>() > 0.5);
+  CHECK_THAT([&] {
+    try {
+      parse_config("data: {dataset: /tmp/x}\nagent: {algo: supervised, task: behaviour_cloning}\n", "t.yaml",
+                   {"data.permute_labels=true"});
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }(), Catch::Contains("data.permute_labels"));
 }

@@ -81,9 +81,12 @@ class SupervisedModel : public Agent {
   using ActFn = std::function<torch::Tensor(const torch::Tensor& observations, bool deterministic, torch::Generator&)>;
   // What act() computes, as a program to export; empty for models without one.
   using GraphFn = std::function<InferenceGraph(const InferenceOptions&)>;
+  // What attributions differentiate (Agent::differentiable_outputs); empty for models without it.
+  using OutputsFn = std::function<Outputs(const torch::Tensor& observations)>;
   SupervisedModel(std::shared_ptr<torch::nn::Module> module, OptimizerConfig optimizer, ActFn act, uint64_t seed,
-                  torch::Device device, GraphFn graph = {});
+                  torch::Device device, GraphFn graph = {}, OutputsFn outputs = {});
   InferenceGraph inference_graph(const InferenceOptions& options) override;
+  Outputs differentiable_outputs(const torch::Tensor& observations) override;
 
   torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
   void save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) override;
@@ -102,6 +105,7 @@ class SupervisedModel : public Agent {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   ActFn act_;
   GraphFn graph_;
+  OutputsFn outputs_;
   torch::Generator generator_;
   torch::Device device_;
 };

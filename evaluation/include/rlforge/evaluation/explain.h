@@ -23,6 +23,7 @@
 //             at every step, by a value drawn from that element's values in the clean episodes,
 //             with a 95% bootstrap interval over the paired episodes.
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -49,10 +50,15 @@ struct Importance {
   std::string method, target;
   std::vector<double> mean_abs;
   double randomization_correlation = 0;  // the sanity check's mean Spearman correlation
+  // Tables: the same against a model trained on permuted labels (NaN when none was trained).
+  double label_randomization_correlation = NAN;
 };
 
 struct ExplainReport {
-  std::string env_id;
+  std::string env_id;  // tables: "TABLE:TASK"
+  // What clean_mean_return and the permutation drops measure: "return" (episodes), or a table's
+  // test metric ("accuracy", "r2").
+  std::string score_name = "return";
   std::vector<std::string> names;  // the observation elements'
   int64_t states = 0;
   double clean_mean_return = 0;
@@ -80,6 +86,17 @@ std::vector<std::string> observation_element_names(const EnvSpec& spec);
 // supported yet).
 ExplainReport explain_policy(Agent& agent, Agent& randomized, const VectorEnvConfig& env,
                              const ExplainSettings& settings);
+
+// A table predictor's attributions to the table's columns on held-out rows `rows` [N, F]: the
+// predicted class's log-probability (classification; `truth` holds class indices) or the
+// prediction (regression; `truth` holds the targets [N, 1]). The baseline "mean" is `train_mean`
+// [1, F]. Sanity checks: `randomized` (re-initialised) and, when given, `label_randomized`
+// (trained on permuted labels). Permutation importance: the accuracy or R^2 lost when one column
+// is shuffled among the rows, with a 95% bootstrap interval over rows.
+ExplainReport explain_table(Agent& model, Agent& randomized, Agent* label_randomized, const torch::Tensor& rows,
+                            const torch::Tensor& truth, bool classification, const torch::Tensor& train_mean,
+                            const std::vector<std::string>& names, const std::string& table_id,
+                            const ExplainSettings& settings);
 
 // explain.yaml (per method and target the mean |attribution| of each element by name, the sanity
 // correlations, the completeness error, the permutation importances with intervals), a bar chart

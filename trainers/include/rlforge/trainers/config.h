@@ -91,6 +91,10 @@ struct DataSection {
   // The share of the training split whose labels are used (seeded choice); the rest is unlabelled
   // (semi_supervised learns from it, supervised leaves it out).
   double labeled_fraction = 1.0;
+  // Tables: the training split's labels (or targets) shuffled among its rows, seeded; validation
+  // and test keep theirs. The data-randomisation sanity check (Adebayo et al. 2018) trains such a
+  // model: its attributions must differ from the real one's.
+  bool permute_labels = false;
 };
 
 // Federated averaging (McMahan et al. 2017) over the ranks of `rlforge train --nproc N` (or
