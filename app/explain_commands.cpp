@@ -36,6 +36,7 @@ struct ExplainArgs {
   int64_t permutation_episodes = 20;
   int64_t frames = 500;  // images: frames explained per episode
   int64_t grid = 16;     // images: grid points per side
+  std::string frame_baseline = "blurred";  // images: integrated gradients' baseline
   int64_t seed = -1;
   bool stochastic = false;
   std::vector<std::string> plugins;
@@ -56,6 +57,12 @@ int explain_frames_of(const ExplainArgs& args, LoadedAgent& loaded, Agent& rando
   settings.grid = args.grid;
   settings.seed = args.seed >= 0 ? static_cast<uint64_t>(args.seed) : seeds::test(loaded.config.run.seed);
   settings.deterministic = !args.stochastic;
+  // Integrated gradients runs unless --method names only other methods; its baseline: the blurred
+  // frame unless --baseline says mean or zeros (given explicitly).
+  settings.integrated_gradients =
+      args.methods.empty() || std::find(args.methods.begin(), args.methods.end(), "integrated_gradients") != args.methods.end();
+  settings.ig_baseline = args.frame_baseline;
+  settings.ig_steps = args.ig_steps;
   const fs::path out = explain_out(args);
   fs::create_directories(out);
   std::cout << "explain: " << loaded.checkpoint << " (" << loaded.info.env_steps << " env steps) on " << spec.id
@@ -70,7 +77,14 @@ int explain_frames_of(const ExplainArgs& args, LoadedAgent& loaded, Agent& rando
             << "% of the action saliency (random weights: " << 100 * r.random_action_top_quarter_share
             << "%); rank correlation with random weights: action "
             << r.action_randomization_correlation << ", value " << r.value_randomization_correlation << "\n";
-  std::cout << "results: " << files.front() << ", " << files.back() << ", " << gif << std::endl;
+  if (!r.mean_integrated_gradients.empty()) {
+    std::cout << "integrated gradients from the " << r.ig_baseline << " frame: completeness error "
+              << r.ig_completeness_error << " (relative), rank correlation with random weights "
+              << r.ig_randomization_correlation << "\n";
+  }
+  std::cout << "results:";
+  for (const std::string& f : files) std::cout << " " << f;
+  std::cout << " " << gif << std::endl;
   return 0;
 }
 
@@ -294,6 +308,10 @@ void add_explain_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000}));
   cmd->add_option("--grid", args->grid, "Images: grid points per side where the picture is blurred")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{256}));
+  cmd->add_option("--frame-baseline", args->frame_baseline,
+                  "Images: integrated gradients' baseline: blurred (the frame heavily blurred), zeros or mean (the episode's mean frame)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"blurred", "zeros", "mean"}));
   cmd->add_option("--permutation-episodes", args->permutation_episodes,
                   "Episodes per element for permutation importance (0: skip it)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{100000}));

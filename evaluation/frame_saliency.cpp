@@ -82,6 +82,48 @@ double top_quarter_share(const torch::Tensor& map) {
   return sorted.narrow(0, 0, std::max<int64_t>(1, sorted.numel() / 4)).sum().item<double>() / total;
 }
 
+// Integrated gradients of what the action is chosen from, for one frame: |attributions| summed
+// over channels and action elements (averaged), pooled onto the grid [G]; `gap` and `sum` collect
+// f(x) - f(b) and the attributions' sum per action element, for the completeness check.
+torch::Tensor integrated_gradients(Agent& agent, const torch::Tensor& observation, const torch::Tensor& baseline,
+                                   const ImageLayout& layout, const Grid& grid, int steps, bool discrete,
+                                   std::vector<double>& gap, std::vector<double>& sum) {
+  const torch::Tensor x = to_channels_first(observation, layout).to(torch::kFloat32);  // [1, C, H, W]
+  const torch::Tensor delta = x - baseline;
+  const torch::Tensor alphas = ((torch::arange(steps, torch::kFloat32) + 0.5) / steps).view({-1, 1, 1, 1});
+  const torch::Tensor path = (baseline + alphas * delta).detach().requires_grad_(true);  // [S, C, H, W]
+  const torch::AutoGradMode grad_mode(true);
+  const c10::IntArrayRef shape = observation.sizes().slice(1);
+  const torch::Tensor out = agent.differentiable_outputs(from_channels_first(path, layout, shape)).action;
+  torch::Tensor ends;
+  {
+    torch::NoGradGuard no_grad;
+    ends = agent.differentiable_outputs(from_channels_first(torch::cat({x, baseline}), layout, shape)).action.to(torch::kCPU);
+  }
+  // Discrete actions: the chosen action's log-probability; Box actions: each element.
+  const torch::Tensor f = discrete ? torch::log_softmax(out, 1) : out.reshape({out.size(0), -1});
+  const torch::Tensor f_ends = discrete ? torch::log_softmax(ends, 1) : ends.reshape({2, -1});
+  std::vector<int64_t> targets;
+  if (discrete) {
+    targets.push_back(ends[0].argmax().item<int64_t>());
+  } else {
+    for (int64_t k = 0; k < f.size(1); ++k) targets.push_back(k);
+  }
+  torch::Tensor total = torch::zeros({x.size(2), x.size(3)});
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const int64_t k = targets[i];
+    const torch::Tensor g = torch::autograd::grad({f.select(1, k).sum()}, {path}, {}, /*retain_graph=*/i + 1 < targets.size())[0];
+    const torch::Tensor attribution = g.mean(0) * delta[0];  // [C, H, W]
+    sum.push_back(attribution.sum().item<double>());
+    gap.push_back(f_ends[0][k].item<double>() - f_ends[1][k].item<double>());
+    total += attribution.detach().abs().sum(0);
+  }
+  total /= static_cast<double>(targets.size());
+  return torch::adaptive_avg_pool2d(total.view({1, 1, x.size(2), x.size(3)}), {grid.rows, grid.cols})
+      .reshape({-1})
+      .to(torch::kFloat64);
+}
+
 std::vector<double> values_of(const torch::Tensor& t) {
   const torch::Tensor c = t.to(torch::kFloat64).contiguous();
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
@@ -157,6 +199,27 @@ FrameSaliencyReport explain_frames(Agent& agent, Agent& randomized, const Vector
     gif = std::make_unique<GifWriter>(gif_path, static_cast<int>(layout->width * settings.gif_scale),
                                       static_cast<int>(layout->height * settings.gif_scale), 25.0);
   }
+  const bool discrete = spec.action_space.is_discrete();
+  const bool ig = settings.integrated_gradients;
+  if (ig && settings.ig_baseline != "blurred" && settings.ig_baseline != "zeros" && settings.ig_baseline != "mean") {
+    throw std::invalid_argument("unknown integrated-gradients baseline '" + settings.ig_baseline + "'; expected blurred, zeros or mean");
+  }
+  if (ig && settings.ig_steps < 1) throw std::invalid_argument("integrated gradients needs ig_steps >= 1");
+  torch::Tensor mean_frame;  // channels first [1, C, H, W]
+  if (ig && settings.ig_baseline == "mean") {
+    mean_frame = torch::zeros_like(to_channels_first(observations.front(), *layout).to(torch::kFloat32));
+    for (const torch::Tensor& o : observations) mean_frame += to_channels_first(o, *layout).to(torch::kFloat32);
+    mean_frame /= static_cast<double>(observations.size());
+  }
+  const auto baseline_of = [&](const torch::Tensor& observation) {
+    const torch::Tensor x = to_channels_first(observation, *layout).to(torch::kFloat32);
+    if (settings.ig_baseline == "zeros") return torch::zeros_like(x);
+    if (settings.ig_baseline == "mean") return mean_frame;
+    return gaussian_blur(x, settings.ig_blur_sigma);
+  };
+  std::vector<torch::Tensor> ig_maps;
+  std::vector<double> gaps, sums, random_gaps, random_sums;
+  double ig_correlation = 0;
   std::vector<torch::Tensor> action_maps, value_maps;
   std::vector<torch::Tensor> gif_frames;
   double action_correlation = 0, value_correlation = 0, top_quarter = 0, random_top_quarter = 0;
@@ -173,6 +236,14 @@ FrameSaliencyReport explain_frames(Agent& agent, Agent& randomized, const Vector
       top_quarter += top_quarter_share(trained.action);
       random_top_quarter += top_quarter_share(random.action);
       action_maps.push_back(trained.action);
+      if (ig) {
+        const torch::Tensor b = baseline_of(observations[t]);
+        const torch::Tensor m = integrated_gradients(agent, observations[t], b, *layout, grid, settings.ig_steps, discrete, gaps, sums);
+        const torch::Tensor mr =
+            integrated_gradients(randomized, observations[t], b, *layout, grid, settings.ig_steps, discrete, random_gaps, random_sums);
+        ig_correlation += spearman(values_of(m), values_of(mr));
+        ig_maps.push_back(m);
+      }
       value_maps.push_back(trained.value);
       if (gif && e == 0) gif_frames.push_back(grey_frame(observations[t], *layout));
     }
@@ -187,6 +258,17 @@ FrameSaliencyReport explain_frames(Agent& agent, Agent& randomized, const Vector
   r.value_randomization_correlation = value_correlation / static_cast<double>(r.frames);
   r.action_top_quarter_share = top_quarter / static_cast<double>(r.frames);
   r.random_action_top_quarter_share = random_top_quarter / static_cast<double>(r.frames);
+  if (ig) {
+    r.ig_baseline = settings.ig_baseline;
+    r.mean_integrated_gradients = values_of(torch::stack(ig_maps).mean(0));
+    r.ig_randomization_correlation = ig_correlation / static_cast<double>(r.frames);
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < gaps.size(); ++i) {
+      worst = std::max(worst, std::abs(sums[i] - gaps[i]));
+      scale += std::abs(gaps[i]) / static_cast<double>(gaps.size());
+    }
+    r.ig_completeness_error = worst / std::max(scale, 1e-12);
+  }
 
   if (gif) {
     // One scale for the whole episode (its 99th percentile), so that frames compare.
@@ -233,7 +315,17 @@ std::vector<std::string> write_frame_saliency_report(const FrameSaliencyReport& 
   out << YAML::EndSeq;
   out << YAML::Key << "mean_value_saliency" << YAML::Value << YAML::BeginSeq;
   for (const auto& row : grid_rows(r.mean_value)) out << YAML::Flow << row;
-  out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::EndSeq;
+  if (!r.mean_integrated_gradients.empty()) {
+    out << YAML::Key << "integrated_gradients" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "baseline" << YAML::Value << r.ig_baseline;
+    out << YAML::Key << "completeness_error" << YAML::Value << r.ig_completeness_error;
+    out << YAML::Key << "sanity_rank_correlation_with_random_weights" << YAML::Value << r.ig_randomization_correlation;
+    out << YAML::Key << "mean_abs" << YAML::Value << YAML::BeginSeq;
+    for (const auto& row : grid_rows(r.mean_integrated_gradients)) out << YAML::Flow << row;
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndMap;
   const std::string yaml_path = (std::filesystem::path(dir) / "explain.yaml").string();
   write_data_file_atomically(yaml_path, std::string("# rlforge explain (frames)\n") + out.c_str() + "\n");
 
@@ -247,7 +339,16 @@ std::vector<std::string> write_frame_saliency_report(const FrameSaliencyReport& 
   image.rgb.assign(rgb.data_ptr<uint8_t>(), rgb.data_ptr<uint8_t>() + rgb.numel());
   const std::string png_path = (std::filesystem::path(dir) / "saliency_mean_action.png").string();
   write_png(png_path, image);
-  return {yaml_path, png_path};
+  std::vector<std::string> files{yaml_path, png_path};
+  if (!r.mean_integrated_gradients.empty()) {
+    const torch::Tensor ig = torch::tensor(r.mean_integrated_gradients, torch::kFloat64);
+    const torch::Tensor ig_rgb =
+        overlay(torch::zeros({r.height, r.width}), ig / std::max(1e-12, ig.max().item<double>()), r.grid_rows, r.grid_cols, 4);
+    image.rgb.assign(ig_rgb.data_ptr<uint8_t>(), ig_rgb.data_ptr<uint8_t>() + ig_rgb.numel());
+    files.push_back((std::filesystem::path(dir) / "integrated_gradients_mean.png").string());
+    write_png(files.back(), image);
+  }
+  return files;
 }
 
 }  // namespace rlforge

@@ -80,6 +80,17 @@ TEST_CASE("a pixel policy's saliency lies where it reads the picture", "[explain
   CHECK(r.action_top_quarter_share > 0.9);
   // A policy reading elsewhere has other maps: the sanity check's correlation is low.
   CHECK(r.action_randomization_correlation < 0.5);
+  // Integrated gradients of a mean over the patch: every attribution lies on the patch, and they
+  // sum to f(x) - f(blurred x) exactly (the output is linear in the pixels).
+  REQUIRE(r.mean_integrated_gradients.size() == 144);
+  const auto ig_top = std::max_element(r.mean_integrated_gradients.begin(), r.mean_integrated_gradients.end()) -
+                      r.mean_integrated_gradients.begin();
+  CHECK(ig_top / 12 >= 7);
+  CHECK(ig_top / 12 <= 8);
+  CHECK(ig_top % 12 >= 5);
+  CHECK(ig_top % 12 <= 6);
+  CHECK(r.mean_integrated_gradients[0] == 0.0);
+  CHECK(r.ig_completeness_error < 1e-3);
 
   const GifSummary gif = read_gif_summary((dir / "saliency.gif").string());
   CHECK(gif.frames == 12);
@@ -90,6 +101,10 @@ TEST_CASE("a pixel policy's saliency lies where it reads the picture", "[explain
   CHECK(yaml["mean_action_saliency"][0].size() == 12);
   CHECK(yaml["sanity"]["action_randomization_correlation"].as<double>() == Approx(r.action_randomization_correlation));
   CHECK(fs::exists(dir / "saliency_mean_action.png"));
+  CHECK(fs::exists(dir / "integrated_gradients_mean.png"));
+  CHECK(yaml["integrated_gradients"]["baseline"].as<std::string>() == "blurred");
+  settings.ig_baseline = "sepia";
+  CHECK_THROWS_WITH(explain_frames(car, corner, env, settings, ""), Catch::Contains("expected blurred, zeros or mean"));
 
   VectorEnvConfig vector_env;
   vector_env.id = "CartPole-v1";

@@ -7,6 +7,9 @@
 //   action saliency  1/2 |a(x) - a(x')|^2 of what the action is chosen from (PPO's logits or
 //                    action mean, DQN's Q-values)
 //   value saliency   1/2 (v(x) - v(x'))^2 of the critic's estimate
+// Integrated gradients (Sundararajan et al. 2017) of the same action output are computed too, from
+// a baseline frame (a heavily blurred copy of the frame, black, or the episode's mean frame), with
+// |attributions| summed over channels and averaged onto the grid; completeness is checked.
 // The sanity check (Adebayo et al. 2018) computes the same maps with a re-initialised network and
 // reports their Spearman correlation with the trained network's, per frame.
 
@@ -28,6 +31,10 @@ struct FrameSaliencySettings {
   double blur_sigma = 3;    // the blur that replaces the picture under the mask
   bool deterministic = true;
   int gif_scale = 3;        // the GIF's pixels per observation pixel
+  bool integrated_gradients = true;
+  std::string ig_baseline = "blurred";  // blurred | zeros | mean
+  double ig_blur_sigma = 6;             // the blurred baseline's Gaussian, in pixels
+  int ig_steps = 16;
 };
 
 struct FrameSaliencyReport {
@@ -44,6 +51,11 @@ struct FrameSaliencyReport {
   // frames (0.25 when the policy looks everywhere alike).
   double action_top_quarter_share = 0;
   double random_action_top_quarter_share = 0;  // the same for the re-initialised network
+  // Integrated gradients (empty when not computed): mean |attribution| per grid point, the sanity
+  // correlation, and completeness: max |sum of attributions - (f(x) - f(b))| / mean |f(x) - f(b)|.
+  std::string ig_baseline;
+  std::vector<double> mean_integrated_gradients;
+  double ig_randomization_correlation = 0, ig_completeness_error = 0;
 };
 
 // Explains `agent` (and, for the sanity check, `randomized`, the same network freshly initialised)
