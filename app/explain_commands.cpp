@@ -1,6 +1,7 @@
 #include "explain_commands.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -41,6 +42,24 @@ struct ExplainArgs {
   bool stochastic = false;
   std::vector<std::string> plugins;
 };
+
+// Per method of `target`: the three elements with the largest mean |attribution|, and the sanity
+// correlations.
+void print_top_elements(const ExplainReport& report, const std::string& target) {
+  for (const Importance& imp : report.importances) {
+    if (imp.target != target) continue;
+    std::vector<std::size_t> order(imp.mean_abs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return imp.mean_abs[a] > imp.mean_abs[b]; });
+    std::cout << std::left << std::setw(22) << imp.method << " top:";
+    for (std::size_t k = 0; k < std::min<std::size_t>(3, order.size()); ++k) std::cout << " " << report.names[order[k]];
+    std::cout << "  (rank correlation with random weights " << std::setprecision(3) << imp.randomization_correlation;
+    if (!std::isnan(imp.label_randomization_correlation)) {
+      std::cout << ", with permuted labels " << imp.label_randomization_correlation;
+    }
+    std::cout << ")\n";
+  }
+}
 
 // Where the results go: --out, else RUN/explain (or ./explain beside a checkpoint file).
 fs::path explain_out(const ExplainArgs& args) {
@@ -144,15 +163,7 @@ int explain_table_of(const ExplainArgs& args) {
   const std::vector<std::string> plots = write_explain_report(report, out.string());
   std::cout << report.states << " held-out rows; test " << report.score_name << " " << report.clean_mean_return
             << "; integrated gradients' completeness error " << report.ig_completeness_error << " (relative)\n";
-  for (const Importance& imp : report.importances) {
-    std::vector<std::size_t> order(imp.mean_abs.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return imp.mean_abs[a] > imp.mean_abs[b]; });
-    std::cout << std::left << std::setw(22) << imp.method << " top:";
-    for (std::size_t k = 0; k < std::min<std::size_t>(3, order.size()); ++k) std::cout << " " << report.names[order[k]];
-    std::cout << "  (rank correlation with random weights " << std::setprecision(3) << imp.randomization_correlation
-              << ", with permuted labels " << imp.label_randomization_correlation << ")\n";
-  }
+  print_top_elements(report, "prediction");
   std::cout << "results: " << (out / "explain.yaml").string() << ", " << plots.size() << " plots" << std::endl;
   return 0;
 }
@@ -189,16 +200,7 @@ int explain(const ExplainArgs& args) {
 
   std::cout << report.states << " states; integrated gradients' completeness error "
             << report.ig_completeness_error << " (relative)\n";
-  for (const Importance& imp : report.importances) {
-    if (imp.target != "action") continue;
-    std::vector<std::size_t> order(imp.mean_abs.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return imp.mean_abs[a] > imp.mean_abs[b]; });
-    std::cout << std::left << std::setw(22) << imp.method << " top:";
-    for (std::size_t k = 0; k < std::min<std::size_t>(3, order.size()); ++k) std::cout << " " << report.names[order[k]];
-    std::cout << "  (rank correlation with random weights " << std::setprecision(3) << imp.randomization_correlation
-              << ")\n";
-  }
+  print_top_elements(report, "action");
   if (!report.permutation_drop.empty()) {
     std::cout << "permutation importance (return lost):";
     for (std::size_t i = 0; i < report.permutation_drop.size(); ++i) {

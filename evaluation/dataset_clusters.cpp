@@ -12,6 +12,7 @@
 #include "rlforge/agents/unsupervised.h"
 #include "rlforge/data/episode_dataset.h"
 #include "rlforge/envs/registry.h"
+#include "rlforge/evaluation/env_tensors.h"
 #include "rlforge/evaluation/explain.h"
 #include "rlforge/render/image_files.h"
 
@@ -24,23 +25,12 @@ using namespace clustering;
 // Steps read from the mapping at a time.
 constexpr int64_t kBlockSteps = 4096;
 
-torch::ScalarType scalar_type(DType dtype) {
-  switch (dtype) {
-    case DType::UInt8:
-      return torch::kUInt8;
-    case DType::Int64:
-      return torch::kInt64;
-    default:
-      return torch::kFloat32;
-  }
-}
-
 // The observations of `steps` (int64 indices) as the env gave them, [n, ...].
 torch::Tensor observations(const EpisodeDataset& ds, const torch::Tensor& steps) {
   const Space& space = ds.observation_space();
   std::vector<int64_t> shape{steps.numel()};
   shape.insert(shape.end(), space.shape().begin(), space.shape().end());
-  torch::Tensor out = torch::empty(shape, scalar_type(space.dtype()));
+  torch::Tensor out = torch::empty(shape, torch_dtype(space.dtype()));
   ds.gather_observations(steps.data_ptr<int64_t>(), steps.numel(), out.data_ptr());
   return out;
 }
@@ -91,7 +81,9 @@ Image frame_image(const EpisodeDataset& ds, int64_t step) {
   return image;
 }
 
-std::vector<std::string> element_names(const EpisodeDataset& ds) {
+}  // namespace
+
+std::vector<std::string> recorded_observation_names(const EpisodeDataset& ds) {
   EnvSpec spec;
   try {
     spec = make_env(ds.env_id())->spec();
@@ -104,8 +96,6 @@ std::vector<std::string> element_names(const EpisodeDataset& ds) {
   }
   return observation_element_names(spec);
 }
-
-}  // namespace
 
 DatasetClusters cluster_dataset(const std::string& dataset_dir, const DatasetClusterSettings& settings,
                                 const std::string& out_dir) {
@@ -126,7 +116,7 @@ DatasetClusters cluster_dataset(const std::string& dataset_dir, const DatasetClu
   r.observation_space = ds.observation_space().describe();
   r.action_space = ds.action_space().describe();
   r.frames = features.frames();
-  if (!r.frames) r.element_names = element_names(ds);
+  if (!r.frames) r.element_names = recorded_observation_names(ds);
   r.k = settings.k;
   r.steps = n;
   r.episodes = ds.num_episodes();

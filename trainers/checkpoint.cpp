@@ -50,6 +50,13 @@ torch::Tensor text_tensor(const std::string& text) {
   return torch::from_blob(const_cast<char*>(text.data()), {static_cast<int64_t>(text.size())}, torch::kUInt8).clone();
 }
 
+torch::Tensor yaml_tensor(const YAML::Node& node) {
+  YAML::Emitter out;
+  out.SetDoublePrecision(17);
+  out << node;
+  return text_tensor(out.c_str());
+}
+
 std::string tensor_text(const torch::Tensor& t) {
   const torch::Tensor c = t.to(torch::kCPU).contiguous();
   return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<std::size_t>(c.numel()));

@@ -67,10 +67,7 @@ void ReplayAlgorithm::save_state(std::map<std::string, torch::Tensor>& extras, c
   n["gradient_steps"] = gradient_steps_;
   save_extra(n, extras);
   save_replay(replay(), save_replay_, checkpoint_dir, n);
-  YAML::Emitter out;
-  out.SetDoublePrecision(17);
-  out << n;
-  extras[state_name_] = text_tensor(out.c_str());
+  extras[state_name_] = yaml_tensor(n);
 }
 
 void ReplayAlgorithm::restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t env_steps,

@@ -130,10 +130,7 @@ class RlLearner : public Learner {
       r.push_back(item);
     }
     n["recent"] = r;
-    YAML::Emitter out;
-    out.SetDoublePrecision(17);
-    out << n;
-    extras["episodes"] = text_tensor(out.c_str());
+    extras["episodes"] = yaml_tensor(n);
     algorithm_->save_state(extras, checkpoint_dir);
   }
   void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t steps,

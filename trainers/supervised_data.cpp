@@ -3,6 +3,7 @@
 #include "rlforge/agents/actor_critic.h"
 #include "rlforge/data/splits.h"
 #include "rlforge/data/tabular.h"
+#include "rlforge/evaluation/env_tensors.h"
 
 namespace rlforge {
 
@@ -12,16 +13,6 @@ torch::Tensor index_tensor(const std::vector<int64_t>& rows) {
   return torch::tensor(rows, torch::kInt64);
 }
 
-torch::ScalarType scalar_type(DType dtype) {
-  switch (dtype) {
-    case DType::UInt8:
-      return torch::kUInt8;
-    case DType::Int64:
-      return torch::kInt64;
-    default:
-      return torch::kFloat32;
-  }
-}
 
 }  // namespace
 
@@ -115,14 +106,14 @@ Batch SupervisedData::batch(const torch::Tensor& rows, torch::Device device) con
   const Space& space = episodes->observation_space();
   std::vector<int64_t> shape{n};
   shape.insert(shape.end(), space.shape().begin(), space.shape().end());
-  torch::Tensor observations = torch::empty(shape, scalar_type(space.dtype()));
+  torch::Tensor observations = torch::empty(shape, torch_dtype(space.dtype()));
   episodes->gather_observations(steps.data_ptr<int64_t>(), n, observations.data_ptr());
   torch::Tensor actions = torch::empty({n, static_cast<int64_t>(episodes->action_space().size())}, torch::kFloat32);
   episodes->gather_actions(steps.data_ptr<int64_t>(), n, actions.data_ptr<float>());
   b.inputs = observations.to(device);
   torch::Tensor next;
   if (task == "forward_dynamics" || task == "inverse_dynamics") {
-    next = torch::empty(shape, scalar_type(space.dtype()));
+    next = torch::empty(shape, torch_dtype(space.dtype()));
     episodes->gather_next_observations(steps.data_ptr<int64_t>(), n, next.data_ptr());
     b.next_inputs = next.to(device);
   }

@@ -296,10 +296,7 @@ class SupervisedLearner : public Learner {
       n["clipped_fraction"] = privacy_->clipped_fraction;
       n["grad_norm"] = privacy_->grad_norm;
     }
-    YAML::Emitter out;
-    out.SetDoublePrecision(17);
-    out << n;
-    extras["learner"] = text_tensor(out.c_str());
+    extras["learner"] = yaml_tensor(n);
   }
   void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t steps, const std::string&,
                      std::ostream&) override {

@@ -121,10 +121,7 @@ void Trainer::write_last_checkpoint(TrainingRun& run) {
   if (run.world_size() > 1) state["world_size"] = run.world_size();
   state["elapsed_seconds"] = run.elapsed_seconds();
   for (const auto& callback : run.callbacks_) callback->on_checkpoint(run, state);
-  YAML::Emitter out;
-  out.SetDoublePrecision(17);
-  out << state;
-  info.extras["loop"] = text_tensor(out.c_str());
+  info.extras["loop"] = yaml_tensor(state);
   save_checkpoint(run.last_checkpoint(), run.learner().agent(), info);
   last_checkpoint_steps_ = run.steps();
   checkpoint_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -13,8 +13,7 @@
 
 #include "rlforge/agents/unsupervised.h"
 #include "rlforge/data/errors.h"
-#include "rlforge/envs/registry.h"
-#include "rlforge/evaluation/explain.h"
+#include "rlforge/evaluation/dataset_clusters.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/learner.h"
 #include "rlforge/trainers/supervised_data.h"
@@ -189,10 +188,7 @@ class UnsupervisedLearner : public Learner {
     n["centre_shift"] = centre_shift_;
     n["empty_clusters"] = empty_clusters_;
     n["gain"] = gain_;
-    YAML::Emitter out;
-    out.SetDoublePrecision(17);
-    out << n;
-    extras["learner"] = text_tensor(out.c_str());
+    extras["learner"] = yaml_tensor(n);
   }
   void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t steps, const std::string&,
                      std::ostream&) override {
@@ -286,19 +282,7 @@ class UnsupervisedLearner : public Learner {
 
   std::vector<std::string> element_names() const {
     if (!data_.feature_names.empty()) return data_.feature_names;
-    if (data_.episodes) {
-      // The env's own names, when its id is known here and its observations are the recorded ones.
-      EnvSpec spec;
-      try {
-        spec = make_env(data_.episodes->env_id())->spec();
-      } catch (const std::exception&) {
-      }
-      if (spec.observation_space.size() != data_.episodes->observation_space().size()) {
-        spec.observation_names.clear();
-        spec.observation_space = data_.episodes->observation_space();
-      }
-      return observation_element_names(spec);
-    }
+    if (data_.episodes) return recorded_observation_names(*data_.episodes);
     std::vector<std::string> names;
     for (int64_t i = 0; i < data_.input_size; ++i) names.push_back("x" + std::to_string(i));
     return names;

@@ -10,6 +10,12 @@
 
 namespace rlforge {
 
+class EpisodeDataset;
+
+// The recorded observations' element names: the env's own when this program knows the env and its
+// observations are the recorded ones, else "obs[i]".
+std::vector<std::string> recorded_observation_names(const EpisodeDataset& dataset);
+
 struct DatasetClusterSettings {
   int64_t k = 8;
   uint64_t seed = 0;

@@ -78,5 +78,7 @@ int64_t replay_buffer_bytes(const ExperimentConfig& config, const EnvSpec& spec)
 // Text, as YAML, to and from a 1-D uint8 tensor (checkpoint extras).
 torch::Tensor text_tensor(const std::string& text);
 std::string tensor_text(const torch::Tensor& t);
+// A YAML node as such a tensor, its numbers written with 17 digits so that they read back exactly.
+torch::Tensor yaml_tensor(const YAML::Node& node);
 
 }  // namespace rlforge
