@@ -91,6 +91,11 @@ int train(const TrainArgs& args) {
                       " ranks asked for); data-parallel training is for PPO, federated averaging for supervised tables "
                       "(agent.federated.enabled)");
   }
+  const std::size_t client_files = config.federated.client_data.size();
+  if (client_files > 0 && client_files != static_cast<std::size_t>(std::max(ranks, 1))) {
+    throw ConfigError(config.source + ": agent.federated.client_data: " + std::to_string(client_files) + " files for " +
+                      std::to_string(std::max(ranks, 1)) + " clients (one per rank: --nproc N)");
+  }
   const std::size_t client_envs = config.federated.client_env_options.size();
   if (config.federated.enabled && client_envs > 0 && client_envs != static_cast<std::size_t>(ranks)) {
     throw ConfigError("agent.federated.client_env_options: " + std::to_string(client_envs) + " entries for " +

@@ -110,6 +110,21 @@ std::string float_text(float v) {
 
 }  // namespace
 
+std::vector<std::string> class_order(std::vector<std::string> labels) {
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  std::vector<std::pair<long long, std::string>> numbered;
+  for (const std::string& l : labels) {
+    long long v;
+    if (!is_integer(l, v)) return labels;
+    numbered.emplace_back(v, l);
+  }
+  std::sort(numbered.begin(), numbered.end());
+  labels.clear();
+  for (auto& [v, l] : numbered) labels.push_back(l);
+  return labels;
+}
+
 TabularData read_csv(const std::string& path, const std::string& target_column,
                      bool classification) {
   std::ifstream in(path, std::ios::binary);
@@ -196,24 +211,7 @@ TabularData read_csv(const std::string& path, const std::string& target_column,
   if (data.rows == 0) throw DataError(path + ": no data rows after the header row");
 
   if (classification) {
-    std::vector<std::string> distinct = labels;
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    bool all_integers = true;
-    std::vector<std::pair<long long, std::string>> numbered;
-    for (const std::string& l : distinct) {
-      long long v;
-      if (!is_integer(l, v)) {
-        all_integers = false;
-        break;
-      }
-      numbered.emplace_back(v, l);
-    }
-    if (all_integers) {
-      std::sort(numbered.begin(), numbered.end());
-      distinct.clear();
-      for (auto& [v, l] : numbered) distinct.push_back(l);
-    }
+    const std::vector<std::string> distinct = class_order(labels);
     std::map<std::string, float> index;
     for (std::size_t k = 0; k < distinct.size(); ++k) index[distinct[k]] = static_cast<float>(k);
     data.class_names = distinct;

@@ -271,7 +271,7 @@ std::vector<KeyBinding> declare() {
   // data
   add(path_key("data.dataset", kData, AT(data.dataset), "recorded episodes (rlforge dataset record), relative to the config file"));
   add(path_key("data.csv", kData, AT(data.csv), "a CSV table with a header row, relative to the config file"));
-  add(text("data.target", kData, AT(data.target), "the CSV column to predict (unsupervised: optional class labels, used only to score the clusters)").when("data.csv"));
+  add(text("data.target", kData, AT(data.target), "the CSV column to predict (unsupervised: optional class labels, used only to score the clusters); with data.csv or agent.federated.client_data"));
   add(choice("data.generate", kData, AT(data.generate), {"", "classification", "regression"},
              "a synthetic table made from run.seed"));
   add(integer("data.rows", kData, AT(data.rows), "rows of the generated table").min(1).when("data.generate"));
@@ -492,6 +492,13 @@ std::vector<KeyBinding> declare() {
               "or its own env (ppo)"));
   add(integer("agent.federated.average_every", kPpo, AT(federated.average_every),
               "PPO: updates each client makes between averagings").min(1));
+  Decl client_data = string_list("agent.federated.client_data", kSupervised, AT(federated.client_data),
+                                 "tables: each client's own CSV file, one per rank (relative to the config), instead of shards of data.csv");
+  client_data.b.set = [](C& c, const YAML::Node& v) {
+    c.federated.client_data.clear();
+    for (const auto& path : v.as<std::vector<std::string>>()) c.federated.client_data.push_back(config_relative_path(path, c.source));
+  };
+  add(client_data);
   add(string_list("agent.federated.client_env_options", kPpo, AT(federated.client_env_options),
                   "PPO: each client's env options, one \"key=value,key=value\" entry per rank (empty: the config's env)"));
   add(integer("agent.federated.local_epochs", kSupervised, AT(federated.local_epochs),
@@ -642,14 +649,19 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
   }
   if (c.learns_from_data()) {
     DataSection& d = c.data;
-    const int sources = !d.dataset.empty() + !d.csv.empty() + !d.generate.empty();
+    const bool own_files = !c.federated.client_data.empty();
+    const int sources = !d.dataset.empty() + !d.csv.empty() + !d.generate.empty() + own_files;
     if (sources != 1) {
       at.fail(sources == 0 || !at.given("data.generate") ? "data.dataset" : "data.generate",
-              "expected exactly one data source: dataset (recorded episodes), csv (with target) or generate, got " +
+              "expected exactly one data source: dataset (recorded episodes), csv (with target), generate, or "
+              "agent.federated.client_data, got " +
                   std::to_string(sources));
     }
     // Unsupervised learning reads every column as a feature; a target column, if named, only scores the clusters.
-    if (!d.csv.empty() && d.target.empty() && c.algo != "unsupervised") {
+    if (!d.target.empty() && d.csv.empty() && !own_files) {
+      at.fail("data.target", "applies only with data.csv or agent.federated.client_data");
+    }
+    if ((!d.csv.empty() || own_files) && d.target.empty() && c.algo != "unsupervised") {
       at.fail("data.target", "is required with csv: the column to predict");
     }
     if (d.validation_fraction + d.test_fraction >= 1.0) {
@@ -735,6 +747,10 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       at.fail("agent.federated.enabled",
               "does not combine with agent.optimizer.dp (record-level DP); for client-level DP set "
               "agent.federated.client_noise_multiplier");
+    }
+    if (!fed.client_data.empty() && !fed.enabled) at.fail("agent.federated.client_data", "needs agent.federated.enabled: true");
+    if (!fed.client_data.empty() && fed.partition != "iid") {
+      at.fail("agent.federated.partition", "applies to shards of one table; with agent.federated.client_data each client's rows are its own file's");
     }
     if (!fed.enabled && fed.client_fraction < 1) {
       at.fail("agent.federated.client_fraction", "needs agent.federated.enabled: true");

@@ -99,4 +99,22 @@ ClippedUpdate private_mean_update(std::vector<torch::Tensor>& parameters, const 
   return result;
 }
 
+std::vector<std::string> gather_texts(const std::string& text, int client, int clients, const SumOverClients& sum_over_clients) {
+  torch::Tensor lengths = torch::zeros({clients}, torch::kFloat64);
+  lengths[client] = static_cast<double>(text.size());
+  sum_over_clients(lengths);
+  const auto longest = static_cast<int64_t>(lengths.max().item<double>());
+  // Bytes as float64: exact for 0-255, and the sum is the one collective every client has.
+  torch::Tensor rows = torch::zeros({clients, std::max<int64_t>(longest, 1)}, torch::kFloat64);
+  for (std::size_t i = 0; i < text.size(); ++i) rows[client][static_cast<int64_t>(i)] = static_cast<double>(static_cast<unsigned char>(text[i]));
+  sum_over_clients(rows);
+  std::vector<std::string> out;
+  for (int k = 0; k < clients; ++k) {
+    std::string s(static_cast<std::size_t>(lengths[k].item<double>()), '\0');
+    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>(static_cast<int>(rows[k][static_cast<int64_t>(i)].item<double>()));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace rlforge

@@ -57,7 +57,8 @@ SupervisedData load_supervised_data(const ExperimentConfig& config) {
       d.classes = static_cast<int64_t>(t.class_names.size());
       d.class_names = t.class_names;
       d.table_labels = targets.to(torch::kInt64);
-      if (d.classes < 2) {
+      // A federated client's file may hold one class; the union over clients is checked instead.
+      if (d.classes < 2 && config.federated.client_data.empty()) {
         throw DataError((c.csv.empty() ? std::string("data.generate") : c.csv) + ": column '" + t.target_name +
                         "' holds " + std::to_string(d.classes) + " class; classification needs at least 2");
       }

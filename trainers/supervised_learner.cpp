@@ -11,6 +11,7 @@
 #include "rlforge/agents/actor_critic.h"
 #include "rlforge/data/episode_dataset.h"
 #include "rlforge/data/splits.h"
+#include "rlforge/data/errors.h"
 #include "rlforge/data/tabular.h"
 #include "rlforge/envs/seeds.h"
 #include "rlforge/stats/privacy_accountant.h"
@@ -86,7 +87,11 @@ class SupervisedLearner : public Learner {
       federation_ = Federation{distributed != nullptr && distributed->active() ? distributed : nullptr,
                                shared_data_config(config, distributed).run.seed};
     }
-    if (federation_) take_shard();
+    if (federation_ && !config.federated.client_data.empty()) {
+      unify_classes();
+    } else if (federation_) {
+      take_shard();
+    }
     EnvSpec spec;
     if (data_.episodes) {
       spec.id = data_.episodes->env_id();
@@ -520,13 +525,50 @@ class SupervisedLearner : public Learner {
     return stats::dp_sgd_epsilon(c.client_fraction, c.client_noise_multiplier, epoch_, c.client_delta).epsilon;
   }
 
-  // Every client reads the same table (the run's seed, not its rank's) and keeps its own shard.
+  // Every client reads the same table (the run's seed, not its rank's) and keeps its own shard;
+  // with agent.federated.client_data, each client reads its own file instead.
   static ExperimentConfig shared_data_config(const ExperimentConfig& config, Distributed* distributed) {
     ExperimentConfig shared = config;
-    if (config.federated.enabled && distributed != nullptr && distributed->active()) {
-      shared.run.seed = config.run.seed - static_cast<uint64_t>(distributed->rank()) * seeds::kRankStride;
+    const bool clients = config.federated.enabled && distributed != nullptr && distributed->active();
+    if (clients) shared.run.seed = config.run.seed - static_cast<uint64_t>(distributed->rank()) * seeds::kRankStride;
+    const std::vector<std::string>& files = config.federated.client_data;
+    if (!files.empty()) {
+      const int world = clients ? distributed->world_size() : 1;
+      if (static_cast<int>(files.size()) != world) {
+        throw ConfigError(config.source + ": agent.federated.client_data: " + std::to_string(files.size()) +
+                          " files for " + std::to_string(world) + " clients (one per rank: --nproc N)");
+      }
+      shared.data.csv = files[static_cast<std::size_t>(clients ? distributed->rank() : 0)];
     }
     return shared;
+  }
+
+  // Clients with files of their own: class indices by the union of every client's class names (a
+  // client may lack some classes), in read_csv's order. Only the names cross ranks.
+  void unify_classes() {
+    Federation& f = *federation_;
+    f.rows = data_.split.train.numel();
+    if (data_.classes == 0 || f.group == nullptr) return;
+    std::string mine;
+    for (const std::string& name : data_.class_names) mine += name + "\n";
+    std::vector<std::string> all;
+    for (const std::string& text : gather_texts(mine, f.group->rank(), f.group->world_size(),
+                                                [&](torch::Tensor& t) { f.group->allreduce_sum(t); })) {
+      std::istringstream lines(text);
+      for (std::string name; std::getline(lines, name);) all.push_back(name);
+    }
+    const std::vector<std::string> names = class_order(all);
+    std::vector<int64_t> to_union;
+    for (const std::string& name : data_.class_names) {
+      to_union.push_back(std::find(names.begin(), names.end(), name) - names.begin());
+    }
+    data_.table_labels = torch::tensor(to_union, torch::kInt64).index_select(0, data_.table_labels);
+    data_.class_names = names;
+    data_.classes = static_cast<int64_t>(names.size());
+    if (data_.classes < 2) {
+      throw DataError(config_.source + ": agent.federated.client_data: the clients' files hold " +
+                      std::to_string(data_.classes) + " class between them; classification needs at least 2");
+    }
   }
 
   // This client's rows of the training split: an even random share (iid), or per class a

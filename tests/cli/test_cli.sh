@@ -442,6 +442,38 @@ if [[ $section == distributed ]]; then
   check "federated with client sampling trains" run 0 train "$table_config" --nproc 2 --out "$runs" --set agent.federated.enabled=true --set agent.federated.client_fraction=0.5 --set trainer.epochs=8 --set trainer.early_stopping.patience=0
   sampled_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
   check "client sampling: rounds with fewer than both clients, and a client sitting out sends nothing" bash -c "awk -F, 'NR > 1 { if (\$7 < 2) fewer++; if (\$7 > 2 || \$7 < 0) bad++ } END { exit !(fewer > 0 && bad == 0) }' '$sampled_dir/metrics.csv'"
+  # Clients with files of their own, each lacking a class the other has: classes are matched by
+  # name, and the global model tells all three apart.
+  own=$runs/own-files
+  mkdir -p "$own"
+  /usr/bin/python3 - "$own" <<'PY'
+import random, sys
+random.seed(3)
+centres = {"red": (0.0, 0.0), "green": (4.0, 0.0), "blue": (0.0, 4.0)}
+for name, classes in (("a", ["red", "green"]), ("b", ["green", "blue"])):
+    with open("%s/%s.csv" % (sys.argv[1], name), "w") as f:
+        f.write("x,y,colour\n")
+        for i in range(600):
+            c = classes[i % 2]
+            f.write("%.4f,%.4f,%s\n" % (random.gauss(centres[c][0], 0.7), random.gauss(centres[c][1], 0.7), c))
+PY
+  cat > "$own/config.yaml" <<'YAML'
+run: {seed: 1}
+data: {target: colour}
+agent:
+  algo: supervised
+  task: classification
+  network: {hidden: [16]}
+  federated: {enabled: true, client_data: [a.csv, b.csv]}
+trainer: {epochs: 15}
+YAML
+  check "federated clients with their own files train" run 0 train "$own/config.yaml" --nproc 2 --out "$runs"
+  own_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
+  check "own files: the global model knows the union of the clients' classes" \
+    /usr/bin/python3 -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))['test']['confusion']; sys.exit(len(c) != 3)" "$own_dir/summary.yaml"
+  check "own files: the lead scores on its own test rows" bash -c "awk '/^test:/ {t=1} t && /accuracy:/ { exit !(\$2 >= 0.9) }' '$own_dir/summary.yaml'"
+  check "own files: one file per client" run 1 train "$own/config.yaml" --nproc 3 --out "$runs"
+  check "own files, too few: one line" one_error_line "2 files for 3 clients"
   check "supervised without federated refuses --nproc 2" run 1 train "$table_config" --nproc 2 --out "$runs"
   check "supervised --nproc 2: one line" one_error_line "federated averaging for supervised tables"
   dead=$runs/dead-client

@@ -245,4 +245,18 @@ TEST_CASE("federated settings are checked before anything runs", "[federated][co
   CHECK_THAT(testing::config_error_of(kTable, {"agent.federated.enabled=true", "agent.task=regression", "data.generate=regression",
                        "agent.federated.partition=dirichlet"}),
              Catch::Contains("dirichlet shares out rows by label"));
+  // Clients with files of their own: instead of data.generate, with data.target, federated, no partition.
+  const std::vector<std::string> own{"data.generate=''", "agent.federated.client_data=[a.csv, b.csv]", "data.target=label"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> all = own;
+    all.insert(all.end(), more.begin(), more.end());
+    return testing::config_error_of(kTable, all);
+  };
+  CHECK(with({"agent.federated.enabled=true"}) == "(no error)");
+  CHECK_THAT(with({}), Catch::Contains("agent.federated.client_data") && Catch::Contains("needs agent.federated.enabled"));
+  CHECK_THAT(with({"agent.federated.enabled=true", "agent.federated.partition=dirichlet"}),
+             Catch::Contains("agent.federated.partition") && Catch::Contains("own file"));
+  CHECK_THAT(with({"agent.federated.enabled=true", "data.generate=classification"}), Catch::Contains("exactly one data source"));
+  CHECK_THAT(testing::config_error_of(kTable, {"data.target=label"}),
+             Catch::Contains("data.target") && Catch::Contains("applies only with data.csv or agent.federated.client_data"));
 }

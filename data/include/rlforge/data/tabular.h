@@ -30,6 +30,8 @@ struct TabularData {
 // An empty `target_column` reads every column as a feature and no target.
 TabularData read_csv(const std::string& path, const std::string& target_column,
                      bool classification);
+// The distinct `labels` in read_csv's class order (numeric when every label is an integer).
+std::vector<std::string> class_order(std::vector<std::string> labels);
 
 // Writes features then the target (class names for classification) with a header row, atomically
 // (temporary file and rename). Floats are written with 9 significant digits, so they read back

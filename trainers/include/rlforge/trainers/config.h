@@ -121,6 +121,10 @@ struct FederatedConfig {
   // one entry per rank (empty: every client the config's env).
   int64_t average_every = 1;
   std::vector<std::string> client_env_options;
+  // Tables: each client's own CSV file, one entry per rank, instead of shards of data.csv: a
+  // client reads only its file (features and data.target), splits it with the run's seed, and
+  // never sends a row. Class labels are matched by name across the clients' files.
+  std::vector<std::string> client_data;
 };
 
 // agent.algo: semi_supervised (FixMatch, Sohn et al. 2020, for vectors): unlabelled rows are

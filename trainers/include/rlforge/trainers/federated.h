@@ -39,6 +39,10 @@ int64_t average_weighted(std::vector<torch::Tensor>& parameters, double weight, 
 // client's count, sum and sum of squares: aggregates, never rows.
 std::pair<torch::Tensor, torch::Tensor> federated_moments(const torch::Tensor& x, const SumOverClients& sum_over_clients);
 
+// Every client's `text`, in rank order, through sums only: each client writes its bytes into its
+// own row of a zero matrix, and the sum over clients holds every row.
+std::vector<std::string> gather_texts(const std::string& text, int client, int clients, const SumOverClients& sum_over_clients);
+
 struct ClippedUpdate {
   double norm = 0;    // this client's update, before clipping
   int64_t bytes = 0;  // what it contributed to the sum
