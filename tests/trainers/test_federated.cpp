@@ -246,12 +246,9 @@ TEST_CASE("federated settings are checked before anything runs", "[federated][co
                        "agent.federated.partition=dirichlet"}),
              Catch::Contains("dirichlet shares out rows by label"));
   // Clients with files of their own: instead of data.generate, with data.target, federated, no partition.
-  const std::vector<std::string> own{"data.generate=''", "agent.federated.client_data=[a.csv, b.csv]", "data.target=label"};
-  auto with = [&](std::vector<std::string> more) {
-    std::vector<std::string> all = own;
-    all.insert(all.end(), more.begin(), more.end());
-    return testing::config_error_of(kTable, all);
-  };
+  const char* own = "data: {target: label}\n"
+                    "agent: {algo: supervised, task: classification, federated: {client_data: [a.csv, b.csv]}}\n";
+  auto with = [&](const std::vector<std::string>& more) { return testing::config_error_of(own, more); };
   CHECK(with({"agent.federated.enabled=true"}) == "(no error)");
   CHECK_THAT(with({}), Catch::Contains("agent.federated.client_data") && Catch::Contains("needs agent.federated.enabled"));
   CHECK_THAT(with({"agent.federated.enabled=true", "agent.federated.partition=dirichlet"}),
