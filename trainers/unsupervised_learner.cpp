@@ -62,7 +62,7 @@ std::string text_of(double v) {
 class UnsupervisedLearner : public Learner {
  public:
   UnsupervisedLearner(const ExperimentConfig& config, torch::Device device)
-      : config_(config), u_(config.unsupervised), kind_(config.supervised.task), device_(device),
+      : config_(config), u_(config.unsupervised), kind_(config.supervised.task),
         data_(load_supervised_data(config)) {
     const int64_t rows = data_.split.train.numel() + data_.split.validation.numel() + data_.split.test.numel();
     const double bytes = static_cast<double>(rows) * static_cast<double>(data_.input_size) * 8.0;
@@ -455,7 +455,6 @@ class UnsupervisedLearner : public Learner {
   ExperimentConfig config_;
   UnsupervisedConfig u_;
   std::string kind_;
-  torch::Device device_;
   SupervisedData data_;
   std::vector<std::string> names_;
   std::shared_ptr<UnsupervisedModelImpl> module_;

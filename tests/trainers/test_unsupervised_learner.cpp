@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "../test_files.h"
+#include "config_error.h"
 #include "rlforge/data/recording.h"
 #include "rlforge/envs/episode_player.h"
 #include "rlforge/trainers/trainer.h"
@@ -31,15 +32,6 @@ YAML::Node train(const std::string& yaml, const fs::path& dir, const std::vector
   const TrainResult r = trainer.run(control);
   if (result != nullptr) *result = r;
   return fs::exists(dir / "summary.yaml") ? YAML::LoadFile((dir / "summary.yaml").string()) : YAML::Node();
-}
-
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    parse_config(yaml, "unsupervised_test.yaml", overrides);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
@@ -145,11 +137,11 @@ TEST_CASE("recorded observations cluster, and the summary names their elements",
 }
 
 TEST_CASE("unsupervised configs that cannot work are refused in one line", "[unsupervised]") {
-  CHECK_THAT(error_of(kBlobs, {"agent.clusters_sweep=[1, 2]"}), Catch::Contains("agent.clusters_sweep") && Catch::Contains("at least 2"));
+  CHECK_THAT(testing::config_error_of(kBlobs, {"agent.clusters_sweep=[1, 2]"}), Catch::Contains("agent.clusters_sweep") && Catch::Contains("at least 2"));
   // k-means has no optimiser or network.
-  CHECK_THAT(error_of(kBlobs, {"agent.batch_size=32"}), Catch::Contains("agent.batch_size") && Catch::Contains("applies only with agent.task"));
-  CHECK_THAT(error_of(kBlobs, {"agent.latent=3"}), Catch::Contains("agent.latent") && Catch::Contains("autoencoder"));
-  CHECK_THAT(error_of(kBlobs, {"agent.task=classification"}), Catch::Contains("kmeans, gaussian_mixture, autoencoder"));
+  CHECK_THAT(testing::config_error_of(kBlobs, {"agent.batch_size=32"}), Catch::Contains("agent.batch_size") && Catch::Contains("applies only with agent.task"));
+  CHECK_THAT(testing::config_error_of(kBlobs, {"agent.latent=3"}), Catch::Contains("agent.latent") && Catch::Contains("autoencoder"));
+  CHECK_THAT(testing::config_error_of(kBlobs, {"agent.task=classification"}), Catch::Contains("kmeans, gaussian_mixture, autoencoder"));
   // More clusters than training rows.
   const fs::path dir = testing::fresh_dir("unsupervised-too-many");
   CHECK_THROWS_WITH(train(kBlobs, dir, {"data.rows=20", "agent.clusters_sweep=[]", "agent.clusters=30"}),
