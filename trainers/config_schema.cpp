@@ -487,6 +487,22 @@ std::vector<KeyBinding> declare() {
              "strong augmentation: Gaussian noise, in feature standard deviations").min(0));
   add(number("agent.semi_supervised.strong_mask", kSemi, AT(supervised.semi.strong_mask),
              "strong augmentation: share of features replaced by their mean").min(0).max(1, true));
+  add(integer("agent.semi_supervised.weak_shift", kSemi, AT(supervised.semi.weak_shift),
+              "frames: weak augmentation, a random shift of up to this many pixels").min(0));
+  add(integer("agent.semi_supervised.strong_shift", kSemi, AT(supervised.semi.strong_shift),
+              "frames: strong augmentation, a random shift of up to this many pixels, then cutout").min(0));
+  add(number("agent.semi_supervised.cutout", kSemi, AT(supervised.semi.cutout),
+             "frames: strong augmentation blanks a square of this side (share of the frame's side)").min(0).max(1));
+  add(number("agent.semi_supervised.action_tolerance", kSemi, AT(supervised.semi.action_tolerance),
+             "Box actions: the teacher's means on two weak copies may differ by this many labelled-action "
+             "standard deviations for a pseudo-target to count").min(0, true));
+  add(number("agent.semi_supervised.teacher_ema", kSemi, AT(supervised.semi.teacher_ema),
+             "mean teacher: decay of the weights' moving average that makes the pseudo-labels (0: the model itself)")
+          .min(0).max(1, true));
+  add(boolean("agent.semi_supervised.distribution_alignment", kSemi, AT(supervised.semi.distribution_alignment),
+              "classes: align the pseudo-labels' class shares to the labelled rows' (ReMixMatch)"));
+  add(number("agent.semi_supervised.alignment_momentum", kSemi, AT(supervised.semi.alignment_momentum),
+             "distribution alignment: momentum of the running mean of the predictions").min(0).max(1, true));
   add(boolean("agent.federated.enabled", kFederated, AT(federated.enabled),
               "federated averaging: each rank (--nproc N) a client with its own shard of the training split (supervised) "
               "or its own env (ppo)"));
@@ -873,11 +889,20 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
       at.fail("agent.algo", "unsupervised learning takes vector observations or table rows; the observations are " + obs.describe() +
                                 " (rlforge dataset cluster summarises frames)");
     }
-    if (c.algo == "semi_supervised" && image) {
-      at.fail("agent.algo", "semi_supervised augments vectors (noise, masking); the observations are " + obs.describe());
-    }
-    if (c.algo == "semi_supervised" && env && !actions.is_discrete()) {
-      at.fail("agent.algo", "semi_supervised pseudo-labels classes: the actions must be Discrete, got " + actions.describe());
+    if (c.algo == "semi_supervised") {
+      // Each kind of input has its own augmentations; the other kind's keys would do nothing.
+      for (const char* key : {"weak_noise", "strong_noise", "strong_mask", "weak_shift", "strong_shift", "cutout"}) {
+        const std::string path = std::string("agent.semi_supervised.") + key;
+        const bool frame_key = path.find("shift") != std::string::npos || path.find("cutout") != std::string::npos;
+        if (at.given(path) && frame_key != image.has_value()) {
+          at.fail(path, std::string("applies to ") + (frame_key ? "image frames" : "vectors") + "; the inputs are " +
+                            (env ? obs.describe() : std::string("a table")));
+        }
+      }
+      const bool box = env && !actions.is_discrete();
+      if (box && s.semi.distribution_alignment) {
+        at.fail("agent.semi_supervised.distribution_alignment", "aligns class shares; the actions are " + actions.describe());
+      }
     }
     if (s.optimizer.dp.enabled && image) {
       at.fail(s.optimizer.dp.noise_multiplier > 0 ? "agent.optimizer.dp.noise_multiplier" : "agent.optimizer.dp.target_epsilon",

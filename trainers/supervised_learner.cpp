@@ -18,6 +18,7 @@
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/distributed.h"
 #include "rlforge/trainers/federated.h"
+#include "rlforge/trainers/augmentation.h"
 #include "rlforge/trainers/semi_supervised.h"
 #include "rlforge/trainers/learner.h"
 #include "rlforge/trainers/metrics.h"
@@ -53,27 +54,6 @@ torch::Tensor l1_norm(torch::nn::Module& module) {
     total = total.defined() ? total + p.abs().sum() : p.abs().sum();
   }
   return total;
-}
-
-// Random-shift augmentation: one crop offset (row, column) per sample, in [0, 2 * pad].
-torch::Tensor shift_offsets(int64_t batch, int64_t pad, torch::Generator& generator) {
-  return torch::randint(0, 2 * pad + 1, {batch, 2}, generator, torch::kInt64);
-}
-
-// Frames [B, ...] in `layout`, each padded by `pad` pixels (edges repeated) and cropped back to
-// H x W at its sample's offset; every channel (and every stacked frame) of one sample moves
-// together.
-torch::Tensor random_shift(const torch::Tensor& frames, const ImageLayout& layout, int64_t pad, const torch::Tensor& offsets) {
-  const int64_t batch = frames.size(0), height = layout.height, width = layout.width;
-  const torch::Tensor padded = torch::nn::functional::pad(
-      to_channels_first(frames, layout).to(torch::kFloat32),
-      torch::nn::functional::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReplicate));
-  const auto o = offsets.accessor<int64_t, 2>();
-  std::vector<torch::Tensor> crops;
-  crops.reserve(static_cast<std::size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) crops.push_back(padded[b].narrow(1, o[b][0], height).narrow(2, o[b][1], width));
-  const torch::Tensor shifted = torch::stack(crops).to(frames.scalar_type());  // [B, C, H, W]
-  return from_channels_first(shifted, layout, frames.sizes().slice(1));
 }
 
 class SupervisedLearner : public Learner {
@@ -118,12 +98,9 @@ class SupervisedLearner : public Learner {
         predictor_->set_input_statistics(x.mean(0), x.std(0, /*unbiased=*/false));
       }
     }
-    if (semi_supervised()) {
-      // Augmentations scale with each feature's spread over the training inputs (labelled or not).
-      const torch::Tensor x = data_.batch(data_.split.train, torch::kCPU).inputs.to(torch::kFloat32).flatten(1);
-      augment_ = VectorAugmenter(x.mean(0).to(device_), x.std(0, /*unbiased=*/false).to(device_));
-    }
+    if (semi_supervised()) setup_augmentation();
     if (config.data.labeled_fraction < 1) keep_labels();
+    if (semi_supervised()) setup_pseudo_labels();
     if (s_.optimizer.dp.enabled) setup_privacy();
     if (federation_ && federation_->group != nullptr) {
       // Every client starts from the same global weights: rank 0's.
@@ -224,7 +201,12 @@ class SupervisedLearner : public Learner {
     }
     if (semi_supervised()) {
       columns.push_back({"pseudo_label_fraction", "semi_supervised/pseudo_label_fraction"});
-      columns.push_back({"pseudo_label_accuracy", "semi_supervised/pseudo_label_accuracy"});
+      // Against the hidden labels: the accuracy of the classes, or the mean absolute error of the actions.
+      if (classes() > 0) {
+        columns.push_back({"pseudo_label_accuracy", "semi_supervised/pseudo_label_accuracy"});
+      } else {
+        columns.push_back({"pseudo_label_error", "semi_supervised/pseudo_label_error"});
+      }
     }
     if (privacy_) {
       columns.push_back({"epsilon", "privacy/epsilon"});
@@ -244,7 +226,7 @@ class SupervisedLearner : public Learner {
     if (federation_ && config_.federated.client_noise_multiplier > 0) {
       values.insert(values.end(), {client_epsilon(), federation_->update_norm});
     }
-    if (semi_supervised()) values.insert(values.end(), {pseudo_label_fraction_, pseudo_label_accuracy_});
+    if (semi_supervised()) values.insert(values.end(), {pseudo_label_fraction_, pseudo_label_score_});
     if (privacy_) values.insert(values.end(), {spent_epsilon(), privacy_->clipped_fraction, privacy_->grad_norm});
     return values;
   }
@@ -284,7 +266,12 @@ class SupervisedLearner : public Learner {
     return e;
   }
 
-  std::vector<std::string> state_names() const override { return {"generator", "torch_generator", "learner"}; }
+  std::vector<std::string> state_names() const override {
+    std::vector<std::string> names{"generator", "torch_generator", "learner"};
+    if (teacher_.enabled()) names.push_back("teacher");
+    if (alignment_.enabled()) names.push_back("alignment");
+    return names;
+  }
   void save_state(std::map<std::string, torch::Tensor>& extras, const std::string&) override {
     extras["generator"] = model_->generator().get_state();
     // Dropout draws from LibTorch's default generator.
@@ -295,13 +282,15 @@ class SupervisedLearner : public Learner {
     n["learning_rate"] = learning_rate_;
     if (semi_supervised()) {
       n["pseudo_label_fraction"] = pseudo_label_fraction_;
-      n["pseudo_label_accuracy"] = pseudo_label_accuracy_;
+      n["pseudo_label_accuracy"] = pseudo_label_score_;
     }
     if (privacy_) {
       n["clipped_fraction"] = privacy_->clipped_fraction;
       n["grad_norm"] = privacy_->grad_norm;
     }
     extras["learner"] = yaml_tensor(n);
+    if (teacher_.enabled()) extras["teacher"] = teacher_.state();
+    if (alignment_.enabled()) extras["alignment"] = alignment_.running_mean().to(torch::kCPU);
   }
   void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t steps, const std::string&,
                      std::ostream&) override {
@@ -315,8 +304,10 @@ class SupervisedLearner : public Learner {
     epoch_ = steps;
     if (n["pseudo_label_fraction"]) {
       pseudo_label_fraction_ = n["pseudo_label_fraction"].as<double>();
-      pseudo_label_accuracy_ = n["pseudo_label_accuracy"].as<double>();
+      pseudo_label_score_ = n["pseudo_label_accuracy"].as<double>();
     }
+    if (teacher_.enabled()) teacher_.set_state(extras.at("teacher"));
+    if (alignment_.enabled()) alignment_.set_running_mean(extras.at("alignment"));
     if (privacy_) {
       if (n["clipped_fraction"]) privacy_->clipped_fraction = n["clipped_fraction"].as<double>();
       if (n["grad_norm"]) privacy_->grad_norm = n["grad_norm"].as<double>();
@@ -667,57 +658,103 @@ class SupervisedLearner : public Learner {
     unlabeled_ = std::get<0>(train.index_select(0, order.narrow(0, kept, n - kept)).sort());
   }
 
-  // Class scores for inputs as the data gives them (a table's rows, or observations).
-  torch::Tensor class_logits(const torch::Tensor& inputs) {
+  // FixMatch's weak and strong copies: frames are shifted (and the strong ones cut out); vectors
+  // get noise (and masking) scaled by each feature's spread over the training inputs, labelled or
+  // not.
+  void setup_augmentation() {
+    const SemiSupervisedConfig& c = s_.semi;
+    if (frame_layout_) {
+      const ImageLayout layout = *frame_layout_;
+      const auto shifted = [layout](const torch::Tensor& x, int64_t pad, torch::Generator& g) {
+        return pad > 0 ? random_shift(x, layout, pad, shift_offsets(x.size(0), pad, g)) : x;
+      };
+      augmentation_.weak = [shifted, c](const torch::Tensor& x, torch::Generator& g) { return shifted(x, c.weak_shift, g); };
+      augmentation_.strong = [shifted, c, layout](const torch::Tensor& x, torch::Generator& g) {
+        return cutout(shifted(x, c.strong_shift, g), layout, c.cutout, 127, g);
+      };
+      return;
+    }
+    const torch::Tensor x = data_.batch(data_.split.train, torch::kCPU).inputs.to(torch::kFloat32).flatten(1);
+    const VectorAugmenter noise(x.mean(0).to(device_), x.std(0, /*unbiased=*/false).to(device_));
+    augmentation_.weak = [noise, c](const torch::Tensor& x, torch::Generator& g) { return noise(x, c.weak_noise, 0, g); };
+    augmentation_.strong = [noise, c](const torch::Tensor& x, torch::Generator& g) {
+      return noise(x, c.strong_noise, c.strong_mask, g);
+    };
+  }
+
+  // What the pseudo-labels need from the labelled rows: the spread of their actions (Box), or
+  // their class shares (distribution alignment); and the mean teacher's copy of the weights.
+  void setup_pseudo_labels() {
+    const SemiSupervisedConfig& c = s_.semi;
+    const Batch labeled = data_.batch(data_.split.train, torch::kCPU);
+    if (classes() == 0) {
+      action_scale_ = labeled.targets.to(torch::kFloat32).flatten(1).std(0, /*unbiased=*/false).clamp_min(1e-6).to(device_);
+    } else if (c.distribution_alignment) {
+      const torch::Tensor counts = torch::bincount(labeled.labels.to(torch::kInt64), {}, classes()).to(torch::kFloat32);
+      alignment_ = DistributionAlignment(counts / counts.sum(), c.alignment_momentum);
+    }
+    if (c.teacher_ema > 0) teacher_ = EmaTeacher(model_->module().parameters(), c.teacher_ema);
+  }
+
+  // Class logits, or the policy's action means, for inputs as the data gives them.
+  torch::Tensor model_outputs(const torch::Tensor& inputs) {
     if (predictor_) return predictor_->forward(inputs);
-    LinearTape unused;
-    return policy_->policy_output_recorded(policy_->prepare(inputs, false), unused);
+    return policy_->policy_head(policy_->prepare(inputs, false));
   }
 
   // One epoch of FixMatch (Sohn et al. 2020): a pass over the unlabelled rows in batches of
   // mu x batch_size, each step with batch_size labelled rows drawn with replacement. Labelled rows
-  // are trained on a weak copy; an unlabelled row whose weak copy the model labels with
-  // confidence >= threshold trains the strong copy towards that pseudo-label.
+  // train on a weak copy with the run's loss; unlabelled rows as pseudo_label_step says.
   void iterate_semi_supervised() {
     const SemiSupervisedConfig& c = s_.semi;
     torch::Generator& g = model_->generator();
     const int64_t labeled = data_.split.train.numel(), unlabeled = unlabeled_.numel();
     const int64_t per_step = c.unlabeled_ratio * s_.batch_size;
     const torch::Tensor order = unlabeled_.index_select(0, torch::randperm(unlabeled, g, torch::kInt64));
-    double loss_sum = 0, confident = 0, pseudo_correct = 0;
-    int64_t seen = 0, correct = 0, steps = 0;
-    for (int64_t begin = 0; begin < unlabeled; begin += per_step, ++steps) {
+    const OutputsOf student = [this](const torch::Tensor& x) { return model_outputs(x); };
+    const OutputsOf teacher = [this](const torch::Tensor& x) {
+      if (!teacher_.enabled()) return model_outputs(x);
+      return teacher_.with_average([&] { return model_outputs(x); });
+    };
+    double loss_sum = 0, confident = 0, pseudo_score = 0;
+    int64_t seen = 0, correct = 0;
+    for (int64_t begin = 0; begin < unlabeled; begin += per_step) {
       const torch::Tensor u_rows = order.narrow(0, begin, std::min(per_step, unlabeled - begin));
       const torch::Tensor l_rows =
           data_.split.train.index_select(0, torch::randint(0, labeled, {s_.batch_size}, g, torch::kInt64));
-      const Batch l = data_.batch(l_rows, device_), u = data_.batch(u_rows, device_);
-      const FixMatchStep step = fixmatch_step([this](const torch::Tensor& x) { return class_logits(x); }, l.inputs,
-                                              l.labels, u.inputs, c, augment_, g);
-      const torch::Tensor& supervised_loss = step.supervised_loss;
-      const torch::Tensor& logits = step.labeled_logits;
-      const torch::Tensor& pseudo = step.pseudo_labels;
-      const torch::Tensor& keep = step.confident;
-      torch::Tensor loss = step.loss;
+      Batch l = data_.batch(l_rows, device_);
+      const Batch u = data_.batch(u_rows, device_);
+      l.inputs = augmentation_.weak(l.inputs, g);
+      const Output supervised = forward(l);
+      const PseudoLabelStep step = pseudo_label_step(student, teacher, u.inputs, c, augmentation_, g, alignment_, action_scale_);
+      torch::Tensor loss = supervised.loss + c.unlabeled_weight * step.loss;
       if (s_.l1 > 0) loss = loss + s_.l1 * l1_norm(model_->module());
       model_->optimizer().zero_grad();
       loss.backward();
       model_->optimizer().step();
-      const double batch_loss = supervised_loss.item<double>();
+      if (teacher_.enabled()) teacher_.update();
+      const double batch_loss = supervised.loss.item<double>();
       if (!std::isfinite(batch_loss)) {
         throw std::runtime_error("the training loss became " + std::to_string(batch_loss) +
                                  " (lower optimizer.learning_rate?)");
       }
       loss_sum += batch_loss * static_cast<double>(s_.batch_size);
       seen += s_.batch_size;
-      correct += logits.argmax(1).eq(l.labels).sum().item<int64_t>();
+      if (classes() > 0) correct += supervised.predicted_class.eq(l.labels).sum().item<int64_t>();
       // A diagnostic only: the hidden labels of the unlabelled rows never reach the loss.
+      const torch::Tensor keep = step.confident;
       confident += keep.sum().item<double>();
-      pseudo_correct += (pseudo.eq(u.labels).to(torch::kFloat32) * keep).sum().item<double>();
+      if (classes() > 0) {
+        pseudo_score += (step.targets.eq(u.labels).to(torch::kFloat32) * keep).sum().item<double>();
+      } else {
+        const torch::Tensor error = (step.targets - u.targets.to(step.targets.dtype()).view_as(step.targets)).abs().mean(1);
+        pseudo_score += (error * keep).sum().item<double>();
+      }
     }
     train_loss_ = loss_sum / static_cast<double>(std::max<int64_t>(seen, 1));
-    train_accuracy_ = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(seen, 1));
+    train_accuracy_ = classes() > 0 ? static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(seen, 1)) : NAN;
     pseudo_label_fraction_ = confident / static_cast<double>(std::max<int64_t>(unlabeled, 1));
-    pseudo_label_accuracy_ = confident > 0 ? pseudo_correct / confident : NAN;
+    pseudo_label_score_ = confident > 0 ? pseudo_score / confident : NAN;
   }
 
   bool cloning() const { return s_.task == "behaviour_cloning"; }
@@ -861,8 +898,15 @@ class SupervisedLearner : public Learner {
   std::optional<Privacy> privacy_;  // DP-SGD
   std::optional<Federation> federation_;  // agent.federated
   torch::Tensor unlabeled_;          // training rows without their labels (data.labeled_fraction)
-  VectorAugmenter augment_;          // semi_supervised's augmentations
-  double pseudo_label_fraction_ = NAN, pseudo_label_accuracy_ = NAN;
+  // semi_supervised: the weak and strong copies, the labelled actions' spread (Box), and the
+  // remedies for confirmation bias when configured.
+  Augmentation augmentation_;
+  torch::Tensor action_scale_;
+  DistributionAlignment alignment_;
+  EmaTeacher teacher_;
+  // The share of unlabelled rows pseudo-labelled in the last epoch, and those labels' accuracy
+  // (classes) or mean absolute error (Box actions) against the hidden labels.
+  double pseudo_label_fraction_ = NAN, pseudo_label_score_ = NAN;
   int64_t epoch_ = 0;
   double train_loss_ = NAN, train_accuracy_ = NAN, learning_rate_ = NAN;
   double train_seconds_ = 0, eval_seconds_ = 0;

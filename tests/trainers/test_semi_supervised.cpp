@@ -9,6 +9,7 @@
 
 #include "../test_files.h"
 #include "config_error.h"
+#include "rlforge/envs/space.h"
 #include "rlforge/trainers/semi_supervised.h"
 #include "rlforge/trainers/trainer.h"
 
@@ -60,26 +61,110 @@ TEST_CASE("vector augmentations scale with each feature's spread and mask to its
 
 TEST_CASE("a FixMatch step pseudo-labels only the confident unlabelled rows", "[semi]") {
   // A fixed linear model: class 1 when x > 0, confident far from 0.
-  const auto logits_of = [](const torch::Tensor& x) { return torch::cat({-4 * x, 4 * x}, 1); };
-  const VectorAugmenter augment(torch::zeros({1}), torch::ones({1}));
+  const OutputsOf logits_of = [](const torch::Tensor& x) { return torch::cat({-4 * x, 4 * x}, 1); };
+  const Augmentation same{[](const torch::Tensor& x, torch::Generator&) { return x; },
+                          [](const torch::Tensor& x, torch::Generator&) { return x; }};
   SemiSupervisedConfig config;
-  config.weak_noise = 0;
-  config.strong_noise = 0;
   config.threshold = 0.95;
   torch::Generator g = at::detail::createCPUGenerator(1);
-  const torch::Tensor labeled = torch::tensor({{-1.0f}, {1.0f}}), labels = torch::tensor({0L, 1L});
+  DistributionAlignment off;
   // Confident at |x| = 1 (softmax of 8 apart), not at |x| = 0.1 (0.8 apart).
   const torch::Tensor unlabeled = torch::tensor({{-1.0f}, {0.1f}, {1.0f}, {-0.1f}});
-  const FixMatchStep step = fixmatch_step(logits_of, labeled, labels, unlabeled, config, augment, g);
-  CHECK(step.pseudo_labels.equal(torch::tensor({0L, 1L, 1L, 0L})));
+  const PseudoLabelStep step = pseudo_label_step(logits_of, logits_of, unlabeled, config, same, g, off);
+  CHECK(step.targets.equal(torch::tensor({0L, 1L, 1L, 0L})));
   CHECK(step.confident.equal(torch::tensor({1.0f, 0.0f, 1.0f, 0.0f})));
-  // Without noise the strong copies agree with their pseudo-labels: the unlabelled loss is the
-  // confident rows' cross-entropy, as the labelled one is.
-  CHECK(step.loss.item<double>() == Approx(step.supervised_loss.item<double>() * (1 + 2.0 / 4)));
+  // The strong copies agree with their pseudo-labels: the loss is the two confident rows'
+  // cross-entropy, log(1 + e^-8) each, averaged over all four rows.
+  CHECK(step.loss.item<double>() == Approx(2 * std::log1p(std::exp(-8.0)) / 4).epsilon(1e-4));
+  // The student, not the teacher, gets the gradient: a student that disagrees pays for it.
+  const OutputsOf flipped = [](const torch::Tensor& x) { return torch::cat({4 * x, -4 * x}, 1); };
+  const PseudoLabelStep wrong = pseudo_label_step(flipped, logits_of, unlabeled, config, same, g, off);
+  CHECK(wrong.targets.equal(step.targets));
+  CHECK(wrong.loss.item<double>() == Approx(2 * std::log1p(std::exp(8.0)) / 4));
   config.threshold = 1.0;  // nothing is that confident
-  const FixMatchStep none = fixmatch_step(logits_of, labeled, labels, unlabeled, config, augment, g);
+  const PseudoLabelStep none = pseudo_label_step(logits_of, logits_of, unlabeled, config, same, g, off);
   CHECK(none.confident.sum().item<double>() == 0);
-  CHECK(none.loss.item<double>() == Approx(none.supervised_loss.item<double>()));
+  CHECK(none.loss.item<double>() == 0);
+}
+
+TEST_CASE("Box actions take the teacher's mean where two weak copies agree", "[semi]") {
+  // Weak copies add noise in proportion to the second column: rows 0 and 2 come out the same
+  // twice, rows 1 and 3 do not. The model outputs 2x for the first column as its one action.
+  const Augmentation augmentation{
+      [](const torch::Tensor& x, torch::Generator& g) {
+        return x + torch::randn(x.sizes(), g) * x.select(1, 1).unsqueeze(1);
+      },
+      [](const torch::Tensor& x, torch::Generator&) { return x; }};
+  const OutputsOf teacher = [](const torch::Tensor& x) { return 2 * x.narrow(1, 0, 1); };
+  const OutputsOf student = [](const torch::Tensor& x) { return 3 * x.narrow(1, 0, 1); };
+  const torch::Tensor unlabeled = torch::tensor({{1.0f, 0.0f}, {1.0f, 1.0f}, {-2.0f, 0.0f}, {0.5f, 3.0f}});
+  SemiSupervisedConfig config;
+  config.action_tolerance = 0.1;
+  torch::Generator g = at::detail::createCPUGenerator(3);
+  DistributionAlignment off;
+  const torch::Tensor scale = torch::tensor({0.5f});  // the labelled actions' spread
+  const PseudoLabelStep step = pseudo_label_step(student, teacher, unlabeled, config, augmentation, g, off, scale);
+  CHECK(step.confident.equal(torch::tensor({1.0f, 0.0f, 1.0f, 0.0f})));
+  CHECK(step.targets.select(0, 0).item<double>() == Approx(2.0));
+  CHECK(step.targets.select(0, 2).item<double>() == Approx(-4.0));
+  // Squared errors of the student's strong copies (3x) against 2x on the agreeing rows, over 4.
+  CHECK(step.loss.item<double>() == Approx((1.0 + 4.0) / 4));
+  // A tolerance wide enough for every row.
+  config.action_tolerance = 1e6;
+  CHECK(pseudo_label_step(student, teacher, unlabeled, config, augmentation, g, off, scale).confident.sum().item<double>() == 4);
+}
+
+TEST_CASE("distribution alignment moves pseudo-labels towards the labelled class shares", "[semi]") {
+  // Labelled rows are half class 0; the model predicts class 1 for most unlabelled rows.
+  DistributionAlignment alignment(torch::tensor({0.5f, 0.5f}), 0.5);
+  const torch::Tensor p = torch::tensor({{0.2f, 0.8f}, {0.4f, 0.6f}});
+  const torch::Tensor aligned = alignment.align(p);
+  // The running mean takes in the batch's mean (0.3, 0.7) at momentum 0.5: (0.4, 0.6).
+  CHECK(alignment.running_mean()[0].item<double>() == Approx(0.4));
+  CHECK(alignment.running_mean()[1].item<double>() == Approx(0.6));
+  // Each row times 0.5 / (0.4, 0.6), renormalised: row 1 (0.4, 0.6) becomes (0.5, 0.5).
+  CHECK(aligned[1][0].item<double>() == Approx(0.5));
+  CHECK(aligned[0][0].item<double>() == Approx(0.2 / 0.4 / (0.2 / 0.4 + 0.8 / 0.6)));
+  CHECK(aligned.sum(1).allclose(torch::ones({2})));
+}
+
+TEST_CASE("the mean teacher averages the weights and lends them without keeping them", "[semi]") {
+  torch::Tensor w = torch::tensor({1.0f, 2.0f}).requires_grad_();
+  EmaTeacher teacher({w}, 0.9);
+  {
+    torch::NoGradGuard no_grad;
+    w.copy_(torch::tensor({3.0f, 2.0f}));  // an optimiser step
+  }
+  teacher.update();
+  // 0.9 * (1, 2) + 0.1 * (3, 2) = (1.2, 2).
+  const torch::Tensor seen = teacher.with_average([&] { return w * 1; });
+  CHECK(seen.allclose(torch::tensor({1.2f, 2.0f})));
+  CHECK(w.equal(torch::tensor({3.0f, 2.0f})));  // the student's weights are back
+  EmaTeacher restored({torch::zeros({2})}, 0.9);
+  restored.set_state(teacher.state());
+  CHECK(restored.state().equal(teacher.state()));
+  CHECK_THROWS_WITH(restored.set_state(torch::zeros({3})), Catch::Contains("does not match"));
+  CHECK_THROWS(EmaTeacher({w}, 1.0));
+}
+
+TEST_CASE("cutout blanks one square per frame across its channels", "[semi]") {
+  // Stacked frames [B, k, H, W, C]: 2 frames of 16x16 with 3 channels.
+  const ImageLayout layout = *image_layout(Space::box({2, 16, 16, 3}, 0.0f, 255.0f, DType::UInt8));
+  const torch::Tensor frames = torch::full({64, 2, 16, 16, 3}, 200, torch::kUInt8);
+  torch::Generator g = at::detail::createCPUGenerator(2);
+  const torch::Tensor cut = cutout(frames, layout, 0.25, 127, g);
+  CHECK(cut.sizes() == frames.sizes());
+  CHECK(cut.scalar_type() == torch::kUInt8);
+  const torch::Tensor blank = cut.eq(127);
+  // Every channel and stacked frame of a pixel is blanked together.
+  CHECK(blank.all(4).eq(blank.any(4)).all().item<bool>());
+  CHECK(blank.select(1, 0).equal(blank.select(1, 1)));
+  // A 4x4 square at most, less where it crosses the edge; never more, and some whole ones.
+  const torch::Tensor per_frame = blank.select(1, 0).select(3, 0).flatten(1).sum(1);
+  CHECK(per_frame.max().item<int64_t>() == 16);
+  CHECK(per_frame.min().item<int64_t>() >= 4);
+  CHECK(cut.masked_select(blank.logical_not()).eq(200).all().item<bool>());
+  CHECK(cutout(frames, layout, 0, 127, g).equal(frames));
 }
 
 TEST_CASE("semi-supervised learning beats supervised training on the same few labels", "[supervised][semi]") {

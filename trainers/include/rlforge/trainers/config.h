@@ -141,6 +141,20 @@ struct SemiSupervisedConfig {
   double weak_noise = 0.05;
   double strong_noise = 0.3;
   double strong_mask = 0.0;
+  // Augmentations of image frames, in pixels: weak shifts by up to weak_shift; strong by up to
+  // strong_shift, then blanks a square of side cutout x the frame's side (mid-grey).
+  int64_t weak_shift = 2;
+  int64_t strong_shift = 4;
+  double cutout = 0.25;
+  // Box actions: a pseudo-target counts where the teacher's means on two weak copies differ by at
+  // most this many standard deviations of the labelled actions, in every dimension.
+  double action_tolerance = 0.1;
+  // Remedies for confirmation bias (both off by default): an exponential moving average of the
+  // weights labels the rows (mean teacher; 0 = the student labels them), and distribution
+  // alignment of the pseudo-labels' classes to the labelled rows' (classes only).
+  double teacher_ema = 0.0;
+  bool distribution_alignment = false;
+  double alignment_momentum = 0.99;
 };
 
 // Supervised learning (agent.algo: supervised) and self-supervised learning on observations

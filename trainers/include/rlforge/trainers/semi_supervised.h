@@ -1,42 +1,86 @@
 #pragma once
-// FixMatch (Sohn et al. 2020) for vector inputs: the augmentations, and the loss of one step.
-// The learner (supervised_learner.cpp) draws the batches and steps the optimiser.
+// FixMatch (Sohn et al. 2020) for tables, vector observations and frames, with Discrete labels or
+// Box actions, and two remedies for confirmation bias: a mean teacher and distribution alignment.
+// The learner (supervised_learner.cpp) draws the batches, adds the labelled loss and steps the
+// optimiser; this file makes the pseudo-labels and the unlabelled loss.
 
 #include <torch/torch.h>
 
 #include <functional>
+#include <vector>
 
+#include "rlforge/trainers/augmentation.h"
 #include "rlforge/trainers/config.h"
 
 namespace rlforge {
 
-// Noise and masking of vectors in units of each feature's spread over the training inputs.
-class VectorAugmenter {
+// A model's outputs for inputs as the data gives them: class logits [B, C], or the policy's
+// action means [B, d] for Box actions.
+using OutputsOf = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// The weak and the strong copy of a batch of inputs.
+struct Augmentation {
+  std::function<torch::Tensor(const torch::Tensor&, torch::Generator&)> weak, strong;
+};
+
+// Distribution alignment (ReMixMatch, Berthelot et al. 2020): the teacher's class probabilities
+// on unlabelled rows are multiplied by p(labelled classes) / (running mean of its predictions)
+// and renormalised, so that pseudo-labels cannot pile onto the classes the model already favours.
+class DistributionAlignment {
  public:
-  VectorAugmenter() = default;
-  // Per-feature mean and standard deviation [d] of the training inputs (labelled or not).
-  VectorAugmenter(torch::Tensor mean, torch::Tensor std) : mean_(std::move(mean)), std_(std::move(std)) {}
-  // inputs [B, ...] plus Gaussian noise of `noise` feature standard deviations; with `mask` > 0,
-  // that share of features replaced by their mean. Same shape, float32.
-  torch::Tensor operator()(const torch::Tensor& inputs, double noise, double mask, torch::Generator& generator) const;
+  DistributionAlignment() = default;
+  // prior [C]: the class shares of the labelled rows. The running mean starts there and moves
+  // by (1 - momentum) towards each batch's mean prediction.
+  DistributionAlignment(torch::Tensor prior, double momentum);
+  bool enabled() const { return prior_.defined(); }
+  // probabilities [U, C] -> aligned [U, C]; takes this batch into the running mean first.
+  torch::Tensor align(const torch::Tensor& probabilities);
+  const torch::Tensor& running_mean() const { return running_; }
+  void set_running_mean(const torch::Tensor& running) { running_ = running.clone(); }
 
  private:
-  torch::Tensor mean_, std_;
+  torch::Tensor prior_, running_;
+  double momentum_ = 0.999;
 };
 
-struct FixMatchStep {
-  torch::Tensor loss;             // supervised + unlabeled_weight * unlabelled, to back-propagate
-  torch::Tensor supervised_loss;  // cross-entropy of the labelled rows' weak copies
-  torch::Tensor labeled_logits;   // [B, C]
-  torch::Tensor pseudo_labels;    // [U] the weak copies' top class
-  torch::Tensor confident;        // [U] float: 1 where that class's probability >= threshold
+// Mean teacher (Tarvainen and Valpola 2017): an exponential moving average of the student's
+// weights labels the unlabelled rows; it drifts less from step to step than the student does.
+class EmaTeacher {
+ public:
+  EmaTeacher() = default;
+  // The student's parameters (shared, not copied) and the average's decay in (0, 1).
+  EmaTeacher(std::vector<torch::Tensor> parameters, double decay);
+  bool enabled() const { return !parameters_.empty(); }
+  // After each optimiser step: average <- decay * average + (1 - decay) * weights.
+  void update();
+  // f() run with the averaged weights in the student's parameters; the student's are put back.
+  torch::Tensor with_average(const std::function<torch::Tensor()>& f);
+  // The averaged weights, flattened into one tensor, and putting such a tensor back.
+  torch::Tensor state() const;
+  void set_state(const torch::Tensor& flat);
+
+ private:
+  std::vector<torch::Tensor> parameters_, average_;
+  double decay_ = 0;
 };
 
-// One step's loss: labelled rows on a weak copy; each unlabelled row whose weak copy the model
-// labels with confidence >= threshold pulls its strong copy towards that pseudo-label.
-FixMatchStep fixmatch_step(const std::function<torch::Tensor(const torch::Tensor&)>& logits_of,
-                           const torch::Tensor& labeled, const torch::Tensor& labels, const torch::Tensor& unlabeled,
-                           const SemiSupervisedConfig& config, const VectorAugmenter& augment,
-                           torch::Generator& generator);
+struct PseudoLabelStep {
+  torch::Tensor loss;       // the unlabelled loss: mean over all U rows, unconfident ones counting 0
+  torch::Tensor targets;    // [U] classes, or [U, d] action means
+  torch::Tensor confident;  // [U] float: 1 where the row's pseudo-label counts
+};
+
+// One step's unlabelled loss.
+// - Classes: the teacher's probabilities on a weak copy (aligned when `alignment` is enabled);
+//   where the top one is at least config.threshold, the student's cross-entropy on a strong copy
+//   against that class.
+// - Box actions (`action_scale` [d] defined: the labelled actions' standard deviations): the
+//   teacher's means on two weak copies; where they differ by at most config.action_tolerance
+//   standard deviations in every dimension, the student's squared error on a strong copy against
+//   their average.
+PseudoLabelStep pseudo_label_step(const OutputsOf& student, const OutputsOf& teacher, const torch::Tensor& unlabeled,
+                                  const SemiSupervisedConfig& config, const Augmentation& augmentation,
+                                  torch::Generator& generator, DistributionAlignment& alignment,
+                                  const torch::Tensor& action_scale = {});
 
 }  // namespace rlforge
