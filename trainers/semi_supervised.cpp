@@ -1,5 +1,6 @@
 #include "rlforge/trainers/semi_supervised.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace rlforge {
@@ -12,6 +13,24 @@ torch::Tensor DistributionAlignment::align(const torch::Tensor& probabilities) {
   const torch::Tensor ratio = (prior_ / running_.clamp_min(1e-6)).to(probabilities.device());
   const torch::Tensor aligned = probabilities * ratio;
   return aligned / aligned.sum(1, true);
+}
+
+FlexibleThresholds::FlexibleThresholds(int64_t rows, int64_t classes)
+    : last_(torch::full({rows}, -1, torch::kInt64)), classes_(classes) {}
+
+torch::Tensor FlexibleThresholds::thresholds(double threshold) const {
+  const torch::Tensor confident = last_.ge(0);
+  const torch::Tensor sigma =
+      torch::bincount(last_.masked_select(confident), {}, classes_).to(torch::kFloat64);
+  const double never = static_cast<double>(last_.numel() - confident.sum().item<int64_t>());
+  const double denominator = std::max({sigma.max().item<double>(), never, 1.0});
+  const torch::Tensor beta = sigma / denominator;
+  return (beta / (2 - beta) * threshold).to(torch::kFloat32);
+}
+
+void FlexibleThresholds::record(const torch::Tensor& rows, const torch::Tensor& labels, const torch::Tensor& reached) {
+  const torch::Tensor r = rows.to(torch::kCPU), keep = reached.to(torch::kCPU).to(torch::kBool);
+  last_.index_put_({r.masked_select(keep)}, labels.to(torch::kCPU).masked_select(keep));
 }
 
 EmaTeacher::EmaTeacher(std::vector<torch::Tensor> parameters, double decay)
@@ -27,24 +46,27 @@ void EmaTeacher::update() {
 }
 
 torch::Tensor EmaTeacher::with_average(const std::function<torch::Tensor()>& f) {
+  // The swap writes through variable_data(), which has a version counter of its own: a graph
+  // built before it (the labelled rows' loss) still sees its weights as unchanged, and they are
+  // by the time it back-propagates.
+  torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> student;
-  {
-    torch::NoGradGuard no_grad;
-    for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      student.push_back(parameters_[i].detach().clone());
-      parameters_[i].detach().copy_(average_[i]);
-    }
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    torch::Tensor weights = parameters_[i].variable_data();
+    student.push_back(weights.clone());
+    weights.copy_(average_[i]);
   }
+  const auto put_back = [&] {
+    for (std::size_t i = 0; i < parameters_.size(); ++i) parameters_[i].variable_data().copy_(student[i]);
+  };
   torch::Tensor out;
   try {
     out = f().detach();
   } catch (...) {
-    torch::NoGradGuard no_grad;
-    for (std::size_t i = 0; i < parameters_.size(); ++i) parameters_[i].detach().copy_(student[i]);
+    put_back();
     throw;
   }
-  torch::NoGradGuard no_grad;
-  for (std::size_t i = 0; i < parameters_.size(); ++i) parameters_[i].detach().copy_(student[i]);
+  put_back();
   return out;
 }
 
@@ -65,9 +87,9 @@ void EmaTeacher::set_state(const torch::Tensor& flat) {
 }
 
 PseudoLabelStep pseudo_label_step(const OutputsOf& student, const OutputsOf& teacher, const torch::Tensor& unlabeled,
-                                  const SemiSupervisedConfig& config, const Augmentation& augmentation,
-                                  torch::Generator& generator, DistributionAlignment& alignment,
-                                  const torch::Tensor& action_scale) {
+                                  const torch::Tensor& rows, const SemiSupervisedConfig& config,
+                                  const Augmentation& augmentation, torch::Generator& generator,
+                                  PseudoLabelRemedies& remedies, const torch::Tensor& action_scale) {
   namespace F = torch::nn::functional;
   PseudoLabelStep s;
   const bool classes = !action_scale.defined();
@@ -75,10 +97,17 @@ PseudoLabelStep pseudo_label_step(const OutputsOf& student, const OutputsOf& tea
     torch::NoGradGuard no_grad;
     if (classes) {
       torch::Tensor probabilities = teacher(augmentation.weak(unlabeled, generator)).detach().softmax(1);
-      if (alignment.enabled()) probabilities = alignment.align(probabilities);
+      if (remedies.alignment.enabled()) probabilities = remedies.alignment.align(probabilities);
       const auto [confidence, label] = probabilities.max(1);
       s.targets = label;
-      s.confident = confidence.ge(config.threshold).to(torch::kFloat32);
+      if (remedies.thresholds.enabled()) {
+        // The thresholds of the effects before this batch; then the batch's confident rows count.
+        const torch::Tensor per_class = remedies.thresholds.thresholds(config.threshold).to(confidence.device());
+        s.confident = confidence.ge(per_class.index_select(0, label)).to(torch::kFloat32);
+        remedies.thresholds.record(rows, label, confidence.ge(config.threshold));
+      } else {
+        s.confident = confidence.ge(config.threshold).to(torch::kFloat32);
+      }
     } else {
       const torch::Tensor first = teacher(augmentation.weak(unlabeled, generator)).detach();
       const torch::Tensor second = teacher(augmentation.weak(unlabeled, generator)).detach();

@@ -269,7 +269,8 @@ class SupervisedLearner : public Learner {
   std::vector<std::string> state_names() const override {
     std::vector<std::string> names{"generator", "torch_generator", "learner"};
     if (teacher_.enabled()) names.push_back("teacher");
-    if (alignment_.enabled()) names.push_back("alignment");
+    if (remedies_.alignment.enabled()) names.push_back("alignment");
+    if (remedies_.thresholds.enabled()) names.push_back("flexible_thresholds");
     return names;
   }
   void save_state(std::map<std::string, torch::Tensor>& extras, const std::string&) override {
@@ -290,7 +291,8 @@ class SupervisedLearner : public Learner {
     }
     extras["learner"] = yaml_tensor(n);
     if (teacher_.enabled()) extras["teacher"] = teacher_.state();
-    if (alignment_.enabled()) extras["alignment"] = alignment_.running_mean().to(torch::kCPU);
+    if (remedies_.alignment.enabled()) extras["alignment"] = remedies_.alignment.running_mean().to(torch::kCPU);
+    if (remedies_.thresholds.enabled()) extras["flexible_thresholds"] = remedies_.thresholds.last_confident();
   }
   void restore_state(const std::map<std::string, torch::Tensor>& extras, int64_t steps, const std::string&,
                      std::ostream&) override {
@@ -307,7 +309,8 @@ class SupervisedLearner : public Learner {
       pseudo_label_score_ = n["pseudo_label_accuracy"].as<double>();
     }
     if (teacher_.enabled()) teacher_.set_state(extras.at("teacher"));
-    if (alignment_.enabled()) alignment_.set_running_mean(extras.at("alignment"));
+    if (remedies_.alignment.enabled()) remedies_.alignment.set_running_mean(extras.at("alignment"));
+    if (remedies_.thresholds.enabled()) remedies_.thresholds.set_last_confident(extras.at("flexible_thresholds"));
     if (privacy_) {
       if (n["clipped_fraction"]) privacy_->clipped_fraction = n["clipped_fraction"].as<double>();
       if (n["grad_norm"]) privacy_->grad_norm = n["grad_norm"].as<double>();
@@ -691,8 +694,9 @@ class SupervisedLearner : public Learner {
       action_scale_ = labeled.targets.to(torch::kFloat32).flatten(1).std(0, /*unbiased=*/false).clamp_min(1e-6).to(device_);
     } else if (c.distribution_alignment) {
       const torch::Tensor counts = torch::bincount(labeled.labels.to(torch::kInt64), {}, classes()).to(torch::kFloat32);
-      alignment_ = DistributionAlignment(counts / counts.sum(), c.alignment_momentum);
+      remedies_.alignment = DistributionAlignment(counts / counts.sum(), c.alignment_momentum);
     }
+    if (classes() > 0 && c.flexible_thresholds) remedies_.thresholds = FlexibleThresholds(unlabeled_.numel(), classes());
     if (c.teacher_ema > 0) teacher_ = EmaTeacher(model_->module().parameters(), c.teacher_ema);
   }
 
@@ -710,7 +714,8 @@ class SupervisedLearner : public Learner {
     torch::Generator& g = model_->generator();
     const int64_t labeled = data_.split.train.numel(), unlabeled = unlabeled_.numel();
     const int64_t per_step = c.unlabeled_ratio * s_.batch_size;
-    const torch::Tensor order = unlabeled_.index_select(0, torch::randperm(unlabeled, g, torch::kInt64));
+    const torch::Tensor positions = torch::randperm(unlabeled, g, torch::kInt64);
+    const torch::Tensor order = unlabeled_.index_select(0, positions);
     const OutputsOf student = [this](const torch::Tensor& x) { return model_outputs(x); };
     const OutputsOf teacher = [this](const torch::Tensor& x) {
       if (!teacher_.enabled()) return model_outputs(x);
@@ -719,14 +724,16 @@ class SupervisedLearner : public Learner {
     double loss_sum = 0, confident = 0, pseudo_score = 0;
     int64_t seen = 0, correct = 0;
     for (int64_t begin = 0; begin < unlabeled; begin += per_step) {
-      const torch::Tensor u_rows = order.narrow(0, begin, std::min(per_step, unlabeled - begin));
+      const int64_t count = std::min(per_step, unlabeled - begin);
+      const torch::Tensor u_rows = order.narrow(0, begin, count);
       const torch::Tensor l_rows =
           data_.split.train.index_select(0, torch::randint(0, labeled, {s_.batch_size}, g, torch::kInt64));
       Batch l = data_.batch(l_rows, device_);
       const Batch u = data_.batch(u_rows, device_);
       l.inputs = augmentation_.weak(l.inputs, g);
       const Output supervised = forward(l);
-      const PseudoLabelStep step = pseudo_label_step(student, teacher, u.inputs, c, augmentation_, g, alignment_, action_scale_);
+      const PseudoLabelStep step = pseudo_label_step(student, teacher, u.inputs, positions.narrow(0, begin, count), c,
+                                                     augmentation_, g, remedies_, action_scale_);
       torch::Tensor loss = supervised.loss + c.unlabeled_weight * step.loss;
       if (s_.l1 > 0) loss = loss + s_.l1 * l1_norm(model_->module());
       model_->optimizer().zero_grad();
@@ -902,7 +909,7 @@ class SupervisedLearner : public Learner {
   // remedies for confirmation bias when configured.
   Augmentation augmentation_;
   torch::Tensor action_scale_;
-  DistributionAlignment alignment_;
+  PseudoLabelRemedies remedies_;
   EmaTeacher teacher_;
   // The share of unlabelled rows pseudo-labelled in the last epoch, and those labels' accuracy
   // (classes) or mean absolute error (Box actions) against the hidden labels.

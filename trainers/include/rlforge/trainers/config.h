@@ -154,6 +154,7 @@ struct SemiSupervisedConfig {
   // alignment of the pseudo-labels' classes to the labelled rows' (classes only).
   double teacher_ema = 0.0;
   bool distribution_alignment = false;
+  bool flexible_thresholds = false;  // FlexMatch's per-class thresholds (classes only)
   double alignment_momentum = 0.99;
 };
 

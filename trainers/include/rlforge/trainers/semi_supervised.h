@@ -43,6 +43,36 @@ class DistributionAlignment {
   double momentum_ = 0.999;
 };
 
+// Flexible thresholds (FlexMatch, Zhang et al. 2021): a class the model rarely labels with
+// confidence yet gets a lower threshold, so that pseudo-labels do not all go to the classes it
+// learnt first. Each unlabelled row's last confident class is kept; class c's learning effect
+// sigma(c) counts the rows whose last confident class is c, and its threshold is
+// M(beta(c)) x threshold with beta(c) = sigma(c) / max(max sigma, rows never confident) and
+// M(x) = x / (2 - x) (the paper's convex mapping, with its threshold warm-up).
+class FlexibleThresholds {
+ public:
+  FlexibleThresholds() = default;
+  FlexibleThresholds(int64_t rows, int64_t classes);
+  bool enabled() const { return last_.defined(); }
+  // [C] thresholds from the current learning effects.
+  torch::Tensor thresholds(double threshold) const;
+  // Rows (positions in the unlabelled set) whose top probability reached `threshold` now have
+  // `labels` as their last confident class.
+  void record(const torch::Tensor& rows, const torch::Tensor& labels, const torch::Tensor& reached);
+  const torch::Tensor& last_confident() const { return last_; }
+  void set_last_confident(const torch::Tensor& last) { last_ = last.clone(); }
+
+ private:
+  torch::Tensor last_;  // [N] int64: class, or -1 for a row never labelled with confidence
+  int64_t classes_ = 0;
+};
+
+// What the remedies for confirmation bias carry from step to step (each one off unless built).
+struct PseudoLabelRemedies {
+  DistributionAlignment alignment;
+  FlexibleThresholds thresholds;
+};
+
 // Mean teacher (Tarvainen and Valpola 2017): an exponential moving average of the student's
 // weights labels the unlabelled rows; it drifts less from step to step than the student does.
 class EmaTeacher {
@@ -71,16 +101,17 @@ struct PseudoLabelStep {
 };
 
 // One step's unlabelled loss.
-// - Classes: the teacher's probabilities on a weak copy (aligned when `alignment` is enabled);
-//   where the top one is at least config.threshold, the student's cross-entropy on a strong copy
-//   against that class.
+// - Classes: the teacher's probabilities on a weak copy (aligned when remedies.alignment is
+//   enabled); where the top one is at least config.threshold (or its class's flexible threshold),
+//   the student's cross-entropy on a strong copy against that class. `rows` [U] are the rows'
+//   positions in the unlabelled set (for the flexible thresholds).
 // - Box actions (`action_scale` [d] defined: the labelled actions' standard deviations): the
 //   teacher's means on two weak copies; where they differ by at most config.action_tolerance
 //   standard deviations in every dimension, the student's squared error on a strong copy against
 //   their average.
 PseudoLabelStep pseudo_label_step(const OutputsOf& student, const OutputsOf& teacher, const torch::Tensor& unlabeled,
-                                  const SemiSupervisedConfig& config, const Augmentation& augmentation,
-                                  torch::Generator& generator, DistributionAlignment& alignment,
-                                  const torch::Tensor& action_scale = {});
+                                  const torch::Tensor& rows, const SemiSupervisedConfig& config,
+                                  const Augmentation& augmentation, torch::Generator& generator,
+                                  PseudoLabelRemedies& remedies, const torch::Tensor& action_scale = {});
 
 }  // namespace rlforge
