@@ -219,6 +219,23 @@ void ClassificationAccumulator::add(const int64_t* labels, const int64_t* predic
   samples_ += n;
 }
 
+ClassificationReport classification_report_from_confusion(const std::vector<std::vector<int64_t>>& confusion) {
+  const auto classes = static_cast<int64_t>(confusion.size());
+  check_classes(classes);
+  int64_t samples = 0;
+  for (const auto& row : confusion) {
+    if (static_cast<int64_t>(row.size()) != classes) {
+      throw std::invalid_argument("confusion matrix: a row of " + std::to_string(row.size()) + " counts for " +
+                                  std::to_string(classes) + " classes");
+    }
+    for (const int64_t count : row) {
+      if (count < 0) throw std::invalid_argument("confusion matrix: negative count " + std::to_string(count));
+      samples += count;
+    }
+  }
+  return build_report(confusion, samples, classes, {}, {}, ScoreKind::automatic);
+}
+
 ClassificationReport ClassificationAccumulator::report() const {
   return build_report(confusion_, samples_, num_classes_, labels_, scores_, score_kind_);
 }
@@ -260,6 +277,17 @@ void RegressionAccumulator::add(const float* targets, const float* predictions, 
     target_mean_ += delta / static_cast<double>(samples_);
     target_m2_ += delta * (y - target_mean_);
   }
+}
+
+void RegressionAccumulator::merge(const Moments& other) {
+  if (other.samples == 0) return;
+  const auto n = static_cast<double>(samples_), m = static_cast<double>(other.samples);
+  const double delta = other.target_mean - target_mean_;
+  target_mean_ += delta * m / (n + m);
+  target_m2_ += other.target_m2 + delta * delta * n * m / (n + m);
+  squared_error_ += other.squared_error;
+  absolute_error_ += other.absolute_error;
+  samples_ += other.samples;
 }
 
 RegressionReport RegressionAccumulator::report() const {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "rlforge/agents/actor_critic.h"
@@ -26,6 +27,8 @@
 #include "rlforge/trainers/trainer.h"
 
 namespace rlforge {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -321,6 +324,93 @@ class SupervisedLearner : public Learner {
     return {{"training", train_seconds_}, {"evaluation", eval_seconds_}};
   }
 
+  // Federated clients with files of their own hold test rows of their own: every client scores
+  // the global best model (rank 0's best.pt, broadcast) on them, and the clients' scores and the
+  // counts behind them are gathered. Only aggregates cross ranks: per client its row count, its
+  // scores, and its confusion matrix (classes) or error sums and target moments (regression).
+  void before_summary(const std::string& best_checkpoint) override {
+    if (!federation_ || federation_->group == nullptr || config_.federated.client_data.empty()) return;
+    Distributed& group = *federation_->group;
+    int64_t has_best = 0;
+    if (group.lead()) {
+      has_best = fs::exists(best_checkpoint) ? 1 : 0;
+      if (has_best != 0) load_checkpoint(best_checkpoint, *model_);
+    }
+    torch::Tensor flag = torch::tensor({static_cast<double>(has_best)}, torch::kFloat64);
+    group.broadcast(flag);
+    if (flag.item<double>() == 0) return;
+    {
+      torch::NoGradGuard no_grad;
+      for (torch::Tensor p : model_->module().parameters()) {
+        torch::Tensor copy = p.detach().clone();
+        group.broadcast(copy);
+        p.detach().copy_(copy);
+      }
+    }
+    const Scores mine = score(data_.split.test);
+    // One row per client: rows, its scores, then what pools exactly.
+    const std::vector<std::string> names = score_names();
+    const int64_t c = classes();
+    const auto width = static_cast<int64_t>(1 + names.size() + (c > 0 ? c * c : 5));
+    torch::Tensor table = torch::zeros({group.world_size(), width}, torch::kFloat64);
+    torch::Tensor my_row = table[group.rank()];
+    auto row = my_row.accessor<double, 1>();
+    row[0] = static_cast<double>(data_.split.test.numel());
+    for (std::size_t i = 0; i < names.size(); ++i) row[static_cast<int64_t>(1 + i)] = mine.values[i];
+    const auto pooled_at = static_cast<int64_t>(1 + names.size());
+    if (c > 0 && mine.report) {
+      for (int64_t t = 0; t < c; ++t) {
+        for (int64_t p = 0; p < c; ++p) row[pooled_at + t * c + p] = static_cast<double>(mine.report->confusion[t][p]);
+      }
+    } else if (c == 0) {
+      const RegressionAccumulator::Moments m = mine.moments;
+      const double values[] = {static_cast<double>(m.samples), m.target_mean, m.target_m2, m.squared_error, m.absolute_error};
+      for (int64_t i = 0; i < 5; ++i) row[pooled_at + i] = values[i];
+    }
+    // A NaN score (a client without test rows, an undefined AUC) would poison every client's
+    // entry in the sum: it travels as a flag column of its own.
+    const torch::Tensor missing = table.isnan();
+    torch::Tensor gathered = torch::cat({torch::nan_to_num(table, 0.0), missing.to(torch::kFloat64)}, 1);
+    group.allreduce_sum(gathered);
+    table = gathered.narrow(1, 0, width).masked_fill(gathered.narrow(1, width, width).gt(0), NAN);
+    client_test_ = ClientTestScores{};
+    ClientTestScores& out = *client_test_;
+    double rows = 0, weighted_loss = 0, weighted_auc = 0, auc_rows = 0;
+    std::vector<std::vector<int64_t>> confusion(static_cast<std::size_t>(c), std::vector<int64_t>(static_cast<std::size_t>(c), 0));
+    RegressionAccumulator pooled_regression;
+    for (int client = 0; client < group.world_size(); ++client) {
+      const torch::Tensor client_row = table[client].contiguous();
+      const auto r = client_row.accessor<double, 1>();
+      std::map<std::string, double> scores;
+      for (std::size_t i = 0; i < names.size(); ++i) scores[names[i]] = r[static_cast<int64_t>(1 + i)];
+      out.clients.push_back({static_cast<int64_t>(r[0]), scores});
+      if (r[0] == 0) continue;
+      rows += r[0];
+      weighted_loss += r[0] * scores["loss"];
+      if (scores.count("roc_auc") && std::isfinite(scores["roc_auc"])) {
+        weighted_auc += r[0] * scores["roc_auc"];
+        auc_rows += r[0];
+      }
+      if (c > 0) {
+        for (int64_t t = 0; t < c; ++t) {
+          for (int64_t p = 0; p < c; ++p) confusion[t][p] += std::llround(r[pooled_at + t * c + p]);
+        }
+      } else {
+        pooled_regression.merge({std::llround(r[pooled_at]), r[pooled_at + 1], r[pooled_at + 2], r[pooled_at + 3], r[pooled_at + 4]});
+      }
+    }
+    std::map<std::string, double> pooled{{"loss", rows > 0 ? weighted_loss / rows : NAN}};
+    if (c > 0) {
+      out.report = classification_report_from_confusion(confusion);
+      for (const auto& [name, value] : rlforge::metric_values(*out.report)) pooled[name] = value;
+      pooled["roc_auc"] = auc_rows > 0 ? weighted_auc / auc_rows : NAN;
+    } else {
+      for (const auto& [name, value] : rlforge::metric_values(pooled_regression.report())) pooled[name] = value;
+    }
+    for (const std::string& name : names) out.pooled.values.push_back(pooled.count(name) ? pooled[name] : NAN);
+    out.rows = static_cast<int64_t>(rows);
+  }
+
   // The best checkpoint (selected on validation) scored on the test split.
   void finish(YAML::Node& summary, const std::string& best_checkpoint, std::ostream& log) override {
     summary["data"]["train"] = data_.split.train.numel();
@@ -368,6 +458,29 @@ class SupervisedLearner : public Learner {
                           : "each row of the training split; validation and test rows are not protected";
       log << "privacy: (epsilon " << spent_epsilon() << ", delta " << s_.optimizer.dp.delta << ") after "
           << private_steps() << " DP-SGD steps, noise multiplier " << privacy_->noise_multiplier << std::endl;
+    }
+    if (client_test_) {
+      // Every client's test rows: the pooled scores, then each client's own.
+      const ClientTestScores& t = *client_test_;
+      const std::vector<std::string> names = score_names();
+      for (std::size_t i = 0; i < names.size(); ++i) summary["test"][names[i]] = t.pooled.values[i];
+      summary["test"]["rows"] = t.rows;
+      summary["test"]["pooled"] =
+          "every client's test rows: loss averaged over rows; the other scores from the summed confusion matrix (classes) "
+          "or error sums and target moments (regression); roc_auc is the row-weighted mean of the clients' AUCs";
+      for (std::size_t client = 0; client < t.clients.size(); ++client) {
+        YAML::Node node;
+        node["client"] = client;
+        node["rows"] = t.clients[client].rows;
+        for (const std::string& name : names) node[name] = t.clients[client].scores.at(name);
+        summary["test"]["clients"].push_back(node);
+      }
+      if (t.report) summary["test"]["confusion"] = t.report->confusion;
+      log << "test (best checkpoint, " << t.clients.size() << " clients' " << t.rows << " test rows):";
+      for (std::size_t i = 0; i < names.size(); ++i) log << (i == 0 ? " " : "  ") << names[i] << " " << t.pooled.values[i];
+      log << std::endl;
+      if (t.report) log << format_confusion(*t.report, data_.class_names) << std::endl;
+      return;
     }
     if (data_.split.test.numel() == 0) return;
     load_checkpoint(best_checkpoint, *model_);
@@ -841,7 +954,20 @@ class SupervisedLearner : public Learner {
     std::vector<double> values;
     std::string text;
     std::optional<ClassificationReport> report;
+    RegressionAccumulator::Moments moments;  // regression
   };
+  // Federated clients' own test rows (before_summary).
+  struct ClientTestScores {
+    struct Client {
+      int64_t rows = 0;
+      std::map<std::string, double> scores;
+    };
+    std::vector<Client> clients;
+    Scores pooled;
+    int64_t rows = 0;
+    std::optional<ClassificationReport> report;
+  };
+  std::optional<ClientTestScores> client_test_;
 
   Scores score(const torch::Tensor& rows) {
     torch::NoGradGuard no_grad;
@@ -881,6 +1007,7 @@ class SupervisedLearner : public Learner {
       for (const auto& [name, value] : rlforge::metric_values(*s.report)) by_name[name] = value;
     } else {
       for (const auto& [name, value] : rlforge::metric_values(regression.report())) by_name[name] = value;
+      s.moments = regression.moments();
     }
     std::ostringstream text;
     for (const std::string& name : score_names()) {

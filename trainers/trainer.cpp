@@ -103,6 +103,7 @@ TrainResult Trainer::run(const RunControl& control) {
   // summary resumes at the last step without evaluating (and logging) it twice.
   if (!run.result.stopped) write_last_checkpoint(run);
   run.result.wall_seconds = run.elapsed_seconds();
+  if (!run.result.stopped) run.learner().before_summary(run.checkpoint_path("best.pt"));
   if (run.lead() && !run.result.stopped) write_summary(run);
   return run.result;
 }

@@ -471,7 +471,9 @@ YAML
   own_dir=$(sed -n 's/^run directory: //p' "$out" | tail -n 1)
   check "own files: the global model knows the union of the clients' classes" \
     /usr/bin/python3 -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))['test']['confusion']; sys.exit(len(c) != 3)" "$own_dir/summary.yaml"
-  check "own files: the lead scores on its own test rows" bash -c "awk '/^test:/ {t=1} t && /accuracy:/ { exit !(\$2 >= 0.9) }' '$own_dir/summary.yaml'"
+  check "own files: the global model scores on every client's test rows" bash -c "awk '/^test:/ {t=1} t && /accuracy:/ { exit !(\$2 >= 0.9) }' '$own_dir/summary.yaml'"
+  check "own files: the pooled test rows are the clients' together, each client scored apart" \
+    /usr/bin/python3 -c "import sys, yaml; t = yaml.safe_load(open(sys.argv[1]))['test']; c = t['clients']; sys.exit(not (len(c) == 2 and t['rows'] == c[0]['rows'] + c[1]['rows'] > 0 and sum(map(sum, t['confusion'])) == t['rows'] and abs(t['accuracy'] - (c[0]['rows'] * c[0]['accuracy'] + c[1]['rows'] * c[1]['accuracy']) / t['rows']) < 1e-9))" "$own_dir/summary.yaml"
   check "own files: one file per client" run 1 train "$own/config.yaml" --nproc 3 --out "$runs"
   check "own files, too few: one line" one_error_line "2 files for 3 clients"
   check "supervised without federated refuses --nproc 2" run 1 train "$table_config" --nproc 2 --out "$runs"

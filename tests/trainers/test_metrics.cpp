@@ -261,6 +261,47 @@ TEST_CASE("accumulators equal the one-shot reports", "[metrics]") {
   CHECK(whole.r2 < 0.9);
 }
 
+TEST_CASE("reports pool over disjoint evaluators from counts and moments", "[metrics]") {
+  // Two evaluators (federated clients) of the samples 0-5 and 6-9: the summed confusion matrices
+  // give the report of all ten, but for ROC-AUC, which needs the scores.
+  const auto part = [](int begin, int end) {
+    return classification_report(std::vector<int64_t>(kLabels.begin() + begin, kLabels.begin() + end),
+                                 std::vector<int64_t>(kPredictions.begin() + begin, kPredictions.begin() + end), 3);
+  };
+  const ClassificationReport a = part(0, 6), b = part(6, 10);
+  std::vector<std::vector<int64_t>> summed = a.confusion;
+  for (size_t t = 0; t < 3; ++t)
+    for (size_t p = 0; p < 3; ++p) summed[t][p] += b.confusion[t][p];
+  const ClassificationReport pooled = classification_report_from_confusion(summed);
+  check_same(pooled, classification_report(kLabels, kPredictions, 3));
+  CHECK(std::isnan(pooled.roc_auc));
+  CHECK_THROWS_WITH(classification_report_from_confusion({{1, 2}, {3}}), Contains("a row of 1 counts for 2 classes"));
+  CHECK_THROWS_WITH(classification_report_from_confusion({{1, -2}, {3, 0}}), Contains("negative count"));
+
+  // Regression: accumulators of disjoint parts merge into the report of the whole.
+  std::mt19937 rng(5);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  std::vector<float> y(300), yhat(300);
+  for (size_t i = 0; i < y.size(); ++i) {
+    y[i] = 50.0f + 3.0f * noise(rng) + (i < 100 ? 4.0f : 0.0f);
+    yhat[i] = y[i] + 0.7f * noise(rng);
+  }
+  RegressionAccumulator first, second, empty;
+  first.add(y.data(), yhat.data(), 100);
+  second.add(y.data() + 100, yhat.data() + 100, 200);
+  first.merge(second.moments());
+  first.merge(empty.moments());
+  const RegressionReport merged = first.report(), whole = regression_report(y.data(), yhat.data(), 300);
+  CHECK(merged.samples == 300);
+  CHECK(merged.mse == Approx(whole.mse).epsilon(1e-12));
+  CHECK(merged.mae == Approx(whole.mae).epsilon(1e-12));
+  CHECK(merged.r2 == Approx(whole.r2).epsilon(1e-12));
+  // Merged into an empty accumulator, a part is itself.
+  RegressionAccumulator copy;
+  copy.merge(second.moments());
+  CHECK(copy.report().r2 == Approx(second.report().r2).epsilon(1e-12));
+}
+
 TEST_CASE("out-of-range labels are refused", "[metrics]") {
   CHECK_THROWS_WITH(classification_report({0, 3}, {0, 1}, 3),
                     Contains("label at index 1 is 3") && Contains("[0, 3)"));

@@ -85,6 +85,9 @@ class Learner {
   // After the final evaluation, with the best checkpoint's weights at hand: what summary.yaml
   // adds (a supervised run's test-split metrics). `best_checkpoint` may not exist.
   virtual void finish(YAML::Node& /*summary*/, const std::string& /*best_checkpoint*/, std::ostream& /*log*/) {}
+  // On every rank, after training and before the lead's finish(): the collective work its summary
+  // needs (federated clients scoring the global best model on their own test rows).
+  virtual void before_summary(const std::string& /*best_checkpoint*/) {}
 
   // Episodes drawn as a GIF (reinforcement learning on an env that renders).
   virtual bool can_record() const { return false; }

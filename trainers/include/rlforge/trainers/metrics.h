@@ -73,6 +73,10 @@ struct RegressionReport {
 // `count` values each; null pointers are allowed when count is 0.
 RegressionReport regression_report(const float* targets, const float* predictions, int64_t count);
 
+// From a confusion matrix [true][predicted] alone (counts pooled over several evaluators, e.g.
+// federated clients): everything but ROC-AUC, which needs the scores (NaN).
+ClassificationReport classification_report_from_confusion(const std::vector<std::vector<int64_t>>& confusion);
+
 // Streaming: an evaluator feeds batches without keeping its predictions. The confusion matrix
 // is counted as batches come; for ROC-AUC, which needs a ranking of everything, the labels and
 // score rows are kept (n x C floats). Scores must be given for every batch or for none. A batch
@@ -104,6 +108,15 @@ class RegressionAccumulator {
   void add(const float* targets, const float* predictions, int64_t n);
   RegressionReport report() const;
   int64_t samples() const { return samples_; }
+
+  // What the report is computed from; accumulators of disjoint samples merge exactly (Chan et
+  // al.'s pairwise update of the targets' mean and squared deviations).
+  struct Moments {
+    int64_t samples = 0;
+    double target_mean = 0, target_m2 = 0, squared_error = 0, absolute_error = 0;
+  };
+  Moments moments() const { return {samples_, target_mean_, target_m2_, squared_error_, absolute_error_}; }
+  void merge(const Moments& other);
 
  private:
   int64_t samples_ = 0;
