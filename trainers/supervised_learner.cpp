@@ -331,33 +331,19 @@ class SupervisedLearner : public Learner {
   void before_summary(const std::string& best_checkpoint) override {
     if (!federation_ || federation_->group == nullptr || config_.federated.client_data.empty()) return;
     Distributed& group = *federation_->group;
-    int64_t has_best = 0;
-    if (group.lead()) {
-      has_best = fs::exists(best_checkpoint) ? 1 : 0;
-      if (has_best != 0) load_checkpoint(best_checkpoint, *model_);
-    }
-    torch::Tensor flag = torch::tensor({static_cast<double>(has_best)}, torch::kFloat64);
-    group.broadcast(flag);
-    if (flag.item<double>() == 0) return;
-    {
-      torch::NoGradGuard no_grad;
-      for (torch::Tensor p : model_->module().parameters()) {
-        torch::Tensor copy = p.detach().clone();
-        group.broadcast(copy);
-        p.detach().copy_(copy);
-      }
-    }
+    if (!share_best_weights(group, best_checkpoint)) return;
     const Scores mine = score(data_.split.test);
-    // One row per client: rows, its scores, then what pools exactly.
+    // One row per client: its test rows, its scores, then what pools exactly (the confusion
+    // matrix, or the regression moments). Each rank fills its own row; a sum gathers them.
     const std::vector<std::string> names = score_names();
     const int64_t c = classes();
-    const auto width = static_cast<int64_t>(1 + names.size() + (c > 0 ? c * c : 5));
+    const auto pooled_at = static_cast<int64_t>(1 + names.size());
+    const int64_t width = pooled_at + (c > 0 ? c * c : 5);
     torch::Tensor table = torch::zeros({group.world_size(), width}, torch::kFloat64);
     torch::Tensor my_row = table[group.rank()];
     auto row = my_row.accessor<double, 1>();
     row[0] = static_cast<double>(data_.split.test.numel());
     for (std::size_t i = 0; i < names.size(); ++i) row[static_cast<int64_t>(1 + i)] = mine.values[i];
-    const auto pooled_at = static_cast<int64_t>(1 + names.size());
     if (c > 0 && mine.report) {
       for (int64_t t = 0; t < c; ++t) {
         for (int64_t p = 0; p < c; ++p) row[pooled_at + t * c + p] = static_cast<double>(mine.report->confusion[t][p]);
@@ -372,43 +358,8 @@ class SupervisedLearner : public Learner {
     const torch::Tensor missing = table.isnan();
     torch::Tensor gathered = torch::cat({torch::nan_to_num(table, 0.0), missing.to(torch::kFloat64)}, 1);
     group.allreduce_sum(gathered);
-    table = gathered.narrow(1, 0, width).masked_fill(gathered.narrow(1, width, width).gt(0), NAN);
-    client_test_ = ClientTestScores{};
-    ClientTestScores& out = *client_test_;
-    double rows = 0, weighted_loss = 0, weighted_auc = 0, auc_rows = 0;
-    std::vector<std::vector<int64_t>> confusion(static_cast<std::size_t>(c), std::vector<int64_t>(static_cast<std::size_t>(c), 0));
-    RegressionAccumulator pooled_regression;
-    for (int client = 0; client < group.world_size(); ++client) {
-      const torch::Tensor client_row = table[client].contiguous();
-      const auto r = client_row.accessor<double, 1>();
-      std::map<std::string, double> scores;
-      for (std::size_t i = 0; i < names.size(); ++i) scores[names[i]] = r[static_cast<int64_t>(1 + i)];
-      out.clients.push_back({static_cast<int64_t>(r[0]), scores});
-      if (r[0] == 0) continue;
-      rows += r[0];
-      weighted_loss += r[0] * scores["loss"];
-      if (scores.count("roc_auc") && std::isfinite(scores["roc_auc"])) {
-        weighted_auc += r[0] * scores["roc_auc"];
-        auc_rows += r[0];
-      }
-      if (c > 0) {
-        for (int64_t t = 0; t < c; ++t) {
-          for (int64_t p = 0; p < c; ++p) confusion[t][p] += std::llround(r[pooled_at + t * c + p]);
-        }
-      } else {
-        pooled_regression.merge({std::llround(r[pooled_at]), r[pooled_at + 1], r[pooled_at + 2], r[pooled_at + 3], r[pooled_at + 4]});
-      }
-    }
-    std::map<std::string, double> pooled{{"loss", rows > 0 ? weighted_loss / rows : NAN}};
-    if (c > 0) {
-      out.report = classification_report_from_confusion(confusion);
-      for (const auto& [name, value] : rlforge::metric_values(*out.report)) pooled[name] = value;
-      pooled["roc_auc"] = auc_rows > 0 ? weighted_auc / auc_rows : NAN;
-    } else {
-      for (const auto& [name, value] : rlforge::metric_values(pooled_regression.report())) pooled[name] = value;
-    }
-    for (const std::string& name : names) out.pooled.values.push_back(pooled.count(name) ? pooled[name] : NAN);
-    out.rows = static_cast<int64_t>(rows);
+    client_test_ = pool_client_scores(gathered.narrow(1, 0, width).masked_fill(gathered.narrow(1, width, width).gt(0), NAN),
+                                      names, pooled_at);
   }
 
   // The best checkpoint (selected on validation) scored on the test split.
@@ -968,6 +919,67 @@ class SupervisedLearner : public Learner {
     std::optional<ClassificationReport> report;
   };
   std::optional<ClientTestScores> client_test_;
+
+  // Rank 0's best.pt in every client's model; false (on every rank) when there is none.
+  bool share_best_weights(Distributed& group, const std::string& best_checkpoint) {
+    double has_best = 0;
+    if (group.lead() && fs::exists(best_checkpoint)) {
+      load_checkpoint(best_checkpoint, *model_);
+      has_best = 1;
+    }
+    torch::Tensor flag = torch::tensor({has_best}, torch::kFloat64);
+    group.broadcast(flag);
+    if (flag.item<double>() == 0) return false;
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor p : model_->module().parameters()) {
+      torch::Tensor copy = p.detach().clone();
+      group.broadcast(copy);
+      p.detach().copy_(copy);
+    }
+    return true;
+  }
+
+  // The clients' rows of before_summary's table, each client's scores and the pooled ones.
+  ClientTestScores pool_client_scores(const torch::Tensor& table, const std::vector<std::string>& names,
+                                      int64_t pooled_at) const {
+    const int64_t c = classes();
+    ClientTestScores out;
+    double rows = 0, weighted_loss = 0, weighted_auc = 0, auc_rows = 0;
+    std::vector<std::vector<int64_t>> confusion(static_cast<std::size_t>(c), std::vector<int64_t>(static_cast<std::size_t>(c), 0));
+    RegressionAccumulator pooled_regression;
+    for (int64_t client = 0; client < table.size(0); ++client) {
+      const torch::Tensor client_row = table[client].contiguous();
+      const auto r = client_row.accessor<double, 1>();
+      std::map<std::string, double> scores;
+      for (std::size_t i = 0; i < names.size(); ++i) scores[names[i]] = r[static_cast<int64_t>(1 + i)];
+      out.clients.push_back({static_cast<int64_t>(r[0]), scores});
+      if (r[0] == 0) continue;
+      rows += r[0];
+      weighted_loss += r[0] * scores["loss"];
+      if (scores.count("roc_auc") && std::isfinite(scores["roc_auc"])) {
+        weighted_auc += r[0] * scores["roc_auc"];
+        auc_rows += r[0];
+      }
+      if (c > 0) {
+        for (int64_t t = 0; t < c; ++t) {
+          for (int64_t p = 0; p < c; ++p) confusion[t][p] += std::llround(r[pooled_at + t * c + p]);
+        }
+      } else {
+        pooled_regression.merge({std::llround(r[pooled_at]), r[pooled_at + 1], r[pooled_at + 2], r[pooled_at + 3], r[pooled_at + 4]});
+      }
+    }
+    std::map<std::string, double> pooled{{"loss", rows > 0 ? weighted_loss / rows : NAN}};
+    if (c > 0) {
+      out.report = classification_report_from_confusion(confusion);
+      for (const auto& [name, value] : rlforge::metric_values(*out.report)) pooled[name] = value;
+      pooled["roc_auc"] = auc_rows > 0 ? weighted_auc / auc_rows : NAN;
+    } else {
+      for (const auto& [name, value] : rlforge::metric_values(pooled_regression.report())) pooled[name] = value;
+    }
+    for (const std::string& name : names) out.pooled.values.push_back(pooled.count(name) ? pooled[name] : NAN);
+    out.rows = static_cast<int64_t>(rows);
+    return out;
+  }
 
   Scores score(const torch::Tensor& rows) {
     torch::NoGradGuard no_grad;
