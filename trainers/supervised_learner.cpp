@@ -414,7 +414,7 @@ class SupervisedLearner : public Learner {
       // Every client's test rows: the pooled scores, then each client's own.
       const ClientTestScores& t = *client_test_;
       const std::vector<std::string> names = score_names();
-      for (std::size_t i = 0; i < names.size(); ++i) summary["test"][names[i]] = t.pooled.values[i];
+      for (std::size_t i = 0; i < names.size(); ++i) summary["test"][names[i]] = t.pooled[i];
       summary["test"]["rows"] = t.rows;
       summary["test"]["pooled"] =
           "every client's test rows: loss averaged over rows; the other scores from the summed confusion matrix (classes) "
@@ -428,7 +428,7 @@ class SupervisedLearner : public Learner {
       }
       if (t.report) summary["test"]["confusion"] = t.report->confusion;
       log << "test (best checkpoint, " << t.clients.size() << " clients' " << t.rows << " test rows):";
-      for (std::size_t i = 0; i < names.size(); ++i) log << (i == 0 ? " " : "  ") << names[i] << " " << t.pooled.values[i];
+      for (std::size_t i = 0; i < names.size(); ++i) log << (i == 0 ? " " : "  ") << names[i] << " " << t.pooled[i];
       log << std::endl;
       if (t.report) log << format_confusion(*t.report, data_.class_names) << std::endl;
       return;
@@ -914,7 +914,7 @@ class SupervisedLearner : public Learner {
       std::map<std::string, double> scores;
     };
     std::vector<Client> clients;
-    Scores pooled;
+    std::vector<double> pooled;  // by score_names()
     int64_t rows = 0;
     std::optional<ClassificationReport> report;
   };
@@ -976,7 +976,7 @@ class SupervisedLearner : public Learner {
     } else {
       for (const auto& [name, value] : rlforge::metric_values(pooled_regression.report())) pooled[name] = value;
     }
-    for (const std::string& name : names) out.pooled.values.push_back(pooled.count(name) ? pooled[name] : NAN);
+    for (const std::string& name : names) out.pooled.push_back(pooled.count(name) ? pooled[name] : NAN);
     out.rows = static_cast<int64_t>(rows);
     return out;
   }
