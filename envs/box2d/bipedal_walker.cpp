@@ -1,6 +1,6 @@
 #include "rlforge/envs/box2d/bipedal_walker.h"
 
-#include <box2d/box2d.h>
+#include "box2d_api.h"
 
 #include <algorithm>
 #include <cmath>
@@ -164,7 +164,7 @@ void BipedalWalker::generate_terrain() {
     b2BodyDef def;
     b2Body* body = world_->CreateBody(&def);
     b2EdgeShape edge;
-    edge.SetTwoSided(vec(terrain_x_[i], terrain_y_[i]), vec(terrain_x_[i + 1], terrain_y_[i + 1]));
+    detail::set_segment(edge, vec(terrain_x_[i], terrain_y_[i]), vec(terrain_x_[i + 1], terrain_y_[i + 1]));
     b2FixtureDef fd;
     fd.shape = &edge;
     fd.friction = static_cast<float>(kFriction);

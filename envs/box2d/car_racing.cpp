@@ -1,6 +1,6 @@
 #include "rlforge/envs/box2d/car_racing.h"
 
-#include <box2d/box2d.h>
+#include "box2d_api.h"
 
 #include <algorithm>
 #include <cmath>
@@ -85,10 +85,10 @@ class CarRacing::Contacts final : public b2ContactListener {
     b2Fixture* a = contact->GetFixtureA();
     b2Fixture* b = contact->GetFixtureB();
     // Tile fixtures carry their index + 1; everything else 0.
-    if (a->GetUserData().pointer != 0) {
-      env_.tile_contact(static_cast<int>(a->GetUserData().pointer - 1), b->GetBody(), begin);
-    } else if (b->GetUserData().pointer != 0) {
-      env_.tile_contact(static_cast<int>(b->GetUserData().pointer - 1), a->GetBody(), begin);
+    if (const std::uintptr_t tag = detail::fixture_tag(a); tag != 0) {
+      env_.tile_contact(static_cast<int>(tag - 1), b->GetBody(), begin);
+    } else if (const std::uintptr_t tag_b = detail::fixture_tag(b); tag_b != 0) {
+      env_.tile_contact(static_cast<int>(tag_b - 1), a->GetBody(), begin);
     }
   }
   CarRacing& env_;
@@ -273,7 +273,7 @@ bool CarRacing::create_track() {
     b2FixtureDef fd;
     fd.shape = &shape;
     fd.isSensor = true;
-    fd.userData.pointer = static_cast<uintptr_t>(i) + 1;
+    detail::set_fixture_tag(fd, static_cast<std::uintptr_t>(i) + 1);
     road->CreateFixture(&fd);
 
     const double shade = 0.01 * static_cast<double>(i % 3) * 255;

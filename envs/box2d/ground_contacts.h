@@ -6,7 +6,7 @@
 // edges clears it). Bodies are read through the env's own pointers, so one listener serves
 // every world the env builds.
 
-#include <box2d/box2d.h>
+#include "box2d_api.h"
 
 #include <utility>
 #include <vector>

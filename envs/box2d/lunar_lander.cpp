@@ -1,6 +1,6 @@
 #include "rlforge/envs/box2d/lunar_lander.h"
 
-#include <box2d/box2d.h>
+#include "box2d_api.h"
 
 #include <algorithm>
 #include <cmath>
@@ -88,14 +88,14 @@ void LunarLander::build_world() {
   b2Body* moon = world_->CreateBody(&moon_def);
   {
     b2EdgeShape floor;
-    floor.SetTwoSided(b2Vec2(0.0f, 0.0f), b2Vec2(static_cast<float>(kW), 0.0f));
+    detail::set_segment(floor, b2Vec2(0.0f, 0.0f), b2Vec2(static_cast<float>(kW), 0.0f));
     b2FixtureDef fd;
     fd.shape = &floor;  // Box2D's defaults: friction 0.2, density 0
     moon->CreateFixture(&fd);
   }
   for (int i = 0; i + 1 < kChunks; ++i) {
     b2EdgeShape edge;
-    edge.SetTwoSided(b2Vec2(static_cast<float>(terrain_[i][0]), static_cast<float>(terrain_[i][1])),
+    detail::set_segment(edge, b2Vec2(static_cast<float>(terrain_[i][0]), static_cast<float>(terrain_[i][1])),
                      b2Vec2(static_cast<float>(terrain_[i + 1][0]), static_cast<float>(terrain_[i + 1][1])));
     b2FixtureDef fd;
     fd.shape = &edge;
