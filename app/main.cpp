@@ -22,6 +22,7 @@
 #include "tune_commands.h"
 #endif
 #include "rlforge/envs/options.h"
+#include "rlforge/envs/version.h"
 
 int main(int argc, char** argv) {
   rlforge::cli::ensure_blas_core_type(argv);
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
 
   CLI::App app{"rlforge: fast simulators, vectorized rollouts and learning agents in one toolkit"};
+  // The Box2D version matters to anyone comparing episodes with Gymnasium's (RLFORGE_BOX2D).
+  app.set_version_flag("--version", std::string("rlforge ") + RLFORGE_VERSION_STRING + " (Box2D " RLFORGE_BOX2D_VERSION
+                                        ", " RLFORGE_ABI_STDLIB ")");
   app.require_subcommand(1);
   int exit_code = 0;
 #if RLFORGE_WITH_TORCH
@@ -73,6 +77,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line, as for every other error.

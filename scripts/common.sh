@@ -29,7 +29,11 @@ rlforge_build() {
     fi
     compiler=(-DCMAKE_CXX_COMPILER=clang++)
   fi
-  cmake -S "$RLFORGE_ROOT" -B "$RLFORGE_BUILD_DIR" "${generator[@]}" "${compiler[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # RLFORGE_CMAKE_OPTIONS: more -D options, space-separated (e.g. scripts/test-box2d23.sh's).
+  local options=()
+  read -r -a options <<<"${RLFORGE_CMAKE_OPTIONS:-}"
+  cmake -S "$RLFORGE_ROOT" -B "$RLFORGE_BUILD_DIR" "${generator[@]}" "${compiler[@]}" -DCMAKE_BUILD_TYPE=Release \
+    "${options[@]}" >/dev/null
   local targets=()
   if (($# > 0)); then targets=(--target "$@"); fi
   cmake --build "$RLFORGE_BUILD_DIR" -j "$(nproc)" "${targets[@]}"

@@ -140,6 +140,8 @@ esac
 
 if [[ $section == basic ]]; then
 check "--help lists the subcommands" bash -c "\"$rlforge\" --help | grep -q check-env"
+check "--version names the version and the Box2D the simulators run on" \
+  bash -c "\"$rlforge\" --version | grep -Eq '^rlforge [0-9]+\.[0-9]+\.[0-9]+ \(Box2D 2\.[34], '"
 for sub in envs check-env bench "bench env"; do
   check "$sub --help exits 0 and shows usage" bash -c "\"$rlforge\" $sub --help | grep -qi usage"
 done
