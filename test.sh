@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the whole Catch2 suite through ctest; then, when no
 # ctest arguments narrow the run, the Box2D tests again on Gymnasium's Box2D 2.3
-# (scripts/test-box2d23.sh, its own build folder).
+# (scripts/test-box2d23.sh, in build-box2d23-tests).
 set -euo pipefail
 source "$(dirname "$0")/scripts/common.sh"
 rlforge_build
