@@ -64,6 +64,11 @@ void OffPolicyConfig::validate() const {
   require(action_noise == "none" || action_noise == "normal" || action_noise == "ornstein_uhlenbeck",
           "action_noise must be none, normal or ornstein_uhlenbeck, got " + action_noise);
   require(action_noise_std >= 0, "action_noise_std must be >= 0, got " + number_text(action_noise_std));
+  require(!use_sde || entropy_regularised(), "use_sde (gSDE) is for SAC and TQC, whose actor is stochastic; " + algo +
+                                                 " explores with action_noise");
+  require(!use_sde || !pi.empty(), "use_sde (gSDE) needs at least one hidden actor layer (policy.net_arch.pi)");
+  require(sde_sample_freq > 0 || sde_sample_freq == -1, "sde_sample_freq must be > 0 or -1, got " + std::to_string(sde_sample_freq));
+  require(std::isfinite(log_std_init), "log_std_init must be a number, got " + number_text(log_std_init));
   require(n_quantiles >= 1, "n_quantiles must be >= 1, got " + std::to_string(n_quantiles));
   require(top_quantiles_to_drop_per_net >= 0 && top_quantiles_to_drop_per_net < n_quantiles,
           "top_quantiles_to_drop_per_net must be in [0, n_quantiles), got " + std::to_string(top_quantiles_to_drop_per_net));
@@ -173,13 +178,28 @@ torch::Tensor CriticEnsembleImpl::backward_manual(const torch::Tensor& output_gr
 // OffPolicyActor
 
 OffPolicyActorImpl::OffPolicyActorImpl(int64_t in, int64_t actions, const std::vector<int64_t>& hidden,
-                                       const std::string& activation, bool stochastic)
-    : actions_(actions), stochastic_(stochastic) {
+                                       const std::string& activation, bool stochastic, bool sde, double log_std_init)
+    : actions_(actions), stochastic_(stochastic), sde_(sde && stochastic) {
   const MlpConfig mlp{hidden, activation, /*ortho_init=*/false};
-  net_ = register_module("net", make_mlp(in, mlp, stochastic ? 2 * actions : actions, 1.0, 1.0));
+  const bool two_heads = stochastic_ && !sde_;
+  net_ = register_module("net", make_mlp(in, mlp, two_heads ? 2 * actions : actions, 1.0, 1.0));
+  if (sde_) {
+    if (hidden.empty()) throw std::invalid_argument("gSDE needs at least one hidden actor layer");
+    log_std_ = register_parameter("sde_log_std", torch::full({hidden.back(), actions}, log_std_init));
+  }
 }
 
+torch::Tensor OffPolicyActorImpl::features(const torch::Tensor& x) {
+  torch::Tensor h = x;
+  const auto last = std::prev(net_->end());
+  for (auto it = net_->begin(); it != last; ++it) h = it->forward(h);
+  return h;
+}
+
+torch::Tensor OffPolicyActorImpl::head(const torch::Tensor& features) { return std::prev(net_->end())->forward(features); }
+
 std::pair<torch::Tensor, torch::Tensor> OffPolicyActorImpl::split(const torch::Tensor& output) const {
+  if (sde_) return {torch::clamp(output, -kSdeClipMean, kSdeClipMean), torch::Tensor()};
   const torch::Tensor mean = output.narrow(1, 0, actions_);
   if (!stochastic_) return {mean, torch::Tensor()};
   return {mean, torch::clamp(output.narrow(1, actions_, actions_), -20.0, 2.0)};
@@ -193,6 +213,18 @@ SquashedSample squashed_gaussian(const torch::Tensor& mean, const torch::Tensor&
   const torch::Tensor action = torch::tanh(u);
   // log N(u; mean, std) per element is -noise^2 / 2 - log_std - log(2 pi) / 2.
   const torch::Tensor gaussian = (-0.5 * noise.square() - log_std - kHalfLog2Pi).sum(-1);
+  const torch::Tensor jacobian = torch::log(1.0 - action.square() + 1e-6).sum(-1);
+  return {action, gaussian - jacobian};
+}
+
+SquashedSample squashed_sde(const torch::Tensor& mean, const torch::Tensor& features, const torch::Tensor& log_std,
+                            const torch::Tensor& weights) {
+  static const double kHalfLog2Pi = 0.5 * std::log(2.0 * M_PI);
+  const torch::Tensor noise =
+      weights.dim() == 2 ? torch::mm(features, weights) : torch::bmm(features.unsqueeze(1), weights).squeeze(1);
+  const torch::Tensor action = torch::tanh(mean + noise);
+  const torch::Tensor variance = torch::mm(features.square(), (2.0 * log_std).exp()) + 1e-6;
+  const torch::Tensor gaussian = (-0.5 * noise.square() / variance - 0.5 * variance.log() - kHalfLog2Pi).sum(-1);
   const torch::Tensor jacobian = torch::log(1.0 - action.square() + 1e-6).sum(-1);
   return {action, gaussian - jacobian};
 }
@@ -296,7 +328,8 @@ OffPolicyAgent::OffPolicyAgent(const EnvSpec& spec, OffPolicyConfig config, uint
   const bool stochastic = config_.entropy_regularised();
   const int64_t q_out = config_.distributional() ? config_.n_quantiles : 1;
   const int64_t q_in = observation_dim_ + action_dim_;
-  actor_ = OffPolicyActor(observation_dim_, action_dim_, config_.pi, config_.activation, stochastic);
+  actor_ = OffPolicyActor(observation_dim_, action_dim_, config_.pi, config_.activation, stochastic, config_.use_sde,
+                          config_.log_std_init);
   critic_ = CriticEnsemble(config_.n_critics, q_in, config_.qf, q_out, config_.activation);
   critic_target_ = CriticEnsemble(config_.n_critics, q_in, config_.qf, q_out, config_.activation);
   actor_->to(device_);
@@ -323,7 +356,8 @@ OffPolicyAgent::OffPolicyAgent(const EnvSpec& spec, OffPolicyConfig config, uint
   }
   const auto actor_modules = modules_of(actor_->net());
   manual_ = config_.manual_gradient && device_.is_cpu() && critic_->manual_supported() && MlpPass::supports(actor_modules);
-  if (manual_) actor_pass_ = MlpPass(actor_modules);
+  manual_actor_ = manual_ && !actor_->sde();
+  if (manual_actor_) actor_pass_ = MlpPass(actor_modules);
   target_entropy_ = config_.target_entropy == "auto" ? -static_cast<double>(action_dim_)
                                                       : parse_number(config_.target_entropy);
 }
@@ -357,10 +391,31 @@ torch::Tensor OffPolicyAgent::act_scaled(const torch::Tensor& observations, bool
                                          torch::Generator& generator) {
   torch::NoGradGuard no_grad;
   const torch::Tensor obs = prepare(observations);
+  if (actor_->sde() && !deterministic) {
+    const torch::Tensor features = actor_->features(obs);
+    const torch::Tensor mean = actor_->split(actor_->head(features)).first;
+    if (!exploration_.defined() || exploration_.size(0) != obs.size(0)) reset_exploration(obs.size(0), generator);
+    return squashed_sde(mean, features, actor_->sde_log_std(), exploration_).action;
+  }
   auto [mean, log_std] = actor_->split(actor_->forward(obs));
   if (deterministic || !config_.entropy_regularised()) return torch::tanh(mean);
   const torch::Tensor noise = torch::randn({obs.size(0), action_dim_}, generator, torch::kFloat32).to(device_);
   return squashed_gaussian(mean, log_std, noise).action;
+}
+
+void OffPolicyAgent::reset_exploration(int64_t rows, torch::Generator& generator) {
+  if (!actor_->sde()) return;
+  torch::NoGradGuard no_grad;
+  const torch::Tensor& log_std = actor_->sde_log_std();
+  // Drawn on the CPU and moved, as the other noise: the same numbers on every device.
+  exploration_ = torch::randn({rows, log_std.size(0), log_std.size(1)}, generator, torch::kFloat32).to(device_) *
+                 log_std.detach().exp();
+}
+
+void OffPolicyAgent::draw_training_exploration() {
+  if (!actor_->sde()) return;
+  const torch::Tensor& log_std = actor_->sde_log_std();
+  training_noise_ = torch::randn({log_std.size(0), log_std.size(1)}, generator_, torch::kFloat32).to(device_);
 }
 
 torch::Tensor OffPolicyAgent::to_env_actions(const torch::Tensor& scaled) const {
@@ -388,12 +443,16 @@ InferenceGraph OffPolicyAgent::inference_graph(const InferenceOptions& options) 
   GraphBuilder g(observation_space_, config_.algo, action_space_);
   const GraphValue out = g.sequential(g.vector_input(g.observation()), actor_->net());
   const bool stochastic = config_.entropy_regularised();
-  const GraphValue mean = stochastic ? g.slice(out, 1, 0, action_dim_) : out;
+  const GraphValue mean = actor_->sde()  ? g.clip(out, -OffPolicyActorImpl::kSdeClipMean, OffPolicyActorImpl::kSdeClipMean)
+                          : stochastic ? g.slice(out, 1, 0, action_dim_)
+                                       : out;
   const GraphValue scaled = g.unary(Op::tanh, mean);
   g.output("action", g.with_constant(Op::add, g.with_constant(Op::mul, scaled, action_scale_), action_bias_));
   if (options.distribution) {
     g.output("mean", mean);
-    if (stochastic) g.output("log_std", g.clip(g.slice(out, 1, action_dim_, action_dim_), -20.0, 2.0));
+    // gSDE's spread depends on the state and on exploration weights drawn while acting: there is
+    // no one log-std to export.
+    if (stochastic && !actor_->sde()) g.output("log_std", g.clip(g.slice(out, 1, action_dim_, action_dim_), -20.0, 2.0));
   }
   return g.finish();
 }
@@ -403,7 +462,14 @@ torch::Tensor OffPolicyAgent::td_targets(const ReplaySample& batch) {
   const torch::Tensor next_obs = prepare(batch.next_observations);
   const int64_t b = next_obs.size(0);
   torch::Tensor next_actions, next_log_prob;
-  if (config_.entropy_regularised()) {
+  if (actor_->sde()) {
+    const torch::Tensor features = actor_->features(next_obs);
+    const torch::Tensor& log_std = actor_->sde_log_std();
+    const SquashedSample s =
+        squashed_sde(actor_->split(actor_->head(features)).first, features, log_std, log_std.exp() * training_noise_);
+    next_actions = s.action;
+    next_log_prob = s.log_prob;
+  } else if (config_.entropy_regularised()) {
     auto [mean, log_std] = actor_->split(actor_->forward(next_obs));
     const SquashedSample s = squashed_gaussian(mean, log_std, standard_normal(b));
     next_actions = s.action;
@@ -466,20 +532,29 @@ double OffPolicyAgent::critic_gradient(const ReplaySample& batch, const torch::T
   return loss.item<double>();
 }
 
-torch::Tensor OffPolicyAgent::actor_output(const torch::Tensor& obs) {
-  if (!manual_) return actor_->forward(obs);
+OffPolicyAgent::ActorOutput OffPolicyAgent::actor_output(const torch::Tensor& obs) {
+  if (actor_->sde()) {
+    // SB3's learn_features=False: the noise and the spread do not train the features.
+    const torch::Tensor features = actor_->features(obs);
+    return {actor_->head(features), features.detach()};
+  }
+  if (!manual_actor_) return {actor_->forward(obs), {}};
   torch::NoGradGuard no_grad;
-  return actor_pass_.forward(obs).requires_grad_(true);
+  return {actor_pass_.forward(obs).requires_grad_(true), {}};
 }
 
-SquashedSample OffPolicyAgent::sample_actions(const torch::Tensor& actor_out) {
-  auto [mean, log_std] = actor_->split(actor_out);
-  return squashed_gaussian(mean, log_std, standard_normal(actor_out.size(0)));
+SquashedSample OffPolicyAgent::sample_actions(const ActorOutput& actor) {
+  auto [mean, log_std] = actor_->split(actor.out);
+  if (actor_->sde()) {
+    const torch::Tensor& sde_log_std = actor_->sde_log_std();
+    return squashed_sde(mean, actor.features, sde_log_std, sde_log_std.exp() * training_noise_);
+  }
+  return squashed_gaussian(mean, log_std, standard_normal(actor.out.size(0)));
 }
 
-double OffPolicyAgent::actor_gradient(const torch::Tensor& obs, const torch::Tensor& actor_out, const SquashedSample* sample) {
+double OffPolicyAgent::actor_gradient(const torch::Tensor& obs, const ActorOutput& actor, const SquashedSample* sample) {
   // SAC and TQC act with the sample drawn before the critics' step; TD3 deterministically.
-  const torch::Tensor actions = sample != nullptr ? sample->action : torch::tanh(actor_->split(actor_out).first);
+  const torch::Tensor actions = sample != nullptr ? sample->action : torch::tanh(actor_->split(actor.out).first);
   const torch::Tensor x = critic_input(obs, manual_ ? actions.detach() : actions);
   torch::Tensor q;
   if (manual_) {
@@ -509,8 +584,11 @@ double OffPolicyAgent::actor_gradient(const torch::Tensor& obs, const torch::Ten
                         .narrow(1, observation_dim_, action_dim_);
     }
     actions.backward(action_grad);
-    torch::NoGradGuard no_grad;
-    actor_pass_.backward(actor_out.grad(), /*input_grad=*/false);
+    // Under gSDE autograd has carried both into the actor's parameters already.
+    if (manual_actor_) {
+      torch::NoGradGuard no_grad;
+      actor_pass_.backward(actor.out.grad(), /*input_grad=*/false);
+    }
   } else {
     // Only the actor's gradients: autograd skips the critics' weight gradients altogether.
     loss.backward({}, false, false, actor_->parameters());
@@ -520,12 +598,13 @@ double OffPolicyAgent::actor_gradient(const torch::Tensor& obs, const torch::Ten
 
 std::pair<torch::Tensor, torch::Tensor> OffPolicyAgent::loss_gradients(const ReplaySample& batch) {
   const torch::Tensor obs = prepare(batch.observations);
-  const torch::Tensor actor_out = actor_output(obs);
+  draw_training_exploration();
+  const ActorOutput actor = actor_output(obs);
   SquashedSample sample;
-  if (config_.entropy_regularised()) sample = sample_actions(actor_out);
+  if (config_.entropy_regularised()) sample = sample_actions(actor);
   critic_gradient(batch, td_targets(batch), nullptr);
   // For TD3 the critics' step would come first; here they are as they were.
-  actor_gradient(obs, actor_out, config_.entropy_regularised() ? &sample : nullptr);
+  actor_gradient(obs, actor, config_.entropy_regularised() ? &sample : nullptr);
   return {critic_parameters_->grad().clone(), actor_parameters_->grad().clone()};
 }
 
@@ -535,8 +614,9 @@ void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& 
   if (config_.entropy_regularised()) {
     // The actor's sample comes first (SB3's order): the temperature learns from it, and the
     // actor's loss reuses it once the critics have taken their step.
-    const torch::Tensor actor_out = actor_output(obs);
-    const SquashedSample sample = sample_actions(actor_out);
+    draw_training_exploration();
+    const ActorOutput actor = actor_output(obs);
+    const SquashedSample sample = sample_actions(actor);
     if (ent_coef_optimizer_) {
       const torch::Tensor loss = -(log_ent_coef_ * (sample.log_prob.detach() + target_entropy_)).mean();
       ent_coef_optimizer_->zero_grad();
@@ -547,7 +627,7 @@ void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& 
     m.critic_loss += critic_gradient(batch, td_targets(batch), &q_mean);
     adam_step(*critic_parameters_, *critic_optimizer_);
     m.q_mean += q_mean;
-    m.actor_loss += actor_gradient(obs, actor_out, &sample);
+    m.actor_loss += actor_gradient(obs, actor, &sample);
     adam_step(*actor_parameters_, *actor_optimizer_);
     ++m.actor_updates;
     // The temperature steps last so that this step's targets and losses all used the same one.
@@ -615,6 +695,8 @@ void OffPolicyAgent::save(torch::serialize::OutputArchive& model, torch::seriali
   if (actor_target_) write_part(model, "actor_target", *actor_target_);
   model.write("log_ent_coef", log_ent_coef_.detach());
   model.write("updates", torch::tensor(updates_));
+  // gSDE's exploration matrices, drawn every round: a resumed run acts as the original would.
+  if (actor_->sde()) model.write("sde_exploration", exploration_.defined() ? exploration_ : torch::zeros({0}));
   write_part(optimizer, "actor", *actor_optimizer_);
   write_part(optimizer, "critic", *critic_optimizer_);
   if (ent_coef_optimizer_) write_part(optimizer, "ent_coef", *ent_coef_optimizer_);
@@ -638,6 +720,10 @@ void OffPolicyAgent::load(torch::serialize::InputArchive& model, torch::serializ
     log_ent_coef_.copy_(log_ent_coef.to(device_));
   }
   updates_ = updates.item<int64_t>();
+  torch::Tensor exploration;
+  if (actor_->sde() && model.try_read("sde_exploration", exploration)) {
+    exploration_ = exploration.numel() > 0 ? exploration.to(device_) : torch::Tensor();
+  }
   read_part(optimizer, "actor", *actor_optimizer_);
   read_part(optimizer, "critic", *critic_optimizer_);
   if (ent_coef_optimizer_) read_part(optimizer, "ent_coef", *ent_coef_optimizer_);

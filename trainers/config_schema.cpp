@@ -404,6 +404,15 @@ std::vector<KeyBinding> declare() {
   add(number("agent.action_noise_std", kOffPolicy, AT(off_policy.action_noise_std), "its standard deviation ([-1, 1] action scale)")
           .min(0)
           .when("agent.action_noise", {"normal", "ornstein_uhlenbeck"}));
+  add(boolean("agent.use_sde", kEntropy, AT(off_policy.use_sde),
+              "gSDE exploration: the noise a linear map of the actor's last hidden features"));
+  add(integer("agent.sde_sample_freq", kEntropy, AT(off_policy.sde_sample_freq),
+              "gSDE: env steps between exploration draws (-1: once per round of train_freq steps)")
+          .min(1)
+          .also(-1));
+  add(number("agent.policy.log_std_init", kEntropy, AT(off_policy.log_std_init), "gSDE: initial log-std of the noise weights")
+          .min(-20)
+          .max(20));
   add(integer("agent.n_quantiles", kTqc, AT(off_policy.n_quantiles), "quantiles per critic").min(1));
   add(integer("agent.top_quantiles_to_drop_per_net", kTqc, AT(off_policy.top_quantiles_to_drop_per_net),
               "largest quantiles per critic left out of the target")
@@ -840,6 +849,9 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     const OffPolicyConfig& o = c.off_policy;
     if (o.batch_size > o.buffer_size) {
       at.fail("agent.batch_size", std::to_string(o.batch_size) + " is more than buffer_size (" + std::to_string(o.buffer_size) + ")");
+    }
+    if (o.use_sde && o.pi.empty()) {
+      at.fail("agent.use_sde", "gSDE needs at least one hidden actor layer (agent.policy.net_arch.pi)");
     }
   }
 }

@@ -113,6 +113,11 @@ class OffPolicyAlgorithm : public ReplayAlgorithm {
 
   void round() override {
     for (int64_t t = 0; t < c_.train_freq; ++t) {
+      // gSDE's exploration matrices: new at every round, as SB3's collect_rollouts, and every
+      // sde_sample_freq steps within it.
+      if (c_.use_sde && (t == 0 || (c_.sde_sample_freq > 0 && t % c_.sde_sample_freq == 0))) {
+        agent_.reset_exploration(n_, agent_.generator());
+      }
       const auto t0 = Clock::now();
       const torch::Tensor scaled = scaled_actions();
       const torch::Tensor env_actions = agent_.to_env_actions(scaled.to(agent_.device())).to(torch::kCPU).contiguous();

@@ -57,6 +57,38 @@ TEST_CASE("squashed Gaussian log-probability matches a hand computation", "[off_
   CHECK(s.log_prob.item<double>() == Approx(expected).epsilon(1e-5));
 }
 
+TEST_CASE("gSDE's squashed log-probability matches a hand computation", "[off_policy][sde]") {
+  // Two features, two actions: u = mean + features @ weights, sigma_j^2 = sum_k f_k^2 s_kj^2 + 1e-6.
+  const torch::Tensor mean = torch::tensor({{0.3f, -1.2f}});
+  const torch::Tensor features = torch::tensor({{0.8f, -1.5f}});
+  const torch::Tensor log_std = torch::tensor({{-0.5f, 0.2f}, {-1.0f, -2.0f}});
+  const torch::Tensor weights = torch::tensor({{0.4f, -0.7f}, {1.3f, 0.1f}});
+  const double m[] = {0.3, -1.2}, f[] = {0.8, -1.5}, ls[2][2] = {{-0.5, 0.2}, {-1.0, -2.0}},
+               w[2][2] = {{0.4, -0.7}, {1.3, 0.1}};
+  double expected = 0;
+  std::vector<double> actions;
+  for (int j = 0; j < 2; ++j) {
+    double noise = 0, variance = 1e-6;
+    for (int k = 0; k < 2; ++k) {
+      noise += f[k] * w[k][j];
+      variance += f[k] * f[k] * std::exp(2 * ls[k][j]);
+    }
+    const double a = std::tanh(m[j] + noise);
+    actions.push_back(a);
+    expected += -0.5 * noise * noise / variance - 0.5 * std::log(variance) - 0.5 * std::log(2 * M_PI) -
+                std::log(1 - a * a + 1e-6);
+  }
+  SECTION("one exploration matrix for the batch") {
+    const SquashedSample s = squashed_sde(mean, features, log_std, weights);
+    for (int j = 0; j < 2; ++j) CHECK(s.action[0][j].item<double>() == Approx(actions[j]).epsilon(1e-6));
+    CHECK(s.log_prob.item<double>() == Approx(expected).epsilon(1e-5));
+  }
+  SECTION("one matrix per row gives the same for that row") {
+    const SquashedSample s = squashed_sde(mean, features, log_std, weights.unsqueeze(0));
+    CHECK(s.log_prob.item<double>() == Approx(expected).epsilon(1e-5));
+  }
+}
+
 TEST_CASE("Polyak update moves the target by tau", "[off_policy]") {
   const torch::Tensor target = torch::tensor({1.0f, 2.0f, -3.0f});
   const torch::Tensor online = torch::tensor({3.0f, 2.0f, 1.0f});
@@ -93,10 +125,13 @@ TEST_CASE("the hand-written quantile Huber gradient equals autograd's", "[off_po
 }
 
 TEST_CASE("hand-derived gradients equal autograd's for SAC, TD3 and TQC", "[off_policy][gradient]") {
-  for (const std::string algo : {"sac", "td3", "tqc"}) {
+  for (const std::string algo : {"sac", "td3", "tqc", "sac+gsde", "tqc+gsde"}) {
     for (const std::string activation : {"relu", "tanh"}) {
       DYNAMIC_SECTION(algo << " " << activation) {
-        OffPolicyConfig c = small(algo);
+        // With gSDE the critics' passes are by hand and the actor's by autograd.
+        const bool sde = algo.find("+gsde") != std::string::npos;
+        OffPolicyConfig c = small(algo.substr(0, 3));
+        c.use_sde = sde;
         c.activation = activation;
         c.manual_gradient = true;
         OffPolicyAgent manual(pendulum_like(), c, 7);
@@ -116,6 +151,37 @@ TEST_CASE("hand-derived gradients equal autograd's for SAC, TD3 and TQC", "[off_
       }
     }
   }
+}
+
+TEST_CASE("gSDE: the exploration matrix follows the state, trains its log-std, and is drawn per round", "[off_policy][sde]") {
+  OffPolicyConfig c = small("sac");
+  c.use_sde = true;
+  c.log_std_init = -1.0;
+  OffPolicyAgent agent(pendulum_like(), c, 5);
+  REQUIRE(agent.actor()->sde());
+  CHECK(agent.actor()->sde_log_std().sizes() == torch::IntArrayRef({8, 2}));
+  CHECK(torch::all(agent.actor()->sde_log_std() == -1.0f).item<bool>());
+  const torch::Tensor obs = torch::randn({3, 3});
+  torch::Generator g = at::detail::createCPUGenerator(9);
+  agent.reset_exploration(3, g);
+  // Until the next draw the same observation gets the same action: the noise is a function of
+  // the state, not of the step.
+  const torch::Tensor a1 = agent.act_scaled(obs, false, g), a2 = agent.act_scaled(obs, false, g);
+  CHECK(torch::equal(a1, a2));
+  CHECK_FALSE(torch::allclose(a1, agent.act_scaled(obs, true, g)));
+  agent.reset_exploration(3, g);
+  CHECK_FALSE(torch::equal(a1, agent.act_scaled(obs, false, g)));
+  // The deterministic action is tanh of the mean clipped to +-2.
+  const torch::Tensor raw = agent.actor()->forward(obs.to(torch::kFloat32)) * 100;
+  CHECK(torch::allclose(torch::tanh(agent.actor()->split(raw).first), torch::tanh(raw.clamp(-2.0, 2.0))));
+  // The actor's gradient reaches its log-std.
+  const auto [critic_grad, actor_grad] = agent.loss_gradients(random_batch(c.batch_size, 4));
+  CHECK(agent.actor()->sde_log_std().grad().abs().sum().item<double>() > 0);
+  // The exploration state goes out and comes back (evaluations put it back this way).
+  const torch::Tensor state = agent.exploration_state();
+  agent.reset_exploration(3, g);
+  agent.restore_exploration_state(state);
+  CHECK(torch::equal(agent.act_scaled(obs, false, g), agent.act_scaled(obs, false, g)));
 }
 
 TEST_CASE("TD3's targets: target actor with clipped smoothing noise, the smaller twin critic", "[off_policy][td3]") {
@@ -210,6 +276,16 @@ TEST_CASE("off-policy configs refuse bad values", "[off_policy]") {
   c.batch_size = 100;
   c.buffer_size = 50;
   CHECK_THROWS_WITH(c.validate(), Catch::Contains("buffer_size"));
+  c = small("td3");
+  c.use_sde = true;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("use_sde (gSDE) is for SAC and TQC"));
+  c = small("sac");
+  c.use_sde = true;
+  c.pi.clear();
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("at least one hidden actor layer"));
+  c = small("sac");
+  c.sde_sample_freq = 0;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("sde_sample_freq"));
   const EnvSpec discrete{"test", Space::box({3}, -1.0f, 1.0f), Space::discrete(2), 0, {}};
   CHECK_THROWS_WITH(OffPolicyAgent(discrete, small("sac"), 0), Catch::Contains("Box action space"));
 }

@@ -36,8 +36,10 @@ TrainResult train(const std::string& config, const fs::path& dir, const std::vec
   return trainer.run(control);
 }
 
-std::vector<torch::Tensor> weights_of(const std::string& config_text, const fs::path& checkpoint) {
-  const ExperimentConfig config = parse_config(config_text, "off_policy_test.yaml");
+// The networks, the entropy coefficient and gSDE's exploration matrices of a checkpoint.
+std::vector<torch::Tensor> weights_of(const std::string& config_text, const std::vector<std::string>& overrides,
+                                      const fs::path& checkpoint) {
+  const ExperimentConfig config = parse_config(config_text, "off_policy_test.yaml", overrides);
   VectorEnvConfig one = config.env;
   one.num_envs = 1;
   OffPolicyAgent agent(VectorEnv(one).spec(), config.off_policy, 0);
@@ -48,6 +50,7 @@ std::vector<torch::Tensor> weights_of(const std::string& config_text, const fs::
   for (const auto& p : agent.critic_target()->parameters()) parameters.push_back(p);
   for (const auto& p : parameters) out.push_back(p.detach().clone());
   out.push_back(torch::tensor(agent.ent_coef()));
+  if (agent.exploration_state().defined()) out.push_back(agent.exploration_state());
   return out;
 }
 
@@ -75,6 +78,10 @@ TEST_CASE("off-policy configs refuse what the algorithms cannot take", "[off_pol
              Catch::Contains("agent.policy_delay"));
   CHECK_THAT(config_error("env: {id: Pendulum-v1}\nagent:\n  algo: td3\n  n_quantiles: 5\n"),
              Catch::Contains("agent.n_quantiles"));
+  CHECK_THAT(config_error("env: {id: Pendulum-v1}\nagent:\n  algo: td3\n  use_sde: true\n"),
+             Catch::Contains("agent.use_sde"));
+  CHECK_THAT(config_error("env: {id: Pendulum-v1}\nagent:\n  algo: sac\n  use_sde: true\n  policy: {net_arch: {pi: []}}\n"),
+             Catch::Contains("agent.use_sde: gSDE needs at least one hidden actor layer"));
   CHECK_THAT(config_error("env: {id: Pendulum-v1}\nagent:\n  algo: sac\n  n_steps: 5\n"),
              Catch::Contains("unknown key 'agent.n_steps'"));
   // SB3's defaults by algorithm.
@@ -87,12 +94,14 @@ TEST_CASE("off-policy configs refuse what the algorithms cannot take", "[off_pol
 }
 
 TEST_CASE("SAC, TD3 and TQC runs resume exactly with their replay buffer", "[off_policy][trainer][resume]") {
-  for (const std::string algo : {"sac", "td3", "tqc"}) {
-    DYNAMIC_SECTION(algo) {
-      // TD3 with Ornstein-Uhlenbeck noise: its state must come back too.
-      const std::vector<std::string> overrides =
-          algo == "td3" ? std::vector<std::string>{"agent.action_noise=ornstein_uhlenbeck", "agent.action_noise_std=0.3"}
-                        : std::vector<std::string>{};
+  for (const std::string variant : {"sac", "td3", "tqc", "sac+gsde"}) {
+    DYNAMIC_SECTION(variant) {
+      const std::string algo = variant.substr(0, 3);
+      // TD3 with Ornstein-Uhlenbeck noise: its state must come back too; so must gSDE's
+      // exploration matrices, drawn every 3 steps here.
+      std::vector<std::string> overrides;
+      if (algo == "td3") overrides = {"agent.action_noise=ornstein_uhlenbeck", "agent.action_noise_std=0.3"};
+      if (variant == "sac+gsde") overrides = {"agent.use_sde=true", "agent.sde_sample_freq=3"};
       const std::string config = small_config(algo);
       const fs::path whole = testing::fresh_dir(algo + "-whole"), parts = testing::fresh_dir(algo + "-parts");
       const TrainResult a = train(config, whole, overrides);
@@ -109,8 +118,10 @@ TEST_CASE("SAC, TD3 and TQC runs resume exactly with their replay buffer", "[off
       const TrainResult b = train(config, parts, overrides, resume);
       CHECK(b.env_steps == a.env_steps);
       CHECK(b.final_eval.mean_return == a.final_eval.mean_return);
-      const auto wa = weights_of(config, whole / "checkpoints" / "last.pt");
-      const auto wb = weights_of(config, parts / "checkpoints" / "last.pt");
+      const auto wa = weights_of(config, overrides, whole / "checkpoints" / "last.pt");
+      const auto wb = weights_of(config, overrides, parts / "checkpoints" / "last.pt");
+      // gSDE's exploration matrices (2 envs, 16 features, 1 action) are in the checkpoint.
+      if (variant == "sac+gsde") CHECK(wa.back().sizes() == torch::IntArrayRef({2, 16, 1}));
       REQUIRE(wa.size() == wb.size());
       for (std::size_t i = 0; i < wa.size(); ++i) {
         INFO("tensor " << i);
@@ -143,9 +154,11 @@ TEST_CASE("SAC and TD3 learn Pendulum-v1 within 6k and 10k steps", "[learning][o
   // configs/sac_pendulum.yaml and td3_pendulum.yaml with 64-64 networks (16x less arithmetic
   // than the Zoo's) and fewer random steps, so that each run takes seconds. Measured over seeds
   // 1-6 (10 test episodes each): SAC after 6k steps -136 to -209; TD3 after 6k steps only half
-  // the seeds above -400 (-180 to -548), after 10k steps -158 to -265.
-  for (const std::string algo : {"sac", "td3"}) {
-    DYNAMIC_SECTION(algo) {
+  // the seeds above -400 (-180 to -548), after 10k steps -158 to -265. SAC with gSDE (the old
+  // Zoo's Pendulum settings, log_std_init -2), seeds 1-4 after 6k steps: -133 to -200.
+  for (const std::string variant : {"sac", "td3", "sac+gsde"}) {
+    DYNAMIC_SECTION(variant) {
+      const std::string algo = variant.substr(0, 3);
       const std::string config =
           "run: {seed: 2}\n"
           "env: {id: Pendulum-v1, num_envs: 1}\n"
@@ -154,10 +167,12 @@ TEST_CASE("SAC and TD3 learn Pendulum-v1 within 6k and 10k steps", "[learning][o
           "  learning_rate: 0.001\n" +
           (algo == "td3" ? "  gamma: 0.98\n  learning_starts: 1000\n  action_noise: normal\n  action_noise_std: 0.1\n"
                          : "") +
-          "  policy: {net_arch: {pi: [64, 64], qf: [64, 64]}}\n"
+          (variant == "sac+gsde" ? "  use_sde: true\n" : "") +
+          "  policy: {net_arch: {pi: [64, 64], qf: [64, 64]}" + (variant == "sac+gsde" ? ", log_std_init: -2" : "") +
+          "}\n"
           "trainer: {total_steps: " + (algo == "td3" ? "10000" : "6000") +
           ", eval_every: 0, eval_episodes: 10, test_episodes: 10}\n";
-      const fs::path dir = testing::fresh_dir(algo + "-learning");
+      const fs::path dir = testing::fresh_dir(algo + (variant == "sac+gsde" ? "-gsde" : "") + "-learning");
       const TrainResult r = train(config, dir);
       const std::string summary = testing::read_text(dir / "summary.yaml");
       INFO("final eval " << r.final_eval.mean_return << " +- " << r.final_eval.std_return << " in " << r.wall_seconds

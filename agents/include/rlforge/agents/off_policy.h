@@ -57,6 +57,15 @@ struct OffPolicyConfig {
   // action_noise_std in the [-1, 1] action scale.
   std::string action_noise = "none";
   double action_noise_std = 0.1;
+  // SAC and TQC: generalised state-dependent exploration (gSDE, Raffin et al. 2022), as SB3's
+  // use_sde: the pre-squash noise is a linear map of the actor's last hidden features (detached),
+  // whose weights (exp(log_std) times standard normals) are drawn every sde_sample_freq env steps
+  // while collecting (-1: at the start of every round of train_freq steps) and once per gradient
+  // step in training; log_std is a [features, d] parameter starting at log_std_init, and the
+  // mean is clipped to +-2 before the tanh (SB3's clip_mean).
+  bool use_sde = false;
+  int64_t sde_sample_freq = -1;
+  double log_std_init = -3.0;
   // TQC
   int64_t n_quantiles = 25;
   int64_t top_quantiles_to_drop_per_net = 2;
@@ -114,24 +123,33 @@ TORCH_MODULE(CriticEnsemble);
 
 // The actor: an MLP whose last layer gives the mean of each action dimension and, when
 // `stochastic`, its log standard deviation after it ([B, 2d]; one layer with both heads is
-// initialised as SB3's two separate heads, their fan-in being the same).
+// initialised as SB3's two separate heads, their fan-in being the same). With gSDE (`sde`) the
+// last layer gives the mean alone and the log-std is a [features, d] parameter.
 class OffPolicyActorImpl : public torch::nn::Module {
  public:
   OffPolicyActorImpl(int64_t in, int64_t actions, const std::vector<int64_t>& hidden, const std::string& activation,
-                     bool stochastic);
+                     bool stochastic, bool sde = false, double log_std_init = -3.0);
   // The network's raw output [B, d] or [B, 2d].
   torch::Tensor forward(const torch::Tensor& x) { return net_->forward(x); }
+  // gSDE: the last hidden layer's output [B, features] and the raw output computed from it.
+  torch::Tensor features(const torch::Tensor& x);
+  torch::Tensor head(const torch::Tensor& features);
   // Mean and log standard deviation (clamped to [-20, 2], as SB3) of the pre-squash Gaussian
-  // from a raw output; the log-std is undefined for a deterministic actor.
+  // from a raw output; the log-std is undefined for a deterministic actor and under gSDE, whose
+  // mean is clipped to [-2, 2].
   std::pair<torch::Tensor, torch::Tensor> split(const torch::Tensor& output) const;
   // tanh(mean): the deterministic action in [-1, 1].
   torch::Tensor deterministic(const torch::Tensor& x) { return torch::tanh(split(forward(x)).first); }
   const torch::nn::Sequential& net() const { return net_; }
+  bool sde() const { return sde_; }
+  const torch::Tensor& sde_log_std() const { return log_std_; }  // [features, d] (gSDE)
+  static constexpr double kSdeClipMean = 2.0;
 
  private:
   int64_t actions_;
-  bool stochastic_;
+  bool stochastic_, sde_;
   torch::nn::Sequential net_{nullptr};
+  torch::Tensor log_std_;
 };
 TORCH_MODULE(OffPolicyActor);
 
@@ -143,6 +161,13 @@ struct SquashedSample {
   torch::Tensor log_prob;  // [B]
 };
 SquashedSample squashed_gaussian(const torch::Tensor& mean, const torch::Tensor& log_std, const torch::Tensor& noise);
+// gSDE's tanh-squashed sample: u = mean + features @ weights, action = tanh(u), and its
+// log-probability under N(mean, sigma^2) with sigma_j^2 = sum_k features_k^2 exp(2 log_std_kj)
+// + 1e-6, less the same change-of-variables term (SB3's StateDependentNoiseDistribution with
+// full_std and squashing). `features` [B, F] (detached), `log_std` [F, d]; `weights` the
+// exploration matrix [F, d] shared by the batch or [B, F, d] one per row.
+SquashedSample squashed_sde(const torch::Tensor& mean, const torch::Tensor& features, const torch::Tensor& log_std,
+                            const torch::Tensor& weights);
 
 // The quantile Huber loss of QR-DQN and TQC (Huber threshold 1): `quantiles` [B, N, Q] of N
 // critics at fractions (j + 0.5) / Q, `targets` [B, K]; averaged over every pair (SB3-Contrib's
@@ -186,6 +211,13 @@ class OffPolicyAgent : public Agent {
   torch::Tensor act_scaled(const torch::Tensor& observations, bool deterministic, torch::Generator& generator);
   // [-1, 1] actions -> the action space's bounds.
   torch::Tensor to_env_actions(const torch::Tensor& scaled) const;
+  // gSDE: draws the exploration matrices act_scaled uses, one per env of `rows` (no-op without
+  // gSDE); the trainer calls it every sde_sample_freq steps or round. They are part of save().
+  void reset_exploration(int64_t rows, torch::Generator& generator) override;
+  torch::Tensor exploration_state() const override { return exploration_.defined() ? exploration_.clone() : torch::Tensor(); }
+  void restore_exploration_state(const torch::Tensor& state) override {
+    exploration_ = state.defined() ? state.clone() : torch::Tensor();
+  }
 
   // `gradient_steps` updates on batches sampled from `buffer`.
   OffPolicyMetrics train(ReplayBuffer& buffer, int64_t gradient_steps);
@@ -218,13 +250,21 @@ class OffPolicyAgent : public Agent {
   torch::Tensor critic_input(const torch::Tensor& obs, const torch::Tensor& actions) const;
   torch::Tensor standard_normal(int64_t rows);  // [rows, d] from generator_
   // The actor's raw output for `obs` as the start of an autograd graph: a leaf fed by the
-  // hand-derived pass (which keeps what actor_backward needs), or the module's output.
-  torch::Tensor actor_output(const torch::Tensor& obs);
-  SquashedSample sample_actions(const torch::Tensor& actor_out);
+  // hand-derived pass (which keeps what actor_backward needs), or the module's output; under
+  // gSDE also its last hidden features (detached).
+  struct ActorOutput {
+    torch::Tensor out, features;
+  };
+  ActorOutput actor_output(const torch::Tensor& obs);
+  // A squashed sample per row; under gSDE with this gradient step's exploration matrix.
+  SquashedSample sample_actions(const ActorOutput& actor);
+  // gSDE in training: one exploration matrix per gradient step, shared by the batch and by its
+  // next observations' actions (SB3 resets the actor's noise before every gradient step).
+  void draw_training_exploration();
   torch::Tensor critic_loss(const torch::Tensor& q, const torch::Tensor& targets) const;
   // Gradients into the flat gradient tensors (losses returned); the steps are separate.
   double critic_gradient(const ReplaySample& batch, const torch::Tensor& targets, double* q_mean);
-  double actor_gradient(const torch::Tensor& obs, const torch::Tensor& actor_out, const SquashedSample* sample);
+  double actor_gradient(const torch::Tensor& obs, const ActorOutput& actor, const SquashedSample* sample);
   
   OffPolicyConfig config_;
   torch::Device device_;
@@ -240,8 +280,11 @@ class OffPolicyAgent : public Agent {
   std::unique_ptr<torch::optim::Adam> actor_optimizer_, critic_optimizer_, ent_coef_optimizer_;
   torch::Tensor log_ent_coef_;  // [1], learned when ent_coef is auto
   double target_entropy_ = 0;
-  bool manual_ = false;
-  MlpPass actor_pass_;  // the actor's hand-derived pass (manual_)
+  bool manual_ = false;        // the critics' hand-derived passes
+  bool manual_actor_ = false;  // the actor's too (not under gSDE, whose features autograd keeps)
+  MlpPass actor_pass_;  // the actor's hand-derived pass (manual_actor_)
+  torch::Tensor training_noise_;       // gSDE: this gradient step's standard normals [F, d]
+  torch::Tensor exploration_;          // gSDE: act_scaled's exploration matrices [rows, F, d]
   int64_t updates_ = 0;  // gradient steps taken (TD3's policy delay, target update interval)
 };
 
