@@ -20,6 +20,7 @@ std::vector<PolicyKind> policy_kinds() {
       {"dqn_dueling_elu", "dqn_lunarlander.yaml", {"agent.policy.activation=elu"}},
       {"dqn_cnn", "dqn_cartpole.yaml", {"env.id=CarRacing-v3", "env.options={continuous: false}", "agent.policy.net_arch=[]"}},
       {"sac", "sac_pendulum.yaml", {}},
+      {"sac_gsde", "sac_pendulum.yaml", {"agent.use_sde=true"}},
       {"td3", "td3_pendulum.yaml", {}},
       {"tqc", "tqc_bipedalwalker_hardcore.yaml", {}},
   };
