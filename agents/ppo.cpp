@@ -35,6 +35,9 @@ void PpoConfig::validate() const {
   non_negative("adversarial.epsilon", adversarial.epsilon);
   non_negative("adversarial.coef", adversarial.coef);
   non_negative("adversarial.step_size", adversarial.step_size);
+  if (!(adversarial.warmup >= 0 && adversarial.warmup <= 1)) {
+    throw std::invalid_argument("adversarial.warmup must be in [0, 1], got " + std::to_string(adversarial.warmup));
+  }
   positive("adversarial.steps", static_cast<double>(adversarial.steps));
 }
 
@@ -71,6 +74,7 @@ Ppo::Ppo(const EnvSpec& spec, PpoConfig config, uint64_t seed, torch::Device dev
         // Weight initialisation draws from LibTorch's default generator: seed it for
         // reproducible networks.
         torch::manual_seed(seed);
+        adversarial_epsilon_ = config_.adversarial.epsilon;
         ActorCritic policy(spec.observation_space, spec.action_space, config_.policy);
         policy->to(device_);
         return policy;
@@ -174,7 +178,7 @@ torch::Tensor Ppo::adversarial_kl(const torch::Tensor& features) {
   const torch::Tensor unit = policy_->config().normalize_observation
                                  ? torch::ones({x.size(1)}, x.options())
                                  : std::get<0>(torch::std_mean(x, 0, /*unbiased=*/false)).clamp_min(1e-6);
-  const torch::Tensor radius = unit * a.epsilon;
+  const torch::Tensor radius = unit * adversarial_epsilon_;
   const torch::Tensor clean_head = policy_->policy_head(x);
   // KL(pi(s) || pi(s')) per row: categorical over logits, or Gaussians sharing their log-std.
   auto divergence = [&](const torch::Tensor& reference, const torch::Tensor& perturbed_head) {
@@ -278,6 +282,7 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
   const PpoConfig& c = config_;
   const double lr = c.learning_rate_linear ? c.learning_rate * progress_remaining : c.learning_rate;
   const double clip = c.clip_range_linear ? c.clip_range * progress_remaining : c.clip_range;
+  adversarial_epsilon_ = c.adversarial.epsilon_at(1.0 - progress_remaining);
   for (auto& group : optimizer_.param_groups()) {
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
@@ -294,6 +299,7 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
   PpoMetrics m;
   m.learning_rate = lr;
   m.clip_range = clip;
+  m.adversarial_epsilon = c.adversarial.enabled() ? adversarial_epsilon_ : 0.0;
   policy_->train();
   torch::Tensor stats_sum = torch::zeros({5}, torch::kFloat64);
   for (int64_t epoch = 0; epoch < c.n_epochs && !m.stopped_early; ++epoch) {

@@ -330,6 +330,10 @@ std::vector<KeyBinding> declare() {
   add(integer("agent.adversarial.steps", kPpo, AT(ppo.adversarial.steps), "SA-PPO: PGD steps finding s_adv").min(1).max(1000));
   add(number("agent.adversarial.step_size", kPpo, AT(ppo.adversarial.step_size),
              "SA-PPO: PGD step as a fraction of epsilon (0: 2.5 / steps)").min(0));
+  add(number("agent.adversarial.warmup", kPpo, AT(ppo.adversarial.warmup),
+             "SA-PPO: fraction of training over which the radius grows linearly from 0 to epsilon (0: full from the start)")
+          .min(0)
+          .max(1));
   add(integer("agent.sde_sample_freq", kPpo, AT(ppo.policy.sde_sample_freq), "steps between gSDE noise draws (-1: once per rollout)")
           .min(1)
           .also(-1));

@@ -94,19 +94,24 @@ class PpoAlgorithm : public Algorithm {
   std::vector<EpisodeSummary> take_finished_episodes() override { return collector_.take_finished_episodes(); }
 
   std::vector<Column> metric_columns() const override {
-    return {{"policy_loss", "loss/policy"},
-            {"value_loss", "loss/value"},
-            {"entropy", "loss/entropy"},
-            {"approx_kl", "ppo/approx_kl"},
-            {"clip_fraction", "ppo/clip_fraction"},
-            {"explained_variance", "ppo/explained_variance"},
-            {"learning_rate", "schedule/learning_rate"},
-            {"clip_range", "schedule/clip_range"}};
+    std::vector<Column> columns{{"policy_loss", "loss/policy"},
+                                {"value_loss", "loss/value"},
+                                {"entropy", "loss/entropy"},
+                                {"approx_kl", "ppo/approx_kl"},
+                                {"clip_fraction", "ppo/clip_fraction"},
+                                {"explained_variance", "ppo/explained_variance"},
+                                {"learning_rate", "schedule/learning_rate"},
+                                {"clip_range", "schedule/clip_range"}};
+    // SA-PPO's radius, which its warm-up grows.
+    if (config_.ppo.adversarial.enabled()) columns.push_back({"adversarial_epsilon", "schedule/adversarial_epsilon"});
+    return columns;
   }
   std::vector<double> metric_values() const override {
     const PpoMetrics& m = metrics_;
-    return {m.policy_loss, m.value_loss, m.entropy, m.approx_kl, m.clip_fraction, m.explained_variance,
-            m.learning_rate, m.clip_range};
+    std::vector<double> values{m.policy_loss,        m.value_loss,    m.entropy,   m.approx_kl,
+                               m.clip_fraction,      m.explained_variance, m.learning_rate, m.clip_range};
+    if (config_.ppo.adversarial.enabled()) values.push_back(m.adversarial_epsilon);
+    return values;
   }
 
   std::vector<std::string> state_names() const override { return {"generator", "discounted_returns"}; }

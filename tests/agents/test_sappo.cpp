@@ -75,6 +75,42 @@ TEST_CASE("SA-PPO's regulariser runs on autograd and adds to the gradient", "[ag
   CHECK(added > 10 * plain_policy);  // the neutral minibatch leaves the PPO loss flat
 }
 
+TEST_CASE("SA-PPO's warm-up grows the radius linearly from 0 over its share of training", "[agents][ppo][adversarial]") {
+  AdversarialConfig a;
+  a.epsilon = 0.4;
+  a.coef = 1.0;
+  CHECK(a.epsilon_at(0.0) == 0.4);  // no warm-up: the full radius from the start
+  a.warmup = 0.5;
+  CHECK(a.epsilon_at(0.0) == 0.0);
+  CHECK(a.epsilon_at(0.25) == Approx(0.2));
+  CHECK(a.epsilon_at(0.5) == Approx(0.4));
+  CHECK(a.epsilon_at(0.9) == Approx(0.4));
+  // Through update(): its metrics report the radius it used, and at radius 0 the regulariser
+  // adds nothing, so the step equals plain PPO's.
+  PpoConfig c = config(0.4, 1.0);
+  c.adversarial.warmup = 0.5;
+  c.n_epochs = 1;
+  c.batch_size = 32;
+  // Plain PPO on autograd too: the hand-derived pass rounds differently, which Adam's first
+  // steps magnify where a gradient element is near zero.
+  PpoConfig plain_config = config(0, 0);
+  plain_config.manual_gradient = false;
+  plain_config.n_epochs = c.n_epochs;
+  plain_config.batch_size = c.batch_size;
+  Ppo warming(kSpec, c, 4), plain(kSpec, plain_config, 4);
+  const Ppo::Minibatch mb = neutral_minibatch(plain, 32);
+  const RolloutBatch batch{mb.features, mb.actions, mb.old_log_probs, mb.old_values, torch::randn({32}), mb.returns};
+  const PpoMetrics start = warming.update(batch, /*progress_remaining=*/1.0);
+  CHECK(start.adversarial_epsilon == 0.0);
+  plain.update(batch, 1.0);
+  const auto a_params = warming.policy()->parameters(), b_params = plain.policy()->parameters();
+  for (std::size_t i = 0; i < a_params.size(); ++i) CHECK(torch::allclose(a_params[i], b_params[i], 1e-5, 1e-6));
+  CHECK(warming.update(batch, 0.8).adversarial_epsilon == Approx(0.16));
+  CHECK(warming.update(batch, 0.2).adversarial_epsilon == Approx(0.4));
+  c.adversarial.warmup = 1.5;
+  CHECK_THROWS_WITH(Ppo(kSpec, c, 4), Catch::Contains("adversarial.warmup"));
+}
+
 TEST_CASE("descending SA-PPO's regulariser makes the policy less sensitive to its input", "[agents][ppo][adversarial]") {
   Ppo robust(kSpec, config(0.5, 1.0), 9);
   {

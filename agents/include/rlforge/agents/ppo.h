@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -28,7 +29,14 @@ struct AdversarialConfig {
   double coef = 0.0;
   int steps = 5;           // PGD steps that look for s_adv
   double step_size = 0.0;  // as a fraction of epsilon; 0: 2.5 / steps
+  // SA-PPO's epsilon schedule: the radius grows linearly from 0 to epsilon over this fraction of
+  // training (0: the full radius from the start).
+  double warmup = 0.0;
   bool enabled() const { return epsilon > 0 && coef > 0; }
+  // The radius at `progress` (the fraction of training done).
+  double epsilon_at(double progress) const {
+    return warmup > 0 ? epsilon * std::min(1.0, std::max(0.0, progress) / warmup) : epsilon;
+  }
 };
 
 struct PpoConfig {
@@ -83,6 +91,7 @@ PpoLoss ppo_loss(const torch::Tensor& log_probs, const torch::Tensor& old_log_pr
 struct PpoMetrics {
   double policy_loss = 0, value_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0;
   double explained_variance = 0, learning_rate = 0, clip_range = 0;
+  double adversarial_epsilon = 0;  // SA-PPO's radius this update used
   int64_t minibatches = 0;
   bool stopped_early = false;
 };
@@ -144,8 +153,11 @@ class Ppo : public Agent {
  private:
   torch::Tensor manual_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
   torch::Tensor autograd_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
-  // SA-PPO's regulariser on prepared features [B, F]: the mean KL(pi(s) || pi(s_adv)).
+  // SA-PPO's regulariser on prepared features [B, F]: the mean KL(pi(s) || pi(s_adv)) within
+  // adversarial_epsilon_.
   torch::Tensor adversarial_kl(const torch::Tensor& features);
+  // This update's radius: update() sets it from the warm-up's schedule; the full epsilon until then.
+  double adversarial_epsilon_ = 0;
 
   PpoConfig config_;
   torch::Device device_;
