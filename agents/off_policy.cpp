@@ -415,7 +415,9 @@ void OffPolicyAgent::reset_exploration(int64_t rows, torch::Generator& generator
 void OffPolicyAgent::draw_training_exploration() {
   if (!actor_->sde()) return;
   const torch::Tensor& log_std = actor_->sde_log_std();
-  training_noise_ = torch::randn({log_std.size(0), log_std.size(1)}, generator_, torch::kFloat32).to(device_);
+  // Built with autograd on, so that the actor's loss reaches log_std through it.
+  training_exploration_ =
+      torch::randn({log_std.size(0), log_std.size(1)}, generator_, torch::kFloat32).to(device_) * log_std.exp();
 }
 
 torch::Tensor OffPolicyAgent::to_env_actions(const torch::Tensor& scaled) const {
@@ -462,16 +464,11 @@ torch::Tensor OffPolicyAgent::td_targets(const ReplaySample& batch) {
   const torch::Tensor next_obs = prepare(batch.next_observations);
   const int64_t b = next_obs.size(0);
   torch::Tensor next_actions, next_log_prob;
-  if (actor_->sde()) {
-    const torch::Tensor features = actor_->features(next_obs);
-    const torch::Tensor& log_std = actor_->sde_log_std();
+  if (config_.entropy_regularised()) {
+    // Not actor_output() without gSDE: its hand-derived pass keeps what the actor's gradient
+    // needs for this step's own observations.
     const SquashedSample s =
-        squashed_sde(actor_->split(actor_->head(features)).first, features, log_std, log_std.exp() * training_noise_);
-    next_actions = s.action;
-    next_log_prob = s.log_prob;
-  } else if (config_.entropy_regularised()) {
-    auto [mean, log_std] = actor_->split(actor_->forward(next_obs));
-    const SquashedSample s = squashed_gaussian(mean, log_std, standard_normal(b));
+        sample_actions(actor_->sde() ? actor_output(next_obs) : ActorOutput{actor_->forward(next_obs), {}});
     next_actions = s.action;
     next_log_prob = s.log_prob;
   } else {
@@ -545,10 +542,7 @@ OffPolicyAgent::ActorOutput OffPolicyAgent::actor_output(const torch::Tensor& ob
 
 SquashedSample OffPolicyAgent::sample_actions(const ActorOutput& actor) {
   auto [mean, log_std] = actor_->split(actor.out);
-  if (actor_->sde()) {
-    const torch::Tensor& sde_log_std = actor_->sde_log_std();
-    return squashed_sde(mean, actor.features, sde_log_std, sde_log_std.exp() * training_noise_);
-  }
+  if (actor_->sde()) return squashed_sde(mean, actor.features, actor_->sde_log_std(), training_exploration_);
   return squashed_gaussian(mean, log_std, standard_normal(actor.out.size(0)));
 }
 

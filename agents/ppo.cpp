@@ -74,14 +74,14 @@ Ppo::Ppo(const EnvSpec& spec, PpoConfig config, uint64_t seed, torch::Device dev
         // Weight initialisation draws from LibTorch's default generator: seed it for
         // reproducible networks.
         torch::manual_seed(seed);
-        adversarial_epsilon_ = config_.adversarial.epsilon;
         ActorCritic policy(spec.observation_space, spec.action_space, config_.policy);
         policy->to(device_);
         return policy;
       }()),
       parameters_(policy_->parameters()),
       optimizer_(std::vector<torch::Tensor>{parameters_.data()},
-                 torch::optim::AdamOptions(config_.learning_rate).eps(config_.adam_eps)) {}
+                 torch::optim::AdamOptions(config_.learning_rate).eps(config_.adam_eps)),
+      adversarial_epsilon_(config_.adversarial.epsilon) {}
 
 void Ppo::save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) {
   policy_->save(model);

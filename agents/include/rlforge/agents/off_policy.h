@@ -283,7 +283,7 @@ class OffPolicyAgent : public Agent {
   bool manual_ = false;        // the critics' hand-derived passes
   bool manual_actor_ = false;  // the actor's too (not under gSDE, whose features autograd keeps)
   MlpPass actor_pass_;  // the actor's hand-derived pass (manual_actor_)
-  torch::Tensor training_noise_;       // gSDE: this gradient step's standard normals [F, d]
+  torch::Tensor training_exploration_;  // gSDE: this gradient step's exploration matrix [F, d]
   torch::Tensor exploration_;          // gSDE: act_scaled's exploration matrices [rows, F, d]
   int64_t updates_ = 0;  // gradient steps taken (TD3's policy delay, target update interval)
 };

@@ -156,8 +156,6 @@ class Ppo : public Agent {
   // SA-PPO's regulariser on prepared features [B, F]: the mean KL(pi(s) || pi(s_adv)) within
   // adversarial_epsilon_.
   torch::Tensor adversarial_kl(const torch::Tensor& features);
-  // This update's radius: update() sets it from the warm-up's schedule; the full epsilon until then.
-  double adversarial_epsilon_ = 0;
 
   PpoConfig config_;
   torch::Device device_;
@@ -165,6 +163,8 @@ class Ppo : public Agent {
   ActorCritic policy_;
   FlatParameters parameters_;  // what the optimiser steps and the gradient clip sees
   torch::optim::Adam optimizer_;
+  // This update's radius: update() sets it from the warm-up's schedule; the full epsilon until then.
+  double adversarial_epsilon_ = 0;
   GradientAverager averager_;
   // Flat, like the parameters; undefined without transfer. step_start_ holds the weights before
   // each step, preallocated so that the minibatch loop allocates nothing for it.
