@@ -6,8 +6,10 @@
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 #include "rlforge/agents/networks.h"
+#include "rlforge/envs/worker_pool.h"
 #include "rlforge/replay/replay_buffer.h"
 
 namespace rlforge {
@@ -30,6 +32,26 @@ double parse_number(const std::string& s) {
   } catch (const std::exception&) {
     return NAN;
   }
+}
+
+// work(k) for every k in [0, count): on the pool's threads when there is one, else in order.
+// Autograd is off in each worker (grad mode belongs to a thread), as the hand-derived passes
+// that call this need.
+template <class Work>
+void for_each_index(WorkerPool* pool, int64_t count, Work&& work) {
+  if (pool == nullptr || pool->workers() == 1 || count <= 1) {
+    for (int64_t k = 0; k < count; ++k) work(k);
+    return;
+  }
+  using Fn = std::remove_reference_t<Work>;
+  pool->run_ranges(
+      static_cast<int>(count),
+      [](void* context, int begin, int end) {
+        torch::NoGradGuard no_grad;
+        Fn& fn = *static_cast<Fn*>(context);
+        for (int k = begin; k < end; ++k) fn(k);
+      },
+      const_cast<void*>(static_cast<const void*>(&work)));
 }
 
 torch::Tensor activation_of(const std::string& name, const torch::Tensor& x) {
@@ -57,6 +79,7 @@ void OffPolicyConfig::validate() const {
   require(train_freq > 0, "train_freq must be > 0, got " + std::to_string(train_freq));
   require(gradient_steps > 0 || gradient_steps == -1, "gradient_steps must be > 0 or -1, got " + std::to_string(gradient_steps));
   require(n_critics >= 1, "n_critics must be >= 1, got " + std::to_string(n_critics));
+  require(critic_threads >= 1, "critic_threads must be >= 1, got " + std::to_string(critic_threads));
   require(target_update_interval >= 1, "target_update_interval must be >= 1, got " + std::to_string(target_update_interval));
   require(policy_delay >= 1, "policy_delay must be >= 1, got " + std::to_string(policy_delay));
   require(target_policy_noise >= 0, "target_policy_noise must be >= 0, got " + number_text(target_policy_noise));
@@ -138,41 +161,72 @@ torch::Tensor CriticEnsembleImpl::forward_one(const torch::Tensor& x, int64_t k)
   return h;
 }
 
-torch::Tensor CriticEnsembleImpl::forward_manual(const torch::Tensor& x) {
-  inputs_.assign(weights_.size(), torch::Tensor());
-  torch::Tensor h = x;
-  for (std::size_t l = 0; l < weights_.size(); ++l) {
-    inputs_[l] = h;
-    h = l == 0 ? torch::matmul(x, weights_[0]).add_(biases_[0]) : torch::baddbmm(biases_[l], h, weights_[l]);
-    if (l + 1 < weights_.size()) activation_ == "tanh" ? h.tanh_() : h.relu_();
+torch::Tensor CriticEnsembleImpl::forward_manual(const torch::Tensor& x, bool keep_inputs) {
+  const std::size_t layers = weights_.size();
+  // Every layer's output for all critics, allocated here so that the workers only write.
+  std::vector<torch::Tensor> outputs(layers);
+  for (std::size_t l = 0; l < layers; ++l) outputs[l] = torch::empty({count_, x.size(0), weights_[l].size(2)}, x.options());
+  const bool tanh = activation_ == "tanh";
+  for_each_index(pool_, count_, [&](int64_t k) {
+    torch::Tensor h = x;
+    for (std::size_t l = 0; l < layers; ++l) {
+      torch::Tensor out = outputs[l][k];
+      torch::addmm_out(out, biases_[l][k], h, weights_[l][k]);
+      if (l + 1 < layers) tanh ? out.tanh_() : out.relu_();
+      h = out;
+    }
+  });
+  inputs_.assign(layers, torch::Tensor());
+  if (keep_inputs) {
+    inputs_[0] = x;
+    for (std::size_t l = 1; l < layers; ++l) inputs_[l] = outputs[l - 1];
   }
-  return h;
+  return outputs.back();
 }
 
 torch::Tensor CriticEnsembleImpl::backward_manual(const torch::Tensor& output_grad, bool weight_grads, bool input_grad) {
-  // g: dLoss/d(layer l's output before its activation), from the last layer down.
-  torch::Tensor g = output_grad;
-  for (std::size_t l = weights_.size(); l-- > 0;) {
-    const torch::Tensor& input = inputs_[l];
-    if (weight_grads) {
-      torch::Tensor& weight_grad = weights_[l].mutable_grad();
-      torch::Tensor& bias_grad = biases_[l].mutable_grad();
-      // The first layer's input [B, in] is shared by the critics.
-      const torch::Tensor input_t = l == 0 ? input.t().unsqueeze(0).expand({count_, input.size(1), input.size(0)})
-                                           : input.transpose(1, 2);
-      if (weight_grad.defined()) {
-        torch::bmm_out(weight_grad, input_t, g);
-        torch::sum_out(bias_grad, g, {1}, /*keepdim=*/true);
-      } else {
-        weight_grad = torch::bmm(input_t, g);
-        bias_grad = g.sum(1, /*keepdim=*/true);
-      }
+  const std::size_t layers = weights_.size();
+  if (inputs_.empty() || !inputs_[0].defined()) throw std::logic_error("CriticEnsemble::backward_manual: no forward_manual kept its inputs");
+  const int64_t b = output_grad.size(1);
+  // What the workers write, allocated here: the gradients of every hidden layer's output and of
+  // the input, and the parameters' gradients (overwritten).
+  std::vector<torch::Tensor> hidden_grads(layers);
+  for (std::size_t l = 1; l < layers; ++l) hidden_grads[l] = torch::empty({count_, b, weights_[l].size(1)}, output_grad.options());
+  const torch::Tensor in_grads =
+      input_grad ? torch::empty({count_, b, weights_[0].size(1)}, output_grad.options()) : torch::Tensor();
+  if (weight_grads) {
+    for (std::size_t l = 0; l < layers; ++l) {
+      if (!weights_[l].grad().defined()) weights_[l].mutable_grad() = torch::empty_like(weights_[l]);
+      if (!biases_[l].grad().defined()) biases_[l].mutable_grad() = torch::empty_like(biases_[l]);
     }
-    if (l == 0) return input_grad ? torch::bmm(g, weights_[0].transpose(1, 2)).sum(0) : torch::Tensor();
-    const torch::Tensor back = torch::bmm(g, weights_[l].transpose(1, 2));
-    g = activation_ == "tanh" ? torch::tanh_backward(back, input) : torch::threshold_backward(back, input, 0);
   }
-  return {};
+  const bool tanh = activation_ == "tanh";
+  for_each_index(pool_, count_, [&](int64_t k) {
+    // g: dLoss/d(layer l's output before its activation), from the last layer down.
+    torch::Tensor g = output_grad[k];
+    for (std::size_t l = layers; l-- > 0;) {
+      // The first layer's input [B, in] is shared by the critics.
+      const torch::Tensor input = l == 0 ? inputs_[0] : inputs_[l][k];
+      if (weight_grads) {
+        torch::Tensor weight_grad = weights_[l].grad()[k], bias_grad = biases_[l].grad()[k];
+        torch::mm_out(weight_grad, input.t(), g);
+        torch::sum_out(bias_grad, g, {0}, /*keepdim=*/true);
+      }
+      if (l == 0) {
+        if (input_grad) {
+          torch::Tensor in_grad = in_grads[k];
+          torch::mm_out(in_grad, g, weights_[0][k].t());
+        }
+        break;
+      }
+      torch::Tensor back = hidden_grads[l][k];
+      torch::mm_out(back, g, weights_[l][k].t());
+      // Through the activation, in place: relu's gate or tanh's 1 - tanh^2 of its output.
+      tanh ? torch::tanh_backward_out(back, back, input) : torch::threshold_backward_out(back, back, input, 0);
+      g = back;
+    }
+  });
+  return input_grad ? in_grads.sum(0) : torch::Tensor();
 }
 
 // OffPolicyActor
@@ -240,7 +294,8 @@ torch::Tensor quantile_huber_loss(const torch::Tensor& quantiles, const torch::T
   return ((tau - (delta.detach() < 0).to(quantiles.scalar_type())).abs() * huber).mean();
 }
 
-double quantile_huber_loss_backward(const torch::Tensor& quantiles, const torch::Tensor& targets, torch::Tensor& grad) {
+double quantile_huber_loss_backward(const torch::Tensor& quantiles, const torch::Tensor& targets, torch::Tensor& grad,
+                                    WorkerPool* pool) {
   const torch::Tensor z = quantiles.to(torch::kCPU, torch::kFloat32).contiguous();
   const torch::Tensor y = targets.to(torch::kCPU, torch::kFloat32).contiguous();
   const int64_t n = z.size(0), b = z.size(1), q = z.size(2), k = y.size(1);
@@ -249,8 +304,10 @@ double quantile_huber_loss_backward(const torch::Tensor& quantiles, const torch:
   const float* yp = y.data_ptr<float>();
   float* gp = grad.data_ptr<float>();
   const double scale = 1.0 / static_cast<double>(n * b * q * k);
-  double total = 0;
-  for (int64_t i = 0; i < n; ++i) {
+  // One critic per task; their losses are added in critic order whichever thread ran them.
+  std::vector<double> totals(static_cast<std::size_t>(n), 0.0);
+  for_each_index(pool, n, [&](int64_t i) {
+    double total = 0;
     for (int64_t s = 0; s < b; ++s) {
       const float* atoms = yp + s * k;
       for (int64_t j = 0; j < q; ++j) {
@@ -270,7 +327,10 @@ double quantile_huber_loss_backward(const torch::Tensor& quantiles, const torch:
         gp[at] = static_cast<float>(-slope * scale);
       }
     }
-  }
+    totals[static_cast<std::size_t>(i)] = total;
+  });
+  double total = 0;
+  for (const double t : totals) total += t;
   grad = grad.to(quantiles.device());
   return total * scale;
 }
@@ -358,9 +418,19 @@ OffPolicyAgent::OffPolicyAgent(const EnvSpec& spec, OffPolicyConfig config, uint
   manual_ = config_.manual_gradient && device_.is_cpu() && critic_->manual_supported() && MlpPass::supports(actor_modules);
   manual_actor_ = manual_ && !actor_->sde();
   if (manual_actor_) actor_pass_ = MlpPass(actor_modules);
+  const int64_t critic_threads = std::min(config_.critic_threads, config_.n_critics);
+  if (manual_ && critic_threads > 1) {
+    critic_pool_ = std::make_unique<WorkerPool>(static_cast<int>(critic_threads));
+    critic_->set_workers(critic_pool_.get());
+    critic_target_->set_workers(critic_pool_.get());
+  }
   target_entropy_ = config_.target_entropy == "auto" ? -static_cast<double>(action_dim_)
                                                       : parse_number(config_.target_entropy);
 }
+
+OffPolicyAgent::~OffPolicyAgent() = default;
+
+int OffPolicyAgent::critic_threads() const { return critic_pool_ ? critic_pool_->workers() : 1; }
 
 double OffPolicyAgent::ent_coef() const {
   if (!config_.entropy_regularised()) return 0.0;
@@ -477,7 +547,9 @@ torch::Tensor OffPolicyAgent::td_targets(const ReplaySample& batch) {
         (standard_normal(b) * config_.target_policy_noise).clamp(-config_.target_noise_clip, config_.target_noise_clip);
     next_actions = (actor_target_->deterministic(next_obs) + noise).clamp(-1.0, 1.0);
   }
-  const torch::Tensor next_q = critic_target_->forward(critic_input(next_obs, next_actions));  // [N, B, out]
+  const torch::Tensor next_x = critic_input(next_obs, next_actions);
+  const torch::Tensor next_q =
+      manual_ ? critic_target_->forward_manual(next_x, /*keep_inputs=*/false) : critic_target_->forward(next_x);  // [N, B, out]
   const torch::Tensor rewards = batch.rewards.to(device_);
   const torch::Tensor discounts = batch.discounts.to(device_);
   if (config_.distributional()) {
@@ -505,7 +577,7 @@ double OffPolicyAgent::critic_gradient(const ReplaySample& batch, const torch::T
     torch::NoGradGuard no_grad;
     q = critic_->forward_manual(x);
     torch::Tensor q_grad;
-    const double value = quantile_huber_loss_backward(q, targets, q_grad);
+    const double value = quantile_huber_loss_backward(q, targets, q_grad, critic_pool_.get());
     critic_->backward_manual(q_grad, /*weight_grads=*/true, /*input_grad=*/false);
     if (q_mean != nullptr) *q_mean = q.mean().item<double>();
     return value;

@@ -57,14 +57,16 @@ BENCHMARK(BM_PolicyAct)->Arg(8)->Arg(64)->ArgName("envs")->Unit(benchmark::kMicr
 
 // One off-policy gradient step at the RL Zoo's Pendulum sizes (batch 256, 3 observations, 1
 // action): state.range(0) 0 SAC (256-256), 1 TD3 (400-300, an actor update every second step),
-// 2 TQC (256-256, 25 quantiles); state.range(1) LibTorch and OpenBLAS threads (two are 3x slower
-// than one on this 2-core machine: the two thread pools contend). The GFLOP/s counter is the
+// 2 TQC (256-256, 25 quantiles); state.range(1) the critics' threads (agent.critic_threads), with
+// one LibTorch and one OpenBLAS thread (two of those are 3x slower than one on this 2-core
+// machine: their two thread pools contend). The GFLOP/s counter is the
 // step's arithmetic (the matrix products of every forward and backward pass it needs) over its
 // time, to set beside BM_Sgemm's rate.
 void BM_OffPolicyGradientStep(benchmark::State& state) {
   static const char* kAlgos[] = {"sac", "td3", "tqc"};
-  set_compute_threads(static_cast<int>(state.range(1)));
-  const OffPolicyConfig c = OffPolicyConfig::defaults(kAlgos[state.range(0)]);
+  set_compute_threads(1);
+  OffPolicyConfig c = OffPolicyConfig::defaults(kAlgos[state.range(0)]);
+  c.critic_threads = state.range(1);
   const EnvSpec spec{"bench", Space::box({3}, -8.0f, 8.0f), Space::box({1}, -2.0f, 2.0f), 0, {}};
   OffPolicyAgent agent(spec, c, 1);
   torch::manual_seed(0);
@@ -101,7 +103,7 @@ void BM_OffPolicyGradientStep(benchmark::State& state) {
 }
 BENCHMARK(BM_OffPolicyGradientStep)
     ->ArgsProduct({{0, 1, 2}, {1, 2}})
-    ->ArgNames({"algo", "threads"})
+    ->ArgNames({"algo", "critic_threads"})
     ->Unit(benchmark::kMicrosecond);
 
 // The machine's float matrix-product rate at the sizes of those networks: [256, n] x [n, n].

@@ -12,7 +12,7 @@
 #include "rlforge/envs/registry.h"
 #include "rlforge/envs/rng.h"
 #include "rlforge/envs/vector_env.h"
-#include "worker_pool.h"
+#include "rlforge/envs/worker_pool.h"
 
 using namespace rlforge;
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "rlforge/envs/registry.h"
-#include "worker_pool.h"
+#include "rlforge/envs/worker_pool.h"
 
 namespace rlforge {
 

@@ -1,4 +1,4 @@
-#include "worker_pool.h"
+#include "rlforge/envs/worker_pool.h"
 
 #include <algorithm>
 #include <chrono>

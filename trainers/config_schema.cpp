@@ -422,6 +422,10 @@ std::vector<KeyBinding> declare() {
               "largest quantiles per critic left out of the target")
           .min(0));
   add(boolean("agent.manual_gradient", kOffPolicy, AT(off_policy.manual_gradient), "hand-derived backward passes for relu/tanh networks (false: autograd)"));
+  add(integer("agent.critic_threads", kOffPolicy, AT(off_policy.critic_threads),
+              "threads running the critics side by side in the hand-derived passes (at most n_critics; same results for any number)")
+          .min(1)
+          .max(64));
   add(int_list("agent.policy.net_arch.pi", kOffPolicy, AT(off_policy.pi), "hidden layers of the actor"));
   add(int_list("agent.policy.net_arch.qf", kOffPolicy, AT(off_policy.qf), "hidden layers of each critic"));
   add(choice("agent.policy.activation", kOffPolicy, AT(off_policy.activation), kActivations, "activation of actor and critics"));

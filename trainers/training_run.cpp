@@ -3,6 +3,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "rlforge/agents/off_policy.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/seeds.h"
 #include "rlforge/trainers/algorithm.h"
@@ -57,6 +58,15 @@ TrainingRun::TrainingRun(const ExperimentConfig& config, std::string run_dir, st
                     : config_.ppo.adversarial.enabled()
                         ? "autograd (SA-PPO's regulariser, agent.adversarial, needs a second forward pass)"
                         : "autograd")
+                << std::endl;
+  }
+  // And the off-policy agents', with the threads their critics run on.
+  if (auto* off = dynamic_cast<OffPolicyAgent*>(&learner_->agent()); off != nullptr && lead() && !control.resume) {
+    this->log() << config_.algo << " updates: "
+                << (off->uses_manual_gradient() ? "hand-derived gradients, critics on " +
+                                                      std::to_string(off->critic_threads()) + " thread" +
+                                                      (off->critic_threads() > 1 ? "s" : "")
+                                                : std::string("autograd"))
                 << std::endl;
   }
   if (control.resume) resume();

@@ -153,6 +153,50 @@ TEST_CASE("hand-derived gradients equal autograd's for SAC, TD3 and TQC", "[off_
   }
 }
 
+TEST_CASE("critics on several threads compute the same numbers as on one", "[off_policy][threads]") {
+  auto flat = [](torch::nn::Module& m) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& p : m.parameters()) parts.push_back(p.detach().reshape({-1}));
+    return torch::cat(parts);
+  };
+  for (const std::string algo : {"sac", "td3", "tqc", "sac+gsde"}) {
+    for (const int64_t critics : {2, 3}) {
+      DYNAMIC_SECTION(algo << " with " << critics << " critics") {
+        OffPolicyConfig c = small(algo.substr(0, 3));
+        c.use_sde = algo.find("+gsde") != std::string::npos;
+        c.n_critics = critics;
+        c.activation = critics == 3 ? "tanh" : "relu";
+        OffPolicyAgent one(pendulum_like(), c, 3);
+        c.critic_threads = 2;
+        OffPolicyAgent two(pendulum_like(), c, 3);
+        CHECK(one.critic_threads() == 1);
+        CHECK(two.critic_threads() == 2);
+        OffPolicyMetrics m1, m2;
+        // TD3's actor and targets move every second step: four steps cover both kinds.
+        for (uint64_t step = 0; step < 4; ++step) {
+          const ReplaySample batch = random_batch(c.batch_size, 20 + step);
+          one.gradient_step(batch, m1);
+          two.gradient_step(batch, m2);
+        }
+        CHECK(m1.critic_loss == m2.critic_loss);
+        CHECK(m1.actor_loss == m2.actor_loss);
+        CHECK(torch::equal(flat(*one.critic()), flat(*two.critic())));
+        CHECK(torch::equal(flat(*one.critic_target()), flat(*two.critic_target())));
+        CHECK(torch::equal(flat(*one.actor()), flat(*two.actor())));
+        // And the parameters did move: the comparison is not of two untouched networks.
+        OffPolicyAgent fresh(pendulum_like(), c, 3);
+        CHECK_FALSE(torch::equal(flat(*one.critic()), flat(*fresh.critic())));
+      }
+    }
+  }
+  SECTION("autograd's path has no hand-derived passes to spread") {
+    OffPolicyConfig c = small("sac");
+    c.manual_gradient = false;
+    c.critic_threads = 2;
+    CHECK(OffPolicyAgent(pendulum_like(), c, 3).critic_threads() == 1);
+  }
+}
+
 TEST_CASE("gSDE: the exploration matrix follows the state, trains its log-std, and is drawn per round", "[off_policy][sde]") {
   OffPolicyConfig c = small("sac");
   c.use_sde = true;
@@ -286,6 +330,9 @@ TEST_CASE("off-policy configs refuse bad values", "[off_policy]") {
   c = small("sac");
   c.sde_sample_freq = 0;
   CHECK_THROWS_WITH(c.validate(), Catch::Contains("sde_sample_freq"));
+  c = small("sac");
+  c.critic_threads = 0;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("critic_threads must be >= 1"));
   const EnvSpec discrete{"test", Space::box({3}, -1.0f, 1.0f), Space::discrete(2), 0, {}};
   CHECK_THROWS_WITH(OffPolicyAgent(discrete, small("sac"), 0), Catch::Contains("Box action space"));
 }

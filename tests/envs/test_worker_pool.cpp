@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "worker_pool.h"
+#include "rlforge/envs/worker_pool.h"
 
 using namespace rlforge;
 

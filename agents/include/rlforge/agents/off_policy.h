@@ -29,6 +29,7 @@ namespace rlforge {
 
 class ReplayBuffer;
 struct ReplaySample;
+class WorkerPool;
 
 struct OffPolicyConfig {
   std::string algo = "sac";  // sac | td3 | tqc (the config's agent.algo)
@@ -77,6 +78,10 @@ struct OffPolicyConfig {
   // Hand-derived forward and backward passes for relu/tanh networks on the CPU (the same
   // gradients as autograd, fewer ops); false, or another activation, uses autograd.
   bool manual_gradient = true;
+  // Threads that run the critics side by side in the hand-derived passes (each critic's
+  // arithmetic on one thread; at most n_critics are used). Every critic computes the same
+  // numbers on any thread, so results do not depend on this.
+  int64_t critic_threads = 1;
 
   // SB3's defaults for `algo`: the fields above, except TD3's learning rate 1e-3 and
   // [400, 300] networks.
@@ -91,9 +96,11 @@ struct OffPolicyConfig {
   bool learns_ent_coef() const;
 };
 
-// `count` independent MLP critics evaluated together: each layer is one batched matrix product
-// over the critics ([count, B, in] x [count, in, out]) instead of one product per critic.
-// Each critic is initialised as a stack of LibTorch Linear layers would be.
+// `count` independent MLP critics evaluated together, their parameters stacked per layer
+// ([count, in, out], [count, 1, out]). Autograd's forward() is one batched matrix product per
+// layer; the hand-derived passes run each critic as its own products, on the threads of a
+// WorkerPool when one is set. Each critic is initialised as a stack of LibTorch Linear layers
+// would be.
 class CriticEnsembleImpl : public torch::nn::Module {
  public:
   CriticEnsembleImpl(int64_t count, int64_t in, const std::vector<int64_t>& hidden, int64_t out,
@@ -107,15 +114,20 @@ class CriticEnsembleImpl : public torch::nn::Module {
   // The hand-derived pass (relu or tanh; call under torch::NoGradGuard). forward_manual keeps
   // each layer's input; backward_manual takes dLoss/dOutput [count, B, out] of the last
   // forward_manual, overwrites every parameter's gradient when `weight_grads`, and returns
-  // dLoss/dInput [B, in] summed over the critics when `input_grad`.
+  // dLoss/dInput [B, in] summed over the critics when `input_grad`. With `keep_inputs` false,
+  // forward_manual keeps nothing (target critics, which are never differentiated).
   bool manual_supported() const { return activation_ == "relu" || activation_ == "tanh"; }
-  torch::Tensor forward_manual(const torch::Tensor& x);
+  torch::Tensor forward_manual(const torch::Tensor& x, bool keep_inputs = true);
   torch::Tensor backward_manual(const torch::Tensor& output_grad, bool weight_grads, bool input_grad);
+  // The hand-derived passes run the critics on `pool`'s threads (nullptr: one after another).
+  // The pool is not owned and must outlive its use here.
+  void set_workers(WorkerPool* pool) { pool_ = pool; }
 
  private:
   torch::Tensor activate(const torch::Tensor& x) const;
   int64_t count_;
   std::string activation_;
+  WorkerPool* pool_ = nullptr;
   std::vector<torch::Tensor> weights_, biases_;  // [count, in, out], [count, 1, out]
   std::vector<torch::Tensor> inputs_;            // forward_manual: each layer's input
 };
@@ -175,8 +187,10 @@ SquashedSample squashed_sde(const torch::Tensor& mean, const torch::Tensor& feat
 torch::Tensor quantile_huber_loss(const torch::Tensor& quantiles, const torch::Tensor& targets);
 // The same loss and its gradient by hand, in one pass without temporaries: `quantiles` in the
 // critics' layout [N, B, Q] (float, CPU), `targets` [B, K]; writes dLoss/dQuantiles [N, B, Q] to
-// `grad` and returns the loss.
-double quantile_huber_loss_backward(const torch::Tensor& quantiles, const torch::Tensor& targets, torch::Tensor& grad);
+// `grad` and returns the loss. With a `pool`, the critics' shares run on its threads (the loss
+// is summed in the same order either way).
+double quantile_huber_loss_backward(const torch::Tensor& quantiles, const torch::Tensor& targets, torch::Tensor& grad,
+                                    WorkerPool* pool = nullptr);
 // TQC's target atoms: the critics' quantiles [N, B, Q] pooled per sample, sorted, and the
 // largest `drop_per_net * N` dropped: [B, N * Q - drop_per_net * N].
 torch::Tensor truncated_quantiles(const torch::Tensor& quantiles, int64_t drop_per_net);
@@ -192,6 +206,7 @@ struct OffPolicyMetrics {
 class OffPolicyAgent : public Agent {
  public:
   OffPolicyAgent(const EnvSpec& spec, OffPolicyConfig config, uint64_t seed, torch::Device device = torch::kCPU);
+  ~OffPolicyAgent() override;
 
   const OffPolicyConfig& config() const { return config_; }
   int64_t action_dim() const { return action_dim_; }
@@ -232,6 +247,8 @@ class OffPolicyAgent : public Agent {
   // are. For tests of the hand-derived path against autograd.
   std::pair<torch::Tensor, torch::Tensor> loss_gradients(const ReplaySample& batch);
   bool uses_manual_gradient() const { return manual_; }
+  // Threads the critics' hand-derived passes run on (1 without them, or with one critic).
+  int critic_threads() const;
 
   // The critics' TD targets of a batch (no gradient): [B] for SAC/TD3 (the minimum over
   // critics), [B, K] atoms for TQC. TD3's target smoothing noise is drawn from generator().
@@ -283,6 +300,7 @@ class OffPolicyAgent : public Agent {
   bool manual_ = false;        // the critics' hand-derived passes
   bool manual_actor_ = false;  // the actor's too (not under gSDE, whose features autograd keeps)
   MlpPass actor_pass_;  // the actor's hand-derived pass (manual_actor_)
+  std::unique_ptr<WorkerPool> critic_pool_;  // critic_threads > 1 on the hand-derived path
   torch::Tensor training_exploration_;  // gSDE: this gradient step's exploration matrix [F, d]
   torch::Tensor exploration_;          // gSDE: act_scaled's exploration matrices [rows, F, d]
   int64_t updates_ = 0;  // gradient steps taken (TD3's policy delay, target update interval)

@@ -10,9 +10,10 @@
 // items it takes over are the same from call to call, so they stay in its cache. Which thread
 // runs an item never changes what the item computes, so results do not depend on the scheduling.
 //
-// Created once per vector env; run() allocates nothing. Workers spin briefly between calls (a
-// vector env steps every few microseconds while collecting) and then sleep, so an idle pool
-// does not hold cores while the learner trains.
+// Created once per vector env (and by the off-policy agents, to run their critics side by side);
+// run() allocates nothing. Workers spin briefly between calls (a vector env steps every few
+// microseconds while collecting) and then sleep, so an idle pool does not hold cores while the
+// learner trains.
 
 #include <atomic>
 #include <condition_variable>
