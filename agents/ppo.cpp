@@ -39,6 +39,15 @@ void PpoConfig::validate() const {
     throw std::invalid_argument("adversarial.warmup must be in [0, 1], got " + std::to_string(adversarial.warmup));
   }
   positive("adversarial.steps", static_cast<double>(adversarial.steps));
+  if (!(adversarial.train_fraction >= 0 && adversarial.train_fraction <= 1)) {
+    throw std::invalid_argument("adversarial.train_fraction must be in [0, 1], got " +
+                                std::to_string(adversarial.train_fraction));
+  }
+}
+
+int64_t AdversarialConfig::attacked_envs(int64_t num_envs) const {
+  if (!attacks_observations()) return 0;
+  return std::min(num_envs, std::max<int64_t>(1, std::llround(train_fraction * static_cast<double>(num_envs))));
 }
 
 PpoLoss ppo_loss(const torch::Tensor& log_probs, const torch::Tensor& old_log_probs,
@@ -81,17 +90,28 @@ Ppo::Ppo(const EnvSpec& spec, PpoConfig config, uint64_t seed, torch::Device dev
       parameters_(policy_->parameters()),
       optimizer_(std::vector<torch::Tensor>{parameters_.data()},
                  torch::optim::AdamOptions(config_.learning_rate).eps(config_.adam_eps)),
-      adversarial_epsilon_(config_.adversarial.epsilon) {}
+      adversarial_epsilon_(config_.adversarial.epsilon_at(0.0)) {}
 
 void Ppo::save(torch::serialize::OutputArchive& model, torch::serialize::OutputArchive& optimizer) {
   policy_->save(model);
   optimizer_.save(optimizer);
+  // What the next collection attacks with: a resumed run attacks as the original would.
+  if (config_.adversarial.attacks_observations() && observation_unit_.defined()) {
+    model.write("adversarial_observation_unit", observation_unit_);
+    model.write("adversarial_epsilon", torch::tensor(adversarial_epsilon_, torch::kFloat64));
+  }
 }
 
 void Ppo::load(torch::serialize::InputArchive& model, torch::serialize::InputArchive& optimizer) {
   policy_->load(model);
   parameters_.rebind();  // loading gave the parameters storage of their own
   optimizer_.load(optimizer);
+  torch::Tensor unit, epsilon;
+  if (config_.adversarial.attacks_observations() && model.try_read("adversarial_observation_unit", unit) &&
+      model.try_read("adversarial_epsilon", epsilon)) {
+    observation_unit_ = unit.to(device_);
+    adversarial_epsilon_ = epsilon.item<double>();
+  }
 }
 
 void Ppo::set_learning_rate_scales(const std::map<std::string, double>& scales) {
@@ -169,8 +189,32 @@ torch::Tensor Ppo::autograd_gradient(const Minibatch& mb, double clip_range, dou
   return stats;
 }
 
-torch::Tensor Ppo::adversarial_kl(const torch::Tensor& features) {
+torch::Tensor Ppo::head_divergence(const torch::Tensor& reference, const torch::Tensor& perturbed) const {
+  if (policy_->discrete()) {
+    const torch::Tensor p_log = torch::log_softmax(reference, 1), q_log = torch::log_softmax(perturbed, 1);
+    return (p_log.exp() * (p_log - q_log)).sum(1);
+  }
+  const torch::Tensor variance = (2 * policy_->log_std()).exp();
+  return ((reference - perturbed).pow(2) / (2 * variance)).sum(1);
+}
+
+torch::Tensor Ppo::pgd_features(const torch::Tensor& x, const torch::Tensor& radius) {
   const AdversarialConfig& a = config_.adversarial;
+  const torch::Tensor reference = policy_->policy_head(x).detach();
+  // PGD from a uniform start, the policy held fixed.
+  torch::Tensor adv = x + (torch::rand(x.sizes(), generator_).to(x.device()) * 2 - 1) * radius;
+  const double step = (a.step_size > 0 ? a.step_size : 2.5 / std::max(1, a.steps));
+  for (int k = 0; k < a.steps; ++k) {
+    const torch::AutoGradMode grad(true);
+    const torch::Tensor leaf = adv.detach().requires_grad_(true);
+    const torch::Tensor kl = head_divergence(reference, policy_->policy_head(leaf)).sum();
+    const torch::Tensor g = torch::autograd::grad({kl}, {leaf})[0];
+    adv = torch::max(torch::min(leaf.detach() + step * radius * g.sign(), x + radius), x - radius);
+  }
+  return adv.detach();
+}
+
+torch::Tensor Ppo::adversarial_kl(const torch::Tensor& features) {
   if (policy_->image()) throw std::invalid_argument("SA-PPO's regulariser supports vector observations only");
   const torch::Tensor x = features.detach();
   // The radius per feature: normalised features are in std units already; raw ones are scaled
@@ -178,29 +222,15 @@ torch::Tensor Ppo::adversarial_kl(const torch::Tensor& features) {
   const torch::Tensor unit = policy_->config().normalize_observation
                                  ? torch::ones({x.size(1)}, x.options())
                                  : std::get<0>(torch::std_mean(x, 0, /*unbiased=*/false)).clamp_min(1e-6);
-  const torch::Tensor radius = unit * adversarial_epsilon_;
-  const torch::Tensor clean_head = policy_->policy_head(x);
-  // KL(pi(s) || pi(s')) per row: categorical over logits, or Gaussians sharing their log-std.
-  auto divergence = [&](const torch::Tensor& reference, const torch::Tensor& perturbed_head) {
-    if (policy_->discrete()) {
-      const torch::Tensor p_log = torch::log_softmax(reference, 1), q_log = torch::log_softmax(perturbed_head, 1);
-      return (p_log.exp() * (p_log - q_log)).sum(1);
-    }
-    const torch::Tensor variance = (2 * policy_->log_std()).exp();
-    return ((reference - perturbed_head).pow(2) / (2 * variance)).sum(1);
-  };
-  // PGD from a uniform start, the policy held fixed.
-  torch::Tensor adv = x + (torch::rand(x.sizes(), generator_).to(x.device()) * 2 - 1) * radius;
-  const double step = (a.step_size > 0 ? a.step_size : 2.5 / std::max(1, a.steps));
-  const torch::Tensor reference = clean_head.detach();
-  for (int k = 0; k < a.steps; ++k) {
-    const torch::AutoGradMode grad(true);
-    const torch::Tensor leaf = adv.detach().requires_grad_(true);
-    const torch::Tensor kl = divergence(reference, policy_->policy_head(leaf)).sum();
-    const torch::Tensor g = torch::autograd::grad({kl}, {leaf})[0];
-    adv = torch::max(torch::min(leaf.detach() + step * radius * g.sign(), x + radius), x - radius);
-  }
-  return divergence(clean_head, policy_->policy_head(adv.detach())).mean();
+  const torch::Tensor adv = pgd_features(x, unit * adversarial_epsilon_);
+  return head_divergence(policy_->policy_head(x), policy_->policy_head(adv)).mean();
+}
+
+torch::Tensor Ppo::attack_features(const torch::Tensor& features) {
+  if (policy_->image()) throw std::invalid_argument("training on attacked observations supports vector observations only");
+  if (!observation_unit_.defined() || adversarial_epsilon_ <= 0) return features;
+  torch::NoGradGuard no_grad;
+  return pgd_features(features.detach(), observation_unit_ * adversarial_epsilon_);
 }
 
 torch::Tensor Ppo::manual_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit) {
@@ -288,6 +318,12 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
   }
 
   const torch::Tensor observations = batch.observations.to(device_);
+  if (c.adversarial.attacks_observations() && !policy_->image()) {
+    // The next collection's attack unit: each feature's spread over this rollout.
+    observation_unit_ = policy_->config().normalize_observation
+                            ? torch::ones({observations.size(1)}, observations.options())
+                            : std::get<0>(torch::std_mean(observations, 0, /*unbiased=*/false)).clamp_min(1e-6);
+  }
   const torch::Tensor actions = policy_->discrete() ? batch.actions.to(device_, torch::kInt64) : batch.actions.to(device_);
   const torch::Tensor old_log_probs = batch.log_probs.to(device_);
   const torch::Tensor old_values = batch.values.to(device_);
@@ -299,7 +335,7 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
   PpoMetrics m;
   m.learning_rate = lr;
   m.clip_range = clip;
-  m.adversarial_epsilon = c.adversarial.enabled() ? adversarial_epsilon_ : 0.0;
+  m.adversarial_epsilon = c.adversarial.enabled() || c.adversarial.attacks_observations() ? adversarial_epsilon_ : 0.0;
   policy_->train();
   torch::Tensor stats_sum = torch::zeros({5}, torch::kFloat64);
   for (int64_t epoch = 0; epoch < c.n_epochs && !m.stopped_early; ++epoch) {

@@ -327,6 +327,10 @@ std::vector<KeyBinding> declare() {
              "SA-PPO: radius of the state perturbation, in feature stds (0: off)").min(0));
   add(number("agent.adversarial.coef", kPpo, AT(ppo.adversarial.coef),
              "SA-PPO: weight of KL(pi(s) || pi(s_adv)) in the loss (0: off)").min(0));
+  add(number("agent.adversarial.train_fraction", kPpo, AT(ppo.adversarial.train_fraction),
+             "share of the envs that act on (and learn from) PGD-attacked observations while collecting (0: off)")
+          .min(0)
+          .max(1));
   add(integer("agent.adversarial.steps", kPpo, AT(ppo.adversarial.steps), "SA-PPO: PGD steps finding s_adv").min(1).max(1000));
   add(number("agent.adversarial.step_size", kPpo, AT(ppo.adversarial.step_size),
              "SA-PPO: PGD step as a fraction of epsilon (0: 2.5 / steps)").min(0));
@@ -816,12 +820,18 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
         at.fail("agent.federated.client_env_options", "'" + options + "': " + e.what() + " (expected key=value[,key=value...])");
       }
     }
-    if ((p.adversarial.epsilon > 0) != (p.adversarial.coef > 0)) {
-      at.fail(p.adversarial.epsilon > 0 ? "agent.adversarial.coef" : "agent.adversarial.epsilon",
-              "SA-PPO needs both agent.adversarial.epsilon and agent.adversarial.coef > 0");
+    const AdversarialConfig& a = p.adversarial;
+    if (a.epsilon > 0 && a.coef <= 0 && a.train_fraction <= 0) {
+      at.fail("agent.adversarial.coef", "agent.adversarial.epsilon needs agent.adversarial.coef > 0 (SA-PPO's regulariser) "
+                                        "or agent.adversarial.train_fraction > 0 (training on attacked observations)");
     }
-    if (p.adversarial.enabled() && p.policy.use_sde) {
-      at.fail("agent.adversarial.epsilon", "SA-PPO's regulariser does not combine with gSDE (agent.use_sde) in this version");
+    if (a.epsilon <= 0 && (a.coef > 0 || a.train_fraction > 0)) {
+      at.fail("agent.adversarial.epsilon", std::string(a.coef > 0 ? "agent.adversarial.coef" : "agent.adversarial.train_fraction") +
+                                               " needs the radius agent.adversarial.epsilon > 0");
+    }
+    if ((a.enabled() || a.attacks_observations()) && p.policy.use_sde) {
+      at.fail("agent.adversarial.epsilon", "adversarial training (SA-PPO's regulariser, attacked observations) does not combine "
+                                           "with gSDE (agent.use_sde) in this version");
     }
     if (p.policy.use_sde && p.policy.actor.hidden.empty()) {
       at.fail("agent.use_sde", "gSDE needs at least one hidden actor layer (agent.policy.actor)");
@@ -883,8 +893,8 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
       at.fail("agent.normalize_observation",
               "applies to vector observations; images (" + obs.describe() + ") are scaled by 1/255");
     }
-    if (c.ppo.adversarial.enabled() && image) {
-      at.fail("agent.adversarial.epsilon", "SA-PPO's regulariser perturbs vector observations; the observations are " +
+    if ((c.ppo.adversarial.enabled() || c.ppo.adversarial.attacks_observations()) && image) {
+      at.fail("agent.adversarial.epsilon", "adversarial training perturbs vector observations; the observations are " +
                                                obs.describe());
     }
   }

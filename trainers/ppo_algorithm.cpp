@@ -68,7 +68,12 @@ class PpoAlgorithm : public Algorithm {
         for (const auto& b : norm->buffers()) before.push_back(b.clone());
       }
     }
-    collector_.collect(ppo_.policy(), ppo_.generator(), buffer_, config_.ppo.gae_lambda);
+    ObservationAttack attack;
+    if (config_.ppo.adversarial.attacks_observations()) {
+      attack.perturb = [this](const torch::Tensor& features) { return ppo_.attack_features(features); };
+      attack.envs = config_.ppo.adversarial.attacked_envs(static_cast<int64_t>(config_.env.num_envs));
+    }
+    collector_.collect(ppo_.policy(), ppo_.generator(), buffer_, config_.ppo.gae_lambda, attack);
     if (distributed_ != nullptr) merge_statistics(before);
     const int64_t steps = env_steps();
     const double progress_remaining =
@@ -103,14 +108,16 @@ class PpoAlgorithm : public Algorithm {
                                 {"learning_rate", "schedule/learning_rate"},
                                 {"clip_range", "schedule/clip_range"}};
     // SA-PPO's radius, which its warm-up grows.
-    if (config_.ppo.adversarial.enabled()) columns.push_back({"adversarial_epsilon", "schedule/adversarial_epsilon"});
+    const AdversarialConfig& a = config_.ppo.adversarial;
+    if (a.enabled() || a.attacks_observations()) columns.push_back({"adversarial_epsilon", "schedule/adversarial_epsilon"});
     return columns;
   }
   std::vector<double> metric_values() const override {
     const PpoMetrics& m = metrics_;
     std::vector<double> values{m.policy_loss,        m.value_loss,    m.entropy,   m.approx_kl,
                                m.clip_fraction,      m.explained_variance, m.learning_rate, m.clip_range};
-    if (config_.ppo.adversarial.enabled()) values.push_back(m.adversarial_epsilon);
+    const AdversarialConfig& a = config_.ppo.adversarial;
+    if (a.enabled() || a.attacks_observations()) values.push_back(m.adversarial_epsilon);
     return values;
   }
 

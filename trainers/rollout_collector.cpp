@@ -1,5 +1,6 @@
 #include "rlforge/trainers/rollout_collector.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace rlforge {
@@ -27,7 +28,7 @@ RolloutCollector::RolloutCollector(VectorEnv& venv, double gamma)
       no_bootstrap_(torch::zeros({venv.num_envs()})) {}
 
 void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
-                               RolloutBuffer& buffer, double gae_lambda) {
+                               RolloutBuffer& buffer, double gae_lambda, const ObservationAttack& attack) {
   torch::NoGradGuard no_grad;
   using Clock = std::chrono::steady_clock;
   const auto collect_start = Clock::now();
@@ -41,7 +42,12 @@ void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
     if (pc.use_sde && pc.sde_sample_freq > 0 && step > 0 && step % pc.sde_sample_freq == 0) {
       policy->reset_noise(n, generator);
     }
-    const torch::Tensor features = policy->prepare(env_.observations().to(device), /*update_statistics=*/true);
+    // The normalisers' statistics learn from the clean observations, attacked or not.
+    torch::Tensor features = policy->prepare(env_.observations().to(device), /*update_statistics=*/true);
+    if (attack.perturb && attack.envs > 0) {
+      const int64_t k = std::min(attack.envs, n);
+      features = torch::cat({attack.perturb(features.narrow(0, 0, k)), features.narrow(0, k, n - k)});
+    }
     const auto decision = policy->act(features, /*deterministic=*/false, generator);
     buffer.add_decision(features.cpu(), decision.action.cpu(), decision.log_prob.cpu(), decision.value.cpu());
     const auto step_start = Clock::now();

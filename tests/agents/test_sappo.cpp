@@ -1,6 +1,10 @@
-// SA-PPO's smoothness regulariser (PpoConfig::adversarial): it takes the autograd path, adds to the
-// gradient, and descending it makes the policy less sensitive to its input.
+// PPO's adversarial training (PpoConfig::adversarial). SA-PPO's smoothness regulariser takes the
+// autograd path, adds to the gradient, and descending it makes the policy less sensitive to its
+// input. Training on attacked observations perturbs features inside their ball, in the direction
+// that most changes the policy, and survives a checkpoint.
 #include <catch2/catch.hpp>
+
+#include <sstream>
 
 #include "rlforge/agents/ppo.h"
 
@@ -130,4 +134,71 @@ TEST_CASE("descending SA-PPO's regulariser makes the policy less sensitive to it
   const double after = input_sensitivity(robust, mb.features);
   INFO("sensitivity before " << before << ", after " << after);
   CHECK(after < 0.6 * before);
+}
+
+TEST_CASE("attacked observations stay in their ball and change the policy more than random ones", "[agents][ppo][adversarial]") {
+  PpoConfig c = config(0.3, 0.0);
+  c.adversarial.train_fraction = 0.5;
+  c.adversarial.steps = 10;
+  c.n_epochs = 1;
+  c.batch_size = 64;
+  CHECK(c.adversarial.attacks_observations());
+  CHECK_FALSE(c.adversarial.enabled());
+  CHECK(c.adversarial.attacked_envs(16) == 8);
+  CHECK(c.adversarial.attacked_envs(1) == 1);  // at least one env
+  PpoConfig few = c;
+  few.adversarial.train_fraction = 0.01;
+  CHECK(few.adversarial.attacked_envs(8) == 1);
+  CHECK(config(0, 0).adversarial.attacked_envs(8) == 0);
+
+  Ppo ppo(kSpec, c, 4);
+  CHECK(ppo.uses_manual_gradient());  // the update itself is plain PPO's
+  torch::manual_seed(5);
+  // Features with a different spread per element, so that the ball's unit matters.
+  const torch::Tensor spread = torch::tensor({0.1f, 1.0f, 3.0f, 0.5f, 2.0f, 1.0f});
+  const torch::Tensor features = torch::randn({64, 6}) * spread;
+  // Before any update there is no measured spread: nothing is attacked.
+  CHECK(torch::equal(ppo.attack_features(features), features));
+
+  const Ppo::Minibatch mb = neutral_minibatch(ppo, 64);
+  const RolloutBatch batch{features, mb.actions, mb.old_log_probs, mb.old_values, torch::randn({64}), mb.returns};
+  CHECK(ppo.update(batch, 1.0).adversarial_epsilon == Approx(0.3));
+  const torch::Tensor unit = std::get<0>(torch::std_mean(features, 0, /*unbiased=*/false));
+  const torch::Tensor attacked = ppo.attack_features(features);
+  const torch::Tensor shift = (attacked - features).abs();
+  CHECK((shift <= unit * 0.3 + 1e-5).all().item<bool>());
+  CHECK(shift.max().item<double>() > 0.1 * 0.3 * unit.min().item<double>());
+
+  // The attack's objective, KL(pi(s) || pi(s')), is larger at the attacked point than at random
+  // points of the same ball, row by row on most rows and on average by a wide margin.
+  torch::NoGradGuard no_grad;
+  const torch::Tensor clean = torch::log_softmax(ppo.policy()->policy_head(features), 1);
+  auto kl = [&](const torch::Tensor& x) {
+    const torch::Tensor q = torch::log_softmax(ppo.policy()->policy_head(x), 1);
+    return (clean.exp() * (clean - q)).sum(1);
+  };
+  const torch::Tensor random = features + (torch::rand({64, 6}) * 2 - 1) * unit * 0.3;
+  const torch::Tensor kl_attacked = kl(attacked), kl_random = kl(random);
+  CHECK((kl_attacked > kl_random).to(torch::kFloat32).mean().item<double>() > 0.9);
+  CHECK(kl_attacked.mean().item<double>() > 3 * kl_random.mean().item<double>());
+
+  // Along the attack's direction the KL grows: half the way gives less than the whole.
+  const torch::Tensor direction = attacked - features;
+  CHECK(kl(features + 0.5 * direction).mean().item<double>() < kl_attacked.mean().item<double>());
+
+  SECTION("a checkpoint carries the unit and the radius") {
+    torch::serialize::OutputArchive model, optimizer;
+    ppo.save(model, optimizer);
+    std::ostringstream m, o;
+    model.save_to(m);
+    optimizer.save_to(o);
+    Ppo resumed(kSpec, c, 9);
+    torch::serialize::InputArchive model_in, optimizer_in;
+    std::istringstream mi(m.str()), oi(o.str());
+    model_in.load_from(mi);
+    optimizer_in.load_from(oi);
+    resumed.load(model_in, optimizer_in);
+    resumed.generator().set_state(ppo.generator().get_state());
+    CHECK(torch::equal(resumed.attack_features(features), ppo.attack_features(features)));
+  }
 }

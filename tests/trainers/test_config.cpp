@@ -85,6 +85,11 @@ TEST_CASE("config mistakes are one clear message with file, line and key", "[con
   CHECK_THAT(error_of(kValid, {"agent.sde_sample_freq=0"}),
              Catch::Contains("agent.sde_sample_freq: expected a positive integer or -1, got 0"));
   CHECK_THAT(error_of(kValid, {"trainer.checkpoint_every=0"}), Catch::Contains("trainer.checkpoint_every"));
+  CHECK_THAT(error_of(kValid, {"agent.adversarial.epsilon=0.2"}),
+             Catch::Contains("agent.adversarial.coef: agent.adversarial.epsilon needs agent.adversarial.coef > 0"));
+  CHECK_THAT(error_of(kValid, {"agent.adversarial.train_fraction=0.5"}),
+             Catch::Contains("agent.adversarial.epsilon: agent.adversarial.train_fraction needs the radius"));
+  CHECK_THAT(error_of(kValid, {"agent.adversarial.train_fraction=1.5"}), Catch::Contains("agent.adversarial.train_fraction"));
   CHECK_THAT(error_of("run: [1, 2]\n"), Catch::Contains("test.yaml:1: run: expected a mapping"));
   CHECK_THAT(error_of("env: {id: CartPole-v1\n"), Catch::Contains("not valid YAML"));
   CHECK_THAT(error_of("agent: {n_steps: 8}\n"), Catch::Contains("env.id: is required"));

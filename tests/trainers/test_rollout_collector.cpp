@@ -286,3 +286,32 @@ TEST_CASE("gSDE noise is fixed between redraws: every sde_sample_freq steps, or 
     }
   }
 }
+
+TEST_CASE("attacked observations: the first envs act on, and the buffer keeps, what the attacker shows", "[rollout][adversarial]") {
+  auto venv = counting_envs(false);
+  ActorCritic policy = controlled_policy(venv->spec(), false);
+  RolloutCollector collector(*venv, 0.9);
+  RolloutBuffer buffer = make_buffer(*venv, policy, 3);
+  auto gen = at::detail::createCPUGenerator(3);
+  ObservationAttack attack;
+  int64_t calls = 0;
+  attack.perturb = [&calls](const torch::Tensor& features) {
+    ++calls;
+    REQUIRE(features.size(0) == 1);  // env 0's row alone
+    return features + torch::tensor({0.0f, 50.0f});
+  };
+  attack.envs = 1;
+  collector.collect(policy, gen, buffer, /*gae_lambda=*/1.0, attack);
+  CHECK(calls == 3);
+  // Rows are step-major: [t * num_envs + env]. Env 0 saw t + 50, env 1 the env's own t.
+  const torch::Tensor obs = buffer.observations().reshape({3, 2, 2});
+  const torch::Tensor values = buffer.values().reshape({3, 2});
+  for (int t = 0; t < 3; ++t) {
+    INFO("step " << t);
+    CHECK(obs[t][0][1].item<float>() == Approx(t + 50.0));
+    CHECK(obs[t][1][1].item<float>() == Approx(t));
+    // The value stored is the critic's on what the policy saw.
+    CHECK(values[t][0].item<double>() == Approx(value_of(t + 50)).epsilon(1e-5));
+    CHECK(values[t][1].item<double>() == Approx(value_of(t)).epsilon(1e-5));
+  }
+}

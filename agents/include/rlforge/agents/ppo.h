@@ -18,21 +18,33 @@
 
 namespace rlforge {
 
-// SA-PPO's state-adversarial smoothness regulariser (Zhang et al., NeurIPS 2020): for each
-// minibatch, PGD finds features within an L-infinity ball of radius epsilon (in units of each
-// feature's spread in the minibatch, or of the running std when observations are normalised)
-// that most change the policy, and coef x KL(pi(s) || pi(s_adv)) joins the loss. Enabled when
-// both epsilon and coef are > 0; the update then runs on autograd (the hand-derived path has no
-// second forward pass).
+// Adversarial training for PPO, two ways that share epsilon, the PGD settings and the warm-up:
+// - SA-PPO's state-adversarial smoothness regulariser (Zhang et al., NeurIPS 2020): for each
+//   minibatch, PGD finds features within an L-infinity ball of radius epsilon (in units of each
+//   feature's spread in the minibatch, or of the running std when observations are normalised)
+//   that most change the policy, and coef x KL(pi(s) || pi(s_adv)) joins the loss. On when both
+//   epsilon and coef are > 0; the update then runs on autograd (the hand-derived path has no
+//   second forward pass).
+// - Training on attacked observations (Pattanaik et al., AAMAS 2018; the "adversarial training"
+//   baseline of Zhang et al.): while collecting, train_fraction of the envs act on, and store,
+//   observations that PGD has pushed (within epsilon times the spread of the last rollout's
+//   features, or the running std) to most change the policy's action distribution, so the
+//   update learns from the states an attacker would show. On when epsilon and train_fraction
+//   are > 0; the update keeps its own path.
 struct AdversarialConfig {
   double epsilon = 0.0;
   double coef = 0.0;
+  double train_fraction = 0.0;  // share of the envs whose observations are attacked while collecting
   int steps = 5;           // PGD steps that look for s_adv
   double step_size = 0.0;  // as a fraction of epsilon; 0: 2.5 / steps
   // SA-PPO's epsilon schedule: the radius grows linearly from 0 to epsilon over this fraction of
   // training (0: the full radius from the start).
   double warmup = 0.0;
-  bool enabled() const { return epsilon > 0 && coef > 0; }
+  bool enabled() const { return epsilon > 0 && coef > 0; }  // the regulariser
+  bool attacks_observations() const { return epsilon > 0 && train_fraction > 0; }
+  // The envs (the first ones of the vector env) whose observations are attacked: round(train_fraction
+  // x num_envs), at least one when training on attacked observations.
+  int64_t attacked_envs(int64_t num_envs) const;
   // The radius at `progress` (the fraction of training done).
   double epsilon_at(double progress) const {
     return warmup > 0 ? epsilon * std::min(1.0, std::max(0.0, progress) / warmup) : epsilon;
@@ -138,6 +150,11 @@ class Ppo : public Agent {
   // gradient is zeroed before the norm clip and it is never stepped). Unnamed ones keep 1.
   void set_learning_rate_scales(const std::map<std::string, double>& scales);
 
+  // Training on attacked observations: PGD-perturbed copies of prepared features [B, F] (see
+  // AdversarialConfig) at this update's radius, drawn with generator(); the features unchanged
+  // before the first update has measured their spread, or at radius 0.
+  torch::Tensor attack_features(const torch::Tensor& features);
+
   // All weights in one tensor (broadcast from one process to the others).
   const FlatParameters& flat_parameters() const { return parameters_; }
 
@@ -156,6 +173,12 @@ class Ppo : public Agent {
   // SA-PPO's regulariser on prepared features [B, F]: the mean KL(pi(s) || pi(s_adv)) within
   // adversarial_epsilon_.
   torch::Tensor adversarial_kl(const torch::Tensor& features);
+  // PGD from a uniform start in the ball of `radius` [F] around features `x` [B, F]: the point
+  // that most raises KL(pi(x) || pi(.)), the policy held fixed (detached).
+  torch::Tensor pgd_features(const torch::Tensor& x, const torch::Tensor& radius);
+  // KL(pi(s) || pi(s')) per row from policy heads: categorical over logits, or Gaussians
+  // sharing their log-std.
+  torch::Tensor head_divergence(const torch::Tensor& reference, const torch::Tensor& perturbed) const;
 
   PpoConfig config_;
   torch::Device device_;
@@ -163,8 +186,12 @@ class Ppo : public Agent {
   ActorCritic policy_;
   FlatParameters parameters_;  // what the optimiser steps and the gradient clip sees
   torch::optim::Adam optimizer_;
-  // This update's radius: update() sets it from the warm-up's schedule; the full epsilon until then.
+  // This update's radius: update() sets it from the warm-up's schedule (the first collection uses
+  // its start).
   double adversarial_epsilon_ = 0;
+  // Training on attacked observations: the spread of each feature over the last rollout (ones
+  // when observations are normalised), the attack's unit; undefined before the first update.
+  torch::Tensor observation_unit_;
   GradientAverager averager_;
   // Flat, like the parameters; undefined without transfer. step_start_ holds the weights before
   // each step, preallocated so that the minibatch loop allocates nothing for it.

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <deque>
+#include <functional>
 
 #include "rlforge/agents/actor_critic.h"
 #include "rlforge/envs/vector_env.h"
@@ -19,6 +20,14 @@ struct EpisodeSummary {
   int64_t length;
 };
 
+// Observations an attacker changes before the policy sees them (training on attacked
+// observations): `perturb` maps prepared features [k, F] to the ones the first `envs` envs act on;
+// the buffer keeps what they acted on.
+struct ObservationAttack {
+  std::function<torch::Tensor(const torch::Tensor&)> perturb;
+  int64_t envs = 0;
+};
+
 class RolloutCollector {
  public:
   // `venv` must have been reset.
@@ -26,7 +35,7 @@ class RolloutCollector {
 
   // Clears `buffer`, fills it with n_steps vector steps, and computes advantages and returns.
   void collect(ActorCritic& policy, torch::Generator& generator, RolloutBuffer& buffer,
-               double gae_lambda);
+               double gae_lambda, const ObservationAttack& attack = {});
 
   // Episodes finished since the last call.
   std::vector<EpisodeSummary> take_finished_episodes();
