@@ -290,10 +290,16 @@ int run_experiment(const ExperimentArgs& args) {
                       "has labels to score its clusters against (data.generate: classification, or data.target)");
   }
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
-  const int64_t threads = static_cast<int64_t>(args.jobs) * std::max(config.trainer.torch_threads, config.env.threads);
+  // The most threads a run keeps busy at once: the env's, the math's, or the critics' (off-policy).
+  const int64_t critic_threads = is_off_policy_actor_critic(config.algo)
+                                     ? std::min(config.off_policy.critic_threads, config.off_policy.n_critics)
+                                     : 1;
+  const int64_t per_job =
+      std::max({static_cast<int64_t>(config.trainer.torch_threads), static_cast<int64_t>(config.env.threads), critic_threads});
+  const int64_t threads = static_cast<int64_t>(args.jobs) * per_job;
   if (threads > static_cast<int64_t>(cores)) {
-    std::cout << "note: " << args.jobs << " jobs of " << std::max(config.trainer.torch_threads, config.env.threads)
-              << " threads each on " << cores << " cores; runs will share cores" << std::endl;
+    std::cout << "note: " << args.jobs << " jobs of " << per_job << " threads each on " << cores
+              << " cores; runs will share cores" << std::endl;
   }
   const std::string dir = make_run_dir(args.out.empty() ? config.run.out_dir : args.out, config.run.name + "-seeds");
   std::error_code ignored;
