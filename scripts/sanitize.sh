@@ -56,9 +56,9 @@ fuzz_targets=(csv_table episode_dataset gif checkpoint_archive env_snapshot)
 torch_tests=("~[learning]" "~a flipped bit anywhere in a checkpoint is refused")
 # The LibTorch half's threaded code under TSan: replay sampling under its generator's mutex,
 # rlforge::Policy called from many threads, trainers driving the vector env on 1 and 2 threads,
-# the rollout collector. Not the data-parallel tests: LibTorch's and Gloo's code is not
+# the rollout collector, the off-policy critics on two threads. Not the data-parallel tests: LibTorch's and Gloo's code is not
 # instrumented, and TSan reports inside ProcessGroupGloo (docs/reliability.md).
-torch_tsan_tests=("[replay],[inference],[reproducible],[rollout]")
+torch_tsan_tests=("[replay],[inference],[reproducible],[rollout],[threads]")
 torch_fuzz_targets=(config replay_buffer stress_suite checkpoint)
 
 run_fuzzer() {  # BUILD_DIR NAME
