@@ -165,7 +165,9 @@ torch::Tensor CriticEnsembleImpl::forward_manual(const torch::Tensor& x, bool ke
   const std::size_t layers = weights_.size();
   // Every layer's output for all critics, allocated here so that the workers only write.
   std::vector<torch::Tensor> outputs(layers);
-  for (std::size_t l = 0; l < layers; ++l) outputs[l] = torch::empty({count_, x.size(0), weights_[l].size(2)}, x.options());
+  for (std::size_t l = 0; l < layers; ++l) {
+    outputs[l] = torch::empty({count_, x.size(0), weights_[l].size(2)}, x.options());
+  }
   const bool tanh = activation_ == "tanh";
   for_each_index(pool_, count_, [&](int64_t k) {
     torch::Tensor h = x;
@@ -186,12 +188,16 @@ torch::Tensor CriticEnsembleImpl::forward_manual(const torch::Tensor& x, bool ke
 
 torch::Tensor CriticEnsembleImpl::backward_manual(const torch::Tensor& output_grad, bool weight_grads, bool input_grad) {
   const std::size_t layers = weights_.size();
-  if (inputs_.empty() || !inputs_[0].defined()) throw std::logic_error("CriticEnsemble::backward_manual: no forward_manual kept its inputs");
+  if (inputs_.empty() || !inputs_[0].defined()) {
+    throw std::logic_error("CriticEnsemble::backward_manual: no forward_manual kept its inputs");
+  }
   const int64_t b = output_grad.size(1);
   // What the workers write, allocated here: the gradients of every hidden layer's output and of
   // the input, and the parameters' gradients (overwritten).
   std::vector<torch::Tensor> hidden_grads(layers);
-  for (std::size_t l = 1; l < layers; ++l) hidden_grads[l] = torch::empty({count_, b, weights_[l].size(1)}, output_grad.options());
+  for (std::size_t l = 1; l < layers; ++l) {
+    hidden_grads[l] = torch::empty({count_, b, weights_[l].size(1)}, output_grad.options());
+  }
   const torch::Tensor in_grads =
       input_grad ? torch::empty({count_, b, weights_[0].size(1)}, output_grad.options()) : torch::Tensor();
   if (weight_grads) {
