@@ -214,15 +214,17 @@ torch::Tensor Ppo::pgd_features(const torch::Tensor& x, const torch::Tensor& rad
   return adv.detach();
 }
 
+torch::Tensor Ppo::feature_unit(const torch::Tensor& x) const {
+  return policy_->config().normalize_observation
+             ? torch::ones({x.size(1)}, x.options())
+             : std::get<0>(torch::std_mean(x, 0, /*unbiased=*/false)).clamp_min(1e-6);
+}
+
 torch::Tensor Ppo::adversarial_kl(const torch::Tensor& features) {
   if (policy_->image()) throw std::invalid_argument("SA-PPO's regulariser supports vector observations only");
   const torch::Tensor x = features.detach();
-  // The radius per feature: normalised features are in std units already; raw ones are scaled
-  // by their spread in this minibatch.
-  const torch::Tensor unit = policy_->config().normalize_observation
-                                 ? torch::ones({x.size(1)}, x.options())
-                                 : std::get<0>(torch::std_mean(x, 0, /*unbiased=*/false)).clamp_min(1e-6);
-  const torch::Tensor adv = pgd_features(x, unit * adversarial_epsilon_);
+  // The radius per feature, in the spread of this minibatch.
+  const torch::Tensor adv = pgd_features(x, feature_unit(x) * adversarial_epsilon_);
   return head_divergence(policy_->policy_head(x), policy_->policy_head(adv)).mean();
 }
 
@@ -320,9 +322,7 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
   const torch::Tensor observations = batch.observations.to(device_);
   if (c.adversarial.attacks_observations() && !policy_->image()) {
     // The next collection's attack unit: each feature's spread over this rollout.
-    observation_unit_ = policy_->config().normalize_observation
-                            ? torch::ones({observations.size(1)}, observations.options())
-                            : std::get<0>(torch::std_mean(observations, 0, /*unbiased=*/false)).clamp_min(1e-6);
+    observation_unit_ = feature_unit(observations);
   }
   const torch::Tensor actions = policy_->discrete() ? batch.actions.to(device_, torch::kInt64) : batch.actions.to(device_);
   const torch::Tensor old_log_probs = batch.log_probs.to(device_);
@@ -335,7 +335,7 @@ PpoMetrics Ppo::update(const RolloutBatch& batch, double progress_remaining) {
   PpoMetrics m;
   m.learning_rate = lr;
   m.clip_range = clip;
-  m.adversarial_epsilon = c.adversarial.enabled() || c.adversarial.attacks_observations() ? adversarial_epsilon_ : 0.0;
+  m.adversarial_epsilon = c.adversarial.active() ? adversarial_epsilon_ : 0.0;
   policy_->train();
   torch::Tensor stats_sum = torch::zeros({5}, torch::kFloat64);
   for (int64_t epoch = 0; epoch < c.n_epochs && !m.stopped_early; ++epoch) {

@@ -829,7 +829,7 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       at.fail("agent.adversarial.epsilon", std::string(a.coef > 0 ? "agent.adversarial.coef" : "agent.adversarial.train_fraction") +
                                                " needs the radius agent.adversarial.epsilon > 0");
     }
-    if ((a.enabled() || a.attacks_observations()) && p.policy.use_sde) {
+    if (a.active() && p.policy.use_sde) {
       at.fail("agent.adversarial.epsilon", "adversarial training (SA-PPO's regulariser, attacked observations) does not combine "
                                            "with gSDE (agent.use_sde) in this version");
     }
@@ -893,7 +893,7 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
       at.fail("agent.normalize_observation",
               "applies to vector observations; images (" + obs.describe() + ") are scaled by 1/255");
     }
-    if ((c.ppo.adversarial.enabled() || c.ppo.adversarial.attacks_observations()) && image) {
+    if (c.ppo.adversarial.active() && image) {
       at.fail("agent.adversarial.epsilon", "adversarial training perturbs vector observations; the observations are " +
                                                obs.describe());
     }

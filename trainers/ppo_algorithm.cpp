@@ -26,6 +26,10 @@ class PpoAlgorithm : public Algorithm {
         collector_(venv, config.ppo.gamma),
         buffer_(RolloutCollector::buffer_config(venv, config.ppo.n_steps, *ppo_.policy())),
         distributed_(distributed != nullptr && distributed->active() ? distributed : nullptr) {
+    if (config.ppo.adversarial.attacks_observations()) {
+      attack_.perturb = [this](const torch::Tensor& features) { return ppo_.attack_features(features); };
+      attack_.envs = config.ppo.adversarial.attacked_envs(static_cast<int64_t>(config.env.num_envs));
+    }
     if (!config.transfer.init_from.empty()) {
       // Pretrained layers first, so that every rank starts from them (rank 0's are broadcast).
       const std::vector<std::string> loaded = load_pretrained(*ppo_.policy(), config.transfer);
@@ -68,12 +72,7 @@ class PpoAlgorithm : public Algorithm {
         for (const auto& b : norm->buffers()) before.push_back(b.clone());
       }
     }
-    ObservationAttack attack;
-    if (config_.ppo.adversarial.attacks_observations()) {
-      attack.perturb = [this](const torch::Tensor& features) { return ppo_.attack_features(features); };
-      attack.envs = config_.ppo.adversarial.attacked_envs(static_cast<int64_t>(config_.env.num_envs));
-    }
-    collector_.collect(ppo_.policy(), ppo_.generator(), buffer_, config_.ppo.gae_lambda, attack);
+    collector_.collect(ppo_.policy(), ppo_.generator(), buffer_, config_.ppo.gae_lambda, attack_);
     if (distributed_ != nullptr) merge_statistics(before);
     const int64_t steps = env_steps();
     const double progress_remaining =
@@ -108,16 +107,14 @@ class PpoAlgorithm : public Algorithm {
                                 {"learning_rate", "schedule/learning_rate"},
                                 {"clip_range", "schedule/clip_range"}};
     // SA-PPO's radius, which its warm-up grows.
-    const AdversarialConfig& a = config_.ppo.adversarial;
-    if (a.enabled() || a.attacks_observations()) columns.push_back({"adversarial_epsilon", "schedule/adversarial_epsilon"});
+    if (config_.ppo.adversarial.active()) columns.push_back({"adversarial_epsilon", "schedule/adversarial_epsilon"});
     return columns;
   }
   std::vector<double> metric_values() const override {
     const PpoMetrics& m = metrics_;
     std::vector<double> values{m.policy_loss,        m.value_loss,    m.entropy,   m.approx_kl,
                                m.clip_fraction,      m.explained_variance, m.learning_rate, m.clip_range};
-    const AdversarialConfig& a = config_.ppo.adversarial;
-    if (a.enabled() || a.attacks_observations()) values.push_back(m.adversarial_epsilon);
+    if (config_.ppo.adversarial.active()) values.push_back(m.adversarial_epsilon);
     return values;
   }
 
@@ -143,6 +140,7 @@ class PpoAlgorithm : public Algorithm {
   Ppo ppo_;
   RolloutCollector collector_;
   RolloutBuffer buffer_;
+  ObservationAttack attack_;  // training on attacked observations; empty otherwise
   PpoMetrics metrics_;
   double update_seconds_ = 0;
   Distributed* distributed_ = nullptr;

@@ -46,6 +46,7 @@ void RolloutCollector::collect(ActorCritic& policy, torch::Generator& generator,
     torch::Tensor features = policy->prepare(env_.observations().to(device), /*update_statistics=*/true);
     if (attack.perturb && attack.envs > 0) {
       const int64_t k = std::min(attack.envs, n);
+      // A new tensor, not a write into `features`: it may view the vector env's own buffer.
       features = torch::cat({attack.perturb(features.narrow(0, 0, k)), features.narrow(0, k, n - k)});
     }
     const auto decision = policy->act(features, /*deterministic=*/false, generator);

@@ -62,12 +62,14 @@ TrainingRun::TrainingRun(const ExperimentConfig& config, std::string run_dir, st
   }
   // And the off-policy agents', with the threads their critics run on.
   if (auto* off = dynamic_cast<OffPolicyAgent*>(&learner_->agent()); off != nullptr && lead() && !control.resume) {
-    this->log() << config_.algo << " updates: "
-                << (off->uses_manual_gradient() ? "hand-derived gradients, critics on " +
-                                                      std::to_string(off->critic_threads()) + " thread" +
-                                                      (off->critic_threads() > 1 ? "s" : "")
-                                                : std::string("autograd"))
-                << std::endl;
+    this->log() << config_.algo << " updates: ";
+    if (off->uses_manual_gradient()) {
+      const int threads = off->critic_threads();
+      this->log() << "hand-derived gradients, critics on " << threads << (threads > 1 ? " threads" : " thread");
+    } else {
+      this->log() << "autograd";
+    }
+    this->log() << std::endl;
   }
   if (control.resume) resume();
   first_steps_ = learner_->steps();

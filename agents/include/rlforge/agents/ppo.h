@@ -42,6 +42,7 @@ struct AdversarialConfig {
   double warmup = 0.0;
   bool enabled() const { return epsilon > 0 && coef > 0; }  // the regulariser
   bool attacks_observations() const { return epsilon > 0 && train_fraction > 0; }
+  bool active() const { return enabled() || attacks_observations(); }  // either kind
   // The envs (the first ones of the vector env) whose observations are attacked: round(train_fraction
   // x num_envs), at least one when training on attacked observations.
   int64_t attacked_envs(int64_t num_envs) const;
@@ -179,6 +180,9 @@ class Ppo : public Agent {
   // KL(pi(s) || pi(s')) per row from policy heads: categorical over logits, or Gaussians
   // sharing their log-std.
   torch::Tensor head_divergence(const torch::Tensor& reference, const torch::Tensor& perturbed) const;
+  // The attacks' unit per feature of `x` [B, F]: 1 when observations are normalised (the
+  // features are in running-std units already), else each feature's spread over `x`.
+  torch::Tensor feature_unit(const torch::Tensor& x) const;
 
   PpoConfig config_;
   torch::Device device_;
