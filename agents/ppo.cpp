@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -172,8 +173,8 @@ torch::Tensor Ppo::autograd_gradient(const Minibatch& mb, double clip_range, dou
   const auto eval = policy_->evaluate(take(mb.features), take(mb.actions));
   const PpoLoss l = ppo_loss(eval.log_prob, take(mb.old_log_probs), advantages, eval.value, take(mb.old_values),
                              take(mb.returns), eval.entropy, clip_range, c.clip_range_vf, c.ent_coef, c.vf_coef);
-  const torch::Tensor total = c.adversarial.enabled() ? l.total + c.adversarial.coef * adversarial_kl(take(mb.features))
-                                                      : l.total;
+  const torch::Tensor total =
+      c.adversarial.enabled() ? l.total + c.adversarial.coef * adversarial_penalty(take(mb.features)) : l.total;
   torch::NoGradGuard no_grad;
   // Schulman's low-variance estimator of KL(old || new), and the share of clipped ratios.
   const torch::Tensor kl = ((l.ratio - 1) - l.log_ratio).mean();
@@ -198,6 +199,13 @@ torch::Tensor Ppo::head_divergence(const torch::Tensor& reference, const torch::
   return ((reference - perturbed).pow(2) / (2 * variance)).sum(1);
 }
 
+torch::Tensor Ppo::adversarial_objective(const torch::Tensor& reference, const torch::Tensor& perturbed) const {
+  if (!config_.adversarial.margin_objective()) return head_divergence(reference, perturbed);
+  const torch::Tensor greedy = reference.argmax(1, /*keepdim=*/true);
+  const torch::Tensor others = perturbed.scatter(1, greedy, -std::numeric_limits<float>::infinity());
+  return std::get<0>(others.max(1)) - perturbed.gather(1, greedy).squeeze(1);
+}
+
 torch::Tensor Ppo::pgd_features(const torch::Tensor& x, const torch::Tensor& radius) {
   const AdversarialConfig& a = config_.adversarial;
   const torch::Tensor reference = policy_->policy_head(x).detach();
@@ -207,8 +215,8 @@ torch::Tensor Ppo::pgd_features(const torch::Tensor& x, const torch::Tensor& rad
   for (int k = 0; k < a.steps; ++k) {
     const torch::AutoGradMode grad(true);
     const torch::Tensor leaf = adv.detach().requires_grad_(true);
-    const torch::Tensor kl = head_divergence(reference, policy_->policy_head(leaf)).sum();
-    const torch::Tensor g = torch::autograd::grad({kl}, {leaf})[0];
+    const torch::Tensor objective = adversarial_objective(reference, policy_->policy_head(leaf)).sum();
+    const torch::Tensor g = torch::autograd::grad({objective}, {leaf})[0];
     adv = torch::max(torch::min(leaf.detach() + step * radius * g.sign(), x + radius), x - radius);
   }
   return adv.detach();
@@ -220,12 +228,16 @@ torch::Tensor Ppo::feature_unit(const torch::Tensor& x) const {
              : std::get<0>(torch::std_mean(x, 0, /*unbiased=*/false)).clamp_min(1e-6);
 }
 
-torch::Tensor Ppo::adversarial_kl(const torch::Tensor& features) {
+torch::Tensor Ppo::adversarial_penalty(const torch::Tensor& features) {
   if (policy_->image()) throw std::invalid_argument("SA-PPO's regulariser supports vector observations only");
+  const AdversarialConfig& a = config_.adversarial;
   const torch::Tensor x = features.detach();
   // The radius per feature, in the spread of this minibatch.
   const torch::Tensor adv = pgd_features(x, feature_unit(x) * adversarial_epsilon_);
-  return head_divergence(policy_->policy_head(x), policy_->policy_head(adv)).mean();
+  const torch::Tensor clean = policy_->policy_head(x);
+  if (!a.margin_objective()) return head_divergence(clean, policy_->policy_head(adv)).mean();
+  if (!policy_->discrete()) throw std::invalid_argument("the margin objective needs Discrete actions");
+  return torch::relu(adversarial_objective(clean.detach(), policy_->policy_head(adv)) + a.margin).mean();
 }
 
 torch::Tensor Ppo::attack_features(const torch::Tensor& features) {

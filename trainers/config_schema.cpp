@@ -334,6 +334,11 @@ std::vector<KeyBinding> declare() {
   add(integer("agent.adversarial.steps", kPpo, AT(ppo.adversarial.steps), "SA-PPO: PGD steps finding s_adv").min(1).max(1000));
   add(number("agent.adversarial.step_size", kPpo, AT(ppo.adversarial.step_size),
              "SA-PPO: PGD step as a fraction of epsilon (0: 2.5 / steps)").min(0));
+  add(choice("agent.adversarial.objective", kPpo, AT(ppo.adversarial.objective), {"kl", "margin"},
+             "what PGD maximises and the regulariser penalises: SA-PPO's KL(pi(s) || pi(s_adv)), or (Discrete actions) "
+             "the hinge max(0, max_{a != a*} z_a(s_adv) - z_a*(s_adv) + margin) on the logits, a* the clean greedy action"));
+  add(number("agent.adversarial.margin", kPpo, AT(ppo.adversarial.margin),
+             "with objective margin: the logit margin the greedy action must keep inside the ball").min(0));
   add(number("agent.adversarial.warmup", kPpo, AT(ppo.adversarial.warmup),
              "SA-PPO: fraction of training over which the radius grows linearly from 0 to epsilon (0: full from the start)")
           .min(0)
@@ -892,6 +897,10 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
     if (c.ppo.policy.normalize_observation && image) {
       at.fail("agent.normalize_observation",
               "applies to vector observations; images (" + obs.describe() + ") are scaled by 1/255");
+    }
+    if (c.ppo.adversarial.active() && c.ppo.adversarial.margin_objective() && !actions.is_discrete()) {
+      at.fail("agent.adversarial.objective", "margin protects a greedy action and needs a Discrete action space; " + c.env.id +
+                                                 " has " + actions.describe() + " (use kl)");
     }
     if (c.ppo.adversarial.active() && image) {
       at.fail("agent.adversarial.epsilon", "adversarial training perturbs vector observations; the observations are " +

@@ -40,6 +40,12 @@ struct AdversarialConfig {
   // SA-PPO's epsilon schedule: the radius grows linearly from 0 to epsilon over this fraction of
   // training (0: the full radius from the start).
   double warmup = 0.0;
+  // What PGD maximises and the regulariser penalises. "kl": SA-PPO's KL(pi(s) || pi(s_adv)).
+  // "margin" (Discrete actions): SA-DQN's hinge on the logits, max(0, max_{a != a*} z_a(s_adv) -
+  // z_a*(s_adv) + margin) with a* the clean argmax, which protects the greedy action itself.
+  std::string objective = "kl";
+  double margin = 1.0;  // the hinge's logit margin for objective "margin"
+  bool margin_objective() const { return objective == "margin"; }
   bool enabled() const { return epsilon > 0 && coef > 0; }  // the regulariser
   bool attacks_observations() const { return epsilon > 0 && train_fraction > 0; }
   bool active() const { return enabled() || attacks_observations(); }  // either kind
@@ -171,14 +177,17 @@ class Ppo : public Agent {
  private:
   torch::Tensor manual_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
   torch::Tensor autograd_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
-  // SA-PPO's regulariser on prepared features [B, F]: the mean KL(pi(s) || pi(s_adv)) within
-  // adversarial_epsilon_.
-  torch::Tensor adversarial_kl(const torch::Tensor& features);
+  // The adversarial regulariser on prepared features [B, F], s_adv within adversarial_epsilon_:
+  // the mean KL(pi(s) || pi(s_adv)) (SA-PPO), or the mean hinge on the greedy action's logit
+  // margin at s_adv (objective "margin").
+  torch::Tensor adversarial_penalty(const torch::Tensor& features);
   // PGD from a uniform start in the ball of `radius` [F] around features `x` [B, F]: the point
-  // that most raises KL(pi(x) || pi(.)), the policy held fixed (detached).
+  // that most raises adversarial_objective, the policy held fixed (detached).
   torch::Tensor pgd_features(const torch::Tensor& x, const torch::Tensor& radius);
-  // KL(pi(s) || pi(s')) per row from policy heads: categorical over logits, or Gaussians
-  // sharing their log-std.
+  // Per row, from the policy heads at s (`reference`) and s' (`perturbed`): KL(pi(s) || pi(s'))
+  // (categorical over logits, or Gaussians sharing their log-std), or for "margin" how far the
+  // best other logit at s' stands above that of s's greedy action.
+  torch::Tensor adversarial_objective(const torch::Tensor& reference, const torch::Tensor& perturbed) const;
   torch::Tensor head_divergence(const torch::Tensor& reference, const torch::Tensor& perturbed) const;
   // The attacks' unit per feature of `x` [B, F]: 1 when observations are normalised (the
   // features are in running-std units already), else each feature's spread over `x`.
