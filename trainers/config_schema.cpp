@@ -336,9 +336,11 @@ std::vector<KeyBinding> declare() {
              "SA-PPO: PGD step as a fraction of epsilon (0: 2.5 / steps)").min(0));
   add(choice("agent.adversarial.objective", kPpo, AT(ppo.adversarial.objective), {"kl", "margin"},
              "what PGD maximises and the regulariser penalises: SA-PPO's KL(pi(s) || pi(s_adv)), or (Discrete actions) "
-             "the hinge max(0, max_{a != a*} z_a(s_adv) - z_a*(s_adv) + margin) on the logits, a* the clean greedy action"));
+             "the hinge max(0, max_{a != a*} z_a(s_adv) - z_a*(s_adv) + margin) on the logits, a* the clean greedy action, "
+             "on the states where a* already leads by margin"));
   add(number("agent.adversarial.margin", kPpo, AT(ppo.adversarial.margin),
-             "with objective margin: the logit margin the greedy action must keep inside the ball").min(0));
+             "with objective margin: the logit margin the greedy action must keep inside the ball, on the states where it "
+             "has it").min(0));
   add(number("agent.adversarial.warmup", kPpo, AT(ppo.adversarial.warmup),
              "SA-PPO: fraction of training over which the radius grows linearly from 0 to epsilon (0: full from the start)")
           .min(0)

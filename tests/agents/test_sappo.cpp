@@ -205,9 +205,10 @@ TEST_CASE("attacked observations stay in their ball and change the policy more t
 
 namespace {
 
-// The share of rows whose greedy action survives a 20-step PGD attack that raises the best other
-// logit above the greedy one, anywhere in the L-infinity ball of `radius` around each row.
-double greedy_action_survival(Ppo& ppo, const torch::Tensor& features, double radius) {
+// The share of the rows picked by `rows` (bool [B]) whose greedy action survives a 20-step PGD
+// attack that raises the best other logit above the greedy one, anywhere in the L-infinity ball
+// of `radius` around each row.
+double greedy_action_survival(Ppo& ppo, const torch::Tensor& features, const torch::Tensor& rows, double radius) {
   const torch::Tensor greedy = ppo.policy()->policy_head(features).detach().argmax(1, /*keepdim=*/true);
   torch::Tensor x = features.detach();
   for (int k = 0; k < 20; ++k) {
@@ -218,7 +219,34 @@ double greedy_action_survival(Ppo& ppo, const torch::Tensor& features, double ra
     x = torch::clamp(leaf.detach() + 0.25 * radius * g.sign(), features - radius, features + radius);
   }
   torch::NoGradGuard no_grad;
-  return (ppo.policy()->policy_head(x).argmax(1, true) == greedy).to(torch::kFloat32).mean().item<double>();
+  const torch::Tensor kept = (ppo.policy()->policy_head(x).argmax(1, true) == greedy).squeeze(1);
+  return kept.index({rows}).to(torch::kFloat32).mean().item<double>();
+}
+
+// Per row, how far the greedy action's logit leads the best other one.
+torch::Tensor greedy_lead(Ppo& ppo, const torch::Tensor& features) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor top2 = std::get<0>(ppo.policy()->policy_head(features).topk(2, 1));
+  return top2.select(1, 0) - top2.select(1, 1);
+}
+
+// Rows whose greedy action leads the best other logit by at least `margin`.
+torch::Tensor confident_rows(Ppo& ppo, const torch::Tensor& features, double margin) {
+  return greedy_lead(ppo, features) >= margin;
+}
+
+// Three times every parameter: a policy whose greedy actions lead by more.
+void sharpen(Ppo& ppo) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : ppo.policy()->parameters()) p.mul_(3.0);
+}
+
+// The median greedy lead of the sharpened policy that config `c` and `seed` build, on the neutral
+// minibatch of 128 rows.
+double median_sharpened_lead(const PpoConfig& c, uint64_t seed) {
+  Ppo probe(kSpec, c, seed);
+  sharpen(probe);
+  return greedy_lead(probe, neutral_minibatch(probe, 128).features).median().item<double>();
 }
 
 }  // namespace
@@ -226,26 +254,55 @@ double greedy_action_survival(Ppo& ppo, const torch::Tensor& features, double ra
 TEST_CASE("descending the margin objective keeps the greedy action inside the ball", "[agents][ppo][adversarial]") {
   PpoConfig c = config(0.5, 1.0);
   c.adversarial.objective = "margin";
-  c.adversarial.margin = 1.0;
+  // The margin: the sharpened policy's median lead, so that half of the rows count.
+  c.adversarial.margin = median_sharpened_lead(c, 9);
   Ppo robust(kSpec, c, 9);
   CHECK_FALSE(robust.uses_manual_gradient());
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : robust.policy()->parameters()) p.mul_(3.0);
-  }
+  sharpen(robust);
   const Ppo::Minibatch mb = neutral_minibatch(robust, 128);
   // The regulariser's ball: 0.5 of each feature's spread over the minibatch (about 1 here).
   const double radius = 0.5 * std::get<0>(torch::std_mean(mb.features, 0, false)).mean().item<double>();
-  const double before = greedy_action_survival(robust, mb.features, radius);
+  // The hinge counts only where the greedy action leads by the margin: measure survival there.
+  const torch::Tensor rows = confident_rows(robust, mb.features, c.adversarial.margin);
+  const int64_t confident = rows.sum().item<int64_t>();
+  INFO(confident << " of 128 rows lead by the margin");
+  REQUIRE(confident >= 32);
+  const double before = greedy_action_survival(robust, mb.features, rows, radius);
   bool over = false;
   for (int step = 0; step < 150; ++step) {
     robust.compute_gradient(mb, 0.2, 0.0, over);
     torch::NoGradGuard no_grad;
     for (auto& p : robust.policy()->parameters()) p.sub_(0.5 * p.grad());
   }
-  const double after = greedy_action_survival(robust, mb.features, radius);
+  const double after = greedy_action_survival(robust, mb.features, rows, radius);
   INFO("greedy action kept under attack on " << before << " of the rows before, " << after << " after");
   CHECK(before < 0.7);
   CHECK(after > 0.9);
   CHECK(after > before + 0.25);
+}
+
+TEST_CASE("the margin objective leaves states without a clear greedy action alone", "[agents][ppo][adversarial]") {
+  // A fresh policy's logits are nearly tied: the hinge must not push it towards confidence (over
+  // every row it did, and a LunarLander policy collapsed to one action).
+  PpoConfig c = config(0.5, 1.0);
+  c.adversarial.objective = "margin";
+  c.adversarial.margin = median_sharpened_lead(c, 9);
+  Ppo plain(kSpec, config(0, 0), 9), robust(kSpec, c, 9);
+  const Ppo::Minibatch mb = neutral_minibatch(robust, 128);
+  REQUIRE(confident_rows(robust, mb.features, c.adversarial.margin).sum().item<int64_t>() == 0);
+  bool over = false;
+  // The neutral minibatch leaves PPO's own loss flat: all the gradient there is is rounding.
+  auto largest_gradient = [&](Ppo& ppo) {
+    ppo.compute_gradient(mb, 0.2, 0.0, over);
+    double largest = 0;
+    for (const auto& g : gradients(ppo)) largest = std::max(largest, g.abs().max().item<double>());
+    return largest;
+  };
+  const double rounding = largest_gradient(plain);
+  CHECK(rounding < 1e-6);
+  CHECK(largest_gradient(robust) < 1e-6);
+  // Sharpened, half of the rows lead by the margin and the attack takes their lead: now it pulls.
+  sharpen(robust);
+  REQUIRE(confident_rows(robust, mb.features, c.adversarial.margin).sum().item<int64_t>() > 0);
+  CHECK(largest_gradient(robust) > 1e-3);
 }

@@ -42,7 +42,8 @@ struct AdversarialConfig {
   double warmup = 0.0;
   // What PGD maximises and the regulariser penalises. "kl": SA-PPO's KL(pi(s) || pi(s_adv)).
   // "margin" (Discrete actions): SA-DQN's hinge on the logits, max(0, max_{a != a*} z_a(s_adv) -
-  // z_a*(s_adv) + margin) with a* the clean argmax, which protects the greedy action itself.
+  // z_a*(s_adv) + margin) with a* the clean argmax, which protects the greedy action itself; it
+  // counts on the states where a* already leads by `margin` at s, and is 0 elsewhere.
   std::string objective = "kl";
   double margin = 1.0;  // the hinge's logit margin for objective "margin"
   bool margin_objective() const { return objective == "margin"; }
@@ -179,7 +180,7 @@ class Ppo : public Agent {
   torch::Tensor autograd_gradient(const Minibatch& mb, double clip_range, double kl_limit, bool& over_kl_limit);
   // The adversarial regulariser on prepared features [B, F], s_adv within adversarial_epsilon_:
   // the mean KL(pi(s) || pi(s_adv)) (SA-PPO), or the mean hinge on the greedy action's logit
-  // margin at s_adv (objective "margin").
+  // margin at s_adv over the rows where that margin is at least `margin` at s (objective "margin").
   torch::Tensor adversarial_penalty(const torch::Tensor& features);
   // PGD from a uniform start in the ball of `radius` [F] around features `x` [B, F]: the point
   // that most raises adversarial_objective, the policy held fixed (detached).
