@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "child_process.h"
@@ -105,9 +107,25 @@ int launch_local_ranks(int nproc) {
       forwarded = forwarded_signal;
       stop_others(forwarded);  // each rank finishes its update, writes its checkpoint and stops
     }
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid == 0 || (pid < 0 && errno == EINTR)) {
+    // Reap every rank that has ended by now, not only the first: when one rank dies, the others
+    // fail moments later ("another rank exited"), and waitpid returns children in the order they
+    // were started, not the order they ended. Naming the first reaped one would name a symptom.
+    std::vector<std::pair<int, int>> ended;  // (rank, wait status)
+    bool no_children = false;
+    for (;;) {
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid < 0 && errno != EINTR) no_children = true;
+      if (pid <= 0) break;
+      int rank = 0;
+      while (rank < nproc && pids[static_cast<std::size_t>(rank)] != pid) ++rank;
+      if (rank == nproc) continue;
+      pids[static_cast<std::size_t>(rank)] = -1;
+      --running;
+      ended.emplace_back(rank, status);
+    }
+    if (ended.empty()) {
+      if (no_children) break;
       if (failed && std::chrono::steady_clock::now() >= kill_at) {
         stop_others(SIGKILL);
         kill_at = std::chrono::steady_clock::time_point::max();
@@ -115,22 +133,22 @@ int launch_local_ranks(int nproc) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }
-    if (pid < 0) break;
-    int rank = 0;
-    while (rank < nproc && pids[static_cast<std::size_t>(rank)] != pid) ++rank;
-    if (rank == nproc) continue;
-    pids[static_cast<std::size_t>(rank)] = -1;
-    --running;
-    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    const bool stopped = WIFEXITED(status) && WEXITSTATUS(status) == 130;
-    if (stopped && result == 0) result = 130;
-    if (!ok && !stopped && !failed) {
-      failed = true;
-      result = 1;
-      print_error("rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " + describe_exit(status) +
-                  "; stopped the other ranks");
-      stop_others(SIGTERM);
-      kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    // The cause first: a rank killed by a signal before one that exited with an error.
+    std::stable_sort(ended.begin(), ended.end(), [](const auto& a, const auto& b) {
+      return WIFSIGNALED(a.second) && !WIFSIGNALED(b.second);
+    });
+    for (const auto& [rank, status] : ended) {
+      const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      const bool stopped = WIFEXITED(status) && WEXITSTATUS(status) == 130;
+      if (stopped && result == 0) result = 130;
+      if (!ok && !stopped && !failed) {
+        failed = true;
+        result = 1;
+        print_error("rank " + std::to_string(rank) + " of " + std::to_string(nproc) + " " + describe_exit(status) +
+                    "; stopped the other ranks");
+        stop_others(SIGTERM);
+        kill_at = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      }
     }
   }
   return result;
