@@ -1,7 +1,7 @@
 #include "rlforge/envs/randomization.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 
 #include "rlforge/envs/registry.h"
@@ -82,13 +82,12 @@ OptionDistribution OptionDistribution::parse(const std::string& option, const st
 }
 
 std::string OptionDistribution::text() const {
-  auto number = [](double v) {  // the shortest text that reads back as v
+  // The shortest text that reads back as v, fixed or scientific, whichever is shorter: "10", not
+  // the "1e+01" that "%.1g" gives.
+  auto number = [](double v) {
     char buf[32];
-    for (int digits = 1; digits <= 17; ++digits) {
-      std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-      if (std::strtod(buf, nullptr) == v) break;
-    }
-    return std::string(buf);
+    const auto result = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, result.ptr);
   };
   switch (kind) {
     case Kind::Uniform: return "uniform:" + number(low) + ":" + number(high);

@@ -33,6 +33,10 @@ TEST_CASE("distributions parse, print back and refuse bad text", "[envs][randomi
   CHECK(u.high == -4.0);
   CHECK(u.text() == "uniform:-12:-4");
   CHECK(OptionDistribution::parse("g", "uniform:-11.99:0.1").text() == "uniform:-11.99:0.1");
+  // Round numbers print as written, not in the "1e+01" form of a one-digit "%g".
+  CHECK(OptionDistribution::parse("wind_power", "uniform:10:20").text() == "uniform:10:20");
+  CHECK(OptionDistribution::parse("turbulence_power", "loguniform:0.001:1e6").text() ==
+        "loguniform:0.001:1e+06");
   const auto c = OptionDistribution::parse("hardcore", "choice:true,false");
   CHECK(c.choices == std::vector<std::string>{"true", "false"});
   CHECK(c.text() == "choice:true,false");
