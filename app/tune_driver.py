@@ -89,6 +89,28 @@ def set_key(config, dotted, value):
     node[parts[-1]] = value
 
 
+def read_config(path):
+    """A config file as rlforge reads it: `extends: BASE` (relative to the file) gives BASE's keys
+    first, this file's over them; sections merge key by key, anything else replaces. rlforge has
+    checked the chain (no loop, every file there) before the driver starts."""
+    with open(path) as f:
+        config = yaml.safe_load(f) or {}
+    base = config.pop("extends", None)
+    if base is None:
+        return config
+    merged = read_config(os.path.join(os.path.dirname(os.path.abspath(path)), base))
+
+    def overlay(into, mine):
+        for key, value in mine.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                overlay(into[key], value)
+            else:
+                into[key] = value
+
+    overlay(merged, config)
+    return merged
+
+
 class Tuner:
     def __init__(self, args):
         self.args = args
@@ -173,8 +195,7 @@ class Tuner:
 
     def starting_values(self):
         """CONFIG's values (after --set) of the searched keys that lie inside their distributions."""
-        with open(self.args.config) as f:
-            config = yaml.safe_load(f) or {}
+        config = read_config(self.args.config)
         for override in self.args.set:
             key, _, value = override.partition("=")
             set_key(config, key, yaml.safe_load(value))
@@ -275,9 +296,9 @@ class Tuner:
         if not complete:
             sys.exit("rlforge tune: error: no trial completed; see the logs in " + self.trials_dir)
         best = study.best_trial
-        with open(a.config) as f:
-            config = yaml.safe_load(f)
-        # --set shaped the trials (a shorter budget, say); best.yaml is CONFIG with the best parameters only.
+        # --set shaped the trials (a shorter budget, say); best.yaml is CONFIG with the best parameters only,
+        # written out whole (any config it extends merged in), so that best.yaml needs no other config file.
+        config = read_config(a.config)
         for key, value in best.params.items():
             set_key(config, key, value)
         header = (f"# rlforge tune: the best of {len(complete)} completed trials (trial {best.number}, {a.objective} "

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -222,6 +223,81 @@ void check_structure(const YAML::Node& node, const std::function<std::string(con
   }
 }
 
+// A config file's text as a mapping, its keys checked (check_structure).
+YAML::Node parse_document(const std::string& yaml_text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) throw ConfigError(source + ": expected a mapping with sections run, env, agent, trainer");
+  check_structure(root, [&](const YAML::Node& at) { return source + ":" + std::to_string(at.Mark().line + 1) + ": "; });
+  return root;
+}
+
+// Every node of a document, keys included, with the file it came from.
+void record_origin(const YAML::Node& node, const std::string& file, std::vector<std::pair<YAML::Node, std::string>>& out) {
+  out.emplace_back(node, file);
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      out.emplace_back(kv.first, file);
+      record_origin(kv.second, file, out);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) record_origin(item, file, out);
+  }
+}
+
+// The keys of `base` that `into` lacks, added to it; sections both have are merged the same way.
+// Anything else `into` gives (a value, a list, a null) replaces the base's. The base's nodes are
+// added themselves, not copies, so that their lines and their file can still be found.
+void merge_base(YAML::Node into, const YAML::Node& base) {
+  for (const auto& kv : base) {
+    const YAML::Node& view = into;  // a const lookup adds no key
+    const YAML::Node mine = view[kv.first.Scalar()];
+    if (!mine.IsDefined()) {
+      into[kv.first] = kv.second;
+    } else if (mine.IsMap() && kv.second.IsMap()) {
+      merge_base(mine, kv.second);
+    }
+  }
+}
+
+// `extends: BASE.yaml` (relative to the file that says it): that config's keys, then this one's
+// over them. A base may extend another; the chain ends within kMaxExtends files and has no loop.
+void apply_extends(YAML::Node root, const std::string& source, std::vector<std::string>& chain,
+                   std::vector<std::pair<YAML::Node, std::string>>& inherited) {
+  constexpr std::size_t kMaxExtends = 16;
+  const YAML::Node& view = root;
+  const YAML::Node extends = view["extends"];
+  if (!extends.IsDefined()) return;
+  const std::string where = source + ":" + std::to_string(extends.Mark().line + 1) + ": extends: ";
+  if (!extends.IsScalar() || extends.Scalar().empty()) {
+    throw ConfigError(where + "expected the path of a config file (relative to this one), got a " + kind(extends));
+  }
+  const std::string base_path = config_relative_path(extends.Scalar(), source);
+  root.remove("extends");
+  if (std::find(chain.begin(), chain.end(), base_path) != chain.end()) {
+    throw ConfigError(where + extends.Scalar() + " is already in the chain (" + join_names(chain) +
+                      "): configs cannot extend one another in a loop");
+  }
+  if (chain.size() >= kMaxExtends) {
+    throw ConfigError(where + "more than " + std::to_string(kMaxExtends) + " configs extend one another");
+  }
+  std::ifstream in(base_path);
+  if (!in) throw ConfigError(where + "cannot read " + base_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  YAML::Node base = parse_document(text.str(), base_path);
+  // Recorded before its own base is merged in, so that each node names the file that wrote it.
+  record_origin(base, base_path, inherited);
+  chain.push_back(base_path);
+  apply_extends(base, base_path, chain, inherited);
+  merge_base(root, base);
+}
+
 YAML::Node without_marks(const YAML::Node& node) {
   if (node.IsScalar()) return YAML::Node(node.Scalar());
   if (node.IsSequence()) {
@@ -300,21 +376,17 @@ std::string format_bytes(int64_t bytes) {
 
 ExperimentConfig validate_config(const std::string& yaml_text, const std::string& source,
                                  const std::vector<std::string>& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
-  }
-  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!root.IsMap()) throw ConfigError(source + ": expected a mapping with sections run, env, agent, trainer");
-  check_structure(root, [&](const YAML::Node& at) { return source + ":" + std::to_string(at.Mark().line + 1) + ": "; });
+  YAML::Node root = parse_document(yaml_text, source);
+  std::vector<std::pair<YAML::Node, std::string>> inherited;
+  std::vector<std::string> chain{std::filesystem::absolute(source).lexically_normal().string()};
+  apply_extends(root, source, chain, inherited);
   for (const auto& o : overrides) apply_override(root, o);
 
   // agent.algo first: it decides which keys apply, and their defaults.
   ExperimentConfig probe;
   probe.source = source;
   probe.document = root;
+  probe.inherited = inherited;
   const Locator document(probe);
   std::string algo = probe.algo;
   const YAML::Node algo_node = document.node("agent.algo");
@@ -324,6 +396,7 @@ ExperimentConfig validate_config(const std::string& yaml_text, const std::string
   ExperimentConfig c = defaults_for(algo);
   c.source = source;
   c.document = root;
+  c.inherited = std::move(inherited);
   const Locator at(c);
   check_keys(root, "", algo, at);
   // A key given where it does not apply is reported after the rules, which say why more plainly
@@ -352,7 +425,7 @@ void check_config_environment(ExperimentConfig& c) {
   const Locator at(c);
   // A plugin first, so that its envs are known when the id is checked.
   if (at.given("env.plugin") && !at.node("env.plugin").Scalar().empty()) {
-    const std::string plugin = config_relative_path(at.node("env.plugin").Scalar(), c.source);
+    const std::string plugin = config_relative_path(c, at.node("env.plugin"));
     try {
       load_env_plugin(plugin);
     } catch (const std::exception& e) {

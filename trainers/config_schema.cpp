@@ -28,6 +28,13 @@ std::string config_relative_path(const std::string& path, const std::string& sou
   }
   return std::filesystem::absolute(p).lexically_normal().string();
 }
+
+std::string source_of(const ExperimentConfig& c, const YAML::Node& node) {
+  for (const auto& [inherited, file] : c.inherited) {
+    if (inherited.is(node)) return file;
+  }
+  return c.source;
+}
 namespace {
 
 using C = ExperimentConfig;
@@ -129,7 +136,7 @@ Decl schedule(std::string p, Algos a, Ref ref, std::string h) {
 template <class Ref>
 Decl path_key(std::string p, Algos a, Ref ref, std::string h) {
   Decl d = text(std::move(p), std::move(a), ref, std::move(h));
-  d.b.set = [ref](C& c, const YAML::Node& v) { ref(c) = config_relative_path(v.Scalar(), c.source); };
+  d.b.set = [ref](C& c, const YAML::Node& v) { ref(c) = config_relative_path(c, v); };
   return d;
 }
 
@@ -207,7 +214,7 @@ std::vector<KeyBinding> declare() {
   plugin.b.get = [](const C& c) {
     const YAML::Node env = document_section(c, "env");
     const YAML::Node p = env.IsMap() ? env["plugin"] : YAML::Node();
-    return YAML::Node(p.IsDefined() && p.IsScalar() ? config_relative_path(p.Scalar(), c.source) : std::string());
+    return YAML::Node(p.IsDefined() && p.IsScalar() ? config_relative_path(c, p) : std::string());
   };
   plugin.b.set = [](C&, const YAML::Node&) {};
   add(plugin);
@@ -542,7 +549,7 @@ std::vector<KeyBinding> declare() {
                                  "tables: each client's own CSV file, one per rank (relative to the config), instead of shards of data.csv");
   client_data.b.set = [](C& c, const YAML::Node& v) {
     c.federated.client_data.clear();
-    for (const auto& path : v.as<std::vector<std::string>>()) c.federated.client_data.push_back(config_relative_path(path, c.source));
+    for (const auto& path : v) c.federated.client_data.push_back(config_relative_path(c, path));
   };
   add(client_data);
   add(string_list("agent.federated.client_env_options", kPpo, AT(federated.client_env_options),
@@ -994,7 +1001,7 @@ void check_env_rules(ExperimentConfig& c, const Locator& at, const EnvSpec& spec
 // Locator
 
 YAML::Node Locator::node(const std::string& path) const {
-  YAML::Node current = root_;
+  YAML::Node current = config_.document;
   std::stringstream ss(path);
   for (std::string part; std::getline(ss, part, '.');) {
     if (!current.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
@@ -1009,8 +1016,8 @@ YAML::Node Locator::node(const std::string& path) const {
 
 std::string Locator::where(const YAML::Node& at) const {
   const YAML::Mark mark = at.Mark();
-  if (mark.line < 0) return source_ + " (--set): ";
-  return source_ + ":" + std::to_string(mark.line + 1) + ": ";
+  if (mark.line < 0) return config_.source + " (--set): ";
+  return source_of(config_, at) + ":" + std::to_string(mark.line + 1) + ": ";
 }
 
 std::string Locator::where(const std::string& path) const {
@@ -1020,7 +1027,7 @@ std::string Locator::where(const std::string& path) const {
     const YAML::Node n = node(p);
     if (n.IsDefined()) return where(n);
     const auto dot = p.rfind('.');
-    if (dot == std::string::npos) return where(root_);
+    if (dot == std::string::npos) return where(config_.document);
     p = p.substr(0, dot);
   }
 }
@@ -1176,7 +1183,12 @@ std::string config_keys_markdown() {
         "`build/app/rlforge config --markdown > docs/config.md`.\n\n"
         "A key applies to the `agent.algo` values listed (all: every one), and some only while another key\n"
         "has one of the values shown. Keys of another algo are unknown keys. Paths in `env.plugin`,\n"
-        "`data.dataset`, `data.csv` and `agent.init_from` are relative to the config file.\n";
+        "`data.dataset`, `data.csv` and `agent.init_from` are relative to the config file.\n\n"
+        "A config can start from another: `extends: BASE.yaml` (relative to the config) at the top level\n"
+        "takes every key of BASE.yaml, then the config's own keys over them. Sections merge key by key;\n"
+        "a value or a list replaces the base's, and a key set to `~` (null) takes its default. A base may\n"
+        "extend another. Errors and relative paths name the file that gave the key, and `--set` applies\n"
+        "last. A run's config.yaml holds the merged result.\n";
   std::string section;
   auto cell = [](std::string s) {
     std::string out;

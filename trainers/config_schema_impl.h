@@ -34,13 +34,19 @@ ExperimentConfig defaults_for(const std::string& algo);
 // A path in a config file, relative to the file's directory (also when it comes from --set),
 // made absolute so that the resolved config finds it from anywhere. Reads no file but the config.
 std::string config_relative_path(const std::string& path, const std::string& source);
+// The file a node of c.document was read from: c.source, or the config it extends that holds it.
+std::string source_of(const ExperimentConfig& c, const YAML::Node& node);
+// A path-valued key's value, relative to the file that gave it (see config_relative_path).
+inline std::string config_relative_path(const ExperimentConfig& c, const YAML::Node& value) {
+  return config_relative_path(value.Scalar(), source_of(c, value));
+}
 // Why a key given for the wrong kind of run is wrong, when there is more to say than "unknown".
 std::string misplaced_hint(const std::string& path, const std::string& algo);
 
 // Finds keys in the YAML document, for messages "file:line: key: what".
 class Locator {
  public:
-  explicit Locator(const ExperimentConfig& c) : source_(c.source), root_(c.document) {}
+  explicit Locator(const ExperimentConfig& c) : config_(c) {}
   // The key's node, or an undefined node.
   YAML::Node node(const std::string& path) const;
   bool given(const std::string& path) const {
@@ -54,8 +60,7 @@ class Locator {
   [[noreturn]] void fail_at(const YAML::Node& at, const std::string& path, const std::string& what) const;
 
  private:
-  std::string source_;
-  YAML::Node root_;
+  const ExperimentConfig& config_;  // outlives the Locator: both live in one check
 };
 
 // The rules between keys that need nothing but the values (stage 1).

@@ -10,7 +10,10 @@ torch="${3:-ON}"
 what="tune"
 source "$(dirname "$0")/torch_cli_checks.sh"
 
-tune=("$rlforge" tune "$configs/ppo_cartpole.yaml" --param agent.learning_rate=loguniform:1e-4:3e-3
+# The searched config extends ppo_cartpole.yaml: the driver reads CONFIG's values through the
+# chain (trial 0 below), and best.yaml holds them merged.
+printf 'extends: %s\ntrainer: {log_every: 3000}\n' "$configs/ppo_cartpole.yaml" >"$work/cartpole_variant.yaml"
+tune=("$rlforge" tune "$work/cartpole_variant.yaml" --param agent.learning_rate=loguniform:1e-4:3e-3
       --param agent.n_epochs=int:2:20 --param agent.gae_lambda=choice:0.8,0.95
       --set trainer.total_steps=6000 --set trainer.eval_every=1000 --set trainer.eval_episodes=5
       --set trainer.test_episodes=0 --jobs 2 --trial-seeds 2 --startup-trials 2 --out "$work/tune")
@@ -31,6 +34,7 @@ ok &= summary["best"]["trial"] == int(best["number"]) and summary["trials"]["com
 config = yaml.safe_load(open(out + "/best.yaml"))
 ok &= config["agent"]["learning_rate"] == summary["best"]["params"]["agent.learning_rate"]
 ok &= config["trainer"]["total_steps"] == 100000  # --set shaped the trials, not best.yaml
+ok &= "extends" not in config and config["trainer"]["log_every"] == 3000 and config["env"]["id"] == "CartPole-v1"
 # Each trial trained on seeds 1 and 2 (the config's run.seed and the next).
 import os
 ok &= all(os.path.isdir(f"{out}/trials/trial-{r['number']}/seed-{s}") for r in rows for s in (1, 2))

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "../test_files.h"
 #include "rlforge/trainers/config.h"
 #include "rlforge/trainers/config_schema.h"
 #include "rlforge/trainers/trainer.h"
@@ -99,6 +100,110 @@ TEST_CASE("config mistakes are one clear message with file, line and key", "[con
   CHECK_THAT(error_of("agent: {n_steps: 8}\n"), Catch::Contains("env.id: is required"));
   CHECK_THAT(error_of(kValid, {"agent.n_epochs"}), Catch::Contains("expected key.path=value"));
   CHECK_THROWS_WITH(load_config("/nonexistent/x.yaml"), Catch::Contains("/nonexistent/x.yaml: cannot read"));
+}
+
+TEST_CASE("a config extends another: its keys over the base's, sections merged key by key", "[config][extends]") {
+  const auto dir = testing::fresh_dir("config-extends");
+  std::filesystem::create_directories(dir / "variants");
+  auto write = [&](const std::string& name, const std::string& text) { std::ofstream(dir / name) << text; };
+  write("base.yaml", kValid);
+  write("variants/longer.yaml",
+        "extends: ../base.yaml\n"
+        "run: {seed: 7}\n"
+        "agent:\n"
+        "  n_steps: 32\n"
+        "  learning_rate_schedule: ~\n"  // null: back to the default
+        "  policy: {actor: [8]}\n"       // a list replaces the base's
+        "trainer: {total_steps: 9000}\n");
+  write("variants/wider.yaml", "extends: longer.yaml\nagent:\n  policy: {actor: [64, 64]}\n");
+
+  const ExperimentConfig c = load_config((dir / "variants/longer.yaml").string());
+  CHECK(c.run.seed == 7);
+  CHECK(c.env.id == "CartPole-v1");  // from the base
+  CHECK(c.env.num_envs == 4);
+  CHECK(c.ppo.n_steps == 32);
+  CHECK(c.ppo.batch_size == 32);  // the base's, beside the section's new key
+  CHECK(c.ppo.learning_rate == 0.0005);
+  CHECK_FALSE(c.ppo.learning_rate_linear);  // the base's linear, reset by the null
+  CHECK(c.trainer.total_steps == 9000);
+  CHECK(c.resolved["agent"]["policy"]["actor"].as<std::vector<int64_t>>() == std::vector<int64_t>{8});
+  CHECK_FALSE(c.resolved["extends"].IsDefined());
+
+  // A chain of two, and --set over all of them.
+  const ExperimentConfig w = load_config((dir / "variants/wider.yaml").string(), {"agent.n_epochs=2"});
+  CHECK(w.resolved["agent"]["policy"]["actor"].as<std::vector<int64_t>>() == std::vector<int64_t>{64, 64});
+  CHECK(w.ppo.n_steps == 32);
+  CHECK(w.run.seed == 7);
+  CHECK(w.ppo.n_epochs == 2);
+  CHECK(w.trainer.total_steps == 9000);
+  // The same keys written out in one file give the same resolved config.
+  write("variants/flat.yaml", kValid);
+  ExperimentConfig flat = load_config((dir / "variants/flat.yaml").string(),
+                                      {"trainer.total_steps=9000", "run.seed=7", "agent.n_steps=32", "agent.learning_rate_schedule=constant",
+                                       "agent.policy.actor=[64, 64]", "agent.n_epochs=2"});
+  flat.resolved["run"]["name"] = w.resolved["run"]["name"];
+  CHECK(YAML::Dump(flat.resolved) == YAML::Dump(w.resolved));
+}
+
+TEST_CASE("a mistake in an extended config names that file and line; loops and missing bases are clear errors",
+          "[config][extends][errors]") {
+  const auto dir = testing::fresh_dir("config-extends-errors");
+  std::filesystem::create_directories(dir / "variants");
+  auto write = [&](const std::string& name, const std::string& text) { std::ofstream(dir / name) << text; };
+  auto error_loading = [&](const std::string& name) -> std::string {
+    try {
+      load_config((dir / name).string());
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::string base = (dir / "base.yaml").lexically_normal().string();
+  write("base.yaml", std::string(kValid) + "  n_step: 5\n");
+  write("variants/child.yaml", "extends: ../base.yaml\nrun: {seed: 2}\n");
+  CHECK_THAT(error_loading("variants/child.yaml"), Catch::StartsWith(base + ":15: unknown key 'trainer.n_step'"));
+
+  write("gamma.yaml", "env: {id: CartPole-v1}\nagent:\n  gamma: 1.5\n");
+  write("variants/gamma_child.yaml", "extends: ../gamma.yaml\nrun: {seed: 2}\n");
+  CHECK_THAT(error_loading("variants/gamma_child.yaml"),
+             Catch::StartsWith((dir / "gamma.yaml").string() + ":3: agent.gamma: expected a number in [0, 1], got 1.5"));
+  // The extending config's own value replaces the bad one: no error.
+  write("variants/gamma_fixed.yaml", "extends: ../gamma.yaml\nagent: {gamma: 0.9}\n");
+  CHECK(load_config((dir / "variants/gamma_fixed.yaml").string()).ppo.gamma == 0.9);
+  // A mistake in the extending config still names it.
+  write("variants/own_mistake.yaml", "extends: ../gamma.yaml\nagent:\n  gamma: 0.9\n  n_stepz: 3\n");
+  CHECK_THAT(error_loading("variants/own_mistake.yaml"),
+             Catch::StartsWith((dir / "variants/own_mistake.yaml").string() + ":4: unknown key 'agent.n_stepz'"));
+
+  write("loop_a.yaml", "extends: loop_b.yaml\n");
+  write("loop_b.yaml", "extends: loop_a.yaml\n");
+  CHECK_THAT(error_loading("loop_a.yaml"), Catch::Contains("loop_b.yaml:1: extends: loop_a.yaml is already in the chain") &&
+                                               Catch::Contains("in a loop"));
+  write("self.yaml", "extends: self.yaml\nenv: {id: CartPole-v1}\n");
+  CHECK_THAT(error_loading("self.yaml"), Catch::Contains("self.yaml:1: extends: self.yaml is already in the chain"));
+  write("missing.yaml", "env: {id: CartPole-v1}\nextends: nowhere.yaml\n");
+  CHECK_THAT(error_loading("missing.yaml"),
+             Catch::StartsWith((dir / "missing.yaml").string() + ":2: extends: cannot read " + (dir / "nowhere.yaml").string()));
+  write("list.yaml", "extends: [a.yaml, b.yaml]\n");
+  CHECK_THAT(error_loading("list.yaml"), Catch::Contains("list.yaml:1: extends: expected the path of a config file"));
+}
+
+TEST_CASE("paths in an extended config are relative to the file that gives them", "[config][extends]") {
+  const auto dir = testing::fresh_dir("config-extends-paths");
+  std::filesystem::create_directories(dir / "variants");
+  auto write = [&](const std::string& name, const std::string& text) { std::ofstream(dir / name) << text; };
+  write("base.yaml",
+        "data: {csv: tables/rows.csv, target: y}\n"
+        "agent: {algo: supervised, task: classification}\n");
+  write("variants/child.yaml", "extends: ../base.yaml\nrun: {seed: 3}\n");
+  write("variants/own_table.yaml", "extends: ../base.yaml\ndata: {csv: mine.csv}\n");
+  const auto read = [&](const std::string& name) {
+    return validate_config(testing::read_text(dir / name), (dir / name).string());
+  };
+  CHECK(read("variants/child.yaml").data.csv == (dir / "tables/rows.csv").lexically_normal().string());
+  const ExperimentConfig own = read("variants/own_table.yaml");
+  CHECK(own.data.csv == (dir / "variants/mine.csv").lexically_normal().string());
+  CHECK(own.data.target == "y");
 }
 
 // Found by fuzzing (tests/fuzz/fuzz_config.cpp): a key that is no name ended the program with

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rlforge/agents/dqn.h"
@@ -228,6 +229,9 @@ struct ExperimentConfig {
   TrainerSection trainer;
   YAML::Node resolved;  // every key with its value, defaults included
   YAML::Node document;  // the YAML as read, --set applied: where later checks find a key's line
+  // The nodes of `document` read from the configs this one extends (`extends:`), each with its
+  // file: messages and relative paths about them name that file, not `source`.
+  std::vector<std::pair<YAML::Node, std::string>> inherited;
 };
 
 // sac, td3 or tqc.
