@@ -286,6 +286,8 @@ void apply_extends(YAML::Node root, const std::string& source, std::vector<std::
   if (chain.size() >= kMaxExtends) {
     throw ConfigError(where + "more than " + std::to_string(kMaxExtends) + " configs extend one another");
   }
+  // A directory opens as a stream too, and would read as an empty base.
+  if (std::filesystem::is_directory(base_path)) throw ConfigError(where + base_path + " is a directory, not a config file");
   std::ifstream in(base_path);
   if (!in) throw ConfigError(where + "cannot read " + base_path);
   std::stringstream text;

@@ -184,6 +184,8 @@ TEST_CASE("a mistake in an extended config names that file and line; loops and m
   write("missing.yaml", "env: {id: CartPole-v1}\nextends: nowhere.yaml\n");
   CHECK_THAT(error_loading("missing.yaml"),
              Catch::StartsWith((dir / "missing.yaml").string() + ":2: extends: cannot read " + (dir / "nowhere.yaml").string()));
+  write("folder.yaml", "env: {id: CartPole-v1}\nextends: variants\n");
+  CHECK_THAT(error_loading("folder.yaml"), Catch::Contains("folder.yaml:2: extends: ") && Catch::Contains("variants is a directory"));
   write("list.yaml", "extends: [a.yaml, b.yaml]\n");
   CHECK_THAT(error_loading("list.yaml"), Catch::Contains("list.yaml:1: extends: expected the path of a config file"));
 }
