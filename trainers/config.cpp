@@ -286,8 +286,14 @@ void apply_extends(YAML::Node root, const std::string& source, std::vector<std::
   if (chain.size() >= kMaxExtends) {
     throw ConfigError(where + "more than " + std::to_string(kMaxExtends) + " configs extend one another");
   }
-  // A directory opens as a stream too, and would read as an empty base.
-  if (std::filesystem::is_directory(base_path)) throw ConfigError(where + base_path + " is a directory, not a config file");
+  // A directory opens as a stream too (and would read as an empty base), a device may never end.
+  std::error_code error;
+  const auto type = std::filesystem::status(base_path, error).type();
+  // (none: the status could not be read; the stream below says so.)
+  if (type != std::filesystem::file_type::not_found && type != std::filesystem::file_type::none &&
+      type != std::filesystem::file_type::regular) {
+    throw ConfigError(where + base_path + " is not a regular file");
+  }
   std::ifstream in(base_path);
   if (!in) throw ConfigError(where + "cannot read " + base_path);
   std::stringstream text;

@@ -185,7 +185,9 @@ TEST_CASE("a mistake in an extended config names that file and line; loops and m
   CHECK_THAT(error_loading("missing.yaml"),
              Catch::StartsWith((dir / "missing.yaml").string() + ":2: extends: cannot read " + (dir / "nowhere.yaml").string()));
   write("folder.yaml", "env: {id: CartPole-v1}\nextends: variants\n");
-  CHECK_THAT(error_loading("folder.yaml"), Catch::Contains("folder.yaml:2: extends: ") && Catch::Contains("variants is a directory"));
+  CHECK_THAT(error_loading("folder.yaml"), Catch::Contains("folder.yaml:2: extends: ") && Catch::Contains("variants is not a regular file"));
+  write("device.yaml", "extends: /dev/zero\n");  // would never end
+  CHECK_THAT(error_loading("device.yaml"), Catch::Contains("device.yaml:1: extends: /dev/zero is not a regular file"));
   write("list.yaml", "extends: [a.yaml, b.yaml]\n");
   CHECK_THAT(error_loading("list.yaml"), Catch::Contains("list.yaml:1: extends: expected the path of a config file"));
 }
