@@ -1188,7 +1188,7 @@ std::string config_keys_markdown() {
         "takes every key of BASE.yaml, then the config's own keys over them. Sections merge key by key;\n"
         "a value or a list replaces the base's, and a key set to `~` (null) takes its default. A base may\n"
         "extend another. Errors and relative paths name the file that gave the key, and `--set` applies\n"
-        "last. A run's config.yaml holds the merged result.\n";
+        "last. A run's config.yaml holds the merged result; `rlforge config CONFIG` prints it.\n";
   std::string section;
   auto cell = [](std::string s) {
     std::string out;

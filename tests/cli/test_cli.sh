@@ -277,6 +277,17 @@ if [[ $section == train ]]; then
   done
   check "summary.yaml has the figures" bash -c "grep -q '^env_steps: 2048' '$run_dir/summary.yaml' && grep -q '^final_eval:' '$run_dir/summary.yaml' && grep -q '^best_eval:' '$run_dir/summary.yaml' && grep -q '^steps_per_second:' '$run_dir/summary.yaml' && grep -q '^time_seconds:' '$run_dir/summary.yaml'"
   check "metrics.csv has a row per update" bash -c "[[ \$(wc -l < '$run_dir/metrics.csv') -eq 9 ]]"
+  # `config CONFIG` prints what a run of it trains with: the run's config.yaml, to the byte.
+  check "config CONFIG prints the resolved config" run 0 config "$config" --set trainer.total_steps=2048 --set trainer.eval_every=1024 --set trainer.eval_episodes=3
+  check "config CONFIG is the run's config.yaml" diff -q "$out" "$run_dir/config.yaml"
+  printf 'extends: %s\nagent: {n_epochs: 3}\n' "$(realpath "$config")" >"$runs/variant.yaml"
+  check "config of a variant that extends another" run 0 config "$runs/variant.yaml" --set trainer.total_steps=777
+  check "the variant's keys over the base's, --set last" bash -c "grep -q '^  n_epochs: 3$' '$out' && grep -q '^  total_steps: 777$' '$out' && grep -q '^  id: CartPole-v1$' '$out' && grep -q '^  batch_size: 256$' '$out' && ! grep -q extends '$out'"
+  printf 'extends: %s\nagent: {n_epochz: 3}\n' "$(realpath "$config")" >"$runs/typo.yaml"
+  check "config of a variant with a typo fails" run 1 config "$runs/typo.yaml"
+  check "variant typo: one line naming its file and line" one_error_line "typo.yaml:2: unknown key 'agent.n_epochz'"
+  check "config --set without CONFIG fails" run 1 config --set agent.n_epochs=3
+  check "config --set without CONFIG: one line" one_error_line "--set needs a CONFIG"
   check "eval prints mean_return and std_return" run 0 eval "$run_dir" --episodes 3
   check "eval output" bash -c "grep -Eq '^mean_return: -?[0-9.]+' '$out' && grep -Eq '^std_return: [0-9.]+' '$out'"
   run_seed=$(sed -n '/^run:/,/^[a-z]/s/^  seed: //p' "$run_dir/config.yaml")
