@@ -30,6 +30,7 @@ std::string config_relative_path(const std::string& path, const std::string& sou
 }
 
 std::string source_of(const ExperimentConfig& c, const YAML::Node& node) {
+  if (!node.IsDefined()) return c.source;
   for (const auto& [inherited, file] : c.inherited) {
     if (inherited.is(node)) return file;
   }
