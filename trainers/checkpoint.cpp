@@ -5,9 +5,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "rlforge/data/zip_archive.h"
+#include "rlforge/envs/randomization.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/trainer.h"
-#include "rlforge/data/zip_archive.h"
 #include "torch_errors.h"
 
 namespace fs = std::filesystem;
@@ -184,8 +185,21 @@ void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new
     if (!run_config[section].IsDefined() && !new_config[section].IsDefined()) continue;
     // Env threads do not change results (the vector env is bit-identical for any count).
     YAML::Node old_section = YAML::Clone(run_config[section]), new_section = YAML::Clone(new_config[section]);
-    if (old_section.IsMap()) old_section.remove("threads");
-    if (new_section.IsMap()) new_section.remove("threads");
+    for (YAML::Node s : {old_section, new_section}) {
+      if (!s.IsMap()) continue;
+      s.remove("threads");
+      // Distributions compare by value: runs before 2026-12-06 wrote "uniform:10:20" as
+      // "uniform:1e+01:2e+01", and such a run must still resume.
+      YAML::Node randomize = s["randomize"];
+      if (!randomize.IsMap()) continue;
+      for (auto kv : randomize) {
+        try {
+          kv.second = OptionDistribution::parse(kv.first.Scalar(), kv.second.Scalar()).text();
+        } catch (const std::exception&) {
+          // Not a distribution this version reads: compared as written.
+        }
+      }
+    }
     // Compared as text after a round trip through text, as the run's config.yaml made one (an
     // empty list built in memory is emitted in another style than one read back).
     auto canonical = [](const YAML::Node& node) {

@@ -83,3 +83,16 @@ TEST_CASE("resuming with another agent config, or without a checkpoint, is refus
   CHECK_THROWS_WITH(train(dir, {}, resume), Catch::Contains("no checkpoints/last.pt"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("a run's randomisation compares by value when resumed, whatever the text it was written in", "[trainer][resume]") {
+  auto config_with = [](const std::string& wind) {
+    return YAML::Load("run: {seed: 1}\nenv: {id: LunarLander-v3, randomize: {gravity: 'uniform:-12:-4', wind_power: '" + wind +
+                      "'}}\nagent: {algo: ppo}\n");
+  };
+  // As an older version wrote it ("%.1g"), against this version's text: the same values.
+  CHECK_NOTHROW(check_resume_compatible(config_with("uniform:1e+01:2e+01"), config_with("uniform:10:20"), "run"));
+  CHECK_THROWS_WITH(check_resume_compatible(config_with("uniform:1e+01:2e+01"), config_with("uniform:10:25"), "run"),
+                    Catch::Contains("'env' section differs"));
+  CHECK_THROWS_WITH(check_resume_compatible(config_with("uniform:10:20"), config_with("loguniform:10:20"), "run"),
+                    Catch::Contains("'env' section differs"));
+}
