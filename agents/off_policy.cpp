@@ -161,15 +161,20 @@ torch::Tensor CriticEnsembleImpl::forward_one(const torch::Tensor& x, int64_t k)
   return h;
 }
 
-torch::Tensor CriticEnsembleImpl::forward_manual(const torch::Tensor& x, bool keep_inputs) {
+torch::Tensor CriticEnsembleImpl::forward_manual(const torch::Tensor& x, bool keep_inputs, int64_t critics) {
   const std::size_t layers = weights_.size();
-  // Every layer's output for all critics, allocated here so that the workers only write.
+  if (critics < 0) critics = count_;
+  if (critics < 1 || critics > count_) {
+    throw std::invalid_argument("CriticEnsemble::forward_manual: critics must be in [1, " + std::to_string(count_) + "], got " +
+                                std::to_string(critics));
+  }
+  // Every layer's output for each critic run, allocated here so that the workers only write.
   std::vector<torch::Tensor> outputs(layers);
   for (std::size_t l = 0; l < layers; ++l) {
-    outputs[l] = torch::empty({count_, x.size(0), weights_[l].size(2)}, x.options());
+    outputs[l] = torch::empty({critics, x.size(0), weights_[l].size(2)}, x.options());
   }
   const bool tanh = activation_ == "tanh";
-  for_each_index(pool_, count_, [&](int64_t k) {
+  for_each_index(pool_, critics, [&](int64_t k) {
     torch::Tensor h = x;
     for (std::size_t l = 0; l < layers; ++l) {
       torch::Tensor out = outputs[l][k];
@@ -179,6 +184,7 @@ torch::Tensor CriticEnsembleImpl::forward_manual(const torch::Tensor& x, bool ke
     }
   });
   inputs_.assign(layers, torch::Tensor());
+  kept_critics_ = keep_inputs ? critics : 0;
   if (keep_inputs) {
     inputs_[0] = x;
     for (std::size_t l = 1; l < layers; ++l) inputs_[l] = outputs[l - 1];
@@ -191,15 +197,20 @@ torch::Tensor CriticEnsembleImpl::backward_manual(const torch::Tensor& output_gr
   if (inputs_.empty() || !inputs_[0].defined()) {
     throw std::logic_error("CriticEnsemble::backward_manual: no forward_manual kept its inputs");
   }
-  const int64_t b = output_grad.size(1);
+  const int64_t critics = output_grad.size(0), b = output_grad.size(1);
+  if (critics != kept_critics_ || (weight_grads && critics != count_)) {
+    throw std::logic_error("CriticEnsemble::backward_manual: " + std::to_string(critics) +
+                           " critics' gradients for a forward_manual of " + std::to_string(kept_critics_) +
+                           (weight_grads ? " (weight gradients need all " + std::to_string(count_) + ")" : std::string()));
+  }
   // What the workers write, allocated here: the gradients of every hidden layer's output and of
   // the input, and the parameters' gradients (overwritten).
   std::vector<torch::Tensor> hidden_grads(layers);
   for (std::size_t l = 1; l < layers; ++l) {
-    hidden_grads[l] = torch::empty({count_, b, weights_[l].size(1)}, output_grad.options());
+    hidden_grads[l] = torch::empty({critics, b, weights_[l].size(1)}, output_grad.options());
   }
   const torch::Tensor in_grads =
-      input_grad ? torch::empty({count_, b, weights_[0].size(1)}, output_grad.options()) : torch::Tensor();
+      input_grad ? torch::empty({critics, b, weights_[0].size(1)}, output_grad.options()) : torch::Tensor();
   if (weight_grads) {
     for (std::size_t l = 0; l < layers; ++l) {
       if (!weights_[l].grad().defined()) weights_[l].mutable_grad() = torch::empty_like(weights_[l]);
@@ -207,7 +218,7 @@ torch::Tensor CriticEnsembleImpl::backward_manual(const torch::Tensor& output_gr
     }
   }
   const bool tanh = activation_ == "tanh";
-  for_each_index(pool_, count_, [&](int64_t k) {
+  for_each_index(pool_, critics, [&](int64_t k) {
     // g: dLoss/d(layer l's output before its activation), from the last layer down.
     torch::Tensor g = output_grad[k];
     for (std::size_t l = layers; l-- > 0;) {
@@ -631,7 +642,8 @@ double OffPolicyAgent::actor_gradient(const torch::Tensor& obs, const ActorOutpu
   torch::Tensor q;
   if (manual_) {
     torch::NoGradGuard no_grad;
-    q = critic_->forward_manual(x).requires_grad_(true);
+    // TD3 learns from the first critic only: the second's passes would add exact zeros.
+    q = critic_->forward_manual(x, /*keep_inputs=*/true, sample != nullptr ? -1 : 1).requires_grad_(true);
   } else {
     q = sample != nullptr ? critic_->forward(x) : critic_->forward_one(x, 0).unsqueeze(0);
   }

@@ -153,6 +153,30 @@ TEST_CASE("hand-derived gradients equal autograd's for SAC, TD3 and TQC", "[off_
   }
 }
 
+TEST_CASE("the hand-derived pass over the first critics alone gives their outputs and input gradient", "[off_policy][gradient]") {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(5);
+  CriticEnsemble critics(3, 5, std::vector<int64_t>{16, 8}, 1, std::string("relu"));
+  const torch::Tensor x = torch::randn({12, 5});
+  const torch::Tensor all = critics->forward_manual(x).clone();
+  const torch::Tensor grad = torch::randn({3, 12, 1});
+  grad[1].zero_();
+  grad[2].zero_();
+  const torch::Tensor input_grad_all = critics->backward_manual(grad, /*weight_grads=*/false, /*input_grad=*/true);
+  const torch::Tensor first = critics->forward_manual(x, /*keep_inputs=*/true, /*critics=*/1);
+  REQUIRE(first.sizes() == torch::IntArrayRef({1, 12, 1}));
+  CHECK(torch::equal(first[0], all[0]));
+  CHECK(torch::allclose(first[0], critics->forward_one(x, 0)));
+  // The others' zero gradients added nothing: the first critic's input gradient, bit for bit.
+  const torch::Tensor input_grad_first = critics->backward_manual(grad.narrow(0, 0, 1), false, true);
+  CHECK(torch::equal(input_grad_first, input_grad_all));
+  CHECK(input_grad_first.abs().sum().item<double>() > 0);
+  // Weight gradients need every critic; a gradient for another count than the pass ran is refused.
+  CHECK_THROWS_WITH(critics->backward_manual(grad.narrow(0, 0, 1), true, false), Catch::Contains("weight gradients need all 3"));
+  CHECK_THROWS_WITH(critics->backward_manual(grad, false, true), Catch::Contains("3 critics' gradients for a forward_manual of 1"));
+  CHECK_THROWS_WITH(critics->forward_manual(x, true, 4), Catch::Contains("critics must be in [1, 3], got 4"));
+}
+
 TEST_CASE("critics on several threads compute the same numbers as on one", "[off_policy][threads]") {
   auto flat = [](torch::nn::Module& m) {
     std::vector<torch::Tensor> parts;

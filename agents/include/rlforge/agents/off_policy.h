@@ -115,9 +115,11 @@ class CriticEnsembleImpl : public torch::nn::Module {
   // each layer's input; backward_manual takes dLoss/dOutput [count, B, out] of the last
   // forward_manual, overwrites every parameter's gradient when `weight_grads`, and returns
   // dLoss/dInput [B, in] summed over the critics when `input_grad`. With `keep_inputs` false,
-  // forward_manual keeps nothing (target critics, which are never differentiated).
+  // forward_manual keeps nothing (target critics, which are never differentiated). `critics`
+  // runs the first few only ([critics, B, out]; -1: all): TD3's actor learns from the first
+  // alone. Then backward_manual takes [critics, B, out] and gives the input's gradient only.
   bool manual_supported() const { return activation_ == "relu" || activation_ == "tanh"; }
-  torch::Tensor forward_manual(const torch::Tensor& x, bool keep_inputs = true);
+  torch::Tensor forward_manual(const torch::Tensor& x, bool keep_inputs = true, int64_t critics = -1);
   torch::Tensor backward_manual(const torch::Tensor& output_grad, bool weight_grads, bool input_grad);
   // The hand-derived passes run the critics on `pool`'s threads (nullptr: one after another).
   // The pool is not owned and must outlive its use here.
@@ -130,6 +132,7 @@ class CriticEnsembleImpl : public torch::nn::Module {
   WorkerPool* pool_ = nullptr;
   std::vector<torch::Tensor> weights_, biases_;  // [count, in, out], [count, 1, out]
   std::vector<torch::Tensor> inputs_;            // forward_manual: each layer's input
+  int64_t kept_critics_ = 0;                     // how many critics that forward_manual ran
 };
 TORCH_MODULE(CriticEnsemble);
 
