@@ -522,6 +522,14 @@ const std::map<std::string, WrapperEntry>& wrapper_table() {
         [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
           return std::make_unique<ActionRepeat>(std::move(env), int_option(o, "repeat"));
         }}},
+      {"ObserveOptions",
+       {{{"ranges", std::string(), "env options appended to the observation, each mapped from [LOW, HIGH] to [-1, 1]: "
+                                   "'name:LOW:HIGH,...' (observed_options.h)"}},
+        [](std::unique_ptr<Env>, const ResolvedOptions&) -> std::unique_ptr<Env> {
+          // It needs the options the env was made with, which only a config's env section holds.
+          throw EnvError("wrapper 'ObserveOptions' reads the options its env was made with: name it in a config's "
+                         "env.wrappers (make_configured_env), not on its own");
+        }}},
       {"FrameStack",
        {{{"num_stack", int64_t{4}, "number of observations stacked"}},
         [](std::unique_ptr<Env> env, const ResolvedOptions& o) {
