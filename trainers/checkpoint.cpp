@@ -1,5 +1,8 @@
 // Checkpoint files: atomic writes, and reads that name the file and what is wrong with it.
 #include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -180,6 +183,28 @@ Checkpoint load_checkpoint(const std::string& path, Agent& agent, const std::vec
   return info;
 }
 
+namespace {
+
+// Every scalar that reads wholly as a finite number, rewritten as the shortest text of that
+// double: runs before 2026-12-06 wrote 0.98 as "0.97999999999999998", and must still resume.
+void shortest_numbers(YAML::Node node) {
+  if (node.IsMap()) {
+    for (auto kv : node) shortest_numbers(kv.second);
+  } else if (node.IsSequence()) {
+    for (auto item : node) shortest_numbers(item);
+  } else if (node.IsScalar()) {
+    const std::string& text = node.Scalar();
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(v)) return;
+    char shortest[32];
+    node = std::string(shortest, std::to_chars(shortest, shortest + sizeof shortest, v).ptr);
+  }
+}
+
+}  // namespace
+
 void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config, const std::string& run_dir) {
   for (const char* section : {"env", "data", "agent"}) {
     if (!run_config[section].IsDefined() && !new_config[section].IsDefined()) continue;
@@ -188,6 +213,7 @@ void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new
     for (YAML::Node s : {old_section, new_section}) {
       if (!s.IsMap()) continue;
       s.remove("threads");
+      shortest_numbers(s);
       // Distributions compare by value: runs before 2026-12-06 wrote "uniform:10:20" as
       // "uniform:1e+01:2e+01", and such a run must still resume.
       YAML::Node randomize = s["randomize"];

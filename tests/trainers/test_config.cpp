@@ -58,6 +58,12 @@ TEST_CASE("a valid config is read with defaults filled in", "[config]") {
   CHECK(c.trainer.total_steps == 5000);
   CHECK(c.resolved["agent"]["gamma"].as<double>() == Approx(0.99));  // defaults are written out
   CHECK(c.resolved["agent"]["policy"]["actor"][1].as<int>() == 16);
+  // Numbers are written as the shortest text that reads back as the same double.
+  CHECK(c.resolved["agent"]["learning_rate"].Scalar() == "0.0005");
+  CHECK(c.resolved["agent"]["gae_lambda"].Scalar() == "0.95");
+  CHECK(parse_config("agent: {algo: ppo, gamma: 0.97999999999999998}\nenv: {id: CartPole-v1}\n", "g.yaml")
+            .resolved["agent"]["gamma"]
+            .Scalar() == "0.98");
 }
 
 TEST_CASE("overrides from --set reach any key, creating sections as needed", "[config]") {

@@ -96,3 +96,17 @@ TEST_CASE("a run's randomisation compares by value when resumed, whatever the te
   CHECK_THROWS_WITH(check_resume_compatible(config_with("uniform:10:20"), config_with("loguniform:10:20"), "run"),
                     Catch::Contains("'env' section differs"));
 }
+
+TEST_CASE("a run's numbers compare by value when resumed, whatever digits they were written with", "[trainer][resume]") {
+  auto config_with = [](const std::string& gamma, const std::string& net = "[64, 64]") {
+    return YAML::Load("run: {seed: 1}\nenv: {id: CartPole-v1, options: {gravity: '9.8'}}\nagent: {algo: ppo, gamma: " + gamma +
+                      ", policy: {actor: " + net + "}}\n");
+  };
+  // Runs before 2026-12-06 wrote doubles with 17 digits; this version writes the shortest text.
+  CHECK_NOTHROW(check_resume_compatible(config_with("0.97999999999999998"), config_with("0.98"), "run"));
+  CHECK_NOTHROW(check_resume_compatible(config_with("1e-08"), config_with("1.0e-8"), "run"));
+  CHECK_THROWS_WITH(check_resume_compatible(config_with("0.97999999999999998"), config_with("0.97"), "run"),
+                    Catch::Contains("'agent' section differs"));
+  CHECK_THROWS_WITH(check_resume_compatible(config_with("0.98"), config_with("0.98", "[64, 32]"), "run"),
+                    Catch::Contains("'agent' section differs"));
+}
