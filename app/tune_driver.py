@@ -15,6 +15,7 @@ config with the best trial's parameters) and tune.yaml (the best trial and the s
 import argparse
 import csv
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -89,26 +90,23 @@ def set_key(config, dotted, value):
     node[parts[-1]] = value
 
 
-def read_config(path):
-    """A config file as rlforge reads it: `extends: BASE` (relative to the file) gives BASE's keys
-    first, this file's over them; sections merge key by key, anything else replaces. rlforge has
-    checked the chain (no loop, every file there) before the driver starts."""
-    with open(path) as f:
-        config = yaml.safe_load(f) or {}
-    base = config.pop("extends", None)
-    if base is None:
-        return config
-    merged = read_config(os.path.join(os.path.dirname(os.path.abspath(path)), base))
+class ConfigLoader(yaml.SafeLoader):
+    """YAML as rlforge reads it: "1e-08" is a number (PyYAML's own floats need a dot)."""
 
-    def overlay(into, mine):
-        for key, value in mine.items():
-            if isinstance(value, dict) and isinstance(into.get(key), dict):
-                overlay(into[key], value)
-            else:
-                into[key] = value
 
-    overlay(merged, config)
-    return merged
+ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"), list("-+0123456789."))
+
+
+def resolved_config(rlforge, path, sets=()):
+    """CONFIG as rlforge trains it, from `rlforge config`: extends merged, defaults filled in, paths
+    made absolute, --set applied. One reader of configs (rlforge's), so the driver never disagrees
+    with it."""
+    command = [rlforge, "config", path] + [arg for s in sets for arg in ("--set", s)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ValueError(done.stderr.strip() or f"{' '.join(command)} exited {done.returncode}")
+    return yaml.load(done.stdout, Loader=ConfigLoader)
 
 
 class Tuner:
@@ -195,10 +193,7 @@ class Tuner:
 
     def starting_values(self):
         """CONFIG's values (after --set) of the searched keys that lie inside their distributions."""
-        config = read_config(self.args.config)
-        for override in self.args.set:
-            key, _, value = override.partition("=")
-            set_key(config, key, yaml.safe_load(value))
+        config = resolved_config(self.args.rlforge, self.args.config, self.args.set)
         start = {}
         for key, kind, values in self.params:
             node = config
@@ -297,8 +292,9 @@ class Tuner:
             sys.exit("rlforge tune: error: no trial completed; see the logs in " + self.trials_dir)
         best = study.best_trial
         # --set shaped the trials (a shorter budget, say); best.yaml is CONFIG with the best parameters only,
-        # written out whole (any config it extends merged in), so that best.yaml needs no other config file.
-        config = read_config(a.config)
+        # written out resolved (any config it extends merged in, paths absolute), so that best.yaml
+        # needs no other file and trains from any folder.
+        config = resolved_config(a.rlforge, a.config)
         for key, value in best.params.items():
             set_key(config, key, value)
         header = (f"# rlforge tune: the best of {len(complete)} completed trials (trial {best.number}, {a.objective} "

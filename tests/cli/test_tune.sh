@@ -10,8 +10,8 @@ torch="${3:-ON}"
 what="tune"
 source "$(dirname "$0")/torch_cli_checks.sh"
 
-# The searched config extends ppo_cartpole.yaml: the driver reads CONFIG's values through the
-# chain (trial 0 below), and best.yaml holds them merged.
+# The searched config extends ppo_cartpole.yaml: the driver reads CONFIG resolved by `rlforge config`
+# (trial 0 below), and best.yaml holds it merged, defaults filled in.
 printf 'extends: %s\ntrainer: {log_every: 3000}\n' "$configs/ppo_cartpole.yaml" >"$work/cartpole_variant.yaml"
 tune=("$rlforge" tune "$work/cartpole_variant.yaml" --param agent.learning_rate=loguniform:1e-4:3e-3
       --param agent.n_epochs=int:2:20 --param agent.gae_lambda=choice:0.8,0.95
@@ -35,6 +35,7 @@ config = yaml.safe_load(open(out + "/best.yaml"))
 ok &= config["agent"]["learning_rate"] == summary["best"]["params"]["agent.learning_rate"]
 ok &= config["trainer"]["total_steps"] == 100000  # --set shaped the trials, not best.yaml
 ok &= "extends" not in config and config["trainer"]["log_every"] == 3000 and config["env"]["id"] == "CartPole-v1"
+ok &= config["agent"]["vf_coef"] == 0.5  # written resolved (`rlforge config`): defaults filled in
 # Each trial trained on seeds 1 and 2 (the config's run.seed and the next).
 import os
 ok &= all(os.path.isdir(f"{out}/trials/trial-{r['number']}/seed-{s}") for r in rows for s in (1, 2))
