@@ -208,11 +208,13 @@ void shortest_numbers(YAML::Node node) {
 void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config, const std::string& run_dir) {
   for (const char* section : {"env", "data", "agent"}) {
     if (!run_config[section].IsDefined() && !new_config[section].IsDefined()) continue;
-    // Env threads do not change results (the vector env is bit-identical for any count).
+    // Threads do not change results: the vector env's, and the off-policy critics' (each critic's
+    // numbers are computed alike on any thread), so a run may resume on another count.
     YAML::Node old_section = YAML::Clone(run_config[section]), new_section = YAML::Clone(new_config[section]);
     for (YAML::Node s : {old_section, new_section}) {
       if (!s.IsMap()) continue;
       s.remove("threads");
+      s.remove("critic_threads");
       shortest_numbers(s);
       // Distributions compare by value: runs before 2026-12-06 wrote "uniform:10:20" as
       // "uniform:1e+01:2e+01", and such a run must still resume.

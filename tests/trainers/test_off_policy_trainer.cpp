@@ -94,7 +94,7 @@ TEST_CASE("off-policy configs refuse what the algorithms cannot take", "[off_pol
 }
 
 TEST_CASE("SAC, TD3 and TQC runs resume exactly with their replay buffer", "[off_policy][trainer][resume]") {
-  for (const std::string variant : {"sac", "td3", "tqc", "sac+gsde"}) {
+  for (const std::string variant : {"sac", "td3", "tqc", "sac+gsde", "tqc+threads"}) {
     DYNAMIC_SECTION(variant) {
       const std::string algo = variant.substr(0, 3);
       // TD3 with Ornstein-Uhlenbeck noise: its state must come back too; so must gSDE's
@@ -102,6 +102,10 @@ TEST_CASE("SAC, TD3 and TQC runs resume exactly with their replay buffer", "[off
       std::vector<std::string> overrides;
       if (algo == "td3") overrides = {"agent.action_noise=ornstein_uhlenbeck", "agent.action_noise_std=0.3"};
       if (variant == "sac+gsde") overrides = {"agent.use_sde=true", "agent.sde_sample_freq=3"};
+      // Critics on two threads, resumed on one: the same numbers (a run may move to another count).
+      if (variant == "tqc+threads") overrides = {"agent.critic_threads=2"};
+      std::vector<std::string> resume_overrides = overrides;
+      if (variant == "tqc+threads") resume_overrides = {"agent.critic_threads=1"};
       const std::string config = small_config(algo);
       const fs::path whole = testing::fresh_dir(algo + "-whole"), parts = testing::fresh_dir(algo + "-parts");
       const TrainResult a = train(config, whole, overrides);
@@ -115,7 +119,7 @@ TEST_CASE("SAC, TD3 and TQC runs resume exactly with their replay buffer", "[off
       CHECK(train(config, parts, overrides, stop).stopped);
       RunControl resume;
       resume.resume = true;
-      const TrainResult b = train(config, parts, overrides, resume);
+      const TrainResult b = train(config, parts, resume_overrides, resume);
       CHECK(b.env_steps == a.env_steps);
       CHECK(b.final_eval.mean_return == a.final_eval.mean_return);
       const auto wa = weights_of(config, overrides, whole / "checkpoints" / "last.pt");

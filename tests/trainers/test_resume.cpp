@@ -109,4 +109,8 @@ TEST_CASE("a run's numbers compare by value when resumed, whatever digits they w
                     Catch::Contains("'agent' section differs"));
   CHECK_THROWS_WITH(check_resume_compatible(config_with("0.98"), config_with("0.98", "[64, 32]"), "run"),
                     Catch::Contains("'agent' section differs"));
+  // The critics' thread count changes no number (test_off_policy: "critics on several threads").
+  const YAML::Node two = YAML::Load("run: {seed: 1}\nenv: {id: Pendulum-v1}\nagent: {algo: sac, critic_threads: 2}\n");
+  const YAML::Node one = YAML::Load("run: {seed: 1}\nenv: {id: Pendulum-v1}\nagent: {algo: sac, critic_threads: 1}\n");
+  CHECK_NOTHROW(check_resume_compatible(two, one, "run"));
 }
