@@ -95,18 +95,21 @@ ObserveOptions::ObserveOptions(std::unique_ptr<Env> inner, const std::string& en
       observed_(std::move(observed)) {
   if (observed_.empty()) throw EnvError(std::string(kName) + " needs ranges: " + kForm);
   inner_size_ = inner_->spec().observation_space.size();
+  auto is_number = [](const OptionDecl& d) {
+    return std::holds_alternative<double>(d.default_value) || std::holds_alternative<int64_t>(d.default_value);
+  };
+  std::vector<std::string> numbers;
+  for (const OptionDecl& d : declared_) {
+    if (is_number(d)) numbers.push_back(d.name);
+  }
   for (const ObservedOption& option : observed_) {
-    const OptionDecl* decl = nullptr;
-    std::vector<std::string> numbers;
-    for (const OptionDecl& d : declared_) {
-      const bool number = std::holds_alternative<double>(d.default_value) || std::holds_alternative<int64_t>(d.default_value);
-      if (number) numbers.push_back(d.name);
-      if (d.name == option.name) decl = &d;
-    }
-    if (decl == nullptr || !(std::holds_alternative<double>(decl->default_value) ||
-                             std::holds_alternative<int64_t>(decl->default_value))) {
-      throw EnvError(std::string(kName) + ": " + owner_ + (decl == nullptr ? " has no option '" : " option '") +
-                     option.name + (decl == nullptr ? "'" : "' is not a number") +
+    const auto decl = std::find_if(declared_.begin(), declared_.end(), [&](const OptionDecl& d) { return d.name == option.name; });
+    if (decl != declared_.end() && is_number(*decl)) {
+      integer_.push_back(std::holds_alternative<int64_t>(decl->default_value));
+    } else {
+      const bool missing = decl == declared_.end();
+      throw EnvError(std::string(kName) + ": " + owner_ + (missing ? " has no option '" : " option '") +
+                     option.name + (missing ? "'" : "' is not a number") +
                      "; options it can observe: " + join_names(numbers));
     }
   }
@@ -119,9 +122,7 @@ void ObserveOptions::update_values() {
   values_.resize(observed_.size());
   for (std::size_t i = 0; i < observed_.size(); ++i) {
     const ObservedOption& o = observed_[i];
-    const bool integer = std::holds_alternative<int64_t>(
-        std::find_if(declared_.begin(), declared_.end(), [&](const OptionDecl& d) { return d.name == o.name; })->default_value);
-    const double v = integer ? static_cast<double>(resolved.get_int(o.name)) : resolved.get_double(o.name);
+    const double v = integer_[i] ? static_cast<double>(resolved.get_int(o.name)) : resolved.get_double(o.name);
     values_[i] = static_cast<float>(2.0 * (v - o.low) / (o.high - o.low) - 1.0);
   }
 }

@@ -60,6 +60,7 @@ class ObserveOptions final : public Wrapper {
   std::vector<OptionDecl> declared_;
   Options given_;
   std::vector<ObservedOption> observed_;
+  std::vector<bool> integer_;  // per observed option: declared as an integer, else a double
   std::size_t inner_size_ = 0;
   std::vector<float> values_;
 };
