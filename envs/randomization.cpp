@@ -1,9 +1,9 @@
 #include "rlforge/envs/randomization.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
+#include "rlforge/envs/number_text.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/envs/seeds.h"
 
@@ -82,13 +82,7 @@ OptionDistribution OptionDistribution::parse(const std::string& option, const st
 }
 
 std::string OptionDistribution::text() const {
-  // The shortest text that reads back as v, fixed or scientific, whichever is shorter: "10", not
-  // the "1e+01" that "%.1g" gives.
-  auto number = [](double v) {
-    char buf[32];
-    const auto result = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, result.ptr);
-  };
+  const auto number = [](double v) { return shortest_number_text(v); };
   switch (kind) {
     case Kind::Uniform: return "uniform:" + number(low) + ":" + number(high);
     case Kind::LogUniform: return "loguniform:" + number(low) + ":" + number(high);

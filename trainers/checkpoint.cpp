@@ -1,6 +1,5 @@
 // Checkpoint files: atomic writes, and reads that name the file and what is wrong with it.
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "rlforge/data/zip_archive.h"
+#include "rlforge/envs/number_text.h"
 #include "rlforge/envs/randomization.h"
 #include "rlforge/trainers/algorithm.h"
 #include "rlforge/trainers/trainer.h"
@@ -198,8 +198,7 @@ void shortest_numbers(YAML::Node node) {
     errno = 0;
     const double v = std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(v)) return;
-    char shortest[32];
-    node = std::string(shortest, std::to_chars(shortest, shortest + sizeof shortest, v).ptr);
+    node = shortest_number_text(v);
   }
 }
 

@@ -4,7 +4,6 @@
 #include "rlforge/trainers/config_schema.h"
 
 #include <algorithm>
-#include <charconv>
 #include <climits>
 #include <cmath>
 #include <filesystem>
@@ -15,6 +14,7 @@
 
 #include "config_schema_impl.h"
 #include "rlforge/agents/networks.h"
+#include "rlforge/envs/number_text.h"
 
 namespace rlforge {
 
@@ -107,25 +107,10 @@ Decl field(std::string path, Algos algos, ConfigType type, Ref ref, std::string 
 }
 template <class Ref>
 Decl integer(std::string p, Algos a, Ref r, std::string h) { return field(std::move(p), std::move(a), ConfigType::Int, r, std::move(h)); }
-// The shortest text that reads back as the same value of the field's type ("0.98", not the
-// "0.97999999999999998" of yaml-cpp's 17 digits), so a run's config.yaml reads as it was typed:
-// without an exponent unless that is more than two characters shorter ("0.0003", "1e-08").
-template <class T>
-std::string number_text(T v) {
-  if constexpr (std::is_floating_point_v<T>) {
-    char fixed[400], scientific[32];
-    char* fixed_end = std::to_chars(fixed, fixed + sizeof fixed, v, std::chars_format::fixed).ptr;
-    char* scientific_end = std::to_chars(scientific, scientific + sizeof scientific, v, std::chars_format::scientific).ptr;
-    if (fixed_end - fixed <= scientific_end - scientific + 2) return std::string(fixed, fixed_end);
-    return std::string(scientific, scientific_end);
-  } else {
-    return std::to_string(v);
-  }
-}
 template <class Ref>
 Decl number(std::string p, Algos a, Ref r, std::string h) {
   Decl d = field(std::move(p), std::move(a), ConfigType::Number, r, std::move(h));
-  d.b.get = [r](const C& c) { return YAML::Node(number_text(r(const_cast<C&>(c)))); };
+  d.b.get = [r](const C& c) { return YAML::Node(shortest_number_text(r(const_cast<C&>(c)))); };
   return d;
 }
 template <class Ref>

@@ -36,7 +36,9 @@ TEST_CASE("distributions parse, print back and refuse bad text", "[envs][randomi
   // Round numbers print as written, not in the "1e+01" form of a one-digit "%g".
   CHECK(OptionDistribution::parse("wind_power", "uniform:10:20").text() == "uniform:10:20");
   CHECK(OptionDistribution::parse("turbulence_power", "loguniform:0.001:1e6").text() ==
-        "loguniform:0.001:1e+06");
+        "loguniform:0.001:1000000");
+  // An exponent only where it is more than two characters shorter.
+  CHECK(OptionDistribution::parse("turbulence_power", "loguniform:1e-8:0.0003").text() == "loguniform:1e-08:0.0003");
   const auto c = OptionDistribution::parse("hardcore", "choice:true,false");
   CHECK(c.choices == std::vector<std::string>{"true", "false"});
   CHECK(c.text() == "choice:true,false");
