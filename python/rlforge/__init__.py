@@ -50,22 +50,29 @@ def _options(max_episode_steps, options):
     return options
 
 
-def make(id, *, render_mode=None, max_episode_steps=None, **options):
+def make(id, *, render_mode=None, max_episode_steps=None, wrappers=None, randomize=None, **options):
     """An env by id, as gymnasium.make: wrapped in its time limit, options as keyword arguments.
 
     rlforge.make("LunarLander-v3", continuous=True, gravity=-9.0). Unknown ids and options,
     and values out of range, raise rlforge.EnvError (a ValueError) naming what exists.
+
+    wrappers and randomize are a config's env.wrappers and env.randomize (docs/python.md):
+    wrappers=["ClipAction", ("FrameStack", {"num_stack": 4})],
+    randomize={"gravity": "uniform:-12:-4"} draws the gravity afresh for every episode.
     """
-    return Env(id, _options(max_episode_steps, options), render_mode)
+    return Env(id, _options(max_episode_steps, options), render_mode, wrappers, randomize)
 
 
-def make_vec(id, num_envs=1, *, threads=1, render_mode=None, max_episode_steps=None, **options):
+def make_vec(id, num_envs=1, *, threads=1, render_mode=None, max_episode_steps=None, wrappers=None,
+             randomize=None, **options):
     """num_envs envs stepped together on `threads` threads (the GIL is released while they step).
 
     Gymnasium 1.x's vector API with same-step autoreset: on the step an episode ends, obs[i]
     is already the next episode's first observation and info["final_obs"][i] the last one.
+    wrappers and randomize apply to every env, as in make().
     """
-    return VectorEnv(id, num_envs, threads, _options(max_episode_steps, options), render_mode)
+    return VectorEnv(id, num_envs, threads, _options(max_episode_steps, options), render_mode, wrappers,
+                     randomize)
 
 
 # --- Trained policies and training (need a build with LibTorch) -----------------------------

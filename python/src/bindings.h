@@ -18,6 +18,7 @@
 #include "rlforge/envs/numpy_random.h"
 #include "rlforge/envs/options.h"
 #include "rlforge/envs/space.h"
+#include "rlforge/envs/vector_env.h"
 
 namespace rlforge {
 class OffscreenCanvas;  // rlforge/render/offscreen_canvas.h
@@ -138,6 +139,13 @@ struct PyEnvSpec {
 // types (the registry converts and checks them against the env's declarations); anything else is
 // refused here with the option's name.
 Options options_from_python(const py::dict& options, const std::string& id);
+// What make() and make_vec() build each env from: the id, its options, then the wrappers and the
+// options drawn per episode, in a config's env.wrappers and env.randomize forms. `wrappers` is None
+// or a list whose items are a name, a (name, {options}) pair or {"name": ..., "options": {...}};
+// `randomize` is None or {"option": "uniform:LOW:HIGH", ...} (rlforge/envs/randomization.h).
+// Mistakes raise EnvError naming the item.
+VectorEnvConfig env_config_from_python(const std::string& id, const py::dict& options, py::handle wrappers,
+                                       py::handle randomize);
 // Gymnasium's spec for an env made with `options`.
 PyEnvSpec make_spec(const EnvSpec& spec, const py::dict& options);
 // The render modes rlforge offers: None or "rgb_array" (a live window is `rlforge play`'s).

@@ -43,6 +43,72 @@ Options options_from_python(const py::dict& options, const std::string& id) {
   return out;
 }
 
+namespace {
+
+WrapperSpec wrapper_from_python(py::handle item, const std::string& id, std::size_t index) {
+  const std::string what = id + ": wrappers[" + std::to_string(index) + "]";
+  auto name_of = [&what](py::handle name) {
+    if (!PyUnicode_Check(name.ptr())) {
+      throw EnvError(what + ": the wrapper's name is " + py::repr(name).cast<std::string>() + "; expected a str");
+    }
+    return name.cast<std::string>();
+  };
+  auto options_of = [&what](py::handle options) {
+    if (!PyDict_Check(options.ptr())) {
+      throw EnvError(what + ": the wrapper's options are " + py::repr(options).cast<std::string>() +
+                     "; expected a dict");
+    }
+    return options_from_python(py::reinterpret_borrow<py::dict>(options), what);
+  };
+  if (PyUnicode_Check(item.ptr())) return WrapperSpec{item.cast<std::string>(), {}};
+  if (PyDict_Check(item.ptr())) {
+    const auto d = py::reinterpret_borrow<py::dict>(item);
+    for (const auto& [key, value] : d) {
+      const std::string k = py::str(key).cast<std::string>();
+      if (k != "name" && k != "options") throw EnvError(what + ": unknown key '" + k + "'; expected name and options");
+    }
+    if (!d.contains("name")) throw EnvError(what + ": no 'name'");
+    return WrapperSpec{name_of(d["name"]), d.contains("options") ? options_of(d["options"]) : Options{}};
+  }
+  if ((PyTuple_Check(item.ptr()) || PyList_Check(item.ptr())) && py::len(item) == 2) {
+    const auto pair = py::reinterpret_borrow<py::sequence>(item);
+    return WrapperSpec{name_of(pair[0]), options_of(pair[1])};
+  }
+  throw EnvError(what + " is " + py::repr(item).cast<std::string>() +
+                 "; expected a name, a (name, {options}) pair or {\"name\": ..., \"options\": {...}}");
+}
+
+}  // namespace
+
+VectorEnvConfig env_config_from_python(const std::string& id, const py::dict& options, py::handle wrappers,
+                                       py::handle randomize) {
+  VectorEnvConfig config;
+  config.id = id;
+  config.options = options_from_python(options, id);
+  if (!wrappers.is_none()) {
+    if (!PyList_Check(wrappers.ptr()) && !PyTuple_Check(wrappers.ptr())) {
+      throw EnvError(id + ": wrappers is " + py::repr(wrappers).cast<std::string>() + "; expected a list");
+    }
+    const auto list = py::reinterpret_borrow<py::sequence>(wrappers);
+    for (std::size_t i = 0; i < list.size(); ++i) config.wrappers.push_back(wrapper_from_python(list[i], id, i));
+  }
+  if (!randomize.is_none()) {
+    if (!PyDict_Check(randomize.ptr())) {
+      throw EnvError(id + ": randomize is " + py::repr(randomize).cast<std::string>() +
+                     "; expected a dict such as {\"gravity\": \"uniform:-12:-4\"}");
+    }
+    for (const auto& [key, value] : py::reinterpret_borrow<py::dict>(randomize)) {
+      const std::string option = py::str(key).cast<std::string>();
+      if (!PyUnicode_Check(value.ptr())) {
+        throw EnvError(id + ": randomize['" + option + "'] is " + py::repr(value).cast<std::string>() +
+                       "; expected a str such as \"uniform:LOW:HIGH\"");
+      }
+      config.randomize.push_back(OptionDistribution::parse(option, value.cast<std::string>()));
+    }
+  }
+  return config;
+}
+
 PyEnvSpec make_spec(const EnvSpec& spec, const py::dict& options) {
   PyEnvSpec out;
   out.id = spec.id;
@@ -64,9 +130,10 @@ std::optional<std::string> checked_render_mode(py::handle render_mode, const std
 
 class PyEnv {
  public:
-  PyEnv(const std::string& id, const py::dict& options, py::handle render_mode)
+  PyEnv(const std::string& id, const py::dict& options, py::handle render_mode, py::handle wrappers,
+        py::handle randomize)
       : render_mode_(checked_render_mode(render_mode, id)),
-        env_(make_env(id, options_from_python(options, id))),
+        env_(make_configured_env(env_config_from_python(id, options, wrappers, randomize))),
         spec_(make_spec(env_->spec(), options)),
         observation_space_(make_py_space(env_->spec().observation_space)),
         action_space_(make_py_space(env_->spec().action_space)),
@@ -220,8 +287,9 @@ void bind_env(py::module_& m) {
       });
 
   py::class_<PyEnv>(m, "Env", "One rlforge env with Gymnasium 1.x's API; made by rlforge.make()")
-      .def(py::init<const std::string&, const py::dict&, py::handle>(), py::arg("id"),
-           py::arg("options") = py::dict(), py::arg("render_mode") = py::none())
+      .def(py::init<const std::string&, const py::dict&, py::handle, py::handle, py::handle>(), py::arg("id"),
+           py::arg("options") = py::dict(), py::arg("render_mode") = py::none(), py::arg("wrappers") = py::none(),
+           py::arg("randomize") = py::none())
       .def("reset", &PyEnv::reset, py::kw_only(), py::arg("seed") = py::none(), py::arg("options") = py::none(),
            "reset(*, seed=None, options=None) -> (obs, info)")
       .def("step", &PyEnv::step, py::arg("action"),

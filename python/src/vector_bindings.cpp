@@ -30,7 +30,7 @@ const py::object& numpy_full() {
 class PyVectorEnv {
  public:
   PyVectorEnv(const std::string& id, int64_t num_envs, int64_t threads, const py::dict& options,
-              py::handle render_mode)
+              py::handle render_mode, py::handle wrappers, py::handle randomize)
       : render_mode_(checked_render_mode(render_mode, id)) {
     if (num_envs < 1 || num_envs > (1 << 20)) {
       throw EnvError(id + ": num_envs must be in [1, 1048576], got " + std::to_string(num_envs));
@@ -38,9 +38,7 @@ class PyVectorEnv {
     if (threads < 1 || threads > 1024) {
       throw EnvError(id + ": threads must be in [1, 1024], got " + std::to_string(threads));
     }
-    VectorEnvConfig config;
-    config.id = id;
-    config.options = options_from_python(options, id);
+    VectorEnvConfig config = env_config_from_python(id, options, wrappers, randomize);
     config.num_envs = static_cast<int>(num_envs);
     config.threads = static_cast<int>(threads);
     vec_ = std::make_unique<VectorEnv>(config);
@@ -272,9 +270,9 @@ void bind_vector_env(py::module_& m) {
   py::class_<PyVectorEnv>(m, "VectorEnv",
                           "num_envs rlforge envs stepped together on threads, with Gymnasium 1.x's vector "
                           "API and same-step autoreset; made by rlforge.make_vec()")
-      .def(py::init<const std::string&, int64_t, int64_t, const py::dict&, py::handle>(), py::arg("id"),
-           py::arg("num_envs") = 1, py::arg("threads") = 1, py::arg("options") = py::dict(),
-           py::arg("render_mode") = py::none())
+      .def(py::init<const std::string&, int64_t, int64_t, const py::dict&, py::handle, py::handle, py::handle>(),
+           py::arg("id"), py::arg("num_envs") = 1, py::arg("threads") = 1, py::arg("options") = py::dict(),
+           py::arg("render_mode") = py::none(), py::arg("wrappers") = py::none(), py::arg("randomize") = py::none())
       .def("reset", &PyVectorEnv::reset, py::kw_only(), py::arg("seed") = py::none(),
            py::arg("options") = py::none(), "reset(*, seed=None, options=None) -> (obs, info)")
       .def("step", &PyVectorEnv::step, py::arg("actions"),

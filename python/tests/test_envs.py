@@ -175,6 +175,73 @@ def test_time_limit_truncates_as_gymnasium_make():
     assert flags == [False] * 6 + [True]
 
 
+# ---- wrappers and domain randomisation, as a config's env.wrappers and env.randomize ----
+
+def test_wrappers_stack_what_the_plain_env_gives():
+    plain = rlforge.make("CartPole-v1")
+    stacked = rlforge.make("CartPole-v1", wrappers=[("FrameStack", {"num_stack": 4})])
+    assert stacked.observation_space.shape == (4, 4)
+    # The same wrappers given as a config writes them, and by name with their defaults.
+    for spelling in ([{"name": "FrameStack", "options": {"num_stack": 4}}], ["FrameStack"]):
+        assert rlforge.make("CartPole-v1", wrappers=spelling).observation_space.shape == (4, 4)
+    a, _ = plain.reset(seed=5)
+    b, _ = stacked.reset(seed=5)
+    np.testing.assert_array_equal(b, np.stack([a] * 4))  # Gymnasium's FrameStack pads with the first
+    frames = [a] * 4
+    for t in range(30):
+        a, _, term_a, _, _ = plain.step(t % 2)
+        b, _, term_b, _, _ = stacked.step(t % 2)
+        frames = frames[1:] + [a]
+        np.testing.assert_array_equal(b, np.stack(frames))
+        assert term_a == term_b
+        if term_a:
+            break
+
+
+def test_randomize_draws_per_episode_reproducibly_and_observe_options_shows_the_draw():
+    def make(threads):
+        return rlforge.make_vec("LunarLander-v3", 4, threads=threads, enable_wind=True,
+                                randomize={"gravity": "uniform:-11.99:-4"},
+                                wrappers=[("ObserveOptions", {"ranges": "gravity:-12:-4"})])
+    envs = make(1)
+    assert envs.single_observation_space.shape == (9,)
+    obs, _ = envs.reset(seed=1)
+    gravity = obs[:, -1]  # the drawn gravity, mapped from [-12, -4] onto [-1, 1]
+    assert np.all((gravity >= -1) & (gravity < 1))
+    assert len(set(gravity.tolist())) == 4  # each env draws its own
+    again, _ = envs.reset(seed=1)
+    np.testing.assert_array_equal(again, obs)
+    # The draws and the episodes are the same on any number of threads.
+    other = make(2)
+    other.reset(seed=1)
+    for t in range(200):
+        actions = np.array([(t + i) % 4 for i in range(4)])
+        np.testing.assert_array_equal(envs.step(actions)[0], other.step(actions)[0])
+    # A fixed option is what ObserveOptions shows when nothing is drawn: -10 maps to -0.5.
+    fixed = rlforge.make("LunarLander-v3", gravity=-10.0, wrappers=[("ObserveOptions", {"ranges": "gravity:-12:-4"})])
+    assert fixed.reset(seed=0)[0][-1] == -0.5
+
+
+def test_bad_wrappers_and_randomize_name_the_item():
+    cases = [
+        (dict(wrappers=["Nope"]), "unknown wrapper 'Nope'; known wrappers: .*FrameStack"),
+        (dict(wrappers=[3]), "wrappers\\[0\\] is 3; expected a name, a \\(name, \\{options\\}\\) pair"),
+        (dict(wrappers="FrameStack"), "wrappers is 'FrameStack'; expected a list"),
+        (dict(wrappers=[{"name": "FrameStack", "opts": {}}]), "wrappers\\[0\\]: unknown key 'opts'"),
+        (dict(wrappers=[("FrameStack", {"foo": 1})]), "wrapper 'FrameStack' has no option 'foo'; valid options: num_stack"),
+        (dict(randomize={"gravity": "normal:0:1"}), "unknown distribution 'normal'"),
+        (dict(randomize={"foo": "uniform:0:1"}), "has no option 'foo'"),
+        (dict(randomize={"gravity": -9}), "randomize\\['gravity'\\] is -9; expected a str"),
+        (dict(randomize=["gravity"]), "randomize is \\['gravity'\\]; expected a dict"),
+        (dict(randomize={"gravity": "uniform:-11:-5"}, gravity=-9.0), "'gravity' is both set and randomised"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(rlforge.EnvError, match=message):
+            rlforge.make("LunarLander-v3", **kwargs)
+        with pytest.raises(rlforge.EnvError, match=message):
+            rlforge.make_vec("LunarLander-v3", 2, **kwargs)
+
+
 # ---- determinism and parity with the C++ env ----
 
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Acrobot-v1", "Pendulum-v1", "LunarLander-v3", "BipedalWalker-v3"])
