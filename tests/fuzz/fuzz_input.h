@@ -13,9 +13,15 @@
 
 namespace rlforge::fuzz {
 
+// The input file, removed when the fuzzer exits.
+struct InputFile {
+  std::string path;
+  ~InputFile() { std::remove(path.c_str()); }
+};
+
 inline std::string write_input_file(const uint8_t* data, size_t size, const std::string& suffix) {
-  static const std::string path =
-      "/tmp/rlforge_fuzz_" + std::to_string(static_cast<long>(getpid())) + suffix;
+  static const InputFile file{"/tmp/rlforge_fuzz_" + std::to_string(static_cast<long>(getpid())) + suffix};
+  const std::string& path = file.path;
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) throw std::logic_error("fuzz: cannot write " + path);
   if (size > 0 && std::fwrite(data, 1, size, f) != size) throw std::logic_error("fuzz: short write to " + path);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_files.h"
 #include "rlforge/envs/episode_player.h"
 #include "rlforge/render/image_files.h"
 #include "rlforge/render/offscreen_canvas.h"
@@ -16,14 +17,6 @@ namespace fs = std::filesystem;
 using namespace rlforge;
 
 namespace {
-
-// A fresh, empty directory under the system's temporary directory.
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("rlforge-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 Image gradient(int width, int height, int shift) {
   Image image{width, height, std::vector<uint8_t>(static_cast<size_t>(width) * height * 3)};
@@ -39,7 +32,7 @@ Image gradient(int width, int height, int shift) {
 }  // namespace
 
 TEST_CASE("a PNG round trip keeps every pixel", "[render]") {
-  const fs::path dir = scratch_dir("png");
+  const fs::path dir = testing::fresh_dir("png");
   const Image image = gradient(37, 23, 0);
   write_png((dir / "a.png").string(), image);
   const Image back = read_image((dir / "a.png").string());
@@ -53,7 +46,7 @@ TEST_CASE("a PNG round trip keeps every pixel", "[render]") {
 }
 
 TEST_CASE("a GIF decodes into its frames", "[render]") {
-  const fs::path dir = scratch_dir("gif");
+  const fs::path dir = testing::fresh_dir("gif");
   const std::string path = (dir / "a.gif").string();
   std::vector<uint8_t> flat;
   const Image many = gradient(40, 30, 3);
@@ -97,7 +90,7 @@ TEST_CASE("a GIF decodes into its frames", "[render]") {
 }
 
 TEST_CASE("a GIF of a moving shape replays exactly", "[render]") {
-  const fs::path dir = scratch_dir("gif-motion");
+  const fs::path dir = testing::fresh_dir("gif-motion");
   const std::string path = (dir / "motion.gif").string();
   std::vector<std::vector<uint8_t>> drawn;
   {
@@ -133,7 +126,7 @@ TEST_CASE("a GIF whose header claims a huge screen is refused before anything is
 }
 
 TEST_CASE("a GIF abandoned before finish leaves no file", "[render]") {
-  const fs::path dir = scratch_dir("gif-abandoned");
+  const fs::path dir = testing::fresh_dir("gif-abandoned");
   {
     GifWriter gif((dir / "a.gif").string(), 8, 8, 10);
     const Image image = gradient(8, 8, 0);
@@ -144,7 +137,7 @@ TEST_CASE("a GIF abandoned before finish leaves no file", "[render]") {
 }
 
 TEST_CASE("recording targets are checked before any work", "[render]") {
-  const fs::path dir = scratch_dir("targets");
+  const fs::path dir = testing::fresh_dir("targets");
   CHECK_THROWS_WITH(open_recorder((dir / "a.mp4").string(), 60, 40, 30), Catch::Contains("unknown format '.mp4'"));
   CHECK_THROWS_WITH(open_recorder((dir / "a.gif").string(), 0, 40, 30), Catch::Contains("size must be positive, got 0x40"));
   CHECK_THROWS_WITH(open_recorder((dir / "no" / "such" / "a.gif").string(), 60, 40, 30),
@@ -170,7 +163,7 @@ TEST_CASE("recording targets are checked before any work", "[render]") {
 }
 
 TEST_CASE("recorded episodes have one frame per step plus the first", "[render]") {
-  const fs::path dir = scratch_dir("episodes");
+  const fs::path dir = testing::fresh_dir("episodes");
   VectorEnvConfig config;
   config.id = "CartPole-v1";
   EpisodePlayer player(config);

@@ -373,8 +373,7 @@ TEST_CASE("gamma 0 is accepted by the config and by PPO, which trains with it", 
   const ExperimentConfig c = parse_config(kValid, "test.yaml", {"agent.gamma=0", "trainer.total_steps=128", "trainer.eval_every=0"});
   CHECK(c.ppo.gamma == 0.0);
   CHECK_NOTHROW(c.ppo.validate());
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("rlforge-test-gamma0-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const std::filesystem::path dir = testing::fresh_dir("gamma0") / "run";
   std::ostringstream progress;
   const TrainResult result = Trainer(c, dir.string(), progress).run();
   CHECK(result.env_steps >= 128);
