@@ -15,19 +15,21 @@ namespace rlforge::testing {
 
 // The scratch directories this process made, removed when it exits so that test runs leave
 // nothing behind in the temporary directory. RLFORGE_KEEP_TEST_FILES=1 keeps them, to look at
-// after a failure; a test that crashes keeps them too.
+// after a failure; a test that crashes keeps them too. A forked child that exits normally leaves
+// its parent's directories alone.
 class ScratchDirs {
  public:
   void add(const std::filesystem::path& dir) { dirs_.push_back(dir); }
   ~ScratchDirs() {
     const char* keep = std::getenv("RLFORGE_KEEP_TEST_FILES");
-    if (keep != nullptr && std::string(keep) == "1") return;
+    if ((keep != nullptr && std::string(keep) == "1") || ::getpid() != owner_) return;
     std::error_code ec;
     for (const auto& dir : dirs_) std::filesystem::remove_all(dir, ec);
   }
 
  private:
   std::vector<std::filesystem::path> dirs_;
+  pid_t owner_ = ::getpid();
 };
 
 inline ScratchDirs& scratch_dirs() {
