@@ -1,7 +1,7 @@
 #include "rlforge/envs/wrappers.h"
 
-#include "rlforge/envs/observed_options.h"
 #include "rlforge/envs/perturbations.h"
+#include "rlforge/envs/observed_options.h"
 #include "wrapper_origin.h"
 
 #include <algorithm>
