@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "rlforge/envs/observed_options.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/envs/worker_pool.h"
-#include "wrapper_origin.h"
 
 namespace rlforge {
 
@@ -60,8 +60,15 @@ VectorEnv::~VectorEnv() = default;
 std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config) {
   std::unique_ptr<Env> env = config.randomize.empty() ? make_env(config.id, config.options)
                                                      : make_randomized_env(config.id, config.options, config.randomize);
-  const EnvOrigin origin{config.id, config.options};
-  for (const auto& w : config.wrappers) env = wrap_env(std::move(env), w, origin);
+  for (const auto& w : config.wrappers) {
+    if (w.name == ObserveOptions::kName) {
+      const ResolvedOptions o("wrapper '" + w.name + "'", wrapper_options(w.name), w.options);
+      env = std::make_unique<ObserveOptions>(std::move(env), config.id, config.options,
+                                             parse_observed_options(o.get_string("ranges")));
+    } else {
+      env = wrap_env(std::move(env), w);
+    }
+  }
   return env;
 }
 

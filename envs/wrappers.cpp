@@ -1,8 +1,6 @@
 #include "rlforge/envs/wrappers.h"
 
 #include "rlforge/envs/perturbations.h"
-#include "rlforge/envs/observed_options.h"
-#include "wrapper_origin.h"
 
 #include <algorithm>
 #include <cmath>
@@ -478,17 +476,8 @@ std::vector<double> number_list(const ResolvedOptions& o, const std::string& nam
 }
 
 struct WrapperEntry {
-  using Make = std::function<std::unique_ptr<Env>(std::unique_ptr<Env>, const ResolvedOptions&)>;
-  using MakeFromOrigin =
-      std::function<std::unique_ptr<Env>(std::unique_ptr<Env>, const ResolvedOptions&, const EnvOrigin&)>;
-  WrapperEntry(std::vector<OptionDecl> declared, Make m) : options(std::move(declared)), make(std::move(m)) {}
-  // A wrapper that needs what its env was made with has no plain `make`.
-  WrapperEntry(std::vector<OptionDecl> declared, std::nullptr_t, MakeFromOrigin m)
-      : options(std::move(declared)), make_from_origin(std::move(m)) {}
-
   std::vector<OptionDecl> options;
-  Make make;
-  MakeFromOrigin make_from_origin;
+  std::function<std::unique_ptr<Env>(std::unique_ptr<Env>, const ResolvedOptions&)> make;
 };
 
 const std::map<std::string, WrapperEntry>& wrapper_table() {
@@ -536,10 +525,10 @@ const std::map<std::string, WrapperEntry>& wrapper_table() {
       {"ObserveOptions",
        {{{"ranges", std::string(), "env options appended to the observation, each mapped from [LOW, HIGH] to [-1, 1]: "
                                    "'name:LOW:HIGH,...' (observed_options.h)"}},
-        nullptr,
-        [](std::unique_ptr<Env> env, const ResolvedOptions& o, const EnvOrigin& origin) -> std::unique_ptr<Env> {
-          return std::make_unique<ObserveOptions>(std::move(env), origin.id, origin.options,
-                                                  parse_observed_options(o.get_string("ranges")));
+        [](std::unique_ptr<Env>, const ResolvedOptions&) -> std::unique_ptr<Env> {
+          // It needs the options the env was made with, which only a config's env section holds.
+          throw EnvError("wrapper 'ObserveOptions' reads the options its env was made with: name it in a config's "
+                         "env.wrappers (make_configured_env), not on its own");
         }}},
       {"FrameStack",
        {{{"num_stack", int64_t{4}, "number of observations stacked"}},
@@ -631,18 +620,7 @@ std::vector<OptionDecl> wrapper_options(const std::string& name) { return find_w
 std::unique_ptr<Env> wrap_env(std::unique_ptr<Env> env, const WrapperSpec& spec) {
   const WrapperEntry& entry = find_wrapper(spec.name);
   const ResolvedOptions options("wrapper '" + spec.name + "'", entry.options, spec.options);
-  if (!entry.make) {
-    throw EnvError("wrapper '" + spec.name + "' reads the options its env was made with: name it in a config's "
-                   "env.wrappers (make_configured_env), not on its own");
-  }
   return entry.make(std::move(env), options);
-}
-
-std::unique_ptr<Env> wrap_env(std::unique_ptr<Env> env, const WrapperSpec& spec, const EnvOrigin& origin) {
-  const WrapperEntry& entry = find_wrapper(spec.name);
-  if (!entry.make_from_origin) return wrap_env(std::move(env), spec);
-  const ResolvedOptions options("wrapper '" + spec.name + "'", entry.options, spec.options);
-  return entry.make_from_origin(std::move(env), options, origin);
 }
 
 }  // namespace rlforge

@@ -14,9 +14,8 @@
 // the episode's drawn options under `env.randomize`, else the config's `env.options`, else the
 // env's defaults, so the same config observes the grid cell a stress test sets.
 //
-// It reads the options the env was made with, which the wrapper table passes it when the env is
-// built from a config (make_configured_env, or Python's make(wrappers=...)); wrap_env given only
-// the env refuses it.
+// It reads the options the env was made with, so it is built by make_configured_env (a config's
+// env.wrappers); wrap_env alone refuses it.
 
 #include <memory>
 #include <string>
