@@ -61,6 +61,10 @@ std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config) {
   std::unique_ptr<Env> env = config.randomize.empty() ? make_env(config.id, config.options)
                                                      : make_randomized_env(config.id, config.options, config.randomize);
   for (const auto& w : config.wrappers) {
+    // ObserveOptions is built here, not by the wrapper table, because it needs the env's options
+    // and reads the registry's declarations of them. Built from wrappers.cpp it would pull the
+    // registry, every built-in env and SDL into each env plugin (rlforgePlugin.cmake links
+    // wrappers.cpp's object into plugins; install_example checks what a plugin exports).
     if (w.name == ObserveOptions::kName) {
       const ResolvedOptions o("wrapper '" + w.name + "'", wrapper_options(w.name), w.options);
       env = std::make_unique<ObserveOptions>(std::move(env), config.id, config.options,
