@@ -1,7 +1,6 @@
 // Frames written as PNG and GIF decode back to what was drawn; bad targets fail before any work.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -42,7 +41,6 @@ TEST_CASE("a PNG round trip keeps every pixel", "[render]") {
   // Nothing but the file itself is left behind (no temporary files).
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
   CHECK_THROWS_WITH(read_image((dir / "missing.png").string()), Catch::Contains("missing.png"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a GIF decodes into its frames", "[render]") {
@@ -86,7 +84,6 @@ TEST_CASE("a GIF decodes into its frames", "[render]") {
   int worst = 0;
   for (size_t i = 0; i < many.rgb.size(); ++i) worst = std::max(worst, std::abs(int{frames[1].rgb[i]} - int{many.rgb[i]}));
   CHECK(worst <= 64);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a GIF of a moving shape replays exactly", "[render]") {
@@ -109,7 +106,6 @@ TEST_CASE("a GIF of a moving shape replays exactly", "[render]") {
   const std::vector<Image> frames = read_gif_frames(path);
   REQUIRE(frames.size() == drawn.size());
   for (size_t i = 0; i < drawn.size(); ++i) CHECK(frames[i].rgb == drawn[i]);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a GIF whose pixels name colours past its colour map is refused", "[render]") {
@@ -133,7 +129,6 @@ TEST_CASE("a GIF abandoned before finish leaves no file", "[render]") {
     gif.add_frame(image.rgb.data());
   }
   CHECK(fs::is_empty(dir));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("recording targets are checked before any work", "[render]") {
@@ -159,7 +154,6 @@ TEST_CASE("recording targets are checked before any work", "[render]") {
   CHECK(fs::exists(dir / "frames" / "frame_000000.png"));
   CHECK(fs::exists(dir / "frames" / "frame_000001.png"));
   CHECK(read_image((dir / "frames" / "frame_000001.png").string()).rgb == image.rgb);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("recorded episodes have one frame per step plus the first", "[render]") {
@@ -194,7 +188,6 @@ TEST_CASE("recorded episodes have one frame per step plus the first", "[render]"
   int64_t expected = 0;
   for (int64_t length : r3.lengths) expected += 1 + length / 4 + (length % 4 != 0);
   CHECK(r3.frames == expected);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("the episode player ends episodes at the time limit", "[render]") {

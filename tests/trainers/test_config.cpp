@@ -377,7 +377,6 @@ TEST_CASE("gamma 0 is accepted by the config and by PPO, which trains with it", 
   std::ostringstream progress;
   const TrainResult result = Trainer(c, dir.string(), progress).run();
   CHECK(result.env_steps >= 128);
-  std::filesystem::remove_all(dir);
   // Just outside, in the file: refused with file and line before anything runs.
   CHECK_THAT(validate_error("env: {id: CartPole-v1}\nagent:\n  gamma: -0.5\n"),
              Catch::StartsWith("test.yaml:3: agent.gamma: expected a number in [0, 1], got -0.5"));
