@@ -1,5 +1,6 @@
 #include "rlforge/envs/randomization.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -117,9 +118,20 @@ OptionValue OptionDistribution::value(double drawn) const {
   return choices[index];
 }
 
+double OptionDistribution::toward(double drawn, double from, double reach) const {
+  if (kind == Kind::LogUniform) return std::exp(std::log(from) + reach * (std::log(drawn) - std::log(from)));
+  return from + reach * (drawn - from);
+}
+
+double RandomizeCurriculum::reach(int64_t step, int64_t total) const {
+  if (empty() || total <= 0 || !(until > 0)) return 1.0;
+  return std::clamp(static_cast<double>(step) / (until * static_cast<double>(total)), 0.0, 1.0);
+}
+
 // ---- RandomizedEnv ----
 
-RandomizedEnv::RandomizedEnv(Factory make, Options fixed, std::vector<OptionDistribution> distributions)
+RandomizedEnv::RandomizedEnv(Factory make, Options fixed, std::vector<OptionDistribution> distributions,
+                             std::map<std::string, double> from, RandomizeReach reach)
     : Wrapper([&] {
         if (!make) throw EnvError("RandomizedEnv was given no env factory");
         // Until the first reset draws, the env stands with the fixed options.
@@ -127,11 +139,26 @@ RandomizedEnv::RandomizedEnv(Factory make, Options fixed, std::vector<OptionDist
       }()),
       make_(std::move(make)),
       fixed_(std::move(fixed)),
-      distributions_(std::move(distributions)) {
+      distributions_(std::move(distributions)),
+      from_(distributions_.size()),
+      reach_(std::move(reach)) {
   for (const OptionDistribution& d : distributions_) {
     if (fixed_.contains(d.option)) {
       throw EnvError(id() + ": option '" + d.option + "' is both set and randomised; keep one");
     }
+  }
+  for (const auto& kv : from) {
+    const std::string& option = kv.first;
+    const double start = kv.second;
+    const auto it = std::find_if(distributions_.begin(), distributions_.end(),
+                                 [&](const OptionDistribution& d) { return d.option == option; });
+    const std::string where = id() + ": curriculum option '" + option + "' (from " + shortest_number_text(start) + ")";
+    if (it == distributions_.end()) throw EnvError(where + " is not randomised; a curriculum widens a randomised range");
+    if (it->kind != OptionDistribution::Kind::Uniform && it->kind != OptionDistribution::Kind::LogUniform) {
+      throw EnvError(where + ": its range " + it->text() + " is not uniform or loguniform");
+    }
+    if (!(start >= it->low && start <= it->high)) throw EnvError(where + " is outside its range " + it->text());
+    from_[static_cast<std::size_t>(it - distributions_.begin())] = start;
   }
   // Each distribution's values are checked once now, at both ends (the largest double below
   // HIGH for the continuous ones, which never draw HIGH itself).
@@ -166,8 +193,12 @@ void RandomizedEnv::rebuild(const std::vector<double>& drawn) {
 
 void RandomizedEnv::reset_impl(std::optional<uint64_t> seed, void* obs) {
   if (seed) rng().seed_with(seeds::mixed(*seed, 0x52414E444F4D495AULL));  // "RANDOMIZ": the draws of the options are not the simulator's
+  const double reach = reach_ ? reach_->load(std::memory_order_relaxed) : 1.0;
   std::vector<double> drawn(distributions_.size());
-  for (std::size_t i = 0; i < distributions_.size(); ++i) drawn[i] = distributions_[i].draw(rng());
+  for (std::size_t i = 0; i < distributions_.size(); ++i) {
+    drawn[i] = distributions_[i].draw(rng());
+    if (from_[i] && reach < 1.0) drawn[i] = distributions_[i].toward(drawn[i], *from_[i], reach);
+  }
   // Unseeded resets continue reproducibly: the new simulator's seed comes from our generator.
   const uint64_t simulator_seed = seed ? *seed : rng().next_u64();
   rebuild(drawn);
@@ -187,8 +218,10 @@ void RandomizedEnv::restore_impl(SnapshotReader& in) {
 }
 
 std::unique_ptr<Env> make_randomized_env(const std::string& id, const Options& fixed,
-                                         const std::vector<OptionDistribution>& distributions) {
-  return std::make_unique<RandomizedEnv>([id](const Options& o) { return make_env(id, o); }, fixed, distributions);
+                                         const std::vector<OptionDistribution>& distributions,
+                                         const std::map<std::string, double>& from, RandomizeReach reach) {
+  return std::make_unique<RandomizedEnv>([id](const Options& o) { return make_env(id, o); }, fixed, distributions, from,
+                                         std::move(reach));
 }
 
 }  // namespace rlforge

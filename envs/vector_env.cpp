@@ -50,16 +50,27 @@ VectorEnv::VectorEnv(const EnvFactory& factory, int num_envs, int threads) {
   }
 }
 
-VectorEnv::VectorEnv(const VectorEnvConfig& config)
-    : VectorEnv(
-          [&config](int) { return make_configured_env(config); },
-          config.num_envs, config.threads) {}
+VectorEnv::VectorEnv(const VectorEnvConfig& config) : VectorEnv(config, std::make_shared<std::atomic<double>>(1.0)) {}
+
+VectorEnv::VectorEnv(const VectorEnvConfig& config, RandomizeReach reach)
+    : VectorEnv([&config, &reach](int) { return make_configured_env(config, reach); }, config.num_envs, config.threads) {
+  reach_ = std::move(reach);
+}
+
+void VectorEnv::set_randomize_reach(double reach) {
+  if (reach_) reach_->store(std::clamp(reach, 0.0, 1.0), std::memory_order_relaxed);
+}
 
 VectorEnv::~VectorEnv() = default;
 
-std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config) {
-  std::unique_ptr<Env> env = config.randomize.empty() ? make_env(config.id, config.options)
-                                                     : make_randomized_env(config.id, config.options, config.randomize);
+std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config, RandomizeReach reach) {
+  if (config.randomize.empty() && !config.curriculum.empty()) {
+    throw EnvError(config.id + ": a curriculum needs randomised options (env.randomize)");
+  }
+  std::unique_ptr<Env> env =
+      config.randomize.empty()
+          ? make_env(config.id, config.options)
+          : make_randomized_env(config.id, config.options, config.randomize, config.curriculum.from, std::move(reach));
   for (const auto& w : config.wrappers) {
     // ObserveOptions is built here, not by the wrapper table, because it needs the env's options
     // and reads the registry's declarations of them. Built from wrappers.cpp it would pull the

@@ -214,6 +214,11 @@ void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new
       if (!s.IsMap()) continue;
       s.remove("threads");
       s.remove("critic_threads");
+      // Runs before env.curriculum existed have no such key; without a curriculum it changes nothing.
+      const YAML::Node curriculum = s["curriculum"];
+      if (curriculum.IsDefined() && (!curriculum.IsMap() || !curriculum["from"].IsMap() || curriculum["from"].size() == 0)) {
+        s.remove("curriculum");
+      }
       shortest_numbers(s);
       // Distributions compare by value: runs before 2026-12-06 wrote "uniform:10:20" as
       // "uniform:1e+01:2e+01", and such a run must still resume.

@@ -257,6 +257,28 @@ std::vector<KeyBinding> declare() {
     }
   };
   add(randomize);
+  Decl curriculum = field("env.curriculum.from", kAll, ConfigType::Mapping, AT(env.id),
+                          "a curriculum: randomised options (uniform or loguniform) that start at these values, their "
+                          "ranges growing linearly around them to the whole of env.randomize's (training envs only)");
+  curriculum.b.key.default_text = "{}";
+  curriculum.b.get = [](const C& c) {
+    YAML::Node out(YAML::NodeType::Map);
+    for (const auto& [option, start] : c.env.curriculum.from) out[option] = shortest_number_text(start);
+    return out;
+  };
+  curriculum.b.set = [](C& c, const YAML::Node& v) {
+    c.env.curriculum.from.clear();
+    for (const auto& kv : v) {
+      double start = 0;
+      // check_rules names the key and its line when a value is not a number
+      if (YAML::convert<double>::decode(kv.second, start)) c.env.curriculum.from[kv.first.as<std::string>()] = start;
+    }
+  };
+  add(curriculum);
+  add(number("env.curriculum.until", kAll, AT(env.curriculum.until),
+             "fraction of training after which the curriculum's ranges are whole (with env.curriculum.from)")
+          .min(0, true)
+          .max(1));
   add(integer("env.num_envs", kAll, AT(env.num_envs), "envs stepped together").min(1).max(INT_MAX));
   add(integer("env.threads", kAll, AT(env.threads), "threads stepping them (at most num_envs are used)").min(1).max(INT_MAX));
   Decl wrappers = field("env.wrappers", kAll, ConfigType::Wrappers, AT(env.id),
@@ -695,6 +717,31 @@ std::string misplaced_hint(const std::string& path, const std::string& algo) {
   return "";
 }
 
+// Each option of env.curriculum.from must be a number inside a uniform or loguniform range of
+// env.randomize (the env checks the same when it is built; here the error has the file's line).
+void check_curriculum(const ExperimentConfig& c, const Locator& at) {
+  const YAML::Node from = at.node("env.curriculum.from");
+  if (!from.IsMap()) return;
+  for (const auto& kv : from) {
+    const std::string option = kv.first.as<std::string>(), key = "env.curriculum.from." + option;
+    double start = 0;
+    if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, start) || !std::isfinite(start)) {
+      at.fail_at(kv.second, key, kv.second.IsScalar() ? "expected a number, got '" + kv.second.Scalar() + "'" : "expected a number");
+    }
+    const auto d = std::find_if(c.env.randomize.begin(), c.env.randomize.end(),
+                                [&](const OptionDistribution& r) { return r.option == option; });
+    if (d == c.env.randomize.end()) {
+      at.fail_at(kv.first, key, "'" + option + "' is not in env.randomize; a curriculum widens a randomised range");
+    }
+    if (d->kind != OptionDistribution::Kind::Uniform && d->kind != OptionDistribution::Kind::LogUniform) {
+      at.fail_at(kv.first, key, "env.randomize." + option + " is " + d->text() + "; a curriculum needs uniform or loguniform");
+    }
+    if (!(start >= d->low && start <= d->high)) {
+      at.fail_at(kv.second, key, shortest_number_text(start) + " is outside env.randomize." + option + " (" + d->text() + ")");
+    }
+  }
+}
+
 void check_rules(ExperimentConfig& c, const Locator& at) {
   const YAML::Node randomize = at.node("env.randomize");
   if (randomize.IsMap()) {
@@ -707,6 +754,7 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
       }
     }
   }
+  check_curriculum(c, at);
   if (c.learns_from_data()) {
     DataSection& d = c.data;
     const bool own_files = !c.federated.client_data.empty();

@@ -22,6 +22,7 @@ class RlLearner : public Learner {
  public:
   RlLearner(const ExperimentConfig& config, torch::Device device, Distributed* distributed)
       : config_(config), venv_(config.env) {
+    follow_curriculum();
     venv_.reset(seeds::training(config.run.seed));
     algorithm_ = make_algorithm(config, venv_, device, distributed);
     eval_env_ = evaluation_env(config.trainer.eval_episodes);
@@ -32,6 +33,7 @@ class RlLearner : public Learner {
   int64_t steps() const override { return algorithm_->env_steps(); }
 
   void iterate() override {
+    follow_curriculum();
     algorithm_->iterate();
     for (const EpisodeSummary& ep : algorithm_->take_finished_episodes()) {
       recent_.push_back(ep);
@@ -194,6 +196,14 @@ class RlLearner : public Learner {
     }
     const auto n = static_cast<double>(recent_.size());
     return {mean_return / n, mean_length / n};
+  }
+
+  // env.curriculum: the training envs' ranges grow with the env steps taken (the evaluation envs
+  // draw from the whole ranges). Set before each iteration, so that a resumed run draws as the
+  // original did, whatever the number of threads.
+  void follow_curriculum() {
+    const int64_t taken = algorithm_ ? algorithm_->env_steps() : 0;
+    venv_.set_randomize_reach(config_.env.curriculum.reach(taken, config_.trainer.total_steps));
   }
 
   // The envs an evaluation of `episodes` episodes plays on: up to 8 at once, on this thread.

@@ -2,6 +2,7 @@
 // each episode the simulator the drawn options make, and the Env contract kept.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <vector>
@@ -191,4 +192,100 @@ TEST_CASE("a randomised vector env gives the same batches for any number of thre
   VectorEnv restored(config(1));
   restored.restore(one.snapshot());
   CHECK(play(one, 300, 1) == play(restored, 300, 1));
+}
+
+TEST_CASE("a curriculum moves each draw towards its start by the reach", "[envs][randomization][curriculum]") {
+  const auto u = OptionDistribution::parse("g", "uniform:-12:-4");
+  const auto l = OptionDistribution::parse("p", "loguniform:0.1:10");
+  CHECK(u.toward(-12.0, -8.0, 0.0) == -8.0);
+  CHECK(u.toward(-12.0, -8.0, 0.25) == -9.0);
+  CHECK(u.toward(-4.0, -8.0, 0.5) == -6.0);
+  CHECK(l.toward(10.0, 1.0, 0.5) == Approx(std::sqrt(10.0)));  // halfway in log space
+  CHECK(l.toward(0.1, 1.0, 0.0) == Approx(1.0));
+
+  RandomizeCurriculum c;
+  CHECK(c.reach(0, 100) == 1.0);  // no curriculum: the whole ranges
+  c.from["g"] = -8.0;
+  c.until = 0.5;
+  CHECK(c.reach(0, 100) == 0.0);
+  CHECK(c.reach(25, 100) == 0.5);
+  CHECK(c.reach(50, 100) == 1.0);
+  CHECK(c.reach(90, 100) == 1.0);
+}
+
+TEST_CASE("a vector env's curriculum draws inside the scaled ranges, and only where a reach is set",
+          "[envs][randomization][curriculum]") {
+  auto config = [](int threads, bool curriculum) {
+    VectorEnvConfig c;
+    c.id = "LunarLander-v3";
+    c.options.set("enable_wind", true);
+    c.randomize = lander_shift();
+    if (curriculum) c.curriculum.from = {{"wind_power", 20.0}};
+    c.num_envs = 4;
+    c.threads = threads;
+    return c;
+  };
+  // The options of every env's episodes over `resets` seeded resets of the vector env.
+  auto draws = [](VectorEnv& venv, int resets) {
+    std::vector<std::pair<double, double>> out;
+    for (int r = 0; r < resets; ++r) {
+      venv.reset(static_cast<uint64_t>(100 + 10 * r));
+      for (int i = 0; i < venv.num_envs(); ++i) {
+        const auto& env = dynamic_cast<RandomizedEnv&>(venv.env(i));
+        out.emplace_back(number(env.current_options(), "gravity"), number(env.current_options(), "wind_power"));
+      }
+    }
+    return out;
+  };
+  // Never set (evaluation's envs): the whole ranges, draw for draw those without a curriculum.
+  VectorEnv whole(config(1, true)), plain(config(1, false));
+  const auto whole_draws = draws(whole, 50);
+  CHECK(whole_draws == draws(plain, 50));
+
+  VectorEnv start(config(2, true));
+  start.set_randomize_reach(0.0);
+  const auto start_draws = draws(start, 10);
+  for (std::size_t k = 0; k < start_draws.size(); ++k) {
+    CHECK(start_draws[k].second == 20.0);
+    CHECK(start_draws[k].first == whole_draws[k].first);  // gravity is not in the curriculum
+  }
+
+  VectorEnv quarter(config(2, true));
+  quarter.set_randomize_reach(0.25);
+  const auto quarter_draws = draws(quarter, 50);
+  double low = 20, high = 0;
+  for (std::size_t k = 0; k < quarter_draws.size(); ++k) {
+    const double w = quarter_draws[k].second;
+    REQUIRE(w >= 15.0);
+    REQUIRE(w <= 20.0);
+    low = std::min(low, w);
+    high = std::max(high, w);
+    // The same generator draws at every reach: each is the whole-range draw moved towards 20.
+    CHECK(w == Approx(20.0 + 0.25 * (whole_draws[k].second - 20.0)).epsilon(1e-12));
+  }
+  CHECK(low < 15.5);  // 200 draws spread over the quarter range [15, 20]
+  CHECK(high > 19.5);
+
+  // A snapshot carries the drawn options, so a restored env continues the same episodes.
+  VectorEnv restored(config(1, true));
+  restored.restore(quarter.snapshot());
+  CHECK(number(dynamic_cast<RandomizedEnv&>(restored.env(3)).current_options(), "wind_power") == quarter_draws.back().second);
+}
+
+TEST_CASE("a curriculum over an option that is not a randomised uniform range is refused", "[envs][randomization][curriculum]") {
+  auto with = [](const std::string& option, double start, const std::string& dist) {
+    VectorEnvConfig c;
+    c.id = "LunarLander-v3";
+    c.options.set("enable_wind", true);
+    if (!dist.empty()) c.randomize = {OptionDistribution::parse("wind_power", dist)};
+    c.curriculum.from = {{option, start}};
+    return error_of([&] { make_configured_env(c); });
+  };
+  CHECK_THAT(with("gravity", -8, "uniform:0:20"),
+             Catch::Contains("curriculum option 'gravity' (from -8) is not randomised"));
+  CHECK_THAT(with("wind_power", 25, "uniform:0:20"),
+             Catch::Contains("curriculum option 'wind_power' (from 25) is outside its range uniform:0:20"));
+  CHECK_THAT(with("wind_power", 5, "int:0:20"), Catch::Contains("its range int:0:20 is not uniform or loguniform"));
+  CHECK_THAT(with("wind_power", 5, ""), Catch::Contains("a curriculum needs randomised options (env.randomize)"));
+  CHECK(with("wind_power", 20, "uniform:0:20").empty());  // HIGH itself is a valid start
 }

@@ -114,3 +114,27 @@ TEST_CASE("a run's numbers compare by value when resumed, whatever digits they w
   const YAML::Node one = YAML::Load("run: {seed: 1}\nenv: {id: Pendulum-v1}\nagent: {algo: sac, critic_threads: 1}\n");
   CHECK_NOTHROW(check_resume_compatible(two, one, "run"));
 }
+
+TEST_CASE("a run with a randomisation curriculum resumes exactly, and its curriculum changes training", "[trainer][resume][curriculum]") {
+  const std::vector<std::string> curriculum{"env.randomize.length=uniform:0.25:1", "env.curriculum.from.length=0.5",
+                                            "env.curriculum.until=0.75"};
+  const fs::path whole = testing::fresh_dir("curriculum-whole"), parts = testing::fresh_dir("curriculum-parts"),
+                 two = testing::fresh_dir("curriculum-t2"), none = testing::fresh_dir("curriculum-none");
+  const TrainResult a = train(whole, curriculum);
+  RunControl stop;
+  stop.stop_after_steps = 1000;
+  train(parts, curriculum, stop);
+  RunControl resume;
+  resume.resume = true;
+  CHECK_THROWS_WITH(train(parts, {"env.randomize.length=uniform:0.25:1"}, resume), Catch::Contains("'env' section differs"));
+  const TrainResult b = train(parts, curriculum, resume);
+  CHECK(b.final_eval.mean_return == a.final_eval.mean_return);
+  CHECK(testing::read_text(whole / "metrics.csv") == testing::read_text(parts / "metrics.csv"));
+  std::vector<std::string> on_two = curriculum;
+  on_two.push_back("env.threads=2");
+  train(two, on_two);
+  CHECK(testing::read_text(whole / "metrics.csv") == testing::read_text(two / "metrics.csv"));
+  // Without the curriculum the same ranges give other episodes from the first rollout on.
+  train(none, {"env.randomize.length=uniform:0.25:1"});
+  CHECK(testing::read_text(whole / "metrics.csv") != testing::read_text(none / "metrics.csv"));
+}

@@ -12,9 +12,16 @@
 // not the simulator's) and resets the simulator with that seed; an unseeded reset gives the new
 // simulator a seed drawn from the generator, so a stream of episodes is reproducible from its
 // first seed, in a vector env whatever the number of threads. Snapshots carry the drawn options.
+//
+// A curriculum (`RandomizeCurriculum`, env.curriculum) starts chosen options at one value and
+// widens their ranges around it as training goes on: a draw u from the whole range becomes
+// from + reach * (u - from) (in log space for loguniform), so the draws cover [low, high] scaled
+// towards `from` by `reach` in [0, 1]. The same generator draws are made whatever the reach.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,7 +47,26 @@ struct OptionDistribution {
   double draw(NumpyGenerator& rng) const;
   // The option's value for a number draw() returned.
   OptionValue value(double drawn) const;
+  // A draw moved towards `from`: `from` at reach 0, the draw itself at reach 1 (uniform and
+  // loguniform only; the curriculum refuses the others).
+  double toward(double drawn, double from, double reach) const;
 };
+
+// env.curriculum: the options in `from` start at these values, and their randomised ranges grow
+// linearly around them to the whole ranges over the first `until` of training. Only training's
+// envs follow it (the trainer sets their reach); evaluation, test and stress draw from the whole
+// ranges.
+struct RandomizeCurriculum {
+  std::map<std::string, double> from;
+  double until = 0.5;
+  bool empty() const { return from.empty(); }
+  // The reach at `step` of `total` steps: 1 without a curriculum or once `until` has passed.
+  double reach(int64_t step, int64_t total) const;
+};
+
+// Shared by a vector env and its randomised envs: the share of the curriculum's ranges that the
+// next episodes draw from. Set between steps, never during one.
+using RandomizeReach = std::shared_ptr<std::atomic<double>>;
 
 class RandomizedEnv final : public Wrapper {
  public:
@@ -48,7 +74,10 @@ class RandomizedEnv final : public Wrapper {
   // `make` builds the simulator from options: `fixed` plus one value drawn from each distribution.
   // Every draw must keep the spaces of the first env (an option that changes a bound, such as
   // Pendulum's max_torque, cannot be randomised): EnvError otherwise.
-  RandomizedEnv(Factory make, Options fixed, std::vector<OptionDistribution> distributions);
+  // `from` and `reach` make a curriculum: each option in `from` must be randomised (uniform or
+  // loguniform) over a range holding its value; `reach` (shared, 1 when null) scales the ranges.
+  RandomizedEnv(Factory make, Options fixed, std::vector<OptionDistribution> distributions,
+                std::map<std::string, double> from = {}, RandomizeReach reach = nullptr);
 
   // The options of the current episode (the fixed ones and the drawn ones).
   const Options& current_options() const { return current_; }
@@ -65,11 +94,15 @@ class RandomizedEnv final : public Wrapper {
   Factory make_;
   Options fixed_, current_;
   std::vector<OptionDistribution> distributions_;
+  std::vector<std::optional<double>> from_;  // the curriculum's start, per distribution
+  RandomizeReach reach_;
   std::vector<double> drawn_;  // this episode's draws, one per distribution
 };
 
-// The registered env `id` with `fixed` options, randomised over `distributions`.
+// The registered env `id` with `fixed` options, randomised over `distributions` (and a curriculum
+// over them, when `from` is given).
 std::unique_ptr<Env> make_randomized_env(const std::string& id, const Options& fixed,
-                                         const std::vector<OptionDistribution>& distributions);
+                                         const std::vector<OptionDistribution>& distributions,
+                                         const std::map<std::string, double>& from = {}, RandomizeReach reach = nullptr);
 
 }  // namespace rlforge

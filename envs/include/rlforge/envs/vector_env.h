@@ -37,10 +37,13 @@ struct VectorEnvConfig {
   int threads = 1;
   // Options drawn afresh every episode (domain randomisation, randomization.h), inside the wrappers.
   std::vector<OptionDistribution> randomize = {};
+  // A curriculum over those ranges; it acts only where a reach is given (a training vector env).
+  RandomizeCurriculum curriculum = {};
 };
 
 // One env as the vector env builds each of its own: the registered simulator, then the wrappers.
-std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config);
+// `reach` (null: the whole ranges) scales the curriculum's ranges.
+std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config, RandomizeReach reach = nullptr);
 
 class VectorEnv {
  public:
@@ -55,6 +58,9 @@ class VectorEnv {
 
   const EnvSpec& spec() const { return spec_; }
   int num_envs() const { return num_envs_; }
+  // The share of the curriculum's ranges (VectorEnvConfig::curriculum) that episodes starting
+  // from now on draw from, clamped to [0, 1]; 1 until set. Call it between steps.
+  void set_randomize_reach(double reach);
   int threads() const { return threads_; }
 
   void reset(uint64_t seed);
@@ -93,6 +99,7 @@ class VectorEnv {
  private:
   // Index of the first env whose action Env::validate_action would refuse, or -1.
   int first_invalid_action(const Space& space, const unsigned char* actions) const;
+  VectorEnv(const VectorEnvConfig& config, RandomizeReach reach);
   // "CartPole-v1 (env 3 of 8): ", to prefix errors.
   std::string where(int index) const;
   void step_range(int begin, int end);
@@ -113,6 +120,7 @@ class VectorEnv {
   std::vector<uint64_t> pending_seeds_;
   const unsigned char* pending_actions_ = nullptr;
   bool needs_reset_ = true;
+  RandomizeReach reach_;  // null for envs made by a factory
 
   std::unique_ptr<WorkerPool> pool_;
 };
