@@ -64,9 +64,8 @@ void VectorEnv::set_randomize_reach(double reach) {
 VectorEnv::~VectorEnv() = default;
 
 std::unique_ptr<Env> make_configured_env(const VectorEnvConfig& config, RandomizeReach reach) {
-  if (config.randomize.empty() && !config.curriculum.empty()) {
-    throw EnvError(config.id + ": a curriculum needs randomised options (env.randomize)");
-  }
+  // Without randomised options a curriculum has nothing to act on: stress cells, drift and
+  // explanations fix the options by clearing env.randomize (configs refuse the combination).
   std::unique_ptr<Env> env =
       config.randomize.empty()
           ? make_env(config.id, config.options)

@@ -166,3 +166,29 @@ TEST_CASE("a stress run covers every cell on the same seeds and reports them", "
                     Catch::Contains("has no cell 'pole: env.length = 2, env.force_mag = 2'"));
   CHECK_THROWS_WITH(compare_stress({{"a", {(dir / "nowhere").string()}}}), Catch::Contains("no stress.yaml here"));
 }
+
+TEST_CASE("an agent trained under randomisation and a curriculum is stressed on fixed conditions", "[evaluation][stress][curriculum]") {
+  VectorEnvConfig plain;
+  plain.id = "CartPole-v1";
+  VectorEnvConfig trained = plain;
+  trained.randomize = {OptionDistribution::parse("length", "uniform:0.25:1")};
+  trained.curriculum.from = {{"length", 0.5}};
+  Ppo agent(make_env(plain.id)->spec(), PpoConfig{}, 11);
+  StressSuite suite;
+  suite.source = "test";
+  StressPerturbation shift;
+  shift.name = "pole";
+  shift.grid = {{"env.length", {"0.5", "1"}}};
+  suite.perturbations = {shift};
+  StressSettings settings;
+  settings.seed = 3000000;
+  settings.episodes = 4;
+  settings.num_envs = 2;
+  // Every cell fixes the options: the randomisation and its curriculum play no part.
+  const StressReport a = run_stress(agent, trained, suite, settings);
+  const StressReport b = run_stress(agent, plain, suite, settings);
+  CHECK(a.clean.returns == b.clean.returns);
+  REQUIRE(a.perturbations.size() == 1);
+  for (std::size_t i = 0; i < 2; ++i) CHECK(a.perturbations[0].cells[i].returns == b.perturbations[0].cells[i].returns);
+  CHECK(a.perturbations[0].cells[0].returns == a.clean.returns);
+}
