@@ -64,15 +64,18 @@ def make(id, *, render_mode=None, max_episode_steps=None, wrappers=None, randomi
 
 
 def make_vec(id, num_envs=1, *, threads=1, render_mode=None, max_episode_steps=None, wrappers=None,
-             randomize=None, **options):
+             randomize=None, curriculum=None, **options):
     """num_envs envs stepped together on `threads` threads (the GIL is released while they step).
 
     Gymnasium 1.x's vector API with same-step autoreset: on the step an episode ends, obs[i]
     is already the next episode's first observation and info["final_obs"][i] the last one.
     wrappers and randomize apply to every env, as in make().
+    curriculum={"wind_power": 20.0} is a config's env.curriculum.from: those randomised options
+    start at these values, and envs.set_randomize_reach(r) widens their ranges around them (r in
+    [0, 1]; the whole ranges at 1, the default). Your training loop sets r, e.g. from its steps.
     """
     return VectorEnv(id, num_envs, threads, _options(max_episode_steps, options), render_mode, wrappers,
-                     randomize)
+                     randomize, curriculum)
 
 
 # --- Trained policies and training (need a build with LibTorch) -----------------------------

@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -146,6 +147,8 @@ Options options_from_python(const py::dict& options, const std::string& id);
 // Mistakes raise EnvError naming the item.
 VectorEnvConfig env_config_from_python(const std::string& id, const py::dict& options, py::handle wrappers,
                                        py::handle randomize);
+// make_vec's curriculum= ({option: start value}), checked as env_config_from_python checks.
+std::map<std::string, double> curriculum_from_python(const std::string& id, py::handle curriculum);
 // Gymnasium's spec for an env made with `options`.
 PyEnvSpec make_spec(const EnvSpec& spec, const py::dict& options);
 // The render modes rlforge offers: None or "rgb_array" (a live window is `rlforge play`'s).

@@ -109,6 +109,24 @@ VectorEnvConfig env_config_from_python(const std::string& id, const py::dict& op
   return config;
 }
 
+std::map<std::string, double> curriculum_from_python(const std::string& id, py::handle curriculum) {
+  std::map<std::string, double> from;
+  if (curriculum.is_none()) return from;
+  if (!PyDict_Check(curriculum.ptr())) {
+    throw EnvError(id + ": curriculum is " + py::repr(curriculum).cast<std::string>() +
+                   "; expected a dict of start values such as {\"wind_power\": 20.0}");
+  }
+  for (const auto& [key, value] : py::reinterpret_borrow<py::dict>(curriculum)) {
+    const std::string option = py::str(key).cast<std::string>();
+    // bool is an int to Python; a start value is a number.
+    if (PyBool_Check(value.ptr()) || !(PyFloat_Check(value.ptr()) || PyLong_Check(value.ptr()))) {
+      throw EnvError(id + ": curriculum['" + option + "'] is " + py::repr(value).cast<std::string>() + "; expected a number");
+    }
+    from[option] = value.cast<double>();
+  }
+  return from;
+}
+
 PyEnvSpec make_spec(const EnvSpec& spec, const py::dict& options) {
   PyEnvSpec out;
   out.id = spec.id;

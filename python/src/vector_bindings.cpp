@@ -30,7 +30,7 @@ const py::object& numpy_full() {
 class PyVectorEnv {
  public:
   PyVectorEnv(const std::string& id, int64_t num_envs, int64_t threads, const py::dict& options,
-              py::handle render_mode, py::handle wrappers, py::handle randomize)
+              py::handle render_mode, py::handle wrappers, py::handle randomize, py::handle curriculum)
       : render_mode_(checked_render_mode(render_mode, id)) {
     if (num_envs < 1 || num_envs > (1 << 20)) {
       throw EnvError(id + ": num_envs must be in [1, 1048576], got " + std::to_string(num_envs));
@@ -39,6 +39,10 @@ class PyVectorEnv {
       throw EnvError(id + ": threads must be in [1, 1024], got " + std::to_string(threads));
     }
     VectorEnvConfig config = env_config_from_python(id, options, wrappers, randomize);
+    config.curriculum.from = curriculum_from_python(id, curriculum);
+    if (!config.curriculum.empty() && config.randomize.empty()) {
+      throw EnvError(id + ": curriculum needs randomize: it starts randomised options at the values given");
+    }
     config.num_envs = static_cast<int>(num_envs);
     config.threads = static_cast<int>(threads);
     vec_ = std::make_unique<VectorEnv>(config);
@@ -151,6 +155,14 @@ class PyVectorEnv {
   const std::shared_ptr<PySpace>& observation_space() const { return observation_space_; }
   const std::shared_ptr<PySpace>& action_space() const { return action_space_; }
   const std::optional<std::string>& render_mode() const { return render_mode_; }
+
+  void set_randomize_reach(double reach) {
+    if (!(reach >= 0.0 && reach <= 1.0)) {
+      throw EnvError(spec_.id + ": the reach must be in [0, 1], got " + py::repr(py::float_(reach)).cast<std::string>());
+    }
+    const Busy busy(*this);
+    vec_->set_randomize_reach(reach);
+  }
 
  private:
   // While the GIL is released another Python thread could enter this object; the vector env is
@@ -270,9 +282,13 @@ void bind_vector_env(py::module_& m) {
   py::class_<PyVectorEnv>(m, "VectorEnv",
                           "num_envs rlforge envs stepped together on threads, with Gymnasium 1.x's vector "
                           "API and same-step autoreset; made by rlforge.make_vec()")
-      .def(py::init<const std::string&, int64_t, int64_t, const py::dict&, py::handle, py::handle, py::handle>(),
+      .def(py::init<const std::string&, int64_t, int64_t, const py::dict&, py::handle, py::handle, py::handle, py::handle>(),
            py::arg("id"), py::arg("num_envs") = 1, py::arg("threads") = 1, py::arg("options") = py::dict(),
-           py::arg("render_mode") = py::none(), py::arg("wrappers") = py::none(), py::arg("randomize") = py::none())
+           py::arg("render_mode") = py::none(), py::arg("wrappers") = py::none(), py::arg("randomize") = py::none(),
+           py::arg("curriculum") = py::none())
+      .def("set_randomize_reach", &PyVectorEnv::set_randomize_reach, py::arg("reach"),
+           "set_randomize_reach(reach): the share in [0, 1] of each curriculum range that episodes starting from now "
+           "on draw from (1, the whole ranges, until set)")
       .def("reset", &PyVectorEnv::reset, py::kw_only(), py::arg("seed") = py::none(),
            py::arg("options") = py::none(), "reset(*, seed=None, options=None) -> (obs, info)")
       .def("step", &PyVectorEnv::step, py::arg("actions"),

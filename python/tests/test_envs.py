@@ -242,6 +242,39 @@ def test_bad_wrappers_and_randomize_name_the_item():
             rlforge.make_vec("LunarLander-v3", 2, **kwargs)
 
 
+def test_curriculum_starts_at_its_values_and_the_reach_widens_the_range():
+    def observed_wind(envs, seed):
+        obs, _ = envs.reset(seed=seed)
+        return (obs[:, -1] + 1) * 10  # ObserveOptions maps wind power [0, 20] onto [-1, 1]
+
+    def make(**kwargs):
+        return rlforge.make_vec("LunarLander-v3", 4, enable_wind=True, randomize={"wind_power": "uniform:0:20"},
+                                wrappers=[("ObserveOptions", {"ranges": "wind_power:0:20"})], **kwargs)
+    plain, curriculum = make(), make(curriculum={"wind_power": 20.0})
+    # Until a reach is set, the whole range: the same draws as without a curriculum.
+    whole = np.concatenate([observed_wind(plain, s) for s in range(20)])
+    np.testing.assert_array_equal(np.concatenate([observed_wind(curriculum, s) for s in range(20)]), whole)
+    curriculum.set_randomize_reach(0.0)
+    np.testing.assert_allclose(observed_wind(curriculum, 3), 20.0, atol=1e-4)
+    curriculum.set_randomize_reach(0.25)
+    quarter = np.concatenate([observed_wind(curriculum, s) for s in range(20)])
+    np.testing.assert_allclose(quarter, 20.0 + 0.25 * (whole - 20.0), atol=1e-4)  # each draw moved towards 20
+    assert quarter.min() < 15.5 and quarter.max() <= 20.0 + 1e-4
+    for reach in (-0.1, 1.5, float("nan")):
+        with pytest.raises(rlforge.EnvError, match="the reach must be in \\[0, 1\\]"):
+            curriculum.set_randomize_reach(reach)
+    for kwargs, message in [
+        (dict(curriculum={"wind_power": 25.0}), "curriculum option 'wind_power' \\(from 25\\) is outside its range"),
+        (dict(curriculum={"gravity": -8.0}), "curriculum option 'gravity' \\(from -8\\) is not randomised"),
+        (dict(curriculum={"wind_power": "20"}), "curriculum\\['wind_power'\\] is '20'; expected a number"),
+        (dict(curriculum=[20.0]), "curriculum is \\[20.0\\]; expected a dict"),
+    ]:
+        with pytest.raises(rlforge.EnvError, match=message):
+            make(**kwargs)
+    with pytest.raises(rlforge.EnvError, match="curriculum needs randomize"):
+        rlforge.make_vec("LunarLander-v3", 2, curriculum={"wind_power": 20.0})
+
+
 # ---- determinism and parity with the C++ env ----
 
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Acrobot-v1", "Pendulum-v1", "LunarLander-v3", "BipedalWalker-v3"])
