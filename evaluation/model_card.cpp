@@ -158,8 +158,13 @@ std::string model_card_markdown(const std::string& run_dir) {
   md << "## Training environment\n\n";
   if (!env_id.empty()) {
     md << "- Environment: `" << env_id << "`, options " << flow(get(env, "options")) << ", wrappers " << flow(get(env, "wrappers"))
-       << "\n- Domain randomisation: " << flow(get(env, "randomize")) << "\n- " << text_or(get(env, "num_envs"), "1")
-       << " envs stepped together; training seeds run.seed + i\n";
+       << "\n- Domain randomisation: " << flow(get(env, "randomize"));
+    const YAML::Node from = child(env, "curriculum", "from");
+    if (is_map(from) && from.size() > 0) {
+      md << "; curriculum: training started at " << flow(from) << ", the ranges whole after "
+         << text_or(child(env, "curriculum", "until"), "?") << " of training (evaluation on the whole ranges)";
+    }
+    md << "\n- " << text_or(get(env, "num_envs"), "1") << " envs stepped together; training seeds run.seed + i\n";
   }
   if (is_map(get(config, "data"))) {
     for (const char* key : {"dataset", "csv", "generate"}) {

@@ -137,4 +137,9 @@ TEST_CASE("a run with a randomisation curriculum resumes exactly, and its curric
   // Without the curriculum the same ranges give other episodes from the first rollout on.
   train(none, {"env.randomize.length=uniform:0.25:1"});
   CHECK(testing::read_text(whole / "metrics.csv") != testing::read_text(none / "metrics.csv"));
+  CHECK_THAT(testing::read_text(whole / "MODEL_CARD.md"),
+             Catch::Contains("Domain randomisation: {length: uniform:0.25:1}; curriculum: training started at {length: 0.5}, "
+                             "the ranges whole after 0.75 of training"));
+  CHECK_THAT(testing::read_text(none / "MODEL_CARD.md"),
+             Catch::Contains("Domain randomisation: {length: uniform:0.25:1}\n"));
 }

@@ -58,10 +58,11 @@ class VectorEnv {
 
   const EnvSpec& spec() const { return spec_; }
   int num_envs() const { return num_envs_; }
+  int threads() const { return threads_; }
+
   // The share of the curriculum's ranges (VectorEnvConfig::curriculum) that episodes starting
   // from now on draw from, clamped to [0, 1]; 1 until set. Call it between steps.
   void set_randomize_reach(double reach);
-  int threads() const { return threads_; }
 
   void reset(uint64_t seed);
   void reset(const std::vector<uint64_t>& seeds);
@@ -97,9 +98,10 @@ class VectorEnv {
   Env& env(int index) { return *envs_.at(static_cast<std::size_t>(index)); }
 
  private:
+  // The config's envs, sharing `reach` with this vector env.
+  VectorEnv(const VectorEnvConfig& config, RandomizeReach reach);
   // Index of the first env whose action Env::validate_action would refuse, or -1.
   int first_invalid_action(const Space& space, const unsigned char* actions) const;
-  VectorEnv(const VectorEnvConfig& config, RandomizeReach reach);
   // "CartPole-v1 (env 3 of 8): ", to prefix errors.
   std::string where(int index) const;
   void step_range(int begin, int end);
