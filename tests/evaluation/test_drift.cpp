@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "../test_files.h"
+#include "stress_fixtures.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/evaluation/drift.h"
@@ -210,16 +211,8 @@ TEST_CASE("stress cells report their episodes' novelty and alarm rate", "[evalua
   env.id = "CartPole-v1";
   Ppo agent(make_env(env.id)->spec(), PpoConfig{}, 3);
   const DriftMonitor m = fit_drift_monitor(agent, env, 60, 0, 60, 1000);
-  StressSuite suite;
-  suite.source = "test";
-  StressPerturbation heavy;
-  heavy.name = "heavy";
-  heavy.grid = {{"env.gravity", {"9.8", "29.4"}}};
-  suite.perturbations = {heavy};
-  StressSettings settings;
-  settings.seed = 3000000;
-  settings.episodes = 20;
-  settings.num_envs = 4;
+  const StressSuite suite = testing::one_option_suite("heavy", "env.gravity", {"9.8", "29.4"});
+  StressSettings settings = testing::stress_settings(20, 4);
   settings.monitor = &m;
   const StressReport report = run_stress(agent, env, suite, settings);
   REQUIRE(report.monitor_threshold);

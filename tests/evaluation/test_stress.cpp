@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "../test_files.h"
+#include "stress_fixtures.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/registry.h"
 #include "rlforge/evaluation/stress.h"
@@ -174,16 +175,8 @@ TEST_CASE("an agent trained under randomisation and a curriculum is stressed on 
   trained.randomize = {OptionDistribution::parse("length", "uniform:0.25:1")};
   trained.curriculum.from = {{"length", 0.5}};
   Ppo agent(make_env(plain.id)->spec(), PpoConfig{}, 11);
-  StressSuite suite;
-  suite.source = "test";
-  StressPerturbation shift;
-  shift.name = "pole";
-  shift.grid = {{"env.length", {"0.5", "1"}}};
-  suite.perturbations = {shift};
-  StressSettings settings;
-  settings.seed = 3000000;
-  settings.episodes = 4;
-  settings.num_envs = 2;
+  const StressSuite suite = testing::one_option_suite("pole", "env.length", {"0.5", "1"});
+  const StressSettings settings = testing::stress_settings(4, 2);
   // Every cell fixes the options: the randomisation and its curriculum play no part.
   const StressReport a = run_stress(agent, trained, suite, settings);
   const StressReport b = run_stress(agent, plain, suite, settings);
