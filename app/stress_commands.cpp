@@ -152,7 +152,8 @@ void add_stress_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", args->threads, "Threads stepping them")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--unit-from", args->unit_from,
                   "A stress.yaml whose observation stds are the unit of noise and attack radii (so that several "
-                  "agents meet the same perturbations); default: this policy's own clean episodes")
+                  "agents meet the same perturbations; one frame's stds are tiled over a FrameStack); default: this policy's own "
+                  "clean episodes")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--stochastic", args->stochastic, "Sample actions instead of taking the most likely");
   cmd->add_flag("--monitor", args->monitor,

@@ -328,6 +328,26 @@ std::string novelty_text(const StressCell& c, const StressReport& report) {
   return buf;
 }
 
+// The unit of noise and radii for observations of `space`, from stds measured on another agent's.
+// A unit of one frame is tiled over a FrameStack's frames (stacked whole, oldest first), so that
+// an agent that sees several frames is attacked per element as one that sees one.
+std::vector<float> unit_for(const std::vector<float>& given, const Space& space, const VectorEnvConfig& env) {
+  const std::size_t elements = static_cast<std::size_t>(space.size());
+  if (given.size() == elements) return given;
+  const bool stacked = std::any_of(env.wrappers.begin(), env.wrappers.end(),
+                                   [](const WrapperSpec& w) { return w.name == "FrameStack"; });
+  const std::vector<int64_t>& shape = space.shape();
+  if (stacked && shape.size() == 2 && static_cast<std::size_t>(shape[1]) == given.size()) {
+    std::vector<float> tiled;
+    tiled.reserve(elements);
+    for (int64_t frame = 0; frame < shape[0]; ++frame) tiled.insert(tiled.end(), given.begin(), given.end());
+    return tiled;
+  }
+  throw std::runtime_error("the given observation stds hold " + std::to_string(given.size()) + " values for " +
+                           std::to_string(elements) + " observation elements" +
+                           (stacked && shape.size() == 2 ? " (nor one frame's " + std::to_string(shape[1]) + ")" : ""));
+}
+
 }  // namespace
 
 StressSuite read_stress_suite(const std::string& path) {
@@ -499,11 +519,7 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
   add_novelty(report.clean, novelties, settings.monitor);
   if (settings.monitor) report.monitor_threshold = settings.monitor->threshold;
   if (float_vector) {
-    report.observation_std = settings.observation_std.empty() ? moments.std() : settings.observation_std;
-    if (report.observation_std.size() != o.size()) {
-      throw std::runtime_error("the given observation stds hold " + std::to_string(report.observation_std.size()) +
-                               " values for " + std::to_string(o.size()) + " observation elements");
-    }
+    report.observation_std = settings.observation_std.empty() ? moments.std() : unit_for(settings.observation_std, o, base);
   }
   if (settings.progress) {
     settings.progress("clean: IQM " + number_text(report.clean.iqm.point) + " [" + number_text(report.clean.iqm.lower) +

@@ -11,6 +11,7 @@
 #include "rlforge/envs/number_text.h"
 #include "rlforge/envs/randomization.h"
 #include "rlforge/trainers/algorithm.h"
+#include "rlforge/trainers/config_schema.h"
 #include "rlforge/trainers/trainer.h"
 #include "torch_errors.h"
 
@@ -202,9 +203,64 @@ void shortest_numbers(YAML::Node node) {
   }
 }
 
+// The node at `path` (dot-separated, below the section) or an undefined node. Read through const
+// nodes: a non-const operator[] would add the key, and assigning a Node would rewrite the tree.
+YAML::Node find_key(const YAML::Node& section, const std::string& path) {
+  if (!section.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  const std::size_t dot = path.find('.');
+  const YAML::Node child = section[path.substr(0, dot)];
+  if (!child.IsDefined() || dot == std::string::npos) return child;
+  return find_key(child, path.substr(dot + 1));
+}
+
+// Removes the key at `path`, then each map above it that it leaves empty.
+void remove_key(YAML::Node section, const std::string& path) {
+  const std::size_t dot = path.find('.');
+  if (dot == std::string::npos) {
+    section.remove(path);
+    return;
+  }
+  const std::string head = path.substr(0, dot);
+  YAML::Node child = section[head];
+  remove_key(child, path.substr(dot + 1));
+  if (child.IsMap() && child.size() == 0) section.remove(head);
+}
+
+std::string flow_text(const YAML::Node& node) {
+  YAML::Node copy = YAML::Clone(node);
+  shortest_numbers(copy);
+  YAML::Emitter out;
+  out << YAML::Flow << copy;
+  return out.c_str();
+}
+
+// Keys added after the run was made: absent from its config.yaml, the run trained as with their
+// defaults, so the new config may hold them at their defaults (and only there).
+void drop_keys_added_since(const YAML::Node& old_section, YAML::Node new_section, const std::string& section,
+                           const std::string& algo) {
+  if (!old_section.IsMap() || !new_section.IsMap()) return;
+  const std::string prefix = section + ".";
+  for (const ConfigKey& key : config_keys()) {
+    if (key.path.rfind(prefix, 0) != 0 || !key.applies_to(algo)) continue;
+    const std::string path = key.path.substr(prefix.size());
+    if (find_key(old_section, path).IsDefined()) continue;
+    const YAML::Node value = find_key(new_section, path);
+    if (!value.IsDefined()) continue;
+    YAML::Node default_value;
+    try {
+      default_value = YAML::Load(key.default_text);
+    } catch (const YAML::Exception&) {
+      continue;  // a default in words: compared as written
+    }
+    if (flow_text(value) == flow_text(default_value)) remove_key(new_section, path);
+  }
+}
+
 }  // namespace
 
 void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new_config, const std::string& run_dir) {
+  const YAML::Node algo_node = new_config["agent"]["algo"];
+  const std::string algo = algo_node.IsScalar() ? algo_node.Scalar() : "ppo";
   for (const char* section : {"env", "data", "agent"}) {
     if (!run_config[section].IsDefined() && !new_config[section].IsDefined()) continue;
     // Threads do not change results: the vector env's, and the off-policy critics' (each critic's
@@ -214,11 +270,6 @@ void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new
       if (!s.IsMap()) continue;
       s.remove("threads");
       s.remove("critic_threads");
-      // Runs before env.curriculum existed have no such key; without a curriculum it changes nothing.
-      const YAML::Node curriculum = s["curriculum"];
-      if (curriculum.IsDefined() && (!curriculum.IsMap() || !curriculum["from"].IsMap() || curriculum["from"].size() == 0)) {
-        s.remove("curriculum");
-      }
       shortest_numbers(s);
       // Distributions compare by value: runs before 2026-12-06 wrote "uniform:10:20" as
       // "uniform:1e+01:2e+01", and such a run must still resume.
@@ -232,6 +283,7 @@ void check_resume_compatible(const YAML::Node& run_config, const YAML::Node& new
         }
       }
     }
+    drop_keys_added_since(old_section, new_section, section, algo);
     // Compared as text after a round trip through text, as the run's config.yaml made one (an
     // empty list built in memory is emitted in another style than one read back).
     auto canonical = [](const YAML::Node& node) {

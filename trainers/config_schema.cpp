@@ -728,17 +728,8 @@ void check_curriculum(const ExperimentConfig& c, const Locator& at) {
     if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, start) || !std::isfinite(start)) {
       at.fail_at(kv.second, key, kv.second.IsScalar() ? "expected a number, got '" + kv.second.Scalar() + "'" : "expected a number");
     }
-    const auto d = std::find_if(c.env.randomize.begin(), c.env.randomize.end(),
-                                [&](const OptionDistribution& r) { return r.option == option; });
-    if (d == c.env.randomize.end()) {
-      at.fail_at(kv.first, key, "'" + option + "' is not in env.randomize; a curriculum widens a randomised range");
-    }
-    if (d->kind != OptionDistribution::Kind::Uniform && d->kind != OptionDistribution::Kind::LogUniform) {
-      at.fail_at(kv.first, key, "env.randomize." + option + " is " + d->text() + "; a curriculum needs uniform or loguniform");
-    }
-    if (!(start >= d->low && start <= d->high)) {
-      at.fail_at(kv.second, key, shortest_number_text(start) + " is outside env.randomize." + option + " (" + d->text() + ")");
-    }
+    const std::string problem = curriculum_start_problem(c.env.randomize, option, start);
+    if (!problem.empty()) at.fail_at(kv.second, key, "curriculum option " + problem);
   }
 }
 

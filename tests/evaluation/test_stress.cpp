@@ -143,6 +143,17 @@ TEST_CASE("a stress run covers every cell on the same seeds and reports them", "
   CHECK(run_stress(agent, env, noise_only, fixed_unit).observation_std == fixed_unit.observation_std);
   fixed_unit.observation_std = {1.0f};
   CHECK_THROWS_WITH(run_stress(agent, env, noise_only, fixed_unit), Catch::Contains("hold 1 values for 4 observation elements"));
+  // One frame's unit is tiled over a FrameStack's frames (stacked whole, oldest first), so an agent
+  // that sees three frames is perturbed per element as one that sees one.
+  VectorEnvConfig stacked = env;
+  stacked.wrappers = {WrapperSpec{"FrameStack", Options{{"num_stack", int64_t{3}}}}};
+  Ppo stacked_agent(make_configured_env(stacked)->spec(), PpoConfig{}, 11);
+  fixed_unit.observation_std = {1.0f, 2.0f, 3.0f, 4.0f};
+  CHECK(run_stress(stacked_agent, stacked, noise_only, fixed_unit).observation_std ==
+        std::vector<float>{1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4});
+  fixed_unit.observation_std = {1.0f, 2.0f};
+  CHECK_THROWS_WITH(run_stress(stacked_agent, stacked, noise_only, fixed_unit),
+                    Catch::Contains("hold 2 values for 12 observation elements (nor one frame's 4)"));
 
   // Runs side by side: the IQM over runs of their cell means, and cells that differ refused.
   const fs::path other = testing::fresh_dir("stress-report-2");

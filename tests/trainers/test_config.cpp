@@ -396,14 +396,16 @@ TEST_CASE("cross-field rules name file, line and key", "[config][schema]") {
   const std::string lander = "env:\n  id: LunarLander-v3\n  randomize: {gravity: 'uniform:-12:-4', wind_power: 'int:0:20'}\n";
   CHECK(validate_error(lander + "  curriculum:\n    from: {gravity: -8}\n").empty());
   CHECK_THAT(validate_error(lander + "  curriculum:\n    from:\n      gravity: -2\n"),
-             Catch::StartsWith("test.yaml:6: env.curriculum.from.gravity: -2 is outside env.randomize.gravity (uniform:-12:-4)"));
+             Catch::StartsWith("test.yaml:6: env.curriculum.from.gravity: curriculum option 'gravity' (from -2) is outside its range "
+                               "uniform:-12:-4"));
   CHECK_THAT(validate_error(lander + "  curriculum:\n    from:\n      gravity: heavy\n"),
              Catch::StartsWith("test.yaml:6: env.curriculum.from.gravity: expected a number, got 'heavy'"));
   CHECK_THAT(validate_error(lander + "  curriculum:\n    from:\n      main_engine_power: 13\n"),
-             Catch::StartsWith("test.yaml:6: env.curriculum.from.main_engine_power: 'main_engine_power' is not in env.randomize"));
+             Catch::StartsWith("test.yaml:6: env.curriculum.from.main_engine_power: curriculum option 'main_engine_power' (from 13) "
+                               "is not randomised"));
   CHECK_THAT(validate_error(lander + "  curriculum:\n    from:\n      wind_power: 20\n"),
-             Catch::StartsWith("test.yaml:6: env.curriculum.from.wind_power: env.randomize.wind_power is int:0:20; a curriculum "
-                               "needs uniform or loguniform"));
+             Catch::StartsWith("test.yaml:6: env.curriculum.from.wind_power: curriculum option 'wind_power' (from 20): its range "
+                               "int:0:20 is not uniform or loguniform"));
   CHECK_THAT(validate_error(lander + "  curriculum:\n    from: {gravity: -8}\n    until: 0\n"),
              Catch::StartsWith("test.yaml:6: env.curriculum.until: expected a number in (0, 1]"));
   // Env-dependent rules: stage 2, still with the line.

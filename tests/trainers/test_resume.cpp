@@ -115,6 +115,30 @@ TEST_CASE("a run's numbers compare by value when resumed, whatever digits they w
   CHECK_NOTHROW(check_resume_compatible(two, one, "run"));
 }
 
+TEST_CASE("a run made before a key existed resumes while the key is at its default, and only then", "[trainer][resume]") {
+  // Written before env.curriculum existed: no such key.
+  const YAML::Node old_run = YAML::Load(
+      "run: {seed: 1}\nenv: {id: LunarLander-v3, randomize: {gravity: 'uniform:-12:-4'}}\nagent: {algo: ppo}\n");
+  auto now = [](const std::string& curriculum) {
+    return YAML::Load("run: {seed: 1}\nenv: {id: LunarLander-v3, randomize: {gravity: 'uniform:-12:-4'}, curriculum: " +
+                      curriculum + "}\nagent: {algo: ppo}\n");
+  };
+  CHECK_NOTHROW(check_resume_compatible(old_run, now("{from: {}, until: 0.5}"), "run"));
+  CHECK_THROWS_WITH(check_resume_compatible(old_run, now("{from: {gravity: -8}, until: 0.5}"), "run"),
+                    Catch::Contains("'env' section differs"));
+  CHECK_THROWS_WITH(check_resume_compatible(old_run, now("{from: {}, until: 0.75}"), "run"),
+                    Catch::Contains("'env' section differs"));
+  // A key the run's config has is compared as it is, default or not.
+  const YAML::Node with_key = now("{from: {gravity: -8}, until: 0.5}");
+  CHECK_THROWS_WITH(check_resume_compatible(with_key, now("{from: {}, until: 0.5}"), "run"),
+                    Catch::Contains("'env' section differs"));
+  // Likewise in the agent section: a key at its default (agent.gamma, 0.99) may be new to the run.
+  const YAML::Node no_gamma = YAML::Load("run: {seed: 1}\nenv: {id: CartPole-v1}\nagent: {algo: ppo}\n");
+  CHECK_NOTHROW(check_resume_compatible(no_gamma, YAML::Load("run: {seed: 1}\nenv: {id: CartPole-v1}\nagent: {algo: ppo, gamma: 0.99}\n"), "run"));
+  CHECK_THROWS_WITH(check_resume_compatible(no_gamma, YAML::Load("run: {seed: 1}\nenv: {id: CartPole-v1}\nagent: {algo: ppo, gamma: 0.9}\n"), "run"),
+                    Catch::Contains("'agent' section differs"));
+}
+
 TEST_CASE("a run with a randomisation curriculum resumes exactly, and its curriculum changes training", "[trainer][resume][curriculum]") {
   const std::vector<std::string> curriculum{"env.randomize.length=uniform:0.25:1", "env.curriculum.from.length=0.5",
                                             "env.curriculum.until=0.75"};

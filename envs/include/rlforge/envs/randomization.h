@@ -64,6 +64,12 @@ struct RandomizeCurriculum {
   double reach(int64_t step, int64_t total) const;
 };
 
+// Why `option` cannot start a curriculum at `start` over `distributions`, as "'option' (from
+// START) ..." ("" when it can): it must be randomised, by uniform or loguniform, over a range
+// holding `start`. The env and the config check ask the same question.
+std::string curriculum_start_problem(const std::vector<OptionDistribution>& distributions, const std::string& option,
+                                     double start);
+
 // Shared by a vector env and its randomised envs: the share of the curriculum's ranges that the
 // next episodes draw from. Set between steps, never during one.
 using RandomizeReach = std::shared_ptr<std::atomic<double>>;
