@@ -128,11 +128,20 @@ double RandomizeCurriculum::reach(int64_t step, int64_t total) const {
   return std::clamp(static_cast<double>(step) / (until * static_cast<double>(total)), 0.0, 1.0);
 }
 
+namespace {
+
+std::vector<OptionDistribution>::const_iterator find_distribution(const std::vector<OptionDistribution>& distributions,
+                                                                  const std::string& option) {
+  return std::find_if(distributions.begin(), distributions.end(),
+                      [&](const OptionDistribution& d) { return d.option == option; });
+}
+
+}  // namespace
+
 std::string curriculum_start_problem(const std::vector<OptionDistribution>& distributions, const std::string& option,
                                      double start) {
   const std::string where = "'" + option + "' (from " + shortest_number_text(start) + ")";
-  const auto it = std::find_if(distributions.begin(), distributions.end(),
-                               [&](const OptionDistribution& d) { return d.option == option; });
+  const auto it = find_distribution(distributions, option);
   if (it == distributions.end()) return where + " is not randomised; a curriculum widens a randomised range";
   if (it->kind != OptionDistribution::Kind::Uniform && it->kind != OptionDistribution::Kind::LogUniform) {
     return where + ": its range " + it->text() + " is not uniform or loguniform";
@@ -163,9 +172,7 @@ RandomizedEnv::RandomizedEnv(Factory make, Options fixed, std::vector<OptionDist
   for (const auto& kv : from) {
     const std::string problem = curriculum_start_problem(distributions_, kv.first, kv.second);
     if (!problem.empty()) throw EnvError(id() + ": curriculum option " + problem);
-    const auto it = std::find_if(distributions_.begin(), distributions_.end(),
-                                 [&](const OptionDistribution& d) { return d.option == kv.first; });
-    from_[static_cast<std::size_t>(it - distributions_.begin())] = kv.second;
+    from_[static_cast<std::size_t>(find_distribution(distributions_, kv.first) - distributions_.begin())] = kv.second;
   }
   // Each distribution's values are checked once now, at both ends (the largest double below
   // HIGH for the continuous ones, which never draw HIGH itself).
