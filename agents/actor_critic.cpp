@@ -143,6 +143,23 @@ torch::Tensor ActorCriticImpl::policy_head(const torch::Tensor& features) {
   return discrete_ ? heads(features).first : gaussian(features).mean;
 }
 
+torch::Tensor ActorCriticImpl::logit_gap_bound(const torch::Tensor& features, const torch::Tensor& radius,
+                                               const torch::Tensor& greedy) {
+  if (!discrete_ || image_) throw std::invalid_argument("logit gap bounds need Discrete actions and vector observations");
+  const torch::AutoGradMode grad(true);
+  std::vector<std::shared_ptr<torch::nn::Module>> modules = modules_of(config_.shared ? trunk_ : actor_);
+  if (config_.shared) modules.push_back(policy_head_.ptr());
+  auto* last = dynamic_cast<torch::nn::LinearImpl*>(modules.back().get());
+  modules.pop_back();
+  const IntervalBox hidden = propagate_interval(modules, {features, radius.expand_as(features)});
+  // Row j of W minus row greedy, per sample: [B, A, H]; the gap's bound is its value at the
+  // centre plus |difference| x radius.
+  const torch::Tensor weight_gap = last->weight.unsqueeze(0) - last->weight.index_select(0, greedy).unsqueeze(1);
+  const torch::Tensor bias_gap = last->bias.unsqueeze(0) - last->bias.index_select(0, greedy).unsqueeze(1);
+  return torch::einsum("bah,bh->ba", {weight_gap, hidden.center}) +
+         torch::einsum("bah,bh->ba", {weight_gap.abs(), hidden.radius}) + bias_gap;
+}
+
 ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& input) {
   if (!config_.use_sde) {
     auto [mean, value] = heads(input);

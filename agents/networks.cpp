@@ -1,5 +1,6 @@
 #include "rlforge/agents/networks.h"
 
+#include <functional>
 #include <stdexcept>
 
 #include "rlforge/agents/fast_tanh.h"
@@ -128,6 +129,32 @@ std::vector<std::shared_ptr<torch::nn::Module>> modules_of(const torch::nn::Sequ
   std::vector<std::shared_ptr<torch::nn::Module>> out;
   for (size_t i = 0; i < net->size(); ++i) out.push_back(net->ptr(i));
   return out;
+}
+
+IntervalBox propagate_interval(const std::vector<std::shared_ptr<torch::nn::Module>>& modules, IntervalBox box) {
+  for (const auto& m : modules) {
+    if (auto* linear = dynamic_cast<torch::nn::LinearImpl*>(m.get())) {
+      box.center = linear->forward(box.center);
+      box.radius = torch::nn::functional::linear(box.radius, linear->weight.abs());
+      continue;
+    }
+    // A monotone activation maps the box's corners to the corners of the output's box.
+    const torch::Tensor low = box.center - box.radius, high = box.center + box.radius;
+    std::function<torch::Tensor(const torch::Tensor&)> activation;
+    if (auto* tanh = dynamic_cast<torch::nn::TanhImpl*>(m.get())) {
+      activation = [tanh](const torch::Tensor& x) { return tanh->forward(x); };
+    } else if (auto* relu = dynamic_cast<torch::nn::ReLUImpl*>(m.get())) {
+      activation = [relu](const torch::Tensor& x) { return relu->forward(x); };
+    } else if (auto* elu = dynamic_cast<torch::nn::ELUImpl*>(m.get())) {
+      activation = [elu](const torch::Tensor& x) { return elu->forward(x); };
+    } else {
+      throw std::invalid_argument("interval bounds pass Linear layers and tanh, relu or elu activations, not " + m->name());
+    }
+    const torch::Tensor out_low = activation(low), out_high = activation(high);
+    box.center = (out_high + out_low) / 2;
+    box.radius = (out_high - out_low) / 2;
+  }
+  return box;
 }
 
 bool MlpPass::supports(const std::vector<std::shared_ptr<torch::nn::Module>>& modules) {

@@ -40,6 +40,15 @@ void PpoConfig::validate() const {
     throw std::invalid_argument("adversarial.warmup must be in [0, 1], got " + std::to_string(adversarial.warmup));
   }
   positive("adversarial.steps", static_cast<double>(adversarial.steps));
+  if (adversarial.objective != "kl" && adversarial.objective != "margin") {
+    throw std::invalid_argument("adversarial.objective must be kl or margin, got '" + adversarial.objective + "'");
+  }
+  if (adversarial.solver != "pgd" && adversarial.solver != "ibp") {
+    throw std::invalid_argument("adversarial.solver must be pgd or ibp, got '" + adversarial.solver + "'");
+  }
+  if (adversarial.certified() && !adversarial.margin_objective()) {
+    throw std::invalid_argument("adversarial.solver ibp bounds the margin objective only (objective: margin)");
+  }
   if (!(adversarial.train_fraction >= 0 && adversarial.train_fraction <= 1)) {
     throw std::invalid_argument("adversarial.train_fraction must be in [0, 1], got " +
                                 std::to_string(adversarial.train_fraction));
@@ -233,16 +242,24 @@ torch::Tensor Ppo::adversarial_penalty(const torch::Tensor& features) {
   const AdversarialConfig& a = config_.adversarial;
   const torch::Tensor x = features.detach();
   // The radius per feature, in the spread of this minibatch.
-  const torch::Tensor adv = pgd_features(x, feature_unit(x) * adversarial_epsilon_);
+  const torch::Tensor radius = feature_unit(x) * adversarial_epsilon_;
   const torch::Tensor clean = policy_->policy_head(x);
-  if (!a.margin_objective()) return head_divergence(clean, policy_->policy_head(adv)).mean();
+  if (!a.margin_objective()) return head_divergence(clean, policy_->policy_head(pgd_features(x, radius))).mean();
   if (!policy_->discrete()) throw std::invalid_argument("the margin objective needs Discrete actions");
   // Only rows whose greedy action already leads by `margin` at s count: over every row the hinge
   // would push a stochastic policy towards confidence from its first update and end exploration
   // (measured: a LunarLander policy collapsed to one action within 100k steps).
   const torch::Tensor reference = clean.detach();
   const torch::Tensor confident = (adversarial_objective(reference, reference) <= -a.margin).to(reference.dtype());
-  return (torch::relu(adversarial_objective(reference, policy_->policy_head(adv)) + a.margin) * confident).mean();
+  torch::Tensor worst_gap;
+  if (a.certified()) {
+    const torch::Tensor greedy = reference.argmax(1);
+    const torch::Tensor gaps = policy_->logit_gap_bound(x, radius, greedy);
+    worst_gap = std::get<0>(gaps.scatter(1, greedy.unsqueeze(1), -std::numeric_limits<float>::infinity()).max(1));
+  } else {
+    worst_gap = adversarial_objective(reference, policy_->policy_head(pgd_features(x, radius)));
+  }
+  return (torch::relu(worst_gap + a.margin) * confident).mean();
 }
 
 torch::Tensor Ppo::attack_features(const torch::Tensor& features) {

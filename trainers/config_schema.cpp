@@ -374,6 +374,9 @@ std::vector<KeyBinding> declare() {
              "what PGD maximises and the regulariser penalises: SA-PPO's KL(pi(s) || pi(s_adv)), or (Discrete actions) "
              "the hinge max(0, max_{a != a*} z_a(s_adv) - z_a*(s_adv) + margin) on the logits, a* the clean greedy action, "
              "on the states where a* already leads by margin"));
+  add(choice("agent.adversarial.solver", kPpo, AT(ppo.adversarial.solver), {"pgd", "ibp"},
+             "how the regulariser finds the ball's worst point: PGD's point, or (objective margin) interval bound "
+             "propagation's certified bound on the best other logit's lead"));
   add(number("agent.adversarial.margin", kPpo, AT(ppo.adversarial.margin),
              "with objective margin: the logit margin the greedy action must keep inside the ball, on the states where it "
              "has it").min(0));
@@ -888,6 +891,12 @@ void check_rules(ExperimentConfig& c, const Locator& at) {
     if (a.epsilon <= 0 && (a.coef > 0 || a.train_fraction > 0)) {
       at.fail("agent.adversarial.epsilon", std::string(a.coef > 0 ? "agent.adversarial.coef" : "agent.adversarial.train_fraction") +
                                                " needs the radius agent.adversarial.epsilon > 0");
+    }
+    if (a.certified() && !a.margin_objective()) {
+      at.fail("agent.adversarial.solver", "ibp bounds the margin objective only; set agent.adversarial.objective: margin");
+    }
+    if (a.certified() && p.policy.actor.activation == "gelu") {
+      at.fail("agent.adversarial.solver", "ibp needs monotone activations (tanh, relu, elu); agent.policy.activation is gelu");
     }
     if (a.active() && p.policy.use_sde) {
       at.fail("agent.adversarial.epsilon", "adversarial training (SA-PPO's regulariser, attacked observations) does not combine "

@@ -306,3 +306,122 @@ TEST_CASE("the margin objective leaves states without a clear greedy action alon
   REQUIRE(confident_rows(robust, mb.features, c.adversarial.margin).sum().item<int64_t>() > 0);
   CHECK(largest_gradient(robust) > 1e-3);
 }
+
+namespace {
+
+// The best other logit's lead over the greedy action's at `features` [B, F], per row.
+torch::Tensor worst_other_gap(Ppo& ppo, const torch::Tensor& features, const torch::Tensor& greedy) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor head = ppo.policy()->policy_head(features);
+  return std::get<0>(head.scatter(1, greedy.unsqueeze(1), -1e9f).max(1)) - head.gather(1, greedy.unsqueeze(1)).squeeze(1);
+}
+
+torch::Tensor certified_gap(Ppo& ppo, const torch::Tensor& features, const torch::Tensor& radius, const torch::Tensor& greedy) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor bound = ppo.policy()->logit_gap_bound(features, radius, greedy);
+  return std::get<0>(bound.scatter(1, greedy.unsqueeze(1), -1e9f).max(1));
+}
+
+}  // namespace
+
+TEST_CASE("interval bounds on the logit gap hold over the whole ball and are exact at its centre", "[agents][ppo][adversarial]") {
+  for (const std::string activation : {"tanh", "relu", "elu"}) {
+    for (const bool shared : {false, true}) {
+      PpoConfig c = config(0, 0);
+      c.policy.actor.activation = c.policy.critic.activation = activation;
+      c.policy.shared = shared;
+      Ppo ppo(kSpec, c, 5);
+      sharpen(ppo);
+      const torch::Tensor x = neutral_minibatch(ppo, 64).features;
+      torch::Tensor greedy;
+      {
+        torch::NoGradGuard no_grad;
+        greedy = ppo.policy()->policy_head(x).argmax(1);
+      }
+      INFO(activation << (shared ? ", shared trunk" : ", separate networks"));
+      // At radius 0 the bound is the gap itself.
+      const torch::Tensor at_centre = ppo.policy()->logit_gap_bound(x, torch::zeros({6}), greedy).detach();
+      torch::Tensor head;
+      {
+        torch::NoGradGuard no_grad;
+        head = ppo.policy()->policy_head(x);
+      }
+      CHECK(torch::allclose(at_centre, head - head.gather(1, greedy.unsqueeze(1)), 1e-4, 1e-5));
+      // Over the ball: random points, its corners' signs, and a 20-step PGD attack on the gap all
+      // stay under the bound; the bound grows with the radius.
+      const torch::Tensor radius = torch::full({6}, 0.3);
+      const torch::Tensor bound = certified_gap(ppo, x, radius, greedy);
+      torch::manual_seed(3);
+      for (int k = 0; k < 200; ++k) {
+        const torch::Tensor corner = (torch::rand(x.sizes()) * 2 - 1).sign();
+        const torch::Tensor inside = k % 2 ? (torch::rand(x.sizes()) * 2 - 1) * radius : corner * radius;
+        REQUIRE((worst_other_gap(ppo, x + inside, greedy) <= bound + 1e-5).all().item<bool>());
+      }
+      torch::Tensor adv = x;
+      for (int k = 0; k < 20; ++k) {
+        const torch::Tensor leaf = adv.detach().requires_grad_(true);
+        const torch::Tensor h = ppo.policy()->policy_head(leaf);
+        const torch::Tensor gap = std::get<0>(h.scatter(1, greedy.unsqueeze(1), -1e9f).max(1)) - h.gather(1, greedy.unsqueeze(1)).squeeze(1);
+        const torch::Tensor g = torch::autograd::grad({gap.sum()}, {leaf})[0];
+        adv = torch::max(torch::min(leaf.detach() + 0.1 * radius * g.sign(), x + radius), x - radius);
+      }
+      const torch::Tensor attacked = worst_other_gap(ppo, adv, greedy);
+      CHECK((attacked <= bound + 1e-5).all().item<bool>());
+      CHECK((attacked > worst_other_gap(ppo, x, greedy)).to(torch::kFloat32).mean().item<double>() > 0.9);  // the attack moved
+      CHECK((certified_gap(ppo, x, radius * 2, greedy) >= bound).all().item<bool>());
+    }
+  }
+  // A non-monotone activation has no such bound.
+  PpoConfig c = config(0, 0);
+  c.policy.actor.activation = c.policy.critic.activation = "gelu";
+  Ppo gelu(kSpec, c, 5);
+  const torch::Tensor x = torch::randn({4, 6});
+  CHECK_THROWS_WITH(gelu.policy()->logit_gap_bound(x, torch::full({6}, 0.1), torch::zeros({4}, torch::kInt64)),
+                    Catch::Contains("tanh, relu or elu"));
+}
+
+TEST_CASE("descending the certified margin makes the greedy action provably hold inside the ball", "[agents][ppo][adversarial]") {
+  PpoConfig c = config(0.5, 1.0);
+  c.adversarial.objective = "margin";
+  c.adversarial.solver = "ibp";
+  c.adversarial.margin = median_sharpened_lead(c, 9);
+  Ppo robust(kSpec, c, 9);
+  CHECK_FALSE(robust.uses_manual_gradient());
+  sharpen(robust);
+  const Ppo::Minibatch mb = neutral_minibatch(robust, 128);
+  const torch::Tensor radius = 0.5 * std::get<0>(torch::std_mean(mb.features, 0, false));
+  const torch::Tensor rows = confident_rows(robust, mb.features, c.adversarial.margin);
+  REQUIRE(rows.sum().item<int64_t>() >= 32);
+  // Certified: the bound on every other logit's lead is below 0 anywhere in the ball.
+  auto certified_share = [&] {
+    torch::Tensor greedy;
+    {
+      torch::NoGradGuard no_grad;
+      greedy = robust.policy()->policy_head(mb.features).argmax(1);
+    }
+    return (certified_gap(robust, mb.features, radius, greedy) < 0).index({rows}).to(torch::kFloat32).mean().item<double>();
+  };
+  const double before = certified_share();
+  const double survived_before = greedy_action_survival(robust, mb.features, rows, radius.mean().item<double>());
+  bool over = false;
+  for (int step = 0; step < 150; ++step) {
+    robust.compute_gradient(mb, 0.2, 0.0, over);
+    torch::NoGradGuard no_grad;
+    for (auto& p : robust.policy()->parameters()) p.sub_(0.5 * p.grad());
+  }
+  const double after = certified_share();
+  const double survived_after = greedy_action_survival(robust, mb.features, rows, radius.mean().item<double>());
+  INFO("certified on " << before << " of the confident rows before, " << after << " after; PGD survival " << survived_before
+                       << " -> " << survived_after);
+  CHECK(before < 0.3);
+  CHECK(after > 0.9);
+  CHECK(survived_after > 0.9);
+}
+
+TEST_CASE("the ibp solver is refused without the margin objective", "[agents][ppo][adversarial]") {
+  PpoConfig c = config(0.5, 1.0);
+  c.adversarial.solver = "ibp";
+  CHECK_THROWS_WITH(Ppo(kSpec, c, 1), Catch::Contains("adversarial.solver ibp bounds the margin objective only"));
+  c.adversarial.solver = "crown";
+  CHECK_THROWS_WITH(Ppo(kSpec, c, 1), Catch::Contains("adversarial.solver must be pgd or ibp, got 'crown'"));
+}

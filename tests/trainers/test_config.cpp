@@ -101,6 +101,12 @@ TEST_CASE("config mistakes are one clear message with file, line and key", "[con
   CHECK_THAT(error_of(kValid, {"env.id=Pendulum-v1", "agent.adversarial.epsilon=0.2", "agent.adversarial.coef=0.1",
                                "agent.adversarial.objective=margin"}),
              Catch::Contains("agent.adversarial.objective: margin protects a greedy action and needs a Discrete action space"));
+  CHECK_THAT(error_of(kValid, {"agent.adversarial.solver=crown"}), Catch::Contains("agent.adversarial.solver"));
+  CHECK_THAT(error_of(kValid, {"agent.adversarial.epsilon=0.2", "agent.adversarial.coef=0.1", "agent.adversarial.solver=ibp"}),
+             Catch::Contains("agent.adversarial.solver: ibp bounds the margin objective only"));
+  CHECK_THAT(error_of(kValid, {"agent.adversarial.epsilon=0.2", "agent.adversarial.coef=0.1", "agent.adversarial.solver=ibp",
+                               "agent.adversarial.objective=margin", "agent.policy.activation=gelu"}),
+             Catch::Contains("agent.adversarial.solver: ibp needs monotone activations"));
   CHECK_THAT(error_of("run: [1, 2]\n"), Catch::Contains("test.yaml:1: run: expected a mapping"));
   CHECK_THAT(error_of("env: {id: CartPole-v1\n"), Catch::Contains("not valid YAML"));
   CHECK_THAT(error_of("agent: {n_steps: 8}\n"), Catch::Contains("env.id: is required"));

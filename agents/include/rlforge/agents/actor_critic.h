@@ -105,6 +105,12 @@ class ActorCriticImpl : public torch::nn::Module {
   Heads raw_outputs(const torch::Tensor& observations);
   // The policy head alone for prepared features, with autograd (SA-PPO's regulariser).
   torch::Tensor policy_head(const torch::Tensor& features);
+  // A certified bound for Discrete actions on vector features: for every feature vector within
+  // `radius` (elementwise, [B, F] or [F]) of `features` [B, F], no action's logit stands more than
+  // the result [B, A] above the logit of `greedy` [B] (int64); 0 in the greedy column. Interval
+  // bound propagation through the policy MLP, the last layer taken as differences of its rows
+  // (a tighter bound than subtracting two logits' intervals). Differentiable in the parameters.
+  torch::Tensor logit_gap_bound(const torch::Tensor& features, const torch::Tensor& radius, const torch::Tensor& greedy);
   // Given dLoss/dHead and dLoss/dValue at the last forward_manual(), overwrites the gradient of
   // every network parameter (log_std's is the caller's: the networks do not produce it).
   void backward_manual(const torch::Tensor& head_grad, const torch::Tensor& value_grad);

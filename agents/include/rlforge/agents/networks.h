@@ -92,4 +92,15 @@ class MlpPass {
 // The modules of a Sequential, in order (for MlpPass).
 std::vector<std::shared_ptr<torch::nn::Module>> modules_of(const torch::nn::Sequential& net);
 
+// Interval bound propagation (Gowal et al., 2018): pushes the box center +- radius (elementwise,
+// [B, in]; radius >= 0) through `modules` in order and returns the centre and radius of a box
+// that holds the output of every input in the first. Linear layers map the centre and take
+// |W| x radius; the monotone activations (tanh, relu, elu) map both corners. Differentiable in
+// the parameters, for training against the bound. Any other module is a std::invalid_argument
+// naming it (gelu is not monotone).
+struct IntervalBox {
+  torch::Tensor center, radius;
+};
+IntervalBox propagate_interval(const std::vector<std::shared_ptr<torch::nn::Module>>& modules, IntervalBox box);
+
 }  // namespace rlforge

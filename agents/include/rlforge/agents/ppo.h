@@ -47,6 +47,13 @@ struct AdversarialConfig {
   std::string objective = "kl";
   double margin = 1.0;  // the hinge's logit margin for objective "margin"
   bool margin_objective() const { return objective == "margin"; }
+  // How the regulariser finds the worst point of the ball. "pgd": PGD's point (a lower bound on
+  // the worst case). "ibp" (objective "margin"): no search; the hinge takes interval bound
+  // propagation's certified upper bound on the best other logit's lead over a*'s anywhere in the
+  // ball, as SA-DQN's convex-relaxation variant takes a bound. Attacked observations (collection)
+  // are found by PGD either way.
+  std::string solver = "pgd";
+  bool certified() const { return solver == "ibp"; }
   bool enabled() const { return epsilon > 0 && coef > 0; }  // the regulariser
   bool attacks_observations() const { return epsilon > 0 && train_fraction > 0; }
   bool active() const { return enabled() || attacks_observations(); }  // either kind
