@@ -150,6 +150,7 @@ torch::Tensor ActorCriticImpl::logit_gap_bound(const torch::Tensor& features, co
   std::vector<std::shared_ptr<torch::nn::Module>> modules = modules_of(config_.shared ? trunk_ : actor_);
   if (config_.shared) modules.push_back(policy_head_.ptr());
   auto* last = dynamic_cast<torch::nn::LinearImpl*>(modules.back().get());
+  if (last == nullptr) throw std::invalid_argument("logit gap bounds need a policy that ends in a linear layer");
   modules.pop_back();
   const IntervalBox hidden = propagate_interval(modules, {features, radius.expand_as(features)});
   // Row j of W minus row greedy, per sample: [B, A, H]; the gap's bound is its value at the

@@ -56,7 +56,9 @@ TrainingRun::TrainingRun(const ExperimentConfig& config, std::string run_dir, st
     this->log() << "ppo updates: "
                 << (ppo->uses_manual_gradient() ? "hand-derived gradients"
                     : config_.ppo.adversarial.enabled()
-                        ? "autograd (SA-PPO's regulariser, agent.adversarial, needs a second forward pass)"
+                        ? (config_.ppo.adversarial.certified()
+                               ? "autograd (the adversarial regulariser, agent.adversarial, bounds the ball by interval propagation)"
+                               : "autograd (SA-PPO's regulariser, agent.adversarial, needs a second forward pass)")
                         : "autograd")
                 << std::endl;
   }
