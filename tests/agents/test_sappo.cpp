@@ -249,13 +249,30 @@ double median_sharpened_lead(const PpoConfig& c, uint64_t seed) {
   return greedy_lead(probe, neutral_minibatch(probe, 128).features).median().item<double>();
 }
 
+// The margin objective with `solver`, radius 0.5 and weight 1, its margin the sharpened policy's
+// median lead on the neutral minibatch, so that half of the rows count.
+PpoConfig margin_config(const std::string& solver) {
+  PpoConfig c = config(0.5, 1.0);
+  c.adversarial.objective = "margin";
+  c.adversarial.solver = solver;
+  c.adversarial.margin = median_sharpened_lead(c, 9);
+  return c;
+}
+
+// 150 plain gradient steps of size 0.5 on `mb`'s loss.
+void descend(Ppo& ppo, const Ppo::Minibatch& mb) {
+  bool over = false;
+  for (int step = 0; step < 150; ++step) {
+    ppo.compute_gradient(mb, 0.2, 0.0, over);
+    torch::NoGradGuard no_grad;
+    for (auto& p : ppo.policy()->parameters()) p.sub_(0.5 * p.grad());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("descending the margin objective keeps the greedy action inside the ball", "[agents][ppo][adversarial]") {
-  PpoConfig c = config(0.5, 1.0);
-  c.adversarial.objective = "margin";
-  // The margin: the sharpened policy's median lead, so that half of the rows count.
-  c.adversarial.margin = median_sharpened_lead(c, 9);
+  const PpoConfig c = margin_config("pgd");
   Ppo robust(kSpec, c, 9);
   CHECK_FALSE(robust.uses_manual_gradient());
   sharpen(robust);
@@ -268,12 +285,7 @@ TEST_CASE("descending the margin objective keeps the greedy action inside the ba
   INFO(confident << " of 128 rows lead by the margin");
   REQUIRE(confident >= 32);
   const double before = greedy_action_survival(robust, mb.features, rows, radius);
-  bool over = false;
-  for (int step = 0; step < 150; ++step) {
-    robust.compute_gradient(mb, 0.2, 0.0, over);
-    torch::NoGradGuard no_grad;
-    for (auto& p : robust.policy()->parameters()) p.sub_(0.5 * p.grad());
-  }
+  descend(robust, mb);
   const double after = greedy_action_survival(robust, mb.features, rows, radius);
   INFO("greedy action kept under attack on " << before << " of the rows before, " << after << " after");
   CHECK(before < 0.7);
@@ -284,9 +296,7 @@ TEST_CASE("descending the margin objective keeps the greedy action inside the ba
 TEST_CASE("the margin objective leaves states without a clear greedy action alone", "[agents][ppo][adversarial]") {
   // A fresh policy's logits are nearly tied: the hinge must not push it towards confidence (over
   // every row it did, and a LunarLander policy collapsed to one action).
-  PpoConfig c = config(0.5, 1.0);
-  c.adversarial.objective = "margin";
-  c.adversarial.margin = median_sharpened_lead(c, 9);
+  const PpoConfig c = margin_config("pgd");
   Ppo plain(kSpec, config(0, 0), 9), robust(kSpec, c, 9);
   const Ppo::Minibatch mb = neutral_minibatch(robust, 128);
   REQUIRE(confident_rows(robust, mb.features, c.adversarial.margin).sum().item<int64_t>() == 0);
@@ -381,10 +391,7 @@ TEST_CASE("interval bounds on the logit gap hold over the whole ball and are exa
 }
 
 TEST_CASE("descending the certified margin makes the greedy action provably hold inside the ball", "[agents][ppo][adversarial]") {
-  PpoConfig c = config(0.5, 1.0);
-  c.adversarial.objective = "margin";
-  c.adversarial.solver = "ibp";
-  c.adversarial.margin = median_sharpened_lead(c, 9);
+  const PpoConfig c = margin_config("ibp");
   Ppo robust(kSpec, c, 9);
   CHECK_FALSE(robust.uses_manual_gradient());
   sharpen(robust);
@@ -403,12 +410,7 @@ TEST_CASE("descending the certified margin makes the greedy action provably hold
   };
   const double before = certified_share();
   const double survived_before = greedy_action_survival(robust, mb.features, rows, radius.mean().item<double>());
-  bool over = false;
-  for (int step = 0; step < 150; ++step) {
-    robust.compute_gradient(mb, 0.2, 0.0, over);
-    torch::NoGradGuard no_grad;
-    for (auto& p : robust.policy()->parameters()) p.sub_(0.5 * p.grad());
-  }
+  descend(robust, mb);
   const double after = certified_share();
   const double survived_after = greedy_action_survival(robust, mb.features, rows, radius.mean().item<double>());
   INFO("certified on " << before << " of the confident rows before, " << after << " after; PGD survival " << survived_before
