@@ -143,22 +143,33 @@ torch::Tensor ActorCriticImpl::policy_head(const torch::Tensor& features) {
   return discrete_ ? heads(features).first : gaussian(features).mean;
 }
 
+std::vector<std::shared_ptr<torch::nn::Module>> ActorCriticImpl::policy_modules() const {
+  std::vector<std::shared_ptr<torch::nn::Module>> modules = modules_of(config_.shared ? trunk_ : actor_);
+  if (config_.shared) modules.push_back(policy_head_.ptr());
+  return modules;
+}
+
+bool ActorCriticImpl::bounds_supported() const {
+  return discrete_ && !image_ && interval_bounds_supported(policy_modules());
+}
+
 torch::Tensor ActorCriticImpl::logit_gap_bound(const torch::Tensor& features, const torch::Tensor& radius,
                                                const torch::Tensor& greedy) {
   if (!discrete_ || image_) throw std::invalid_argument("logit gap bounds need Discrete actions and vector observations");
   const torch::AutoGradMode grad(true);
-  std::vector<std::shared_ptr<torch::nn::Module>> modules = modules_of(config_.shared ? trunk_ : actor_);
-  if (config_.shared) modules.push_back(policy_head_.ptr());
-  auto* last = dynamic_cast<torch::nn::LinearImpl*>(modules.back().get());
-  if (last == nullptr) throw std::invalid_argument("logit gap bounds need a policy that ends in a linear layer");
-  modules.pop_back();
-  const IntervalBox hidden = propagate_interval(modules, {features, radius.expand_as(features)});
-  // Row j of W minus row greedy, per sample: [B, A, H]; the gap's bound is its value at the
-  // centre plus |difference| x radius.
-  const torch::Tensor weight_gap = last->weight.unsqueeze(0) - last->weight.index_select(0, greedy).unsqueeze(1);
-  const torch::Tensor bias_gap = last->bias.unsqueeze(0) - last->bias.index_select(0, greedy).unsqueeze(1);
-  return torch::einsum("bah,bh->ba", {weight_gap, hidden.center}) +
-         torch::einsum("bah,bh->ba", {weight_gap.abs(), hidden.radius}) + bias_gap;
+  return output_gap_bound(policy_modules(), {features, radius}, greedy);
+}
+
+torch::Tensor ActorCriticImpl::certify_greedy(const torch::Tensor& observations, const torch::Tensor& radius) {
+  if (!bounds_supported()) throw std::invalid_argument("this policy cannot be bounded (needs Discrete actions, vector observations and tanh, relu or elu)");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = observations.flatten(1).to(torch::kFloat32);
+  const torch::Tensor r = radius.flatten().to(x.options());
+  // Normalisation (and its clip) is monotone per element: the box's corners map to the corners.
+  const torch::Tensor low = prepare(x - r, false), high = prepare(x + r, false);
+  const torch::Tensor greedy = heads(prepare(x, false)).first.argmax(1);
+  const torch::Tensor gaps = output_gap_bound(policy_modules(), {(high + low) / 2, (high - low) / 2}, greedy);
+  return greedy_certified(gaps, greedy);
 }
 
 ActorCriticImpl::Policy ActorCriticImpl::gaussian(const torch::Tensor& input) {

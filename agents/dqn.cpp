@@ -104,6 +104,19 @@ torch::Tensor QNetworkImpl::combine(const torch::Tensor& out) const {
   return value + advantage - advantage.mean(1, /*keepdim=*/true);
 }
 
+bool QNetworkImpl::bounds_supported() const { return !image_ && interval_bounds_supported(modules_of(mlp_)); }
+
+torch::Tensor QNetworkImpl::certify_greedy(const torch::Tensor& observations, const torch::Tensor& radius) {
+  if (!bounds_supported()) throw std::invalid_argument("this Q-network cannot be bounded (needs vector observations and tanh, relu or elu)");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = prepare(observations);
+  const torch::Tensor greedy = forward(x).argmax(1);
+  // The dueling head's first output is the state value, which every action shares.
+  const torch::Tensor gaps = output_gap_bound(modules_of(mlp_), {x, radius.flatten().to(x.options())}, greedy,
+                                              config_.dueling ? 1 : 0);
+  return greedy_certified(gaps, greedy);
+}
+
 InferenceGraph QNetworkImpl::inference_graph(const InferenceOptions& options) const {
   using Op = GraphNode::Op;
   GraphBuilder g(observation_space_, "dqn", Space::discrete(actions_));
@@ -286,6 +299,11 @@ torch::Tensor Dqn::act(const torch::Tensor& observations, bool deterministic, to
 }
 
 InferenceGraph Dqn::inference_graph(const InferenceOptions& options) { return q_->inference_graph(options); }
+
+torch::Tensor Dqn::certify_actions(const torch::Tensor& observations, const torch::Tensor& radius) {
+  if (!q_->bounds_supported()) return {};
+  return q_->certify_greedy(observations.to(device_), radius.to(device_));
+}
 
 Agent::Outputs Dqn::differentiable_outputs(const torch::Tensor& observations) {
   const torch::AutoGradMode grad(true);

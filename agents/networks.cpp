@@ -1,6 +1,7 @@
 #include "rlforge/agents/networks.h"
 
 #include <functional>
+#include <limits>
 #include <stdexcept>
 
 #include "rlforge/agents/fast_tanh.h"
@@ -155,6 +156,40 @@ IntervalBox propagate_interval(const std::vector<std::shared_ptr<torch::nn::Modu
     box.radius = (out_high - out_low) / 2;
   }
   return box;
+}
+
+bool interval_bounds_supported(const std::vector<std::shared_ptr<torch::nn::Module>>& modules) {
+  if (modules.empty() || !dynamic_cast<torch::nn::LinearImpl*>(modules.back().get())) return false;
+  for (const auto& m : modules) {
+    if (!dynamic_cast<torch::nn::LinearImpl*>(m.get()) && !dynamic_cast<torch::nn::TanhImpl*>(m.get()) &&
+        !dynamic_cast<torch::nn::ReLUImpl*>(m.get()) && !dynamic_cast<torch::nn::ELUImpl*>(m.get())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+torch::Tensor output_gap_bound(const std::vector<std::shared_ptr<torch::nn::Module>>& modules, const IntervalBox& box,
+                               const torch::Tensor& greedy, int64_t first_output) {
+  auto* last = modules.empty() ? nullptr : dynamic_cast<torch::nn::LinearImpl*>(modules.back().get());
+  if (last == nullptr) throw std::invalid_argument("gap bounds need a network that ends in a linear layer");
+  const std::vector<std::shared_ptr<torch::nn::Module>> hidden_layers(modules.begin(), modules.end() - 1);
+  const IntervalBox hidden = propagate_interval(hidden_layers, {box.center, box.radius.expand_as(box.center)});
+  const int64_t actions = last->weight.size(0) - first_output;
+  const torch::Tensor weight = last->weight.narrow(0, first_output, actions);
+  const torch::Tensor bias = last->bias.narrow(0, first_output, actions);
+  // Row j of W minus row greedy, per sample: [B, A, H]; the gap's bound is its value at the
+  // centre plus |difference| x radius.
+  const torch::Tensor weight_gap = weight.unsqueeze(0) - weight.index_select(0, greedy).unsqueeze(1);
+  const torch::Tensor bias_gap = bias.unsqueeze(0) - bias.index_select(0, greedy).unsqueeze(1);
+  return torch::einsum("bah,bh->ba", {weight_gap, hidden.center}) +
+         torch::einsum("bah,bh->ba", {weight_gap.abs(), hidden.radius}) + bias_gap;
+}
+
+torch::Tensor greedy_certified(const torch::Tensor& gap_bound, const torch::Tensor& greedy) {
+  const torch::Tensor others =
+      gap_bound.scatter(1, greedy.unsqueeze(1), -std::numeric_limits<float>::infinity());
+  return std::get<0>(others.max(1)) < 0;
 }
 
 bool MlpPass::supports(const std::vector<std::shared_ptr<torch::nn::Module>>& modules) {

@@ -147,6 +147,11 @@ Agent::Outputs Ppo::differentiable_outputs(const torch::Tensor& observations) {
   return {h.head, h.value};
 }
 
+torch::Tensor Ppo::certify_actions(const torch::Tensor& observations, const torch::Tensor& radius) {
+  if (!policy_->bounds_supported()) return {};
+  return policy_->certify_greedy(observations.to(device_), radius.to(device_));
+}
+
 InferenceGraph Ppo::inference_graph(const InferenceOptions& options) {
   return policy_->inference_graph(options, "ppo");
 }

@@ -256,7 +256,7 @@ DriftMonitor DriftMonitor::load(const std::string& path) {
 }
 
 MonitoredEpisodes run_monitored_episodes(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes,
-                                         uint64_t seed) {
+                                         uint64_t seed, const ObservationHook& hook) {
   // Each env slot's steps in order; episode k + i * n ran in slot k, one after another.
   std::vector<std::vector<std::vector<float>>> slot_observations, slot_actions;
   auto rows = [](const torch::Tensor& t, std::vector<std::vector<std::vector<float>>>& slots) {
@@ -274,7 +274,7 @@ MonitoredEpisodes run_monitored_episodes(const BatchPolicy& policy, const Vector
         rows(actions, slot_actions);
         return actions;
       },
-      config, episodes, seed);
+      config, episodes, seed, hook);
   const std::size_t slots = slot_observations.size();
   out.episodes.resize(static_cast<std::size_t>(episodes));
   for (std::size_t k = 0; k < slots; ++k) {

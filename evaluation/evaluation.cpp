@@ -60,7 +60,11 @@ EpisodeOutcomes run_episodes(const BatchPolicy& policy, const VectorEnvConfig& c
   int64_t running = n;
   while (running > 0) {
     const torch::Tensor observations = env.observations();
-    if (hook) hook(observations);
+    if (hook) {
+      torch::Tensor counted = torch::empty({n}, torch::kBool);
+      for (int64_t k = 0; k < n; ++k) counted[k] = episode_of[static_cast<std::size_t>(k)] < episodes;
+      hook(observations, counted);
+    }
     env.step(policy(observations));
     for (int64_t k = 0; k < n; ++k) {
       const auto slot = static_cast<std::size_t>(k);

@@ -179,7 +179,7 @@ ExplainReport explain_policy(Agent& agent, Agent& randomized, const VectorEnvCon
 
   // The states the policy visits on held-out episodes.
   std::vector<torch::Tensor> batches;
-  const EpisodeOutcomes clean = run_episodes(policy, base, settings.episodes, settings.seed, [&](const torch::Tensor& obs) {
+  const EpisodeOutcomes clean = run_episodes(policy, base, settings.episodes, settings.seed, [&](const torch::Tensor& obs, const torch::Tensor&) {
     batches.push_back(obs.reshape({obs.size(0), -1}).to(torch::kFloat32).clone());
   });
   report.clean_mean_return = std::accumulate(clean.returns.begin(), clean.returns.end(), 0.0) /
@@ -218,7 +218,7 @@ ExplainReport explain_policy(Agent& agent, Agent& randomized, const VectorEnvCon
     VectorEnvConfig single = base;
     single.num_envs = 1;
     std::vector<torch::Tensor> steps;
-    run_episodes(policy, single, 1, settings.seed, [&](const torch::Tensor& obs) {
+    run_episodes(policy, single, 1, settings.seed, [&](const torch::Tensor& obs, const torch::Tensor&) {
       steps.push_back(obs.reshape({1, -1}).to(torch::kFloat32).clone());
     });
     const torch::Tensor episode = torch::cat(steps);

@@ -190,7 +190,8 @@ FrameSaliencyReport explain_frames(Agent& agent, Agent& randomized, const Vector
   std::vector<torch::Tensor> observations;
   const EpisodeOutcomes outcomes = run_episodes(
       [&](const torch::Tensor& obs) { return agent.act(obs, settings.deterministic, agent.generator()); }, single,
-      settings.episodes, settings.seed, [&](const torch::Tensor& obs) { observations.push_back(obs.to(torch::kCPU).clone()); });
+      settings.episodes, settings.seed,
+      [&](const torch::Tensor& obs, const torch::Tensor&) { observations.push_back(obs.to(torch::kCPU).clone()); });
   r.episodes = static_cast<int64_t>(outcomes.returns.size());
   for (const double ret : outcomes.returns) r.mean_return += ret / static_cast<double>(r.episodes);
 

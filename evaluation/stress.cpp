@@ -249,11 +249,7 @@ StressCell summarise(std::vector<std::pair<std::string, std::string>> setting, c
 EpisodeOutcomes run_cell(const BatchPolicy& policy, const VectorEnvConfig& config, const StressSettings& settings,
                          std::vector<double>& novelties, const ObservationHook& hook = {}) {
   if (settings.monitor == nullptr) return run_episodes(policy, config, settings.episodes, settings.seed, hook);
-  const BatchPolicy seen = [&](const torch::Tensor& observations) {
-    if (hook) hook(observations);
-    return policy(observations);
-  };
-  const MonitoredEpisodes run = run_monitored_episodes(seen, config, settings.episodes, settings.seed);
+  const MonitoredEpisodes run = run_monitored_episodes(policy, config, settings.episodes, settings.seed, hook);
   novelties.clear();
   for (const DriftMonitor::Episode& e : run.episodes) novelties.push_back(settings.monitor->novelty(e));
   return run.outcomes;
@@ -265,6 +261,18 @@ void add_novelty(StressCell& cell, std::vector<double> novelties, const DriftMon
   cell.mean_novelty /= static_cast<double>(novelties.size());
   cell.alarm_rate = alarm_rate(*monitor, novelties);
   cell.novelties = std::move(novelties);
+}
+
+// The share of `states` [N, ...] whose action `agent` certifies within `radius`, in chunks (the
+// bound holds a [rows, actions, hidden] tensor at once).
+double certified_share(Agent& agent, const torch::Tensor& states, const torch::Tensor& radius) {
+  constexpr int64_t kChunk = 1024;
+  const int64_t n = states.size(0);
+  int64_t certified = 0;
+  for (int64_t start = 0; start < n; start += kChunk) {
+    certified += agent.certify_actions(states.narrow(0, start, std::min(kChunk, n - start)), radius).sum().item<int64_t>();
+  }
+  return static_cast<double>(certified) / static_cast<double>(std::max<int64_t>(n, 1));
 }
 
 // Running per-element mean and variance of float observations (Chan et al.'s parallel update).
@@ -326,6 +334,17 @@ std::string novelty_text(const StressCell& c, const StressReport& report) {
   char buf[96];
   std::snprintf(buf, sizeof buf, ", novelty %.4g, alarms %.0f%%", c.mean_novelty, 100.0 * c.alarm_rate);
   return buf;
+}
+
+// "certified (interval bounds, N clean states): attack.epsilon = 0.5: 93.1%, ...".
+std::string certified_text(const std::vector<StressCell>& cells, const StressReport& report) {
+  std::string text = "certified (interval bounds, " + std::to_string(report.certified_states) + " clean states):";
+  for (const StressCell& c : cells) {
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f%%", 100.0 * c.certified_share.value_or(0.0));
+    text += (&c == &cells.front() ? " " : ", ") + cell_text(c.setting) + ": " + share;
+  }
+  return text;
 }
 
 // The unit of noise and radii for observations of `space`, from stds measured on another agent's.
@@ -512,9 +531,16 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
   const bool float_vector = o.is_box() && o.dtype() == DType::Float32;
   ObservationMoments moments;
   std::vector<double> novelties;
-  const EpisodeOutcomes clean = run_cell(policy, base, settings, novelties, [&](const torch::Tensor& obs) {
-    if (float_vector) moments.add(obs);
-  });
+  std::vector<torch::Tensor> visited;  // the clean states, for certifying attack cells
+  const bool any_attack = std::any_of(suite.perturbations.begin(), suite.perturbations.end(),
+                                      [](const StressPerturbation& p) { return p.attack.has_value(); });
+  const bool keep_states = any_attack && spec.action_space.is_discrete();
+  const EpisodeOutcomes clean =
+      run_cell(policy, base, settings, novelties, [&](const torch::Tensor& obs, const torch::Tensor& counted) {
+        if (!float_vector) return;
+        moments.add(obs);  // every row, as the unit has always been measured
+        if (keep_states) visited.push_back(obs.to(torch::kCPU).index({counted}).clone());
+      });
   report.clean = summarise({}, clean, settings.seed);
   add_novelty(report.clean, novelties, settings.monitor);
   if (settings.monitor) report.monitor_threshold = settings.monitor->threshold;
@@ -532,6 +558,14 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
     scale = torch::tensor(report.observation_std);
     for (const float s : report.observation_std) scale_text += (scale_text.empty() ? "" : ",") + number_text(s);
   }
+  // Certification at each attack radius, once per radius (FGSM and PGD cells share it).
+  torch::Tensor clean_states;
+  if (!visited.empty()) {
+    const torch::Tensor states = torch::cat(visited);
+    if (agent.certify_actions(states.narrow(0, 0, 1), torch::zeros_like(scale)).defined()) clean_states = states;
+  }
+  report.certified_states = clean_states.defined() ? clean_states.size(0) : 0;
+  std::map<double, double> certified_at;
 
   for (const StressPerturbation& p : suite.perturbations) {
     StressPerturbationResult result;
@@ -578,6 +612,12 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
       }
       result.cells.push_back(summarise(setting, outcomes, settings.seed));
       add_novelty(result.cells.back(), novelties, settings.monitor);
+      if (p.attack && clean_states.defined()) {
+        if (certified_at.count(attack.epsilon) == 0) {
+          certified_at[attack.epsilon] = certified_share(agent, clean_states, scale * attack.epsilon);
+        }
+        result.cells.back().certified_share = certified_at[attack.epsilon];
+      }
       if (report.threshold && result.cells.back().iqm.point < *report.threshold) ++result.cells_below;
       // The next combination; done after the last.
       std::size_t a = p.grid.size();
@@ -599,6 +639,7 @@ StressReport run_stress(Agent& agent, const VectorEnvConfig& env, const StressSu
       for (const StressCell& c : settings.monitor ? result.cells : std::vector<StressCell>{}) {
         settings.progress("  " + cell_text(c.setting) + ": IQM " + number_text(c.iqm.point) + novelty_text(c, report));
       }
+      if (p.attack && clean_states.defined()) settings.progress("  " + certified_text(result.cells, report));
     }
     report.perturbations.push_back(std::move(result));
   }
@@ -623,6 +664,7 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
       out << YAML::Key << "mean_novelty" << YAML::Value << c.mean_novelty << YAML::Key << "alarm_rate" << YAML::Value
           << c.alarm_rate;
     }
+    if (c.certified_share) out << YAML::Key << "certified_share" << YAML::Value << *c.certified_share;
     out << YAML::EndMap;
   };
   YAML::Emitter out;
@@ -641,6 +683,11 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
   if (report.monitor_threshold) {
     out << YAML::Key << "monitor_threshold" << YAML::Comment("a drift monitor's alarm: novelty above it")
         << YAML::Value << *report.monitor_threshold;
+  }
+  if (report.certified_states > 0) {
+    out << YAML::Key << "certified_states"
+        << YAML::Comment("clean states behind each attack cell's certified_share (interval bounds)") << YAML::Value
+        << report.certified_states;
   }
   out << YAML::Key << "clean" << YAML::Value;
   emit_cell(out, report.clean);
@@ -661,7 +708,8 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
 
   std::ostringstream csv;
   csv << "perturbation,setting,mean_return,iqm,iqm_lower,iqm_upper,mean_length,episodes"
-      << (report.monitor_threshold ? ",mean_novelty,alarm_rate" : "") << "\n";
+      << (report.monitor_threshold ? ",mean_novelty,alarm_rate" : "")
+      << (report.certified_states > 0 ? ",certified_share" : "") << "\n";
   auto csv_row = [&](const std::string& name, const StressCell& c) {
     std::string setting = cell_text(c.setting);
     for (char& ch : setting) {
@@ -671,6 +719,7 @@ std::vector<std::string> write_stress_report(const StressReport& report, const s
         << ',' << number_text(c.iqm.lower) << ',' << number_text(c.iqm.upper) << ',' << number_text(c.mean_length)
         << ',' << c.returns.size();
     if (report.monitor_threshold) csv << ',' << number_text(c.mean_novelty) << ',' << number_text(c.alarm_rate);
+    if (report.certified_states > 0) csv << ',' << (c.certified_share ? number_text(*c.certified_share) : "");
     csv << '\n';
   };
   csv_row("clean", report.clean);
@@ -749,6 +798,7 @@ struct RunCells {
     std::string setting;
     std::vector<std::string> values;
     double mean_return = 0;
+    std::optional<double> certified_share;
   };
   std::vector<std::pair<std::string, std::pair<std::vector<std::string>, std::vector<Cell>>>> perturbations;
 };
@@ -776,6 +826,7 @@ RunCells read_stress_results(const std::string& dir) {
         for (const auto& [k, v] : setting) cell.values.push_back(v);
         cell.setting = cell_text(setting);
         cell.mean_return = c["mean_return"].as<double>();
+        if (c["certified_share"]) cell.certified_share = c["certified_share"].as<double>();
         cells.push_back(std::move(cell));
       }
       run.perturbations.push_back({p["name"].as<std::string>(), {axes, cells}});
@@ -838,6 +889,7 @@ StressComparison compare_stress(const std::vector<StressGroup>& groups) {
       cell.axis_values = reference.values;
       for (std::size_t gi = 0; gi < runs.size(); ++gi) {
         std::vector<double> values;
+        std::optional<double> certified = 0.0;  // the mean over runs, while every run has one
         for (std::size_t ri = 0; ri < runs[gi].size(); ++ri) {
           const RunCells& run = runs[gi][ri];
           const auto it = std::find_if(run.perturbations.begin(), run.perturbations.end(),
@@ -853,7 +905,13 @@ StressComparison compare_stress(const std::vector<StressGroup>& groups) {
                                      "' (stress every run with the same suite)");
           }
           values.push_back(found->mean_return);
+          if (certified && found->certified_share) {
+            *certified += *found->certified_share / static_cast<double>(runs[gi].size());
+          } else {
+            certified.reset();
+          }
         }
+        cell.certified_share.push_back(certified);
         cell.iqm.push_back(stats::iqm_interval({values}, options));
         if (out.threshold && cell.iqm.back().point >= *out.threshold) ++p.cells_kept[gi];
         cell.runs.push_back(std::move(values));
@@ -897,7 +955,9 @@ std::vector<std::string> write_stress_comparison(const StressComparison& compari
             << YAML::Value << c.iqm[g].point << YAML::Key << "ci95" << YAML::Value << YAML::BeginSeq << c.iqm[g].lower
             << c.iqm[g].upper << YAML::EndSeq << YAML::Key << "runs" << YAML::Value << YAML::BeginSeq;
         for (const double v : c.runs[g]) out << v;
-        out << YAML::EndSeq << YAML::EndMap;
+        out << YAML::EndSeq;
+        if (c.certified_share[g]) out << YAML::Key << "certified_share" << YAML::Value << *c.certified_share[g];
+        out << YAML::EndMap;
       }
       out << YAML::EndMap;
     }

@@ -121,6 +121,18 @@ TEST_CASE("a stress run covers every cell on the same seeds and reports them", "
   // An untrained policy stays far below CartPole's 475 everywhere.
   CHECK(report.perturbations[0].cells_below == 4);
   CHECK_THAT(report.perturbations[1].summary, Catch::StartsWith("IQM falls below 475 first at wrapper.std = 0"));
+  // The tanh MLP policy is certified on the clean states: all of them at radius 0 (the bound is
+  // then the logit gap itself), fewer in a wider ball; only attack cells carry the share.
+  // Certification runs on the states of the six counted episodes, not those of the envs that
+  // keep stepping until the last counted episode ends.
+  CHECK(static_cast<double>(report.certified_states) == Approx(6 * report.clean.mean_length));
+  const auto& attacked = report.perturbations[2].cells;
+  REQUIRE(attacked[0].certified_share.has_value());
+  CHECK(*attacked[0].certified_share == 1.0);
+  REQUIRE(attacked[1].certified_share.has_value());
+  CHECK(*attacked[1].certified_share < 1.0);
+  CHECK_FALSE(report.perturbations[0].cells[0].certified_share.has_value());
+  CHECK_FALSE(report.clean.certified_share.has_value());
 
   const fs::path dir = testing::fresh_dir("stress-report");
   const std::vector<std::string> plots = write_stress_report(report, dir.string());
@@ -131,7 +143,11 @@ TEST_CASE("a stress run covers every cell on the same seeds and reports them", "
   CHECK(yaml["perturbations"][0]["cells"][3]["iqm"].as<double>() == Approx(report.perturbations[0].cells[3].iqm.point));
   CHECK(yaml["perturbations"][0]["cells"][3]["setting"]["env.force_mag"].as<std::string>() == "2");
   CHECK(yaml["clean"]["episodes"].as<int>() == 6);
+  CHECK(yaml["certified_states"].as<int64_t>() == report.certified_states);
+  CHECK(yaml["perturbations"][2]["cells"][1]["certified_share"].as<double>() == Approx(*attacked[1].certified_share));
+  CHECK_FALSE(yaml["perturbations"][0]["cells"][0]["certified_share"]);
   const std::string csv = testing::read_text(dir / "stress.csv");
+  CHECK_THAT(csv, Catch::StartsWith("perturbation,setting,mean_return,iqm,iqm_lower,iqm_upper,mean_length,episodes,certified_share\n"));
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 1 + 4 + 2 + 2);
 
   // A given unit replaces the policy's own stds (so that agents meet the same perturbations).
@@ -166,6 +182,8 @@ TEST_CASE("a stress run covers every cell on the same seeds and reports them", "
                                             report.perturbations[0].cells[3].mean_return});
   CHECK(cell.iqm[0].point == Approx(report.perturbations[0].cells[3].mean_return));
   CHECK(comparison.perturbations[0].cells_kept == std::vector<int64_t>{0, 0});
+  CHECK(comparison.perturbations[2].cells[1].certified_share[1] == Approx(*attacked[1].certified_share));
+  CHECK_FALSE(cell.certified_share[0].has_value());
   const std::vector<std::string> compared = write_stress_comparison(comparison, (dir / "compare").string());
   CHECK(compared.size() == 2 + 1 + 1);  // the two-axis grid gets a plot per force_mag
   CHECK(YAML::LoadFile((dir / "compare" / "compare.yaml").string())["groups"].size() == 2);

@@ -111,6 +111,12 @@ class ActorCriticImpl : public torch::nn::Module {
   // bound propagation through the policy MLP, the last layer taken as differences of its rows
   // (a tighter bound than subtracting two logits' intervals). Differentiable in the parameters.
   torch::Tensor logit_gap_bound(const torch::Tensor& features, const torch::Tensor& radius, const torch::Tensor& greedy);
+  // Whether certify_greedy can bound this policy: Discrete actions, vector observations, an MLP
+  // of Linear layers and tanh, relu or elu.
+  bool bounds_supported() const;
+  // [B] bool for raw observations [B, ...]: true where the greedy action is the same for every
+  // observation within `radius` (per element, in the observation's units) of the row.
+  torch::Tensor certify_greedy(const torch::Tensor& observations, const torch::Tensor& radius);
   // Given dLoss/dHead and dLoss/dValue at the last forward_manual(), overwrites the gradient of
   // every network parameter (log_std's is the caller's: the networks do not produce it).
   void backward_manual(const torch::Tensor& head_grad, const torch::Tensor& value_grad);
@@ -122,6 +128,8 @@ class ActorCriticImpl : public torch::nn::Module {
   RunningNorm observation_norm_{nullptr}, return_norm_{nullptr};
   // Heads on features: both networks whole, or trunk + linear heads when shared.
   std::pair<torch::Tensor, torch::Tensor> heads(const torch::Tensor& x);
+  // The layers from features to logits, in order (the trunk and the policy head when shared).
+  std::vector<std::shared_ptr<torch::nn::Module>> policy_modules() const;
   // Prepared features -> what the MLPs read: the CNN's output for images, else unchanged.
   torch::Tensor encode(const torch::Tensor& x);
   std::optional<ImageLayout> image_;

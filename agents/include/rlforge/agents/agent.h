@@ -43,6 +43,16 @@ class Agent {
   };
   virtual Outputs differentiable_outputs(const torch::Tensor& observations);
 
+  // Certification: for raw observations [B, ...] and a radius per observation element (one
+  // observation's shape, or flat), [B] bool: true where the action act(deterministic) takes is
+  // provably the same for every observation within that L-infinity box around the row (interval
+  // bound propagation: sound, not complete; a false row may still resist every attack). An
+  // undefined tensor when the agent cannot bound its policy (Box actions, images, activations
+  // other than tanh, relu or elu, agents without such a policy).
+  virtual torch::Tensor certify_actions(const torch::Tensor& /*observations*/, const torch::Tensor& /*radius*/) {
+    return {};
+  }
+
   // The deterministic policy (what act(deterministic) computes) as a program that export/ writes
   // as TorchScript or ONNX. Agents that cannot be exported throw std::logic_error.
   virtual InferenceGraph inference_graph(const InferenceOptions& options);

@@ -87,6 +87,12 @@ class QNetworkImpl : public torch::nn::Module {
   torch::Tensor forward_manual(const torch::Tensor& input);
   void backward_manual(const torch::Tensor& q_grad);
 
+  // Certification (vector input, an MLP of Linear layers and tanh, relu or elu): [B] bool, true
+  // where argmax Q is the same for every raw observation within `radius` (per element) of the
+  // row. A dueling head's Q-value gaps are its advantages' gaps, so it is bounded as well.
+  bool bounds_supported() const;
+  torch::Tensor certify_greedy(const torch::Tensor& observations, const torch::Tensor& radius);
+
   // Greedy actions of a batch of float observations [n, obs] (vector input only, CPU): layer
   // outputs preallocated per batch size, argmax read from memory; no autograd, no allocation
   // once warm.
@@ -132,6 +138,7 @@ class Dqn : public Agent {
   // Greedy actions (deterministic), or epsilon-greedy with exploration_final_eps.
   torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
   Outputs differentiable_outputs(const torch::Tensor& observations) override;
+  torch::Tensor certify_actions(const torch::Tensor& observations, const torch::Tensor& radius) override;
   // Greedy actions; the value is the largest Q-value, the distribution the Q-values.
   InferenceGraph inference_graph(const InferenceOptions& options) override;
   // Epsilon-greedy actions for `n` observations in the env's layout (`observations`: n rows of

@@ -102,5 +102,20 @@ struct IntervalBox {
   torch::Tensor center, radius;
 };
 IntervalBox propagate_interval(const std::vector<std::shared_ptr<torch::nn::Module>>& modules, IntervalBox box);
+// Whether propagate_interval passes every module and the last one is a Linear layer (what
+// output_gap_bound needs).
+bool interval_bounds_supported(const std::vector<std::shared_ptr<torch::nn::Module>>& modules);
+
+// For an MLP `modules` ending in a Linear layer whose outputs `first_output`.. are one score per
+// action (logits, Q-values, or a dueling head's advantages, whose gaps equal the Q-values'): an
+// upper bound [B, A] on how far each action's score can stand above the score of `greedy` [B]
+// (int64) for any input in `box`; 0 in the greedy column. The last layer is taken as differences
+// of its rows, a tighter bound than subtracting two outputs' intervals. Differentiable in the
+// parameters.
+torch::Tensor output_gap_bound(const std::vector<std::shared_ptr<torch::nn::Module>>& modules, const IntervalBox& box,
+                               const torch::Tensor& greedy, int64_t first_output = 0);
+// [B] bool from output_gap_bound's result: true where no other action's bound reaches the greedy
+// one's score, i.e. the greedy action is certified for every input in the box.
+torch::Tensor greedy_certified(const torch::Tensor& gap_bound, const torch::Tensor& greedy);
 
 }  // namespace rlforge

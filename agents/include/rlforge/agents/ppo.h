@@ -136,6 +136,7 @@ class Ppo : public Agent {
   // The policy's action (its mode when `deterministic`) for raw observations.
   torch::Tensor act(const torch::Tensor& observations, bool deterministic, torch::Generator& generator) override;
   Outputs differentiable_outputs(const torch::Tensor& observations) override;
+  torch::Tensor certify_actions(const torch::Tensor& observations, const torch::Tensor& radius) override;
   InferenceGraph inference_graph(const InferenceOptions& options) override;
 
   // One PPO update: n_epochs over shuffled minibatches of `batch`. `progress_remaining` goes

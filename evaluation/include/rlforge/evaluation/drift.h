@@ -87,7 +87,7 @@ struct MonitoredEpisodes {
   std::vector<DriftMonitor::Episode> episodes;
 };
 MonitoredEpisodes run_monitored_episodes(const BatchPolicy& policy, const VectorEnvConfig& config, int64_t episodes,
-                                         uint64_t seed);
+                                         uint64_t seed, const ObservationHook& hook = {});
 
 // `episodes` episodes of the agent's most likely actions, one after another on one env (seeds
 // from `seed`).

@@ -32,7 +32,9 @@ struct EpisodeOutcomes {
   std::vector<int64_t> lengths;
 };
 // Sees every batch of observations before the policy does (statistics of what the policy saw).
-using ObservationHook = std::function<void(const torch::Tensor& observations)>;
+// `counted` [n] bool marks the rows whose episode is one of those counted (an env that has run its
+// share keeps stepping until the others finish).
+using ObservationHook = std::function<void(const torch::Tensor& observations, const torch::Tensor& counted)>;
 
 // Runs exactly `episodes` episodes on a vector env built from `config`, seeded `seed`; each env
 // runs its share whatever their lengths, so the result does not favour short episodes.

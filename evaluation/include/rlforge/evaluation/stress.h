@@ -12,7 +12,9 @@
 // over its episodes. Observation noise and attack radii on vector observations are in units of
 // the per-element standard deviation of the observations the policy saw on its clean episodes.
 // Given a drift monitor (drift.h), every cell also reports its episodes' mean novelty and the share
-// of them that raise the monitor's alarm: how visible each shift is to the monitor.
+// of them that raise the monitor's alarm: how visible each shift is to the monitor. For agents
+// that can bound their policy, attack cells also report the share of clean states certified at
+// their radius.
 //
 // Suite files (YAML):
 //   episodes: 20                   # per cell (optional; `rlforge stress --episodes` overrides)
@@ -79,6 +81,10 @@ struct StressCell {
   // With a monitor: each episode's novelty (seed order), their mean, the share above its threshold.
   std::vector<double> novelties;
   double mean_novelty = 0, alarm_rate = 0;
+  // Attack cells of an agent that can bound its policy (Agent::certify_actions): the share of the
+  // clean episodes' states whose action no observation in the cell's ball can change, proven by
+  // interval bounds (a floor under robustness to every attack of that radius, not one attack's result).
+  std::optional<double> certified_share;
 };
 
 struct StressPerturbationResult {
@@ -95,6 +101,7 @@ struct StressReport {
   std::optional<double> threshold;  // the env's reward threshold, or --threshold
   StressCell clean;
   std::vector<float> observation_std;  // what noise and attack radii are measured in (vectors)
+  int64_t certified_states = 0;        // the clean states certification was tried on (0: none)
   std::optional<double> monitor_threshold;  // set when a drift monitor scored the episodes
   std::vector<StressPerturbationResult> perturbations;
   double seconds = 0;
@@ -146,6 +153,8 @@ struct StressComparisonCell {
   std::vector<std::string> axis_values;    // the setting's values, axis by axis
   std::vector<stats::Interval> iqm;        // per group
   std::vector<std::vector<double>> runs;   // per group: each run's mean return
+  // per group: the mean over runs of the cell's certified share, where every run reports one
+  std::vector<std::optional<double>> certified_share;
 };
 
 struct StressComparisonPerturbation {
