@@ -206,7 +206,16 @@ std::string model_card_markdown(const std::string& run_dir) {
        << number(get(stress, "clean")["iqm"].as<double>()) << " [" << number(get(stress, "clean")["iqm_ci95"][0].as<double>())
        << ", " << number(get(stress, "clean")["iqm_ci95"][1].as<double>()) << "].\n\n";
     for (const auto& p : get(stress, "perturbations")) {
-      md << "- " << p["name"].as<std::string>() << ": " << p["summary"].as<std::string>() << "\n";
+      md << "- " << p["name"].as<std::string>() << ": " << p["summary"].as<std::string>();
+      // Attack cells of an agent whose policy can be bounded: what is proven, beside what was tried.
+      std::string certified;
+      for (const auto& c : p["cells"]) {
+        if (!c["certified_share"] || !c["setting"] || !c["setting"]["attack.epsilon"]) continue;
+        certified += (certified.empty() ? "" : ", ") + std::string("ε ") + c["setting"]["attack.epsilon"].as<std::string>() +
+                     ": " + number(100.0 * c["certified_share"].as<double>()) + "%";
+      }
+      if (!certified.empty()) md << "; clean states certified by interval bounds at " << certified;
+      md << "\n";
     }
     md << "\nEvery cell: `stress/stress.yaml`; plots in `stress/`.\n\n";
   } else {

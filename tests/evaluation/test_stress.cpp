@@ -11,6 +11,7 @@
 #include "stress_fixtures.h"
 #include "rlforge/agents/ppo.h"
 #include "rlforge/envs/registry.h"
+#include "rlforge/evaluation/model_card.h"
 #include "rlforge/evaluation/stress.h"
 
 using namespace rlforge;
@@ -146,6 +147,16 @@ TEST_CASE("a stress run covers every cell on the same seeds and reports them", "
   CHECK(yaml["certified_states"].as<int64_t>() == report.certified_states);
   CHECK(yaml["perturbations"][2]["cells"][1]["certified_share"].as<double>() == Approx(*attacked[1].certified_share));
   CHECK_FALSE(yaml["perturbations"][0]["cells"][0]["certified_share"]);
+  // The model card sets what is proven beside what the attack did.
+  const fs::path run = testing::fresh_dir("stress-card");
+  fs::create_directories(run / "stress");
+  fs::copy_file(dir / "stress.yaml", run / "stress" / "stress.yaml");
+  std::ofstream(run / "config.yaml") << "env: {id: CartPole-v1}\nagent: {algo: ppo}\n";
+  std::ofstream(run / "summary.yaml") << "env_steps: 0\n";
+  write_model_card(run.string());
+  CHECK_THAT(testing::read_text(run / "MODEL_CARD.md"),
+             Catch::Contains("pgd: IQM falls below 475 first at attack.epsilon = 0 (2 of 2 cells, 100%); clean states "
+                             "certified by interval bounds at ε 0: 100%, ε 0.3: "));
   const std::string csv = testing::read_text(dir / "stress.csv");
   CHECK_THAT(csv, Catch::StartsWith("perturbation,setting,mean_return,iqm,iqm_lower,iqm_upper,mean_length,episodes,certified_share\n"));
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 1 + 4 + 2 + 2);
