@@ -323,13 +323,14 @@ if [[ $section == train ]]; then
   check "stress runs a suite" run 0 stress "$run_dir" --suite "$runs/suite.yaml" --episodes 3
   check "stress writes its results into the run" bash -c "[[ -s '$run_dir/stress/stress.yaml' && -s '$run_dir/stress/stress.csv' && -s '$run_dir/stress/suite.yaml' ]] && ls '$run_dir'/stress/*.png >/dev/null"
   check "stress prints a summary per perturbation" bash -c "grep -q '^pole: ' '$out' && grep -q '^pgd: ' '$out'"
-  check "stress scores every cell with the run's monitor" bash -c "grep -Eq '^  env.length = 1: IQM .*, novelty [0-9.e+-]+, alarms [0-9]+%' '$out' && grep -q 'mean_novelty:' '$run_dir/stress/stress.yaml' && grep -q '^perturbation,.*,mean_novelty,alarm_rate$' '$run_dir/stress/stress.csv'"
+  check "stress scores every cell with the run's monitor" bash -c "grep -Eq '^  env.length = 1: IQM .*, novelty [0-9.e+-]+, alarms [0-9]+%' '$out' && grep -q 'mean_novelty:' '$run_dir/stress/stress.yaml' && grep -q '^perturbation,.*,mean_novelty,alarm_rate,certified_share$' '$run_dir/stress/stress.csv'"
+  check "stress certifies the attack cells of a PPO policy" bash -c "grep -Eq '^  certified \\(interval bounds, [0-9]+ clean states\\): attack.epsilon = 0: 100.0%, attack.epsilon = 0.2: [0-9.]+%$' '$out' && grep -q 'certified_share:' '$run_dir/stress/stress.yaml'"
   check "stress --print-suite prints the default suite" run 0 stress "$run_dir" --print-suite
   check "the default CartPole suite shifts gravity and attacks" bash -c "grep -q 'env.gravity' '$out' && grep -q 'attack.epsilon' '$out'"
   check "explain runs" run 0 explain "$run_dir" --episodes 2 --permutation-episodes 2 --ig-steps 4
   check "explain writes explain.yaml with named elements" grep -q "theta_dot:" "$run_dir/explain/explain.yaml"
   check "card writes the card again" run 0 card "$run_dir"
-  check "the card now holds the stress summary and the explanation" bash -c "grep -q '^- pole: ' '$run_dir/MODEL_CARD.md' && grep -q 'Return lost when one observation element' '$run_dir/MODEL_CARD.md'"
+  check "the card now holds the stress summary and the explanation" bash -c "grep -q '^- pole: ' '$run_dir/MODEL_CARD.md' && grep -q '^- pgd: .*; clean states certified by interval bounds at ε 0: 100%, ε 0.2: ' '$run_dir/MODEL_CARD.md' && grep -q 'Return lost when one observation element' '$run_dir/MODEL_CARD.md'"
   check "export writes TorchScript into the run" run 0 export "$run_dir" --value --distribution
   check "export checks itself and says so" bash -c "grep -q 'actions identical on 1000 of 1000' '$out' && grep -q 'outputs: action value logits' '$out' && test -s '$run_dir/policy.pt'"
   check "export --format onnx" run 0 export "$run_dir" --format onnx --out "$runs/policy.onnx" --check-observations 200
