@@ -161,7 +161,10 @@ torch::Tensor ActorCriticImpl::logit_gap_bound(const torch::Tensor& features, co
 }
 
 torch::Tensor ActorCriticImpl::certify_greedy(const torch::Tensor& observations, const torch::Tensor& radius) {
-  if (!bounds_supported()) throw std::invalid_argument("this policy cannot be bounded (needs Discrete actions, vector observations and tanh, relu or elu)");
+  if (!bounds_supported()) {
+    throw std::invalid_argument(
+        "this policy cannot be bounded (needs Discrete actions, vector observations and tanh, relu or elu)");
+  }
   torch::NoGradGuard no_grad;
   const torch::Tensor x = observations.flatten(1).to(torch::kFloat32);
   const torch::Tensor r = radius.flatten().to(x.options());

@@ -107,7 +107,9 @@ torch::Tensor QNetworkImpl::combine(const torch::Tensor& out) const {
 bool QNetworkImpl::bounds_supported() const { return !image_ && interval_bounds_supported(modules_of(mlp_)); }
 
 torch::Tensor QNetworkImpl::certify_greedy(const torch::Tensor& observations, const torch::Tensor& radius) {
-  if (!bounds_supported()) throw std::invalid_argument("this Q-network cannot be bounded (needs vector observations and tanh, relu or elu)");
+  if (!bounds_supported()) {
+    throw std::invalid_argument("this Q-network cannot be bounded (needs vector observations and tanh, relu or elu)");
+  }
   torch::NoGradGuard no_grad;
   const torch::Tensor x = prepare(observations);
   const torch::Tensor greedy = forward(x).argmax(1);

@@ -179,9 +179,10 @@ ExplainReport explain_policy(Agent& agent, Agent& randomized, const VectorEnvCon
 
   // The states the policy visits on held-out episodes.
   std::vector<torch::Tensor> batches;
-  const EpisodeOutcomes clean = run_episodes(policy, base, settings.episodes, settings.seed, [&](const torch::Tensor& obs, const torch::Tensor&) {
-    batches.push_back(obs.reshape({obs.size(0), -1}).to(torch::kFloat32).clone());
-  });
+  const EpisodeOutcomes clean =
+      run_episodes(policy, base, settings.episodes, settings.seed, [&](const torch::Tensor& obs, const torch::Tensor&) {
+        batches.push_back(obs.reshape({obs.size(0), -1}).to(torch::kFloat32).clone());
+      });
   report.clean_mean_return = std::accumulate(clean.returns.begin(), clean.returns.end(), 0.0) /
                              static_cast<double>(clean.returns.size());
   torch::Tensor states = torch::cat(batches);

@@ -889,7 +889,7 @@ StressComparison compare_stress(const std::vector<StressGroup>& groups) {
       cell.axis_values = reference.values;
       for (std::size_t gi = 0; gi < runs.size(); ++gi) {
         std::vector<double> values;
-        std::optional<double> certified = 0.0;  // the mean over runs, while every run has one
+        std::optional<double> certified = 0.0;  // the sum over runs, while every run has one
         for (std::size_t ri = 0; ri < runs[gi].size(); ++ri) {
           const RunCells& run = runs[gi][ri];
           const auto it = std::find_if(run.perturbations.begin(), run.perturbations.end(),
@@ -906,11 +906,12 @@ StressComparison compare_stress(const std::vector<StressGroup>& groups) {
           }
           values.push_back(found->mean_return);
           if (certified && found->certified_share) {
-            *certified += *found->certified_share / static_cast<double>(runs[gi].size());
+            *certified += *found->certified_share;
           } else {
             certified.reset();
           }
         }
+        if (certified) *certified /= static_cast<double>(runs[gi].size());
         cell.certified_share.push_back(certified);
         cell.iqm.push_back(stats::iqm_interval({values}, options));
         if (out.threshold && cell.iqm.back().point >= *out.threshold) ++p.cells_kept[gi];
