@@ -1,6 +1,7 @@
 #include "stress_commands.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <iostream>
@@ -69,6 +70,19 @@ int compare(const StressArgs& args) {
       }
     }
     std::cout << "\n";
+    // Attack cells whose runs all carry a certified share: each group's mean, cell by cell.
+    std::string certified;
+    for (const StressComparisonCell& c : p.cells) {
+      std::string shares;
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        if (!c.certified_share[g]) continue;
+        char share[32];
+        std::snprintf(share, sizeof share, "%.1f%%", 100.0 * *c.certified_share[g]);
+        shares += (shares.empty() ? "" : ", ") + groups[g].label + " " + share;
+      }
+      if (!shares.empty()) certified += (certified.empty() ? "" : "; ") + c.setting + ": " + shares;
+    }
+    if (!certified.empty()) std::cout << "  certified share (mean over runs): " << certified << "\n";
   }
   std::cout << "results: " << (fs::path(out) / "compare.yaml").string() << ", " << plots.size() << " plots" << std::endl;
   return 0;

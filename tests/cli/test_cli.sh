@@ -325,6 +325,8 @@ if [[ $section == train ]]; then
   check "stress prints a summary per perturbation" bash -c "grep -q '^pole: ' '$out' && grep -q '^pgd: ' '$out'"
   check "stress scores every cell with the run's monitor" bash -c "grep -Eq '^  env.length = 1: IQM .*, novelty [0-9.e+-]+, alarms [0-9]+%' '$out' && grep -q 'mean_novelty:' '$run_dir/stress/stress.yaml' && grep -q '^perturbation,.*,mean_novelty,alarm_rate,certified_share$' '$run_dir/stress/stress.csv'"
   check "stress certifies the attack cells of a PPO policy" bash -c "grep -Eq '^  certified \\(interval bounds, [0-9]+ clean states\\): attack.epsilon = 0: 100.0%, attack.epsilon = 0.2: [0-9.]+%$' '$out' && grep -q 'certified_share:' '$run_dir/stress/stress.yaml'"
+  check "stress --compare puts runs side by side" run 0 stress --compare "a=$run_dir" --compare "b=$run_dir/stress" --out "$runs/compare"
+  check "stress --compare prints each group's certified share" bash -c "grep -q '^pgd:  a keeps IQM >= 475 on [0-9] of 2 cells  b keeps' '$out' && grep -Eq '^  certified share \\(mean over runs\\): attack.epsilon = 0: a 100.0%, b 100.0%; attack.epsilon = 0.2: a [0-9.]+%, b [0-9.]+%$' '$out' && grep -q 'certified_share:' '$runs/compare/compare.yaml'"
   check "stress --print-suite prints the default suite" run 0 stress "$run_dir" --print-suite
   check "the default CartPole suite shifts gravity and attacks" bash -c "grep -q 'env.gravity' '$out' && grep -q 'attack.epsilon' '$out'"
   check "explain runs" run 0 explain "$run_dir" --episodes 2 --permutation-episodes 2 --ig-steps 4
