@@ -996,7 +996,7 @@ std::vector<std::string> write_stress_comparison(const StressComparison& compari
       double x_min = 1e300, x_max = -1e300;
       for (std::size_t g = 0; g < comparison.labels.size(); ++g) {
         PlotSeries s;
-        s.name = comparison.labels[g] + " (" + std::to_string(comparison.runs[g]) + " runs)";
+        s.name = comparison.labels[g] + " (" + std::to_string(comparison.runs[g]) + (comparison.runs[g] == 1 ? " run)" : " runs)");
         s.color = palette[g % palette.size()];
         s.markers = true;
         for (const StressComparisonCell& c : p.cells) {
