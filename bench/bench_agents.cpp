@@ -55,26 +55,32 @@ void BM_PolicyAct(benchmark::State& state) {
 }
 BENCHMARK(BM_PolicyAct)->Arg(8)->Arg(64)->ArgName("envs")->Unit(benchmark::kMicrosecond);
 
-// One off-policy gradient step at the RL Zoo's Pendulum sizes (batch 256, 3 observations, 1
-// action): state.range(0) 0 SAC (256-256), 1 TD3 (400-300, an actor update every second step),
-// 2 TQC (256-256, 25 quantiles); state.range(1) the critics' threads (agent.critic_threads), with
+// One off-policy gradient step (batch 256): state.range(0) 0 SAC, 1 TD3 (an actor update every
+// second step), 2 TQC (25 quantiles per critic), each at the RL Zoo's Pendulum sizes (3
+// observations, 1 action; SAC and TQC 256-256, TD3 400-300), and 3 TQC at
+// tqc_bipedalwalker_hardcore.yaml's sizes (24 observations, 4 actions, 400-300);
+// state.range(1) the critics' threads (agent.critic_threads), with
 // one LibTorch and one OpenBLAS thread (two of those are 3x slower than one on this 2-core
 // machine: their two thread pools contend). The GFLOP/s counter is the
 // step's arithmetic (the matrix products of every forward and backward pass it needs) over its
 // time, to set beside BM_Sgemm's rate.
 void BM_OffPolicyGradientStep(benchmark::State& state) {
-  static const char* kAlgos[] = {"sac", "td3", "tqc"};
+  static const char* kAlgos[] = {"sac", "td3", "tqc", "tqc"};
+  const bool hardcore = state.range(0) == 3;
+  const int64_t obs_dim = hardcore ? 24 : 3, act_dim = hardcore ? 4 : 1;
   set_compute_threads(1);
   OffPolicyConfig c = OffPolicyConfig::defaults(kAlgos[state.range(0)]);
   c.critic_threads = state.range(1);
-  const EnvSpec spec{"bench", Space::box({3}, -8.0f, 8.0f), Space::box({1}, -2.0f, 2.0f), 0, {}};
+  if (hardcore) c.pi = c.qf = {400, 300};
+  const EnvSpec spec{
+      "bench", Space::box({obs_dim}, -8.0f, 8.0f), Space::box({act_dim}, -1.0f, 1.0f), 0, {}};
   OffPolicyAgent agent(spec, c, 1);
   torch::manual_seed(0);
   const int64_t b = c.batch_size;
   ReplaySample batch;
-  batch.observations = torch::randn({b, 3});
-  batch.next_observations = torch::randn({b, 3});
-  batch.actions = torch::rand({b, 1}) * 2 - 1;
+  batch.observations = torch::randn({b, obs_dim});
+  batch.next_observations = torch::randn({b, obs_dim});
+  batch.actions = torch::rand({b, act_dim}) * 2 - 1;
   batch.rewards = torch::randn({b});
   batch.discounts = torch::full({b}, 0.99f);
   OffPolicyMetrics m;
@@ -89,8 +95,10 @@ void BM_OffPolicyGradientStep(benchmark::State& state) {
     return total + width * out;
   };
   const double n = static_cast<double>(c.n_critics);
-  const double actor = static_cast<double>(macs(3, c.pi, c.entropy_regularised() ? 2 : 1));
-  const double critic = static_cast<double>(macs(4, c.qf, c.distributional() ? c.n_quantiles : 1));
+  const double actor =
+      static_cast<double>(macs(obs_dim, c.pi, (c.entropy_regularised() ? 2 : 1) * act_dim));
+  const double critic =
+      static_cast<double>(macs(obs_dim + act_dim, c.qf, c.distributional() ? c.n_quantiles : 1));
   double passes = 0;
   if (c.entropy_regularised()) {
     passes = actor * (2 + 2) + critic * n * (3 + 2 + 1);
@@ -102,9 +110,23 @@ void BM_OffPolicyGradientStep(benchmark::State& state) {
   state.counters["MFLOP"] = flops * 1e-6;
 }
 BENCHMARK(BM_OffPolicyGradientStep)
-    ->ArgsProduct({{0, 1, 2}, {1, 2}})
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}})
     ->ArgNames({"algo", "critic_threads"})
     ->Unit(benchmark::kMicrosecond);
+
+// TQC's quantile Huber loss and its gradient alone, at the RL Zoo's sizes: 2 critics of 25
+// quantiles, batch 256, 46 target atoms (50 less the top 2 per critic), one thread.
+void BM_QuantileHuberBackward(benchmark::State& state) {
+  set_compute_threads(1);
+  torch::manual_seed(0);
+  const torch::Tensor quantiles = torch::randn({2, 256, 25}) * 3;
+  const torch::Tensor targets = torch::randn({256, 46}) * 3;
+  torch::Tensor grad;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(quantile_huber_loss_backward(quantiles, targets, grad));
+  state.SetItemsProcessed(state.iterations() * 2 * 256 * 25 * 46);
+}
+BENCHMARK(BM_QuantileHuberBackward)->Unit(benchmark::kMicrosecond);
 
 // The machine's float matrix-product rate at the sizes of those networks: [256, n] x [n, n].
 void BM_Sgemm(benchmark::State& state) {
