@@ -1,8 +1,10 @@
 #include "rlforge/agents/flat_parameters.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
+#include "rlforge/envs/worker_pool.h"
 #include "vector_clones.h"
 
 namespace rlforge {
@@ -23,8 +25,10 @@ RLFORGE_VECTOR_CLONES double sum_of_squares(const float* x, int64_t n) {
 }
 
 // Adam's update of n parameters with gradient g * scale (LibTorch's arithmetic, in its order).
-RLFORGE_VECTOR_CLONES void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, float scale, float b1,
-                                    float one_b1, float b2, float one_b2, float step_size, float bias2_sqrt, float eps) {
+RLFORGE_VECTOR_CLONES void adam_update(float* __restrict p, const float* __restrict g,
+                                       float* __restrict m, float* __restrict v, int64_t n,
+                                       float scale, float b1, float one_b1, float b2, float one_b2,
+                                       float step_size, float bias2_sqrt, float eps) {
   for (int64_t i = 0; i < n; ++i) {
     const float gi = g[i] * scale;
     const float mi = m[i] * b1 + gi * one_b1;
@@ -37,7 +41,8 @@ RLFORGE_VECTOR_CLONES void adam_update(float* __restrict p, const float* __restr
 
 }  // namespace
 
-FlatParameters::FlatParameters(std::vector<torch::Tensor> parameters) : parameters_(std::move(parameters)) {
+FlatParameters::FlatParameters(std::vector<torch::Tensor> parameters)
+    : parameters_(std::move(parameters)) {
   if (parameters_.empty()) throw std::invalid_argument("FlatParameters: no parameters");
   int64_t total = 0;
   for (const auto& p : parameters_) total += p.numel();
@@ -71,7 +76,8 @@ double gradient_norm(const FlatParameters& parameters) {
   return std::sqrt(sum_of_squares(grad.data_ptr<float>(), grad.numel()));
 }
 
-void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float grad_scale) {
+void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float grad_scale,
+               WorkerPool* pool) {
   const torch::Tensor& param = parameters.data();
   const torch::Tensor& grad = parameters.grad();
   if (!param.device().is_cpu()) {
@@ -89,7 +95,8 @@ void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float 
     states[key] = std::move(state);
   }
   auto& state = static_cast<torch::optim::AdamParamState&>(*states[key]);
-  const auto& options = static_cast<const torch::optim::AdamOptions&>(optimizer.param_groups().front().options());
+  const auto& options =
+      static_cast<const torch::optim::AdamOptions&>(optimizer.param_groups().front().options());
   state.step(state.step() + 1);
   const double beta1 = std::get<0>(options.betas()), beta2 = std::get<1>(options.betas());
   const double bias1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
@@ -99,9 +106,50 @@ void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float 
   const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
   const float one_b1 = static_cast<float>(1 - beta1), one_b2 = static_cast<float>(1 - beta2);
   const float eps = static_cast<float>(options.eps());
-  adam_update(param.data_ptr<float>(), grad.data_ptr<float>(), state.exp_avg().data_ptr<float>(),
-              state.exp_avg_sq().data_ptr<float>(), param.numel(), grad_scale, b1, one_b1, b2, one_b2, step_size,
-              bias2_sqrt, eps);
+  struct Pass {
+    float *p, *g, *m, *v;
+    int64_t n, chunk;
+    float scale, b1, one_b1, b2, one_b2, step_size, bias2_sqrt, eps;
+    void run(int64_t begin, int64_t end) const {
+      if (begin < end) {
+        adam_update(p + begin, g + begin, m + begin, v + begin, end - begin, scale, b1, one_b1, b2,
+                    one_b2, step_size, bias2_sqrt, eps);
+      }
+    }
+  };
+  const int64_t n = param.numel();
+  Pass pass{param.data_ptr<float>(),
+            grad.data_ptr<float>(),
+            state.exp_avg().data_ptr<float>(),
+            state.exp_avg_sq().data_ptr<float>(),
+            n,
+            n,
+            grad_scale,
+            b1,
+            one_b1,
+            b2,
+            one_b2,
+            step_size,
+            bias2_sqrt,
+            eps};
+  // Below this a second thread costs more than it saves.
+  constexpr int64_t kSplitFrom = 1 << 15;
+  if (pool == nullptr || pool->workers() == 1 || n < kSplitFrom) {
+    pass.run(0, n);
+    return;
+  }
+  // Slices start on 64-float boundaries, so every element keeps the vector lanes it had; a few
+  // per worker, so that a worker on a busy core can hand some to the other.
+  const int parts = 4 * pool->workers();
+  pass.chunk = ((n + parts - 1) / parts + 63) / 64 * 64;
+  pool->run_ranges(
+      parts,
+      [](void* context, int begin, int end) {
+        const Pass& work = *static_cast<const Pass*>(context);
+        for (int k = begin; k < end; ++k)
+          work.run(std::min(work.n, k * work.chunk), std::min(work.n, (k + 1) * work.chunk));
+      },
+      &pass);
 }
 
 }  // namespace rlforge

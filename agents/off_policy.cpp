@@ -738,10 +738,10 @@ void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& 
     m.ent_coef += ent_coef();  // the coefficient this step uses, before the temperature's update
     double q_mean = 0;
     m.critic_loss += critic_gradient(batch, td_targets(batch), &q_mean);
-    adam_step(*critic_parameters_, *critic_optimizer_);
+    adam_step(*critic_parameters_, *critic_optimizer_, 1.0f, critic_pool_.get());
     m.q_mean += q_mean;
     m.actor_loss += actor_gradient(obs, actor, &sample);
-    adam_step(*actor_parameters_, *actor_optimizer_);
+    adam_step(*actor_parameters_, *actor_optimizer_, 1.0f, critic_pool_.get());
     ++m.actor_updates;
     // The temperature steps last so that this step's targets and losses all used the same one.
     if (ent_coef_optimizer_) ent_coef_optimizer_->step();
@@ -751,11 +751,11 @@ void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& 
   } else {
     double q_mean = 0;
     m.critic_loss += critic_gradient(batch, td_targets(batch), &q_mean);
-    adam_step(*critic_parameters_, *critic_optimizer_);
+    adam_step(*critic_parameters_, *critic_optimizer_, 1.0f, critic_pool_.get());
     m.q_mean += q_mean;
     if (updates_ % config_.policy_delay == 0) {
       m.actor_loss += actor_gradient(obs, actor_output(obs), nullptr);
-      adam_step(*actor_parameters_, *actor_optimizer_);
+      adam_step(*actor_parameters_, *actor_optimizer_, 1.0f, critic_pool_.get());
       ++m.actor_updates;
       polyak_update(critic_target_parameters_->data(), critic_parameters_->data(), config_.tau);
       polyak_update(actor_target_parameters_->data(), actor_parameters_->data(), config_.tau);

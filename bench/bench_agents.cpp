@@ -4,8 +4,10 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
+#include "rlforge/agents/flat_parameters.h"
 #include "rlforge/agents/off_policy.h"
 #include "rlforge/agents/ppo.h"
+#include "rlforge/envs/worker_pool.h"
 #include "rlforge/replay/replay_buffer.h"
 #include "rlforge/trainers/compute_threads.h"
 
@@ -127,6 +129,21 @@ void BM_QuantileHuberBackward(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2 * 256 * 25 * 46);
 }
 BENCHMARK(BM_QuantileHuberBackward)->Unit(benchmark::kMicrosecond);
+
+// The flat-parameter Adam pass over TQC's twin 400-300 critics at Hardcore's sizes (278,850
+// parameters), on state.range(0) threads: bound by memory (parameters, gradients and two
+// moments: 4.5 MB read per step).
+void BM_FlatAdamStep(benchmark::State& state) {
+  set_compute_threads(1);
+  torch::manual_seed(0);
+  FlatParameters flat({torch::randn({278'850}).requires_grad_(true)});
+  torch::optim::Adam adam({flat.data()}, torch::optim::AdamOptions(7.3e-4));
+  flat.grad().copy_(torch::randn_like(flat.grad()) * 1e-3);
+  WorkerPool pool(static_cast<int>(state.range(0)));
+  for (auto _ : state) adam_step(flat, adam, 1.0f, &pool);
+  state.SetItemsProcessed(state.iterations() * flat.data().numel());
+}
+BENCHMARK(BM_FlatAdamStep)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond);
 
 // The machine's float matrix-product rate at the sizes of those networks: [256, n] x [n, n].
 void BM_Sgemm(benchmark::State& state) {

@@ -11,6 +11,8 @@
 
 namespace rlforge {
 
+class WorkerPool;
+
 class FlatParameters {
  public:
   // `parameters` in the order they are laid out; all of one device and dtype.
@@ -38,6 +40,10 @@ double gradient_norm(const FlatParameters& parameters);
 // of LibTorch's ops, each of which allocates a weight-sized temporary (fresh pages every step
 // at these sizes). The state stays Adam's own, so saving and loading the optimiser is unchanged;
 // the arithmetic is LibTorch's, in its order. Other devices: grad scaled, then optimizer.step().
-void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float grad_scale = 1.0f);
+// With a `pool` of several workers, large parameter sets are split between them: the update is
+// element by element, so the numbers are the same for any split (the pass is bound by memory,
+// and two cores move more of it than one).
+void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float grad_scale = 1.0f,
+               WorkerPool* pool = nullptr);
 
 }  // namespace rlforge

@@ -1,0 +1,73 @@
+// The flat-parameter Adam pass (agents/flat_parameters.h): LibTorch's Adam, and the same
+// numbers however many threads run it.
+#include <torch/torch.h>
+
+#include <catch2/catch.hpp>
+
+#include "rlforge/agents/flat_parameters.h"
+#include "rlforge/envs/worker_pool.h"
+
+using namespace rlforge;
+
+namespace {
+
+// Two parameters of `n` and 7 elements, as a module's weight and bias would be.
+std::vector<torch::Tensor> parameters_of(int64_t n, uint64_t seed) {
+  torch::manual_seed(seed);
+  return {torch::randn({n}).requires_grad_(true), torch::randn({7}).requires_grad_(true)};
+}
+
+// Runs `steps` Adam steps on flat parameters with fresh random gradients; returns the
+// parameters and both moments, concatenated.
+torch::Tensor run_flat_adam(int64_t n, int steps, float grad_scale, WorkerPool* pool) {
+  FlatParameters flat(parameters_of(n, 1));
+  torch::optim::Adam adam({flat.data()}, torch::optim::AdamOptions(3e-3).eps(1e-8));
+  torch::manual_seed(2);
+  for (int s = 0; s < steps; ++s) {
+    flat.grad().copy_(torch::randn_like(flat.grad()));
+    adam_step(flat, adam, grad_scale, pool);
+  }
+  auto& state = static_cast<torch::optim::AdamParamState&>(
+      *adam.state().at(c10::guts::to_string(flat.data().unsafeGetTensorImpl())));
+  return torch::cat({flat.data().detach(), state.exp_avg(), state.exp_avg_sq()});
+}
+
+}  // namespace
+
+TEST_CASE("the flat Adam pass takes LibTorch's Adam steps", "[flat_parameters]") {
+  const int64_t n = 1000;
+  FlatParameters flat(parameters_of(n, 1));
+  std::vector<torch::Tensor> reference = parameters_of(n, 1);
+  torch::optim::Adam flat_adam({flat.data()}, torch::optim::AdamOptions(3e-3));
+  torch::optim::Adam torch_adam(reference, torch::optim::AdamOptions(3e-3));
+  torch::manual_seed(2);
+  for (int s = 0; s < 5; ++s) {
+    const torch::Tensor g = torch::randn({n + 7});
+    flat.grad().copy_(g);
+    adam_step(flat, flat_adam, 0.5f);
+    reference[0].mutable_grad() = g.narrow(0, 0, n) * 0.5;
+    reference[1].mutable_grad() = g.narrow(0, n, 7) * 0.5;
+    torch_adam.step();
+  }
+  const torch::Tensor expected = torch::cat({reference[0], reference[1]}).detach();
+  CHECK(torch::allclose(flat.data().detach(), expected, 1e-6, 1e-7));
+  // The parameters moved: five steps of about the learning rate each.
+  CHECK((flat.data().detach() - torch::cat(parameters_of(n, 1)).detach())
+            .abs()
+            .mean()
+            .item<double>() > 5e-3);
+}
+
+TEST_CASE("the flat Adam pass gives the same numbers on one thread or several",
+          "[flat_parameters]") {
+  // Sizes above and below the split threshold (32,768), none a multiple of 64.
+  for (const int64_t n : {100, 40'003, 279'111}) {
+    DYNAMIC_SECTION("parameters " << n + 7) {
+      const torch::Tensor one = run_flat_adam(n, 4, 0.7f, nullptr);
+      for (const int workers : {1, 2, 3}) {
+        WorkerPool pool(workers);
+        CHECK(torch::equal(run_flat_adam(n, 4, 0.7f, &pool), one));
+      }
+    }
+  }
+}
