@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "rlforge/agents/denormals.h"
 #include "rlforge/envs/worker_pool.h"
 #include "vector_clones.h"
 
@@ -110,6 +111,7 @@ void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float 
     float *p, *g, *m, *v;
     int64_t n, chunk;
     float scale, b1, one_b1, b2, one_b2, step_size, bias2_sqrt, eps;
+    unsigned mode;  // the caller's denormal mode, for the workers
     void run(int64_t begin, int64_t end) const {
       if (begin < end) {
         adam_update(p + begin, g + begin, m + begin, v + begin, end - begin, scale, b1, one_b1, b2,
@@ -131,7 +133,8 @@ void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float 
             one_b2,
             step_size,
             bias2_sqrt,
-            eps};
+            eps,
+            denormal_mode()};
   // Below this a second thread costs more than it saves.
   constexpr int64_t kSplitFrom = 1 << 15;
   if (pool == nullptr || pool->workers() == 1 || n < kSplitFrom) {
@@ -146,6 +149,7 @@ void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float 
       parts,
       [](void* context, int begin, int end) {
         const Pass& work = *static_cast<const Pass*>(context);
+        const DenormalModeScope mode(work.mode);
         for (int k = begin; k < end; ++k)
           work.run(std::min(work.n, k * work.chunk), std::min(work.n, (k + 1) * work.chunk));
       },

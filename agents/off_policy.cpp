@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "rlforge/agents/denormals.h"
 #include "rlforge/agents/networks.h"
 #include "rlforge/envs/worker_pool.h"
 #include "rlforge/replay/replay_buffer.h"
@@ -45,14 +46,20 @@ void for_each_index(WorkerPool* pool, int64_t count, Work&& work) {
     return;
   }
   using Fn = std::remove_reference_t<Work>;
+  // Each worker computes in the caller's denormal mode, so results do not depend on the thread.
+  struct Task {
+    Fn* fn;
+    unsigned mode;
+  } task{&work, denormal_mode()};
   pool->run_ranges(
       static_cast<int>(count),
       [](void* context, int begin, int end) {
         torch::NoGradGuard no_grad;
-        Fn& fn = *static_cast<Fn*>(context);
-        for (int k = begin; k < end; ++k) fn(k);
+        const Task& t = *static_cast<const Task*>(context);
+        const DenormalModeScope mode(t.mode);
+        for (int k = begin; k < end; ++k) (*t.fn)(k);
       },
-      const_cast<void*>(static_cast<const void*>(&work)));
+      &task);
 }
 
 torch::Tensor activation_of(const std::string& name, const torch::Tensor& x) {
@@ -710,6 +717,7 @@ double OffPolicyAgent::actor_gradient(const torch::Tensor& obs, const ActorOutpu
 }
 
 std::pair<torch::Tensor, torch::Tensor> OffPolicyAgent::loss_gradients(const ReplaySample& batch) {
+  const DenormalModeScope flush(flush_denormals_mode());  // as gradient_step computes
   const torch::Tensor obs = prepare(batch.observations);
   draw_training_exploration();
   const ActorOutput actor = actor_output(obs);
@@ -722,6 +730,8 @@ std::pair<torch::Tensor, torch::Tensor> OffPolicyAgent::loss_gradients(const Rep
 }
 
 void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& m) {
+  // Adam's moments of quiet parameters decay into denormals, 60x slower each (denormals.h).
+  const DenormalModeScope flush(flush_denormals_mode());
   ++updates_;
   const torch::Tensor obs = prepare(batch.observations);
   if (config_.entropy_regularised()) {

@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
+#include "rlforge/agents/denormals.h"
 #include "rlforge/agents/flat_parameters.h"
 #include "rlforge/agents/off_policy.h"
 #include "rlforge/agents/ppo.h"
@@ -132,18 +133,37 @@ BENCHMARK(BM_QuantileHuberBackward)->Unit(benchmark::kMicrosecond);
 
 // The flat-parameter Adam pass over TQC's twin 400-300 critics at Hardcore's sizes (278,850
 // parameters), on state.range(0) threads: bound by memory (parameters, gradients and two
-// moments: 4.5 MB read per step).
+// moments: 4.5 MB read per step). state.range(1): 0 ordinary moments; 1 denormal moments with
+// zero gradients (a quiet parameter's, long after its gradient stopped) under IEEE arithmetic;
+// 2 the same, flushed to zero as the off-policy agents' steps run (agents/denormals.h).
 void BM_FlatAdamStep(benchmark::State& state) {
   set_compute_threads(1);
   torch::manual_seed(0);
   FlatParameters flat({torch::randn({278'850}).requires_grad_(true)});
   torch::optim::Adam adam({flat.data()}, torch::optim::AdamOptions(7.3e-4));
-  flat.grad().copy_(torch::randn_like(flat.grad()) * 1e-3);
   WorkerPool pool(static_cast<int>(state.range(0)));
-  for (auto _ : state) adam_step(flat, adam, 1.0f, &pool);
+  const bool denormal = state.range(1) > 0;
+  flat.grad().copy_(torch::randn_like(flat.grad()) * 1e-3);
+  adam_step(flat, adam, 1.0f, &pool);  // creates Adam's state
+  auto& moments = static_cast<torch::optim::AdamParamState&>(
+      *adam.state().at(c10::guts::to_string(flat.data().unsafeGetTensorImpl())));
+  if (denormal) flat.grad().zero_();
+  const DenormalModeScope mode(state.range(1) == 2 ? flush_denormals_mode() : denormal_mode());
+  for (auto _ : state) {
+    if (denormal) {  // IEEE arithmetic would decay them to zero over the iterations
+      state.PauseTiming();
+      moments.exp_avg().fill_(1e-39f);
+      moments.exp_avg_sq().fill_(1e-39f);
+      state.ResumeTiming();
+    }
+    adam_step(flat, adam, 1.0f, &pool);
+  }
   state.SetItemsProcessed(state.iterations() * flat.data().numel());
 }
-BENCHMARK(BM_FlatAdamStep)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FlatAdamStep)
+    ->ArgsProduct({{1, 2}, {0, 1, 2}})
+    ->ArgNames({"threads", "denormal"})
+    ->Unit(benchmark::kMicrosecond);
 
 // The machine's float matrix-product rate at the sizes of those networks: [256, n] x [n, n].
 void BM_Sgemm(benchmark::State& state) {

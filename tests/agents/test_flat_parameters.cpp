@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "rlforge/agents/denormals.h"
 #include "rlforge/agents/flat_parameters.h"
 #include "rlforge/envs/worker_pool.h"
 
@@ -68,6 +69,45 @@ TEST_CASE("the flat Adam pass gives the same numbers on one thread or several",
         WorkerPool pool(workers);
         CHECK(torch::equal(run_flat_adam(n, 4, 0.7f, &pool), one));
       }
+    }
+  }
+}
+
+TEST_CASE("a denormal scope flushes on its thread and on the workers that run its tasks",
+          "[flat_parameters][denormals]") {
+  volatile float tiny = 1e-30f;  // volatile: computed at run time, in the thread's mode
+  const float ieee = tiny * 1e-10f;
+  REQUIRE(ieee != 0.0f);  // a denormal, under IEEE arithmetic
+  const unsigned before = denormal_mode();
+  {
+    const DenormalModeScope flush(flush_denormals_mode());
+    CHECK(denormal_mode() == flush_denormals_mode());
+    CHECK(tiny * 1e-10f == 0.0f);
+  }
+  CHECK(denormal_mode() == before);
+  CHECK(tiny * 1e-10f == ieee);
+
+  // Adam with denormal first moments and zero gradients: flushed, they become exact zeros on
+  // every slice, whichever thread ran it; under IEEE arithmetic they stay denormal.
+  const int64_t n = 100'000;
+  auto first_moments_after_step = [&](bool flush, WorkerPool* pool) {
+    FlatParameters flat({torch::ones({n}).requires_grad_(true)});
+    torch::optim::Adam adam({flat.data()}, torch::optim::AdamOptions(1e-3));
+    adam_step(flat, adam, 1.0f, pool);  // creates the state
+    auto& state = static_cast<torch::optim::AdamParamState&>(
+        *adam.state().at(c10::guts::to_string(flat.data().unsafeGetTensorImpl())));
+    state.exp_avg().fill_(1e-39f);
+    state.exp_avg_sq().fill_(1e-20f);
+    flat.grad().zero_();
+    const DenormalModeScope mode(flush ? flush_denormals_mode() : denormal_mode());
+    adam_step(flat, adam, 1.0f, pool);
+    return state.exp_avg().clone();
+  };
+  WorkerPool pool(2);
+  for (WorkerPool* p : {static_cast<WorkerPool*>(nullptr), &pool}) {
+    CHECK(first_moments_after_step(true, p).count_nonzero().item<int64_t>() == 0);
+    if (flush_denormals_mode() != 0) {
+      CHECK(first_moments_after_step(false, p).count_nonzero().item<int64_t>() == n);
     }
   }
 }

@@ -1,0 +1,35 @@
+#pragma once
+// Learning arithmetic with denormal floats flushed to zero.
+//
+// A float below 1.2e-38 in magnitude is denormal, and x86 cores take about 60x longer for each
+// operation on one (measured here on the Adam pass: 1.4 ms for 0.4M parameters, 99 ms when
+// their moments are denormal). Adam's moments decay into that range wherever a gradient has
+// gone quiet (a dead ReLU unit: the first moment after about 700 steps of zeros, the second
+// after about 70k), so a long off-policy run slows down as it learns. Learning code runs inside a
+// DenormalModeScope that flushes them, as TensorFlow does by default and PyTorch's
+// torch.set_flush_denormal(True) allows; the numbers that change are those below 1.2e-38.
+// Environments keep IEEE arithmetic (their trajectories must stay Gymnasium's), so the mode is
+// set per scope and per thread, never for the process.
+
+namespace rlforge {
+
+// The calling thread's denormal bits (x86's flush-to-zero and denormals-are-zero; 0 elsewhere).
+unsigned denormal_mode();
+// The bits that flush denormals: both (0 where the CPU has no such mode).
+unsigned flush_denormals_mode();
+
+// Sets the calling thread's denormal bits to `mode` until the scope ends. A task that runs on a
+// worker thread for a caller takes the caller's denormal_mode(), so the numbers do not depend on
+// which thread ran it.
+class DenormalModeScope {
+ public:
+  explicit DenormalModeScope(unsigned mode);
+  ~DenormalModeScope();
+  DenormalModeScope(const DenormalModeScope&) = delete;
+  DenormalModeScope& operator=(const DenormalModeScope&) = delete;
+
+ private:
+  unsigned saved_;
+};
+
+}  // namespace rlforge
