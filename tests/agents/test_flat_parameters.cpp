@@ -75,6 +75,8 @@ TEST_CASE("the flat Adam pass gives the same numbers on one thread or several",
 
 TEST_CASE("a denormal scope flushes on its thread and on the workers that run its tasks",
           "[flat_parameters][denormals]") {
+  if (flush_denormals_mode() == 0)
+    WARN("this CPU has no flush-to-zero mode: the scope does nothing here");
   volatile float tiny = 1e-30f;  // volatile: computed at run time, in the thread's mode
   const float ieee = tiny * 1e-10f;
   REQUIRE(ieee != 0.0f);  // a denormal, under IEEE arithmetic
@@ -82,7 +84,7 @@ TEST_CASE("a denormal scope flushes on its thread and on the workers that run it
   {
     const DenormalModeScope flush(flush_denormals_mode());
     CHECK(denormal_mode() == flush_denormals_mode());
-    CHECK(tiny * 1e-10f == 0.0f);
+    if (flush_denormals_mode() != 0) CHECK(tiny * 1e-10f == 0.0f);
   }
   CHECK(denormal_mode() == before);
   CHECK(tiny * 1e-10f == ieee);
@@ -105,9 +107,8 @@ TEST_CASE("a denormal scope flushes on its thread and on the workers that run it
   };
   WorkerPool pool(2);
   for (WorkerPool* p : {static_cast<WorkerPool*>(nullptr), &pool}) {
-    CHECK(first_moments_after_step(true, p).count_nonzero().item<int64_t>() == 0);
-    if (flush_denormals_mode() != 0) {
-      CHECK(first_moments_after_step(false, p).count_nonzero().item<int64_t>() == n);
-    }
+    CHECK(first_moments_after_step(false, p).count_nonzero().item<int64_t>() == n);
+    if (flush_denormals_mode() != 0)
+      CHECK(first_moments_after_step(true, p).count_nonzero().item<int64_t>() == 0);
   }
 }
