@@ -119,6 +119,10 @@ void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float 
       }
     }
   };
+  // Adam's moments of quiet parameters decay into denormals, many times slower each
+  // (denormals.h); flushed, they stop costing time and, far below a parameter's last bit, change
+  // nothing else.
+  const DenormalModeScope flush(flush_denormals_mode());
   const int64_t n = param.numel();
   Pass pass{param.data_ptr<float>(),
             grad.data_ptr<float>(),

@@ -717,7 +717,6 @@ double OffPolicyAgent::actor_gradient(const torch::Tensor& obs, const ActorOutpu
 }
 
 std::pair<torch::Tensor, torch::Tensor> OffPolicyAgent::loss_gradients(const ReplaySample& batch) {
-  const DenormalModeScope flush(flush_denormals_mode());  // as gradient_step computes
   const torch::Tensor obs = prepare(batch.observations);
   draw_training_exploration();
   const ActorOutput actor = actor_output(obs);
@@ -730,8 +729,6 @@ std::pair<torch::Tensor, torch::Tensor> OffPolicyAgent::loss_gradients(const Rep
 }
 
 void OffPolicyAgent::gradient_step(const ReplaySample& batch, OffPolicyMetrics& m) {
-  // Adam's moments of quiet parameters decay into denormals, 60x slower each (denormals.h).
-  const DenormalModeScope flush(flush_denormals_mode());
   ++updates_;
   const torch::Tensor obs = prepare(batch.observations);
   if (config_.entropy_regularised()) {

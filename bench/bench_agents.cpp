@@ -4,7 +4,6 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
-#include "rlforge/agents/denormals.h"
 #include "rlforge/agents/flat_parameters.h"
 #include "rlforge/agents/off_policy.h"
 #include "rlforge/agents/ppo.h"
@@ -134,23 +133,22 @@ BENCHMARK(BM_QuantileHuberBackward)->Unit(benchmark::kMicrosecond);
 // The flat-parameter Adam pass over TQC's twin 400-300 critics at Hardcore's sizes (278,850
 // parameters), on state.range(0) threads: bound by memory (parameters, gradients and two
 // moments: 4.5 MB read per step). state.range(1): 0 ordinary moments; 1 denormal moments with
-// zero gradients (a quiet parameter's, long after its gradient stopped) under IEEE arithmetic;
-// 2 the same, flushed to zero as the off-policy agents' steps run (agents/denormals.h).
+// zero gradients (a quiet parameter's, long after its gradient stopped), which the pass flushes
+// to zero (agents/denormals.h; under IEEE arithmetic this case took 24x as long).
 void BM_FlatAdamStep(benchmark::State& state) {
   set_compute_threads(1);
   torch::manual_seed(0);
   FlatParameters flat({torch::randn({278'850}).requires_grad_(true)});
   torch::optim::Adam adam({flat.data()}, torch::optim::AdamOptions(7.3e-4));
   WorkerPool pool(static_cast<int>(state.range(0)));
-  const bool denormal = state.range(1) > 0;
+  const bool denormal = state.range(1) == 1;
   flat.grad().copy_(torch::randn_like(flat.grad()) * 1e-3);
   adam_step(flat, adam, 1.0f, &pool);  // creates Adam's state
   auto& moments = static_cast<torch::optim::AdamParamState&>(
       *adam.state().at(c10::guts::to_string(flat.data().unsafeGetTensorImpl())));
   if (denormal) flat.grad().zero_();
-  const DenormalModeScope mode(state.range(1) == 2 ? flush_denormals_mode() : denormal_mode());
   for (auto _ : state) {
-    if (denormal) {  // IEEE arithmetic would decay them to zero over the iterations
+    if (denormal) {  // the pass flushes them: put them back each time
       state.PauseTiming();
       moments.exp_avg().fill_(1e-39f);
       moments.exp_avg_sq().fill_(1e-39f);
@@ -161,7 +159,7 @@ void BM_FlatAdamStep(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * flat.data().numel());
 }
 BENCHMARK(BM_FlatAdamStep)
-    ->ArgsProduct({{1, 2}, {0, 1, 2}})
+    ->ArgsProduct({{1, 2}, {0, 1}})
     ->ArgNames({"threads", "denormal"})
     ->Unit(benchmark::kMicrosecond);
 

@@ -20,6 +20,8 @@
 # part is then reported as skipped). Exits non-zero at the first finding, with the sanitizer's
 # report on stderr.
 set -euo pipefail
+# OpenBLAS kernels whose numbers the golden files hold (scripts/common.sh).
+export RLFORGE_BLAS_KERNELS=golden
 source "$(dirname "$0")/common.sh"
 "$RLFORGE_ROOT/scripts/install-deps.sh"
 

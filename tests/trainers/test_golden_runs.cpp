@@ -3,10 +3,14 @@
 // wrote before its loop became a list of callbacks, for a PPO, a DQN and a supervised config.
 // The PPO and DQN files were written again when the envs moved to NumPy's generator (Gymnasium
 // parity): the same seed now starts other CartPole episodes; the supervised files were unchanged.
+// DQN's weights.txt was written again when its Adam pass began flushing denormals to zero
+// (agents/denormals.h): its logs stayed the same, and its weights digests did not.
 //
 // Floating-point results depend on the CPU's kernels (OpenBLAS, oneDNN): the files were written
-// on the CI machine's kind (2-vCPU AMD EPYC with AVX-512, this workplace's preset OPENBLAS_CORETYPE,
-// one LibTorch thread). On another kind of machine they will differ; regenerate them there from a commit you
+// on the CI machine's kind (2-vCPU AMD EPYC with AVX-512, OpenBLAS's Haswell kernels as this
+// workplace presets there, one LibTorch thread). They hold on its 2-vCPU AVX-512 Intel machines
+// too with the same kernels, which ./test.sh and scripts/sanitize.sh ask for where nothing is
+// preset (scripts/common.sh). On another kind of machine they will differ; regenerate them there from a commit you
 // trust with RLFORGE_WRITE_GOLDEN=1 (the test then writes instead of comparing, and says so).
 #include <catch2/catch.hpp>
 
