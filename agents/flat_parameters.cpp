@@ -5,8 +5,8 @@
 #include <stdexcept>
 
 #include "rlforge/agents/denormals.h"
-#include "rlforge/envs/worker_pool.h"
 #include "vector_clones.h"
+#include "worker_tasks.h"
 
 namespace rlforge {
 
@@ -107,57 +107,33 @@ void adam_step(FlatParameters& parameters, torch::optim::Adam& optimizer, float 
   const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
   const float one_b1 = static_cast<float>(1 - beta1), one_b2 = static_cast<float>(1 - beta2);
   const float eps = static_cast<float>(options.eps());
-  struct Pass {
-    float *p, *g, *m, *v;
-    int64_t n, chunk;
-    float scale, b1, one_b1, b2, one_b2, step_size, bias2_sqrt, eps;
-    unsigned mode;  // the caller's denormal mode, for the workers
-    void run(int64_t begin, int64_t end) const {
-      if (begin < end) {
-        adam_update(p + begin, g + begin, m + begin, v + begin, end - begin, scale, b1, one_b1, b2,
-                    one_b2, step_size, bias2_sqrt, eps);
-      }
+  float* p = param.data_ptr<float>();
+  const float* g = grad.data_ptr<float>();
+  float* m = state.exp_avg().data_ptr<float>();
+  float* v = state.exp_avg_sq().data_ptr<float>();
+  auto update = [&](int64_t begin, int64_t end) {
+    if (begin < end) {
+      adam_update(p + begin, g + begin, m + begin, v + begin, end - begin, grad_scale, b1, one_b1,
+                  b2, one_b2, step_size, bias2_sqrt, eps);
     }
   };
   // Adam's moments of quiet parameters decay into denormals, many times slower each
   // (denormals.h); flushed, they stop costing time and, far below a parameter's last bit, change
-  // nothing else.
+  // nothing else. for_each_index hands the mode to the workers.
   const DenormalModeScope flush(flush_denormals_mode());
   const int64_t n = param.numel();
-  Pass pass{param.data_ptr<float>(),
-            grad.data_ptr<float>(),
-            state.exp_avg().data_ptr<float>(),
-            state.exp_avg_sq().data_ptr<float>(),
-            n,
-            n,
-            grad_scale,
-            b1,
-            one_b1,
-            b2,
-            one_b2,
-            step_size,
-            bias2_sqrt,
-            eps,
-            denormal_mode()};
   // Below this a second thread costs more than it saves.
   constexpr int64_t kSplitFrom = 1 << 15;
   if (pool == nullptr || pool->workers() == 1 || n < kSplitFrom) {
-    pass.run(0, n);
+    update(0, n);
     return;
   }
   // Slices start on 64-float boundaries, so every element keeps the vector lanes it had; a few
   // per worker, so that a worker on a busy core can hand some to the other.
-  const int parts = 4 * pool->workers();
-  pass.chunk = ((n + parts - 1) / parts + 63) / 64 * 64;
-  pool->run_ranges(
-      parts,
-      [](void* context, int begin, int end) {
-        const Pass& work = *static_cast<const Pass*>(context);
-        const DenormalModeScope mode(work.mode);
-        for (int k = begin; k < end; ++k)
-          work.run(std::min(work.n, k * work.chunk), std::min(work.n, (k + 1) * work.chunk));
-      },
-      &pass);
+  const int64_t parts = 4 * pool->workers();
+  const int64_t chunk = ((n + parts - 1) / parts + 63) / 64 * 64;
+  for_each_index(pool, parts,
+                 [&](int64_t k) { update(std::min(n, k * chunk), std::min(n, (k + 1) * chunk)); });
 }
 
 }  // namespace rlforge

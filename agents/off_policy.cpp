@@ -6,13 +6,12 @@
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
-#include <type_traits>
 
-#include "rlforge/agents/denormals.h"
 #include "rlforge/agents/networks.h"
 #include "rlforge/envs/worker_pool.h"
 #include "rlforge/replay/replay_buffer.h"
 #include "vector_clones.h"
+#include "worker_tasks.h"
 
 namespace rlforge {
 
@@ -34,32 +33,6 @@ double parse_number(const std::string& s) {
   } catch (const std::exception&) {
     return NAN;
   }
-}
-
-// work(k) for every k in [0, count): on the pool's threads when there is one, else in order.
-// Autograd is off in each worker (grad mode belongs to a thread), as the hand-derived passes
-// that call this need.
-template <class Work>
-void for_each_index(WorkerPool* pool, int64_t count, Work&& work) {
-  if (pool == nullptr || pool->workers() == 1 || count <= 1) {
-    for (int64_t k = 0; k < count; ++k) work(k);
-    return;
-  }
-  using Fn = std::remove_reference_t<Work>;
-  // Each worker computes in the caller's denormal mode, so results do not depend on the thread.
-  struct Task {
-    Fn* fn;
-    unsigned mode;
-  } task{&work, denormal_mode()};
-  pool->run_ranges(
-      static_cast<int>(count),
-      [](void* context, int begin, int end) {
-        torch::NoGradGuard no_grad;
-        const Task& t = *static_cast<const Task*>(context);
-        const DenormalModeScope mode(t.mode);
-        for (int k = begin; k < end; ++k) (*t.fn)(k);
-      },
-      &task);
 }
 
 torch::Tensor activation_of(const std::string& name, const torch::Tensor& x) {
